@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs what Dockyard needs on a Debian machine, as root: apt packages, a virtualenv in
+# .venv with the project in it (editable), and the commands in /usr/local/bin. Idempotent.
+#   deploy/install.sh          engine only
+#   deploy/install.sh --dev    also what the tests need (generator, pytest, linters)
+set -eu
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "install.sh: run as root (the engine needs it)" >&2; exit 1; }
+
+PACKAGES="python3 python3-venv iproute2 nftables busybox-static ca-certificates"
+DEV_PACKAGES="docker-registry curl"
+extra=""
+[ "${1:-}" = "--dev" ] && extra="$DEV_PACKAGES"
+missing=""
+for p in $PACKAGES $extra; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+
+# Debian's own python3 (3.11 on bookworm): a venv made from it starts without pyenv's shim.
+PYTHON=${PYTHON:-/usr/bin/python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+if [ "${1:-}" = "--dev" ]; then
+    .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+else
+    .venv/bin/pip install -q --disable-pip-version-check -e .
+fi
+for cmd in dockyard dockyardd dockyard-images dockyard-snapshots dockyard-runtime \
+           dockyard-network dockyard-shim; do
+    ln -sf "$PWD/.venv/bin/$cmd" "/usr/local/bin/$cmd"
+done

@@ -1,0 +1,102 @@
+"""The daemon configuration file (docker's daemon.json, in Dockyard's subset).
+
+    {
+      "insecure-registries": ["registry.lan:5000"],   # plain HTTP (loopback always is)
+      "log-opts": {"max-size": "10m", "max-file": "3"},  # json-file default bounds
+      "cgroup-parent": "dockyard",
+      "default-runtime": "dockyard",
+      "runtimes": {"runc": {"path": "/usr/sbin/runc"}}
+    }
+
+Every service reads the same file (`--config`, env DOCKYARD_CONFIG, default
+/etc/dockyard/daemon.json; a missing default file means all defaults). An unknown key or a
+value of the wrong type is an error at start, like docker's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockyard.api.errors import InvalidArgument
+
+DEFAULT_LOG_OPTS = {"max-size": "10m", "max-file": "3"}
+
+
+@dataclass(frozen=True)
+class Runtime:
+    path: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    insecure_registries: tuple[str, ...] = ()
+    log_opts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LOG_OPTS))
+    cgroup_parent: str = "dockyard"
+    default_runtime: str = "dockyard"
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path, *, required: bool) -> DaemonConfig:
+        try:
+            raw = json.loads(path.read_text())
+        except FileNotFoundError:
+            if required:
+                raise InvalidArgument(f"config file {path} does not exist") from None
+            return cls()
+        except (OSError, ValueError) as err:
+            raise InvalidArgument(f"cannot read config file {path}: {err}") from None
+        if not isinstance(raw, dict):
+            raise InvalidArgument(f"config file {path}: expected a JSON object")
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], source: str = "config") -> DaemonConfig:
+        unknown = sorted(set(raw) - _KEYS)
+        if unknown:
+            raise InvalidArgument(f"{source}: unknown key {unknown[0]!r}")
+        log_opts = dict(DEFAULT_LOG_OPTS) | _str_map(raw, "log-opts", source)
+        runtimes = {
+            name: Runtime(path=_str(spec, "path", source), args=tuple(spec.get("runtimeArgs", ())))
+            for name, spec in _dict(raw, "runtimes", source).items()
+        }
+        return cls(
+            insecure_registries=tuple(_str_list(raw, "insecure-registries", source)),
+            log_opts=log_opts,
+            cgroup_parent=raw.get("cgroup-parent", "dockyard"),
+            default_runtime=raw.get("default-runtime", "dockyard"),
+            runtimes=runtimes,
+        )
+
+
+_KEYS = {"insecure-registries", "log-opts", "cgroup-parent", "default-runtime", "runtimes"}
+
+
+def _dict(raw: dict[str, Any], key: str, source: str) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"{source}: {key!r} must be an object")
+    return value
+
+
+def _str_map(raw: dict[str, Any], key: str, source: str) -> dict[str, str]:
+    value = _dict(raw, key, source)
+    if not all(isinstance(v, str) for v in value.values()):
+        raise InvalidArgument(f"{source}: values of {key!r} must be strings")
+    return value
+
+
+def _str_list(raw: dict[str, Any], key: str, source: str) -> list[str]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidArgument(f"{source}: {key!r} must be a list of strings")
+    return value
+
+
+def _str(raw: Any, key: str, source: str) -> str:
+    if not isinstance(raw, dict) or not isinstance(raw.get(key), str):
+        raise InvalidArgument(f"{source}: {key!r} must be a string")
+    return str(raw[key])

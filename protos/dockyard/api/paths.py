@@ -1,0 +1,64 @@
+"""Where a Dockyard engine keeps things: one root dir (persistent) and one state dir (runtime).
+
+    <state>/<service>.sock      each service's gRPC socket ("dockyard.sock" for the engine)
+    <state>/<service>/          a service's runtime state (bundles, netns files, locks)
+    <state>/shims/<id>.sock     one socket per shim
+    <root>/<service>/           a service's persistent data (databases, blobs, snapshots)
+    <root>/logs/<service>.log   service logs, when started by `dockyard daemon`
+
+Two engines with different root and state dirs run side by side on one host.
+No gRPC here: the shim and the CLI use it too.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_ROOT = "/var/lib/dockyard"
+DEFAULT_STATE = "/run/dockyard"
+DEFAULT_CONFIG = "/etc/dockyard/daemon.json"
+
+SERVICES = ("snapshots", "images", "network", "runtime", "engine")
+"""Every service, in start order: each one's dependencies come before it."""
+
+SOCKETS = {
+    "engine": "dockyard.sock",
+    "images": "images.sock",
+    "snapshots": "snapshots.sock",
+    "runtime": "runtime.sock",
+    "network": "network.sock",
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+    state: Path
+
+    @classmethod
+    def from_env(cls, root: str | None = None, state: str | None = None) -> Paths:
+        """Explicit arguments first, then DOCKYARD_ROOT / DOCKYARD_STATE, then the defaults."""
+        root = root or os.environ.get("DOCKYARD_ROOT") or DEFAULT_ROOT
+        state = state or os.environ.get("DOCKYARD_STATE") or DEFAULT_STATE
+        return cls(Path(root).absolute(), Path(state).absolute())
+
+    def socket(self, service: str) -> Path:
+        return self.state / SOCKETS[service]
+
+    def address(self, service: str) -> str:
+        """The gRPC target of `service`: "unix:///abs/path.sock"."""
+        return f"unix://{self.socket(service)}"
+
+    def data(self, service: str) -> Path:
+        return self.root / service
+
+    def run(self, service: str) -> Path:
+        return self.state / service
+
+    def shim_socket(self, task_id: str) -> Path:
+        return self.state / "shims" / f"{task_id}.sock"
+
+    def log(self, service: str) -> Path:
+        return self.root / "logs" / f"{service}.log"

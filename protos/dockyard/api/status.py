@@ -1,0 +1,180 @@
+"""Maps Dockyard errors onto gRPC status codes and back, at process boundaries only.
+
+Servers install `ErrorInterceptor`: a handler raises a `DockyardError`, the caller receives its
+status code, its one-line message and its class name (trailing metadata `dockyard-error`).
+Clients dial through `ErrorTranslator` (see `bootstrap.dial`), which raises that same class
+again, so code on either side of a socket handles errors the same way. Anything else a handler
+raises is a bug: it is logged with its traceback and reaches the caller as `Internal`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from dockyard.api import errors
+
+log = logging.getLogger(__name__)
+
+ERROR_CLASS_KEY = "dockyard-error"
+
+_CODES: dict[type[errors.DockyardError], grpc.StatusCode] = {
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
+    errors.Unimplemented: grpc.StatusCode.UNIMPLEMENTED,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
+    errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.Cancelled: grpc.StatusCode.CANCELLED,
+    errors.Internal: grpc.StatusCode.INTERNAL,
+}
+_CLASSES = {code: cls for cls, code in _CODES.items()}
+
+
+def code_of(err: errors.DockyardError) -> grpc.StatusCode:
+    """The status code of `err`: that of its nearest ancestor in the table."""
+    for cls in type(err).__mro__:
+        if cls in _CODES:
+            return _CODES[cls]
+    return grpc.StatusCode.INTERNAL
+
+
+def from_rpc_error(err: grpc.RpcError, target: str = "") -> errors.DockyardError:
+    """Rebuild the Dockyard error a server raised from the gRPC error a client received."""
+    code: grpc.StatusCode = err.code()  # type: ignore[attr-defined]
+    details: str = err.details() or code.name.lower()  # type: ignore[attr-defined]
+    name = ""
+    for key, value in err.trailing_metadata() or ():  # type: ignore[attr-defined]
+        if key == ERROR_CLASS_KEY:
+            name = value
+    cls = errors.by_name(name) or _CLASSES.get(code, errors.Internal)
+    if not name and code is grpc.StatusCode.UNAVAILABLE and target:
+        details = f"cannot reach {target}: {details}"
+    if not name and code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        details = f"{target or 'service'} did not answer in time"
+    return cls(details)
+
+
+async def _abort(context: grpc.aio.ServicerContext, err: errors.DockyardError) -> None:
+    await context.abort(code_of(err), str(err), trailing_metadata=((ERROR_CLASS_KEY, type(err).__name__),))
+
+
+def _internal(service: str, method: str, exc: BaseException) -> errors.Internal:
+    log.exception("%s %s failed", service, method, exc_info=exc)
+    return errors.Internal(f"internal error in {service}: {type(exc).__name__}: {exc}")
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Turns what handlers raise into status codes (see the module docstring)."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None:
+            return None
+        method = details.method.rsplit("/", 1)[-1]
+        if handler.response_streaming:
+            behavior = handler.unary_stream or handler.stream_stream
+            wrapped: Any = self._wrap_stream(method, behavior)
+            factory = (
+                grpc.stream_stream_rpc_method_handler
+                if handler.request_streaming
+                else grpc.unary_stream_rpc_method_handler
+            )
+        else:
+            behavior = handler.unary_unary or handler.stream_unary
+            wrapped = self._wrap_unary(method, behavior)
+            factory = (
+                grpc.stream_unary_rpc_method_handler
+                if handler.request_streaming
+                else grpc.unary_unary_rpc_method_handler
+            )
+        return factory(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _wrap_unary(self, method: str, behavior: Any) -> Any:
+        async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                return await behavior(request, context)
+            except errors.DockyardError as err:
+                await _abort(context, err)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the process boundary: report, never swallow
+                await _abort(context, _internal(self._service, method, exc))
+
+        return handle
+
+    def _wrap_stream(self, method: str, behavior: Any) -> Any:
+        async def handle(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            try:
+                async for response in behavior(request, context):
+                    yield response
+            except errors.DockyardError as err:
+                await _abort(context, err)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the process boundary: report, never swallow
+                await _abort(context, _internal(self._service, method, exc))
+
+        return handle
+
+
+class ErrorTranslator(
+    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc]
+    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.aio.StreamStreamClientInterceptor,  # type: ignore[misc]
+):
+    """Client side: raises the `DockyardError` the server raised instead of `AioRpcError`.
+
+    Streaming calls come back as plain async iterators: pass request streams as iterators
+    rather than calling `write()` on the call object.
+    """
+
+    def __init__(self, target: str) -> None:
+        self._target = target
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        call = await continuation(details, request)
+        try:
+            return await call
+        except grpc.aio.AioRpcError as err:
+            raise from_rpc_error(err, self._target) from None
+
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        call = await continuation(details, requests)
+        try:
+            return await call
+        except grpc.aio.AioRpcError as err:
+            raise from_rpc_error(err, self._target) from None
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return self._stream(await continuation(details, request))
+
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return self._stream(await continuation(details, requests))
+
+    async def _stream(self, call: Any) -> AsyncIterator[Any]:
+        try:
+            async for response in call:
+                yield response
+        except grpc.aio.AioRpcError as err:
+            raise from_rpc_error(err, self._target) from None
+        finally:
+            call.cancel()

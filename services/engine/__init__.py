@@ -1,0 +1,1 @@
+"""The engine (dockyardd): containers, orchestration of the other services, the CLI API."""

@@ -1,0 +1,1 @@
+"""The images service: content store, image records, registry pull, import, unpack."""

@@ -1,0 +1,1 @@
+"""The network service: network namespaces (sandboxes); later bridges, IPAM, NAT, DNS."""

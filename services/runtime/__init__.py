@@ -1,0 +1,1 @@
+"""The runtime service: tasks, OCI bundles, one shim per container, reconnection."""

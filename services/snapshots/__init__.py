@@ -1,0 +1,1 @@
+"""The snapshots service: an overlayfs snapshotter and layer application."""
