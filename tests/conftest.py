@@ -1,7 +1,7 @@
 """Test session options: integration tests (root, real kernel, real registry) are opt-in.
 
-    pytest tests/unit                      # fast, no root
-    pytest --integration tests             # everything; needs root and the apt packages
+pytest tests/unit                      # fast, no root
+pytest --integration tests             # everything; needs root and the apt packages
 """
 
 from __future__ import annotations

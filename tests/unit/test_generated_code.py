@@ -31,7 +31,11 @@ def test_regenerating_changes_nothing(tmp_path: Path) -> None:
     generate.generate(tmp_path)
     fresh, committed = _generated(tmp_path), _generated(PROTOS)
     assert sorted(fresh) == sorted(committed), "a .proto was added or removed without regenerating"
-    drifted = [name for name, path in fresh.items() if not filecmp.cmp(path, committed[name], shallow=False)]
+    drifted = [
+        name
+        for name, path in fresh.items()
+        if not filecmp.cmp(path, committed[name], shallow=False)
+    ]
     assert not drifted, f"regenerate with `make protos`: {drifted}"
 
 

@@ -82,7 +82,9 @@ def parse_args(name: str, argv: list[str] | None = None) -> ServiceOptions:
         config = DaemonConfig.load(config_path, required=config_arg is not None)
     except errors.DockyardError as err:
         parser.exit(2, f"dockyard-{name}: {err}\n")
-    return ServiceOptions(name, Paths.from_env(args.root, args.state), config, config_path, args.debug)
+    return ServiceOptions(
+        name, Paths.from_env(args.root, args.state), config, config_path, args.debug
+    )
 
 
 def run(name: str, setup: Setup, argv: list[str] | None = None) -> None:

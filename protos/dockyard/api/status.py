@@ -62,7 +62,9 @@ def from_rpc_error(err: grpc.RpcError, target: str = "") -> errors.DockyardError
 
 
 async def _abort(context: grpc.aio.ServicerContext, err: errors.DockyardError) -> None:
-    await context.abort(code_of(err), str(err), trailing_metadata=((ERROR_CLASS_KEY, type(err).__name__),))
+    await context.abort(
+        code_of(err), str(err), trailing_metadata=((ERROR_CLASS_KEY, type(err).__name__),)
+    )
 
 
 def _internal(service: str, method: str, exc: BaseException) -> errors.Internal:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import InvalidArgument
 

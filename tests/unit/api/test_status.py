@@ -8,7 +8,6 @@ from typing import Any
 
 import grpc
 import pytest
-
 from dockyard.api import bootstrap, errors
 from dockyard.api.status import ErrorInterceptor
 from dockyard.network.v1 import network_pb2 as pb

@@ -1,0 +1,47 @@
+"""`dockyardd` / `python -m dockyard.services.engine`: the engine process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import grpc
+from dockyard.api import bootstrap
+from dockyard.api.bootstrap import ServiceOptions
+from dockyard.engine.v1 import engine_pb2_grpc
+from dockyard.services.engine.backends import connect
+from dockyard.services.engine.images import ImageRemoval
+from dockyard.services.engine.lifecycle import Lifecycle
+from dockyard.services.engine.runner import Runner
+from dockyard.services.engine.server import ContainersServicer, ImagesServicer, SystemServicer
+from dockyard.services.engine.store import ContainerStore
+
+
+@asynccontextmanager
+async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
+    async with AsyncExitStack() as stack:
+        store = ContainerStore(options.data_dir / "containers.db")
+        stack.callback(store.close)
+        backends = await connect(options.paths, stack)
+        lifecycle = Lifecycle(store, backends, options.data_dir, options.config)
+        stack.push_async_callback(lifecycle.close)
+        lifecycle.resume_watching()
+        runner = Runner(lifecycle, backends)
+        engine_pb2_grpc.add_ContainersServicer_to_server(
+            ContainersServicer(lifecycle, runner), server
+        )
+        engine_pb2_grpc.add_ImagesServicer_to_server(
+            ImagesServicer(backends, ImageRemoval(store, backends)), server
+        )
+        engine_pb2_grpc.add_SystemServicer_to_server(
+            SystemServicer(options, lifecycle, backends), server
+        )
+        yield
+
+
+def main() -> None:
+    bootstrap.run("engine", setup)
+
+
+if __name__ == "__main__":
+    main()

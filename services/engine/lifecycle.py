@@ -1,0 +1,429 @@
+"""Container lifecycle: create, start, stop, kill, remove, and what happens when a task exits.
+
+The engine orchestrates; the work is the other services':
+
+    create  images.Get → snapshots.Prepare(id, parent=image chain ID) → record
+    start   network.CreateSandbox → snapshots.Mounts → spec → runtime.Create → runtime.Start
+    exit    runtime.Delete → network.RemoveSandbox → record (→ remove, with auto_remove)
+    remove  (kill) → runtime.Delete → network.RemoveSandbox → snapshots.Remove → files → record
+
+Each step registers its undo before the next runs, so a failure leaves nothing behind. One lock
+per container serialises its state changes; waiting for an exit never holds it. Every running
+container has a watcher task blocked in runtime.Wait, which survives runtime restarts (it
+retries once the runtime is back), so no exit is ever missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import shutil
+import signal
+import socket
+from collections import defaultdict
+from collections.abc import Awaitable
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dockyard.api import errors
+from dockyard.api.config import DaemonConfig
+from dockyard.images.v1 import images_pb2
+from dockyard.network.v1 import network_pb2
+from dockyard.runtime.v1 import runtime_pb2
+from dockyard.services.engine import names, signals, spec
+from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
+from dockyard.services.engine.merge import ImageDefaults, command, merge
+from dockyard.services.engine.model import Container, ContainerConfig, ContainerState, HostConfig
+from dockyard.services.engine.store import ContainerStore
+from dockyard.services.engine.units import parse_size
+from dockyard.services.engine.waiters import Waiters
+from dockyard.snapshots.v1 import snapshots_pb2
+
+log = logging.getLogger(__name__)
+
+NETWORK_MODES = ("none", "host")
+DEFAULT_NETWORK_MODE = "none"
+DEFAULT_STOP_SECONDS = 10
+LOST_TASK_EXIT = 255  # the task vanished with its state dir (a reboot): containerd's code
+
+
+class Lifecycle:
+    def __init__(
+        self, store: ContainerStore, backends: Backends, root: Path, config: DaemonConfig
+    ) -> None:
+        self.store = store
+        self.waiters = Waiters()
+        self._b = backends
+        self._root = root
+        self._config = config
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+
+    # -- create ---------------------------------------------------------------------------
+
+    async def resolve_image(self, ref: str) -> images_pb2.Image:
+        return await self._b.images.Get(images_pb2.GetImageRequest(ref=ref), **READY)
+
+    async def create(self, name: str, config: ContainerConfig, host: HostConfig) -> Container:
+        image = await self.resolve_image(config.image)
+        name = names.validate(name) if name else names.generate(self._name_taken)
+        if self._name_taken(name):
+            raise self.store.conflict(name)
+        container = self._new_record(name, merge(image_defaults(image), config), host, image)
+        async with AsyncExitStack() as undo:
+            reply = await self._b.snapshots.Prepare(
+                snapshots_pb2.PrepareSnapshotRequest(key=container.id, parent=image.chain_id),
+                **READY,
+            )
+            undo.push_async_callback(self._remove_snapshot, container.id)
+            container.graph_driver = _graph_driver(reply.mounts)
+            self._dir(container.id).mkdir(parents=True, mode=0o710)
+            undo.callback(shutil.rmtree, self._dir(container.id), True)
+            self.store.add(container)
+            undo.pop_all()
+        return container
+
+    def _new_record(
+        self, name: str, config: ContainerConfig, host: HostConfig, image: images_pb2.Image
+    ) -> Container:
+        argv = command(config)
+        container_id = secrets.token_hex(32)
+        host = _normalise_host(host, self._config)
+        config.hostname = config.hostname or (
+            socket.gethostname() if host.network_mode == "host" else container_id[:12]
+        )
+        return Container(
+            id=container_id,
+            name=name,
+            created=datetime.now(UTC),
+            image=image.id,
+            config=config,
+            host_config=host,
+            path=argv[0],
+            args=argv[1:],
+            log_path=str(self._dir(container_id) / f"{container_id}-json.log"),
+        )
+
+    def _name_taken(self, name: str) -> bool:
+        try:
+            return self.store.get(name).name == name
+        except errors.NotFound:
+            return False
+
+    def _dir(self, container_id: str) -> Path:
+        return self._root / "containers" / container_id
+
+    # -- start ----------------------------------------------------------------------------
+
+    async def start(self, ref: str) -> Container:
+        """Start a created or exited container; a running one is left as it is (docker)."""
+        container = self.store.get(ref)
+        async with self._locks[container.id]:
+            container = self.store.get(container.id)
+            if not container.running:
+                await self.create_task(container)
+                await self.start_task(container)
+        return container
+
+    async def create_task(self, container: Container) -> None:
+        """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
+        async with AsyncExitStack() as undo:
+            undo.push_async_callback(self._remove_sandbox, container.id)
+            sandbox = await self._b.network.CreateSandbox(
+                network_pb2.CreateSandboxRequest(
+                    container_id=container.id,
+                    mode=container.host_config.network_mode,
+                    hostname=container.config.hostname,
+                ),
+                **READY,
+            )
+            mounts = await self._b.snapshots.Mounts(
+                snapshots_pb2.MountsRequest(key=container.id), **READY
+            )
+            container.sandbox_key = sandbox.netns_path
+            _record_network_files(container, sandbox)
+            undo.push_async_callback(self._delete_task, container.id)
+            try:
+                await self._b.runtime.Create(
+                    self._task_request(container, sandbox, mounts.mounts), **READY
+                )
+            except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
+                container.state.error = str(err)
+                container.state.exit_code = 127 if isinstance(err, errors.CommandNotFound) else 126
+                self.store.update(container)
+                raise
+            undo.pop_all()
+
+    def _task_request(
+        self, container: Container, sandbox: network_pb2.Sandbox, mounts: object
+    ) -> runtime_pb2.CreateTaskRequest:
+        inputs = spec.SpecInputs(
+            hostname=container.config.hostname,
+            netns_path=sandbox.netns_path or None,
+            cgroup_parent=self._config.cgroup_parent,
+            hosts_path=container.hosts_path,
+            resolv_conf_path=container.resolv_conf_path,
+            hostname_path=container.hostname_path,
+        )
+        log_opts = container.host_config.log_config.config
+        return runtime_pb2.CreateTaskRequest(
+            id=container.id,
+            spec=json.dumps(spec.build(container, inputs)).encode(),
+            rootfs=mounts,
+            io=runtime_pb2.IOConfig(
+                terminal=container.config.tty,
+                stdin=container.config.open_stdin,
+                log_path=container.log_path
+                if container.host_config.log_config.type != "none"
+                else "",
+                log=runtime_pb2.LogOptions(
+                    max_size=parse_size(log_opts["max-size"]) if "max-size" in log_opts else 0,
+                    max_files=int(log_opts.get("max-file", "1")),
+                ),
+            ),
+            runtime=""
+            if container.host_config.runtime == "dockyard"
+            else container.host_config.runtime,
+        )
+
+    async def start_task(self, container: Container) -> None:
+        try:
+            reply = await self._b.runtime.Start(
+                runtime_pb2.StartTaskRequest(id=container.id), **READY
+            )
+        except errors.DockyardError:
+            await self.teardown(container.id)
+            raise
+        container.state = ContainerState(
+            status="running",
+            running=True,
+            pid=reply.pid,
+            started_at=datetime.now(UTC),
+            finished_at=container.state.finished_at,
+        )
+        self.store.update(container)
+        self._watch(container.id)
+
+    # -- exit -----------------------------------------------------------------------------
+
+    def resume_watching(self) -> None:
+        """At engine start: watch every container the records say is running."""
+        for container in self.store.list():
+            if container.running:
+                self._watch(container.id)
+
+    def _watch(self, container_id: str) -> None:
+        if container_id not in self._watchers or self._watchers[container_id].done():
+            self._watchers[container_id] = asyncio.create_task(self._watcher(container_id))
+
+    async def _watcher(self, container_id: str) -> None:
+        while True:
+            try:
+                status = await self._b.runtime.Wait(
+                    runtime_pb2.WaitTaskRequest(id=container_id),
+                    timeout=LONG_SECONDS,
+                    wait_for_ready=True,
+                )
+                break
+            except errors.NotFound:
+                status = runtime_pb2.ExitStatus(exit_code=LOST_TASK_EXIT, error="task not found")
+                status.exited_at.GetCurrentTime()
+                break
+            except (errors.Unavailable, errors.DeadlineExceeded, errors.Cancelled) as err:
+                log.info("waiting for %s again: %s", container_id[:12], err)
+                await asyncio.sleep(0.2)
+        await self._exited(container_id, status)
+
+    async def _exited(self, container_id: str, status: runtime_pb2.ExitStatus) -> None:
+        async with self._locks[container_id]:
+            try:
+                container = self.store.get(container_id)
+            except errors.NotFound:
+                return
+            if not container.running:
+                return
+            await self.teardown(container_id)
+            container.state = ContainerState(
+                status="exited",
+                exit_code=status.exit_code,
+                oom_killed=status.oom_killed,
+                error=status.error,
+                started_at=container.state.started_at,
+                finished_at=status.exited_at.ToDatetime(tzinfo=UTC)
+                if status.HasField("exited_at")
+                else datetime.now(UTC),
+            )
+            self.store.update(container)
+        self.waiters.exited(container_id, status.exit_code)
+        if container.host_config.auto_remove:
+            await self.remove(container_id, force=True)
+
+    def lock(self, container_id: str) -> asyncio.Lock:
+        """The lock serialising `container_id`'s state changes."""
+        return self._locks[container_id]
+
+    async def teardown(self, container_id: str) -> None:
+        """Delete the task and the sandbox (each idempotent)."""
+        await self._delete_task(container_id)
+        await self._remove_sandbox(container_id)
+
+    # -- stop, kill, remove, wait -----------------------------------------------------------
+
+    async def stop(self, ref: str, seconds: int | None) -> Container:
+        container = self.store.get(ref)
+        if not container.running:
+            return container
+        seconds = seconds if seconds is not None else container.config.stop_timeout
+        seconds = DEFAULT_STOP_SECONDS if seconds is None else seconds
+        exited = self.waiters.on_exit(container.id)
+        await self._signal(container, signals.parse(container.config.stop_signal, signal.SIGTERM))
+        if seconds >= 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(exited), seconds)
+                return container
+        await self._signal(container, signal.SIGKILL, all_processes=True)
+        await exited
+        return container
+
+    async def kill(self, ref: str, signal_name: str) -> Container:
+        number = signals.parse(signal_name)
+        container = self.store.get(ref)
+        if not container.running:
+            raise errors.FailedPrecondition(
+                f"Cannot kill container: {ref}: container {container.id} is not running"
+            )
+        await self._signal(container, number, all_processes=number == signal.SIGKILL)
+        return container
+
+    async def _signal(self, container: Container, number: int, all_processes: bool = False) -> None:
+        with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):  # exited meanwhile
+            await self._b.runtime.Kill(
+                runtime_pb2.KillTaskRequest(id=container.id, signal=number, all=all_processes),
+                **READY,
+            )
+
+    async def remove(self, ref: str, force: bool) -> None:
+        container = self.store.get(ref)
+        if container.running:
+            if not force:
+                raise errors.FailedPrecondition(
+                    f'cannot remove container "/{container.name}": container is running: '
+                    "stop the container before removing or force remove"
+                )
+            exited = self.waiters.on_exit(container.id)
+            await self._signal(container, signal.SIGKILL, all_processes=True)
+            await exited
+        async with self._locks[container.id]:
+            try:
+                container = self.store.get(container.id)
+            except errors.NotFound:
+                return  # auto-removed meanwhile
+            await self.teardown(container.id)
+            await self._remove_snapshot(container.id)
+            shutil.rmtree(self._dir(container.id), ignore_errors=True)
+            self.store.remove(container.id)
+        self._locks.pop(container.id, None)
+        self.waiters.removed(container.id, container.state.exit_code)
+
+    async def wait(self, ref: str, condition: str) -> int:
+        container = self.store.get(ref)
+        if condition == "removed":
+            return await self.waiters.on_removed(container.id)
+        if condition == "next-exit" or container.running:
+            return await self.waiters.on_exit(container.id)
+        return container.state.exit_code
+
+    async def close(self) -> None:
+        for task in self._watchers.values():
+            task.cancel()
+        await asyncio.gather(*self._watchers.values(), return_exceptions=True)
+
+    # -- idempotent undo steps ------------------------------------------------------------
+
+    async def _delete_task(self, container_id: str) -> None:
+        await _ignore_missing(
+            self._b.runtime.Delete(runtime_pb2.DeleteTaskRequest(id=container_id), **READY)
+        )
+
+    async def _remove_sandbox(self, container_id: str) -> None:
+        await _ignore_missing(
+            self._b.network.RemoveSandbox(
+                network_pb2.RemoveSandboxRequest(container_id=container_id), **READY
+            )
+        )
+
+    async def _remove_snapshot(self, container_id: str) -> None:
+        await _ignore_missing(
+            self._b.snapshots.Remove(snapshots_pb2.RemoveSnapshotRequest(key=container_id), **READY)
+        )
+
+
+async def _ignore_missing(call: Awaitable[object]) -> None:
+    with contextlib.suppress(errors.NotFound):
+        await call
+
+
+def image_defaults(image: images_pb2.Image) -> ImageDefaults:
+    c = image.config
+    return ImageDefaults(
+        user=c.user,
+        env=tuple(c.env),
+        entrypoint=tuple(c.entrypoint),
+        cmd=tuple(c.cmd),
+        working_dir=c.working_dir,
+        labels=dict(c.labels),
+        exposed_ports=tuple(c.exposed_ports),
+        volumes=tuple(c.volumes),
+        stop_signal=c.stop_signal,
+    )
+
+
+def _normalise_host(host: HostConfig, config: DaemonConfig) -> HostConfig:
+    host.network_mode = host.network_mode or DEFAULT_NETWORK_MODE
+    if host.network_mode not in NETWORK_MODES:
+        raise errors.NotFound(f"network {host.network_mode} not found")
+    host.log_config.type = host.log_config.type or "json-file"
+    if host.log_config.type not in ("json-file", "none"):
+        raise errors.InvalidArgument(f'logging driver "{host.log_config.type}" is not supported')
+    if host.log_config.type == "json-file":
+        host.log_config.config = dict(config.log_opts) | host.log_config.config
+        _check_log_opts(host.log_config.config)
+    host.runtime = host.runtime or config.default_runtime
+    return host
+
+
+def _check_log_opts(opts: dict[str, str]) -> None:
+    unknown = sorted(set(opts) - {"max-size", "max-file"})
+    if unknown:
+        raise errors.InvalidArgument(f"unknown log opt '{unknown[0]}' for json-file log driver")
+    if "max-size" in opts:
+        parse_size(opts["max-size"])
+    if not opts.get("max-file", "1").isdigit() or int(opts.get("max-file", "1")) < 1:
+        raise errors.InvalidArgument(f"invalid value for max-file: {opts.get('max-file')}")
+
+
+def _graph_driver(mounts: object) -> dict[str, str]:
+    data: dict[str, str] = {}
+    for mount in mounts:  # type: ignore[attr-defined]
+        for option in mount.options:
+            key, _, value = option.partition("=")
+            if key in ("lowerdir", "upperdir", "workdir"):
+                data[
+                    {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}[key]
+                ] = value
+        if mount.type == "bind":
+            data["UpperDir"] = mount.source
+    return data
+
+
+def _record_network_files(container: Container, sandbox: network_pb2.Sandbox) -> None:
+    for attr, field in (
+        ("hosts_path", "hosts_path"),
+        ("resolv_conf_path", "resolv_conf_path"),
+        ("hostname_path", "hostname_path"),
+    ):
+        setattr(container, attr, getattr(sandbox, field, ""))

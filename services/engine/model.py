@@ -1,0 +1,102 @@
+"""The engine's container model: docker's Config, HostConfig and State, as plain dataclasses.
+
+Field names equal the engine proto's (`dockyard.engine.v1`), so `convert.py` maps both ways
+generically; the records are stored as JSON (`store.py`). Lists that may be unset (`cmd`,
+`entrypoint`) are `None` when unset and `[]` when set to nothing, as docker tells them apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+STATUSES = ("created", "running", "paused", "restarting", "removing", "exited", "dead")
+
+
+@dataclass
+class ContainerConfig:
+    hostname: str = ""
+    domainname: str = ""
+    user: str = ""
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
+    tty: bool = False
+    open_stdin: bool = False
+    stdin_once: bool = False
+    env: list[str] = field(default_factory=list)
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+    image: str = ""
+    working_dir: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    exposed_ports: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LogConfig:
+    type: str = "json-file"
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RestartPolicy:
+    name: str = ""
+    maximum_retry_count: int = 0
+
+
+@dataclass
+class HostConfig:
+    network_mode: str = ""
+    auto_remove: bool = False
+    log_config: LogConfig = field(default_factory=LogConfig)
+    runtime: str = ""
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+
+
+@dataclass
+class ContainerState:
+    status: str = "created"
+    running: bool = False
+    paused: bool = False
+    restarting: bool = False
+    oom_killed: bool = False
+    dead: bool = False
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+@dataclass
+class Container:
+    id: str
+    name: str
+    created: datetime
+    image: str  # image ID
+    config: ContainerConfig
+    host_config: HostConfig
+    path: str = ""
+    args: list[str] = field(default_factory=list)
+    state: ContainerState = field(default_factory=ContainerState)
+    restart_count: int = 0
+    driver: str = "overlayfs"
+    platform: str = "linux"
+    log_path: str = ""
+    hostname_path: str = ""
+    hosts_path: str = ""
+    resolv_conf_path: str = ""
+    graph_driver: dict[str, str] = field(default_factory=dict)
+    sandbox_key: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def running(self) -> bool:
+        return self.state.status in ("running", "paused", "restarting")

@@ -1,0 +1,25 @@
+"""Signal names as docker accepts them: "KILL", "SIGKILL", "sigkill", "9"."""
+
+from __future__ import annotations
+
+import signal
+
+from dockyard.api.errors import InvalidArgument
+
+
+def parse(text: str, default: int = signal.SIGKILL) -> int:
+    """The signal number `text` names; `default` for ""; InvalidArgument when unknown."""
+    text = text.strip()
+    if not text:
+        return int(default)
+    if text.isdigit():
+        number = int(text)
+        if 0 < number < signal.NSIG:
+            return number
+        raise InvalidArgument(f"invalid signal: {text}")
+    name = text.upper()
+    name = name if name.startswith("SIG") else "SIG" + name
+    try:
+        return int(signal.Signals[name])
+    except KeyError:
+        raise InvalidArgument(f"invalid signal: {text}") from None

@@ -1,0 +1,194 @@
+"""Builds a container's OCI runtime-spec (config.json) with docker's defaults.
+
+What docker gives every container unless told otherwise: new pid, ipc, uts, mount and cgroup
+namespaces plus the network sandbox's; /proc, a tmpfs /dev with devpts, shm and mqueue,
+read-only /sys and cgroup fs; its default capability set; masked and read-only /proc paths;
+the default device allow-list; no rlimits (the process inherits the engine's own, which is
+never above its hard limit). A user ("name", "uid", "uid:gid", "name:group") is resolved by the
+shim inside the container's root (annotation `org.dockyard.user`: primary group and
+supplementary groups from its /etc/passwd and /etc/group, HOME), since the engine never mounts
+a rootfs; process.user carries the numeric part the engine already knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.services.engine.merge import command, process_env
+from dockyard.services.engine.model import Container
+
+OCI_VERSION = "1.1.0"
+USER_ANNOTATION = "org.dockyard.user"
+
+DEFAULT_CAPABILITIES = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
+MASKED_PATHS = (
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+)
+READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+# (type, major, minor, access): the character devices every container may use; mknod of any.
+ALLOWED_DEVICES = (
+    ("c", None, None, "m"),
+    ("b", None, None, "m"),
+    ("c", 1, 3, "rwm"),
+    ("c", 1, 5, "rwm"),
+    ("c", 1, 7, "rwm"),
+    ("c", 1, 8, "rwm"),
+    ("c", 1, 9, "rwm"),
+    ("c", 5, 0, "rwm"),
+    ("c", 5, 1, "rwm"),
+    ("c", 5, 2, "rwm"),
+    ("c", 136, None, "rwm"),
+    ("c", 10, 200, "rwm"),
+)
+
+
+@dataclass(frozen=True)
+class SpecInputs:
+    """What the spec needs besides the container record."""
+
+    hostname: str
+    netns_path: str | None  # None = the host's network namespace
+    cgroup_parent: str
+    hosts_path: str = ""
+    resolv_conf_path: str = ""
+    hostname_path: str = ""
+
+
+def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
+    config = container.config
+    argv = command(config)
+    annotations = {USER_ANNOTATION: config.user} if config.user else {}
+    return {
+        "ociVersion": OCI_VERSION,
+        "process": {
+            "terminal": config.tty,
+            "user": _numeric_user(config.user),
+            "args": argv,
+            "env": process_env(config, inputs.hostname),
+            "cwd": config.working_dir or "/",
+            "capabilities": {
+                k: list(DEFAULT_CAPABILITIES) for k in ("bounding", "effective", "permitted")
+            },
+            "noNewPrivileges": False,
+        },
+        "root": {"path": "rootfs", "readonly": False},
+        "hostname": inputs.hostname,
+        "mounts": default_mounts() + _network_files(inputs),
+        "annotations": annotations,
+        "linux": {
+            "namespaces": _namespaces(inputs.netns_path),
+            "cgroupsPath": f"/{inputs.cgroup_parent.strip('/')}/{container.id}",
+            "resources": {"devices": _device_rules()},
+            "maskedPaths": list(MASKED_PATHS),
+            "readonlyPaths": list(READONLY_PATHS),
+        },
+    }
+
+
+def default_mounts() -> list[dict[str, Any]]:
+    def mount(dest: str, kind: str, *options: str, source: str | None = None) -> dict[str, Any]:
+        return {
+            "destination": dest,
+            "type": kind,
+            "source": source or kind,
+            "options": list(options),
+        }
+
+    return [
+        mount("/proc", "proc", "nosuid", "noexec", "nodev"),
+        mount("/dev", "tmpfs", "nosuid", "strictatime", "mode=755", "size=65536k"),
+        mount(
+            "/dev/pts",
+            "devpts",
+            "nosuid",
+            "noexec",
+            "newinstance",
+            "ptmxmode=0666",
+            "mode=0620",
+            "gid=5",
+        ),
+        mount("/sys", "sysfs", "nosuid", "noexec", "nodev", "ro"),
+        mount("/sys/fs/cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro"),
+        mount("/dev/mqueue", "mqueue", "nosuid", "noexec", "nodev"),
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "nosuid",
+            "noexec",
+            "nodev",
+            "mode=1777",
+            "size=65536k",
+            source="shm",
+        ),
+    ]
+
+
+def _network_files(inputs: SpecInputs) -> list[dict[str, Any]]:
+    files = (
+        ("/etc/resolv.conf", inputs.resolv_conf_path),
+        ("/etc/hostname", inputs.hostname_path),
+        ("/etc/hosts", inputs.hosts_path),
+    )
+    return [
+        {"destination": dest, "type": "bind", "source": src, "options": ["rbind", "rprivate"]}
+        for dest, src in files
+        if src
+    ]
+
+
+def _namespaces(netns_path: str | None) -> list[dict[str, str]]:
+    spaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup")]
+    if netns_path is not None:
+        spaces.append({"type": "network", "path": netns_path})
+    return spaces
+
+
+def _device_rules() -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = [{"allow": False, "access": "rwm"}]
+    for kind, major, minor, access in ALLOWED_DEVICES:
+        rule: dict[str, Any] = {"allow": True, "type": kind, "access": access}
+        if major is not None:
+            rule["major"] = major
+        if minor is not None:
+            rule["minor"] = minor
+        rules.append(rule)
+    return rules
+
+
+def _named_user(user: str) -> bool:
+    return any(part and not part.isdigit() for part in user.split(":"))
+
+
+def _numeric_user(user: str) -> dict[str, int]:
+    """uid/gid when `user` is numeric ("1000", "1000:100"); 0/0 when it names (shim resolves)."""
+    if not user or _named_user(user):
+        return {"uid": 0, "gid": 0}
+    uid, _, gid = user.partition(":")
+    return {"uid": int(uid), "gid": int(gid or 0)}

@@ -1,0 +1,103 @@
+"""Container records, persisted in SQLite (WAL) under `<root>/engine/containers.db`.
+
+One row per container: its ID, its unique name and the whole record as JSON. Every write is
+one transaction, so a crash leaves either the old or the new record, never half of one.
+Look-ups resolve like docker's: full ID, then exact name, then a unique ID prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from dockyard.api.errors import AlreadyExists, InvalidArgument, NotFound
+from dockyard.services.engine.convert import from_json, to_json
+from dockyard.services.engine.model import Container
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+"""
+
+
+class ContainerStore:
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, container: Container) -> None:
+        """Record a new container; ALREADY_EXISTS when its name is taken."""
+        try:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO containers (id, name, created, record) VALUES (?, ?, ?, ?)",
+                    (container.id, container.name, container.created.isoformat(), _dump(container)),
+                )
+        except sqlite3.IntegrityError:
+            raise self.conflict(container.name) from None
+
+    def update(self, container: Container) -> None:
+        try:
+            with self._db:
+                self._db.execute(
+                    "UPDATE containers SET name = ?, record = ? WHERE id = ?",
+                    (container.name, _dump(container), container.id),
+                )
+        except sqlite3.IntegrityError:
+            raise self.conflict(container.name) from None
+
+    def remove(self, container_id: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM containers WHERE id = ?", (container_id,))
+
+    def get(self, ref: str) -> Container:
+        """The container `ref` names: a full ID, a name (with or without "/"), or an ID prefix."""
+        ref = ref.removeprefix("/")
+        if not ref:
+            raise InvalidArgument("container name or ID cannot be empty")
+        row = self._db.execute(
+            "SELECT record FROM containers WHERE id = ? OR name = ? ORDER BY id = ? DESC LIMIT 1",
+            (ref, ref, ref),
+        ).fetchone()
+        if row is None and all(c in "0123456789abcdef" for c in ref):
+            rows = self._db.execute(
+                "SELECT record FROM containers WHERE id LIKE ? LIMIT 2", (ref + "%",)
+            ).fetchall()
+            if len(rows) > 1:
+                raise InvalidArgument(f"multiple IDs found with provided prefix: {ref}")
+            row = rows[0] if rows else None
+        if row is None:
+            raise NotFound(f"No such container: {ref}")
+        return _load(row[0])
+
+    def list(self) -> list[Container]:
+        """Every container, newest first."""
+        rows = self._db.execute("SELECT record FROM containers ORDER BY created DESC").fetchall()
+        return [_load(r[0]) for r in rows]
+
+    def conflict(self, name: str) -> AlreadyExists:
+        """Docker's error for a name that another container has."""
+        row = self._db.execute("SELECT id FROM containers WHERE name = ?", (name,)).fetchone()
+        owner = row[0] if row else "?"
+        return AlreadyExists(
+            f'Conflict. The container name "/{name}" is already in use by container "{owner}". '
+            "You have to remove (or rename) that container to be able to reuse that name."
+        )
+
+
+def _dump(container: Container) -> str:
+    return json.dumps(to_json(container), separators=(",", ":"))
+
+
+def _load(text: str) -> Container:
+    return from_json(Container, json.loads(text))

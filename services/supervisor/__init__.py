@@ -1,0 +1,1 @@
+"""`dockyard daemon`: supervises the five service processes of one engine."""

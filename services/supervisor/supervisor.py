@@ -1,0 +1,251 @@
+"""Supervises the five services of one engine as separate processes.
+
+Start: in dependency order (snapshots, images, network, runtime, engine), each one only once the
+one before answers on its socket. Run: a service that exits is restarted after a backoff that
+doubles from 0.2 s up to 10 s and resets once it has run for 30 s. Stop (SIGTERM/SIGINT): in
+reverse order, SIGTERM then SIGKILL after a grace period; shims and their containers are left
+running (they outlive every service by design).
+
+The supervisor is a child subreaper (prctl PR_SET_CHILD_SUBREAPER, see prctl(2)): shims, started
+by the runtime through a launcher that exits, are reparented here and reaped here, whatever init
+the host has. It is single-threaded and never imports gRPC, and it waits for signals with
+sigtimedwait(2) rather than handlers, so nothing races.
+
+Its state is published for `dockyard daemon status` in `<state>/supervisor.json` (rewritten
+atomically on every change) and its pid in `<state>/supervisor.pid`.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dockyard.api.paths import SERVICES, Paths
+
+log = logging.getLogger("supervisor")
+
+PR_SET_CHILD_SUBREAPER = 36
+BACKOFF_FIRST = 0.2
+BACKOFF_MAX = 10.0
+STABLE_SECONDS = 30.0
+READY_SECONDS = 60.0
+STOP_GRACE = 10.0
+SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
+
+
+@dataclass
+class Service:
+    name: str
+    pid: int = 0
+    state: str = "stopped"  # starting | running | backoff | stopped
+    restarts: int = 0
+    since: float = field(default_factory=time.time)
+    started: float = 0.0
+    backoff: float = BACKOFF_FIRST
+    retry_at: float = 0.0
+
+
+class Supervisor:
+    def __init__(self, paths: Paths, extra_args: list[str]) -> None:
+        self.paths = paths
+        self.extra_args = extra_args
+        self.services = {name: Service(name) for name in SERVICES}
+        self.started = time.time()
+        self.stopping = False
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+        _subreaper()
+        self.publish()
+        for service in self.services.values():
+            self.spawn(service)
+            self.wait_ready(service)
+        while not self.stopping:
+            self.handle(signal.sigtimedwait(SIGNALS, self.next_timeout()))
+            self.retry_due()
+        self.stop_all()
+
+    def handle(self, info: signal.struct_siginfo | None) -> None:
+        if info is None:
+            return
+        if info.si_signo in (signal.SIGTERM, signal.SIGINT):
+            log.info("stopping on signal %d", info.si_signo)
+            self.stopping = True
+        self.reap()
+
+    def next_timeout(self) -> float:
+        waits = [s.retry_at - time.time() for s in self.services.values() if s.state == "backoff"]
+        return max(0.01, min(waits, default=5.0))
+
+    # -- processes --------------------------------------------------------------------------
+
+    def spawn(self, service: Service) -> None:
+        argv = [sys.executable, "-m", f"dockyard.services.{service.name}", *self.args()]
+        log_file = self.paths.log(service.name)
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_file, "ab") as out:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                close_fds=True,
+                preexec_fn=_unblock_signals,  # the child must not inherit our blocked set
+            )
+        service.pid, service.state, service.started = process.pid, "starting", time.time()
+        service.since = service.started
+        log.info("started %s (pid %d)", service.name, process.pid)
+        self.publish()
+
+    def args(self) -> list[str]:
+        return ["--root", str(self.paths.root), "--state", str(self.paths.state), *self.extra_args]
+
+    def wait_ready(self, service: Service) -> None:
+        """Block (still reaping) until `service` answers on its socket, or it died."""
+        deadline = time.time() + READY_SECONDS
+        while service.state == "starting" and time.time() < deadline and not self.stopping:
+            if _answers(self.paths.socket(service.name)):
+                service.state, service.since = "running", time.time()
+                self.publish()
+                return
+            self.handle(signal.sigtimedwait(SIGNALS, 0.02))
+
+    def reap(self) -> None:
+        """Collect every exited child: services (restart them) and adopted shims (just reap)."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            for service in self.services.values():
+                if service.pid == pid:
+                    self.exited(service, os.waitstatus_to_exitcode(status))
+
+    def exited(self, service: Service, code: int) -> None:
+        service.pid = 0
+        if self.stopping:
+            service.state = "stopped"
+            return
+        ran = time.time() - service.started
+        service.backoff = (
+            BACKOFF_FIRST if ran >= STABLE_SECONDS else min(service.backoff * 2, BACKOFF_MAX)
+        )
+        service.state, service.since = "backoff", time.time()
+        service.retry_at = time.time() + service.backoff
+        log.warning(
+            "%s exited with %d after %.1fs; restarting in %.1fs",
+            service.name,
+            code,
+            ran,
+            service.backoff,
+        )
+        self.publish()
+
+    def retry_due(self) -> None:
+        for service in self.services.values():
+            if service.state == "backoff" and time.time() >= service.retry_at and not self.stopping:
+                service.restarts += 1
+                self.spawn(service)
+                self.wait_ready(service)
+
+    def stop_all(self) -> None:
+        for name in reversed(SERVICES):
+            self.stop_one(self.services[name])
+        for path in (self.paths.state / "supervisor.json", self.paths.state / "supervisor.pid"):
+            path.unlink(missing_ok=True)
+        log.info("stopped")
+
+    def stop_one(self, service: Service) -> None:
+        if not service.pid:
+            return
+        os.kill(service.pid, signal.SIGTERM)
+        deadline = time.time() + STOP_GRACE
+        while service.pid and time.time() < deadline:
+            self.handle(signal.sigtimedwait(SIGNALS, 0.1))
+        if service.pid:
+            log.warning("%s did not stop in %.0fs: SIGKILL", service.name, STOP_GRACE)
+            os.kill(service.pid, signal.SIGKILL)
+            while service.pid:
+                self.handle(signal.sigtimedwait(SIGNALS, 0.1))
+        service.state, service.since = "stopped", time.time()
+        self.publish()
+
+    # -- published state ----------------------------------------------------------------------
+
+    def publish(self) -> None:
+        doc = {
+            "pid": os.getpid(),
+            "root": str(self.paths.root),
+            "state": str(self.paths.state),
+            "started": _rfc3339(self.started),
+            "services": {
+                s.name: {
+                    "pid": s.pid,
+                    "state": s.state,
+                    "restarts": s.restarts,
+                    "since": _rfc3339(s.since),
+                    "socket": str(self.paths.socket(s.name)),
+                }
+                for s in self.services.values()
+            },
+        }
+        _write_atomic(self.paths.state / "supervisor.json", json.dumps(doc, indent=2) + "\n")
+
+
+def lock(paths: Paths) -> int:
+    """Take `<state>/supervisor.lock` (one supervisor per state dir) and write the pid file."""
+    paths.state.mkdir(parents=True, exist_ok=True, mode=0o711)
+    fd = os.open(paths.state / "supervisor.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit(f"dockyard daemon: already running for state dir {paths.state}")
+    _write_atomic(paths.state / "supervisor.pid", f"{os.getpid()}\n")
+    return fd
+
+
+def _answers(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.connect(str(path))
+            return True
+        except OSError:
+            return False
+
+
+def _subreaper() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        log.warning("cannot become a child subreaper: %s", os.strerror(ctypes.get_errno()))
+
+
+def _unblock_signals() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _rfc3339(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,178 @@
+"""A whole Dockyard engine for integration tests, in its own temp root and state dirs.
+
+    engine = Engine.start(tmp_dir)
+    result = engine.cli("run", "--rm", "busybox", "echo", "hi")
+    engine.leaks()   # what this engine left behind: mounts, processes, cgroups, netns files
+    engine.stop()
+
+The engine runs under its supervisor (`python -m dockyard.services.supervisor`), exactly as
+`dockyard daemon start` runs it, with a cgroup parent of its own so that two engines (or a
+test engine and a real one) never share cgroups. The CLI is the installed `dockyard` command,
+run as a user would run it (a new process per command), pointed at this engine with -H.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+CLI = str(VENV_BIN / "dockyard")
+START_SECONDS = 60.0
+
+
+@dataclass
+class Engine:
+    root: Path
+    state: Path
+    config: Path
+    cgroup_parent: str
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls, base: Path, config: dict[str, object] | None = None) -> Engine:
+        root, state = base / "root", base / "state"
+        cgroup_parent = f"dockyard-test-{secrets.token_hex(4)}"
+        config_path = base / "daemon.json"
+        config_path.write_text(json.dumps({"cgroup-parent": cgroup_parent, **(config or {})}))
+        (root / "logs").mkdir(parents=True, exist_ok=True)
+        with open(root / "logs" / "supervisor.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "dockyard.services.supervisor", "--root", str(root),
+                 "--state", str(state), "--config", str(config_path)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )
+        engine = cls(root, state, config_path, cgroup_parent, process)
+        engine.wait_running()
+        return engine
+
+    @property
+    def host(self) -> str:
+        return f"unix://{self.state / 'dockyard.sock'}"
+
+    def status(self) -> dict[str, object]:
+        try:
+            return json.loads((self.state / "supervisor.json").read_text())  # type: ignore[no-any-return]
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def service_pid(self, name: str) -> int:
+        return int(self.status()["services"][name]["pid"])  # type: ignore[index]
+
+    def wait_running(self, timeout: float = START_SECONDS) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the supervisor exited:\n{self.log_tail()}")
+            services = self.status().get("services", {})
+            if services and all(s["state"] == "running" for s in services.values()):  # type: ignore[union-attr]
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"the engine did not start:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        out = []
+        for log in sorted((self.root / "logs").glob("*.log")):
+            text = log.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"--- {log.name}\n" + "\n".join(text))
+        return "\n".join(out)
+
+    def cli(self, *args: str, input: bytes | str | None = None, timeout: float = 120,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run `dockyard -H <this engine> ARGS...` and return what it did (text mode)."""
+        data = input.decode() if isinstance(input, bytes) else input
+        return subprocess.run(
+            [CLI, "-H", self.host, *args], input=data, capture_output=True, text=True,
+            timeout=timeout, env={**os.environ, **(env or {})},
+            stdin=None if data is not None else subprocess.DEVNULL,
+        )
+
+    def ok(self, *args: str, **kwargs: object) -> str:
+        """`cli` that must succeed; returns stdout."""
+        result = self.cli(*args, **kwargs)  # type: ignore[arg-type]
+        assert result.returncode == 0, f"dockyard {' '.join(args)} -> {result.returncode}\n{result.stderr}"
+        return result.stdout
+
+    def remove_all_containers(self) -> None:
+        ids = self.cli("ps", "-aq", "--no-trunc").stdout.split()
+        if ids:
+            self.cli("rm", "-f", *ids)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    # -- leak checks --------------------------------------------------------------------------
+
+    def leaks(self) -> list[str]:
+        """Everything a container could have left behind that is still here."""
+        return self.leaked_mounts() + self.leaked_processes() + self.leaked_cgroups() + self.leaked_netns()
+
+    def leaked_mounts(self) -> list[str]:
+        prefixes = (str(self.root), str(self.state))
+        found = []
+        for line in Path("/proc/self/mountinfo").read_text().splitlines():
+            target = line.split()[4]
+            if target.startswith(prefixes):
+                found.append(f"mount {target}")
+        return found
+
+    def leaked_processes(self) -> list[str]:
+        """Processes of this engine other than its supervisor and services: shims, containers."""
+        services = {self.process.pid} | {
+            int(s["pid"]) for s in self.status().get("services", {}).values()  # type: ignore[union-attr]
+        }
+        found = []
+        for pid, cmdline in _processes():
+            if pid not in services and str(self.state) in cmdline:
+                found.append(f"process {pid}: {cmdline}")
+        found += [f"process {pid} in cgroup: {cmd}" for pid, cmd in self._cgroup_processes()]
+        return found
+
+    def leaked_cgroups(self) -> list[str]:
+        found = []
+        for parent in Path("/sys/fs/cgroup").glob(f"*/{self.cgroup_parent}"):
+            found += [f"cgroup {child}" for child in parent.iterdir() if child.is_dir()]
+        return found
+
+    def leaked_netns(self) -> list[str]:
+        netns = self.state / "network" / "netns"
+        return [f"netns {p}" for p in netns.iterdir()] if netns.is_dir() else []
+
+    def _cgroup_processes(self) -> list[tuple[int, str]]:
+        pids = set()
+        for procs in Path("/sys/fs/cgroup").glob(f"*/{self.cgroup_parent}/*/cgroup.procs"):
+            pids |= {int(p) for p in procs.read_text().split()}
+        return [(pid, cmd) for pid, cmd in _processes() if pid in pids]
+
+    def remove_cgroup_parent(self) -> None:
+        for parent in Path("/sys/fs/cgroup").glob(f"*/{self.cgroup_parent}"):
+            for child in parent.iterdir():
+                if child.is_dir():
+                    child.rmdir()
+            parent.rmdir()
+
+
+def _processes() -> list[tuple[int, str]]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if cmd:
+                out.append((int(entry.name), cmd.strip()))
+    return out

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dockyard.services.engine import spec
+from dockyard.services.engine.model import Container, ContainerConfig, HostConfig
+
+
+def _container(**config: object) -> Container:
+    return Container(
+        id="c" * 64,
+        name="x",
+        created=datetime.now(UTC),
+        image="sha256:" + "1" * 64,
+        config=ContainerConfig(cmd=["echo", "hi"], **config),  # type: ignore[arg-type]
+        host_config=HostConfig(network_mode="none"),
+    )
+
+
+INPUTS = spec.SpecInputs(hostname="box", netns_path="/run/x/netns/c", cgroup_parent="dockyard")
+
+
+def test_docker_defaults() -> None:
+    doc = spec.build(_container(), INPUTS)
+    assert doc["process"]["args"] == ["echo", "hi"]
+    assert doc["process"]["cwd"] == "/"
+    assert doc["process"]["user"] == {"uid": 0, "gid": 0}
+    assert set(doc["process"]["capabilities"]["bounding"]) == set(spec.DEFAULT_CAPABILITIES)
+    assert "CAP_SYS_ADMIN" not in doc["process"]["capabilities"]["effective"]
+    kinds = {ns["type"] for ns in doc["linux"]["namespaces"]}
+    assert kinds == {"pid", "ipc", "uts", "mount", "cgroup", "network"}
+    assert {"type": "network", "path": "/run/x/netns/c"} in doc["linux"]["namespaces"]
+    assert doc["linux"]["cgroupsPath"] == "/dockyard/" + "c" * 64
+    assert "/proc/kcore" in doc["linux"]["maskedPaths"]
+    assert "/proc/sys" in doc["linux"]["readonlyPaths"]
+    assert [m["destination"] for m in doc["mounts"]][:3] == ["/proc", "/dev", "/dev/pts"]
+    assert doc["hostname"] == "box"
+
+
+def test_host_network_has_no_network_namespace() -> None:
+    inputs = spec.SpecInputs(hostname="h", netns_path=None, cgroup_parent="p")
+    kinds = {ns["type"] for ns in spec.build(_container(), inputs)["linux"]["namespaces"]}
+    assert "network" not in kinds
+
+
+def test_numeric_user_is_numeric_and_annotated() -> None:
+    doc = spec.build(_container(user="1000:100"), INPUTS)
+    assert doc["process"]["user"] == {"uid": 1000, "gid": 100}
+    assert doc["annotations"] == {spec.USER_ANNOTATION: "1000:100"}
+
+
+def test_named_user_is_left_to_the_shim() -> None:
+    doc = spec.build(_container(user="nobody:wheel"), INPUTS)
+    assert doc["process"]["user"] == {"uid": 0, "gid": 0}
+    assert doc["annotations"] == {spec.USER_ANNOTATION: "nobody:wheel"}
+
+
+def test_network_files_are_bind_mounted() -> None:
+    inputs = spec.SpecInputs("h", None, "p", hosts_path="/s/hosts", resolv_conf_path="/s/resolv")
+    binds = {m["destination"]: m["source"] for m in spec.build(_container(), inputs)["mounts"] if m["type"] == "bind"}
+    assert binds == {"/etc/hosts": "/s/hosts", "/etc/resolv.conf": "/s/resolv"}
