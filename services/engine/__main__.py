@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -10,6 +12,7 @@ from dockyard.api import bootstrap
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2_grpc
 from dockyard.services.engine.backends import connect
+from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.images import ImageRemoval
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.runner import Runner
@@ -23,20 +26,29 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         store = ContainerStore(options.data_dir / "containers.db")
         stack.callback(store.close)
         backends = await connect(options.paths, stack)
-        lifecycle = Lifecycle(store, backends, options.data_dir, options.config)
+        events = EventBus()
+        lifecycle = Lifecycle(store, backends, options.data_dir, options.config, events)
         stack.push_async_callback(lifecycle.close)
         lifecycle.resume_watching()
+        restarts = asyncio.create_task(lifecycle.resume_restarts())
+        stack.push_async_callback(_finish, restarts)
         runner = Runner(lifecycle, backends)
         engine_pb2_grpc.add_ContainersServicer_to_server(
             ContainersServicer(lifecycle, runner), server
         )
         engine_pb2_grpc.add_ImagesServicer_to_server(
-            ImagesServicer(backends, ImageRemoval(store, backends)), server
+            ImagesServicer(backends, ImageRemoval(store, backends), events), server
         )
         engine_pb2_grpc.add_SystemServicer_to_server(
             SystemServicer(options, lifecycle, backends), server
         )
         yield
+
+
+async def _finish(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def main() -> None:

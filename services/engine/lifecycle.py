@@ -34,8 +34,9 @@ from dockyard.api.config import DaemonConfig
 from dockyard.images.v1 import images_pb2
 from dockyard.network.v1 import network_pb2
 from dockyard.runtime.v1 import runtime_pb2
-from dockyard.services.engine import names, signals, spec
+from dockyard.services.engine import names, restarts, signals, spec
 from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
+from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.merge import ImageDefaults, command, merge
 from dockyard.services.engine.model import Container, ContainerConfig, ContainerState, HostConfig
 from dockyard.services.engine.store import ContainerStore
@@ -53,15 +54,22 @@ LOST_TASK_EXIT = 255  # the task vanished with its state dir (a reboot): contain
 
 class Lifecycle:
     def __init__(
-        self, store: ContainerStore, backends: Backends, root: Path, config: DaemonConfig
+        self,
+        store: ContainerStore,
+        backends: Backends,
+        root: Path,
+        config: DaemonConfig,
+        events: EventBus,
     ) -> None:
         self.store = store
+        self.events = events
         self.waiters = Waiters()
         self._b = backends
         self._root = root
         self._config = config
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._restarts: dict[str, asyncio.Task[None]] = {}
 
     # -- create ---------------------------------------------------------------------------
 
@@ -85,6 +93,7 @@ class Lifecycle:
             undo.callback(shutil.rmtree, self._dir(container.id), True)
             self.store.add(container)
             undo.pop_all()
+        self._publish(container, "create")
         return container
 
     def _new_record(
@@ -93,6 +102,7 @@ class Lifecycle:
         argv = command(config)
         container_id = secrets.token_hex(32)
         host = _normalise_host(host, self._config)
+        restarts.validate(host.restart_policy, host.auto_remove)
         config.hostname = config.hostname or (
             socket.gethostname() if host.network_mode == "host" else container_id[:12]
         )
@@ -124,7 +134,9 @@ class Lifecycle:
         container = self.store.get(ref)
         async with self._locks[container.id]:
             container = self.store.get(container.id)
-            if not container.running:
+            if not container.running or container.state.restarting:
+                self._cancel_restart(container.id)
+                container.manually_stopped = False
                 await self.create_task(container)
                 await self.start_task(container)
         return container
@@ -207,13 +219,14 @@ class Lifecycle:
         )
         self.store.update(container)
         self._watch(container.id)
+        self._publish(container, "start")
 
     # -- exit -----------------------------------------------------------------------------
 
     def resume_watching(self) -> None:
         """At engine start: watch every container the records say is running."""
         for container in self.store.list():
-            if container.running:
+            if container.running and not container.state.restarting:
                 self._watch(container.id)
 
     def _watch(self, container_id: str) -> None:
@@ -244,23 +257,84 @@ class Lifecycle:
                 container = self.store.get(container_id)
             except errors.NotFound:
                 return
-            if not container.running:
+            if not container.running or container.state.restarting:
                 return
             await self.teardown(container_id)
-            container.state = ContainerState(
-                status="exited",
-                exit_code=status.exit_code,
-                oom_killed=status.oom_killed,
-                error=status.error,
-                started_at=container.state.started_at,
-                finished_at=status.exited_at.ToDatetime(tzinfo=UTC)
-                if status.HasField("exited_at")
-                else datetime.now(UTC),
+            again = restarts.should_restart(
+                container.host_config.restart_policy,
+                status.exit_code,
+                container.restart_count,
+                container.manually_stopped,
             )
+            container.state = _exit_state(container, status, restarting=again)
             self.store.update(container)
+        if status.oom_killed:
+            self._publish(container, "oom")
+        self._publish(container, "die", exitCode=str(status.exit_code))
         self.waiters.exited(container_id, status.exit_code)
-        if container.host_config.auto_remove:
+        if again:
+            self._schedule_restart(container)
+        elif container.host_config.auto_remove:
             await self.remove(container_id, force=True)
+
+    def _schedule_restart(self, container: Container) -> None:
+        started = container.state.started_at or container.created
+        ran = (datetime.now(UTC) - started).total_seconds()
+        container.restart_delay = restarts.next_delay(container.restart_delay, ran)
+        self.store.update(container)
+        self._restarts[container.id] = asyncio.create_task(
+            self._restart_later(container.id, container.restart_delay)
+        )
+
+    async def _restart_later(self, container_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with self._locks[container_id]:
+            try:
+                container = self.store.get(container_id)
+            except errors.NotFound:
+                return
+            if not container.state.restarting or container.manually_stopped:
+                return
+            container.restart_count += 1
+            try:
+                await self.create_task(container)
+                await self.start_task(container)
+            except errors.DockyardError as err:
+                log.warning("restarting %s failed: %s", container.short_id, err)
+                container.state.restarting, container.state.status = False, "exited"
+                container.state.error = str(err)
+                self.store.update(container)
+                return
+        self._publish(container, "restart")
+
+    def _cancel_restart(self, container_id: str) -> None:
+        task = self._restarts.pop(container_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def resume_restarts(self) -> None:
+        """At engine start: bring back what restart policies say should run."""
+        for container in self.store.list():
+            due = container.state.restarting or (
+                not container.running
+                and container.state.started_at is not None
+                and restarts.restart_on_daemon_start(
+                    container.host_config.restart_policy, container.manually_stopped
+                )
+            )
+            if due:
+                try:
+                    await self.start(container.id)
+                except errors.DockyardError as err:
+                    log.warning("could not restart %s: %s", container.short_id, err)
+
+    def _publish(self, container: Container, action: str, **extra: str) -> None:
+        attributes = {
+            "name": container.name,
+            "image": container.config.image,
+            **container.config.labels,
+        }
+        self.events.publish("container", action, container.id, **attributes, **extra)
 
     def lock(self, container_id: str) -> asyncio.Lock:
         """The lock serialising `container_id`'s state changes."""
@@ -274,8 +348,11 @@ class Lifecycle:
     # -- stop, kill, remove, wait -----------------------------------------------------------
 
     async def stop(self, ref: str, seconds: int | None) -> Container:
-        container = self.store.get(ref)
+        container = await self._mark_stopped(ref)
         if not container.running:
+            return container
+        if container.state.restarting:
+            await self._abort_restart(container)
             return container
         seconds = seconds if seconds is not None else container.config.stop_timeout
         seconds = DEFAULT_STOP_SECONDS if seconds is None else seconds
@@ -284,19 +361,44 @@ class Lifecycle:
         if seconds >= 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(exited), seconds)
+                self._publish(container, "stop")
                 return container
         await self._signal(container, signal.SIGKILL, all_processes=True)
         await exited
+        self._publish(container, "stop")
         return container
+
+    async def _mark_stopped(self, ref: str) -> Container:
+        """Record a stop by hand (restart policies then leave the container alone)."""
+        container = self.store.get(ref)
+        async with self._locks[container.id]:
+            container = self.store.get(container.id)
+            container.manually_stopped = True
+            self.store.update(container)
+        return container
+
+    async def _abort_restart(self, container: Container) -> None:
+        async with self._locks[container.id]:
+            self._cancel_restart(container.id)
+            container = self.store.get(container.id)
+            container.state.restarting, container.state.status = False, "exited"
+            self.store.update(container)
 
     async def kill(self, ref: str, signal_name: str) -> Container:
         number = signals.parse(signal_name)
         container = self.store.get(ref)
+        if container.state.restarting:
+            await self._mark_stopped(ref)
+            await self._abort_restart(container)
+            return container
         if not container.running:
             raise errors.FailedPrecondition(
                 f"Cannot kill container: {ref}: container {container.id} is not running"
             )
+        if number in (signal.SIGKILL, signal.SIGTERM):
+            await self._mark_stopped(container.id)
         await self._signal(container, number, all_processes=number == signal.SIGKILL)
+        self._publish(container, "kill", signal=str(number))
         return container
 
     async def _signal(self, container: Container, number: int, all_processes: bool = False) -> None:
@@ -308,6 +410,10 @@ class Lifecycle:
 
     async def remove(self, ref: str, force: bool) -> None:
         container = self.store.get(ref)
+        if container.state.restarting:
+            await self._mark_stopped(container.id)
+            await self._abort_restart(container)
+            container = self.store.get(container.id)
         if container.running:
             if not force:
                 raise errors.FailedPrecondition(
@@ -327,7 +433,26 @@ class Lifecycle:
             shutil.rmtree(self._dir(container.id), ignore_errors=True)
             self.store.remove(container.id)
         self._locks.pop(container.id, None)
+        self._publish(container, "destroy")
         self.waiters.removed(container.id, container.state.exit_code)
+
+    async def restart(self, ref: str, seconds: int | None) -> None:
+        container = await self.stop(ref, seconds)
+        await self.start(container.id)
+        self._publish(self.store.get(container.id), "restart")
+
+    async def rename(self, ref: str, new_name: str) -> None:
+        name = names.validate(new_name)
+        container = self.store.get(ref)
+        async with self._locks[container.id]:
+            container = self.store.get(container.id)
+            old, container.name = container.name, name
+            if old == name:
+                raise errors.InvalidArgument(
+                    "Renaming a container with the same name as its current name"
+                )
+            self.store.update(container)
+        self._publish(container, "rename", oldName=f"/{old}")
 
     async def wait(self, ref: str, condition: str) -> int:
         container = self.store.get(ref)
@@ -338,9 +463,10 @@ class Lifecycle:
         return container.state.exit_code
 
     async def close(self) -> None:
-        for task in self._watchers.values():
+        tasks = [*self._watchers.values(), *self._restarts.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._watchers.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- idempotent undo steps ------------------------------------------------------------
 
@@ -379,6 +505,25 @@ def image_defaults(image: images_pb2.Image) -> ImageDefaults:
         exposed_ports=tuple(c.exposed_ports),
         volumes=tuple(c.volumes),
         stop_signal=c.stop_signal,
+    )
+
+
+def _exit_state(
+    container: Container, status: runtime_pb2.ExitStatus, restarting: bool
+) -> ContainerState:
+    finished = (
+        status.exited_at.ToDatetime(tzinfo=UTC)
+        if status.HasField("exited_at")
+        else datetime.now(UTC)
+    )
+    return ContainerState(
+        status="restarting" if restarting else "exited",
+        restarting=restarting,
+        exit_code=status.exit_code,
+        oom_killed=status.oom_killed,
+        error=status.error,
+        started_at=container.state.started_at,
+        finished_at=finished,
     )
 
 

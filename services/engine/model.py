@@ -92,6 +92,9 @@ class Container:
     resolv_conf_path: str = ""
     graph_driver: dict[str, str] = field(default_factory=dict)
     sandbox_key: str = ""
+    # The engine's own bookkeeping (not in the API):
+    manually_stopped: bool = False  # by `stop`/`kill`; restart policies then leave it alone
+    restart_delay: float = 0.0  # seconds before the last automatic restart (backoff)
 
     @property
     def short_id(self) -> str:

@@ -6,6 +6,7 @@ convert the reply. Errors are `dockyard.api.errors` classes, mapped by the inter
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from dockyard.images.v1 import images_pb2
 from dockyard.services.engine import filters, logs, system
 from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
 from dockyard.services.engine.convert import from_proto, to_proto
+from dockyard.services.engine.events import EventBus, EventFilter
 from dockyard.services.engine.images import ImageRemoval
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.model import ContainerConfig, HostConfig
@@ -120,6 +122,19 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         async for output in self._runner.attach(first.options, request_iterator):
             yield output
 
+    async def Restart(
+        self, request: engine_pb2.StopContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        timeout = request.timeout if request.HasField("timeout") else None
+        await self._life.restart(request.id, timeout)
+        return EMPTY
+
+    async def Rename(
+        self, request: engine_pb2.RenameContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._life.rename(request.id, request.name)
+        return EMPTY
+
     async def Run(
         self, request_iterator: AsyncIterator[engine_pb2.RunInput], context: Context
     ) -> AsyncIterator[engine_pb2.RunOutput]:
@@ -135,24 +150,28 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
 
 
 class ImagesServicer(engine_pb2_grpc.ImagesServicer):
-    def __init__(self, backends: Backends, removal: ImageRemoval) -> None:
+    def __init__(self, backends: Backends, removal: ImageRemoval, events: EventBus) -> None:
         self._b = backends
         self._removal = removal
+        self._events = events
 
     async def Pull(
         self, request: images_pb2.PullRequest, context: Context
     ) -> AsyncIterator[images_pb2.PullProgress]:
-        async for progress in self._b.images.Pull(
-            request, timeout=LONG_SECONDS, wait_for_ready=True
-        ):
+        stream = self._b.images.Pull(request, timeout=LONG_SECONDS, wait_for_ready=True)
+        async for progress in stream:
+            if progress.HasField("image"):
+                self._events.publish("image", "pull", request.ref, name=request.ref)
             yield progress
 
     async def Import(
         self, request_iterator: AsyncIterator[images_pb2.ImportRequest], context: Context
     ) -> images_pb2.Image:
-        return await self._b.images.Import(
+        image = await self._b.images.Import(
             request_iterator, timeout=LONG_SECONDS, wait_for_ready=True
         )
+        self._events.publish("image", "import", image.id)
+        return image
 
     async def Inspect(
         self, request: images_pb2.GetImageRequest, context: Context
@@ -165,12 +184,19 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
         return await self._b.images.List(request, **READY)
 
     async def Tag(self, request: images_pb2.TagImageRequest, context: Context) -> images_pb2.Image:
-        return await self._b.images.Tag(request, **READY)
+        image = await self._b.images.Tag(request, **READY)
+        self._events.publish("image", "tag", image.id, name=request.target)
+        return image
 
     async def Remove(
         self, request: images_pb2.RemoveImageRequest, context: Context
     ) -> images_pb2.RemoveImageResponse:
-        return await self._removal.remove(request)
+        reply = await self._removal.remove(request)
+        for name in reply.untagged:
+            self._events.publish("image", "untag", name, name=name)
+        for deleted in reply.deleted:
+            self._events.publish("image", "delete", deleted)
+        return reply
 
 
 class SystemServicer(engine_pb2_grpc.SystemServicer):
@@ -186,6 +212,25 @@ class SystemServicer(engine_pb2_grpc.SystemServicer):
 
     async def Info(self, request: empty_pb2.Empty, context: Context) -> engine_pb2.InfoResponse:
         return await system.info(self._options, self._life.store, self._b)
+
+    async def Events(
+        self, request: engine_pb2.EventsRequest, context: Context
+    ) -> AsyncIterator[engine_pb2.Event]:
+        wanted = EventFilter.parse(
+            request.since.ToNanoseconds() if request.HasField("since") else time.time_ns(),
+            request.until.ToNanoseconds() if request.HasField("until") else 0,
+            list(request.filters),
+        )
+        async for event in self._life.events.subscribe(wanted):
+            message = engine_pb2.Event(
+                type=event.type,
+                action=event.action,
+                actor_id=event.actor_id,
+                attributes=event.attributes,
+                scope="local",
+            )
+            message.time.FromNanoseconds(event.time_ns)
+            yield message
 
 
 def _create_args(request: engine_pb2.CreateContainerRequest) -> tuple[ContainerConfig, HostConfig]:

@@ -153,24 +153,28 @@ class ErrorTranslator(
         self._target = target
 
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        call = await continuation(details, request)
         try:
-            return await call
+            return await (await continuation(details, request))
         except grpc.aio.AioRpcError as err:
             raise from_rpc_error(err, self._target) from None
 
     async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        call = await continuation(details, requests)
         try:
-            return await call
+            return await (await continuation(details, requests))
         except grpc.aio.AioRpcError as err:
             raise from_rpc_error(err, self._target) from None
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return self._stream(await continuation(details, request))
+        try:
+            return self._stream(await continuation(details, request))
+        except grpc.aio.AioRpcError as err:
+            raise from_rpc_error(err, self._target) from None
 
     async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return self._stream(await continuation(details, requests))
+        try:
+            return self._stream(await continuation(details, requests))
+        except grpc.aio.AioRpcError as err:
+            raise from_rpc_error(err, self._target) from None
 
     async def _stream(self, call: Any) -> AsyncIterator[Any]:
         try:

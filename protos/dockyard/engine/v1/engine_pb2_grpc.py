@@ -91,6 +91,16 @@ class ContainersStub:
                 request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RunInput.SerializeToString,
                 response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RunOutput.FromString,
                 _registered_method=True)
+        self.Restart = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/Restart',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.StopContainerRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Rename = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/Rename',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RenameContainerRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ContainersServicer:
@@ -166,7 +176,21 @@ class ContainersServicer:
         """Run is create (pulling the image when it is missing) + attach + start + wait in one
         stream: the first input carries the options, outputs end with `exited` (or `container_id`
         alone when detached). With auto_remove, `exited` comes after the container is gone.
-        Reserved for a later issue: Restart, Pause, Unpause, Rename, Top, Stats, Update, Exec.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Restart(self, request, context):
+        """Restart is stop (with `timeout`) then start.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Rename(self, request, context):
+        """Rename gives a container a new unique name (ALREADY_EXISTS when taken).
+        Reserved for a later issue: Pause, Unpause, Top, Stats, Update, Exec.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -229,6 +253,16 @@ def add_ContainersServicer_to_server(servicer, server):
                     servicer.Run,
                     request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RunInput.FromString,
                     response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RunOutput.SerializeToString,
+            ),
+            'Restart': grpc.unary_unary_rpc_method_handler(
+                    servicer.Restart,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.StopContainerRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Rename': grpc.unary_unary_rpc_method_handler(
+                    servicer.Rename,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RenameContainerRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -528,6 +562,60 @@ class Containers:
             '/dockyard.engine.v1.Containers/Run',
             dockyard_dot_engine_dot_v1_dot_engine__pb2.RunInput.SerializeToString,
             dockyard_dot_engine_dot_v1_dot_engine__pb2.RunOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Restart(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Restart',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.StopContainerRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Rename(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Rename',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.RenameContainerRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,
@@ -846,6 +934,11 @@ class SystemStub:
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
                 response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.InfoResponse.FromString,
                 _registered_method=True)
+        self.Events = channel.unary_stream(
+                '/dockyard.engine.v1.System/Events',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.EventsRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.Event.FromString,
+                _registered_method=True)
 
 
 class SystemServicer:
@@ -858,7 +951,15 @@ class SystemServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Info(self, request, context):
-        """Reserved for a later issue: Events, Prune, DiskUsage.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Events(self, request, context):
+        """Events streams what happens (docker's events): past ones from `since`, then live ones
+        until `until` (unset = until the client goes away).
+        Reserved for a later issue: Prune, DiskUsage.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -876,6 +977,11 @@ def add_SystemServicer_to_server(servicer, server):
                     servicer.Info,
                     request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                     response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.InfoResponse.SerializeToString,
+            ),
+            'Events': grpc.unary_stream_rpc_method_handler(
+                    servicer.Events,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.EventsRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.Event.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -932,6 +1038,33 @@ class System:
             '/dockyard.engine.v1.System/Info',
             google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             dockyard_dot_engine_dot_v1_dot_engine__pb2.InfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Events(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.engine.v1.System/Events',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.EventsRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.Event.FromString,
             options,
             channel_credentials,
             insecure,

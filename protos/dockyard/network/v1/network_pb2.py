@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/network/v1/network.proto\x12\x13\x64ockyard.network.v1\x1a\x1bgoogle/protobuf/empty.proto\"L\n\x14\x43reateSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"A\n\x07Sandbox\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x12\n\nnetns_path\x18\x03 \x01(\t\",\n\x14RemoveSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\")\n\x11GetSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"\x16\n\x14ListSandboxesRequest\"H\n\x15ListSandboxesResponse\x12/\n\tsandboxes\x18\x01 \x03(\x0b\x32\x1c.dockyard.network.v1.Sandbox2\xf4\x02\n\x08Networks\x12X\n\rCreateSandbox\x12).dockyard.network.v1.CreateSandboxRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12R\n\rRemoveSandbox\x12).dockyard.network.v1.RemoveSandboxRequest\x1a\x16.google.protobuf.Empty\x12R\n\nGetSandbox\x12&.dockyard.network.v1.GetSandboxRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12\x66\n\rListSandboxes\x12).dockyard.network.v1.ListSandboxesRequest\x1a*.dockyard.network.v1.ListSandboxesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/network/v1/network.proto\x12\x13\x64ockyard.network.v1\x1a\x1bgoogle/protobuf/empty.proto\"L\n\x14\x43reateSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\"\x86\x01\n\x07Sandbox\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x12\n\nnetns_path\x18\x03 \x01(\t\x12\x12\n\nhosts_path\x18\x04 \x01(\t\x12\x18\n\x10resolv_conf_path\x18\x05 \x01(\t\x12\x15\n\rhostname_path\x18\x06 \x01(\t\",\n\x14RemoveSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\")\n\x11GetSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"\x16\n\x14ListSandboxesRequest\"H\n\x15ListSandboxesResponse\x12/\n\tsandboxes\x18\x01 \x03(\x0b\x32\x1c.dockyard.network.v1.Sandbox2\xf4\x02\n\x08Networks\x12X\n\rCreateSandbox\x12).dockyard.network.v1.CreateSandboxRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12R\n\rRemoveSandbox\x12).dockyard.network.v1.RemoveSandboxRequest\x1a\x16.google.protobuf.Empty\x12R\n\nGetSandbox\x12&.dockyard.network.v1.GetSandboxRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12\x66\n\rListSandboxes\x12).dockyard.network.v1.ListSandboxesRequest\x1a*.dockyard.network.v1.ListSandboxesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,16 +34,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATESANDBOXREQUEST']._serialized_start=87
   _globals['_CREATESANDBOXREQUEST']._serialized_end=163
-  _globals['_SANDBOX']._serialized_start=165
-  _globals['_SANDBOX']._serialized_end=230
-  _globals['_REMOVESANDBOXREQUEST']._serialized_start=232
-  _globals['_REMOVESANDBOXREQUEST']._serialized_end=276
-  _globals['_GETSANDBOXREQUEST']._serialized_start=278
-  _globals['_GETSANDBOXREQUEST']._serialized_end=319
-  _globals['_LISTSANDBOXESREQUEST']._serialized_start=321
-  _globals['_LISTSANDBOXESREQUEST']._serialized_end=343
-  _globals['_LISTSANDBOXESRESPONSE']._serialized_start=345
-  _globals['_LISTSANDBOXESRESPONSE']._serialized_end=417
-  _globals['_NETWORKS']._serialized_start=420
-  _globals['_NETWORKS']._serialized_end=792
+  _globals['_SANDBOX']._serialized_start=166
+  _globals['_SANDBOX']._serialized_end=300
+  _globals['_REMOVESANDBOXREQUEST']._serialized_start=302
+  _globals['_REMOVESANDBOXREQUEST']._serialized_end=346
+  _globals['_GETSANDBOXREQUEST']._serialized_start=348
+  _globals['_GETSANDBOXREQUEST']._serialized_end=389
+  _globals['_LISTSANDBOXESREQUEST']._serialized_start=391
+  _globals['_LISTSANDBOXESREQUEST']._serialized_end=413
+  _globals['_LISTSANDBOXESRESPONSE']._serialized_start=415
+  _globals['_LISTSANDBOXESRESPONSE']._serialized_end=487
+  _globals['_NETWORKS']._serialized_start=490
+  _globals['_NETWORKS']._serialized_end=862
 # @@protoc_insertion_point(module_scope)

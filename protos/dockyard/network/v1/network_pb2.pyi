@@ -18,14 +18,20 @@ class CreateSandboxRequest(_message.Message):
     def __init__(self, container_id: _Optional[str] = ..., mode: _Optional[str] = ..., hostname: _Optional[str] = ...) -> None: ...
 
 class Sandbox(_message.Message):
-    __slots__ = ("container_id", "mode", "netns_path")
+    __slots__ = ("container_id", "mode", "netns_path", "hosts_path", "resolv_conf_path", "hostname_path")
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     NETNS_PATH_FIELD_NUMBER: _ClassVar[int]
+    HOSTS_PATH_FIELD_NUMBER: _ClassVar[int]
+    RESOLV_CONF_PATH_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_PATH_FIELD_NUMBER: _ClassVar[int]
     container_id: str
     mode: str
     netns_path: str
-    def __init__(self, container_id: _Optional[str] = ..., mode: _Optional[str] = ..., netns_path: _Optional[str] = ...) -> None: ...
+    hosts_path: str
+    resolv_conf_path: str
+    hostname_path: str
+    def __init__(self, container_id: _Optional[str] = ..., mode: _Optional[str] = ..., netns_path: _Optional[str] = ..., hosts_path: _Optional[str] = ..., resolv_conf_path: _Optional[str] = ..., hostname_path: _Optional[str] = ...) -> None: ...
 
 class RemoveSandboxRequest(_message.Message):
     __slots__ = ("container_id",)

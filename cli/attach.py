@@ -1,0 +1,207 @@
+"""The attached side of `run`, `create` and `start -a`: pulling a missing image with progress,
+streaming stdin in and output out, a terminal in raw mode with -t, and the exit code.
+
+Output is written as raw bytes the moment it arrives. Stdin is read by a thread (so a pipe, a
+file and a terminal all work) and sent in chunks; its end closes the container's stdin. With
+-t, the client's terminal is put in raw mode (restored on every way out), its size is sent at
+start and on every SIGWINCH, and Ctrl-P Ctrl-Q detaches, as docker does. Without -t, SIGINT and
+SIGTERM are passed on to the container (docker's --sig-proxy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from dockyard.cli.engine import Stubs
+from dockyard.cli.names import familiar
+from dockyard.cli.progress import PullPrinter
+
+DETACH_KEYS = b"\x10\x11"  # Ctrl-P Ctrl-Q
+
+
+async def pull_if_missing(stubs: Stubs, image: str, platform: Any = None) -> None:
+    from dockyard.api.errors import NotFound
+    from dockyard.images.v1 import images_pb2
+
+    try:
+        await stubs.images.Inspect(images_pb2.GetImageRequest(ref=image))
+        return
+    except NotFound:
+        pass
+    sys.stderr.write(f"Unable to find image '{display(image)}' locally\n")
+    printer = PullPrinter(sys.stderr)
+    async for progress in stubs.images.Pull(images_pb2.PullRequest(ref=image), timeout=None):
+        printer.show(progress)
+    printer.done()
+
+
+def display(image: str) -> str:
+    """docker's form in "Unable to find image …": the familiar name with its tag."""
+    name = familiar(image)
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last or "@" in name else f"{name}:latest"
+
+
+async def run_stream(stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool) -> int:
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    options = pb.RunOptions(create=request, detach=detach)
+    raw = tty and interactive and sys.stdin.isatty()
+    if tty:
+        width, height = _size()
+        options.size.CopyFrom(pb.Resize(width=width, height=height))
+    inputs: asyncio.Queue[Any] = asyncio.Queue()
+    inputs.put_nowait(pb.RunInput(options=options))
+    session = _Session(stubs, inputs, raw)
+    with _raw_mode(raw):
+        if interactive and not detach:
+            _read_stdin(inputs, raw)
+        return await session.follow(stubs.containers.Run(_drain(inputs), timeout=None), detach, request)
+
+
+class _Session:
+    def __init__(self, stubs: Stubs, inputs: asyncio.Queue[Any], raw: bool) -> None:
+        self._stubs = stubs
+        self._inputs = inputs
+        self._raw = raw
+        self.container_id = ""
+
+    async def follow(self, outputs: AsyncIterator[Any], detach: bool, request: Any) -> int:
+        printer: PullPrinter | None = None
+        out, err = sys.stdout.buffer, sys.stderr.buffer
+        async for message in outputs:
+            kind = message.WhichOneof("msg")
+            if kind == "stdout" or kind == "stderr":
+                stream = out if kind == "stdout" else err
+                stream.write(message.stdout if kind == "stdout" else message.stderr)
+                stream.flush()
+            elif kind == "pull":
+                if printer is None:
+                    sys.stderr.write(f"Unable to find image '{display(request.config.image)}' locally\n")
+                    printer = PullPrinter(sys.stderr)
+                printer.show(message.pull)
+            elif kind == "container_id":
+                self._started(message.container_id, detach, printer)
+            elif kind == "warning":
+                sys.stderr.write(f"WARNING: {message.warning}\n")
+            elif kind == "exited":
+                return int(message.exited.status_code)
+        return 0
+
+    def _started(self, container_id: str, detach: bool, printer: PullPrinter | None) -> None:
+        if printer is not None:
+            printer.done()
+        self.container_id = container_id
+        if detach:
+            print(container_id, flush=True)
+        elif self._raw:
+            self._watch_size()
+        else:
+            self._proxy_signals()
+
+    def _watch_size(self) -> None:
+        from dockyard.engine.v1 import engine_pb2 as pb
+
+        def resized() -> None:
+            width, height = _size()
+            self._inputs.put_nowait(pb.RunInput(resize=pb.Resize(width=width, height=height)))
+
+        with contextlib.suppress(ValueError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGWINCH, resized)
+
+    def _proxy_signals(self) -> None:
+        from dockyard.engine.v1 import engine_pb2 as pb
+
+        loop = asyncio.get_running_loop()
+
+        def forward(name: str) -> None:
+            request = pb.KillContainerRequest(id=self.container_id, signal=name)
+            self._pending = loop.create_task(self._stubs.containers.Kill(request))
+
+        for signum, name in ((signal.SIGINT, "INT"), (signal.SIGTERM, "TERM")):
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.add_signal_handler(signum, forward, name)
+
+
+async def _drain(inputs: asyncio.Queue[Any]) -> AsyncIterator[Any]:
+    while True:
+        item = await inputs.get()
+        if item is None:
+            return
+        yield item
+
+
+def _read_stdin(inputs: asyncio.Queue[Any], raw: bool) -> None:
+    """A thread reads fd 0 and queues chunks; EOF (or Ctrl-P Ctrl-Q with a tty) ends it."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    loop = asyncio.get_running_loop()
+
+    def put(item: Any) -> None:
+        loop.call_soon_threadsafe(inputs.put_nowait, item)
+
+    def reader() -> None:
+        previous = b""
+        while True:
+            try:
+                chunk = os.read(0, 64 * 1024)
+            except OSError:
+                chunk = b""
+            if raw and DETACH_KEYS in previous[-1:] + chunk:
+                sys.stderr.write("\r\nread escape sequence\r\n")
+                os._exit(0)
+            if not chunk:
+                put(pb.RunInput(close_stdin=True))
+                return
+            previous = chunk
+            put(pb.RunInput(stdin=chunk))
+
+    threading.Thread(target=reader, name="stdin", daemon=True).start()
+
+
+def _size() -> tuple[int, int]:
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+        return size.columns, size.lines
+    except OSError:
+        return 80, 24
+
+
+@contextlib.contextmanager
+def _raw_mode(enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(0)
+    tty.setraw(0)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(0, termios.TCSADRAIN, saved)
+
+
+async def start_attached(stubs: Stubs, name: str) -> int:
+    """`start -a`: start, stream the output written since, return the exit code."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    since = time.time_ns()
+    await stubs.containers.Start(pb.StartContainerRequest(id=name))
+    request = pb.LogsRequest(id=name, follow=True, stdout=True, stderr=True)
+    request.since.FromNanoseconds(since)
+    async for entry in stubs.containers.Logs(request, timeout=None):
+        stream = sys.stdout.buffer if entry.stream == "stdout" else sys.stderr.buffer
+        stream.write(entry.data)
+        stream.flush()
+    reply = await stubs.containers.Wait(pb.WaitContainerRequest(id=name), timeout=None)
+    return int(reply.status_code)

@@ -1,0 +1,230 @@
+"""Container verbs: run, create, start, ps, logs, stop, kill, rm, restart, rename, wait."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dockyard.cli import options
+from dockyard.cli.engine import Stubs, call, error_line
+
+AFTER_IMAGE = {"allow_interspersed_args": False}
+
+# Options shared by `run` and `create` (typer reads them from the defaults).
+RM = typer.Option(False, "--rm", help="remove the container when it exits")
+INTERACTIVE = typer.Option(False, "-i", "--interactive", help="keep stdin open")
+TTY = typer.Option(False, "-t", "--tty", help="allocate a pseudo-terminal")
+NAME = typer.Option("", "--name", help="the container's name")
+ENV = typer.Option([], "-e", "--env", help="set environment variables")
+ENV_FILE = typer.Option([], "--env-file", help="read environment variables from a file")
+WORKDIR = typer.Option("", "-w", "--workdir", help="working directory inside the container")
+USER = typer.Option("", "-u", "--user", help="user[:group] to run as")
+HOSTNAME = typer.Option("", "-h", "--hostname", help="the container's host name")
+ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
+NETWORK = typer.Option("", "--network", "--net", help="none | host")
+PLATFORM = typer.Option("", "--platform", help="os/arch[/variant] of the image to pull")
+LABEL = typer.Option([], "-l", "--label", help="set metadata")
+RESTART = typer.Option("", "--restart", help="no | on-failure[:N] | always | unless-stopped")
+LOG_DRIVER = typer.Option("", "--log-driver", help="json-file | none")
+LOG_OPT = typer.Option([], "--log-opt", help="log driver options (max-size, max-file)")
+STOP_SIGNAL = typer.Option("", "--stop-signal", help="signal to stop the container")
+STOP_TIMEOUT = typer.Option(None, "--stop-timeout", help="seconds to wait before killing")
+RUNTIME = typer.Option("", "--runtime", help="OCI runtime (dockyard, runc, crun)")
+
+
+def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    config = pb.ContainerConfig(
+        image=image, hostname=flags["hostname"], user=flags["user"], tty=flags["tty"],
+        open_stdin=flags["interactive"], stdin_once=flags["interactive"],
+        attach_stdin=flags["interactive"], attach_stdout=not flags.get("detach"),
+        attach_stderr=not flags.get("detach"), env=options.env(flags["env"], flags["env_file"]),
+        working_dir=flags["workdir"], labels=options.key_values(flags["label"], "label"),
+        stop_signal=flags["stop_signal"],
+    )
+    if command:
+        config.cmd.values.extend(command)
+    if flags["entrypoint"] is not None:
+        config.entrypoint.SetInParent()
+        if flags["entrypoint"]:
+            config.entrypoint.values.append(flags["entrypoint"])
+    if flags["stop_timeout"] is not None:
+        config.stop_timeout = flags["stop_timeout"]
+    policy, retries = options.restart_policy(flags["restart"])
+    host = pb.HostConfig(
+        network_mode=flags["network"], auto_remove=flags["rm"], runtime=flags["runtime"],
+        log_config=pb.LogConfig(type=flags["log_driver"], config=options.key_values(flags["log_opt"], "log-opt")),
+        restart_policy=pb.RestartPolicy(name=policy, maximum_retry_count=retries),
+    )
+    return pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
+
+
+def run(
+    image: str = typer.Argument(..., metavar="IMAGE"),
+    command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
+    detach: bool = typer.Option(False, "-d", "--detach", help="run in the background, print the ID"),
+    rm: bool = RM, interactive: bool = INTERACTIVE, tty: bool = TTY, name: str = NAME,
+    env: list[str] = ENV, env_file: list[Path] = ENV_FILE, workdir: str = WORKDIR, user: str = USER,
+    hostname: str = HOSTNAME, entrypoint: str = ENTRYPOINT, network: str = NETWORK,
+    platform: str = PLATFORM, label: list[str] = LABEL, restart: str = RESTART,
+    log_driver: str = LOG_DRIVER, log_opt: list[str] = LOG_OPT, stop_signal: str = STOP_SIGNAL,
+    stop_timeout: int = STOP_TIMEOUT, runtime: str = RUNTIME,
+) -> None:
+    """Create and start a container, attached to its output (or detached with -d)."""
+    flags = dict(locals())
+    from dockyard.cli.attach import run_stream
+
+    request = create_request(**flags)
+    code = call("run", lambda stubs: run_stream(stubs, request, detach, interactive, tty))
+    sys.exit(code)
+
+
+def create(
+    image: str = typer.Argument(..., metavar="IMAGE"),
+    command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
+    rm: bool = RM, interactive: bool = INTERACTIVE, tty: bool = TTY, name: str = NAME,
+    env: list[str] = ENV, env_file: list[Path] = ENV_FILE, workdir: str = WORKDIR, user: str = USER,
+    hostname: str = HOSTNAME, entrypoint: str = ENTRYPOINT, network: str = NETWORK,
+    platform: str = PLATFORM, label: list[str] = LABEL, restart: str = RESTART,
+    log_driver: str = LOG_DRIVER, log_opt: list[str] = LOG_OPT, stop_signal: str = STOP_SIGNAL,
+    stop_timeout: int = STOP_TIMEOUT, runtime: str = RUNTIME,
+) -> None:
+    """Create a container without starting it; print its ID."""
+    flags = dict(locals())
+    from dockyard.cli.attach import pull_if_missing
+
+    request = create_request(**flags)
+
+    async def work(stubs: Stubs) -> str:
+        await pull_if_missing(stubs, image)
+        reply = await stubs.containers.Create(request)
+        return str(reply.id)
+
+    print(call("create", work))
+
+
+def start(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    attach: bool = typer.Option(False, "-a", "--attach", help="attach to the output and wait"),
+    interactive: bool = typer.Option(False, "-i", "--interactive", help="attach stdin"),
+) -> None:
+    """Start stopped or created containers."""
+    from dockyard.cli.attach import start_attached
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    if attach or interactive:
+        sys.exit(call("start", lambda stubs: start_attached(stubs, containers[0])))
+    each("start", containers, lambda stubs, c: stubs.containers.Start(pb.StartContainerRequest(id=c)))
+
+
+def each(verb: str, names: list[str], action: Any, echo: bool = True) -> None:
+    """Apply `action` to every name, printing each that worked and one line per failure."""
+    from dockyard.api.errors import DockyardError
+
+    async def work(stubs: Stubs) -> int:
+        failures = 0
+        for name in names:
+            try:
+                await action(stubs, name)
+                if echo:
+                    print(name, flush=True)
+            except DockyardError as err:
+                sys.stderr.write(error_line(err) + "\n")
+                failures += 1
+        return failures
+
+    if call(verb, work):
+        sys.exit(1)
+
+
+def stop(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    time: int = typer.Option(None, "-t", "--time", "--timeout", help="seconds before SIGKILL"),
+    signal: str = typer.Option("", "-s", "--signal", help="signal to send (default: the image's)"),
+) -> None:
+    """Stop running containers (the stop signal, then SIGKILL after the timeout)."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    def request(c: str) -> Any:
+        return pb.StopContainerRequest(id=c, timeout=time) if time is not None else pb.StopContainerRequest(id=c)
+
+    each("stop", containers, lambda stubs, c: stubs.containers.Stop(request(c)))
+
+
+def restart(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    time: int = typer.Option(None, "-t", "--time", "--timeout", help="seconds before SIGKILL"),
+) -> None:
+    """Restart containers."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    def request(c: str) -> Any:
+        return pb.StopContainerRequest(id=c, timeout=time) if time is not None else pb.StopContainerRequest(id=c)
+
+    each("restart", containers, lambda stubs, c: stubs.containers.Restart(request(c)))
+
+
+def kill(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    signal: str = typer.Option("KILL", "-s", "--signal", help="signal to send"),
+) -> None:
+    """Send a signal (SIGKILL by default) to running containers."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    each("kill", containers, lambda stubs, c: stubs.containers.Kill(pb.KillContainerRequest(id=c, signal=signal)))
+
+
+def rm(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    force: bool = typer.Option(False, "-f", "--force", help="kill a running container first"),
+    volumes: bool = typer.Option(False, "-v", "--volumes", help="(accepted for docker compatibility)"),
+) -> None:
+    """Remove containers."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    each("rm", containers, lambda stubs, c: stubs.containers.Remove(pb.RemoveContainerRequest(id=c, force=force)))
+
+
+def rename(container: str, new_name: str) -> None:
+    """Rename a container."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    each("rename", [container], lambda stubs, c: stubs.containers.Rename(
+        pb.RenameContainerRequest(id=c, name=new_name)), echo=False)
+
+
+def wait(containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
+    """Wait for containers to stop; print their exit codes."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    async def one(stubs: Stubs, c: str) -> None:
+        reply = await stubs.containers.Wait(pb.WaitContainerRequest(id=c), timeout=None)
+        print(reply.status_code, flush=True)
+
+    each("wait", containers, one, echo=False)
+
+
+def register(app: typer.Typer) -> None:
+    from dockyard.cli import listing, logs
+
+    app.command(context_settings=AFTER_IMAGE)(run)
+    app.command(context_settings=AFTER_IMAGE)(create)
+    for command in (start, stop, restart, kill, rm, rename, wait):
+        app.command()(command)
+    app.command("ps")(listing.ps)
+    app.command("logs")(logs.logs)
+    app.command("inspect")(listing.inspect)
+    group = typer.Typer(help="Manage containers", no_args_is_help=True)
+    group.command("ls")(listing.ps)
+    group.command("list")(listing.ps)
+    group.command("inspect")(listing.inspect_containers)
+    group.command("logs")(logs.logs)
+    group.command("run", context_settings=AFTER_IMAGE)(run)
+    group.command("create", context_settings=AFTER_IMAGE)(create)
+    for command in (start, stop, restart, kill, rm, rename, wait):
+        group.command()(command)
+    app.add_typer(group, name="container")

@@ -1,0 +1,51 @@
+"""Running a command against the engine: an event loop, a channel, stubs, one-line errors."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, NoReturn, TypeVar
+
+from dockyard.cli import client
+from dockyard.cli.state import STATE
+
+T = TypeVar("T")
+
+
+class Stubs:
+    """The engine's services on one channel."""
+
+    def __init__(self, channel: Any) -> None:
+        from dockyard.engine.v1 import engine_pb2_grpc as rpc
+
+        self.channel = channel
+        self.containers = rpc.ContainersStub(channel)
+        self.images = rpc.ImagesStub(channel)
+        self.system = rpc.SystemStub(channel)
+
+
+def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
+    """Run `work` with stubs to the engine; a Dockyard error becomes one line and an exit code."""
+    from dockyard.api.errors import DockyardError
+
+    async def session() -> T:
+        channel = client.dial(STATE.host)
+        try:
+            return await work(Stubs(channel))
+        finally:
+            await channel.close()
+
+    try:
+        return asyncio.run(session())
+    except DockyardError as err:
+        client.fail(err, verb, STATE.host)
+
+
+def error_line(err: Exception) -> str:
+    return client.message(err, STATE.host)
+
+
+def die(text: str, code: int = 1) -> NoReturn:
+    sys.stderr.write(text.rstrip("\n") + "\n")
+    sys.exit(code)

@@ -1,0 +1,201 @@
+"""Image verbs: pull, images, image inspect/ls/rm/tag/import, tag, rmi, import."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from dockyard.cli.engine import Stubs, call, error_line
+
+IMAGES_HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "ID": "IMAGE ID",
+                  "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE"}
+IMAGES_DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+CHUNK = 1 << 20
+
+
+def _platform(text: str) -> Any:
+    from dockyard.types.v1 import types_pb2
+
+    if not text:
+        return None
+    parts = text.split("/")
+    return types_pb2.Platform(os=parts[0], architecture=parts[1] if len(parts) > 1 else "",
+                              variant=parts[2] if len(parts) > 2 else "")
+
+
+def pull(
+    image: str,
+    platform: str = typer.Option("", "--platform", help="os/arch[/variant]"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="print only the image name"),
+) -> None:
+    """Pull an image from a registry."""
+    from dockyard.cli.progress import PullPrinter
+    from dockyard.images.v1 import images_pb2
+
+    request = images_pb2.PullRequest(ref=image, platform=_platform(platform))
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last and "@" not in image and not quiet:
+        print("Using default tag: latest", flush=True)
+
+    async def work(stubs: Stubs) -> str:
+        printer = PullPrinter(sys.stdout)
+        final = ""
+        async for progress in stubs.images.Pull(request, timeout=None):
+            if progress.HasField("image"):
+                final = progress.status
+            if not quiet:
+                printer.show(progress)
+        return final
+
+    call("pull", work)
+    print(_full_name(image))
+
+
+def _full_name(name: str) -> str:
+    """docker prints the canonical name last: docker.io/library/busybox:latest."""
+    first = name.split("/", 1)[0]
+    has_domain = "/" in name and ("." in first or ":" in first or first == "localhost")
+    full = name if has_domain else ("docker.io/" + (name if "/" in name else f"library/{name}"))
+    last = full.rsplit("/", 1)[-1]
+    return full if ":" in last or "@" in full else f"{full}:latest"
+
+
+def images(
+    repository: str = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
+    all: bool = typer.Option(False, "-a", "--all", help="(all images are shown)"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="only IDs"),
+    digests: bool = typer.Option(False, "--digests", help="show digests"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="do not truncate"),
+    filter: list[str] = typer.Option([], "-f", "--filter", help="key=value"),
+    format: str = typer.Option("", "--format", help="a Go template, or table/json"),
+) -> None:
+    """List images."""
+    from dockyard.cli.listing import format_rows
+    from dockyard.images.v1 import images_pb2
+
+    filters = list(filter) + ([f"reference={repository}"] if repository else [])
+
+    async def work(stubs: Stubs) -> list[Any]:
+        return list((await stubs.images.List(images_pb2.ListImagesRequest(filters=filters))).images)
+
+    rows = [row for image in call("images", work) for row in image_rows(image, no_trunc)]
+    if quiet:
+        seen: list[str] = []
+        for row in rows:
+            if row["ID"] not in seen:
+                seen.append(row["ID"])
+                print(row["ID"])
+        return
+    template = format or (IMAGES_DEFAULT.replace("{{.Tag}}", "{{.Tag}}\t{{.Digest}}") if digests else IMAGES_DEFAULT)
+    sys.stdout.write(format_rows(rows, template, IMAGES_HEADERS))
+
+
+def image_rows(image: Any, no_trunc: bool) -> list[dict[str, Any]]:
+    from dockyard.cli import render
+    from dockyard.cli.names import repository_and_tag
+
+    names = [repository_and_tag(t) for t in image.repo_tags] or [("<none>", "<none>")]
+    digests = {repository_and_tag(d.split("@")[0] + ":x")[0]: d.split("@")[1] for d in image.repo_digests}
+    return [
+        {
+            "Repository": repo, "Tag": tag, "Digest": digests.get(repo, "<none>"),
+            "ID": image.id if no_trunc else render.short_id(image.id),
+            "CreatedSince": render.human_duration(render.since(image.created)) + " ago",
+            "CreatedAt": render.local_time(image.created),
+            "Size": render.human_size(image.size),
+        }
+        for repo, tag in names
+    ]
+
+
+def tag(source: str, target: str) -> None:
+    """Give an image another name."""
+    from dockyard.images.v1 import images_pb2
+
+    call("tag", lambda stubs: stubs.images.Tag(images_pb2.TagImageRequest(source=source, target=target)))
+
+
+def rmi(
+    images: list[str] = typer.Argument(..., metavar="IMAGE..."),
+    force: bool = typer.Option(False, "-f", "--force", help="remove even when in use"),
+) -> None:
+    """Remove images."""
+    from dockyard.api.errors import DockyardError
+    from dockyard.cli.names import familiar
+    from dockyard.images.v1 import images_pb2
+
+    async def work(stubs: Stubs) -> int:
+        failures = 0
+        for image in images:
+            try:
+                reply = await stubs.images.Remove(images_pb2.RemoveImageRequest(ref=image, force=force))
+            except DockyardError as err:
+                sys.stderr.write(error_line(err) + "\n")
+                failures += 1
+                continue
+            for name in reply.untagged:
+                print(f"Untagged: {familiar(name)}")
+            for deleted in reply.deleted:
+                print(f"Deleted: {deleted}")
+        return failures
+
+    if call("rmi", work):
+        sys.exit(1)
+
+
+def import_(
+    file: str = typer.Argument(..., metavar="file|-"),
+    reference: str = typer.Argument("", metavar="[REPOSITORY[:TAG]]"),
+    message: str = typer.Option("", "-m", "--message", help="commit message"),
+) -> None:
+    """Import a rootfs tarball as a one-layer image; print its ID."""
+    from dockyard.images.v1 import images_pb2
+
+    source = sys.stdin.buffer if file == "-" else _open(file)
+
+    async def chunks() -> Any:
+        yield images_pb2.ImportRequest(header=images_pb2.ImportHeader(ref=reference, message=message))
+        while data := source.read(CHUNK):
+            yield images_pb2.ImportRequest(chunk=data)
+
+    image = call("import", lambda stubs: stubs.images.Import(chunks(), timeout=None))
+    print(image.id)
+
+
+def _open(path: str) -> Any:
+    try:
+        return Path(path).open("rb")
+    except OSError as err:
+        from dockyard.cli.engine import die
+
+        die(f"open {path}: {(err.strerror or str(err)).lower()}")
+
+
+def image_inspect(
+    names: list[str] = typer.Argument(..., metavar="IMAGE..."),
+    format: str = typer.Option("", "-f", "--format", help="a Go template"),
+) -> None:
+    """Show low-level information about images."""
+    from dockyard.cli.listing import show
+
+    show(names, format, "image")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(pull)
+    app.command()(images)
+    app.command()(tag)
+    app.command()(rmi)
+    app.command("import")(import_)
+    group = typer.Typer(help="Manage images", no_args_is_help=True)
+    group.command("ls")(images)
+    group.command("list")(images)
+    group.command("pull")(pull)
+    group.command("tag")(tag)
+    group.command("rm")(rmi)
+    group.command("import")(import_)
+    group.command("inspect")(image_inspect)
+    app.add_typer(group, name="image")

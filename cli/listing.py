@@ -1,0 +1,144 @@
+"""`ps` and `inspect`: what is there, as docker's tables, templates and JSON show it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from dockyard.cli.engine import Stubs, call, die
+
+PS_COLUMNS = ("ID", "Image", "Command", "CreatedAt", "RunningFor", "Ports", "Status", "Size", "Names",
+              "Labels", "State", "Mounts", "Networks", "LocalVolumes")
+PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+              "RunningFor": "CREATED", "Ports": "PORTS", "Status": "STATUS", "Size": "SIZE",
+              "Names": "NAMES", "Labels": "LABELS", "State": "STATE", "Mounts": "MOUNTS",
+              "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES"}
+PS_DEFAULT = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+
+def ps(
+    all: bool = typer.Option(False, "-a", "--all", help="show stopped containers too"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="only IDs"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="do not truncate"),
+    last: int = typer.Option(-1, "-n", "--last", help="the n last created (any state)"),
+    latest: bool = typer.Option(False, "-l", "--latest", help="the last created (any state)"),
+    filter: list[str] = typer.Option([], "-f", "--filter", help="key=value"),
+    format: str = typer.Option("", "--format", help="a Go template, or table/json"),
+) -> None:
+    """List containers."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    limit = 1 if latest else max(last, 0)
+    request = pb.ListContainersRequest(all=all or limit > 0, filters=filter, limit=limit)
+
+    async def work(stubs: Stubs) -> list[Any]:
+        return list((await stubs.containers.List(request)).containers)
+
+    found = call("ps", work)
+    if quiet:
+        for c in found:
+            print(c.id if no_trunc else c.id[:12])
+        return
+    rows = [ps_row(c, no_trunc) for c in found]
+    sys.stdout.write(format_rows(rows, format or PS_DEFAULT, PS_HEADERS))
+
+
+def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
+    from dockyard.cli import render
+
+    return {
+        "ID": c.id if no_trunc else c.id[:12],
+        "Image": c.config.image or render.short_id(c.image),
+        "Command": render.command(c, truncate=not no_trunc),
+        "CreatedAt": render.local_time(c.created),
+        "RunningFor": render.human_duration(render.since(c.created)) + " ago",
+        "Ports": "",
+        "Status": render.status(c),
+        "Size": "0B",
+        "Names": c.name,
+        "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.config.labels.items())),
+        "State": c.state.status,
+        "Mounts": "",
+        "Networks": c.host_config.network_mode,
+        "LocalVolumes": "0",
+    }
+
+
+def format_rows(rows: list[dict[str, Any]], template: str, headers: dict[str, str]) -> str:
+    """Rows through a docker `--format`: "table …" (with headers, aligned), "json", or a template."""
+    from dockyard.cli import gotemplate, render
+
+    if template == "json":
+        return "".join(gotemplate.go_json(r) + "\n" for r in rows)
+    is_table = template.startswith("table")
+    body = template[len("table") :].strip() if is_table else template
+    body = body.replace("\\t", "\t").replace("\\n", "\n")
+    try:
+        nodes = gotemplate.parse(body)
+        lines = [gotemplate.execute(nodes, row) for row in rows]
+        if not is_table:
+            return "".join(line + "\n" for line in lines)
+        header = gotemplate.execute(nodes, {k: headers.get(k, k.upper()) for k in headers})
+    except gotemplate.TemplateError as err:
+        die(f"template parsing error: {err}")
+    return render.table([line.split("\t") for line in [header, *lines]])
+
+
+def inspect(
+    names: list[str] = typer.Argument(..., metavar="NAME|ID..."),
+    format: str = typer.Option("", "-f", "--format", help="a Go template"),
+    type: str = typer.Option("", "--type", help="container | image"),
+) -> None:
+    """Show low-level information about containers or images (docker's JSON)."""
+    show(names, format, type)
+
+
+def inspect_containers(
+    names: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    format: str = typer.Option("", "-f", "--format", help="a Go template"),
+) -> None:
+    """Show low-level information about containers."""
+    show(names, format, "container")
+
+
+def show(names: list[str], template: str, kind: str) -> None:
+    from dockyard.api.errors import NotFound
+    from dockyard.cli import gotemplate, render
+    from dockyard.engine.v1 import engine_pb2 as pb
+    from dockyard.images.v1 import images_pb2
+
+    async def one(stubs: Stubs, name: str) -> dict[str, Any] | None:
+        if kind in ("", "container"):
+            try:
+                return render.container_json(await stubs.containers.Inspect(pb.InspectContainerRequest(id=name)))
+            except NotFound:
+                if kind:
+                    raise
+        return render.image_json(await stubs.images.Inspect(images_pb2.GetImageRequest(ref=name)))
+
+    async def work(stubs: Stubs) -> tuple[list[dict[str, Any]], int]:
+        found, failures = [], 0
+        for name in names:
+            try:
+                doc = await one(stubs, name)
+            except NotFound:
+                sys.stderr.write(f"Error: No such {kind or 'object'}: {name}\n")
+                failures += 1
+                continue
+            found.append(doc)
+        return found, failures
+
+    docs, failures = call("inspect", work)
+    if template:
+        try:
+            nodes = gotemplate.parse(template)
+            for doc in docs:
+                print(gotemplate.execute(nodes, doc))
+        except gotemplate.TemplateError as err:
+            die(f"template parsing error: {err}")
+    else:
+        print(render.dumps(docs))
+    if failures:
+        sys.exit(1)

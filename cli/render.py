@@ -1,0 +1,222 @@
+"""How docker prints things: aligned tables, human sizes and durations, `ps` statuses, and the
+JSON shape of `docker inspect`, built from the engine's messages.
+
+Tables align like Go's tabwriter as docker configures it: every column but the last is as wide
+as its widest cell plus 3 spaces, and at least 10.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+MIN_WIDTH = 10
+PADDING = 3
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def table(rows: list[list[str]]) -> str:
+    if not rows:
+        return ""
+    widths = [0] * max(len(r) for r in rows)
+    for row in rows:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = max(widths[i], len(cell) + PADDING, MIN_WIDTH)
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + row[-1:]
+        lines.append("".join(cells).rstrip() if not row[-1] else "".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def human_duration(seconds: float) -> str:
+    """docker's HumanDuration (go-units): "Less than a second" … "About a minute" … "3 days"."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = s // 60
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = round(seconds / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def human_size(size: float) -> str:
+    """docker's HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits."""
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    i = 0
+    while size >= 1000 and i < len(units) - 1:
+        size /= 1000
+        i += 1
+    return f"{size:.3g}{units[i]}"
+
+
+def since(stamp: Any) -> float:
+    """Seconds from a protobuf Timestamp to now."""
+    return time.time() - (stamp.seconds + stamp.nanos / 1e9)
+
+
+def rfc3339(stamp: Any, present: bool = True) -> str:
+    """A Timestamp as Go's RFC3339Nano (trailing zeros trimmed); docker's zero time if unset."""
+    if not present or (stamp.seconds == 0 and stamp.nanos == 0):
+        return ZERO_TIME
+    base = datetime.fromtimestamp(stamp.seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f"{stamp.nanos:09d}".rstrip("0")
+    return f"{base}.{fraction}Z" if fraction else f"{base}Z"
+
+
+def local_time(stamp: Any) -> str:
+    """docker's CreatedAt: "2026-11-23 04:40:43 +0000 UTC"."""
+    moment = datetime.fromtimestamp(stamp.seconds).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S %z %Z")
+
+
+def status(container: Any) -> str:
+    """The STATUS column of `ps`."""
+    state = container.state
+    if state.status == "running" or state.status == "paused":
+        text = f"Up {human_duration(since(state.started_at))}"
+        return text + " (Paused)" if state.paused else text
+    if state.status == "restarting":
+        return f"Restarting ({state.exit_code}) {human_duration(since(state.finished_at))} ago"
+    if state.status == "exited":
+        return f"Exited ({state.exit_code}) {human_duration(since(state.finished_at))} ago"
+    if state.status == "dead":
+        return "Dead"
+    if state.status == "removing":
+        return "Removal In Progress"
+    return "Created"
+
+
+def command(container: Any, truncate: bool = True) -> str:
+    text = " ".join([container.path, *container.args])
+    if truncate and len(text) > 20:
+        text = text[:19] + "…"
+    return f'"{text}"'
+
+
+def short_id(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]
+
+
+def _strings(values: Any) -> list[str] | None:
+    values = list(values)
+    return values or None
+
+
+def _string_list(message: Any, name: str) -> list[str] | None:
+    return list(getattr(message, name).values) if message.HasField(name) else None
+
+
+def container_json(c: Any) -> dict[str, Any]:
+    """`docker container inspect` for one container."""
+    config, host, state = c.config, c.host_config, c.state
+    return {
+        "Id": c.id,
+        "Created": rfc3339(c.created),
+        "Path": c.path,
+        "Args": list(c.args),
+        "State": {
+            "Status": state.status, "Running": state.running, "Paused": state.paused,
+            "Restarting": state.restarting, "OOMKilled": state.oom_killed, "Dead": state.dead,
+            "Pid": state.pid, "ExitCode": state.exit_code, "Error": state.error,
+            "StartedAt": rfc3339(state.started_at, state.HasField("started_at")),
+            "FinishedAt": rfc3339(state.finished_at, state.HasField("finished_at")),
+        },
+        "Image": c.image,
+        "ResolvConfPath": c.resolv_conf_path,
+        "HostnamePath": c.hostname_path,
+        "HostsPath": c.hosts_path,
+        "LogPath": c.log_path,
+        "Name": "/" + c.name,
+        "RestartCount": c.restart_count,
+        "Driver": c.driver,
+        "Platform": c.platform,
+        "MountLabel": "",
+        "ProcessLabel": "",
+        "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": {
+            "NetworkMode": host.network_mode,
+            "RestartPolicy": {"Name": host.restart_policy.name or "no",
+                              "MaximumRetryCount": host.restart_policy.maximum_retry_count},
+            "AutoRemove": host.auto_remove,
+            "LogConfig": {"Type": host.log_config.type, "Config": dict(host.log_config.config)},
+            "Runtime": host.runtime,
+        },
+        "GraphDriver": {"Data": dict(c.graph_driver) or None, "Name": c.driver},
+        "Mounts": [],
+        "Config": {
+            "Hostname": config.hostname, "Domainname": config.domainname, "User": config.user,
+            "AttachStdin": config.attach_stdin, "AttachStdout": config.attach_stdout,
+            "AttachStderr": config.attach_stderr, "Tty": config.tty, "OpenStdin": config.open_stdin,
+            "StdinOnce": config.stdin_once, "Env": _strings(config.env),
+            "Cmd": _string_list(config, "cmd"), "Image": config.image,
+            "Volumes": {v: {} for v in config.volumes} or None, "WorkingDir": config.working_dir,
+            "Entrypoint": _string_list(config, "entrypoint"), "OnBuild": None,
+            "Labels": dict(config.labels),
+            **({"StopSignal": config.stop_signal} if config.stop_signal else {}),
+            **({"StopTimeout": config.stop_timeout} if config.HasField("stop_timeout") else {}),
+            **({"ExposedPorts": {p: {} for p in config.exposed_ports}} if config.exposed_ports else {}),
+        },
+        "NetworkSettings": {"SandboxKey": c.sandbox_key, "Ports": {}, "Networks": {}},
+    }
+
+
+def image_json(image: Any) -> dict[str, Any]:
+    """`docker image inspect` for one image."""
+    from dockyard.cli.names import familiar
+
+    c = image.config
+    config: dict[str, Any] = {
+        "Hostname": "", "Domainname": "", "User": c.user, "AttachStdin": False, "AttachStdout": False,
+        "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False,
+        "Env": _strings(c.env), "Cmd": _strings(c.cmd), "Image": "",
+        "Volumes": {v: {} for v in c.volumes} or None, "WorkingDir": c.working_dir,
+        "Entrypoint": _strings(c.entrypoint), "OnBuild": None, "Labels": dict(c.labels) or None,
+    }
+    if c.exposed_ports:
+        config["ExposedPorts"] = {p: {} for p in c.exposed_ports}
+    if c.stop_signal:
+        config["StopSignal"] = c.stop_signal
+    return {
+        "Id": image.id,
+        "RepoTags": [familiar(t) for t in image.repo_tags],
+        "RepoDigests": [familiar(d) for d in image.repo_digests],
+        "Parent": "",
+        "Comment": image.comment,
+        "Created": rfc3339(image.created),
+        "DockerVersion": image.docker_version,
+        "Author": image.author,
+        "Config": config,
+        "Architecture": image.architecture,
+        **({"Variant": image.variant} if image.variant else {}),
+        "Os": image.os,
+        "Size": image.size,
+        "GraphDriver": {"Data": None, "Name": "overlayfs"},
+        "RootFS": {"Type": "layers", "Layers": list(image.diff_ids)},
+        "Metadata": {"LastTagTime": ZERO_TIME},
+    }
+
+
+def dumps(value: Any) -> str:
+    """docker's inspect output: 4-space indented JSON."""
+    return json.dumps(value, indent=4, ensure_ascii=False)

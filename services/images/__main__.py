@@ -1,0 +1,41 @@
+"""`dockyard-images` / `python -m dockyard.services.images`: the images process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import grpc
+from dockyard.api import bootstrap
+from dockyard.api.bootstrap import ServiceOptions
+from dockyard.images.v1 import images_pb2_grpc
+from dockyard.services.images.content import ContentStore
+from dockyard.services.images.images import Images
+from dockyard.services.images.imagestore import ImageStore
+from dockyard.services.images.pull import Puller
+from dockyard.services.images.server import ImagesServicer
+from dockyard.services.images.snapshots_client import SnapshotsLayerStore
+
+
+@asynccontextmanager
+async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
+    async with AsyncExitStack() as stack:
+        content = ContentStore(options.data_dir)
+        content.clean_ingests()
+        store = ImageStore(options.data_dir / "metadata.db")
+        stack.callback(store.close)
+        channel = bootstrap.dial_service(options.paths, "snapshots")
+        stack.push_async_callback(channel.close)
+        images = Images(content, store, SnapshotsLayerStore(channel))
+        puller = Puller(images, options.config, options.config_path)
+        stack.push_async_callback(puller.close)
+        images_pb2_grpc.add_ImagesServicer_to_server(ImagesServicer(images, puller), server)
+        yield
+
+
+def main() -> None:
+    bootstrap.run("images", setup)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""The images service's core: records, tags, removal with garbage collection, import, unpack.
+
+Garbage collection is mark and sweep (containerd's lesson 5): after an image is deleted, every
+blob no remaining image references is deleted, except blobs leased by a pull or import still
+in progress; then the deleted image's layer snapshots that no remaining image uses are removed,
+top layer first, stopping at one the snapshotter refuses (a container builds on it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import secrets
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dockyard.api.errors import FailedPrecondition, InvalidArgument, NotFound
+from dockyard.services.images import reference
+from dockyard.services.images.content import ContentStore, Locks
+from dockyard.services.images.imagestore import Descriptor, ImageRecord, ImageStore
+from dockyard.services.images.unpack import Layer, LayerStore, apply_layer, chain_ids
+
+MEDIA_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+MEDIA_CONFIG = "application/vnd.docker.container.image.v1+json"
+MEDIA_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
+MEDIA_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+GOARCH = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    id: str
+    status: str
+    current: int = 0
+    total: int = 0
+    image: ImageRecord | None = None
+
+
+def host_arch() -> str:
+    machine = platform.machine()
+    return GOARCH.get(machine, machine)
+
+
+class Images:
+    def __init__(self, content: ContentStore, store: ImageStore, layers: LayerStore) -> None:
+        self.content = content
+        self.store = store
+        self.layers = layers
+        self.locks = Locks()
+        self._leases: Counter[str] = Counter()
+
+    # -- leases -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lease(self, digests: set[str]) -> Iterator[set[str]]:
+        """Protect `digests` (added to as the operation goes) from garbage collection."""
+        held = set(digests)
+        self._leases.update(held)
+        try:
+            yield held
+        finally:
+            self._leases.subtract(held)
+            self._leases += Counter()  # drop zero counts
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def get(self, ref: str) -> ImageRecord:
+        return self.store.resolve(ref)
+
+    def list(self, filters: list[str]) -> list[ImageRecord]:
+        images = self.store.all()
+        for item in filters:
+            key, sep, value = item.partition("=")
+            if not sep or key not in ("reference", "dangling"):
+                raise InvalidArgument(f"invalid filter '{item}'")
+            if key == "dangling":
+                images = [i for i in images if (not i.names) == (value.lower() in ("true", "1"))]
+            else:
+                images = [i for i in images if any(_matches(value, n) for n in i.names)]
+        return images
+
+    def tag(self, source: str, target: str) -> ImageRecord:
+        image = self.store.resolve(source)
+        ref = reference.parse(target)
+        if ref.digest:
+            raise InvalidArgument("refusing to create a tag with a digest reference")
+        self.store.tag(ref.name, image.id)
+        return self.store.get(image.id)
+
+    # -- removal ------------------------------------------------------------------------------
+
+    async def remove(self, ref: str, force: bool) -> tuple[list[str], list[str]]:
+        """(untagged names, deleted IDs), as `docker rmi` reports them."""
+        image = self.store.resolve(ref)
+        by_id = reference.is_digest_prefix(ref) and image.id.removeprefix("sha256:").startswith(
+            ref.removeprefix("sha256:")
+        )
+        if not by_id:
+            name = reference.parse(ref).name
+            if name in image.names and len(image.names) > 1:
+                self.store.untag(name)
+                return [name], []
+        elif len(image.names) > 1 and not force:
+            raise FailedPrecondition(
+                f"conflict: unable to delete {image.id[7:19]} (must be forced) - "
+                "image is referenced in multiple repositories"
+            )
+        self.store.delete(image.id)
+        deleted = [image.id, *await self._collect(image)]
+        return image.names + image.repo_digests, deleted
+
+    async def _collect(self, gone: ImageRecord) -> list[str]:
+        remaining = self.store.all()
+        referenced = set().union(*(i.blobs for i in remaining)) | set(self._leases)
+        for digest in self.content.digests() - referenced:
+            self.content.delete(digest)
+        used = set().union(*(chain_ids(i.diff_ids) for i in remaining))
+        removed = []
+        for chain_id in reversed(chain_ids(gone.diff_ids)):
+            if chain_id in used:
+                break
+            try:
+                await self.layers.remove(chain_id)
+            except NotFound:
+                continue
+            except FailedPrecondition:
+                break  # a container (or another snapshot) builds on it
+            self.store.forget_layer(chain_id)
+            removed.append(chain_id)
+        return removed
+
+    # -- unpack -------------------------------------------------------------------------------
+
+    async def unpack(self, image: ImageRecord) -> AsyncIterator[Progress]:
+        """Make sure every layer of `image` is a committed snapshot."""
+        parent = ""
+        for layer, diff_id, chain_id in zip(
+            image.layers, image.diff_ids, chain_ids(image.diff_ids), strict=False
+        ):
+            short = layer.digest[7:19]
+            applied = await apply_layer(
+                self.layers,
+                parent,
+                chain_id,
+                Layer(self.content.path(layer.digest), layer.media_type, diff_id),
+            )
+            if applied is not None:
+                self.store.set_layer_size(chain_id, applied[1])
+                yield Progress(short, "Pull complete")
+            parent = chain_id
+
+    def layer_sizes(self, diff_ids: list[str]) -> int:
+        return sum(self.store.layer_size(c) for c in chain_ids(diff_ids))
+
+    # -- import -------------------------------------------------------------------------------
+
+    async def import_tarball(
+        self, ref: str, message: str, chunks: AsyncIterator[bytes]
+    ) -> ImageRecord:
+        name = reference.parse(ref).name if ref else ""
+        with self.lease(set()) as held:
+            layer_digest = await self._ingest(chunks)
+            held.add(layer_digest)
+            path = self.content.path(layer_digest)
+            media_type = MEDIA_LAYER_GZIP if _is_gzip(path) else MEDIA_LAYER
+            applied = await apply_layer(self.layers, "", "", Layer(path, media_type, ""))
+            assert applied is not None
+            diff_id, size = applied
+            self.store.set_layer_size(diff_id, size)
+            config = _import_config(diff_id, message)
+            config_desc = self._put_json(config, MEDIA_CONFIG, held)
+            layer = Descriptor(media_type, layer_digest, path.stat().st_size)
+            manifest = {
+                "schemaVersion": 2,
+                "mediaType": MEDIA_MANIFEST,
+                "config": config_desc.to_json(),
+                "layers": [layer.to_json()],
+            }
+            manifest_desc = self._put_json(manifest, MEDIA_MANIFEST, held)
+            image = ImageRecord(config_desc.digest, manifest_desc, config, [layer], size)
+            self.store.put(image, name)
+        return self.store.get(image.id)
+
+    async def _ingest(self, chunks: AsyncIterator[bytes]) -> str:
+        writer = self.content.writer(f"import-{secrets.token_hex(8)}")
+        try:
+            async for chunk in chunks:
+                writer.write(chunk)
+            if writer.offset == 0:
+                raise InvalidArgument("the tarball to import is empty")
+            return writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+
+    def _put_json(self, doc: dict[str, Any], media_type: str, held: set[str]) -> Descriptor:
+        data = json.dumps(doc, separators=(",", ":")).encode()
+        writer = self.content.writer(f"json-{secrets.token_hex(8)}")
+        writer.write(data)
+        digest = writer.commit()
+        held.add(digest)
+        return Descriptor(media_type, digest, len(data))
+
+
+def _import_config(diff_id: str, message: str) -> dict[str, Any]:
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return {
+        "architecture": host_arch(),
+        "os": "linux",
+        "created": now,
+        "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        "history": [{"created": now, "comment": message or "Imported from -"}],
+    }
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _matches(pattern: str, name: str) -> bool:
+    import fnmatch
+
+    familiar = reference.familiar(name)
+    candidates = {name, familiar, familiar.split(":")[0], name.rsplit(":", 1)[0]}
+    return any(fnmatch.fnmatchcase(c, pattern) for c in candidates)

@@ -1,0 +1,207 @@
+"""Image records in SQLite (WAL): images (by ID, the config digest), names, repo digests.
+
+An image is recorded only once all its blobs are in the content store and its layers are
+unpacked, so a record never points at something missing. Look-ups resolve as docker's:
+a name (normalised), a full ID, a unique ID prefix, or name@digest.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockyard.api.errors import InvalidArgument, NotFound
+from dockyard.services.images import reference
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    manifest TEXT NOT NULL,
+    config TEXT NOT NULL,
+    layers TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    recorded TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS names (
+    name TEXT PRIMARY KEY,
+    image_id TEXT NOT NULL REFERENCES images(id)
+);
+CREATE TABLE IF NOT EXISTS layers (
+    chain_id TEXT PRIMARY KEY,
+    size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS digests (
+    repository TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    image_id TEXT NOT NULL REFERENCES images(id),
+    PRIMARY KEY (repository, digest)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    media_type: str
+    digest: str
+    size: int
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Descriptor:
+        return cls(doc.get("mediaType", ""), doc["digest"], int(doc.get("size", 0)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
+
+
+@dataclass
+class ImageRecord:
+    id: str
+    manifest: Descriptor
+    config: dict[str, Any]
+    layers: list[Descriptor]
+    size: int
+    recorded: str = ""
+    names: list[str] = field(default_factory=list)
+    repo_digests: list[str] = field(default_factory=list)
+
+    @property
+    def diff_ids(self) -> list[str]:
+        return list(self.config.get("rootfs", {}).get("diff_ids", []))
+
+    @property
+    def blobs(self) -> set[str]:
+        return {self.id, self.manifest.digest, *(layer.digest for layer in self.layers)}
+
+
+class ImageStore:
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def put(
+        self, image: ImageRecord, name: str = "", repo_digest: tuple[str, str] | None = None
+    ) -> None:
+        """Record `image` (again) and, in the same transaction, its new name and repo digest."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO images VALUES (?, ?, ?, ?, ?, datetime('now'))",
+                (
+                    image.id,
+                    json.dumps(image.manifest.to_json()),
+                    json.dumps(image.config),
+                    json.dumps([layer.to_json() for layer in image.layers]),
+                    image.size,
+                ),
+            )
+            if name:
+                self._db.execute("INSERT OR REPLACE INTO names VALUES (?, ?)", (name, image.id))
+            if repo_digest:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", (*repo_digest, image.id)
+                )
+
+    def set_layer_size(self, chain_id: str, size: int) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO layers VALUES (?, ?)", (chain_id, size))
+
+    def layer_size(self, chain_id: str) -> int:
+        row = self._db.execute("SELECT size FROM layers WHERE chain_id = ?", (chain_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def forget_layer(self, chain_id: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM layers WHERE chain_id = ?", (chain_id,))
+
+    def tag(self, name: str, image_id: str) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO names VALUES (?, ?)", (name, image_id))
+
+    def untag(self, name: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM names WHERE name = ?", (name,))
+
+    def delete(self, image_id: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM names WHERE image_id = ?", (image_id,))
+            self._db.execute("DELETE FROM digests WHERE image_id = ?", (image_id,))
+            self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
+
+    def get(self, image_id: str) -> ImageRecord:
+        row = self._db.execute(
+            "SELECT id, manifest, config, layers, size, recorded FROM images WHERE id = ?",
+            (image_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"No such image: {image_id}")
+        return self._record(row)
+
+    def all(self) -> list[ImageRecord]:
+        rows = self._db.execute(
+            "SELECT id, manifest, config, layers, size, recorded FROM images ORDER BY recorded DESC"
+        )
+        return [self._record(r) for r in rows.fetchall()]
+
+    def image_of(self, name: str) -> str | None:
+        row = self._db.execute("SELECT image_id FROM names WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def resolve(self, text: str) -> ImageRecord:
+        """The image `text` names (see the module docstring); NotFound otherwise."""
+        if text.startswith("sha256:") or reference.is_digest_prefix(text):
+            found = self._by_id_prefix(text.removeprefix("sha256:"))
+            if found is not None:
+                return found
+            if text.startswith("sha256:"):
+                raise NotFound(f"No such image: {text}")
+        ref = reference.parse(text)
+        if ref.digest:
+            row = self._db.execute(
+                "SELECT image_id FROM digests WHERE repository = ? AND digest = ?",
+                (ref.repository, ref.digest),
+            ).fetchone()
+            if row is not None:
+                return self.get(row[0])
+        elif (image_id := self.image_of(ref.name)) is not None:
+            return self.get(image_id)
+        raise NotFound(f"No such image: {reference.familiar(str(ref))}")
+
+    def _by_id_prefix(self, prefix: str) -> ImageRecord | None:
+        rows = self._db.execute(
+            "SELECT id FROM images WHERE id LIKE ? LIMIT 2", (f"sha256:{prefix}%",)
+        ).fetchall()
+        if len(rows) > 1:
+            raise InvalidArgument(f"ambiguous image ID prefix: {prefix}")
+        return self.get(rows[0][0]) if rows else None
+
+    def _record(self, row: tuple[Any, ...]) -> ImageRecord:
+        image_id, manifest, config, layers, size, recorded = row
+        names = [
+            r[0]
+            for r in self._db.execute(
+                "SELECT name FROM names WHERE image_id = ? ORDER BY name", (image_id,)
+            )
+        ]
+        digests = [
+            f"{r[0]}@{r[1]}"
+            for r in self._db.execute(
+                "SELECT repository, digest FROM digests WHERE image_id = ?", (image_id,)
+            )
+        ]
+        return ImageRecord(
+            image_id,
+            Descriptor.from_json(json.loads(manifest)),
+            json.loads(config),
+            [Descriptor.from_json(d) for d in json.loads(layers)],
+            size,
+            recorded,
+            names,
+            sorted(digests),
+        )

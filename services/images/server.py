@@ -1,0 +1,126 @@
+"""The images service's gRPC adapter (dockyard.images.v1.Images)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from dockyard.api.errors import InvalidArgument
+from dockyard.images.v1 import images_pb2 as pb
+from dockyard.images.v1 import images_pb2_grpc
+from dockyard.services.images.images import Images, Progress
+from dockyard.services.images.imagestore import ImageRecord
+from dockyard.services.images.pull import Puller
+from dockyard.services.images.unpack import chain_ids
+from dockyard.types.v1 import types_pb2
+
+Context = Any
+
+
+class ImagesServicer(images_pb2_grpc.ImagesServicer):
+    def __init__(self, images: Images, puller: Puller) -> None:
+        self._images = images
+        self._puller = puller
+
+    async def Pull(
+        self, request: pb.PullRequest, context: Context
+    ) -> AsyncIterator[pb.PullProgress]:
+        platform = request.platform if request.HasField("platform") else None
+        async for progress in self._puller.pull(request.ref, platform, request.auth):
+            yield self._progress(progress)
+
+    async def Import(
+        self, request_iterator: AsyncIterator[pb.ImportRequest], context: Context
+    ) -> pb.Image:
+        first = await anext(request_iterator, None)
+        if first is None or not first.HasField("header"):
+            raise InvalidArgument("the first import message must be the header")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                yield message.chunk
+
+        image = await self._images.import_tarball(first.header.ref, first.header.message, chunks())
+        return self.image(image)
+
+    async def Get(self, request: pb.GetImageRequest, context: Context) -> pb.Image:
+        return self.image(self._images.get(request.ref))
+
+    async def List(self, request: pb.ListImagesRequest, context: Context) -> pb.ListImagesResponse:
+        return pb.ListImagesResponse(
+            images=[self.image(i) for i in self._images.list(list(request.filters))]
+        )
+
+    async def Tag(self, request: pb.TagImageRequest, context: Context) -> pb.Image:
+        return self.image(self._images.tag(request.source, request.target))
+
+    async def Remove(
+        self, request: pb.RemoveImageRequest, context: Context
+    ) -> pb.RemoveImageResponse:
+        untagged, deleted = await self._images.remove(request.ref, request.force)
+        return pb.RemoveImageResponse(untagged=untagged, deleted=deleted)
+
+    async def Unpack(
+        self, request: pb.UnpackRequest, context: Context
+    ) -> AsyncIterator[pb.PullProgress]:
+        image = self._images.get(request.ref)
+        async for progress in self._images.unpack(image):
+            yield self._progress(progress)
+
+    def _progress(self, progress: Progress) -> pb.PullProgress:
+        message = pb.PullProgress(
+            id=progress.id, status=progress.status, current=progress.current, total=progress.total
+        )
+        if progress.image is not None:
+            message.image.CopyFrom(self.image(progress.image))
+        return message
+
+    def image(self, image: ImageRecord) -> pb.Image:
+        doc = image.config
+        c = doc.get("config") or {}
+        history = doc.get("history") or []
+        message = pb.Image(
+            id=image.id,
+            repo_tags=image.names,
+            repo_digests=image.repo_digests,
+            size=self._images.layer_sizes(image.diff_ids) or image.size,
+            os=doc.get("os", ""),
+            architecture=doc.get("architecture", ""),
+            variant=doc.get("variant", ""),
+            config=pb.ImageConfig(
+                user=c.get("User") or "",
+                env=c.get("Env") or [],
+                entrypoint=c.get("Entrypoint") or [],
+                cmd=c.get("Cmd") or [],
+                working_dir=c.get("WorkingDir") or "",
+                labels=c.get("Labels") or {},
+                exposed_ports=sorted(c.get("ExposedPorts") or {}),
+                volumes=sorted(c.get("Volumes") or {}),
+                stop_signal=c.get("StopSignal") or "",
+                shell=c.get("Shell") or [],
+                args_escaped=bool(c.get("ArgsEscaped")),
+            ),
+            diff_ids=image.diff_ids,
+            chain_id=(chain_ids(image.diff_ids) or [""])[-1],
+            manifest=types_pb2.Descriptor(
+                media_type=image.manifest.media_type,
+                digest=image.manifest.digest,
+                size=image.manifest.size,
+            ),
+            author=doc.get("author", ""),
+            comment=(history[-1].get("comment", "") if history else ""),
+            docker_version=doc.get("docker_version", ""),
+        )
+        if doc.get("created"):
+            message.created.FromDatetime(_parse_time(doc["created"]))
+        return message
+
+
+def _parse_time(text: str) -> datetime:
+    head, _, rest = text.partition(".")
+    if rest:  # Go writes nanoseconds; Python takes microseconds
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6]}{zone}"
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,34 @@
+"""`dockyard-network` / `python -m dockyard.services.network`: the network process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import grpc
+from dockyard.api import bootstrap
+from dockyard.api.bootstrap import ServiceOptions
+from dockyard.network.v1 import network_pb2_grpc
+from dockyard.services.network import nsfs
+from dockyard.services.network.sandboxes import Namespaces, Sandboxes
+from dockyard.services.network.server import NetworksServicer
+
+
+@asynccontextmanager
+async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
+    namespaces = Namespaces(create=nsfs.create, remove=nsfs.remove, is_mounted=nsfs.is_mounted)
+    sandboxes = Sandboxes(options.data_dir, options.run_dir, namespaces)
+    sandboxes.reconcile()
+    network_pb2_grpc.add_NetworksServicer_to_server(NetworksServicer(sandboxes), server)
+    try:
+        yield
+    finally:
+        sandboxes.close()
+
+
+def main() -> None:
+    bootstrap.run("network", setup)
+
+
+if __name__ == "__main__":
+    main()

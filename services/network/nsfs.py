@@ -1,0 +1,78 @@
+"""Persistent network namespaces: made, bind-mounted to a file, unmounted. Privileged calls only.
+
+This process has imported gRPC, so it never forks: a namespace is made by a fresh, dedicated
+thread (network namespaces are per thread, setns(2)/unshare(2)), which unshares CLONE_NEWNET,
+brings `lo` up from inside (a socket opened there belongs to that namespace), bind-mounts
+/proc/thread-self/ns/net onto the target file, and ends. The mount keeps the namespace alive.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import socket
+import struct
+import threading
+from pathlib import Path
+
+CLONE_NEWNET = 0x40000000
+MS_BIND = 0x1000
+MNT_DETACH = 0x2
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what}: {os.strerror(code)}")
+
+
+def create(path: Path) -> None:
+    """Make a new network namespace with `lo` up, pinned at `path` (an absent file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+    os.close(fd)
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+            _link_up("lo")
+            source = f"/proc/self/task/{threading.get_native_id()}/ns/net".encode()
+            _check(_libc.mount(source, str(path).encode(), None, MS_BIND, None), f"mount {path}")
+        except BaseException as err:  # noqa: BLE001 - handed to the calling thread
+            failure.append(err)
+
+    thread = threading.Thread(target=work, name=f"netns-{path.name[:12]}")
+    thread.start()
+    thread.join()
+    if failure:
+        path.unlink(missing_ok=True)
+        raise failure[0]
+
+
+def remove(path: Path) -> None:
+    """Unmount and delete `path`; nothing there is not an error."""
+    result = _libc.umount2(str(path).encode(), MNT_DETACH)
+    if result != 0 and ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):
+        _check(result, f"umount {path}")
+    path.unlink(missing_ok=True)
+
+
+def is_mounted(path: Path) -> bool:
+    target = str(path)
+    with open("/proc/self/mountinfo") as mountinfo:
+        return any(line.split()[4] == target for line in mountinfo)
+
+
+def _link_up(name: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", name.encode(), 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14x", name.encode(), flags | IFF_UP))

@@ -1,0 +1,146 @@
+"""The runtime's gRPC adapter (dockyard.runtime.v1.Tasks): convert, call `tasks`, convert."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from dockyard.api import errors
+from dockyard.runtime.shim.v1 import shim_pb2
+from dockyard.runtime.v1 import runtime_pb2 as pb
+from dockyard.runtime.v1 import runtime_pb2_grpc
+from dockyard.services.runtime.shim_client import Stream
+from dockyard.services.runtime.tasks import Event, Exit, Task, Tasks
+from google.protobuf import empty_pb2
+
+Context = Any
+_STATUS = {
+    "created": pb.TASK_STATUS_CREATED,
+    "running": pb.TASK_STATUS_RUNNING,
+    "stopped": pb.TASK_STATUS_STOPPED,
+}
+_EVENTS = {
+    "create": pb.TASK_EVENT_TYPE_CREATE,
+    "start": pb.TASK_EVENT_TYPE_START,
+    "exit": pb.TASK_EVENT_TYPE_EXIT,
+    "delete": pb.TASK_EVENT_TYPE_DELETE,
+}
+
+
+class TasksServicer(runtime_pb2_grpc.TasksServicer):
+    def __init__(self, tasks: Tasks) -> None:
+        self._tasks = tasks
+
+    async def Create(
+        self, request: pb.CreateTaskRequest, context: Context
+    ) -> pb.CreateTaskResponse:
+        if request.runtime not in ("", "dockyard"):
+            raise errors.Unimplemented(f"runtime {request.runtime!r} is not supported yet")
+        io = request.io
+        create = shim_pb2.Create(
+            rootfs=[
+                shim_pb2.Mount(type=m.type, source=m.source, options=list(m.options))
+                for m in request.rootfs
+            ],
+            terminal=io.terminal,
+            stdin=io.stdin,
+            log_path=io.log_path,
+            log_max_size=io.log.max_size,
+            log_max_files=io.log.max_files,
+        )
+        task = await self._tasks.create(request.id, request.spec, create, request.runtime)
+        return pb.CreateTaskResponse(pid=task.pid)
+
+    async def Start(self, request: pb.StartTaskRequest, context: Context) -> pb.StartTaskResponse:
+        task = await self._tasks.start(request.id)
+        return pb.StartTaskResponse(pid=task.pid)
+
+    async def Kill(self, request: pb.KillTaskRequest, context: Context) -> empty_pb2.Empty:
+        await self._tasks.kill(request.id, request.signal, request.all)
+        return empty_pb2.Empty()
+
+    async def Delete(
+        self, request: pb.DeleteTaskRequest, context: Context
+    ) -> pb.DeleteTaskResponse:
+        task = await self._tasks.delete(request.id)
+        return pb.DeleteTaskResponse(exit=_exit(task.exit), pid=task.pid)
+
+    async def Get(self, request: pb.GetTaskRequest, context: Context) -> pb.Task:
+        return _task(self._tasks.get(request.id))
+
+    async def List(self, request: pb.ListTasksRequest, context: Context) -> pb.ListTasksResponse:
+        return pb.ListTasksResponse(tasks=[_task(t) for t in self._tasks.list()])
+
+    async def Wait(self, request: pb.WaitTaskRequest, context: Context) -> pb.ExitStatus:
+        return _exit(await self._tasks.wait(request.id))
+
+    async def Attach(
+        self, request_iterator: AsyncIterator[pb.AttachRequest], context: Context
+    ) -> AsyncIterator[pb.AttachResponse]:
+        first = await anext(request_iterator, None)
+        if first is None or not first.HasField("start"):
+            raise errors.InvalidArgument("the first attach message must be `start`")
+        stream = await self._tasks.attach(first.start.id, first.start.stdin)
+        feeder = asyncio.create_task(_feed(stream, request_iterator))
+        try:
+            yield pb.AttachResponse(attached=True)
+            async for response in stream.responses():
+                if response.HasField("stdout") and first.start.stdout:
+                    yield pb.AttachResponse(stdout=response.stdout)
+                elif response.HasField("stderr") and first.start.stderr:
+                    yield pb.AttachResponse(stderr=response.stderr)
+        finally:
+            feeder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, errors.DockyardError):
+                await feeder
+            stream.close()
+
+    async def Subscribe(
+        self, request: pb.SubscribeRequest, context: Context
+    ) -> AsyncIterator[pb.TaskEvent]:
+        async for event in self._tasks.subscribe():
+            yield _event(event)
+
+
+async def _feed(stream: Stream, requests: AsyncIterator[pb.AttachRequest]) -> None:
+    async for request in requests:
+        kind = request.WhichOneof("msg")
+        if kind == "stdin":
+            await stream.send(shim_pb2.Request(stdin=request.stdin))
+        elif kind == "resize":
+            resize = shim_pb2.Resize(width=request.resize.width, height=request.resize.height)
+            await stream.send(shim_pb2.Request(resize=resize))
+        elif kind == "close_stdin":
+            await stream.send(shim_pb2.Request(close_stdin=shim_pb2.Empty()))
+
+
+def _exit(exit_: Exit | None) -> pb.ExitStatus:
+    if exit_ is None:
+        return pb.ExitStatus()
+    status = pb.ExitStatus(exit_code=exit_.code, oom_killed=exit_.oom_killed, error=exit_.error)
+    status.exited_at.FromNanoseconds(exit_.at_ns)
+    return status
+
+
+def _task(task: Task) -> pb.Task:
+    message = pb.Task(
+        id=task.id,
+        pid=task.pid,
+        status=_STATUS.get(task.status, pb.TASK_STATUS_UNKNOWN),
+        terminal=task.terminal,
+        bundle=str(task.bundle),
+        runtime=task.runtime,
+    )
+    if task.exit is not None:
+        message.exit.CopyFrom(_exit(task.exit))
+    return message
+
+
+def _event(event: Event) -> pb.TaskEvent:
+    message = pb.TaskEvent(id=event.id, type=_EVENTS[event.type], pid=event.pid)
+    if event.exit is not None:
+        message.exit.CopyFrom(_exit(event.exit))
+    message.timestamp.FromNanoseconds(event.at_ns)
+    return message

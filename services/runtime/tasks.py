@@ -1,0 +1,340 @@
+"""Tasks: the runtime's record of every container process, each backed by one shim.
+
+    create ─▶ bundle dir + config.json ─▶ exec the shim launcher ─▶ connect ─▶ shim create
+    start  ─▶ shim start                 (then a `wait` stream watches for the exit)
+    exit   ─▶ from the shim's wait, or synthesised when the shim dies (`dockyard-shim delete`
+              kills what is left in the cgroup; exit 255 "shim died", or the shim's own
+              exit.json when it got to write one)
+    delete ─▶ shim delete (the shim exits) ─▶ bundle and socket removed
+
+Bundles live in `<state>/runtime/tasks/<id>/` and outlive this process: at start-up `restore`
+reconnects to every live shim and settles every dead one, so kill -9 of the runtime loses
+nothing. Events (create, start, exit, delete) go to subscribers in order per task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockyard.api import errors
+from dockyard.api.paths import Paths
+from dockyard.runtime.shim.v1 import shim_pb2 as pb
+from dockyard.services.runtime.shim_client import ShimConnection, ShimGone, Stream
+
+log = logging.getLogger(__name__)
+
+SHIM_DIED = 255
+
+
+@dataclass
+class Exit:
+    code: int
+    at_ns: int
+    oom_killed: bool = False
+    error: str = ""
+
+
+@dataclass
+class Task:
+    id: str
+    bundle: Path
+    socket: Path
+    terminal: bool = False
+    runtime: str = ""
+    pid: int = 0
+    status: str = "created"  # created | running | stopped
+    exit: Exit | None = None
+    conn: ShimConnection | None = None
+    exited: asyncio.Event = field(default_factory=asyncio.Event)
+    watcher: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str  # create | start | exit | delete
+    pid: int = 0
+    exit: Exit | None = None
+    at_ns: int = field(default_factory=time.time_ns)
+
+
+class Tasks:
+    def __init__(self, paths: Paths) -> None:
+        self._paths = paths
+        self._dir = paths.run("runtime") / "tasks"
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._tasks: dict[str, Task] = {}
+        self._subscribers: set[asyncio.Queue[Event]] = set()
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def get(self, task_id: str) -> Task:
+        try:
+            return self._tasks[task_id]
+        except KeyError:
+            raise errors.NotFound(f"no such task: {task_id}") from None
+
+    def list(self) -> list[Task]:
+        return list(self._tasks.values())
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def create(self, task_id: str, spec: bytes, create: pb.Create, runtime: str) -> Task:
+        if task_id in self._tasks:
+            raise errors.AlreadyExists(f"task {task_id} already exists")
+        _validate_spec(spec)
+        bundle = self._dir / task_id
+        task = Task(task_id, bundle, self._paths.shim_socket(task_id), create.terminal, runtime)
+        self._tasks[task_id] = task
+        try:
+            bundle.mkdir(mode=0o700)
+            _write(bundle / "config.json", spec)
+            _write(
+                bundle / "task.json",
+                json.dumps({"terminal": create.terminal, "runtime": runtime}).encode(),
+            )
+            await self._launch(task)
+            reply = await task.conn.call(pb.Request(create=create))  # type: ignore[union-attr]
+        except BaseException:
+            await self._discard(task)
+            raise
+        task.pid = reply.state.pid
+        self._publish(Event(task_id, "create", task.pid))
+        return task
+
+    async def _launch(self, task: Task) -> None:
+        argv = [
+            sys.executable,
+            "-m",
+            "dockyard.shim",
+            "start",
+            "--id",
+            task.id,
+            "--bundle",
+            str(task.bundle),
+            "--socket",
+            str(task.socket),
+        ]
+        process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL)
+        if await process.wait() != 0:
+            raise errors.Internal(
+                f"the shim for {task.id[:12]} failed to start (see {task.bundle}/shim.log)"
+            )
+        task.conn = await ShimConnection.connect(task.socket)
+
+    async def start(self, task_id: str) -> Task:
+        task = self.get(task_id)
+        if task.status != "created":
+            raise errors.FailedPrecondition(f"task {task_id} is {task.status}, not created")
+        conn = self._connection(task)
+        try:
+            reply = await conn.call(pb.Request(start=pb.Empty()))
+        finally:
+            self._watch(task)
+        task.pid, task.status = reply.state.pid, "running"
+        self._publish(Event(task_id, "start", task.pid))
+        return task
+
+    async def kill(self, task_id: str, signum: int, all_processes: bool) -> None:
+        task = self.get(task_id)
+        if task.status == "stopped":
+            raise errors.FailedPrecondition(f"task {task_id} is not running")
+        await self._connection(task).call(
+            pb.Request(kill=pb.Kill(signal=signum, all=all_processes))
+        )
+
+    async def wait(self, task_id: str) -> Exit:
+        task = self.get(task_id)
+        await task.exited.wait()
+        assert task.exit is not None
+        return task.exit
+
+    async def delete(self, task_id: str) -> Task:
+        task = self.get(task_id)
+        if task.status == "running":
+            raise errors.FailedPrecondition(f"cannot delete task {task_id}: it is running")
+        await self._discard(task)
+        self._publish(Event(task_id, "delete", task.pid, task.exit))
+        return task
+
+    async def attach(self, task_id: str, stdin: bool) -> Stream:
+        stream = self._connection(self.get(task_id)).open()
+        await stream.send(pb.Request(attach=pb.Attach(stdin=stdin)))
+        first = await stream.next()
+        if first is None or not first.attached:
+            stream.close()
+            raise errors.FailedPrecondition(f"cannot attach to task {task_id}")
+        return stream
+
+    def _connection(self, task: Task) -> ShimConnection:
+        if task.conn is None or task.conn.gone:
+            raise errors.FailedPrecondition(f"task {task.id} has no live shim")
+        return task.conn
+
+    # -- exits --------------------------------------------------------------------------------
+
+    def _watch(self, task: Task) -> None:
+        if task.watcher is None:
+            task.watcher = asyncio.create_task(self._watcher(task))
+
+    async def _watcher(self, task: Task) -> None:
+        """Wait for the exit over a `wait` stream; if the shim dies first, settle it."""
+        assert task.conn is not None
+        stream = task.conn.open()
+        try:
+            await stream.send(pb.Request(wait=pb.Empty()))
+            response = await stream.next()
+            if response is not None and response.HasField("exit"):
+                e = response.exit
+                self._exited(task, Exit(e.exit_code, e.exited_at_ns, e.oom_killed))
+                return
+        except ShimGone:
+            pass
+        finally:
+            stream.close()
+        await self._shim_died(task)
+
+    async def _shim_died(self, task: Task) -> None:
+        log.warning("the shim of %s died: cleaning up after it", task.id[:12])
+        await _shim_delete(task)
+        self._exited(
+            task, _recorded_exit(task.bundle) or Exit(SHIM_DIED, time.time_ns(), error="shim died")
+        )
+
+    def _exited(self, task: Task, exit_: Exit) -> None:
+        if task.exit is not None:
+            return
+        task.status, task.exit = "stopped", exit_
+        task.exited.set()
+        self._publish(Event(task.id, "exit", task.pid, exit_))
+
+    async def _discard(self, task: Task) -> None:
+        """Stop the shim (or clean up after a dead one) and remove every trace of the task."""
+        if task.watcher is not None and task.watcher is not asyncio.current_task():
+            task.watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task.watcher
+        if task.conn is not None and not task.conn.gone:
+            with contextlib.suppress(errors.DockyardError):
+                await task.conn.call(pb.Request(delete=pb.Empty()))
+        else:
+            await _shim_delete(task)
+        if task.conn is not None:
+            await task.conn.close()
+        shutil.rmtree(task.bundle, ignore_errors=True)
+        task.socket.unlink(missing_ok=True)
+        self._tasks.pop(task.id, None)
+
+    # -- restart ------------------------------------------------------------------------------
+
+    async def restore(self) -> None:
+        """Reconnect to every shim a previous runtime left; settle the dead ones."""
+        for bundle in sorted(self._dir.iterdir()):
+            if bundle.is_dir():
+                await self._restore_one(bundle)
+
+    async def _restore_one(self, bundle: Path) -> None:
+        meta = (
+            json.loads((bundle / "task.json").read_text())
+            if (bundle / "task.json").exists()
+            else {}
+        )
+        task = Task(
+            bundle.name,
+            bundle,
+            self._paths.shim_socket(bundle.name),
+            meta.get("terminal", False),
+            meta.get("runtime", ""),
+        )
+        self._tasks[task.id] = task
+        if not (bundle / "shim.pid").exists():  # died mid-create: the task never existed
+            await self._discard(task)
+            return
+        try:
+            task.conn = await ShimConnection.connect(task.socket)
+            state = (await task.conn.call(pb.Request(state=pb.Empty()), seconds=5)).state
+        except (OSError, errors.DockyardError, TimeoutError):
+            task.status = "running"
+            await self._shim_died(task)
+            return
+        task.pid, task.status = state.pid, state.status
+        if state.status == "stopped":
+            self._exited(
+                task, Exit(state.exit.exit_code, state.exit.exited_at_ns, state.exit.oom_killed)
+            )
+        elif state.status == "running":
+            self._watch(task)
+        log.info("restored task %s (%s)", task.id[:12], task.status)
+
+    async def close(self) -> None:
+        for task in self._tasks.values():
+            if task.watcher is not None:
+                task.watcher.cancel()
+            if task.conn is not None:
+                await task.conn.close()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _publish(self, event: Event) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+
+    async def subscribe(self) -> AsyncIterator[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)
+
+
+async def _shim_delete(task: Task) -> None:
+    """`dockyard-shim delete`: kill what is left of the container and free its cgroup."""
+    argv = [
+        sys.executable,
+        "-m",
+        "dockyard.shim",
+        "delete",
+        "--id",
+        task.id,
+        "--bundle",
+        str(task.bundle),
+        "--socket",
+        str(task.socket),
+    ]
+    process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL)
+    await process.wait()
+
+
+def _recorded_exit(bundle: Path) -> Exit | None:
+    try:
+        record: dict[str, Any] = json.loads((bundle / "exit.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return Exit(record["code"], record["at_ns"], record.get("oom_killed", False))
+
+
+def _validate_spec(spec: bytes) -> None:
+    try:
+        doc = json.loads(spec)
+    except ValueError as err:
+        raise errors.InvalidArgument(f"the task's spec is not JSON: {err}") from None
+    if not isinstance(doc, dict) or not doc.get("process", {}).get("args"):
+        raise errors.InvalidArgument("the task's spec has no process.args")
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)

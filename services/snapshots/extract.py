@@ -1,0 +1,293 @@
+"""Applies a layer tarball to a snapshot's upper directory, never touching anything outside it.
+
+Whiteouts become overlayfs whiteouts (`.wh.x` → a 0/0 character device at `x`; `.wh..wh..opq`
+→ the `trusted.overlay.opaque=y` xattr on the directory), so the overlay mount shows the layer
+exactly as docker would. The uncompressed stream is hashed as it is read (the layer's diff ID).
+
+Safety: the extractor never follows a symlink on the host. Every path is resolved component by
+component with directory file descriptors (`O_NOFOLLOW`); a symlink met on the way is read and
+resolved *inside* the snapshot, as if it were `/` (absolute and climbing links stay in). Every
+file is created relative to its parent's descriptor and changed with `follow_symlinks=False`.
+A name or a hardlink target that climbs out with `..` rejects the whole layer: such a layer was
+made to attack, and docker refuses it too. A hardlink to a file of a parent layer copies it up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import shutil
+import stat
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from dockyard.api.errors import InvalidArgument
+
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+OPAQUE_XATTR = "trusted.overlay.opaque"
+MAX_SYMLINKS = 40
+CHUNK = 1 << 20
+
+
+class Escape(InvalidArgument):
+    """A tar entry tried to reach outside the snapshot."""
+
+
+class HashingReader:
+    """Reads a stream through, hashing (sha256) and counting what passes."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self.digest.update(data)
+        self.size += len(data)
+        return data
+
+    def drain(self) -> None:
+        while self.read(CHUNK):
+            pass
+
+
+def split(name: str) -> list[str]:
+    """The components of a tar name, relative to the root; Escape when `..` climbs out."""
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise Escape(f'entry "{name}" escapes the root')
+            parts.pop()
+        else:
+            parts.append(part)
+    return parts
+
+
+@dataclass
+class Extractor:
+    root: Path  # the snapshot's upper directory
+    lowers: list[Path] = field(default_factory=list)  # parent layers' dirs, nearest first
+    _dir_times: list[tuple[list[str], int]] = field(default_factory=list)
+
+    def apply(self, tar: tarfile.TarFile) -> None:
+        for member in tar:
+            self._entry(tar, member)
+        for parts, mtime in reversed(self._dir_times):
+            with self._parent(parts) as (fd, name), contextlib.suppress(OSError):
+                os.utime(name, ns=(mtime, mtime), dir_fd=fd, follow_symlinks=False)
+
+    # -- one entry ----------------------------------------------------------------------------
+
+    def _entry(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        parts = split(member.name)
+        if not parts:
+            return  # "./": the root itself
+        base = parts[-1]
+        if base == OPAQUE:
+            with self._parent(parts[:-1] + ["."]) as (fd, _):
+                os.setxattr(fd, OPAQUE_XATTR, b"y")
+            return
+        if base.startswith(WHITEOUT):
+            with self._parent(parts[:-1] + [base[len(WHITEOUT) :]]) as (fd, name):
+                _remove(fd, name)
+                os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=fd)
+            return
+        with self._parent(parts) as (fd, name):
+            self._create(tar, member, parts, fd, name)
+            self._attributes(member, fd, name)
+
+    def _create(
+        self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], fd: int, name: str
+    ) -> None:
+        if member.isdir():
+            try:
+                if not stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    _remove(fd, name)
+                    os.mkdir(name, 0o755, dir_fd=fd)
+            except FileNotFoundError:
+                os.mkdir(name, 0o755, dir_fd=fd)
+            self._dir_times.append((parts, int(member.mtime * 1e9)))
+            return
+        _remove(fd, name)
+        if member.isreg():
+            source = tar.extractfile(member)
+            assert source is not None
+            _write_file(fd, name, source, member.mode)
+        elif member.issym():
+            os.symlink(member.linkname, name, dir_fd=fd)
+        elif member.islnk():
+            self._hardlink(member, fd, name)
+        elif member.ischr() or member.isblk():
+            kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
+            os.mknod(
+                name,
+                kind | (member.mode & 0o7777),
+                os.makedev(member.devmajor, member.devminor),
+                dir_fd=fd,
+            )
+        elif member.isfifo():
+            os.mkfifo(name, member.mode & 0o7777, dir_fd=fd)
+        else:
+            raise InvalidArgument(f'entry "{member.name}" has an unsupported type {member.type!r}')
+
+    def _hardlink(self, member: tarfile.TarInfo, fd: int, name: str) -> None:
+        target = split(member.linkname)
+        if not target:
+            raise Escape(f'hardlink "{member.name}" points at the root')
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            with self._parent(target, create=False) as (target_fd, target_name):
+                os.link(
+                    target_name, name, src_dir_fd=target_fd, dst_dir_fd=fd, follow_symlinks=False
+                )
+                return
+        for lower in self.lowers:  # a file of a parent layer: copy it up
+            with _scoped_file(lower, target) as found:
+                if found is not None:
+                    _write_file(fd, name, found, os.fstat(found.fileno()).st_mode)
+                    return
+        raise InvalidArgument(
+            f'hardlink "{member.name}" points at "{member.linkname}", which does not exist'
+        )
+
+    def _attributes(self, member: tarfile.TarInfo, fd: int, name: str) -> None:
+        os.chown(name, member.uid, member.gid, dir_fd=fd, follow_symlinks=False)
+        if not member.issym():
+            os.chmod(name, member.mode & 0o7777, dir_fd=fd)  # after chown: it clears set-id bits
+        for key, value in (member.pax_headers or {}).items():
+            if key.startswith("SCHILY.xattr."):
+                with _opened(fd, name) as target:
+                    if target is not None:
+                        os.setxattr(
+                            target,
+                            key[len("SCHILY.xattr.") :],
+                            value.encode("utf-8", "surrogateescape"),
+                        )
+        if not member.isdir():
+            mtime = int(member.mtime * 1e9)
+            os.utime(name, ns=(mtime, mtime), dir_fd=fd, follow_symlinks=False)
+
+    # -- safe path resolution -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _parent(self, parts: list[str], create: bool = True) -> Iterator[tuple[int, str]]:
+        """A descriptor of the directory holding `parts[-1]` (created as needed) and the name."""
+        fd = _walk(self.root, parts[:-1], create=create)
+        try:
+            yield fd, parts[-1]
+        finally:
+            os.close(fd)
+
+
+def _walk(root: Path, parts: list[str], create: bool) -> int:
+    """Open the directory `parts` under `root`, symlinks resolved inside `root`."""
+    todo, stack, hops = list(parts), [os.open(root, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)], 0
+    try:
+        while todo:
+            part = todo.pop(0)
+            if part == "..":
+                if len(stack) > 1:
+                    os.close(stack.pop())
+                continue
+            if part == ".":
+                continue
+            try:
+                fd = os.open(
+                    part,
+                    os.O_DIRECTORY | os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    dir_fd=stack[-1],
+                )
+            except FileNotFoundError:
+                if not create:
+                    raise
+                os.mkdir(part, 0o755, dir_fd=stack[-1])
+                fd = os.open(
+                    part,
+                    os.O_DIRECTORY | os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                    dir_fd=stack[-1],
+                )
+            except OSError as err:
+                if err.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                info = os.stat(part, dir_fd=stack[-1], follow_symlinks=False)
+                if not stat.S_ISLNK(info.st_mode):  # a file where a directory should be
+                    _remove(stack[-1], part)
+                    todo.insert(0, part)
+                    continue
+                hops += 1
+                if hops > MAX_SYMLINKS:
+                    raise InvalidArgument("too many levels of symbolic links in a layer") from None
+                link = os.readlink(part, dir_fd=stack[-1])
+                if link.startswith("/"):
+                    while len(stack) > 1:
+                        os.close(stack.pop())
+                todo = [p for p in link.split("/") if p] + todo
+                continue
+            stack.append(fd)
+        result = stack.pop()
+        return result
+    finally:
+        for fd in stack:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _scoped_file(root: Path, parts: list[str]) -> Iterator[BinaryIO | None]:
+    """The regular file `parts` under `root` (symlinks resolved inside it), open, or None."""
+    try:
+        fd = _walk(root, parts[:-1], create=False)
+    except OSError:
+        yield None
+        return
+    try:
+        opened = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        yield None
+        return
+    finally:
+        os.close(fd)
+    with os.fdopen(opened, "rb") as source:
+        yield source if stat.S_ISREG(os.fstat(opened).st_mode) else None
+
+
+@contextlib.contextmanager
+def _opened(fd: int, name: str) -> Iterator[int | None]:
+    try:
+        target = os.open(
+            name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=fd
+        )
+    except OSError:
+        yield None  # a symlink or a device: no xattrs on it from us
+        return
+    try:
+        yield target
+    finally:
+        os.close(target)
+
+
+def _remove(fd: int, name: str) -> None:
+    """Remove whatever `name` is in the directory `fd` (a tree, recursively), if anything."""
+    try:
+        info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        shutil.rmtree(name, dir_fd=fd)
+    else:
+        os.unlink(name, dir_fd=fd)
+
+
+def _write_file(fd: int, name: str, source: BinaryIO, mode: int) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(os.open(name, flags, 0o600, dir_fd=fd), "wb") as out:
+        shutil.copyfileobj(source, out, CHUNK)
+    os.chmod(name, mode & 0o7777, dir_fd=fd)

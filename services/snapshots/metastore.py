@@ -1,0 +1,119 @@
+"""Snapshot records in SQLite (WAL): key, kind, parent, labels, times and a short integer ID.
+
+The integer ID names the snapshot's directory (`snapshots/<id>`), which keeps overlay's
+`lowerdir=` option short (mount options must fit in a page). Every change is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dockyard.api.errors import AlreadyExists, NotFound
+
+KINDS = ("view", "active", "committed")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    parent TEXT,
+    labels TEXT NOT NULL DEFAULT '{}',
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+"""
+
+
+@dataclass
+class Record:
+    id: int
+    key: str
+    kind: str
+    parent: str
+    labels: dict[str, str] = field(default_factory=dict)
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class MetaStore:
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, key: str, kind: str, parent: str, labels: dict[str, str]) -> Record:
+        now = datetime.now(UTC).isoformat()
+        try:
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO snapshots (key, kind, parent, labels, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, kind, parent or None, json.dumps(labels), now, now),
+                )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(f"snapshot {key} already exists") from None
+        return self.get(key)
+
+    def get(self, key: str) -> Record:
+        row = self._db.execute(
+            "SELECT id, key, kind, parent, labels, created, updated FROM snapshots WHERE key = ?",
+            (key,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"snapshot {key} does not exist")
+        return _record(row)
+
+    def commit(self, key: str, name: str, labels: dict[str, str]) -> None:
+        try:
+            with self._db:
+                self._db.execute(
+                    "UPDATE snapshots SET key = ?, kind = 'committed', labels = ?, updated = ? WHERE key = ?",
+                    (name, json.dumps(labels), datetime.now(UTC).isoformat(), key),
+                )
+        except sqlite3.IntegrityError:
+            raise AlreadyExists(f"snapshot {name} already exists") from None
+
+    def remove(self, key: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
+
+    def children(self, key: str) -> list[str]:
+        return [
+            r[0] for r in self._db.execute("SELECT key FROM snapshots WHERE parent = ?", (key,))
+        ]
+
+    def all(self) -> list[Record]:
+        rows = self._db.execute(
+            "SELECT id, key, kind, parent, labels, created, updated FROM snapshots"
+        )
+        return [_record(r) for r in rows]
+
+    def chain(self, key: str) -> list[Record]:
+        """`key` and its ancestors, nearest first."""
+        chain = []
+        while key:
+            record = self.get(key)
+            chain.append(record)
+            key = record.parent
+        return chain
+
+
+def _record(row: tuple[object, ...]) -> Record:
+    id_, key, kind, parent, labels, created, updated = row
+    return Record(
+        int(id_),
+        str(key),
+        str(kind),
+        str(parent or ""),
+        json.loads(str(labels)),  # type: ignore[call-overload]
+        datetime.fromisoformat(str(created)),
+        datetime.fromisoformat(str(updated)),
+    )

@@ -1,0 +1,238 @@
+"""The container's init: what the child the shim forks does, from set-up to exec.
+
+    set up (setup.prepare) → resolve user and command → stdio (pipes, or a pty whose master
+    goes back to the shim) → "ready" → wait for "start" → rlimits, no_new_privs,
+    capabilities and user → cwd → execve
+
+It talks to the shim over a SOCK_SEQPACKET pair, one JSON message per packet:
+`{"ready": true}`, `{"error": "<class>", "message": "…"}`, and from the shim `{"start": true}`.
+The socket is close-on-exec, so a successful execve shows as EOF to the shim. Any failure is
+reported with the `dockyard.api.errors` class name the runtime should raise (CommandNotFound
+→ exit 127, CommandNotRunnable → 126) and the child exits.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import json
+import os
+import resource
+import socket
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from dockyard.shim import caps
+from dockyard.shim import syscalls as sc
+from dockyard.shim.cgroups import Cgroup
+from dockyard.shim.setup import prepare
+from dockyard.shim.users import UnknownUser, resolve
+
+USER_ANNOTATION = "org.dockyard.user"
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+RLIMITS = {
+    f"RLIMIT_{n}": getattr(resource, f"RLIMIT_{n}")
+    for n in (
+        "CPU",
+        "FSIZE",
+        "DATA",
+        "STACK",
+        "CORE",
+        "RSS",
+        "NPROC",
+        "NOFILE",
+        "MEMLOCK",
+        "AS",
+        "LOCKS",
+        "SIGPENDING",
+        "MSGQUEUE",
+        "NICE",
+        "RTPRIO",
+        "RTTIME",
+    )
+    if hasattr(resource, f"RLIMIT_{n}")
+}
+
+
+class InitError(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class Stdio:
+    stdin: int | None  # fds in the child, or None for /dev/null
+    stdout: int | None
+    stderr: int | None
+
+
+def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
+    data = json.dumps(message).encode()
+    if fds:
+        sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+    else:
+        sock.send(data)
+
+
+def main(
+    spec: dict[str, Any],
+    bundle: Path,
+    mounts: list[Any],
+    group: Cgroup | None,
+    sync: socket.socket,
+    stdio: Stdio | None,
+) -> NoReturn:
+    """Never returns: execs the container's process or exits reporting why it could not."""
+    try:
+        run(spec, bundle, mounts, group, sync, stdio)
+    except InitError as err:
+        _fail(sync, err.kind, str(err))
+    except UnknownUser as err:
+        _fail(sync, "InvalidArgument", str(err))
+    except OSError as err:
+        _fail(sync, "Internal", f"container set-up failed: {err}")
+    except Exception as err:  # noqa: BLE001 - the child's boundary: report why, then exit
+        _fail(sync, "Internal", f"container set-up failed: {type(err).__name__}: {err}")
+    _fail(sync, "Internal", "container set-up returned")
+
+
+def run(
+    spec: dict[str, Any],
+    bundle: Path,
+    mounts: list[Any],
+    group: Cgroup | None,
+    sync: socket.socket,
+    stdio: Stdio | None,
+) -> None:
+    os.setsid()
+    if stdio is not None:
+        _pipes(stdio)
+    syscalls = sc.Linux()
+    prepare(spec, bundle, mounts, group, syscalls)
+    process = spec["process"]
+    user = resolve(
+        spec.get("annotations", {}).get(USER_ANNOTATION, ""),
+        process.get("user", {}).get("uid", 0),
+        process.get("user", {}).get("gid", 0),
+    )
+    env = list(process.get("env", []))
+    if not any(e.startswith("HOME=") for e in env):
+        env.append(f"HOME={user.home}")
+    path = lookup(process["args"][0], env)
+    if process.get("terminal"):
+        _terminal(sync, user.uid)
+    send(sync, {"ready": True})
+    if json.loads(sync.recv(4096) or b"{}").get("start") is not True:
+        os._exit(1)  # the shim gave up on us
+    _rlimits(process.get("rlimits", []))
+    if process.get("noNewPrivileges"):
+        syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
+    _switch_user(process, user, syscalls)
+    cwd = process.get("cwd", "/")
+    try:
+        os.chdir(cwd)
+    except OSError as err:
+        reason = (err.strerror or "").lower()
+        raise InitError(
+            "InvalidArgument", f'chdir to cwd ("{cwd}") set in config.json failed: {reason}'
+        ) from None
+    try:
+        os.execve(path, process["args"], dict(e.split("=", 1) for e in env if "=" in e))
+    except OSError as err:
+        reason = (err.strerror or "").lower()
+        raise InitError("CommandNotRunnable", f'exec: "{process["args"][0]}": {reason}') from None
+
+
+def lookup(command: str, env: list[str]) -> str:
+    """Where `command` is, the way exec.LookPath finds it with the container's PATH."""
+    if "/" in command:
+        _check_executable(command, command)
+        return command
+    search = next((e[5:] for e in env if e.startswith("PATH=")), DEFAULT_PATH)
+    for directory in search.split(":"):
+        candidate = os.path.join(directory or ".", command)
+        try:
+            mode = os.stat(candidate).st_mode
+        except OSError:
+            continue
+        if stat.S_ISREG(mode) and mode & 0o111:
+            return candidate
+    raise InitError("CommandNotFound", f'exec: "{command}": executable file not found in $PATH')
+
+
+def _check_executable(command: str, path: str) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InitError(
+            "CommandNotFound", f'exec: "{command}": stat {path}: no such file or directory'
+        ) from None
+    if not stat.S_ISREG(mode) or not mode & 0o111:
+        raise InitError("CommandNotRunnable", f'exec: "{command}": permission denied')
+
+
+def _pipes(stdio: Stdio) -> None:
+    null = os.open("/dev/null", os.O_RDWR)
+    for target, fd in ((0, stdio.stdin), (1, stdio.stdout), (2, stdio.stderr)):
+        os.dup2(null if fd is None else fd, target)
+    os.close(null)
+
+
+def _terminal(sync: socket.socket, uid: int) -> None:
+    """A pty in the container's own devpts; its master goes back to the shim."""
+    import fcntl
+    import termios
+
+    master, slave = os.openpty()
+    os.fchown(slave, uid, -1)
+    send(sync, {"terminal": True}, [master])
+    os.close(master)
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for target in (0, 1, 2):
+        os.dup2(slave, target)
+    if slave > 2:
+        os.close(slave)
+
+
+def _rlimits(limits: list[dict[str, Any]]) -> None:
+    for limit in limits:
+        kind = RLIMITS.get(limit["type"])
+        if kind is None:
+            raise InitError("InvalidArgument", f"unknown rlimit {limit['type']}")
+        _, hard_now = resource.getrlimit(kind)
+        ceiling = hard_now if hard_now != resource.RLIM_INFINITY else limit["hard"]
+        hard = min(limit["hard"], ceiling)  # never above our own hard limit: the host refuses
+        resource.setrlimit(kind, (min(limit["soft"], hard), hard))
+
+
+def _switch_user(process: dict[str, Any], user: Any, syscalls: sc.Syscalls) -> None:
+    wanted = process.get("capabilities", {})
+    bounding = caps.mask(wanted.get("bounding", []))
+    for cap in range(caps.last_cap() + 1):
+        if not bounding & (1 << cap):
+            syscalls.prctl(sc.PR_CAPBSET_DROP, cap)
+    syscalls.prctl(sc.PR_SET_KEEPCAPS, 1)
+    extra = tuple(process.get("user", {}).get("additionalGids", []))
+    os.setgroups(sorted(set(user.groups + extra)))
+    os.setgid(user.gid)
+    os.setuid(user.uid)
+    syscalls.prctl(sc.PR_SET_KEEPCAPS, 0)
+    if user.uid != 0:  # docker gives a non-root user no effective or permitted capabilities
+        syscalls.capset(0, 0, 0)
+        return
+    syscalls.capset(
+        caps.mask(wanted.get("effective", [])),
+        caps.mask(wanted.get("permitted", [])),
+        caps.mask(wanted.get("inheritable", [])),
+    )
+
+
+def _fail(sync: socket.socket, kind: str, message: str) -> NoReturn:
+    with contextlib.suppress(OSError):
+        send(sync, {"error": kind, "message": message})
+    sys.stderr.write(f"dockyard-init: {message}\n")
+    os._exit(127 if kind == "CommandNotFound" else 126 if kind == "CommandNotRunnable" else 1)

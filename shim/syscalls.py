@@ -1,0 +1,206 @@
+"""The one module that makes privileged system calls, and a recording fake of it.
+
+`Linux` calls libc through ctypes (Python 3.11 has no os.unshare/os.setns; neither version has
+mount, pivot_root or capset). It holds no policy: what to call and in which order is
+`shim/setup.py`'s business, which takes any `Syscalls` — `Recording` in unit tests, so they
+check the exact sequence of calls without root.
+
+ctypes is imported when a `Linux` is made, i.e. in the container's set-up child, after fork:
+the long-lived shim never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# sched.h: clone(2) / unshare(2) / setns(2) flags
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+NAMESPACES = {
+    "mount": CLONE_NEWNS,
+    "uts": CLONE_NEWUTS,
+    "ipc": CLONE_NEWIPC,
+    "pid": CLONE_NEWPID,
+    "network": CLONE_NEWNET,
+    "cgroup": CLONE_NEWCGROUP,
+    "user": CLONE_NEWUSER,
+}
+PROC_NS = {
+    "mount": "mnt",
+    "uts": "uts",
+    "ipc": "ipc",
+    "pid": "pid",
+    "network": "net",
+    "cgroup": "cgroup",
+}
+
+# sys/mount.h
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_SYNCHRONOUS = 0x10
+MS_REMOUNT = 0x20
+MS_MANDLOCK = 0x40
+MS_DIRSYNC = 0x80
+MS_NOATIME = 0x400
+MS_NODIRATIME = 0x800
+MS_BIND = 0x1000
+MS_MOVE = 0x2000
+MS_REC = 0x4000
+MS_SILENT = 0x8000
+MS_UNBINDABLE = 0x20000
+MS_PRIVATE = 0x40000
+MS_SLAVE = 0x80000
+MS_SHARED = 0x100000
+MS_RELATIME = 0x200000
+MS_STRICTATIME = 0x1000000
+MNT_DETACH = 0x2
+
+# prctl(2)
+PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
+PR_SET_KEEPCAPS = 8
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+
+SYS_PIVOT_ROOT = 155  # x86_64; see syscall_numbers below
+SYS_CAPSET = 126
+_SYSCALL_NUMBERS = {"x86_64": (155, 126), "aarch64": (41, 91)}
+
+
+class Syscalls(Protocol):
+    def unshare(self, flags: int) -> None: ...
+    def setns(self, path: str, nstype: int) -> None: ...
+    def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None: ...
+    def umount(self, target: str, flags: int) -> None: ...
+    def pivot_root(self, new_root: str, put_old: str) -> None: ...
+    def sethostname(self, name: str) -> None: ...
+    def prctl(self, option: int, arg: int) -> None: ...
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
+
+
+class SyscallError(OSError):
+    pass
+
+
+class Linux:
+    """The real thing (libc through ctypes)."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        self._ctypes = ctypes
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self._pivot, self._capset = _SYSCALL_NUMBERS.get(
+            os.uname().machine, (SYS_PIVOT_ROOT, SYS_CAPSET)
+        )
+
+    def _check(self, result: int, what: str) -> None:
+        if result != 0:
+            errno = self._ctypes.get_errno()
+            raise SyscallError(errno, f"{what}: {os.strerror(errno)}")
+
+    def unshare(self, flags: int) -> None:
+        self._check(self._libc.unshare(flags), f"unshare({flags:#x})")
+
+    def setns(self, path: str, nstype: int) -> None:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            self._check(self._libc.setns(fd, nstype), f"setns({path})")
+        finally:
+            os.close(fd)
+
+    def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None:
+        c_data = data.encode() if data else None
+        result = self._libc.mount(
+            source.encode(), target.encode(), fstype.encode() or None, flags, c_data
+        )
+        self._check(result, f"mount {source} on {target} ({fstype or 'bind'})")
+
+    def umount(self, target: str, flags: int) -> None:
+        self._check(self._libc.umount2(target.encode(), flags), f"umount {target}")
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        result = self._libc.syscall(self._pivot, new_root.encode(), put_old.encode())
+        self._check(result, "pivot_root")
+
+    def sethostname(self, name: str) -> None:
+        raw = name.encode()
+        self._check(self._libc.sethostname(raw, len(raw)), "sethostname")
+
+    def prctl(self, option: int, arg: int) -> None:
+        long = self._ctypes.c_ulong
+        self._check(
+            self._libc.prctl(option, long(arg), long(0), long(0), long(0)), f"prctl({option})"
+        )
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        ct = self._ctypes
+
+        class Header(ct.Structure):
+            _fields_ = [("version", ct.c_uint32), ("pid", ct.c_int)]
+
+        class Data(ct.Structure):
+            _fields_ = [
+                ("effective", ct.c_uint32),
+                ("permitted", ct.c_uint32),
+                ("inheritable", ct.c_uint32),
+            ]
+
+        header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3: two 32-bit words
+        data = (Data * 2)()
+        for i in range(2):
+            shift = 32 * i
+            data[i].effective = (effective >> shift) & 0xFFFFFFFF
+            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
+            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        self._check(self._libc.syscall(self._capset, ct.byref(header), data), "capset")
+
+
+@dataclass
+class Recording:
+    """A fake that records every call (and can be told to fail one), for unit tests."""
+
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    fail: dict[str, int] = field(default_factory=dict)  # call name -> errno
+
+    def _record(self, name: str, *args: Any) -> None:
+        self.calls.append((name, *args))
+        if name in self.fail:
+            raise SyscallError(self.fail[name], f"{name}: {os.strerror(self.fail[name])}")
+
+    def unshare(self, flags: int) -> None:
+        self._record("unshare", flags)
+
+    def setns(self, path: str, nstype: int) -> None:
+        self._record("setns", path, nstype)
+
+    def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None:
+        self._record("mount", source, target, fstype, flags, data)
+
+    def umount(self, target: str, flags: int) -> None:
+        self._record("umount", target, flags)
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        self._record("pivot_root", new_root, put_old)
+
+    def sethostname(self, name: str) -> None:
+        self._record("sethostname", name)
+
+    def prctl(self, option: int, arg: int) -> None:
+        self._record("prctl", option, arg)
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        self._record("capset", effective, permitted, inheritable)
+
+    def names(self) -> list[str]:
+        return [call[0] for call in self.calls]

@@ -1,0 +1,75 @@
+"""Resolves a docker user string inside the container's root, as docker does.
+
+"name", "uid", "name:group", "uid:gid", "uid:group" ... → uid, primary gid, supplementary
+gids and home, from the container's own /etc/passwd and /etc/group (read after pivot_root, so
+they are the container's). A name that is not there is an error; a numeric uid need not be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class UnknownUser(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    uid: int
+    gid: int
+    groups: tuple[int, ...]
+    home: str
+
+
+def _table(path: Path) -> list[list[str]]:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [
+        line.split(":")
+        for line in lines
+        if line and not line.startswith("#") and line.count(":") >= 2
+    ]
+
+
+def resolve(spec: str, uid: int = 0, gid: int = 0, etc: Path = Path("/etc")) -> User:
+    """Resolve `spec` ("" = the numeric `uid`/`gid` the spec already carries)."""
+    passwd, group = _table(etc / "passwd"), _table(etc / "group")
+    name_part, _, group_part = spec.partition(":")
+    entry = _find_user(passwd, name_part) if name_part else _by_id(passwd, uid)
+    if entry is None and name_part and not name_part.isdigit():
+        raise UnknownUser(f"unable to find user {name_part}: no matching entries in passwd file")
+    user_id = int(entry[2]) if entry else (int(name_part) if name_part.isdigit() else uid)
+    primary = int(entry[3]) if entry and entry[3].isdigit() else gid
+    if group_part:
+        primary = _group_id(group, group_part)
+    user_name = entry[0] if entry else ""
+    supplementary = tuple(
+        int(g[2])
+        for g in group
+        if len(g) >= 4 and g[2].isdigit() and user_name and user_name in g[3].split(",")
+    )
+    home = entry[5] if entry and len(entry) > 5 and entry[5] else "/"
+    return User(user_id, primary, tuple(sorted(set(supplementary) - {primary})), home)
+
+
+def _find_user(passwd: list[list[str]], name: str) -> list[str] | None:
+    if name.isdigit():
+        return _by_id(passwd, int(name))
+    return next((e for e in passwd if e[0] == name), None)
+
+
+def _by_id(passwd: list[list[str]], uid: int) -> list[str] | None:
+    return next((e for e in passwd if len(e) > 3 and e[2] == str(uid)), None)
+
+
+def _group_id(group: list[list[str]], name: str) -> int:
+    if name.isdigit():
+        return int(name)
+    entry = next((g for g in group if g[0] == name), None)
+    if entry is None or not entry[2].isdigit():
+        raise UnknownUser(f"unable to find group {name}: no matching entries in group file")
+    return int(entry[2])
