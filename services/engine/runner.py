@@ -110,7 +110,7 @@ class Runner:
         responses = self._b.runtime.Attach(
             _requests(start, inputs), timeout=LONG_SECONDS, wait_for_ready=True
         )
-        iterator = aiter(await responses if asyncio.iscoroutine(responses) else responses)
+        iterator = aiter(responses)
         first = await anext(iterator, None)
         if first is None or not first.HasField("attached"):
             raise errors.Internal(

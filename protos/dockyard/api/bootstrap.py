@@ -35,7 +35,7 @@ import grpc
 from dockyard.api import errors
 from dockyard.api.config import DaemonConfig
 from dockyard.api.paths import DEFAULT_CONFIG, Paths
-from dockyard.api.status import ErrorInterceptor, ErrorTranslator
+from dockyard.api.status import ErrorInterceptor, translators
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ def dial(address: str, name: str) -> grpc.aio.Channel:
     """
     target = f"{name} at {address}"
     return grpc.aio.insecure_channel(
-        address, options=CHANNEL_OPTIONS, interceptors=[ErrorTranslator(target)]
+        address, options=CHANNEL_OPTIONS, interceptors=translators(target)
     )
 
 

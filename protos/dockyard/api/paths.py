@@ -2,7 +2,7 @@
 
     <state>/<service>.sock      each service's gRPC socket ("dockyard.sock" for the engine)
     <state>/<service>/          a service's runtime state (bundles, netns files, locks)
-    <state>/shims/<id>.sock     one socket per shim
+    <state>/shims/<id24>.sock   one socket per shim (the ID's first 24 hex digits)
     <root>/<service>/           a service's persistent data (databases, blobs, snapshots)
     <root>/logs/<service>.log   service logs, when started by `dockyard daemon`
 
@@ -58,7 +58,8 @@ class Paths:
         return self.state / service
 
     def shim_socket(self, task_id: str) -> Path:
-        return self.state / "shims" / f"{task_id}.sock"
+        # a UNIX socket path must fit in 108 bytes: 24 hex digits of the ID are unique enough
+        return self.state / "shims" / f"{task_id[:24]}.sock"
 
     def log(self, service: str) -> Path:
         return self.root / "logs" / f"{service}.log"

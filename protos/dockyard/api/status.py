@@ -2,7 +2,7 @@
 
 Servers install `ErrorInterceptor`: a handler raises a `DockyardError`, the caller receives its
 status code, its one-line message and its class name (trailing metadata `dockyard-error`).
-Clients dial through `ErrorTranslator` (see `bootstrap.dial`), which raises that same class
+Clients dial through `translators()` (see `bootstrap.dial`), which raises that same class
 again, so code on either side of a socket handles errors the same way. Anything else a handler
 raises is a bug: it is logged with its traceback and reaches the caller as `Internal`.
 """
@@ -137,14 +137,11 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return handle
 
 
-class ErrorTranslator(
-    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[misc]
-    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[misc]
-    grpc.aio.StreamStreamClientInterceptor,  # type: ignore[misc]
-):
+class _Translator:
     """Client side: raises the `DockyardError` the server raised instead of `AioRpcError`.
 
+    grpc.aio files each interceptor under one call kind only (the first of the four base
+    classes it matches), so there is one subclass per kind; `translators()` makes all four.
     Streaming calls come back as plain async iterators: pass request streams as iterators
     rather than calling `write()` on the call object.
     """
@@ -152,27 +149,15 @@ class ErrorTranslator(
     def __init__(self, target: str) -> None:
         self._target = target
 
-    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+    async def _unary(self, continuation: Any, details: Any, request: Any) -> Any:
         try:
             return await (await continuation(details, request))
         except grpc.aio.AioRpcError as err:
             raise from_rpc_error(err, self._target) from None
 
-    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        try:
-            return await (await continuation(details, requests))
-        except grpc.aio.AioRpcError as err:
-            raise from_rpc_error(err, self._target) from None
-
-    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+    async def _streaming(self, continuation: Any, details: Any, request: Any) -> Any:
         try:
             return self._stream(await continuation(details, request))
-        except grpc.aio.AioRpcError as err:
-            raise from_rpc_error(err, self._target) from None
-
-    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        try:
-            return self._stream(await continuation(details, requests))
         except grpc.aio.AioRpcError as err:
             raise from_rpc_error(err, self._target) from None
 
@@ -184,3 +169,46 @@ class ErrorTranslator(
             raise from_rpc_error(err, self._target) from None
         finally:
             call.cancel()
+
+
+class _UnaryUnary(_Translator, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await self._unary(continuation, details, request)
+
+
+class _StreamUnary(_Translator, grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[misc]
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        # grpc.aio awaits what this returns as a call (unlike unary-unary): wrap, not await
+        return _TranslatingCall(await continuation(details, requests), self._target)
+
+
+class _TranslatingCall:
+    """A call whose awaiting raises Dockyard errors; everything else is the call's own."""
+
+    def __init__(self, call: Any, target: str) -> None:
+        self._call = call
+        self._target = target
+
+    def __await__(self) -> Any:
+        try:
+            return (yield from self._call.__await__())
+        except grpc.aio.AioRpcError as err:
+            raise from_rpc_error(err, self._target) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._call, name)
+
+
+class _UnaryStream(_Translator, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await self._streaming(continuation, details, request)
+
+
+class _StreamStream(_Translator, grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await self._streaming(continuation, details, requests)
+
+
+def translators(target: str) -> list[Any]:
+    """The client interceptors that turn gRPC errors back into Dockyard errors."""
+    return [kind(target) for kind in (_UnaryUnary, _StreamUnary, _UnaryStream, _StreamStream)]
