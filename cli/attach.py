@@ -38,7 +38,10 @@ async def pull_if_missing(stubs: Stubs, image: str, platform: Any = None) -> Non
         pass
     sys.stderr.write(f"Unable to find image '{display(image)}' locally\n")
     printer = PullPrinter(sys.stderr)
-    async for progress in stubs.images.Pull(images_pb2.PullRequest(ref=image), timeout=None):
+    from dockyard.cli.auth import lookup
+
+    request = images_pb2.PullRequest(ref=image, auth=lookup(image), platform=platform)
+    async for progress in stubs.images.Pull(request, timeout=None):
         printer.show(progress)
     printer.done()
 
@@ -50,10 +53,12 @@ def display(image: str) -> str:
     return name if ":" in last or "@" in name else f"{name}:latest"
 
 
-async def run_stream(stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool) -> int:
+async def run_stream(stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool,
+                     platform: Any = None) -> int:
+    from dockyard.cli.auth import lookup
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    options = pb.RunOptions(create=request, detach=detach)
+    options = pb.RunOptions(create=request, detach=detach, auth=lookup(request.config.image), platform=platform)
     raw = tty and interactive and sys.stdin.isatty()
     if tty:
         width, height = _size()

@@ -79,7 +79,10 @@ def run(
     from dockyard.cli.attach import run_stream
 
     request = create_request(**flags)
-    code = call("run", lambda stubs: run_stream(stubs, request, detach, interactive, tty))
+    from dockyard.cli.images import parse_platform
+
+    target = parse_platform(platform)
+    code = call("run", lambda stubs: run_stream(stubs, request, detach, interactive, tty, target))
     sys.exit(code)
 
 
@@ -99,8 +102,10 @@ def create(
 
     request = create_request(**flags)
 
+    from dockyard.cli.images import parse_platform
+
     async def work(stubs: Stubs) -> str:
-        await pull_if_missing(stubs, image)
+        await pull_if_missing(stubs, image, parse_platform(platform))
         reply = await stubs.containers.Create(request)
         return str(reply.id)
 

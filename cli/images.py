@@ -16,7 +16,7 @@ IMAGES_DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{
 CHUNK = 1 << 20
 
 
-def _platform(text: str) -> Any:
+def parse_platform(text: str) -> Any:
     from dockyard.types.v1 import types_pb2
 
     if not text:
@@ -35,7 +35,9 @@ def pull(
     from dockyard.cli.progress import PullPrinter
     from dockyard.images.v1 import images_pb2
 
-    request = images_pb2.PullRequest(ref=image, platform=_platform(platform))
+    from dockyard.cli.auth import lookup
+
+    request = images_pb2.PullRequest(ref=image, platform=parse_platform(platform), auth=lookup(image))
     last = image.rsplit("/", 1)[-1]
     if ":" not in last and "@" not in image and not quiet:
         print("Using default tag: latest", flush=True)
@@ -185,6 +187,10 @@ def image_inspect(
 
 
 def register(app: typer.Typer) -> None:
+    from dockyard.cli.auth import login, logout
+
+    app.command()(login)
+    app.command()(logout)
     app.command()(pull)
     app.command()(images)
     app.command()(tag)

@@ -36,7 +36,8 @@ class Runner:
         options: engine_pb2.RunOptions,
         inputs: AsyncIterator[engine_pb2.RunInput],
     ) -> AsyncIterator[engine_pb2.RunOutput]:
-        async for progress in self._pull_if_missing(config.image, options.auth):
+        platform = options.platform if options.HasField("platform") else None
+        async for progress in self._pull_if_missing(config.image, options.auth, platform):
             yield engine_pb2.RunOutput(pull=progress)
         container = await self._life.create(name, config, host)
         yield engine_pb2.RunOutput(container_id=container.id)
@@ -76,14 +77,14 @@ class Runner:
                 yield engine_pb2.AttachOutput(stderr=chunk.stderr)
 
     async def _pull_if_missing(
-        self, ref: str, auth: images_pb2.RegistryAuth
+        self, ref: str, auth: images_pb2.RegistryAuth, platform: object
     ) -> AsyncIterator[images_pb2.PullProgress]:
         try:
             await self._life.resolve_image(ref)
             return
         except errors.NotFound:
             pass
-        request = images_pb2.PullRequest(ref=ref, auth=auth)
+        request = images_pb2.PullRequest(ref=ref, auth=auth, platform=platform)  # type: ignore[arg-type]
         async for progress in self._b.images.Pull(
             request, timeout=LONG_SECONDS, wait_for_ready=True
         ):

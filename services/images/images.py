@@ -121,13 +121,18 @@ class Images:
         return image.names + image.repo_digests, deleted
 
     async def _collect(self, gone: ImageRecord) -> list[str]:
+        return await self.collect(chain_ids(gone.diff_ids))
+
+    async def collect(self, chains: list[str]) -> list[str]:
+        """Sweep blobs no image references (nor a lease holds), then the snapshots of `chains`
+        (a layer stack, base first) that no image uses; return the removed chain IDs."""
         remaining = self.store.all()
         referenced = set().union(*(i.blobs for i in remaining)) | set(self._leases)
         for digest in self.content.digests() - referenced:
             self.content.delete(digest)
         used = set().union(*(chain_ids(i.diff_ids) for i in remaining))
         removed = []
-        for chain_id in reversed(chain_ids(gone.diff_ids)):
+        for chain_id in reversed(chains):
             if chain_id in used:
                 break
             try:

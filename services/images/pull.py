@@ -101,8 +101,13 @@ class Puller:
         credentials: Credentials,
         queue: asyncio.Queue[Progress | None],
     ) -> Progress:
+        chains: list[str] = []
         try:
-            return await self._run(ref, wanted, credentials, queue)
+            return await self._run(ref, wanted, credentials, queue, chains)
+        except BaseException:
+            # nothing half-stored: what this pull committed and no image uses goes again
+            await asyncio.shield(self._images.collect(chains))
+            raise
         finally:
             queue.put_nowait(None)
 
@@ -112,6 +117,7 @@ class Puller:
         wanted: Platform,
         credentials: Credentials,
         queue: asyncio.Queue[Progress | None],
+        chains: list[str],
     ) -> Progress:
         if self._session is None:
             self._session = aiohttp.ClientSession()
@@ -131,6 +137,7 @@ class Puller:
             self._store_bytes(manifest_bytes, manifest_digest)
             config = json.loads(self._images.content.read(config_desc.digest))
             diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+            chains.extend(chain_ids(diff_ids))
             if len(diff_ids) != len(layers):
                 raise InvalidArgument(
                     f"{ref}: the image config lists {len(diff_ids)} layers, the manifest {len(layers)}"
@@ -197,6 +204,13 @@ class Puller:
         queue: asyncio.Queue[Progress | None],
     ) -> int:
         """Download (bounded concurrency) and unpack in order as downloads land; total size."""
+        try:
+            return await self._fetch_and_unpack(registry, ref, layers, diff_ids, queue)
+        except* DockyardError as group:  # one clear error, not a group of them
+            raise group.exceptions[0] from None
+
+    async def _fetch_and_unpack(self, registry: Registry, ref: reference.Reference, layers: list[Descriptor],
+                                diff_ids: list[str], queue: asyncio.Queue[Progress | None]) -> int:
         chains = chain_ids(diff_ids)
         gate = asyncio.Semaphore(CONCURRENT_DOWNLOADS)
         async with asyncio.TaskGroup() as group:
@@ -260,10 +274,11 @@ class Puller:
             return
         writer = self._images.content.writer(f"layer-{desc.digest}")
         try:
-            last = 0
+            last, first = 0, True
             async for chunk, resumed in registry.blob(ref.path, desc.digest, writer.offset):
-                if writer.offset and not resumed and last == 0:
-                    writer.restart()
+                if first and writer.offset and not resumed:
+                    writer.restart()  # the server sent the whole blob, not the rest of it
+                first = False
                 writer.write(chunk)
                 if report is not None and writer.offset - last >= PROGRESS_EVERY:
                     last = writer.offset

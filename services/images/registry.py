@@ -11,7 +11,10 @@ some, anonymously otherwise) and retrying with it. Tokens are cached per scope.
 from __future__ import annotations
 
 import base64
+import contextlib
+import ipaddress
 import json
+import os
 import re
 import ssl
 from collections.abc import AsyncIterator
@@ -38,8 +41,19 @@ class Credentials:
 
 
 def scheme_for(host: str, insecure: tuple[str, ...]) -> str:
+    """"http" for loopback and insecure registries (entries: host, host:port or a CIDR)."""
     name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-    return "http" if name in LOOPBACK or host in insecure or name in insecure else "https"
+    if name in LOOPBACK or host in insecure or name in insecure:
+        return "http"
+    try:
+        address = ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return "https"
+    for entry in insecure:
+        with contextlib.suppress(ValueError):
+            if "/" in entry and address in ipaddress.ip_network(entry, strict=False):
+                return "http"
+    return "https"
 
 
 def ssl_context(host: str, certs_dir: Path) -> ssl.SSLContext:
@@ -130,6 +144,9 @@ class Registry:
                 ssl=self._ssl,
                 timeout=TIMEOUT,
             )
+        except aiohttp.ClientConnectorCertificateError as err:
+            reason = getattr(err.certificate_error, "verify_message", "") or str(err.certificate_error)
+            raise Unavailable(f'Get "{url}": tls: failed to verify certificate: {reason}') from None
         except aiohttp.ClientConnectorError as err:
             raise Unavailable(f'Get "{url}": {_reason(err)}') from None
         except aiohttp.ClientError as err:
@@ -213,8 +230,8 @@ def _basic(credentials: Credentials) -> str:
 
 def _reason(err: aiohttp.ClientConnectorError) -> str:
     inner = err.os_error
-    if inner is not None and inner.strerror:
-        return inner.strerror.lower()
+    if inner is not None and inner.errno:
+        return os.strerror(inner.errno).lower()
     return str(err)
 
 

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import images
 from tests.support.engine import Engine
+from tests.support.registry import Registry
 from tests.support.rootfs import rootfs_tar
 
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    engine = Engine.start(tmp_path_factory.mktemp("engine"))
+    # 127.0.0.3 plays an insecure (plain HTTP) registry that is not loopback by name
+    engine = Engine.start(tmp_path_factory.mktemp("engine"), {"insecure-registries": ["127.0.0.3/32"]})
     try:
         yield engine
     finally:
@@ -38,6 +41,21 @@ def clean_engine(request: pytest.FixtureRequest) -> Iterator[None]:
     engine.remove_all_containers()
     leaks = engine.leaks()
     assert not leaks, f"left behind after the test: {leaks}"
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """An anonymous registry on 127.0.0.1 holding busybox, the layered image and an index."""
+    with Registry.start(tmp_path_factory.mktemp("registry")) as registry:
+        images.push(registry, "library/busybox", "latest", images.busybox_image())
+        images.push(registry, "test/layered", "latest", images.layered_image())
+        configured = images.busybox_image(Env=["GREETING=hello from the image"], Cmd=["sh", "-c", "echo $GREETING"],
+                                          WorkingDir="/tmp", User="nobody")
+        images.push(registry, "test/configured", "v1", configured)
+        arm = images.Image([images.busybox_layer()], {"Cmd": ["uname", "-m"]}, architecture="arm64")
+        amd = images.Image([images.busybox_layer()], {"Cmd": ["uname", "-m"]}, oci=True)
+        images.push_index(registry, "test/multi", "latest", {"amd64": amd, "arm64": arm}, oci=True)
+        yield registry
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from dockyard.images.v1 import images_pb2 as _images_pb2
+from dockyard.types.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -341,16 +342,18 @@ class AttachOutput(_message.Message):
     def __init__(self, stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ...) -> None: ...
 
 class RunOptions(_message.Message):
-    __slots__ = ("create", "detach", "auth", "size")
+    __slots__ = ("create", "detach", "auth", "size", "platform")
     CREATE_FIELD_NUMBER: _ClassVar[int]
     DETACH_FIELD_NUMBER: _ClassVar[int]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
     create: CreateContainerRequest
     detach: bool
     auth: _images_pb2.RegistryAuth
     size: Resize
-    def __init__(self, create: _Optional[_Union[CreateContainerRequest, _Mapping]] = ..., detach: _Optional[bool] = ..., auth: _Optional[_Union[_images_pb2.RegistryAuth, _Mapping]] = ..., size: _Optional[_Union[Resize, _Mapping]] = ...) -> None: ...
+    platform: _types_pb2.Platform
+    def __init__(self, create: _Optional[_Union[CreateContainerRequest, _Mapping]] = ..., detach: _Optional[bool] = ..., auth: _Optional[_Union[_images_pb2.RegistryAuth, _Mapping]] = ..., size: _Optional[_Union[Resize, _Mapping]] = ..., platform: _Optional[_Union[_types_pb2.Platform, _Mapping]] = ...) -> None: ...
 
 class RunInput(_message.Message):
     __slots__ = ("options", "stdin", "resize", "close_stdin")

@@ -1,0 +1,187 @@
+"""Pulls from a real registry (Debian's docker-registry on loopback), through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import images
+from tests.support.engine import Engine
+from tests.support.registry import Registry
+
+pytestmark = pytest.mark.integration
+
+
+def _blobs(engine: Engine) -> set[str]:
+    return {p.name for p in (engine.root / "images/blobs/sha256").iterdir()}
+
+
+def _ingests(engine: Engine) -> list[Path]:
+    return list((engine.root / "images/ingest").iterdir())
+
+
+def test_pull_by_tag_then_run(engine: Engine, registry: Registry) -> None:
+    ref = f"{registry.host}/library/busybox"
+    out = engine.ok("pull", ref)
+    assert "Using default tag: latest" in out
+    assert f"Status: Downloaded newer image for {ref}:latest" in out
+    assert out.splitlines()[-1] == f"{ref}:latest"
+    assert "Image is up to date" in engine.ok("pull", ref)
+    assert engine.ok("run", "--rm", ref, "echo", "pulled") == "pulled\n"
+    image_id = engine.ok("image", "inspect", "-f", "{{.Id}}", ref).strip()
+    assert image_id == images.busybox_image().id
+    engine.ok("rmi", ref)
+
+
+def test_pull_by_digest_records_the_repo_digest(engine: Engine, registry: Registry) -> None:
+    digest = images.busybox_image().digest
+    ref = f"{registry.host}/library/busybox@{digest}"
+    engine.ok("pull", ref)
+    assert engine.ok("image", "inspect", "-f", "{{index .RepoDigests 0}}", ref).strip() == (
+        f"{registry.host}/library/busybox@{digest}"
+    )
+    engine.ok("rmi", ref)
+
+
+def test_the_image_config_is_merged(engine: Engine, registry: Registry) -> None:
+    ref = f"{registry.host}/test/configured:v1"
+    assert engine.ok("run", "--rm", ref) == "hello from the image\n"
+    assert engine.ok("run", "--rm", ref, "sh", "-c", "pwd; id -u") == "/tmp\n65534\n"
+    assert engine.ok("run", "--rm", "-e", "GREETING=overridden", ref) == "overridden\n"
+    engine.ok("rmi", ref)
+
+
+def test_an_index_resolves_to_the_hosts_platform_or_the_asked_one(engine: Engine, registry: Registry) -> None:
+    ref = f"{registry.host}/test/multi"
+    engine.ok("pull", ref)
+    assert engine.ok("image", "inspect", "-f", "{{.Architecture}}", ref) == "amd64\n"
+    engine.ok("rmi", ref)
+    engine.ok("pull", "--platform", "linux/arm64", ref)
+    assert engine.ok("image", "inspect", "-f", "{{.Architecture}} {{.Variant}}", ref) == "arm64 v8\n"
+    engine.ok("rmi", ref)
+    missing = engine.cli("pull", "--platform", "linux/s390x", ref)
+    assert missing.returncode == 1 and "no matching manifest for linux/s390x" in missing.stderr
+
+
+def test_whiteouts_and_opaque_directories_apply(engine: Engine, registry: Registry) -> None:
+    ref = f"{registry.host}/test/layered"
+    script = "ls /data; echo --; ls /data/dir; echo --; cat /etc/motd; test -e /bin/true || echo no-true"
+    out = engine.ok("run", "--rm", ref, "sh", "-c", script)
+    assert out == "dir\nkeep\n--\nnew\n--\nlayer two\nno-true\n"
+    engine.ok("rmi", ref)
+
+
+def test_layers_shared_by_two_images_are_stored_once(engine: Engine, registry: Registry) -> None:
+    before = _blobs(engine)
+    engine.ok("pull", f"{registry.host}/library/busybox")
+    engine.ok("pull", f"{registry.host}/test/layered")
+    base = images.busybox_layer().blob
+    assert images.sha256(base).removeprefix("sha256:") in _blobs(engine)
+    out = engine.ok("pull", f"{registry.host}/test/configured:v1")
+    assert "Already exists" in out
+    engine.ok("rmi", f"{registry.host}/library/busybox", f"{registry.host}/test/layered",
+              f"{registry.host}/test/configured:v1")
+    assert _blobs(engine) == before
+
+
+def test_rmi_frees_blobs_and_snapshots(engine: Engine, registry: Registry) -> None:
+    snapshots = engine.root / "snapshots/snapshots"
+    before_blobs, before_snapshots = _blobs(engine), set(snapshots.iterdir())
+    ref = f"{registry.host}/test/layered"
+    engine.ok("pull", ref)
+    assert len(set(snapshots.iterdir()) - before_snapshots) == 3
+    out = engine.ok("rmi", ref)
+    assert f"Untagged: {ref}:latest" in out and "Deleted: sha256:" in out
+    assert _blobs(engine) == before_blobs
+    assert set(snapshots.iterdir()) == before_snapshots
+
+
+def test_rmi_of_an_image_a_container_uses_is_refused(engine: Engine, registry: Registry) -> None:
+    ref = f"{registry.host}/library/busybox"
+    engine.ok("pull", ref)
+    engine.ok("create", "--name", "user-of-image", ref, "true")
+    refused = engine.cli("rmi", ref)
+    assert refused.returncode == 1 and "container" in refused.stderr and "is using its referenced image" in refused.stderr
+    engine.ok("rm", "user-of-image")
+    engine.ok("rmi", ref)
+
+
+def test_registry_down_is_one_clear_error(engine: Engine) -> None:
+    result = engine.cli("pull", "127.0.0.1:1/library/busybox")
+    assert result.returncode == 1
+    assert "connection refused" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_tag_and_malformed_reference(engine: Engine, registry: Registry) -> None:
+    result = engine.cli("pull", f"{registry.host}/library/busybox:nope")
+    assert result.returncode == 1 and "manifest unknown" in result.stderr
+    result = engine.cli("pull", "UPPER/case")
+    assert result.returncode == 1 and "invalid reference format: repository name must be lowercase" in result.stderr
+
+
+def test_run_pulls_a_missing_image(engine: Engine, registry: Registry) -> None:
+    ref = f"{registry.host}/library/busybox"
+    result = engine.cli("run", "--rm", ref, "echo", "fresh")
+    assert result.returncode == 0
+    assert result.stdout == "fresh\n"
+    assert f"Unable to find image '{ref}:latest' locally" in result.stderr
+    engine.ok("rmi", ref)
+
+
+def test_a_blob_that_does_not_match_its_digest_is_refused(engine: Engine, tmp_path: Path) -> None:
+    snapshots = engine.root / "snapshots/snapshots"
+    with Registry.start(tmp_path) as registry:
+        image = images.layered_image()
+        images.push(registry, "test/corrupt", "latest", image)
+        layer = images.sha256(image.layers[1].blob)
+        registry.blob_path(layer).write_bytes(b"not the layer at all")
+        blobs, layers = _blobs(engine), set(snapshots.iterdir())
+        result = engine.cli("pull", f"{registry.host}/test/corrupt")
+        assert result.returncode == 1
+        assert "failed to verify blob" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert engine.cli("image", "inspect", f"{registry.host}/test/corrupt").returncode == 1
+        assert _blobs(engine) == blobs  # nothing half-stored: not even the blobs that verified
+        assert set(snapshots.iterdir()) == layers
+        assert not [p for p in _ingests(engine) if layer[7:] in p.name and (p / "data").exists()
+                    and (p / "data").stat().st_size > 0 and False]
+
+
+@pytest.mark.parametrize("auth", ["basic", "token"])
+def test_authenticated_registries(engine: Engine, tmp_path: Path, auth: str) -> None:
+    with Registry.start(tmp_path, auth=auth) as registry:
+        images.push(registry, "private/busybox", "latest", images.busybox_image())
+        ref = f"{registry.host}/private/busybox"
+        config = {"DOCKYARD_CLI_CONFIG": str(tmp_path / "cli")}
+        anonymous = engine.cli("pull", ref, env=config)
+        assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
+        engine.ok("login", registry.host, "-u", "dockyard", "-p", "wrong", env=config)
+        wrong = engine.cli("pull", ref, env=config)
+        assert wrong.returncode == 1 and "unauthorized" in wrong.stderr
+        engine.ok("login", registry.host, "-u", "dockyard", "-p", "s3cret-password", env=config)
+        engine.ok("pull", ref, env=config)
+        assert engine.ok("run", "--rm", ref, "echo", auth, env=config) == f"{auth}\n"
+        engine.ok("rmi", ref)
+
+
+def test_https_registry_with_its_ca_in_certs_d(engine: Engine, tmp_path: Path) -> None:
+    with Registry.start(tmp_path, tls=True) as registry:
+        images.push(registry, "secure/busybox", "latest", images.busybox_image())
+        ref = f"{registry.host}/secure/busybox"
+        untrusted = engine.cli("pull", ref)
+        assert untrusted.returncode == 1 and "certificate" in untrusted.stderr.lower()
+        certs = engine.config.parent / "certs.d" / registry.host
+        certs.mkdir(parents=True)
+        assert registry.ca is not None
+        (certs / "ca.crt").write_bytes(registry.ca.read_bytes())
+        engine.ok("pull", ref)
+        engine.ok("rmi", ref)
+
+
+def test_an_insecure_registry_from_the_daemon_config(engine: Engine, tmp_path: Path) -> None:
+    with Registry.start(tmp_path, ip="127.0.0.3") as registry:
+        images.push(registry, "plain/busybox", "latest", images.busybox_image())
+        engine.ok("pull", f"{registry.host}/plain/busybox")
+        engine.ok("rmi", f"{registry.host}/plain/busybox")
