@@ -137,6 +137,14 @@ def whiteout_layer() -> Layer:
     return Layer(tar_of(build))
 
 
+def unique_layer() -> Layer:
+    """A layer no other test has: a random file (so nothing of it is ever "Already exists")."""
+    import secrets
+
+    token = secrets.token_hex(8)
+    return Layer(tar_of(lambda tar: add_file(tar, f"unique-{token}", token.encode())))
+
+
 def layered_image() -> Image:
     return Image([busybox_layer(), files_layer(), whiteout_layer()], {"Cmd": ["sh"]})
 

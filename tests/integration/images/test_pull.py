@@ -72,29 +72,41 @@ def test_whiteouts_and_opaque_directories_apply(engine: Engine, registry: Regist
     engine.ok("rmi", ref)
 
 
-def test_layers_shared_by_two_images_are_stored_once(engine: Engine, registry: Registry) -> None:
-    before = _blobs(engine)
-    engine.ok("pull", f"{registry.host}/library/busybox")
-    engine.ok("pull", f"{registry.host}/test/layered")
-    base = images.busybox_layer().blob
-    assert images.sha256(base).removeprefix("sha256:") in _blobs(engine)
-    out = engine.ok("pull", f"{registry.host}/test/configured:v1")
-    assert "Already exists" in out
-    engine.ok("rmi", f"{registry.host}/library/busybox", f"{registry.host}/test/layered",
-              f"{registry.host}/test/configured:v1")
-    assert _blobs(engine) == before
-
-
-def test_rmi_frees_blobs_and_snapshots(engine: Engine, registry: Registry) -> None:
+def test_layers_shared_by_two_images_are_stored_once(engine: Engine, tmp_path: Path) -> None:
     snapshots = engine.root / "snapshots/snapshots"
-    before_blobs, before_snapshots = _blobs(engine), set(snapshots.iterdir())
-    ref = f"{registry.host}/test/layered"
-    engine.ok("pull", ref)
-    assert len(set(snapshots.iterdir()) - before_snapshots) == 3
-    out = engine.ok("rmi", ref)
-    assert f"Untagged: {ref}:latest" in out and "Deleted: sha256:" in out
-    assert _blobs(engine) == before_blobs
-    assert set(snapshots.iterdir()) == before_snapshots
+    shared = images.unique_layer()
+    first = images.Image([images.busybox_layer(), shared], {"Cmd": ["true"]})
+    second = images.Image([images.busybox_layer(), shared, images.unique_layer()], {"Cmd": ["true"]})
+    with Registry.start(tmp_path) as registry:
+        images.push(registry, "test/first", "latest", first)
+        images.push(registry, "test/second", "latest", second)
+        before = set(snapshots.iterdir())
+        engine.ok("pull", f"{registry.host}/test/first")
+        out = engine.ok("pull", f"{registry.host}/test/second")
+        assert f"{images.sha256(shared.blob)[7:19]}: Already exists" in out
+        new = set(snapshots.iterdir()) - before
+        assert len(new) in (3, 2)  # busybox's own layer may already be there from another test
+        blob = images.sha256(shared.blob).removeprefix("sha256:")
+        assert blob in _blobs(engine)
+        engine.ok("rmi", f"{registry.host}/test/first", f"{registry.host}/test/second")
+        assert blob not in _blobs(engine)
+        assert set(snapshots.iterdir()) <= before
+
+
+def test_rmi_frees_blobs_and_snapshots(engine: Engine, tmp_path: Path) -> None:
+    snapshots = engine.root / "snapshots/snapshots"
+    image = images.Image([images.unique_layer(), images.unique_layer()], {"Cmd": ["true"]})
+    with Registry.start(tmp_path) as registry:
+        images.push(registry, "test/freed", "latest", image)
+        before_blobs, before_snapshots = _blobs(engine), set(snapshots.iterdir())
+        ref = f"{registry.host}/test/freed"
+        engine.ok("pull", ref)
+        assert len(set(snapshots.iterdir()) - before_snapshots) == 2
+        assert len(_blobs(engine) - before_blobs) == 4  # two layers, the config, the manifest
+        out = engine.ok("rmi", ref)
+        assert f"Untagged: {ref}:latest" in out and f"Deleted: {image.id}" in out
+        assert _blobs(engine) == before_blobs
+        assert set(snapshots.iterdir()) == before_snapshots
 
 
 def test_rmi_of_an_image_a_container_uses_is_refused(engine: Engine, registry: Registry) -> None:
@@ -133,9 +145,9 @@ def test_run_pulls_a_missing_image(engine: Engine, registry: Registry) -> None:
 def test_a_blob_that_does_not_match_its_digest_is_refused(engine: Engine, tmp_path: Path) -> None:
     snapshots = engine.root / "snapshots/snapshots"
     with Registry.start(tmp_path) as registry:
-        image = images.layered_image()
+        image = images.Image([images.busybox_layer(), images.unique_layer(), images.unique_layer()])
         images.push(registry, "test/corrupt", "latest", image)
-        layer = images.sha256(image.layers[1].blob)
+        layer = images.sha256(image.layers[2].blob)
         registry.blob_path(layer).write_bytes(b"not the layer at all")
         blobs, layers = _blobs(engine), set(snapshots.iterdir())
         result = engine.cli("pull", f"{registry.host}/test/corrupt")
@@ -145,8 +157,6 @@ def test_a_blob_that_does_not_match_its_digest_is_refused(engine: Engine, tmp_pa
         assert engine.cli("image", "inspect", f"{registry.host}/test/corrupt").returncode == 1
         assert _blobs(engine) == blobs  # nothing half-stored: not even the blobs that verified
         assert set(snapshots.iterdir()) == layers
-        assert not [p for p in _ingests(engine) if layer[7:] in p.name and (p / "data").exists()
-                    and (p / "data").stat().st_size > 0 and False]
 
 
 @pytest.mark.parametrize("auth", ["basic", "token"])
