@@ -104,7 +104,8 @@ class Extractor:
             return
         with self._parent(parts) as (fd, name):
             self._create(tar, member, parts, fd, name)
-            self._attributes(member, fd, name)
+            if not member.islnk():  # a hard link shares its target's inode and attributes
+                self._attributes(member, fd, name)
 
     def _create(
         self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], fd: int, name: str

@@ -1,0 +1,80 @@
+"""The set-up order against the recording fake: which privileged calls, in which order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dockyard.shim import setup
+from dockyard.shim import syscalls as sc
+
+
+def _spec(netns: str | None = "/run/x/netns/c") -> dict[str, Any]:
+    spaces: list[dict[str, str]] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup")]
+    if netns:
+        spaces.append({"type": "network", "path": netns})
+    return {
+        "hostname": "box",
+        "root": {"path": "rootfs"},
+        "process": {"args": ["sh"]},
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+            {"destination": "/etc/hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind", "ro"]},
+        ],
+        "linux": {"namespaces": spaces, "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"]},
+    }
+
+
+def test_namespaces_join_by_path_then_unshare_the_rest_but_pid() -> None:
+    fake = sc.Recording()
+    setup.enter_namespaces(_spec(), fake)
+    expected = sc.CLONE_NEWIPC | sc.CLONE_NEWUTS | sc.CLONE_NEWNS | sc.CLONE_NEWCGROUP
+    assert fake.calls == [("setns", "/run/x/netns/c", sc.CLONE_NEWNET), ("unshare", expected)]
+
+
+def test_host_network_keeps_the_hosts_namespace() -> None:
+    flags, joins = setup.new_namespace_flags(_spec(netns=None))
+    assert not flags & sc.CLONE_NEWNET and joins == []
+
+
+def test_rootfs_then_spec_mounts_then_devices(tmp_path: Path) -> None:
+    fake = sc.Recording()
+    rootfs = tmp_path / "rootfs"
+
+    class Mount:
+        type, source, options = "overlay", "overlay", ["lowerdir=/l", "upperdir=/u", "workdir=/w"]
+
+    setup.mount_rootfs(rootfs, [Mount()], fake)
+    setup.mount_spec(rootfs, _spec(), fake)
+    setup.create_devices(rootfs, fake)
+    calls = fake.calls
+    assert calls[0] == ("mount", "", "/", "", sc.MS_REC | sc.MS_PRIVATE, "")
+    assert calls[1] == ("mount", "overlay", str(rootfs), "overlay", 0, "lowerdir=/l,upperdir=/u,workdir=/w")
+    assert calls[2][1:4] == ("proc", str(rootfs / "proc"), "proc")
+    assert calls[3][1:4] == ("tmpfs", str(rootfs / "dev"), "tmpfs") and calls[3][5] == "mode=755"
+    assert calls[4] == ("mount", "/etc/hosts", str(rootfs / "etc/hosts"), "", sc.MS_BIND | sc.MS_REC, "")
+    assert calls[5] == ("mount", "", str(rootfs / "etc/hosts"), "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY, "")
+    devices = [c[1] for c in calls[6:]]
+    assert devices == [f"/dev/{d}" for d in setup.DEVICES]
+    assert (rootfs / "dev/ptmx").is_symlink() and (rootfs / "etc/hosts").is_file()
+
+
+def test_mount_targets_resolve_symlinks_inside_the_rootfs(tmp_path: Path) -> None:
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc").mkdir(parents=True)
+    (rootfs / "etc/hosts").symlink_to("/../../../../tmp/evil")
+    fake = sc.Recording()
+    setup.mount_spec(rootfs, {"mounts": [_spec()["mounts"][2]]}, fake)
+    assert fake.calls[0][2] == str(rootfs / "tmp/evil")
+
+
+def test_hostname_only_with_a_new_uts_namespace() -> None:
+    fake = sc.Recording()
+    setup.set_hostname(_spec(), fake)
+    assert fake.calls == [("sethostname", "box")]
+    spec = _spec()
+    spec["linux"]["namespaces"] = [{"type": "mount"}]
+    fake = sc.Recording()
+    setup.set_hostname(spec, fake)
+    assert fake.calls == []

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockyard.shim.users import UnknownUser, User, resolve
+
+PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\n"
+GROUP = "root:x:0:\nwheel:x:10:root,app\nstaff:x:50:app\nnogroup:x:65534:\napp:x:1000:\n"
+
+
+@pytest.fixture
+def etc(tmp_path: Path) -> Path:
+    (tmp_path / "passwd").write_text(PASSWD)
+    (tmp_path / "group").write_text(GROUP)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "spec,expected",
+    [
+        ("", User(0, 0, (10,), "/root")),
+        ("app", User(1000, 1000, (10, 50), "/home/app")),
+        ("1000", User(1000, 1000, (10, 50), "/home/app")),
+        ("app:staff", User(1000, 50, (10,), "/home/app")),
+        ("nobody:wheel", User(65534, 10, (), "/nonexistent")),
+        ("4242", User(4242, 0, (), "/")),
+        ("4242:4343", User(4242, 4343, (), "/")),
+    ],
+)
+def test_resolution_as_docker_does_it(etc: Path, spec: str, expected: User) -> None:
+    assert resolve(spec, etc=etc) == expected
+
+
+def test_unknown_names_are_errors(etc: Path) -> None:
+    with pytest.raises(UnknownUser, match="unable to find user ghost"):
+        resolve("ghost", etc=etc)
+    with pytest.raises(UnknownUser, match="unable to find group ghosts"):
+        resolve("app:ghosts", etc=etc)
