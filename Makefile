@@ -15,7 +15,7 @@ protos:  ## regenerate the committed gRPC/protobuf code from protos/
 lint:  ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
+	tools/typecheck.sh
 
 test-unit:  ## unit tests only (no root)
 	$(VENV)/bin/pytest tests/unit

@@ -25,4 +25,6 @@ def _packages() -> tuple[list[str], dict[str, str]]:
 
 
 packages, package_dir = _packages()
-setup(packages=packages, package_dir=package_dir, package_data={"dockyard": ["**/*.pyi", "py.typed"]})
+setup(
+    packages=packages, package_dir=package_dir, package_data={"dockyard": ["**/*.pyi", "py.typed"]}
+)

@@ -95,7 +95,15 @@ def dockyard_engine() -> Iterator[Engine]:
 
 
 def dockyard_run(engine: Engine, runs: int) -> dict[str, float]:
-    argv = [str(Path(sys.executable).parent / "dockyard"), "-H", engine.host, "run", "--rm", IMAGE, "true"]
+    argv = [
+        str(Path(sys.executable).parent / "dockyard"),
+        "-H",
+        engine.host,
+        "run",
+        "--rm",
+        IMAGE,
+        "true",
+    ]
     timed(argv, 2)  # warm the page cache and the services' code paths
     return summary(timed(argv, runs))
 
@@ -103,27 +111,37 @@ def dockyard_run(engine: Engine, runs: int) -> dict[str, float]:
 def dockyard_memory(engine: Engine, count: int) -> dict[str, float]:
     ids = [engine.ok("run", "-d", IMAGE, "sleep", "3600").strip() for _ in range(count)]
     time.sleep(1)
-    shims = pids_matching(lambda cmd: "dockyard" in cmd and "shim" in cmd and str(engine.state) in cmd)
+    shims = pids_matching(
+        lambda cmd: "dockyard" in cmd and "shim" in cmd and str(engine.state) in cmd
+    )
     total = sum(pss_kib(pid) for pid in shims)
     engine.cli("rm", "-f", *ids)
-    return {"containers": count, "shims": len(shims), "pss_per_container_kib": round(total / max(count, 1))}
+    return {
+        "containers": count,
+        "shims": len(shims),
+        "pss_per_container_kib": round(total / max(count, 1)),
+    }
 
 
 # -- docker ---------------------------------------------------------------------------------
 
 
 def docker_available() -> bool:
-    return shutil.which("docker") is not None and subprocess.run(
-        ["docker", "info"], capture_output=True
-    ).returncode == 0
+    return (
+        shutil.which("docker") is not None
+        and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
+    )
 
 
 def docker_prepare() -> None:
     with tempfile.NamedTemporaryFile(suffix=".tar") as tar:
         tar.write(rootfs_tar())
         tar.flush()
-        subprocess.run(["docker", "import", tar.name, "dockyard-bench-busybox:latest"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["docker", "import", tar.name, "dockyard-bench-busybox:latest"],
+            check=True,
+            capture_output=True,
+        )
 
 
 def docker_run(runs: int) -> dict[str, float]:
@@ -134,15 +152,23 @@ def docker_run(runs: int) -> dict[str, float]:
 
 def docker_memory(count: int) -> dict[str, float]:
     ids = [
-        subprocess.run(["docker", "run", "-d", "dockyard-bench-busybox:latest", "sleep", "3600"],
-                       check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(
+            ["docker", "run", "-d", "dockyard-bench-busybox:latest", "sleep", "3600"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         for _ in range(count)
     ]
     time.sleep(1)
     shims = pids_matching(lambda cmd: "containerd-shim" in cmd)
     total = sum(pss_kib(pid) for pid in shims)
     subprocess.run(["docker", "rm", "-f", *ids], check=True, capture_output=True)
-    return {"containers": count, "shims": len(shims), "pss_per_container_kib": round(total / max(count, 1))}
+    return {
+        "containers": count,
+        "shims": len(shims),
+        "pss_per_container_kib": round(total / max(count, 1)),
+    }
 
 
 def main() -> None:

@@ -53,12 +53,15 @@ def display(image: str) -> str:
     return name if ":" in last or "@" in name else f"{name}:latest"
 
 
-async def run_stream(stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool,
-                     platform: Any = None) -> int:
+async def run_stream(
+    stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool, platform: Any = None
+) -> int:
     from dockyard.cli.auth import lookup
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    options = pb.RunOptions(create=request, detach=detach, auth=lookup(request.config.image), platform=platform)
+    options = pb.RunOptions(
+        create=request, detach=detach, auth=lookup(request.config.image), platform=platform
+    )
     raw = tty and interactive and sys.stdin.isatty()
     if tty:
         width, height = _size()
@@ -69,7 +72,9 @@ async def run_stream(stubs: Stubs, request: Any, detach: bool, interactive: bool
     with _raw_mode(raw):
         if interactive and not detach:
             _read_stdin(inputs, raw)
-        return await session.follow(stubs.containers.Run(_drain(inputs), timeout=None), detach, request)
+        return await session.follow(
+            stubs.containers.Run(_drain(inputs), timeout=None), detach, request
+        )
 
 
 class _Session:
@@ -90,7 +95,9 @@ class _Session:
                 stream.flush()
             elif kind == "pull":
                 if printer is None:
-                    sys.stderr.write(f"Unable to find image '{display(request.config.image)}' locally\n")
+                    sys.stderr.write(
+                        f"Unable to find image '{display(request.config.image)}' locally\n"
+                    )
                     printer = PullPrinter(sys.stderr)
                 printer.show(message.pull)
             elif kind == "container_id":

@@ -28,7 +28,7 @@ def registry_of(image: str) -> str:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())  # type: ignore[no-any-return]
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
 
@@ -52,7 +52,9 @@ def login(
     server: str = typer.Argument("", metavar="[SERVER]"),
     username: str = typer.Option("", "-u", "--username"),
     password: str = typer.Option("", "-p", "--password"),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the password from stdin"
+    ),
 ) -> None:
     """Store credentials for a registry."""
     import sys

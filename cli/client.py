@@ -40,7 +40,9 @@ def exit_code(err: Exception, verb: str) -> int:
 def message(err: Exception, address: str) -> str:
     text = str(err)
     if text.startswith(f"cannot reach {ENGINE}"):
-        return f"Cannot connect to the Dockyard daemon at {address}. Is the dockyard daemon running?"
+        return (
+            f"Cannot connect to the Dockyard daemon at {address}. Is the dockyard daemon running?"
+        )
     return f"Error response from daemon: {text}"
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-
 from dockyard.cli import options
 from dockyard.cli.engine import Stubs, call, error_line
 
@@ -39,11 +38,18 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     from dockyard.engine.v1 import engine_pb2 as pb
 
     config = pb.ContainerConfig(
-        image=image, hostname=flags["hostname"], user=flags["user"], tty=flags["tty"],
-        open_stdin=flags["interactive"], stdin_once=flags["interactive"],
-        attach_stdin=flags["interactive"], attach_stdout=not flags.get("detach"),
-        attach_stderr=not flags.get("detach"), env=options.env(flags["env"], flags["env_file"]),
-        working_dir=flags["workdir"], labels=options.key_values(flags["label"], "label"),
+        image=image,
+        hostname=flags["hostname"],
+        user=flags["user"],
+        tty=flags["tty"],
+        open_stdin=flags["interactive"],
+        stdin_once=flags["interactive"],
+        attach_stdin=flags["interactive"],
+        attach_stdout=not flags.get("detach"),
+        attach_stderr=not flags.get("detach"),
+        env=options.env(flags["env"], flags["env_file"]),
+        working_dir=flags["workdir"],
+        labels=options.key_values(flags["label"], "label"),
         stop_signal=flags["stop_signal"],
     )
     if command:
@@ -56,8 +62,12 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         config.stop_timeout = flags["stop_timeout"]
     policy, retries = options.restart_policy(flags["restart"])
     host = pb.HostConfig(
-        network_mode=flags["network"], auto_remove=flags["rm"], runtime=flags["runtime"],
-        log_config=pb.LogConfig(type=flags["log_driver"], config=options.key_values(flags["log_opt"], "log-opt")),
+        network_mode=flags["network"],
+        auto_remove=flags["rm"],
+        runtime=flags["runtime"],
+        log_config=pb.LogConfig(
+            type=flags["log_driver"], config=options.key_values(flags["log_opt"], "log-opt")
+        ),
         restart_policy=pb.RestartPolicy(name=policy, maximum_retry_count=retries),
     )
     return pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
@@ -66,13 +76,28 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
 def run(
     image: str = typer.Argument(..., metavar="IMAGE"),
     command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
-    detach: bool = typer.Option(False, "-d", "--detach", help="run in the background, print the ID"),
-    rm: bool = RM, interactive: bool = INTERACTIVE, tty: bool = TTY, name: str = NAME,
-    env: list[str] = ENV, env_file: list[Path] = ENV_FILE, workdir: str = WORKDIR, user: str = USER,
-    hostname: str = HOSTNAME, entrypoint: str = ENTRYPOINT, network: str = NETWORK,
-    platform: str = PLATFORM, label: list[str] = LABEL, restart: str = RESTART,
-    log_driver: str = LOG_DRIVER, log_opt: list[str] = LOG_OPT, stop_signal: str = STOP_SIGNAL,
-    stop_timeout: int = STOP_TIMEOUT, runtime: str = RUNTIME,
+    detach: bool = typer.Option(
+        False, "-d", "--detach", help="run in the background, print the ID"
+    ),
+    rm: bool = RM,
+    interactive: bool = INTERACTIVE,
+    tty: bool = TTY,
+    name: str = NAME,
+    env: list[str] = ENV,
+    env_file: list[Path] = ENV_FILE,
+    workdir: str = WORKDIR,
+    user: str = USER,
+    hostname: str = HOSTNAME,
+    entrypoint: str = ENTRYPOINT,
+    network: str = NETWORK,
+    platform: str = PLATFORM,
+    label: list[str] = LABEL,
+    restart: str = RESTART,
+    log_driver: str = LOG_DRIVER,
+    log_opt: list[str] = LOG_OPT,
+    stop_signal: str = STOP_SIGNAL,
+    stop_timeout: int = STOP_TIMEOUT,
+    runtime: str = RUNTIME,
 ) -> None:
     """Create and start a container, attached to its output (or detached with -d)."""
     flags = dict(locals())
@@ -89,12 +114,25 @@ def run(
 def create(
     image: str = typer.Argument(..., metavar="IMAGE"),
     command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
-    rm: bool = RM, interactive: bool = INTERACTIVE, tty: bool = TTY, name: str = NAME,
-    env: list[str] = ENV, env_file: list[Path] = ENV_FILE, workdir: str = WORKDIR, user: str = USER,
-    hostname: str = HOSTNAME, entrypoint: str = ENTRYPOINT, network: str = NETWORK,
-    platform: str = PLATFORM, label: list[str] = LABEL, restart: str = RESTART,
-    log_driver: str = LOG_DRIVER, log_opt: list[str] = LOG_OPT, stop_signal: str = STOP_SIGNAL,
-    stop_timeout: int = STOP_TIMEOUT, runtime: str = RUNTIME,
+    rm: bool = RM,
+    interactive: bool = INTERACTIVE,
+    tty: bool = TTY,
+    name: str = NAME,
+    env: list[str] = ENV,
+    env_file: list[Path] = ENV_FILE,
+    workdir: str = WORKDIR,
+    user: str = USER,
+    hostname: str = HOSTNAME,
+    entrypoint: str = ENTRYPOINT,
+    network: str = NETWORK,
+    platform: str = PLATFORM,
+    label: list[str] = LABEL,
+    restart: str = RESTART,
+    log_driver: str = LOG_DRIVER,
+    log_opt: list[str] = LOG_OPT,
+    stop_signal: str = STOP_SIGNAL,
+    stop_timeout: int = STOP_TIMEOUT,
+    runtime: str = RUNTIME,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())
@@ -123,7 +161,9 @@ def start(
 
     if attach or interactive:
         sys.exit(call("start", lambda stubs: start_attached(stubs, containers[0])))
-    each("start", containers, lambda stubs, c: stubs.containers.Start(pb.StartContainerRequest(id=c)))
+    each(
+        "start", containers, lambda stubs, c: stubs.containers.Start(pb.StartContainerRequest(id=c))
+    )
 
 
 def each(verb: str, names: list[str], action: Any, echo: bool = True) -> None:
@@ -155,7 +195,11 @@ def stop(
     from dockyard.engine.v1 import engine_pb2 as pb
 
     def request(c: str) -> Any:
-        return pb.StopContainerRequest(id=c, timeout=time) if time is not None else pb.StopContainerRequest(id=c)
+        return (
+            pb.StopContainerRequest(id=c, timeout=time)
+            if time is not None
+            else pb.StopContainerRequest(id=c)
+        )
 
     each("stop", containers, lambda stubs, c: stubs.containers.Stop(request(c)))
 
@@ -168,7 +212,11 @@ def restart(
     from dockyard.engine.v1 import engine_pb2 as pb
 
     def request(c: str) -> Any:
-        return pb.StopContainerRequest(id=c, timeout=time) if time is not None else pb.StopContainerRequest(id=c)
+        return (
+            pb.StopContainerRequest(id=c, timeout=time)
+            if time is not None
+            else pb.StopContainerRequest(id=c)
+        )
 
     each("restart", containers, lambda stubs, c: stubs.containers.Restart(request(c)))
 
@@ -180,26 +228,40 @@ def kill(
     """Send a signal (SIGKILL by default) to running containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    each("kill", containers, lambda stubs, c: stubs.containers.Kill(pb.KillContainerRequest(id=c, signal=signal)))
+    each(
+        "kill",
+        containers,
+        lambda stubs, c: stubs.containers.Kill(pb.KillContainerRequest(id=c, signal=signal)),
+    )
 
 
 def rm(
     containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
     force: bool = typer.Option(False, "-f", "--force", help="kill a running container first"),
-    volumes: bool = typer.Option(False, "-v", "--volumes", help="(accepted for docker compatibility)"),
+    volumes: bool = typer.Option(
+        False, "-v", "--volumes", help="(accepted for docker compatibility)"
+    ),
 ) -> None:
     """Remove containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    each("rm", containers, lambda stubs, c: stubs.containers.Remove(pb.RemoveContainerRequest(id=c, force=force)))
+    each(
+        "rm",
+        containers,
+        lambda stubs, c: stubs.containers.Remove(pb.RemoveContainerRequest(id=c, force=force)),
+    )
 
 
 def rename(container: str, new_name: str) -> None:
     """Rename a container."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    each("rename", [container], lambda stubs, c: stubs.containers.Rename(
-        pb.RenameContainerRequest(id=c, name=new_name)), echo=False)
+    each(
+        "rename",
+        [container],
+        lambda stubs, c: stubs.containers.Rename(pb.RenameContainerRequest(id=c, name=new_name)),
+        echo=False,
+    )
 
 
 def wait(containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:

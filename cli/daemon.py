@@ -35,7 +35,7 @@ def _paths(root: str | None, state: str | None) -> Any:
 
 def _status(state: Path) -> dict[str, Any]:
     try:
-        return json.loads((state / "supervisor.json").read_text())  # type: ignore[no-any-return]
+        return json.loads((state / "supervisor.json").read_text())
     except (OSError, ValueError):
         return {}
 
@@ -51,7 +51,8 @@ def _live_pid(state: Path) -> int:
 
 @app.command()
 def start(
-    root: str = ROOT, state: str = STATE_DIR,
+    root: str = ROOT,
+    state: str = STATE_DIR,
     config: str = typer.Option(None, "--config", help="daemon.json (env DOCKYARD_CONFIG)"),
     debug: bool = typer.Option(False, "--debug", help="log at debug level"),
 ) -> None:
@@ -60,7 +61,15 @@ def start(
     if _live_pid(paths.state):
         print(f"dockyard daemon is already running (state dir {paths.state})")
         return
-    argv = [sys.executable, "-m", "dockyard.services.supervisor", "--root", str(paths.root), "--state", str(paths.state)]
+    argv = [
+        sys.executable,
+        "-m",
+        "dockyard.services.supervisor",
+        "--root",
+        str(paths.root),
+        "--state",
+        str(paths.state),
+    ]
     if config or os.environ.get("DOCKYARD_CONFIG"):
         argv += ["--config", os.path.abspath(config or os.environ["DOCKYARD_CONFIG"])]
     if debug:
@@ -68,7 +77,9 @@ def start(
     log = paths.log("supervisor")
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
+        )
     _wait_started(process, paths)
     print(f"dockyard daemon started (pid {process.pid}; engine at unix://{paths.socket('engine')})")
 
@@ -127,7 +138,15 @@ def status(root: str = ROOT, state: str = STATE_DIR) -> None:
     rows = [["SERVICE", "PID", "STATE", "RESTARTS", "SINCE"]]
     services = doc.get("services", {})
     for name, service in services.items():
-        rows.append([name, str(service["pid"] or "-"), service["state"], str(service["restarts"]), service["since"]])
+        rows.append(
+            [
+                name,
+                str(service["pid"] or "-"),
+                service["state"],
+                str(service["restarts"]),
+                service["since"],
+            ]
+        )
     sys.stdout.write(f"supervisor pid {doc['pid']}, root {doc['root']}, state {doc['state']}\n")
     sys.stdout.write(table(rows))
     if not all(s["state"] == "running" for s in services.values()):

@@ -25,7 +25,9 @@ class TemplateError(Exception):
 
 NO_VALUE = object()
 _ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.DOTALL)
-_TOKEN = re.compile(r'''\s*(?:(?P<str>"(?:\\.|[^"\\])*"|`[^`]*`)|(?P<num>-?\d+(?:\.\d+)?)|(?P<field>(?:\$\w*)?(?:\.[\w]+)+|\.)|(?P<var>\$\w*)|(?P<op>:=|=|\||\(|\))|(?P<ident>[A-Za-z_]\w*))''')
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<str>"(?:\\.|[^"\\])*"|`[^`]*`)|(?P<num>-?\d+(?:\.\d+)?)|(?P<field>(?:\$\w*)?(?:\.[\w]+)+|\.)|(?P<var>\$\w*)|(?P<op>:=|=|\||\(|\))|(?P<ident>[A-Za-z_]\w*))"""
+)
 
 
 # -- parsing -----------------------------------------------------------------------------------
@@ -55,7 +57,7 @@ def parse(source: str) -> list[Node]:
             rest = source[position:]
             position += len(rest) - len(rest.lstrip())
     tokens.append(("text", source[position:]))
-    nodes, rest = _block(tokens, 0, top=True)
+    nodes, _ = _block(tokens, 0, top=True)
     return nodes
 
 
@@ -183,7 +185,11 @@ def _node(node: Node, dot: Any, scope: dict[str, Any]) -> str:
     if node.kind == "if":
         return execute(node.body if truthy(value) else node.otherwise, dot, scope)
     if node.kind == "with":
-        return execute(node.body, value, scope) if truthy(value) else execute(node.otherwise, dot, scope)
+        return (
+            execute(node.body, value, scope)
+            if truthy(value)
+            else execute(node.otherwise, dot, scope)
+        )
     items = list(value.items()) if isinstance(value, dict) else list(value or [])
     if not items:
         return execute(node.otherwise, dot, scope)
@@ -193,7 +199,10 @@ def _node(node: Node, dot: Any, scope: dict[str, Any]) -> str:
         if node.assign:
             names = [n.strip() for n in node.assign.split(",")]
             if len(names) == 2:
-                scope[names[0]], scope[names[1]] = (item[0] if isinstance(value, dict) else items.index(item)), element
+                scope[names[0]], scope[names[1]] = (
+                    (item[0] if isinstance(value, dict) else items.index(item)),
+                    element,
+                )
             else:
                 scope[names[0]] = element
         parts.append(execute(node.body, element, scope))
@@ -259,7 +268,9 @@ def _field(value: Any, name: str) -> Any:
 
 
 def _type(value: Any) -> str:
-    return {bool: "bool", int: "int", float: "float64", str: "string", list: "[]interface {}"}.get(type(value), "interface {}")
+    return {bool: "bool", int: "int", float: "float64", str: "string", list: "[]interface {}"}.get(
+        type(value), "interface {}"
+    )
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -308,7 +319,9 @@ def _index(value: Any, *keys: Any) -> Any:
 def _printf(fmt: str, *args: Any) -> str:
     converted = re.sub(r"%v", "%s", fmt.replace("%q", '"%s"').replace("%t", "%s"))
     try:
-        return converted % tuple(to_text(a) if isinstance(a, bool | dict | list) else a for a in args)
+        return converted % tuple(
+            to_text(a) if isinstance(a, bool | dict | list) else a for a in args
+        )
     except (TypeError, ValueError) as err:
         raise TemplateError(f"printf: {err}") from None
 

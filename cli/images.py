@@ -7,11 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
-
 from dockyard.cli.engine import Stubs, call, error_line
 
-IMAGES_HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "ID": "IMAGE ID",
-                  "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE"}
+IMAGES_HEADERS = {
+    "Repository": "REPOSITORY",
+    "Tag": "TAG",
+    "Digest": "DIGEST",
+    "ID": "IMAGE ID",
+    "CreatedSince": "CREATED",
+    "CreatedAt": "CREATED AT",
+    "Size": "SIZE",
+}
 IMAGES_DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 CHUNK = 1 << 20
 
@@ -22,8 +28,11 @@ def parse_platform(text: str) -> Any:
     if not text:
         return None
     parts = text.split("/")
-    return types_pb2.Platform(os=parts[0], architecture=parts[1] if len(parts) > 1 else "",
-                              variant=parts[2] if len(parts) > 2 else "")
+    return types_pb2.Platform(
+        os=parts[0],
+        architecture=parts[1] if len(parts) > 1 else "",
+        variant=parts[2] if len(parts) > 2 else "",
+    )
 
 
 def pull(
@@ -32,12 +41,13 @@ def pull(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="print only the image name"),
 ) -> None:
     """Pull an image from a registry."""
+    from dockyard.cli.auth import lookup
     from dockyard.cli.progress import PullPrinter
     from dockyard.images.v1 import images_pb2
 
-    from dockyard.cli.auth import lookup
-
-    request = images_pb2.PullRequest(ref=image, platform=parse_platform(platform), auth=lookup(image))
+    request = images_pb2.PullRequest(
+        ref=image, platform=parse_platform(platform), auth=lookup(image)
+    )
     last = image.rsplit("/", 1)[-1]
     if ":" not in last and "@" not in image and not quiet:
         print("Using default tag: latest", flush=True)
@@ -91,7 +101,9 @@ def images(
                 seen.append(row["ID"])
                 print(row["ID"])
         return
-    template = format or (IMAGES_DEFAULT.replace("{{.Tag}}", "{{.Tag}}\t{{.Digest}}") if digests else IMAGES_DEFAULT)
+    template = format or (
+        IMAGES_DEFAULT.replace("{{.Tag}}", "{{.Tag}}\t{{.Digest}}") if digests else IMAGES_DEFAULT
+    )
     sys.stdout.write(format_rows(rows, template, IMAGES_HEADERS))
 
 
@@ -100,10 +112,14 @@ def image_rows(image: Any, no_trunc: bool) -> list[dict[str, Any]]:
     from dockyard.cli.names import repository_and_tag
 
     names = [repository_and_tag(t) for t in image.repo_tags] or [("<none>", "<none>")]
-    digests = {repository_and_tag(d.split("@")[0] + ":x")[0]: d.split("@")[1] for d in image.repo_digests}
+    digests = {
+        repository_and_tag(d.split("@")[0] + ":x")[0]: d.split("@")[1] for d in image.repo_digests
+    }
     return [
         {
-            "Repository": repo, "Tag": tag, "Digest": digests.get(repo, "<none>"),
+            "Repository": repo,
+            "Tag": tag,
+            "Digest": digests.get(repo, "<none>"),
             "ID": image.id if no_trunc else render.short_id(image.id),
             "CreatedSince": render.human_duration(render.since(image.created)) + " ago",
             "CreatedAt": render.local_time(image.created),
@@ -117,7 +133,10 @@ def tag(source: str, target: str) -> None:
     """Give an image another name."""
     from dockyard.images.v1 import images_pb2
 
-    call("tag", lambda stubs: stubs.images.Tag(images_pb2.TagImageRequest(source=source, target=target)))
+    call(
+        "tag",
+        lambda stubs: stubs.images.Tag(images_pb2.TagImageRequest(source=source, target=target)),
+    )
 
 
 def rmi(
@@ -133,7 +152,9 @@ def rmi(
         failures = 0
         for image in images:
             try:
-                reply = await stubs.images.Remove(images_pb2.RemoveImageRequest(ref=image, force=force))
+                reply = await stubs.images.Remove(
+                    images_pb2.RemoveImageRequest(ref=image, force=force)
+                )
             except DockyardError as err:
                 sys.stderr.write(error_line(err) + "\n")
                 failures += 1
@@ -159,7 +180,9 @@ def import_(
     source = sys.stdin.buffer if file == "-" else _open(file)
 
     async def chunks() -> Any:
-        yield images_pb2.ImportRequest(header=images_pb2.ImportHeader(ref=reference, message=message))
+        yield images_pb2.ImportRequest(
+            header=images_pb2.ImportHeader(ref=reference, message=message)
+        )
         while data := source.read(CHUNK):
             yield images_pb2.ImportRequest(chunk=data)
 

@@ -6,16 +6,43 @@ import sys
 from typing import Any
 
 import typer
-
 from dockyard.cli.engine import Stubs, call, die
 
-PS_COLUMNS = ("ID", "Image", "Command", "CreatedAt", "RunningFor", "Ports", "Status", "Size", "Names",
-              "Labels", "State", "Mounts", "Networks", "LocalVolumes")
-PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
-              "RunningFor": "CREATED", "Ports": "PORTS", "Status": "STATUS", "Size": "SIZE",
-              "Names": "NAMES", "Labels": "LABELS", "State": "STATE", "Mounts": "MOUNTS",
-              "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES"}
-PS_DEFAULT = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+PS_COLUMNS = (
+    "ID",
+    "Image",
+    "Command",
+    "CreatedAt",
+    "RunningFor",
+    "Ports",
+    "Status",
+    "Size",
+    "Names",
+    "Labels",
+    "State",
+    "Mounts",
+    "Networks",
+    "LocalVolumes",
+)
+PS_HEADERS = {
+    "ID": "CONTAINER ID",
+    "Image": "IMAGE",
+    "Command": "COMMAND",
+    "CreatedAt": "CREATED AT",
+    "RunningFor": "CREATED",
+    "Ports": "PORTS",
+    "Status": "STATUS",
+    "Size": "SIZE",
+    "Names": "NAMES",
+    "Labels": "LABELS",
+    "State": "STATE",
+    "Mounts": "MOUNTS",
+    "Networks": "NETWORKS",
+    "LocalVolumes": "LOCAL VOLUMES",
+}
+PS_DEFAULT = (
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+)
 
 
 def ps(
@@ -109,10 +136,12 @@ def show(names: list[str], template: str, kind: str) -> None:
     from dockyard.engine.v1 import engine_pb2 as pb
     from dockyard.images.v1 import images_pb2
 
-    async def one(stubs: Stubs, name: str) -> dict[str, Any] | None:
+    async def one(stubs: Stubs, name: str) -> dict[str, Any]:
         if kind in ("", "container"):
             try:
-                return render.container_json(await stubs.containers.Inspect(pb.InspectContainerRequest(id=name)))
+                return render.container_json(
+                    await stubs.containers.Inspect(pb.InspectContainerRequest(id=name))
+                )
             except NotFound:
                 if kind:
                     raise

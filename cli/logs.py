@@ -7,7 +7,6 @@ import time
 from datetime import datetime
 
 import typer
-
 from dockyard.cli.engine import Stubs, call, die
 
 
@@ -23,7 +22,9 @@ def logs(
     from dockyard.cli.render import rfc3339
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    request = pb.LogsRequest(id=container, follow=follow, stdout=True, stderr=True, tail=tail, timestamps=timestamps)
+    request = pb.LogsRequest(
+        id=container, follow=follow, stdout=True, stderr=True, tail=tail, timestamps=timestamps
+    )
     if since:
         request.since.FromNanoseconds(parse_time(since))
     if until:

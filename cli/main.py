@@ -10,7 +10,6 @@ import os
 import sys
 
 import typer
-
 from dockyard.cli import containers, daemon, images, system
 from dockyard.cli.state import STATE
 

@@ -16,7 +16,9 @@ def env(values: list[str], files: list[Path]) -> list[str]:
             lines = path.read_text().splitlines()
         except OSError as err:
             die(f"open {path}: {err.strerror.lower() if err.strerror else err}", 125)
-        entries += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        entries += [
+            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
+        ]
     entries += values
     out = []
     for entry in entries:

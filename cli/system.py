@@ -6,25 +6,34 @@ import platform
 from typing import Any
 
 import typer
-
 from dockyard.cli.engine import Stubs, call, die
 
 
 def version(format: str = typer.Option("", "-f", "--format", help="a Go template")) -> None:
     """Show the client's and the engine's versions."""
+    from dockyard import __version__
     from google.protobuf import empty_pb2
 
-    from dockyard import __version__
-
-    client = {"Version": __version__, "ApiVersion": "1.0", "PythonVersion": platform.python_version(),
-              "Os": "linux", "Arch": _arch()}
+    client = {
+        "Version": __version__,
+        "ApiVersion": "1.0",
+        "PythonVersion": platform.python_version(),
+        "Os": "linux",
+        "Arch": _arch(),
+    }
 
     async def work(stubs: Stubs) -> Any:
         return await stubs.system.Version(empty_pb2.Empty())
 
     reply = call("version", work)
-    server = {"Version": reply.version, "ApiVersion": reply.api_version, "PythonVersion": reply.python_version,
-              "Os": reply.os, "Arch": reply.arch, "KernelVersion": reply.kernel_version}
+    server = {
+        "Version": reply.version,
+        "ApiVersion": reply.api_version,
+        "PythonVersion": reply.python_version,
+        "Os": reply.os,
+        "Arch": reply.arch,
+        "KernelVersion": reply.kernel_version,
+    }
     if format:
         _template(format, {"Client": client, "Server": server})
         return
@@ -38,8 +47,12 @@ def version(format: str = typer.Option("", "-f", "--format", help="a Go template
 
 
 def _label(key: str, width: int = 18) -> str:
-    names = {"ApiVersion": "API version:", "PythonVersion": "Python version:", "Os": "OS/Arch:",
-             "KernelVersion": "Kernel Version:"}
+    names = {
+        "ApiVersion": "API version:",
+        "PythonVersion": "Python version:",
+        "Os": "OS/Arch:",
+        "KernelVersion": "Kernel Version:",
+    }
     return names.get(key, f"{key}:").ljust(width)
 
 
@@ -54,15 +67,27 @@ def info(format: str = typer.Option("", "-f", "--format", help="a Go template"))
 
     reply = call("info", lambda stubs: stubs.system.Info(empty_pb2.Empty()))
     doc = {
-        "Containers": reply.containers, "ContainersRunning": reply.containers_running,
-        "ContainersPaused": reply.containers_paused, "ContainersStopped": reply.containers_stopped,
-        "Images": reply.images, "Driver": reply.driver, "CgroupDriver": reply.cgroup_driver,
-        "CgroupVersion": reply.cgroup_version, "KernelVersion": reply.kernel_version,
-        "OperatingSystem": reply.operating_system, "OSType": reply.os_type,
-        "Architecture": reply.architecture, "NCPU": reply.ncpu, "MemTotal": reply.mem_total,
-        "DockerRootDir": reply.root_dir, "Name": reply.name, "ServerVersion": reply.server_version,
-        "Runtimes": list(reply.runtimes), "DefaultRuntime": reply.default_runtime,
-        "InsecureRegistries": list(reply.insecure_registries), "Services": dict(reply.services),
+        "Containers": reply.containers,
+        "ContainersRunning": reply.containers_running,
+        "ContainersPaused": reply.containers_paused,
+        "ContainersStopped": reply.containers_stopped,
+        "Images": reply.images,
+        "Driver": reply.driver,
+        "CgroupDriver": reply.cgroup_driver,
+        "CgroupVersion": reply.cgroup_version,
+        "KernelVersion": reply.kernel_version,
+        "OperatingSystem": reply.operating_system,
+        "OSType": reply.os_type,
+        "Architecture": reply.architecture,
+        "NCPU": reply.ncpu,
+        "MemTotal": reply.mem_total,
+        "DockerRootDir": reply.root_dir,
+        "Name": reply.name,
+        "ServerVersion": reply.server_version,
+        "Runtimes": list(reply.runtimes),
+        "DefaultRuntime": reply.default_runtime,
+        "InsecureRegistries": list(reply.insecure_registries),
+        "Services": dict(reply.services),
     }
     if format:
         _template(format, doc)
@@ -128,10 +153,17 @@ def _event_line(event: Any, template: str) -> str:
 
     from dockyard.cli import gotemplate
 
-    doc = {"Type": event.type, "Action": event.action, "Actor": {"ID": event.actor_id,
-           "Attributes": dict(event.attributes)}, "scope": event.scope, "time": event.time.seconds,
-           "timeNano": event.time.seconds * 10**9 + event.time.nanos, "ID": event.actor_id,
-           "Status": event.action, "From": event.attributes.get("image", "")}
+    doc = {
+        "Type": event.type,
+        "Action": event.action,
+        "Actor": {"ID": event.actor_id, "Attributes": dict(event.attributes)},
+        "scope": event.scope,
+        "time": event.time.seconds,
+        "timeNano": event.time.seconds * 10**9 + event.time.nanos,
+        "ID": event.actor_id,
+        "Status": event.action,
+        "From": event.attributes.get("image", ""),
+    }
     if template == "json" or template == "{{json .}}":
         return gotemplate.go_json(doc)
     if template:
@@ -140,7 +172,9 @@ def _event_line(event: Any, template: str) -> str:
         except gotemplate.TemplateError as err:
             die(f"template parsing error: {err}")
     moment = datetime.fromtimestamp(event.time.seconds).astimezone()
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{event.time.nanos:09d}" + moment.strftime("%z")
+    stamp = (
+        moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{event.time.nanos:09d}" + moment.strftime("%z")
+    )
     stamp = stamp[:-2] + ":" + stamp[-2:]
     attributes = ", ".join(f"{k}={v}" for k, v in sorted(event.attributes.items()))
     return f"{stamp} {event.type} {event.action} {event.actor_id} ({attributes})"

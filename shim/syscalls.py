@@ -144,7 +144,7 @@ class Linux:
         )
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
-        ct = self._ctypes
+        import ctypes as ct
 
         class Header(ct.Structure):
             _fields_ = [("version", ct.c_uint32), ("pid", ct.c_int)]

@@ -12,17 +12,18 @@ import types
 import typing
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from google.protobuf.message import Message
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Message)
 
 _TIMESTAMP = "google.protobuf.Timestamp"
 _STRING_LIST = "dockyard.engine.v1.StringList"
 
 
-def to_proto(obj: Any, message: Message) -> Message:
+def to_proto(obj: Any, message: M) -> M:
     """Fill `message` from the dataclass `obj` and return it."""
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
@@ -49,7 +50,7 @@ def to_proto(obj: Any, message: Message) -> Message:
 def from_proto(cls: type[T], message: Message) -> T:
     """Build the dataclass `cls` from `message`."""
     kwargs: dict[str, Any] = {}
-    hints = _hints(cls)
+    hints = _hints(cast(Any, cls))
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         field = message.DESCRIPTOR.fields_by_name.get(f.name)
         if field is None:
@@ -104,7 +105,7 @@ def to_json(obj: Any) -> Any:
 
 def from_json(cls: type[T], data: dict[str, Any]) -> T:
     """Rebuild the dataclass `cls` from `to_json`'s output."""
-    hints = _hints(cls)
+    hints = _hints(cast(Any, cls))
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name not in data:

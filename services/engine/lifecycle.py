@@ -28,6 +28,7 @@ from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from dockyard.api import errors
 from dockyard.api.config import DaemonConfig
@@ -171,7 +172,7 @@ class Lifecycle:
             undo.pop_all()
 
     def _task_request(
-        self, container: Container, sandbox: network_pb2.Sandbox, mounts: object
+        self, container: Container, sandbox: network_pb2.Sandbox, mounts: Any
     ) -> runtime_pb2.CreateTaskRequest:
         inputs = spec.SpecInputs(
             hostname=container.config.hostname,

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 POLL_SECONDS = 0.05
 
@@ -125,7 +126,7 @@ class _Tailer:
             self._file.seek(0, os.SEEK_END)
         self._partial = b""
 
-    def _open(self) -> object | None:
+    def _open(self) -> BinaryIO | None:
         try:
             return self._log.open("rb")
         except FileNotFoundError:
@@ -142,7 +143,7 @@ class _Tailer:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()  # type: ignore[attr-defined]
+            self._file.close()
             self._file = None
 
     def _drain(self) -> list[Entry]:
@@ -150,13 +151,16 @@ class _Tailer:
             self._file = self._open()
             if self._file is None:
                 return []
-        data = self._partial + self._file.read()  # type: ignore[attr-defined]
+        data = self._partial + self._file.read()
         lines = data.split(b"\n")
         self._partial = lines.pop()
         return [e for line in lines if line and (e := parse_line(line)) is not None]
 
     def _rotated(self) -> bool:
         try:
-            return os.stat(self._log).st_ino != os.fstat(self._file.fileno()).st_ino  # type: ignore[union-attr]
+            return (
+                self._file is not None
+                and os.stat(self._log).st_ino != os.fstat(self._file.fileno()).st_ino
+            )
         except (FileNotFoundError, AttributeError):
             return False

@@ -79,7 +79,7 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     async def Inspect(
         self, request: engine_pb2.InspectContainerRequest, context: Context
     ) -> engine_pb2.Container:
-        return to_proto(self._life.store.get(request.id), engine_pb2.Container())  # type: ignore[return-value]
+        return to_proto(self._life.store.get(request.id), engine_pb2.Container())
 
     async def Wait(
         self, request: engine_pb2.WaitContainerRequest, context: Context

@@ -78,7 +78,7 @@ class Images:
     def get(self, ref: str) -> ImageRecord:
         return self.store.resolve(ref)
 
-    def list(self, filters: list[str]) -> list[ImageRecord]:
+    def matching(self, filters: list[str]) -> list[ImageRecord]:
         images = self.store.all()
         for item in filters:
             key, sep, value = item.partition("=")

@@ -209,12 +209,18 @@ class Puller:
         except* DockyardError as group:  # one clear error, not a group of them
             raise group.exceptions[0] from None
 
-    async def _fetch_and_unpack(self, registry: Registry, ref: reference.Reference, layers: list[Descriptor],
-                                diff_ids: list[str], queue: asyncio.Queue[Progress | None]) -> int:
+    async def _fetch_and_unpack(
+        self,
+        registry: Registry,
+        ref: reference.Reference,
+        layers: list[Descriptor],
+        diff_ids: list[str],
+        queue: asyncio.Queue[Progress | None],
+    ) -> int:
         chains = chain_ids(diff_ids)
         gate = asyncio.Semaphore(CONCURRENT_DOWNLOADS)
         async with asyncio.TaskGroup() as group:
-            downloads = []
+            downloads: list[asyncio.Task[None] | None] = []
             for layer, chain_id in zip(layers, chains, strict=True):
                 if await self._images.layers.exists(chain_id):
                     queue.put_nowait(Progress(layer.digest[7:19], "Already exists"))
@@ -298,7 +304,7 @@ class Puller:
 def _select(index: dict[str, Any], wanted: Platform, ref: reference.Reference) -> dict[str, Any]:
     for entry in index.get("manifests", []):
         if wanted.matches(entry.get("platform", {})):
-            return entry  # type: ignore[no-any-return]
+            return entry
     name = f"{wanted.os}/{wanted.architecture}" + (f"/{wanted.variant}" if wanted.variant else "")
     raise NotFound(
         f"no matching manifest for {name} in the manifest list entries of {reference.familiar(str(ref))}"

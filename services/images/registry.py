@@ -41,7 +41,7 @@ class Credentials:
 
 
 def scheme_for(host: str, insecure: tuple[str, ...]) -> str:
-    """"http" for loopback and insecure registries (entries: host, host:port or a CIDR)."""
+    """ "http" for loopback and insecure registries (entries: host, host:port or a CIDR)."""
     name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
     if name in LOOPBACK or host in insecure or name in insecure:
         return "http"
@@ -145,7 +145,9 @@ class Registry:
                 timeout=TIMEOUT,
             )
         except aiohttp.ClientConnectorCertificateError as err:
-            reason = getattr(err.certificate_error, "verify_message", "") or str(err.certificate_error)
+            reason = getattr(err.certificate_error, "verify_message", "") or str(
+                err.certificate_error
+            )
             raise Unavailable(f'Get "{url}": tls: failed to verify certificate: {reason}') from None
         except aiohttp.ClientConnectorError as err:
             raise Unavailable(f'Get "{url}": {_reason(err)}') from None

@@ -49,7 +49,7 @@ class ImagesServicer(images_pb2_grpc.ImagesServicer):
 
     async def List(self, request: pb.ListImagesRequest, context: Context) -> pb.ListImagesResponse:
         return pb.ListImagesResponse(
-            images=[self.image(i) for i in self._images.list(list(request.filters))]
+            images=[self.image(i) for i in self._images.matching(list(request.filters))]
         )
 
     async def Tag(self, request: pb.TagImageRequest, context: Context) -> pb.Image:

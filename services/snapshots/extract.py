@@ -24,7 +24,7 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from dockyard.api.errors import InvalidArgument
 
@@ -94,11 +94,11 @@ class Extractor:
             return  # "./": the root itself
         base = parts[-1]
         if base == OPAQUE:
-            with self._parent(parts[:-1] + ["."]) as (fd, _):
+            with self._parent([*parts[:-1], "."]) as (fd, _):
                 os.setxattr(fd, OPAQUE_XATTR, b"y")
             return
         if base.startswith(WHITEOUT):
-            with self._parent(parts[:-1] + [base[len(WHITEOUT) :]]) as (fd, name):
+            with self._parent([*parts[:-1], base[len(WHITEOUT) :]]) as (fd, name):
                 _remove(fd, name)
                 os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=fd)
             return
@@ -145,12 +145,10 @@ class Extractor:
         target = split(member.linkname)
         if not target:
             raise Escape(f'hardlink "{member.name}" points at the root')
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            with self._parent(target, create=False) as (target_fd, target_name):
-                os.link(
-                    target_name, name, src_dir_fd=target_fd, dst_dir_fd=fd, follow_symlinks=False
-                )
-                return
+        missing = contextlib.suppress(FileNotFoundError, NotADirectoryError)
+        with missing, self._parent(target, create=False) as (target_fd, target_name):
+            os.link(target_name, name, src_dir_fd=target_fd, dst_dir_fd=fd, follow_symlinks=False)
+            return
         for lower in self.lowers:  # a file of a parent layer: copy it up
             with _scoped_file(lower, target) as found:
                 if found is not None:
@@ -287,7 +285,7 @@ def _remove(fd: int, name: str) -> None:
         os.unlink(name, dir_fd=fd)
 
 
-def _write_file(fd: int, name: str, source: BinaryIO, mode: int) -> None:
+def _write_file(fd: int, name: str, source: IO[bytes], mode: int) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     with os.fdopen(os.open(name, flags, 0o600, dir_fd=fd), "wb") as out:
         shutil.copyfileobj(source, out, CHUNK)

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from dockyard.api.errors import AlreadyExists, NotFound
 
@@ -106,14 +107,14 @@ class MetaStore:
         return chain
 
 
-def _record(row: tuple[object, ...]) -> Record:
+def _record(row: tuple[Any, ...]) -> Record:
     id_, key, kind, parent, labels, created, updated = row
     return Record(
         int(id_),
         str(key),
         str(kind),
         str(parent or ""),
-        json.loads(str(labels)),  # type: ignore[call-overload]
+        json.loads(str(labels)),
         datetime.fromisoformat(str(created)),
         datetime.fromisoformat(str(updated)),
     )

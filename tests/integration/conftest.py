@@ -20,7 +20,9 @@ from tests.support.rootfs import rootfs_tar
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     # 127.0.0.3 plays an insecure (plain HTTP) registry that is not loopback by name
-    engine = Engine.start(tmp_path_factory.mktemp("engine"), {"insecure-registries": ["127.0.0.3/32"]})
+    engine = Engine.start(
+        tmp_path_factory.mktemp("engine"), {"insecure-registries": ["127.0.0.3/32"]}
+    )
     try:
         yield engine
     finally:
@@ -49,8 +51,12 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     with Registry.start(tmp_path_factory.mktemp("registry")) as registry:
         images.push(registry, "library/busybox", "latest", images.busybox_image())
         images.push(registry, "test/layered", "latest", images.layered_image())
-        configured = images.busybox_image(Env=["GREETING=hello from the image"], Cmd=["sh", "-c", "echo $GREETING"],
-                                          WorkingDir="/tmp", User="nobody")
+        configured = images.busybox_image(
+            Env=["GREETING=hello from the image"],
+            Cmd=["sh", "-c", "echo $GREETING"],
+            WorkingDir="/tmp",
+            User="nobody",
+        )
         images.push(registry, "test/configured", "v1", configured)
         arm = images.Image([images.busybox_layer()], {"Cmd": ["uname", "-m"]}, architecture="arm64")
         amd = images.Image([images.busybox_layer()], {"Cmd": ["uname", "-m"]}, oci=True)

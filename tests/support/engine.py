@@ -45,9 +45,21 @@ class Engine:
         (root / "logs").mkdir(parents=True, exist_ok=True)
         with open(root / "logs" / "supervisor.log", "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "dockyard.services.supervisor", "--root", str(root),
-                 "--state", str(state), "--config", str(config_path)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "dockyard.services.supervisor",
+                    "--root",
+                    str(root),
+                    "--state",
+                    str(state),
+                    "--config",
+                    str(config_path),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         engine = cls(root, state, config_path, cgroup_parent, process)
         engine.wait_running()
@@ -84,20 +96,31 @@ class Engine:
             out.append(f"--- {log.name}\n" + "\n".join(text))
         return "\n".join(out)
 
-    def cli(self, *args: str, input: bytes | str | None = None, timeout: float = 120,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self,
+        *args: str,
+        input: bytes | str | None = None,
+        timeout: float = 120,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """Run `dockyard -H <this engine> ARGS...` and return what it did (text mode)."""
         data = input.decode() if isinstance(input, bytes) else input
         return subprocess.run(
-            [CLI, "-H", self.host, *args], input=data, capture_output=True, text=True,
-            timeout=timeout, env={**os.environ, **(env or {})},
+            [CLI, "-H", self.host, *args],
+            input=data,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
             stdin=None if data is not None else subprocess.DEVNULL,
         )
 
     def ok(self, *args: str, **kwargs: object) -> str:
         """`cli` that must succeed; returns stdout."""
         result = self.cli(*args, **kwargs)  # type: ignore[arg-type]
-        assert result.returncode == 0, f"dockyard {' '.join(args)} -> {result.returncode}\n{result.stderr}"
+        assert result.returncode == 0, (
+            f"dockyard {' '.join(args)} -> {result.returncode}\n{result.stderr}"
+        )
         return result.stdout
 
     def remove_all_containers(self) -> None:
@@ -118,7 +141,12 @@ class Engine:
 
     def leaks(self) -> list[str]:
         """Everything a container could have left behind that is still here."""
-        return self.leaked_mounts() + self.leaked_processes() + self.leaked_cgroups() + self.leaked_netns()
+        return (
+            self.leaked_mounts()
+            + self.leaked_processes()
+            + self.leaked_cgroups()
+            + self.leaked_netns()
+        )
 
     def leaked_mounts(self) -> list[str]:
         prefixes = (str(self.root), str(self.state))
@@ -132,7 +160,8 @@ class Engine:
     def leaked_processes(self) -> list[str]:
         """Processes of this engine other than its supervisor and services: shims, containers."""
         services = {self.process.pid} | {
-            int(s["pid"]) for s in self.status().get("services", {}).values()  # type: ignore[union-attr]
+            int(s["pid"])
+            for s in self.status().get("services", {}).values()  # type: ignore[union-attr]
         }
         found = []
         for pid, cmdline in _processes():

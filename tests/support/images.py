@@ -73,10 +73,19 @@ class Image:
         doc = {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST if self.oci else DOCKER_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG if self.oci else DOCKER_CONFIG, "digest": sha256(config),
-                       "size": len(config)},
-            "layers": [{"mediaType": OCI_LAYER if self.oci else DOCKER_LAYER, "digest": sha256(layer.blob),
-                        "size": len(layer.blob)} for layer in self.layers],
+            "config": {
+                "mediaType": OCI_CONFIG if self.oci else DOCKER_CONFIG,
+                "digest": sha256(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": OCI_LAYER if self.oci else DOCKER_LAYER,
+                    "digest": sha256(layer.blob),
+                    "size": len(layer.blob),
+                }
+                for layer in self.layers
+            ],
         }
         return json.dumps(doc, sort_keys=True).encode()
 
@@ -160,18 +169,30 @@ def push(registry: Registry, repository: str, tag: str, image: Image) -> str:
     return image.digest
 
 
-def push_index(registry: Registry, repository: str, tag: str, images: dict[str, Image], oci: bool = False) -> str:
+def push_index(
+    registry: Registry, repository: str, tag: str, images: dict[str, Image], oci: bool = False
+) -> str:
     """Push a multi-platform index of `images` (architecture → image); return its digest."""
     client = Client(registry)
     entries = []
     for arch, image in images.items():
         push(registry, repository, image.digest, image)
-        platform = {"architecture": arch, "os": "linux", **({"variant": "v8"} if arch == "arm64" else {})}
-        entries.append({"mediaType": image.media_type, "digest": image.digest,
-                        "size": len(image.manifest_bytes()), "platform": platform})
+        platform = {
+            "architecture": arch,
+            "os": "linux",
+            **({"variant": "v8"} if arch == "arm64" else {}),
+        }
+        entries.append(
+            {
+                "mediaType": image.media_type,
+                "digest": image.digest,
+                "size": len(image.manifest_bytes()),
+                "platform": platform,
+            }
+        )
     media_type = OCI_INDEX if oci else DOCKER_LIST
-    index = json.dumps({"schemaVersion": 2, "mediaType": media_type, "manifests": entries}, sort_keys=True).encode()
+    index = json.dumps(
+        {"schemaVersion": 2, "mediaType": media_type, "manifests": entries}, sort_keys=True
+    ).encode()
     client.push_manifest(repository, tag, index, media_type)
     return sha256(index)
-
-

@@ -61,7 +61,10 @@ class Registry:
         config: dict[str, Any] = {
             "version": 0.1,
             "log": {"level": "warn", "accesslog": {"disabled": True}},
-            "storage": {"filesystem": {"rootdirectory": str(root / "data")}, "delete": {"enabled": True}},
+            "storage": {
+                "filesystem": {"rootdirectory": str(root / "data")},
+                "delete": {"enabled": True},
+            },
             "http": {"addr": host, "secret": secrets.token_hex(16)},
         }
         ca = None
@@ -71,15 +74,27 @@ class Registry:
         token_server = None
         if auth == "basic":
             (root / "htpasswd").write_text(_htpasswd(USER, PASSWORD))
-            config["auth"] = {"htpasswd": {"realm": "dockyard-test", "path": str(root / "htpasswd")}}
+            config["auth"] = {
+                "htpasswd": {"realm": "dockyard-test", "path": str(root / "htpasswd")}
+            }
         elif auth == "token":
             token_server = TokenServer.start(root)
-            config["auth"] = {"token": {"realm": token_server.url, "service": SERVICE, "issuer": ISSUER,
-                                        "rootcertbundle": str(token_server.cert)}}
+            config["auth"] = {
+                "token": {
+                    "realm": token_server.url,
+                    "service": SERVICE,
+                    "issuer": ISSUER,
+                    "rootcertbundle": str(token_server.cert),
+                }
+            }
         (root / "config.yml").write_text(json.dumps(config))  # YAML is a superset of JSON
         with open(root / "registry.log", "wb") as log:  # the child keeps its own copy
-            process = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(root / "config.yml")],
-                                       stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                ["/usr/bin/docker-registry", "serve", str(root / "config.yml")],
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+            )
         registry = cls(host, root, process, auth, ca, token_server, "https" if tls else "http")
         registry._wait_ready()
         return registry
@@ -92,7 +107,9 @@ class Registry:
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the registry exited:\n{(self.root / 'registry.log').read_text()}")
+                raise RuntimeError(
+                    f"the registry exited:\n{(self.root / 'registry.log').read_text()}"
+                )
             try:
                 with socket.create_connection(tuple(self.host.rsplit(":", 1)), timeout=0.2):  # type: ignore[arg-type]
                     return
@@ -121,7 +138,9 @@ class Registry:
     def blob_path(self, digest: str) -> Path:
         """Where the registry stores a blob (to corrupt it in a test)."""
         hexdigest = digest.removeprefix("sha256:")
-        return self.root / "data/docker/registry/v2/blobs/sha256" / hexdigest[:2] / hexdigest / "data"
+        return (
+            self.root / "data/docker/registry/v2/blobs/sha256" / hexdigest[:2] / hexdigest / "data"
+        )
 
     def credentials(self) -> tuple[str, str] | None:
         return (USER, PASSWORD) if self.auth else None
@@ -144,17 +163,26 @@ def _certificate(root: Path, ip: str) -> tuple[Path, Path, Path]:
 
     now = datetime.datetime.now(datetime.UTC)
 
-    def make(subject: str, issuer_key: Any, issuer: x509.Name | None, ca: bool, san: bool) -> tuple[Any, Any]:
+    def make(
+        subject: str, issuer_key: Any, issuer: x509.Name | None, ca: bool, san: bool
+    ) -> tuple[Any, Any]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-        builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name)
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer or name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
         if san:
             builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]),
+                critical=False,
+            )
         return key, builder.sign(issuer_key or key, hashes.SHA256())
 
     ca_key, ca_cert = make("dockyard test CA", None, None, True, False)
@@ -162,8 +190,13 @@ def _certificate(root: Path, ip: str) -> tuple[Path, Path, Path]:
     paths = (root / "ca.crt", root / "server.crt", root / "server.key")
     paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return paths
 
 
@@ -188,9 +221,16 @@ class TokenServer:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
         now = datetime.datetime.now(datetime.UTC)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-                .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256())
+        )
         cert_path = root / "token.crt"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
@@ -216,19 +256,34 @@ def _token_handler(key: Any, der_cert: str) -> type[http.server.BaseHTTPRequestH
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
             expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
             if self.headers.get("Authorization") != expected:
-                self._reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "incorrect username or password"}]})
+                self._reply(
+                    401,
+                    {
+                        "errors": [
+                            {"code": "UNAUTHORIZED", "message": "incorrect username or password"}
+                        ]
+                    },
+                )
                 return
             access = []
             for scope in query.get("scope", []):
                 kind, name, actions = scope.split(":", 2)
                 access.append({"type": kind, "name": name, "actions": actions.split(",")})
             now = int(time.time())
-            claims = {"iss": ISSUER, "sub": USER, "aud": query.get("service", [""])[0], "exp": now + 600,
-                      "nbf": now - 60, "iat": now, "jti": secrets.token_hex(8), "access": access}
+            claims = {
+                "iss": ISSUER,
+                "sub": USER,
+                "aud": query.get("service", [""])[0],
+                "exp": now + 600,
+                "nbf": now - 60,
+                "iat": now,
+                "jti": secrets.token_hex(8),
+                "access": access,
+            }
             header = {"typ": "JWT", "alg": "RS256", "x5c": [der_cert]}
             signing = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
             signature = key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
@@ -260,11 +315,18 @@ class Client:
 
             self._context = ssl.create_default_context(cafile=str(registry.ca))
 
-    def request(self, method: str, path: str, data: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
         url = path if path.startswith("http") else f"{self._registry.url}{path}"
         for attempt in range(2):
-            request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+            request = urllib.request.Request(
+                url, data=data, method=method, headers=dict(headers or {})
+            )
             if self._auth:
                 request.add_header("Authorization", self._auth)
             try:
@@ -283,8 +345,12 @@ class Client:
             self._auth = basic
             return
         params = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
-        query = urllib.parse.urlencode({"service": params["service"], "scope": params.get("scope", "")})
-        request = urllib.request.Request(f"{params['realm']}?{query}", headers={"Authorization": basic})
+        query = urllib.parse.urlencode(
+            {"service": params["service"], "scope": params.get("scope", "")}
+        )
+        request = urllib.request.Request(
+            f"{params['realm']}?{query}", headers={"Authorization": basic}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             self._auth = "Bearer " + json.loads(response.read())["token"]
 
@@ -294,11 +360,16 @@ class Client:
         location = headers["Location"]
         separator = "&" if "?" in location else "?"
         url = location if location.startswith("http") else f"{self._registry.url}{location}"
-        status, _, body = self.request("PUT", f"{url}{separator}digest={digest}", data,
-                                       {"Content-Type": "application/octet-stream"})
+        status, _, body = self.request(
+            "PUT",
+            f"{url}{separator}digest={digest}",
+            data,
+            {"Content-Type": "application/octet-stream"},
+        )
         assert status == 201, (status, body)
 
     def push_manifest(self, repository: str, reference: str, data: bytes, media_type: str) -> None:
-        status, _, body = self.request("PUT", f"/v2/{repository}/manifests/{reference}", data,
-                                       {"Content-Type": media_type})
+        status, _, body = self.request(
+            "PUT", f"/v2/{repository}/manifests/{reference}", data, {"Content-Type": media_type}
+        )
         assert status == 201, (status, body)

@@ -47,10 +47,10 @@ def code_of(err: errors.DockyardError) -> grpc.StatusCode:
 
 def from_rpc_error(err: grpc.RpcError, target: str = "") -> errors.DockyardError:
     """Rebuild the Dockyard error a server raised from the gRPC error a client received."""
-    code: grpc.StatusCode = err.code()  # type: ignore[attr-defined]
-    details: str = err.details() or code.name.lower()  # type: ignore[attr-defined]
+    code: grpc.StatusCode = err.code()
+    details: str = err.details() or code.name.lower()
     name = ""
-    for key, value in err.trailing_metadata() or ():  # type: ignore[attr-defined]
+    for key, value in err.trailing_metadata() or ():
         if key == ERROR_CLASS_KEY:
             name = value
     cls = errors.by_name(name) or _CLASSES.get(code, errors.Internal)

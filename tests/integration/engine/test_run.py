@@ -49,7 +49,9 @@ def test_run_rm_leaves_no_container(engine: Engine, busybox: str) -> None:
 def test_a_container_has_its_own_namespaces(engine: Engine, busybox: str) -> None:
     script = "for ns in pid mnt uts ipc net cgroup; do readlink /proc/self/ns/$ns; done"
     out = engine.ok("run", "--rm", busybox, "sh", "-c", script)
-    host = [os.readlink(f"/proc/self/ns/{ns}") for ns in ("pid", "mnt", "uts", "ipc", "net", "cgroup")]
+    host = [
+        os.readlink(f"/proc/self/ns/{ns}") for ns in ("pid", "mnt", "uts", "ipc", "net", "cgroup")
+    ]
     mine = out.split()
     assert len(mine) == 6 and all(a != b for a, b in zip(mine, host, strict=True))
 
@@ -81,8 +83,20 @@ def test_env_workdir_and_user(engine: Engine, busybox: str, tmp_path: Path) -> N
     env_file = tmp_path / "env"
     env_file.write_text("# comment\nFROM_FILE=yes\n")
     out = engine.ok(
-        "run", "--rm", "-e", "A=1", "--env-file", str(env_file), "-w", "/tmp", "-u", "nobody",
-        busybox, "sh", "-c", 'echo "$A $FROM_FILE $(pwd) $(id -u) $HOME"',
+        "run",
+        "--rm",
+        "-e",
+        "A=1",
+        "--env-file",
+        str(env_file),
+        "-w",
+        "/tmp",
+        "-u",
+        "nobody",
+        busybox,
+        "sh",
+        "-c",
+        'echo "$A $FROM_FILE $(pwd) $(id -u) $HOME"',
     )
     assert out == "1 yes /tmp 65534 /nonexistent\n"
     assert engine.ok("run", "--rm", "-u", "1000:1000", busybox, "id", "-u") == "1000\n"
@@ -93,8 +107,9 @@ def test_entrypoint_flag(engine: Engine, busybox: str) -> None:
 
 
 def test_stdin_is_forwarded_with_i(engine: Engine, busybox: str) -> None:
-    result = engine.cli("run", "--rm", "-i", busybox, "sh", "-c", "tr a-z A-Z; echo done"
-                        , input="hello dockyard\n")
+    result = engine.cli(
+        "run", "--rm", "-i", busybox, "sh", "-c", "tr a-z A-Z; echo done", input="hello dockyard\n"
+    )
     assert result.stdout == "HELLO DOCKYARD\ndone\n", result.stderr
 
 
@@ -106,7 +121,10 @@ def test_detached_lifecycle(engine: Engine, busybox: str) -> None:
     removal = engine.cli("rm", "sleeper")
     assert removal.returncode != 0 and "stop the container before removing" in removal.stderr
     engine.ok("stop", "-t", "1", "sleeper")
-    assert engine.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "sleeper") == "exited 137\n"
+    assert (
+        engine.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "sleeper")
+        == "exited 137\n"
+    )
     assert "Exited (137)" in engine.ok("ps", "-a", "--format", "{{.Status}}")
     engine.ok("start", "sleeper")
     assert engine.ok("inspect", "-f", "{{.State.Running}}", "sleeper") == "true\n"
@@ -132,11 +150,15 @@ def test_name_clash_is_one_clear_error(engine: Engine, busybox: str) -> None:
 
 
 def test_logs_json_file_tail_and_follow(engine: Engine, busybox: str) -> None:
-    cid = engine.ok("run", "-d", busybox, "sh", "-c", "for i in 1 2 3; do echo $i; done; echo e >&2").strip()
+    cid = engine.ok(
+        "run", "-d", busybox, "sh", "-c", "for i in 1 2 3; do echo $i; done; echo e >&2"
+    ).strip()
     engine.ok("wait", cid)
     assert engine.ok("logs", cid) == "1\n2\n3\n"
     assert engine.cli("logs", cid).stderr == "e\n"
-    assert engine.ok("logs", "--tail", "2", cid) == "3\n"  # the last two lines: "3" and "e" (stderr)
+    assert (
+        engine.ok("logs", "--tail", "2", cid) == "3\n"
+    )  # the last two lines: "3" and "e" (stderr)
     log_path = engine.ok("inspect", "-f", "{{.LogPath}}", cid).strip()
     first = Path(log_path).read_text().splitlines()[0]
     assert first.startswith('{"log":"1\\n","stream":"stdout","time":"')
@@ -146,7 +168,10 @@ def test_logs_json_file_tail_and_follow(engine: Engine, busybox: str) -> None:
 
 def test_inspect_and_format(engine: Engine, busybox: str) -> None:
     cid = engine.ok("create", "--name", "shown", "-e", "K=V", busybox, "true").strip()
-    assert engine.ok("inspect", "-f", "{{.Name}} {{.Config.Image}}", "shown") == "/shown busybox:latest\n"
+    assert (
+        engine.ok("inspect", "-f", "{{.Name}} {{.Config.Image}}", "shown")
+        == "/shown busybox:latest\n"
+    )
     assert '"K=V"' in engine.ok("inspect", "-f", "{{json .Config.Env}}", cid)
     assert engine.ok("ps", "-aq", "-f", "name=shown") == cid[:12] + "\n"
 
@@ -171,7 +196,9 @@ def test_network_host_sees_the_hosts_links(engine: Engine, busybox: str) -> None
 
 
 def test_the_container_survives_a_runtime_kill(engine: Engine, busybox: str) -> None:
-    cid = engine.ok("run", "-d", busybox, "sh", "-c", "while true; do echo tick; sleep 0.2; done").strip()
+    cid = engine.ok(
+        "run", "-d", busybox, "sh", "-c", "while true; do echo tick; sleep 0.2; done"
+    ).strip()
     runtime = engine.service_pid("runtime")
     os.kill(runtime, 9)
     deadline = time.time() + 30

@@ -52,13 +52,17 @@ def test_the_image_config_is_merged(engine: Engine, registry: Registry) -> None:
     engine.ok("rmi", ref)
 
 
-def test_an_index_resolves_to_the_hosts_platform_or_the_asked_one(engine: Engine, registry: Registry) -> None:
+def test_an_index_resolves_to_the_hosts_platform_or_the_asked_one(
+    engine: Engine, registry: Registry
+) -> None:
     ref = f"{registry.host}/test/multi"
     engine.ok("pull", ref)
     assert engine.ok("image", "inspect", "-f", "{{.Architecture}}", ref) == "amd64\n"
     engine.ok("rmi", ref)
     engine.ok("pull", "--platform", "linux/arm64", ref)
-    assert engine.ok("image", "inspect", "-f", "{{.Architecture}} {{.Variant}}", ref) == "arm64 v8\n"
+    assert (
+        engine.ok("image", "inspect", "-f", "{{.Architecture}} {{.Variant}}", ref) == "arm64 v8\n"
+    )
     engine.ok("rmi", ref)
     missing = engine.cli("pull", "--platform", "linux/s390x", ref)
     assert missing.returncode == 1 and "no matching manifest for linux/s390x" in missing.stderr
@@ -66,7 +70,9 @@ def test_an_index_resolves_to_the_hosts_platform_or_the_asked_one(engine: Engine
 
 def test_whiteouts_and_opaque_directories_apply(engine: Engine, registry: Registry) -> None:
     ref = f"{registry.host}/test/layered"
-    script = "ls /data; echo --; ls /data/dir; echo --; cat /etc/motd; test -e /bin/true || echo no-true"
+    script = (
+        "ls /data; echo --; ls /data/dir; echo --; cat /etc/motd; test -e /bin/true || echo no-true"
+    )
     out = engine.ok("run", "--rm", ref, "sh", "-c", script)
     assert out == "dir\nkeep\n--\nnew\n--\nlayer two\nno-true\n"
     engine.ok("rmi", ref)
@@ -76,7 +82,9 @@ def test_layers_shared_by_two_images_are_stored_once(engine: Engine, tmp_path: P
     snapshots = engine.root / "snapshots/snapshots"
     shared = images.unique_layer()
     first = images.Image([images.busybox_layer(), shared], {"Cmd": ["true"]})
-    second = images.Image([images.busybox_layer(), shared, images.unique_layer()], {"Cmd": ["true"]})
+    second = images.Image(
+        [images.busybox_layer(), shared, images.unique_layer()], {"Cmd": ["true"]}
+    )
     with Registry.start(tmp_path) as registry:
         images.push(registry, "test/first", "latest", first)
         images.push(registry, "test/second", "latest", second)
@@ -114,7 +122,11 @@ def test_rmi_of_an_image_a_container_uses_is_refused(engine: Engine, registry: R
     engine.ok("pull", ref)
     engine.ok("create", "--name", "user-of-image", ref, "true")
     refused = engine.cli("rmi", ref)
-    assert refused.returncode == 1 and "container" in refused.stderr and "is using its referenced image" in refused.stderr
+    assert (
+        refused.returncode == 1
+        and "container" in refused.stderr
+        and "is using its referenced image" in refused.stderr
+    )
     engine.ok("rm", "user-of-image")
     engine.ok("rmi", ref)
 
@@ -130,7 +142,10 @@ def test_unknown_tag_and_malformed_reference(engine: Engine, registry: Registry)
     result = engine.cli("pull", f"{registry.host}/library/busybox:nope")
     assert result.returncode == 1 and "manifest unknown" in result.stderr
     result = engine.cli("pull", "UPPER/case")
-    assert result.returncode == 1 and "invalid reference format: repository name must be lowercase" in result.stderr
+    assert (
+        result.returncode == 1
+        and "invalid reference format: repository name must be lowercase" in result.stderr
+    )
 
 
 def test_run_pulls_a_missing_image(engine: Engine, registry: Registry) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from dockyard.api.errors import DigestMismatch, InvalidArgument
 from dockyard.services.snapshots.snapshotter import OverlaySnapshotter
 
@@ -27,8 +26,16 @@ def tar_bytes(build: Build) -> bytes:
     return buf.getvalue()
 
 
-def entry(tar: tarfile.TarFile, name: str, kind: bytes = tarfile.REGTYPE, data: bytes = b"",
-          link: str = "", mode: int = 0o644, uid: int = 0, gid: int = 0) -> None:
+def entry(
+    tar: tarfile.TarFile,
+    name: str,
+    kind: bytes = tarfile.REGTYPE,
+    data: bytes = b"",
+    link: str = "",
+    mode: int = 0o644,
+    uid: int = 0,
+    gid: int = 0,
+) -> None:
     info = tarfile.TarInfo(name)
     info.type, info.linkname, info.mode, info.uid, info.gid = kind, link, mode, uid, gid
     info.size = len(data) if kind == tarfile.REGTYPE else 0
@@ -46,7 +53,9 @@ def world(tmp_path: Path) -> tuple[OverlaySnapshotter, Path, Path]:
     snapshotter.close()
 
 
-def apply(world: tuple[OverlaySnapshotter, Path, Path], build: Build, parent: str = "", key: str = "k") -> Path:
+def apply(
+    world: tuple[OverlaySnapshotter, Path, Path], build: Build, parent: str = "", key: str = "k"
+) -> Path:
     snapshotter, _, tmp = world
     blob = tmp / f"{key}.tar"
     blob.write_bytes(tar_bytes(build))
@@ -121,7 +130,9 @@ HOSTILE: dict[str, Build] = {
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
-def test_escaping_names_reject_the_layer(world: tuple[OverlaySnapshotter, Path, Path], case: str) -> None:
+def test_escaping_names_reject_the_layer(
+    world: tuple[OverlaySnapshotter, Path, Path], case: str
+) -> None:
     with pytest.raises(InvalidArgument):
         apply(world, HOSTILE[case])
     untouched(world[1])
@@ -134,7 +145,9 @@ def test_absolute_names_stay_inside(world: tuple[OverlaySnapshotter, Path, Path]
     assert (fs / str(outside).lstrip("/") / "victim").read_bytes() == b"pwned"
 
 
-def test_writing_through_an_absolute_symlink_stays_inside(world: tuple[OverlaySnapshotter, Path, Path]) -> None:
+def test_writing_through_an_absolute_symlink_stays_inside(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
     outside = world[1]
 
     def build(tar: tarfile.TarFile) -> None:
@@ -147,7 +160,9 @@ def test_writing_through_an_absolute_symlink_stays_inside(world: tuple[OverlaySn
     assert (fs / str(outside).lstrip("/") / "victim").read_bytes() == b"pwned"  # resolved in scope
 
 
-def test_writing_through_a_climbing_symlink_stays_inside(world: tuple[OverlaySnapshotter, Path, Path]) -> None:
+def test_writing_through_a_climbing_symlink_stays_inside(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
     outside = world[1]
 
     def build(tar: tarfile.TarFile) -> None:
@@ -158,7 +173,9 @@ def test_writing_through_a_climbing_symlink_stays_inside(world: tuple[OverlaySna
     untouched(outside)
 
 
-def test_a_symlink_replacing_a_directory_is_not_followed(world: tuple[OverlaySnapshotter, Path, Path]) -> None:
+def test_a_symlink_replacing_a_directory_is_not_followed(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
     outside = world[1]
 
     def build(tar: tarfile.TarFile) -> None:
@@ -170,7 +187,9 @@ def test_a_symlink_replacing_a_directory_is_not_followed(world: tuple[OverlaySna
     untouched(outside)
 
 
-def test_a_hardlink_to_a_symlink_pointing_out_does_not_reach_out(world: tuple[OverlaySnapshotter, Path, Path]) -> None:
+def test_a_hardlink_to_a_symlink_pointing_out_does_not_reach_out(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
     outside = world[1]
 
     def build(tar: tarfile.TarFile) -> None:
@@ -182,7 +201,9 @@ def test_a_hardlink_to_a_symlink_pointing_out_does_not_reach_out(world: tuple[Ov
     assert os.path.islink(fs / "hard")  # a second name for the symlink itself, not its target
 
 
-def test_a_whiteout_through_a_symlink_stays_inside(world: tuple[OverlaySnapshotter, Path, Path]) -> None:
+def test_a_whiteout_through_a_symlink_stays_inside(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
     outside = world[1]
 
     def build(tar: tarfile.TarFile) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from dockyard.cli.gotemplate import TemplateError, render
 
 DATA: dict[str, Any] = {
@@ -42,7 +41,9 @@ def test_docker_style_templates(template: str, expected: str) -> None:
     assert render(template, DATA) == expected
 
 
-@pytest.mark.parametrize("template", ["{{if .Name}}x", "{{end}}", "{{nofunc .Name}}", "{{.Name.Deeper}}", "{{(.Name}}"])
+@pytest.mark.parametrize(
+    "template", ["{{if .Name}}x", "{{end}}", "{{nofunc .Name}}", "{{.Name.Deeper}}", "{{(.Name}}"]
+)
 def test_bad_templates_are_one_error(template: str) -> None:
     with pytest.raises(TemplateError):
         render(template, DATA)

@@ -1,23 +1,36 @@
 from __future__ import annotations
 
 import pytest
-
-from dockyard.cli.render import human_duration, human_size, table
 from dockyard.cli.names import familiar, repository_and_tag
+from dockyard.cli.render import human_duration, human_size, table
 
 
 @pytest.mark.parametrize(
     "seconds,text",
-    [(0.4, "Less than a second"), (1, "1 second"), (59, "59 seconds"), (60, "About a minute"),
-     (119, "About a minute"), (120, "2 minutes"), (3599, "59 minutes"), (3600, "About an hour"),
-     (2 * 3600, "2 hours"), (47 * 3600, "47 hours"), (3 * 86400, "3 days"), (20 * 86400, "2 weeks"),
-     (90 * 86400, "3 months"), (800 * 86400, "2 years")],
+    [
+        (0.4, "Less than a second"),
+        (1, "1 second"),
+        (59, "59 seconds"),
+        (60, "About a minute"),
+        (119, "About a minute"),
+        (120, "2 minutes"),
+        (3599, "59 minutes"),
+        (3600, "About an hour"),
+        (2 * 3600, "2 hours"),
+        (47 * 3600, "47 hours"),
+        (3 * 86400, "3 days"),
+        (20 * 86400, "2 weeks"),
+        (90 * 86400, "3 months"),
+        (800 * 86400, "2 years"),
+    ],
 )
 def test_durations_as_docker_prints_them(seconds: float, text: str) -> None:
     assert human_duration(seconds) == text
 
 
-@pytest.mark.parametrize("size,text", [(512, "512B"), (4_260_000, "4.26MB"), (1_234, "1.23kB"), (2e9, "2GB")])
+@pytest.mark.parametrize(
+    "size,text", [(512, "512B"), (4_260_000, "4.26MB"), (1_234, "1.23kB"), (2e9, "2GB")]
+)
 def test_sizes_as_docker_prints_them(size: float, text: str) -> None:
     assert human_size(size) == text
 

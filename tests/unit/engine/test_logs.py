@@ -8,7 +8,12 @@ from dockyard.services.engine import logs
 
 
 def _line(text: str, stream: str, second: int) -> str:
-    return json.dumps({"log": text, "stream": stream, "time": f"2026-11-23T00:00:{second:02d}.000000001Z"}) + "\n"
+    return (
+        json.dumps(
+            {"log": text, "stream": stream, "time": f"2026-11-23T00:00:{second:02d}.000000001Z"}
+        )
+        + "\n"
+    )
 
 
 def test_read_walks_rotated_files_oldest_first_and_filters(tmp_path: Path) -> None:

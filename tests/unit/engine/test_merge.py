@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine.merge import ImageDefaults, command, merge, process_env
 from dockyard.services.engine.model import ContainerConfig

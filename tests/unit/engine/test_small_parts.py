@@ -7,7 +7,6 @@ import signal
 from datetime import UTC, datetime
 
 import pytest
-
 from dockyard.api.errors import InvalidArgument
 from dockyard.engine.v1 import engine_pb2
 from dockyard.services.engine import filters, names, signals
@@ -17,7 +16,9 @@ from dockyard.services.engine.units import parse_size
 from dockyard.services.engine.waiters import Waiters
 
 
-@pytest.mark.parametrize("text,number", [("KILL", 9), ("sigterm", 15), ("SIGHUP", 1), ("9", 9), ("", 9)])
+@pytest.mark.parametrize(
+    "text,number", [("KILL", 9), ("sigterm", 15), ("SIGHUP", 1), ("9", 9), ("", 9)]
+)
 def test_signals(text: str, number: int) -> None:
     assert signals.parse(text) == number
 
@@ -32,7 +33,10 @@ def test_stop_signal_default() -> None:
     assert signals.parse("", signal.SIGTERM) == 15
 
 
-@pytest.mark.parametrize("text,size", [("100", 100), ("1k", 1024), ("10m", 10 << 20), ("1.5g", 3 << 29), ("2MB", 2 << 20)])
+@pytest.mark.parametrize(
+    "text,size",
+    [("100", 100), ("1k", 1024), ("10m", 10 << 20), ("1.5g", 3 << 29), ("2MB", 2 << 20)],
+)
 def test_sizes(text: str, size: int) -> None:
     assert parse_size(text) == size
 
@@ -54,9 +58,13 @@ def test_names() -> None:
 
 def _c(name: str, status: str, labels: dict[str, str] | None = None, code: int = 0) -> Container:
     return Container(
-        id=name * 8, name=name, created=datetime.now(UTC), image="sha256:ab12",
+        id=name * 8,
+        name=name,
+        created=datetime.now(UTC),
+        image="sha256:ab12",
         config=ContainerConfig(image="busybox", labels=labels or {}),
-        host_config=HostConfig(), state=ContainerState(status=status, exit_code=code),
+        host_config=HostConfig(),
+        state=ContainerState(status=status, exit_code=code),
     )
 
 

@@ -57,5 +57,9 @@ def test_named_user_is_left_to_the_shim() -> None:
 
 def test_network_files_are_bind_mounted() -> None:
     inputs = spec.SpecInputs("h", None, "p", hosts_path="/s/hosts", resolv_conf_path="/s/resolv")
-    binds = {m["destination"]: m["source"] for m in spec.build(_container(), inputs)["mounts"] if m["type"] == "bind"}
+    binds = {
+        m["destination"]: m["source"]
+        for m in spec.build(_container(), inputs)["mounts"]
+        if m["type"] == "bind"
+    }
     assert binds == {"/etc/hosts": "/s/hosts", "/etc/resolv.conf": "/s/resolv"}

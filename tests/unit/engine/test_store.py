@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from dockyard.api.errors import AlreadyExists, InvalidArgument, NotFound
 from dockyard.services.engine.model import Container, ContainerConfig, HostConfig
 from dockyard.services.engine.store import ContainerStore
@@ -12,8 +11,12 @@ from dockyard.services.engine.store import ContainerStore
 
 def _container(cid: str, name: str, age: int = 0) -> Container:
     return Container(
-        id=cid, name=name, created=datetime.now(UTC) - timedelta(seconds=age), image="sha256:1",
-        config=ContainerConfig(cmd=["true"]), host_config=HostConfig(),
+        id=cid,
+        name=name,
+        created=datetime.now(UTC) - timedelta(seconds=age),
+        image="sha256:1",
+        config=ContainerConfig(cmd=["true"]),
+        host_config=HostConfig(),
     )
 
 

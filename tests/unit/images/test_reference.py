@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.images.reference import familiar, parse
 from dockyard.services.images.registry import scheme_for
@@ -64,5 +63,7 @@ def test_familiar() -> None:
         ("11.1.2.3:5000", ("10.0.0.0/8",), "https"),
     ],
 )
-def test_plain_http_only_for_loopback_and_insecure(host: str, insecure: tuple[str, ...], scheme: str) -> None:
+def test_plain_http_only_for_loopback_and_insecure(
+    host: str, insecure: tuple[str, ...], scheme: str
+) -> None:
     assert scheme_for(host, insecure) == scheme

@@ -4,7 +4,9 @@ from dockyard.services.network.sandboxes import FALLBACK_NAMESERVERS, container_
 
 
 def test_loopback_nameservers_are_dropped() -> None:
-    text = container_resolv_conf("search lan\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions ndots:1\n")
+    text = container_resolv_conf(
+        "search lan\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions ndots:1\n"
+    )
     assert text == "search lan\nnameserver 10.0.0.2\noptions ndots:1\n"
 
 

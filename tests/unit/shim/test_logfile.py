@@ -18,7 +18,11 @@ def test_lines_split_and_partial_lines_wait(tmp_path: Path) -> None:
     log.close()
     entries = _lines(tmp_path / "c-json.log")
     assert [(e["stream"], e["log"]) for e in entries] == [
-        ("stdout", "one\n"), ("stderr", "<err>&\n"), ("stdout", "two\n"), ("stdout", "three")]
+        ("stdout", "one\n"),
+        ("stderr", "<err>&\n"),
+        ("stdout", "two\n"),
+        ("stdout", "three"),
+    ]
     assert "\\u003cerr\\u003e\\u0026" in (tmp_path / "c-json.log").read_text()  # as Go escapes it
 
 

@@ -18,11 +18,30 @@ def _spec(netns: str | None = "/run/x/netns/c") -> dict[str, Any]:
         "root": {"path": "rootfs"},
         "process": {"args": ["sh"]},
         "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
-            {"destination": "/etc/hosts", "type": "bind", "source": "/etc/hosts", "options": ["rbind", "ro"]},
+            {
+                "destination": "/proc",
+                "type": "proc",
+                "source": "proc",
+                "options": ["nosuid", "noexec", "nodev"],
+            },
+            {
+                "destination": "/dev",
+                "type": "tmpfs",
+                "source": "tmpfs",
+                "options": ["nosuid", "mode=755"],
+            },
+            {
+                "destination": "/etc/hosts",
+                "type": "bind",
+                "source": "/etc/hosts",
+                "options": ["rbind", "ro"],
+            },
         ],
-        "linux": {"namespaces": spaces, "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"]},
+        "linux": {
+            "namespaces": spaces,
+            "maskedPaths": ["/proc/kcore"],
+            "readonlyPaths": ["/proc/sys"],
+        },
     }
 
 
@@ -50,11 +69,32 @@ def test_rootfs_then_spec_mounts_then_devices(tmp_path: Path) -> None:
     setup.create_devices(rootfs, fake)
     calls = fake.calls
     assert calls[0] == ("mount", "", "/", "", sc.MS_REC | sc.MS_PRIVATE, "")
-    assert calls[1] == ("mount", "overlay", str(rootfs), "overlay", 0, "lowerdir=/l,upperdir=/u,workdir=/w")
+    assert calls[1] == (
+        "mount",
+        "overlay",
+        str(rootfs),
+        "overlay",
+        0,
+        "lowerdir=/l,upperdir=/u,workdir=/w",
+    )
     assert calls[2][1:4] == ("proc", str(rootfs / "proc"), "proc")
     assert calls[3][1:4] == ("tmpfs", str(rootfs / "dev"), "tmpfs") and calls[3][5] == "mode=755"
-    assert calls[4] == ("mount", "/etc/hosts", str(rootfs / "etc/hosts"), "", sc.MS_BIND | sc.MS_REC, "")
-    assert calls[5] == ("mount", "", str(rootfs / "etc/hosts"), "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY, "")
+    assert calls[4] == (
+        "mount",
+        "/etc/hosts",
+        str(rootfs / "etc/hosts"),
+        "",
+        sc.MS_BIND | sc.MS_REC,
+        "",
+    )
+    assert calls[5] == (
+        "mount",
+        "",
+        str(rootfs / "etc/hosts"),
+        "",
+        sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY,
+        "",
+    )
     devices = [c[1] for c in calls[6:]]
     assert devices == [f"/dev/{d}" for d in setup.DEVICES]
     assert (rootfs / "dev/ptmx").is_symlink() and (rootfs / "etc/hosts").is_file()

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import pytest
-
 from dockyard.services.snapshots.extract import Escape, split
 
 
 @pytest.mark.parametrize(
     "name,parts",
-    [("a/b/c", ["a", "b", "c"]), ("./a//b/", ["a", "b"]), ("/etc/passwd", ["etc", "passwd"]),
-     ("a/../b", ["b"]), ("./", [])],
+    [
+        ("a/b/c", ["a", "b", "c"]),
+        ("./a//b/", ["a", "b"]),
+        ("/etc/passwd", ["etc", "passwd"]),
+        ("a/../b", ["b"]),
+        ("./", []),
+    ],
 )
 def test_names_are_relative_to_the_root(name: str, parts: list[str]) -> None:
     assert split(name) == parts
