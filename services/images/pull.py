@@ -16,10 +16,10 @@ import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from dockyard.api.config import DaemonConfig
@@ -37,6 +37,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 ACCEPT = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
 INDEXES = (OCI_INDEX, DOCKER_LIST)
 CONCURRENT_DOWNLOADS = 3
+T = TypeVar("T")
 PROGRESS_EVERY = 512 * 1024
 
 
@@ -206,8 +207,8 @@ class Puller:
         """Download (bounded concurrency) and unpack in order as downloads land; total size."""
         try:
             return await self._fetch_and_unpack(registry, ref, layers, diff_ids, queue)
-        except* DockyardError as group:  # one clear error, not a group of them
-            raise group.exceptions[0] from None
+        except ExceptionGroup as group:  # one clear error, not a group of them
+            raise _first(group) from None
 
     async def _fetch_and_unpack(
         self,
@@ -237,11 +238,11 @@ class Puller:
                 if download is not None:
                     await download
                     queue.put_nowait(Progress(layer.digest[7:19], "Extracting"))
-                    applied = await apply_layer(
-                        self._images.layers,
-                        parent,
-                        chain_id,
-                        Layer(self._images.content.path(layer.digest), layer.media_type, diff_id),
+                    layer_blob = Layer(
+                        self._images.content.path(layer.digest), layer.media_type, diff_id
+                    )
+                    applied = await _finish(
+                        apply_layer(self._images.layers, parent, chain_id, layer_blob)
                     )
                     if applied is not None:
                         self._images.store.set_layer_size(chain_id, applied[1])
@@ -299,6 +300,23 @@ class Puller:
             writer = self._images.content.writer(f"manifest-{digest}")
             writer.write(data)
             writer.commit(digest)
+
+
+async def _finish(work: Coroutine[Any, Any, T]) -> T:
+    """Await `work`; if we are cancelled meanwhile, let it finish before giving up, so that
+    what it commits exists when the failed pull collects its garbage (no late commit)."""
+    step = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(step)
+    except asyncio.CancelledError:
+        await asyncio.wait([step])
+        raise
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first leaf of a (nested) exception group: the error that ended the TaskGroup."""
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _select(index: dict[str, Any], wanted: Platform, ref: reference.Reference) -> dict[str, Any]:
