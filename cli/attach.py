@@ -64,21 +64,24 @@ async def run_stream(
     )
     raw = tty and interactive and sys.stdin.isatty()
     if tty:
-        width, height = _size()
+        width, height = terminal_size()
         options.size.CopyFrom(pb.Resize(width=width, height=height))
     inputs: asyncio.Queue[Any] = asyncio.Queue()
     inputs.put_nowait(pb.RunInput(options=options))
     session = _Session(stubs, inputs, raw)
-    with _raw_mode(raw):
+    with raw_mode(raw):
         if interactive and not detach:
-            _read_stdin(inputs, raw)
+            read_stdin(inputs, raw, pb.RunInput)
         return await session.follow(
-            stubs.containers.Run(_drain(inputs), timeout=None), detach, request
+            stubs.containers.Run(drain(inputs), timeout=None), detach, request
         )
 
 
 class _Session:
     def __init__(self, stubs: Stubs, inputs: asyncio.Queue[Any], raw: bool) -> None:
+        from dockyard.engine.v1 import engine_pb2 as pb
+
+        self._message_type = pb.RunInput
         self._stubs = stubs
         self._inputs = inputs
         self._raw = raw
@@ -115,19 +118,9 @@ class _Session:
         if detach:
             print(container_id, flush=True)
         elif self._raw:
-            self._watch_size()
+            watch_size(self._inputs, self._message_type)
         else:
             self._proxy_signals()
-
-    def _watch_size(self) -> None:
-        from dockyard.engine.v1 import engine_pb2 as pb
-
-        def resized() -> None:
-            width, height = _size()
-            self._inputs.put_nowait(pb.RunInput(resize=pb.Resize(width=width, height=height)))
-
-        with contextlib.suppress(ValueError, RuntimeError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGWINCH, resized)
 
     def _proxy_signals(self) -> None:
         from dockyard.engine.v1 import engine_pb2 as pb
@@ -143,7 +136,19 @@ class _Session:
                 loop.add_signal_handler(signum, forward, name)
 
 
-async def _drain(inputs: asyncio.Queue[Any]) -> AsyncIterator[Any]:
+def watch_size(inputs: asyncio.Queue[Any], message_type: Any) -> None:
+    """Send the terminal's size whenever it changes (SIGWINCH)."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    def resized() -> None:
+        width, height = terminal_size()
+        inputs.put_nowait(message_type(resize=pb.Resize(width=width, height=height)))
+
+    with contextlib.suppress(ValueError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGWINCH, resized)
+
+
+async def drain(inputs: asyncio.Queue[Any]) -> AsyncIterator[Any]:
     while True:
         item = await inputs.get()
         if item is None:
@@ -151,10 +156,8 @@ async def _drain(inputs: asyncio.Queue[Any]) -> AsyncIterator[Any]:
         yield item
 
 
-def _read_stdin(inputs: asyncio.Queue[Any], raw: bool) -> None:
+def read_stdin(inputs: asyncio.Queue[Any], raw: bool, message_type: Any) -> None:
     """A thread reads fd 0 and queues chunks; EOF (or Ctrl-P Ctrl-Q with a tty) ends it."""
-    from dockyard.engine.v1 import engine_pb2 as pb
-
     loop = asyncio.get_running_loop()
 
     def put(item: Any) -> None:
@@ -171,15 +174,15 @@ def _read_stdin(inputs: asyncio.Queue[Any], raw: bool) -> None:
                 sys.stderr.write("\r\nread escape sequence\r\n")
                 os._exit(0)
             if not chunk:
-                put(pb.RunInput(close_stdin=True))
+                put(message_type(close_stdin=True))
                 return
             previous = chunk
-            put(pb.RunInput(stdin=chunk))
+            put(message_type(stdin=chunk))
 
     threading.Thread(target=reader, name="stdin", daemon=True).start()
 
 
-def _size() -> tuple[int, int]:
+def terminal_size() -> tuple[int, int]:
     try:
         size = os.get_terminal_size(sys.stdout.fileno())
         return size.columns, size.lines
@@ -188,7 +191,7 @@ def _size() -> tuple[int, int]:
 
 
 @contextlib.contextmanager
-def _raw_mode(enabled: bool) -> Iterator[None]:
+def raw_mode(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return

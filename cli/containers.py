@@ -32,6 +32,24 @@ LOG_OPT = typer.Option([], "--log-opt", help="log driver options (max-size, max-
 STOP_SIGNAL = typer.Option("", "--stop-signal", help="signal to stop the container")
 STOP_TIMEOUT = typer.Option(None, "--stop-timeout", help="seconds to wait before killing")
 RUNTIME = typer.Option("", "--runtime", help="OCI runtime (dockyard, runc, crun)")
+MEMORY = typer.Option("", "-m", "--memory", help="memory limit (e.g. 256m)")
+MEMORY_SWAP = typer.Option("", "--memory-swap", help="memory + swap limit (-1: unlimited swap)")
+CPUS = typer.Option(0.0, "--cpus", help="number of CPUs")
+CPU_SHARES = typer.Option(0, "-c", "--cpu-shares", help="relative CPU weight")
+CPU_PERIOD = typer.Option(0, "--cpu-period", help="CFS period (microseconds)")
+CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
+CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
+PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
+ULIMIT = typer.Option(
+    [], "--ulimit", help="name=soft[:hard] (never above the engine's own hard limit)"
+)
+CAP_ADD = typer.Option([], "--cap-add", help="add Linux capabilities")
+CAP_DROP = typer.Option([], "--cap-drop", help="drop Linux capabilities")
+PRIVILEGED = typer.Option(False, "--privileged", help="every capability and device, no confinement")
+SECURITY_OPT = typer.Option([], "--security-opt", help="no-new-privileges, seccomp=unconfined|FILE")
+READ_ONLY = typer.Option(False, "--read-only", help="mount the root filesystem read-only")
+TMPFS = typer.Option([], "--tmpfs", help="mount a tmpfs: PATH[:OPTIONS]")
+INIT = typer.Option(False, "--init", help="run a small reaper as pid 1")
 
 
 def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
@@ -61,7 +79,25 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     if flags["stop_timeout"] is not None:
         config.stop_timeout = flags["stop_timeout"]
     policy, retries = options.restart_policy(flags["restart"])
+    resources = options.resources(
+        flags["memory"],
+        flags["memory_swap"],
+        flags["cpus"],
+        flags["cpu_shares"],
+        flags["cpu_period"],
+        flags["cpu_quota"],
+        flags["cpuset_cpus"],
+        flags["pids_limit"],
+        flags["ulimit"],
+    )
     host = pb.HostConfig(
+        resources=resources,
+        cap_add=flags["cap_add"],
+        cap_drop=flags["cap_drop"],
+        privileged=flags["privileged"],
+        security_opt=_security_opts(flags["security_opt"]),
+        read_only=flags["read_only"],
+        tmpfs=options.tmpfs(flags["tmpfs"]),
         network_mode=flags["network"],
         auto_remove=flags["rm"],
         runtime=flags["runtime"],
@@ -70,7 +106,25 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         ),
         restart_policy=pb.RestartPolicy(name=policy, maximum_retry_count=retries),
     )
+    if flags["init"]:
+        host.init = True
     return pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
+
+
+def _security_opts(values: list[str]) -> list[str]:
+    """`seccomp=FILE` is sent as the file's JSON, as docker's CLI does."""
+    out = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if key == "seccomp" and sep and rest != "unconfined" and not rest.lstrip().startswith("{"):
+            try:
+                rest = Path(rest).read_text()
+            except OSError as err:
+                from dockyard.cli.engine import die
+
+                die(f"opening seccomp profile ({rest}) failed: {err.strerror or err}", 125)
+        out.append(f"{key}{sep}{rest}")
+    return out
 
 
 def run(
@@ -98,6 +152,22 @@ def run(
     stop_signal: str = STOP_SIGNAL,
     stop_timeout: int = STOP_TIMEOUT,
     runtime: str = RUNTIME,
+    memory: str = MEMORY,
+    memory_swap: str = MEMORY_SWAP,
+    cpus: float = CPUS,
+    cpu_shares: int = CPU_SHARES,
+    cpu_period: int = CPU_PERIOD,
+    cpu_quota: int = CPU_QUOTA,
+    cpuset_cpus: str = CPUSET,
+    pids_limit: int = PIDS_LIMIT,
+    ulimit: list[str] = ULIMIT,
+    cap_add: list[str] = CAP_ADD,
+    cap_drop: list[str] = CAP_DROP,
+    privileged: bool = PRIVILEGED,
+    security_opt: list[str] = SECURITY_OPT,
+    read_only: bool = READ_ONLY,
+    tmpfs: list[str] = TMPFS,
+    init: bool = INIT,
 ) -> None:
     """Create and start a container, attached to its output (or detached with -d)."""
     flags = dict(locals())
@@ -133,6 +203,22 @@ def create(
     stop_signal: str = STOP_SIGNAL,
     stop_timeout: int = STOP_TIMEOUT,
     runtime: str = RUNTIME,
+    memory: str = MEMORY,
+    memory_swap: str = MEMORY_SWAP,
+    cpus: float = CPUS,
+    cpu_shares: int = CPU_SHARES,
+    cpu_period: int = CPU_PERIOD,
+    cpu_quota: int = CPU_QUOTA,
+    cpuset_cpus: str = CPUSET,
+    pids_limit: int = PIDS_LIMIT,
+    ulimit: list[str] = ULIMIT,
+    cap_add: list[str] = CAP_ADD,
+    cap_drop: list[str] = CAP_DROP,
+    privileged: bool = PRIVILEGED,
+    security_opt: list[str] = SECURITY_OPT,
+    read_only: bool = READ_ONLY,
+    tmpfs: list[str] = TMPFS,
+    init: bool = INIT,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())
@@ -294,4 +380,7 @@ def register(app: typer.Typer) -> None:
     group.command("create", context_settings=AFTER_IMAGE)(create)
     for command in (start, stop, restart, kill, rm, rename, wait):
         group.command()(command)
+    from dockyard.cli import operations
+
+    operations.register(app, group)
     app.add_typer(group, name="container")

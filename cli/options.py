@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from dockyard.cli.engine import die
 
@@ -39,6 +40,65 @@ def key_values(values: list[str], what: str) -> dict[str, str]:
         if not key:
             die(f"invalid {what}: {value}", 125)
         out[key] = rest if sep else ""
+    return out
+
+
+def size(text: str, what: str) -> int:
+    """docker's RAMInBytes: "512m", "1g", "100000" (bytes); "-1" where unlimited is allowed."""
+    import re
+
+    if text.strip() == "-1":
+        return -1
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([bkmgtp]?)i?b?", text.strip(), re.IGNORECASE)
+    if match is None:
+        die(f'invalid argument "{text}" for "{what}" flag: invalid size: \'{text}\'', 125)
+    number, unit = match.groups()
+    return int(float(number) * 1024 ** "bkmgtp".index(unit.lower() or "b"))
+
+
+def ulimit(text: str) -> tuple[str, int, int]:
+    name, _sep, values = text.partition("=")
+    soft, _, hard = values.partition(":")
+    try:
+        return name, int(soft), int(hard or soft)
+    except ValueError:
+        die(f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}', 125)
+
+
+def resources(
+    memory: str,
+    memory_swap: str,
+    cpus: float,
+    cpu_shares: int,
+    cpu_period: int,
+    cpu_quota: int,
+    cpuset_cpus: str,
+    pids_limit: int,
+    ulimits: list[str],
+) -> Any:
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    result = pb.Resources(
+        memory=size(memory, "--memory") if memory else 0,
+        memory_swap=size(memory_swap, "--memory-swap") if memory_swap else 0,
+        nano_cpus=round(cpus * 1e9),
+        cpu_shares=cpu_shares,
+        cpu_period=cpu_period,
+        cpu_quota=cpu_quota,
+        cpuset_cpus=cpuset_cpus,
+        pids_limit=pids_limit,
+    )
+    for text in ulimits:
+        name, soft, hard = ulimit(text)
+        result.ulimits.add(name=name, soft=soft, hard=hard)
+    return result
+
+
+def tmpfs(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        path, _, opts = value.partition(":")
+        out[path] = opts
     return out
 
 

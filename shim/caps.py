@@ -67,11 +67,23 @@ def number(name: str) -> int:
 
 
 def mask(names: list[str] | tuple[str, ...]) -> int:
-    """The bit mask of `names`; ones this kernel does not know are left out."""
+    """The bit mask of `names`, minus what this kernel does not know and what we do not
+    hold ourselves (this host's bounding set may lack some: none can be granted beyond it)."""
     top = last_cap()
     bits = 0
     for name in names:
         n = number(name)
         if n <= top:
             bits |= 1 << n
-    return bits
+    return bits & held()
+
+
+def held() -> int:
+    """Our own bounding set (/proc/self/status CapBnd)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapBnd:"):
+                return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return (1 << (last_cap() + 1)) - 1

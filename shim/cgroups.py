@@ -99,12 +99,12 @@ class Cgroup:
     def kill_all(self, signum: int = signal.SIGKILL) -> None:
         """Signal every process in the cgroup; with SIGKILL, frozen first so none escapes by
         forking, and waited for until the cgroup is empty."""
-        frozen = signum == signal.SIGKILL and self._freeze(True)
+        frozen = signum == signal.SIGKILL and self.freeze(True)
         for pid in self.pids():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
         if frozen:
-            self._freeze(False)
+            self.freeze(False)
         if signum == signal.SIGKILL:
             deadline = time.monotonic() + 5
             while self.pids() and time.monotonic() < deadline:
@@ -124,7 +124,8 @@ class Cgroup:
                         raise
                     time.sleep(0.01)
 
-    def _freeze(self, frozen: bool) -> bool:
+    def freeze(self, frozen: bool) -> bool:
+        """Freeze (or thaw) every process of the cgroup; False when there is no freezer."""
         d = self.controller_dir("freezer")
         if d is None:
             return False

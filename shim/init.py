@@ -15,23 +15,28 @@ from __future__ import annotations
 
 import array
 import contextlib
+import fcntl
 import json
 import os
 import resource
+import signal
 import socket
 import stat
 import sys
+import termios
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from dockyard.shim import caps
+from dockyard.shim import caps, seccomp
 from dockyard.shim import syscalls as sc
 from dockyard.shim.cgroups import Cgroup
 from dockyard.shim.setup import prepare
 from dockyard.shim.users import UnknownUser, resolve
 
 USER_ANNOTATION = "org.dockyard.user"
+INIT_ANNOTATION = "org.dockyard.init"  # "true": a small reaper stays pid 1 (docker run --init)
+FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RLIMITS = {
     f"RLIMIT_{n}": getattr(resource, f"RLIMIT_{n}")
@@ -112,6 +117,7 @@ def run(
     if stdio is not None:
         _pipes(stdio)
     syscalls = sc.Linux()
+    seccomp_filter = _seccomp_filter(spec)
     prepare(spec, bundle, mounts, group, syscalls)
     process = spec["process"]
     user = resolve(
@@ -131,8 +137,16 @@ def run(
     _rlimits(process.get("rlimits", []))
     if process.get("noNewPrivileges"):
         syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
+    if seccomp_filter is not None:  # while we still have CAP_SYS_ADMIN (or no_new_privs)
+        seccomp_filter.load()
+    if spec.get("annotations", {}).get(INIT_ANNOTATION) == "true":
+        _become_reaper()  # returns in the child, which goes on to exec the command
     _switch_user(process, user, syscalls)
-    cwd = process.get("cwd", "/")
+    _chdir(process.get("cwd", "/"))
+    _execve(path, process, env)
+
+
+def _chdir(cwd: str) -> None:
     try:
         os.chdir(cwd)
     except OSError as err:
@@ -140,11 +154,108 @@ def run(
         raise InitError(
             "InvalidArgument", f'chdir to cwd ("{cwd}") set in config.json failed: {reason}'
         ) from None
+
+
+def _execve(path: str, process: dict[str, Any], env: list[str]) -> None:
     try:
         os.execve(path, process["args"], dict(e.split("=", 1) for e in env if "=" in e))
     except OSError as err:
         reason = (err.strerror or "").lower()
         raise InitError("CommandNotRunnable", f'exec: "{process["args"][0]}": {reason}') from None
+
+
+def _become_reaper() -> None:
+    """`--init`: fork; the child returns to exec the command, this process stays pid 1,
+    forwards signals to it, reaps every orphan, and exits as the command exits."""
+    child = os.fork()
+    if child == 0:
+        return
+    for name in FORWARDED:
+        signal.signal(getattr(signal, name), lambda signum, _frame: os.kill(child, signum))
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(0)
+        if pid == child:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(code if code >= 0 else 128 - code)
+
+
+def _seccomp_filter(spec: dict[str, Any]) -> seccomp.Filter | None:
+    """The spec's seccomp filter, built now, while the host's libseccomp can still be found."""
+    profile = spec.get("linux", {}).get("seccomp")
+    return seccomp.Filter(profile) if profile else None
+
+
+EXEC_NAMESPACES = ("ipc", "uts", "net", "cgroup", "mnt")  # mnt last: it changes what paths mean
+USER_KEY = "dockyardUser"  # an exec's user string, resolved like the init's annotation
+
+
+def exec_main(
+    spec: dict[str, Any],
+    process: dict[str, Any],
+    init_pid: int,
+    group: Cgroup | None,
+    sync: socket.socket,
+    stdio: Stdio | None,
+) -> NoReturn:
+    """An exec'd process: join the init's namespaces and cgroup, then become `process`."""
+    try:
+        run_exec(spec, process, init_pid, group, sync, stdio)
+    except InitError as err:
+        _fail(sync, err.kind, str(err))
+    except UnknownUser as err:
+        _fail(sync, "InvalidArgument", str(err))
+    except OSError as err:
+        _fail(sync, "Internal", f"exec failed: {err}")
+    except Exception as err:  # noqa: BLE001 - the child's boundary: report why, then exit
+        _fail(sync, "Internal", f"exec failed: {type(err).__name__}: {err}")
+    _fail(sync, "Internal", "exec returned")
+
+
+def run_exec(
+    spec: dict[str, Any],
+    process: dict[str, Any],
+    init_pid: int,
+    group: Cgroup | None,
+    sync: socket.socket,
+    stdio: Stdio | None,
+) -> None:
+    os.setsid()
+    if stdio is not None:
+        _pipes(stdio)
+    syscalls = sc.Linux()
+    seccomp_filter = _seccomp_filter(spec)
+    if group is not None:
+        group.add(0)  # while /sys/fs/cgroup is still the host's
+    wanted = {ns["type"] for ns in spec.get("linux", {}).get("namespaces", [])}
+    names = [n for n in EXEC_NAMESPACES if {"net": "network", "mnt": "mount"}.get(n, n) in wanted]
+    fds = {n: os.open(f"/proc/{init_pid}/ns/{n}", os.O_RDONLY | os.O_CLOEXEC) for n in names}
+    for name in names:
+        syscalls.setns_fd(
+            fds[name], sc.NAMESPACES[{"net": "network", "mnt": "mount"}.get(name, name)]
+        )
+        os.close(fds[name])
+    user = resolve(
+        process.get(USER_KEY, ""),
+        process.get("user", {}).get("uid", 0),
+        process.get("user", {}).get("gid", 0),
+    )
+    env = list(process.get("env", []))
+    if not any(e.startswith("HOME=") for e in env):
+        env.append(f"HOME={user.home}")
+    path = lookup(process["args"][0], env)
+    if process.get("terminal"):
+        _terminal(sync, user.uid)
+    _rlimits(process.get("rlimits", []))
+    if process.get("noNewPrivileges"):
+        syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
+    if seccomp_filter is not None:  # while we still have CAP_SYS_ADMIN (or no_new_privs)
+        seccomp_filter.load()
+    _switch_user(process, user, syscalls)
+    _chdir(process.get("cwd", "/"))
+    _execve(path, process, env)
 
 
 def lookup(command: str, env: list[str]) -> str:
@@ -184,9 +295,6 @@ def _pipes(stdio: Stdio) -> None:
 
 def _terminal(sync: socket.socket, uid: int) -> None:
     """A pty in the container's own devpts; its master goes back to the shim."""
-    import fcntl
-    import termios
-
     master, slave = os.openpty()
     os.fchown(slave, uid, -1)
     send(sync, {"terminal": True}, [master])

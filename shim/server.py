@@ -1,10 +1,14 @@
 """The shim's server: one select loop serving the runtime's requests for one container.
 
-It owns the container's stdio (pipes, or a pty master), writes its json-file log, fans output
-out to attached streams and stdin in, reaps the init, answers waits once the process has
-exited and its output has drained, and exits after `delete`. Single-threaded: `selectors`, a
-SIGCHLD wake-up pipe and blocking sends with a timeout (a stalled client is dropped, never
+It routes the stdio of every process it supervises (the init, and execs) — output to the
+json-file log and attached streams, stdin from them — reaps them, answers waits once a process
+has exited *and* its output has drained, and exits after `delete`. Single-threaded: `selectors`,
+a SIGCHLD wake-up pipe, and blocking sends with a timeout (a stalled client is dropped, never
 allowed to stall the container). Requests and responses: protos/dockyard/runtime/shim/v1.
+
+A stream is identified by (client, stream id): an attach stream listens to the init; an exec
+stream is the exec's own (`exec_started`, its output, then `exit`); stdin, resize and
+close_stdin requests act on the process of the stream they arrive on.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import os
 import selectors
 import signal
@@ -24,30 +29,27 @@ from pathlib import Path
 from dockyard.api import framing
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
 from dockyard.shim.logfile import JsonLog
+from dockyard.shim.process import Process
+from dockyard.shim.resources import ResourceError
 from dockyard.shim.task import Task, TaskError
 
 SEND_TIMEOUT = 5.0
 READ_CHUNK = 64 * 1024
 
 
-@dataclass
+@dataclass(eq=False)
 class Client:
     sock: socket.socket
     decoder: framing.Decoder = field(default_factory=framing.Decoder)
-    attaches: dict[int, bool] = field(default_factory=dict)  # stream → forwards stdin
-    waits: set[int] = field(default_factory=set)
 
 
 class Server:
     def __init__(self, task: Task, listener: socket.socket) -> None:
         self.task = task
-        self.listener = listener
         self.selector = selectors.DefaultSelector()
         self.clients: dict[int, Client] = {}
-        self.log: JsonLog | None = None
-        self.open_outputs: set[int] = set()
-        self.stdin_buffer = b""
-        self.stdin_closing = False
+        self.owners: dict[int, Process] = {}  # stdio fd → its process
+        self.streams: dict[tuple[object, int], Process] = {}  # attach/exec stream → process
         self.done = False
         self._wakeup_r, wakeup_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wakeup_w)
@@ -88,9 +90,14 @@ class Server:
         if fd in self.clients:
             self.selector.unregister(client.sock)
             del self.clients[fd]
+        for process in self._processes():
+            process.drop_listener(lambda listener: listener[0] is client)
+        self.streams = {k: v for k, v in self.streams.items() if k[0] is not client}
         client.sock.close()
 
-    def _send(self, client: Client, stream: int, response: pb.Response, end: bool = False) -> None:
+    def _send(self, listener: tuple[object, int], response: pb.Response, end: bool = False) -> None:
+        client, stream = listener
+        assert isinstance(client, Client)
         try:
             client.sock.sendall(
                 framing.encode(stream, response.SerializeToString(), framing.END if end else 0)
@@ -98,117 +105,148 @@ class Server:
         except OSError:
             self._drop(client)
 
+    def _processes(self) -> list[Process]:
+        return [self.task.init, *self.task.execs.values()]
+
     # -- requests -----------------------------------------------------------------------------
 
     def _dispatch(self, client: Client, stream: int, request: pb.Request) -> None:
         op = request.WhichOneof("op")
+        listener = (client, stream)
         try:
-            handler = getattr(self, f"_op_{op}")
-            handler(client, stream, request)
-        except TaskError as err:
-            self._send(
-                client,
-                stream,
-                pb.Response(error=pb.Error(kind=err.kind, message=str(err))),
-                end=True,
+            getattr(self, f"_op_{op}")(listener, request)
+        except (TaskError, ResourceError, OSError) as err:
+            kind = (
+                err.kind
+                if isinstance(err, TaskError)
+                else "InvalidArgument"
+                if isinstance(err, ResourceError)
+                else "Internal"
             )
-            self._maybe_stopped()  # a failed start is an exit
-        except OSError as err:
-            self._send(
-                client,
-                stream,
-                pb.Response(error=pb.Error(kind="Internal", message=str(err))),
-                end=True,
-            )
+            self._send(listener, pb.Response(error=pb.Error(kind=kind, message=str(err))), end=True)
+            self._maybe_done(self.task.init)  # a failed start is an exit
 
-    def _reply_state(self, client: Client, stream: int) -> None:
-        self._send(client, stream, pb.Response(state=self.state()), end=True)
+    def _reply_state(self, listener: tuple[object, int]) -> None:
+        self._send(listener, pb.Response(state=self.state()), end=True)
 
     def state(self) -> pb.State:
         status = {"new": "created"}.get(self.task.status, self.task.status)
         state = pb.State(pid=self.task.pid, status=status)
-        if self.task.status == "stopped" and self.task.exit is not None:
-            state.exit.CopyFrom(self._exit())
+        if self.task.status == "stopped" and self.task.init.exit is not None:
+            state.exit.CopyFrom(_exit(self.task.init))
         return state
 
-    def _exit(self) -> pb.Exit:
-        record = self.task.exit
-        assert record is not None
-        return pb.Exit(
-            exit_code=record.code, exited_at_ns=record.at_ns, oom_killed=record.oom_killed
-        )
-
-    def _op_create(self, client: Client, stream: int, request: pb.Request) -> None:
+    def _op_create(self, listener: tuple[object, int], request: pb.Request) -> None:
         if self.task.status != "new":
             raise TaskError("AlreadyExists", f"task {self.task.id} already created")
         create = request.create
         if create.log_path:
-            self.log = JsonLog(create.log_path, create.log_max_size, create.log_max_files)
+            self.task.init.log = JsonLog(create.log_path, create.log_max_size, create.log_max_files)
         self.task.create(list(create.rootfs), create.terminal, create.stdin)
-        for fd in (self.task.stdio.stdout, self.task.stdio.stderr, self.task.stdio.master):
-            if fd is not None:
-                self.open_outputs.add(fd)
-                self.selector.register(fd, selectors.EVENT_READ, self._on_stdio)
-        self._reply_state(client, stream)
+        self._watch(self.task.init)
+        self._reply_state(listener)
 
-    def _op_start(self, client: Client, stream: int, request: pb.Request) -> None:
+    def _op_start(self, listener: tuple[object, int], request: pb.Request) -> None:
         self.task.start()
-        self._reply_state(client, stream)
+        self._reply_state(listener)
 
-    def _op_kill(self, client: Client, stream: int, request: pb.Request) -> None:
+    def _op_kill(self, listener: tuple[object, int], request: pb.Request) -> None:
         if self.task.status == "stopped":
             raise TaskError("FailedPrecondition", f"task {self.task.id} is not running")
         self.task.kill(request.kill.signal, request.kill.all)
-        self._reply_state(client, stream)
+        self._reply_state(listener)
 
-    def _op_state(self, client: Client, stream: int, request: pb.Request) -> None:
-        self._reply_state(client, stream)
+    def _op_state(self, listener: tuple[object, int], request: pb.Request) -> None:
+        self._reply_state(listener)
 
-    def _op_wait(self, client: Client, stream: int, request: pb.Request) -> None:
+    def _op_wait(self, listener: tuple[object, int], request: pb.Request) -> None:
         if self.task.status == "stopped":
-            self._send(client, stream, pb.Response(exit=self._exit()), end=True)
+            self._send(listener, pb.Response(exit=_exit(self.task.init)), end=True)
         else:
-            client.waits.add(stream)
+            self.task.init.waits.append(listener)
 
-    def _op_delete(self, client: Client, stream: int, request: pb.Request) -> None:
-        if self.task.status in ("created", "running"):
+    def _op_delete(self, listener: tuple[object, int], request: pb.Request) -> None:
+        if self.task.status in ("running", "paused") and self.task.init.exit is None:
             raise TaskError(
                 "FailedPrecondition", f"cannot delete task {self.task.id}: it is {self.task.status}"
             )
-        self.task.cleanup()
-        self._reply_state(client, stream)
+        self.task.cleanup()  # a created init, still waiting for start, is killed with the rest
+        self._reply_state(listener)
         self.done = True
 
-    def _op_attach(self, client: Client, stream: int, request: pb.Request) -> None:
-        self._send(client, stream, pb.Response(attached=True))
-        if self.task.status == "stopped" or (self.task.status != "new" and not self.open_outputs):
-            self._send(client, stream, pb.Response(), end=True)
+    def _op_attach(self, listener: tuple[object, int], request: pb.Request) -> None:
+        init = self.task.init
+        self._send(listener, pb.Response(attached=True))
+        if self.task.status == "stopped" or (self.task.status != "new" and not init.open_outputs):
+            self._send(listener, pb.Response(), end=True)
             return
-        client.attaches[stream] = request.attach.stdin
+        init.attaches[listener] = request.attach.stdin
+        self.streams[listener] = init
 
-    def _op_stdin(self, client: Client, stream: int, request: pb.Request) -> None:
-        if client.attaches.get(stream) and not self.stdin_closing:
-            self._write_stdin(request.stdin)
+    def _op_exec(self, listener: tuple[object, int], request: pb.Request) -> None:
+        spec = request.exec
+        process = self.task.exec(spec.exec_id, json.loads(spec.process), spec.terminal, spec.stdin)
+        self._watch(process)
+        self._send(listener, pb.Response(exec_started=process.pid), end=spec.detach)
+        if not spec.detach:
+            process.attaches[listener] = spec.stdin
+            process.waits.append(listener)
+            self.streams[listener] = process
 
-    def _op_close_stdin(self, client: Client, stream: int, request: pb.Request) -> None:
-        if client.attaches.get(stream):
-            self.stdin_closing = True
-            self._write_stdin(b"")
+    def _op_stdin(self, listener: tuple[object, int], request: pb.Request) -> None:
+        process = self.streams.get(listener)
+        if process is not None and process.attaches.get(listener) and not process.stdin_closing:
+            process.queue_stdin(request.stdin)
+            self._flush_stdin(process)
 
-    def _op_resize(self, client: Client, stream: int, request: pb.Request) -> None:
-        if self.task.stdio.master is not None:
+    def _op_close_stdin(self, listener: tuple[object, int], request: pb.Request) -> None:
+        process = self.streams.get(listener)
+        if process is not None and process.attaches.get(listener):
+            process.stdin_closing = True
+            self._flush_stdin(process)
+
+    def _op_resize(self, listener: tuple[object, int], request: pb.Request) -> None:
+        process = self.streams.get(listener, self.task.init)
+        if process.stdio.master is not None:
             size = struct.pack("HHHH", request.resize.height, request.resize.width, 0, 0)
-            fcntl.ioctl(self.task.stdio.master, termios.TIOCSWINSZ, size)
+            fcntl.ioctl(process.stdio.master, termios.TIOCSWINSZ, size)
+
+    def _op_pause(self, listener: tuple[object, int], request: pb.Request) -> None:
+        self.task.pause()
+        self._reply_state(listener)
+
+    def _op_resume(self, listener: tuple[object, int], request: pb.Request) -> None:
+        self.task.resume()
+        self._reply_state(listener)
+
+    def _op_update(self, listener: tuple[object, int], request: pb.Request) -> None:
+        self.task.update(json.loads(request.update))
+        self._reply_state(listener)
+
+    def _op_stats(self, listener: tuple[object, int], request: pb.Request) -> None:
+        self._send(listener, pb.Response(stats=pb.Stats(**self.task.stats())), end=True)
+
+    def _op_pids(self, listener: tuple[object, int], request: pb.Request) -> None:
+        self._send(listener, pb.Response(pids=pb.Pids(pids=self.task.pids())), end=True)
 
     # -- stdio ----------------------------------------------------------------------------------
 
-    def _on_stdio(self, fd: int, events: int) -> None:
-        if events & selectors.EVENT_WRITE:
-            self._flush_stdin(fd)
-        if events & selectors.EVENT_READ and fd in self.open_outputs:
-            self._on_output(fd)
+    def _watch(self, process: Process) -> None:
+        process.output_started()
+        for fd in process.stdio.outputs():
+            self.owners[fd] = process
+            self._interest(fd, read=True, write=False)
+        if process.stdio.stdin is not None:
+            self.owners[process.stdio.stdin] = process
 
-    def _on_output(self, fd: int) -> None:
+    def _on_stdio(self, fd: int, events: int) -> None:
+        process = self.owners[fd]
+        if events & selectors.EVENT_WRITE:
+            self._flush_stdin(process)
+        if events & selectors.EVENT_READ and fd in process.open_outputs:
+            self._on_output(process, fd)
+
+    def _on_output(self, process: Process, fd: int) -> None:
         try:
             data = os.read(fd, READ_CHUNK)
         except BlockingIOError:
@@ -218,50 +256,31 @@ class Server:
                 raise
             data = b""
         if not data:
-            self._output_closed(fd)
+            self._output_closed(process, fd)
             return
-        name = "stderr" if fd == self.task.stdio.stderr else "stdout"
-        if self.log is not None:
-            self.log.write(name, data)
-        response = pb.Response(stderr=data) if name == "stderr" else pb.Response(stdout=data)
-        for client in list(self.clients.values()):
-            for stream in list(client.attaches):
-                self._send(client, stream, response)
+        process.record(data, fd)
+        stream = process.stream_of(fd)
+        response = pb.Response(stderr=data) if stream == "stderr" else pb.Response(stdout=data)
+        for listener in list(process.attaches):
+            self._send(listener, response)
 
-    def _output_closed(self, fd: int) -> None:
-        self.open_outputs.discard(fd)
+    def _output_closed(self, process: Process, fd: int) -> None:
+        ended = process.output_ended(fd)
         self._interest(
-            fd, read=False, write=bool(self.stdin_buffer) and fd == self.task.stdio.master
+            fd, read=False, write=bool(process.stdin_buffer) and fd == process.stdio.master
         )
-        if not self.open_outputs:
-            if self.log is not None:
-                self.log.flush()
-            for client in list(self.clients.values()):
-                for stream in list(client.attaches):
-                    self._send(client, stream, pb.Response(), end=True)
-                client.attaches.clear()
-            self._maybe_stopped()
+        if ended and process is self.task.init:
+            for listener in list(process.attaches):
+                self._send(listener, pb.Response(), end=True)
+            process.attaches.clear()
+        self._maybe_done(process)
 
-    def _write_stdin(self, data: bytes) -> None:
-        fd = self.task.stdio.master if self.task.stdio.master is not None else self.task.stdio.stdin
+    def _flush_stdin(self, process: Process) -> None:
+        fd = process.stdio.input()
         if fd is None:
             return
-        self.stdin_buffer += data
-        self._flush_stdin(fd)
-
-    def _flush_stdin(self, fd: int, _: int = 0) -> None:
-        try:
-            while self.stdin_buffer:
-                self.stdin_buffer = self.stdin_buffer[os.write(fd, self.stdin_buffer) :]
-        except BlockingIOError:
-            self._interest(fd, read=fd in self.open_outputs, write=True)
-            return
-        except OSError:  # the process closed its stdin
-            self.stdin_buffer = b""
-        self._interest(fd, read=fd in self.open_outputs, write=False)
-        if self.stdin_closing and fd == self.task.stdio.stdin:
-            os.close(fd)
-            self.task.stdio.stdin = None
+        flushed = process.flush_stdin()
+        self._interest(fd, read=fd in process.open_outputs, write=not flushed)
 
     def _interest(self, fd: int, read: bool, write: bool) -> None:
         """Watch `fd` for reading and/or writing (or not at all), whatever it was before."""
@@ -275,7 +294,7 @@ class Server:
         else:
             self.selector.register(fd, events, self._on_stdio)
 
-    # -- exit -------------------------------------------------------------------------------------
+    # -- exits ----------------------------------------------------------------------------------
 
     def _on_signal(self, fd: int, _: int) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -287,19 +306,37 @@ class Server:
                 return
             if pid == 0:
                 return
-            if pid == self.task.pid:
-                self.task.reaped(status)
-                self._maybe_stopped()
+            for process in self._processes():
+                if process.pid == pid and process.exit is None:
+                    process.reaped(status)
+                    if process is self.task.init:
+                        self.task.init_exited()
+                    self._maybe_done(process)
 
-    def _maybe_stopped(self) -> None:
-        if self.task.exit is None or self.open_outputs or self.task.status == "stopped":
+    def _maybe_done(self, process: Process) -> None:
+        if not process.done or process.finished:
             return
-        self.task.stopped()
-        response = pb.Response(exit=self._exit())
-        for client in list(self.clients.values()):
-            for stream in client.waits:
-                self._send(client, stream, response, end=True)
-            client.waits.clear()
+        process.finished = True
+        if process is self.task.init:
+            self.task.stopped()
+        response = pb.Response(exit=_exit(process))
+        for listener in process.waits:
+            self._send(listener, response, end=True)
+        process.waits.clear()
+        process.attaches.clear()
+        self.streams = {k: v for k, v in self.streams.items() if v is not process}
+        for fd in [f for f, owner in self.owners.items() if owner is process]:
+            if fd in self.selector.get_map():
+                self.selector.unregister(fd)
+            del self.owners[fd]
+        if process is not self.task.init:
+            process.stdio.close()
+
+
+def _exit(process: Process) -> pb.Exit:
+    record = process.exit
+    assert record is not None
+    return pb.Exit(exit_code=record.code, exited_at_ns=record.at_ns, oom_killed=record.oom_killed)
 
 
 def serve(task_id: str, bundle: Path, listener: socket.socket) -> None:

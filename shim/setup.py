@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from dockyard.shim.mounts import ensure_target, parse_options, scoped
 Spec = dict[str, Any]
 
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+PRIVILEGED_ANNOTATION = "org.dockyard.privileged"
 DEV_LINKS = {
     "fd": "/proc/self/fd",
     "stdin": "/proc/self/fd/0",
@@ -123,15 +125,29 @@ def mount_cgroupfs(target: Path, options: list[str], sys: sc.Syscalls) -> None:
         sys.mount("", str(target), "", sc.MS_REMOUNT | sc.MS_RDONLY | base, "mode=755")
 
 
-def create_devices(rootfs: Path, sys: sc.Syscalls) -> None:
+def create_devices(rootfs: Path, sys: sc.Syscalls, privileged: bool = False) -> None:
+    """The default devices (every host device when privileged), bound from the host's /dev."""
     dev = rootfs / "dev"
-    for name in DEVICES:
+    for name in host_devices() if privileged else DEVICES:
         node = dev / name
         ensure_target(node, directory=False)
         sys.mount(f"/dev/{name}", str(node), "", sc.MS_BIND, "")
     for name, target in DEV_LINKS.items():
         with contextlib.suppress(FileExistsError):
             os.symlink(target, dev / name)
+
+
+def host_devices() -> list[str]:
+    names = []
+    for entry in sorted(os.listdir("/dev")):
+        try:
+            mode = os.lstat(f"/dev/{entry}").st_mode
+        except OSError:
+            continue
+        is_device = stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        if is_device and entry not in ("console", "ptmx"):  # the container gets its own
+            names.append(entry)
+    return names
 
 
 def pivot(rootfs: Path, sys: sc.Syscalls) -> None:
@@ -192,7 +208,7 @@ def prepare(
     rootfs = bundle / spec.get("root", {}).get("path", "rootfs")
     mount_rootfs(rootfs, rootfs_mounts, sys)
     mount_spec(rootfs, spec, sys)
-    create_devices(rootfs, sys)
+    create_devices(rootfs, sys, spec.get("annotations", {}).get(PRIVILEGED_ANNOTATION) == "true")
     pivot(rootfs, sys)
     mask_paths(spec, sys)
     set_hostname(spec, sys)

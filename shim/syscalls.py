@@ -80,6 +80,7 @@ _SYSCALL_NUMBERS = {"x86_64": (155, 126), "aarch64": (41, 91)}
 class Syscalls(Protocol):
     def unshare(self, flags: int) -> None: ...
     def setns(self, path: str, nstype: int) -> None: ...
+    def setns_fd(self, fd: int, nstype: int) -> None: ...
     def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None: ...
     def umount(self, target: str, flags: int) -> None: ...
     def pivot_root(self, new_root: str, put_old: str) -> None: ...
@@ -118,6 +119,9 @@ class Linux:
             self._check(self._libc.setns(fd, nstype), f"setns({path})")
         finally:
             os.close(fd)
+
+    def setns_fd(self, fd: int, nstype: int) -> None:
+        self._check(self._libc.setns(fd, nstype), f"setns(fd {fd})")
 
     def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None:
         c_data = data.encode() if data else None
@@ -183,6 +187,9 @@ class Recording:
 
     def setns(self, path: str, nstype: int) -> None:
         self._record("setns", path, nstype)
+
+    def setns_fd(self, fd: int, nstype: int) -> None:
+        self._record("setns_fd", fd, nstype)
 
     def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None:
         self._record("mount", source, target, fstype, flags, data)

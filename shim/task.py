@@ -1,12 +1,14 @@
-"""The container's init process as the shim sees it: create, start, signal, exit.
+"""The container as the shim sees it: its init, its exec'd processes, its cgroup.
 
-    created ──start──▶ running ──(exit, output drained)──▶ stopped ──delete──▶ (shim exits)
+    new ──create──▶ created ──start──▶ running ⇄ paused ──(init exits, output drained)──▶ stopped
 
 Create forks the init in a new pid namespace (the shim unshares CLONE_NEWPID first, so the
 child is that namespace's pid 1 and stays the shim's own child: reaped here, no subreaper
 needed) and waits until it reports "ready" — set up, command found, about to exec — or an
 error. Start tells it to go and waits for EOF on the close-on-exec sync socket (exec done) or
-an error. The exit is recorded atomically in the bundle (`exit.json`) so it outlives the shim.
+an error. Execs fork the same way (they land in the container's pid namespace too), join the
+init's other namespaces and cgroup, and exec at once. The exit is recorded atomically in the
+bundle (`exit.json`) so it outlives the shim.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ import os
 import signal
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dockyard.shim import resources
 from dockyard.shim.cgroups import Cgroup
+from dockyard.shim.process import ExitRecord, Process, Stdio
 
 SYNC_SECONDS = 60.0
 CLONE_NEWPID = 0x20000000
@@ -34,41 +37,30 @@ class TaskError(Exception):
         self.kind = kind
 
 
-@dataclass
-class ExitRecord:
-    code: int
-    at_ns: int
-    oom_killed: bool = False
-
-
-@dataclass
-class Stdio:
-    stdin: int | None = None  # our end: write
-    stdout: int | None = None  # our end: read
-    stderr: int | None = None
-    master: int | None = None  # a pty master, when terminal
-
-
 class Task:
     def __init__(self, task_id: str, bundle: Path) -> None:
         self.id = task_id
         self.bundle = bundle
         self.spec: dict[str, Any] = json.loads((bundle / "config.json").read_text())
-        self.pid = 0
-        self.status = "new"  # new | created | running | stopped
-        self.exit: ExitRecord | None = None
-        self.stdio = Stdio()
+        self.status = "new"
+        self.init = Process("")
+        self.execs: dict[str, Process] = {}
         self.cgroup: Cgroup | None = None
         self._sync: socket.socket | None = None
         path = self.spec.get("linux", {}).get("cgroupsPath")
         if path:
             self.cgroup = Cgroup.for_path(path)
 
+    @property
+    def pid(self) -> int:
+        return self.init.pid
+
     # -- create / start ---------------------------------------------------------------------
 
     def create(self, mounts: list[Any], terminal: bool, stdin: bool) -> None:
         if self.cgroup is not None:
             self.cgroup.create()
+            resources.apply(self.cgroup, self.spec.get("linux", {}).get("resources", {}))
         child_stdio, ours = _pipes(terminal, stdin)
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         _unshare_pid_once()
@@ -79,12 +71,8 @@ class Task:
 
             init.main(self.spec, self.bundle, mounts, self.cgroup, child, child_stdio)
         child.close()
-        for fd in (
-            (child_stdio.stdin, child_stdio.stdout, child_stdio.stderr) if child_stdio else ()
-        ):
-            if fd is not None:
-                os.close(fd)
-        self.pid, self.stdio, self._sync = pid, ours, parent
+        _close_child_ends(child_stdio)
+        self.init.pid, self.init.stdio, self._sync = pid, ours, parent
         _write_atomic(self.bundle / "init.pid", str(pid))
         self._await_ready()
         self.status = "created"
@@ -95,7 +83,7 @@ class Task:
         while True:
             message, fds = _receive(self._sync)
             if message.get("terminal"):
-                self.stdio.master = fds[0]
+                self.init.stdio.master = fds[0]
                 os.set_blocking(fds[0], False)
             elif message.get("ready"):
                 return
@@ -121,11 +109,11 @@ class Task:
         self.kill(signal.SIGKILL)
         kind = message.get("error", "Internal")
         code = {"CommandNotFound": 127, "CommandNotRunnable": 126}.get(kind, 1)
-        self.exit = ExitRecord(code, time.time_ns())
+        self.init.exit = ExitRecord(code, time.time_ns())
         if self.status == "new":
-            _reap(self.pid)
-            self.pid = 0
-            self.exit = None
+            _reap(self.init.pid)
+            self.init.pid = 0
+            self.init.exit = None
             self.cleanup()
         raise TaskError(kind, message.get("message") or "the container's init exited during set-up")
 
@@ -134,30 +122,116 @@ class Task:
     def kill(self, signum: int, all_processes: bool = False) -> None:
         if all_processes and self.cgroup is not None:
             self.cgroup.kill_all(signum)
-        if self.pid:
+        if self.init.pid:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signum)
+                os.kill(self.init.pid, signum)
 
-    def reaped(self, status: int) -> None:
-        """The init was reaped with wait status `status`."""
-        code = os.waitstatus_to_exitcode(status)
-        self.exit = ExitRecord(code if code >= 0 else 128 - code, time.time_ns())
+    def exec(self, exec_id: str, process: dict[str, Any], terminal: bool, stdin: bool) -> Process:
+        """Start `process` in the container; return it running (or raise why it could not)."""
+        if self.status not in ("running",):
+            raise TaskError("FailedPrecondition", f"container {self.id} is not running")
+        if exec_id in self.execs:
+            raise TaskError("AlreadyExists", f"exec {exec_id} already exists")
+        child_stdio, ours = _pipes(terminal, stdin)
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = os.fork()  # lands in the container's pid namespace (see the module docstring)
+        except OSError as err:
+            ours.close()
+            _close_child_ends(child_stdio)
+            raise TaskError(
+                "FailedPrecondition", f"cannot start a process in {self.id}: {err}"
+            ) from None
+        if pid == 0:
+            parent.close()
+            from dockyard.shim import init
+
+            init.exec_main(self.spec, process, self.init.pid, self.cgroup, child, child_stdio)
+        child.close()
+        _close_child_ends(child_stdio)
+        proc = Process(exec_id, pid, ours)
+        self._await_exec(proc, parent)
+        self.execs[exec_id] = proc
+        return proc
+
+    def _await_exec(self, proc: Process, sync: socket.socket) -> None:
+        sync.settimeout(SYNC_SECONDS)
+        try:
+            while True:
+                message, fds = _receive(sync)
+                if message.get("terminal"):
+                    proc.stdio.master = fds[0]
+                    os.set_blocking(fds[0], False)
+                    continue
+                if message:
+                    _reap(proc.pid)
+                    proc.stdio.close()
+                    raise TaskError(
+                        message.get("error", "Internal"), message.get("message", "exec failed")
+                    )
+                return  # EOF: exec'd
+        finally:
+            sync.close()
+
+    def pause(self) -> None:
+        if self.status != "running" or self.cgroup is None:
+            raise TaskError("FailedPrecondition", f"Container {self.id} is not running")
+        self.cgroup.freeze(True)
+        self.status = "paused"
+
+    def resume(self) -> None:
+        if self.status != "paused" or self.cgroup is None:
+            raise TaskError("FailedPrecondition", f"Container {self.id} is not paused")
+        self.cgroup.freeze(False)
+        self.status = "running"
+
+    def update(self, wanted: dict[str, Any]) -> None:
+        if self.cgroup is None or self.status not in ("created", "running", "paused"):
+            raise TaskError("FailedPrecondition", f"Container {self.id} is not running")
+        resources.apply(self.cgroup, wanted)
+
+    def stats(self) -> dict[str, int]:
+        if self.cgroup is None:
+            raise TaskError("FailedPrecondition", f"Container {self.id} has no cgroup")
+        return resources.stats(self.cgroup, self.init.pid)
+
+    def pids(self) -> list[int]:
+        return (
+            self.cgroup.pids()
+            if self.cgroup is not None
+            else ([self.init.pid] if self.init.pid else [])
+        )
+
+    # -- exit ------------------------------------------------------------------------------------
+
+    def init_exited(self) -> None:
+        """The init was reaped: note an OOM kill before the cgroup goes."""
+        if (
+            self.init.exit is not None
+            and self.cgroup is not None
+            and resources.oom_killed(self.cgroup)
+        ):
+            self.init.exit.oom_killed = True
 
     def stopped(self) -> None:
         """Exit recorded and output drained: the task is over."""
         self.status = "stopped"
-        if self.exit is None:
-            self.exit = ExitRecord(255, time.time_ns())
-        _write_atomic(self.bundle / "exit.json", json.dumps(self.exit.__dict__))
+        if self.init.exit is None:
+            self.init.exit = ExitRecord(255, time.time_ns())
+        _write_atomic(self.bundle / "exit.json", json.dumps(self.init.exit.__dict__))
 
     def cleanup(self) -> None:
+        if self.init.exit is None and self.init.pid:  # created but never started (or never done)
+            self.kill(signal.SIGKILL)
+            _reap(self.init.pid)
         if self.cgroup is not None:
+            if self.status == "paused":
+                self.cgroup.freeze(False)
             self.cgroup.kill_all()
             self.cgroup.remove()
-        for fd in (self.stdio.stdin, self.stdio.stdout, self.stdio.stderr, self.stdio.master):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+        self.init.stdio.close()
+        for proc in self.execs.values():
+            proc.stdio.close()
 
 
 def _pipes(terminal: bool, stdin: bool) -> tuple[Any, Stdio]:
@@ -175,6 +249,14 @@ def _pipes(terminal: bool, stdin: bool) -> tuple[Any, Stdio]:
     for fd in (out_r, err_r):
         os.set_blocking(fd, False)
     return ChildStdio(in_r, out_w, err_w), Stdio(stdin=in_w, stdout=out_r, stderr=err_r)
+
+
+def _close_child_ends(child_stdio: Any) -> None:
+    if child_stdio is None:
+        return
+    for fd in (child_stdio.stdin, child_stdio.stdout, child_stdio.stderr):
+        if fd is not None:
+            os.close(fd)
 
 
 _pid_unshared = False

@@ -16,6 +16,7 @@ from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.images import ImageRemoval
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.runner import Runner
+from dockyard.services.engine.running import Running
 from dockyard.services.engine.server import ContainersServicer, ImagesServicer, SystemServicer
 from dockyard.services.engine.store import ContainerStore
 
@@ -34,7 +35,7 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         stack.push_async_callback(_finish, restarts)
         runner = Runner(lifecycle, backends)
         engine_pb2_grpc.add_ContainersServicer_to_server(
-            ContainersServicer(lifecycle, runner), server
+            ContainersServicer(lifecycle, runner, Running(lifecycle, backends)), server
         )
         engine_pb2_grpc.add_ImagesServicer_to_server(
             ImagesServicer(backends, ImageRemoval(store, backends), events), server

@@ -42,6 +42,9 @@ def to_proto(obj: Any, message: M) -> M:
         elif field.message_type.full_name == _STRING_LIST:
             getattr(message, f.name).SetInParent()
             getattr(message, f.name).values.extend(value)
+        elif field.is_repeated:
+            for item in value:
+                to_proto(item, getattr(message, f.name).add())
         else:
             to_proto(value, getattr(message, f.name))
     return message
@@ -56,7 +59,14 @@ def from_proto(cls: type[T], message: Message) -> T:
         if field is None:
             continue
         value = getattr(message, f.name)
-        if field.message_type is None:
+        if (
+            field.message_type is not None
+            and field.is_repeated
+            and not field.message_type.GetOptions().map_entry
+        ):
+            element = typing.get_args(hints[f.name])[0]
+            kwargs[f.name] = [from_proto(element, item) for item in value]
+        elif field.message_type is None:
             if field.has_presence and not message.HasField(f.name):
                 kwargs[f.name] = None if _optional(hints[f.name]) else value
             else:
@@ -117,6 +127,8 @@ def from_json(cls: type[T], data: dict[str, Any]) -> T:
             kwargs[f.name] = datetime.fromisoformat(value)
         elif dataclasses.is_dataclass(hint):
             kwargs[f.name] = from_json(hint, value)  # type: ignore[arg-type]
+        elif typing.get_origin(hint) is list and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+            kwargs[f.name] = [from_json(typing.get_args(hint)[0], item) for item in value]
         else:
             kwargs[f.name] = value
     return cls(**kwargs)

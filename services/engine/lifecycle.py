@@ -35,7 +35,7 @@ from dockyard.api.config import DaemonConfig
 from dockyard.images.v1 import images_pb2
 from dockyard.network.v1 import network_pb2
 from dockyard.runtime.v1 import runtime_pb2
-from dockyard.services.engine import names, restarts, signals, spec
+from dockyard.services.engine import limits, names, restarts, security, signals, spec
 from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.merge import ImageDefaults, command, merge
@@ -94,7 +94,7 @@ class Lifecycle:
             undo.callback(shutil.rmtree, self._dir(container.id), True)
             self.store.add(container)
             undo.pop_all()
-        self._publish(container, "create")
+        self.publish(container, "create")
         return container
 
     def _new_record(
@@ -104,6 +104,8 @@ class Lifecycle:
         container_id = secrets.token_hex(32)
         host = _normalise_host(host, self._config)
         restarts.validate(host.restart_policy, host.auto_remove)
+        limits.validate(host.resources)
+        security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
         config.hostname = config.hostname or (
             socket.gethostname() if host.network_mode == "host" else container_id[:12]
         )
@@ -220,7 +222,7 @@ class Lifecycle:
         )
         self.store.update(container)
         self._watch(container.id)
-        self._publish(container, "start")
+        self.publish(container, "start")
 
     # -- exit -----------------------------------------------------------------------------
 
@@ -270,8 +272,8 @@ class Lifecycle:
             container.state = _exit_state(container, status, restarting=again)
             self.store.update(container)
         if status.oom_killed:
-            self._publish(container, "oom")
-        self._publish(container, "die", exitCode=str(status.exit_code))
+            self.publish(container, "oom")
+        self.publish(container, "die", exitCode=str(status.exit_code))
         self.waiters.exited(container_id, status.exit_code)
         if again:
             self._schedule_restart(container)
@@ -306,7 +308,7 @@ class Lifecycle:
                 container.state.error = str(err)
                 self.store.update(container)
                 return
-        self._publish(container, "restart")
+        self.publish(container, "restart")
 
     def _cancel_restart(self, container_id: str) -> None:
         task = self._restarts.pop(container_id, None)
@@ -329,7 +331,7 @@ class Lifecycle:
                 except errors.DockyardError as err:
                     log.warning("could not restart %s: %s", container.short_id, err)
 
-    def _publish(self, container: Container, action: str, **extra: str) -> None:
+    def publish(self, container: Container, action: str, **extra: str) -> None:
         attributes = {
             "name": container.name,
             "image": container.config.image,
@@ -362,11 +364,11 @@ class Lifecycle:
         if seconds >= 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(exited), seconds)
-                self._publish(container, "stop")
+                self.publish(container, "stop")
                 return container
         await self._signal(container, signal.SIGKILL, all_processes=True)
         await exited
-        self._publish(container, "stop")
+        self.publish(container, "stop")
         return container
 
     async def _mark_stopped(self, ref: str) -> Container:
@@ -399,10 +401,17 @@ class Lifecycle:
         if number in (signal.SIGKILL, signal.SIGTERM):
             await self._mark_stopped(container.id)
         await self._signal(container, number, all_processes=number == signal.SIGKILL)
-        self._publish(container, "kill", signal=str(number))
+        self.publish(container, "kill", signal=str(number))
         return container
 
     async def _signal(self, container: Container, number: int, all_processes: bool = False) -> None:
+        """Signal the task; a paused one is thawed first (frozen processes cannot act on it)."""
+        if self.store.get(container.id).state.paused and number in (signal.SIGKILL, signal.SIGTERM):
+            with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
+                await self._b.runtime.Resume(runtime_pb2.TaskRequest(id=container.id), **READY)
+            current = self.store.get(container.id)
+            current.state.paused, current.state.status = False, "running"
+            self.store.update(current)
         with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):  # exited meanwhile
             await self._b.runtime.Kill(
                 runtime_pb2.KillTaskRequest(id=container.id, signal=number, all=all_processes),
@@ -434,13 +443,13 @@ class Lifecycle:
             shutil.rmtree(self._dir(container.id), ignore_errors=True)
             self.store.remove(container.id)
         self._locks.pop(container.id, None)
-        self._publish(container, "destroy")
+        self.publish(container, "destroy")
         self.waiters.removed(container.id, container.state.exit_code)
 
     async def restart(self, ref: str, seconds: int | None) -> None:
         container = await self.stop(ref, seconds)
         await self.start(container.id)
-        self._publish(self.store.get(container.id), "restart")
+        self.publish(self.store.get(container.id), "restart")
 
     async def rename(self, ref: str, new_name: str) -> None:
         name = names.validate(new_name)
@@ -453,7 +462,7 @@ class Lifecycle:
                     "Renaming a container with the same name as its current name"
                 )
             self.store.update(container)
-        self._publish(container, "rename", oldName=f"/{old}")
+        self.publish(container, "rename", oldName=f"/{old}")
 
     async def wait(self, ref: str, condition: str) -> int:
         container = self.store.get(ref)

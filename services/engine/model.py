@@ -49,12 +49,40 @@ class RestartPolicy:
 
 
 @dataclass
+class Ulimit:
+    name: str = ""
+    soft: int = 0
+    hard: int = 0
+
+
+@dataclass
+class Resources:
+    memory: int = 0
+    memory_swap: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    cpuset_cpus: str = ""
+    pids_limit: int = 0
+    ulimits: list[Ulimit] = field(default_factory=list)
+
+
+@dataclass
 class HostConfig:
     network_mode: str = ""
     auto_remove: bool = False
     log_config: LogConfig = field(default_factory=LogConfig)
     runtime: str = ""
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+    resources: Resources = field(default_factory=Resources)
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    security_opt: list[str] = field(default_factory=list)
+    read_only: bool = False
+    tmpfs: dict[str, str] = field(default_factory=dict)
+    init: bool | None = None
 
 
 @dataclass

@@ -21,8 +21,9 @@ from dockyard.services.engine.convert import from_proto, to_proto
 from dockyard.services.engine.events import EventBus, EventFilter
 from dockyard.services.engine.images import ImageRemoval
 from dockyard.services.engine.lifecycle import Lifecycle
-from dockyard.services.engine.model import ContainerConfig, HostConfig
+from dockyard.services.engine.model import ContainerConfig, HostConfig, Resources, RestartPolicy
 from dockyard.services.engine.runner import Runner
+from dockyard.services.engine.running import Running
 from google.protobuf import empty_pb2
 
 Context = Any
@@ -30,9 +31,54 @@ EMPTY = empty_pb2.Empty()
 
 
 class ContainersServicer(engine_pb2_grpc.ContainersServicer):
-    def __init__(self, lifecycle: Lifecycle, runner: Runner) -> None:
+    def __init__(self, lifecycle: Lifecycle, runner: Runner, running: Running) -> None:
         self._life = lifecycle
         self._runner = runner
+        self._running = running
+
+    async def Pause(
+        self, request: engine_pb2.ContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._running.pause(request.id)
+        return EMPTY
+
+    async def Unpause(
+        self, request: engine_pb2.ContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._running.unpause(request.id)
+        return EMPTY
+
+    async def Top(self, request: engine_pb2.TopRequest, context: Context) -> engine_pb2.TopResponse:
+        titles, rows = await self._running.top(request.id, request.ps_args)
+        return engine_pb2.TopResponse(
+            titles=titles, processes=[engine_pb2.TopProcess(values=r) for r in rows]
+        )
+
+    async def Stats(
+        self, request: engine_pb2.StatsRequest, context: Context
+    ) -> AsyncIterator[engine_pb2.ContainerStats]:
+        async for stats in self._running.stats(request.id, request.stream):
+            yield stats
+
+    async def Update(
+        self, request: engine_pb2.UpdateContainerRequest, context: Context
+    ) -> engine_pb2.UpdateContainerResponse:
+        policy = (
+            from_proto(RestartPolicy, request.restart_policy)
+            if request.HasField("restart_policy")
+            else None
+        )
+        await self._running.update(request.id, from_proto(Resources, request.resources), policy)
+        return engine_pb2.UpdateContainerResponse()
+
+    async def Exec(
+        self, request_iterator: AsyncIterator[engine_pb2.ExecInput], context: Context
+    ) -> AsyncIterator[engine_pb2.ExecOutput]:
+        first = await anext(request_iterator, None)
+        if first is None or not first.HasField("options"):
+            raise errors.InvalidArgument("the first exec message must carry the options")
+        async for output in self._running.exec(first.options, request_iterator):
+            yield output
 
     async def Create(
         self, request: engine_pb2.CreateContainerRequest, context: Context

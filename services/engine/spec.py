@@ -15,28 +15,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.api.errors import InvalidArgument
+from dockyard.services.engine import limits, security
 from dockyard.services.engine.merge import command, process_env
 from dockyard.services.engine.model import Container
 
 OCI_VERSION = "1.1.0"
 USER_ANNOTATION = "org.dockyard.user"
+INIT_ANNOTATION = "org.dockyard.init"
+PRIVILEGED_ANNOTATION = "org.dockyard.privileged"
 
-DEFAULT_CAPABILITIES = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-)
+DEFAULT_CAPABILITIES = security.DEFAULT_CAPABILITIES
 MASKED_PATHS = (
     "/proc/asound",
     "/proc/acpi",
@@ -82,37 +71,77 @@ class SpecInputs:
 
 
 def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
-    config = container.config
-    argv = command(config)
-    annotations = {USER_ANNOTATION: config.user} if config.user else {}
-    return {
+    host = container.host_config
+    sec = security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
+    mounts = default_mounts(privileged=sec.privileged) + _tmpfs(host.tmpfs) + _network_files(inputs)
+    doc: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
-        "process": {
-            "terminal": config.tty,
-            "user": _numeric_user(config.user),
-            "args": argv,
-            "env": process_env(config, inputs.hostname),
-            "cwd": config.working_dir or "/",
-            "capabilities": {
-                k: list(DEFAULT_CAPABILITIES) for k in ("bounding", "effective", "permitted")
-            },
-            "noNewPrivileges": False,
-        },
-        "root": {"path": "rootfs", "readonly": False},
+        "process": process(container, inputs.hostname, sec),
+        "root": {"path": "rootfs", "readonly": host.read_only},
         "hostname": inputs.hostname,
-        "mounts": default_mounts() + _network_files(inputs),
-        "annotations": annotations,
+        "mounts": mounts,
+        "annotations": _annotations(container, sec),
         "linux": {
             "namespaces": _namespaces(inputs.netns_path),
             "cgroupsPath": f"/{inputs.cgroup_parent.strip('/')}/{container.id}",
-            "resources": {"devices": _device_rules()},
-            "maskedPaths": list(MASKED_PATHS),
-            "readonlyPaths": list(READONLY_PATHS),
+            "resources": {
+                **limits.oci_resources(host.resources),
+                "devices": _device_rules(sec.privileged),
+            },
+            "maskedPaths": [] if sec.privileged else list(MASKED_PATHS),
+            "readonlyPaths": [] if sec.privileged else list(READONLY_PATHS),
         },
+    }
+    if sec.seccomp is not None:
+        doc["linux"]["seccomp"] = sec.seccomp
+    return doc
+
+
+def process(container: Container, hostname: str, sec: security.Security) -> dict[str, Any]:
+    """The spec's `process` (exec builds on it too)."""
+    config = container.config
+    caps = list(sec.capabilities)
+    return {
+        "terminal": config.tty,
+        "user": _numeric_user(config.user),
+        "args": command(config),
+        "env": process_env(config, hostname),
+        "cwd": config.working_dir or "/",
+        "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
+        "rlimits": limits.rlimits(container.host_config.resources.ulimits),
+        "noNewPrivileges": sec.no_new_privileges,
     }
 
 
-def default_mounts() -> list[dict[str, Any]]:
+def _annotations(container: Container, sec: security.Security) -> dict[str, str]:
+    annotations = {}
+    if container.config.user:
+        annotations[USER_ANNOTATION] = container.config.user
+    if container.host_config.init:
+        annotations[INIT_ANNOTATION] = "true"
+    if sec.privileged:
+        annotations[PRIVILEGED_ANNOTATION] = "true"
+    return annotations
+
+
+def _tmpfs(tmpfs: dict[str, str]) -> list[dict[str, Any]]:
+    mounts = []
+    for path, options in sorted(tmpfs.items()):
+        if not path.startswith("/"):
+            raise InvalidArgument(f"invalid mount path: '{path}' mount path must be absolute")
+        given = [o for o in options.split(",") if o]
+        defaults = [
+            o
+            for o in ("noexec", "nosuid", "nodev")
+            if o.removeprefix("no") not in given and o not in given
+        ]
+        mounts.append(
+            {"destination": path, "type": "tmpfs", "source": "tmpfs", "options": defaults + given}
+        )
+    return mounts
+
+
+def default_mounts(privileged: bool = False) -> list[dict[str, Any]]:
     def mount(dest: str, kind: str, *options: str, source: str | None = None) -> dict[str, Any]:
         return {
             "destination": dest,
@@ -134,8 +163,16 @@ def default_mounts() -> list[dict[str, Any]]:
             "mode=0620",
             "gid=5",
         ),
-        mount("/sys", "sysfs", "nosuid", "noexec", "nodev", "ro"),
-        mount("/sys/fs/cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro"),
+        mount("/sys", "sysfs", "nosuid", "noexec", "nodev", *(() if privileged else ("ro",))),
+        mount(
+            "/sys/fs/cgroup",
+            "cgroup",
+            "nosuid",
+            "noexec",
+            "nodev",
+            "relatime",
+            *(() if privileged else ("ro",)),
+        ),
         mount("/dev/mqueue", "mqueue", "nosuid", "noexec", "nodev"),
         mount(
             "/dev/shm",
@@ -170,7 +207,9 @@ def _namespaces(netns_path: str | None) -> list[dict[str, str]]:
     return spaces
 
 
-def _device_rules() -> list[dict[str, Any]]:
+def _device_rules(privileged: bool) -> list[dict[str, Any]]:
+    if privileged:
+        return [{"allow": True, "access": "rwm"}]
     rules: list[dict[str, Any]] = [{"allow": False, "access": "rwm"}]
     for kind, major, minor, access in ALLOWED_DEVICES:
         rule: dict[str, Any] = {"allow": True, "type": kind, "access": access}

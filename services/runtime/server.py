@@ -17,6 +17,7 @@ from google.protobuf import empty_pb2
 
 Context = Any
 _STATUS = {
+    "paused": pb.TASK_STATUS_PAUSED,
     "created": pb.TASK_STATUS_CREATED,
     "running": pb.TASK_STATUS_RUNNING,
     "stopped": pb.TASK_STATUS_STOPPED,
@@ -71,7 +72,7 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
         return _task(self._tasks.get(request.id))
 
     async def List(self, request: pb.ListTasksRequest, context: Context) -> pb.ListTasksResponse:
-        return pb.ListTasksResponse(tasks=[_task(t) for t in self._tasks.list()])
+        return pb.ListTasksResponse(tasks=[_task(t) for t in self._tasks.all()])
 
     async def Wait(self, request: pb.WaitTaskRequest, context: Context) -> pb.ExitStatus:
         return _exit(await self._tasks.wait(request.id))
@@ -97,6 +98,68 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
                 await feeder
             stream.close()
 
+    async def Pause(self, request: pb.TaskRequest, context: Context) -> empty_pb2.Empty:
+        await self._tasks.pause(request.id)
+        return empty_pb2.Empty()
+
+    async def Resume(self, request: pb.TaskRequest, context: Context) -> empty_pb2.Empty:
+        await self._tasks.resume(request.id)
+        return empty_pb2.Empty()
+
+    async def Update(self, request: pb.UpdateTaskRequest, context: Context) -> empty_pb2.Empty:
+        await self._tasks.update(request.id, request.resources)
+        return empty_pb2.Empty()
+
+    async def Stats(self, request: pb.TaskRequest, context: Context) -> pb.TaskStats:
+        stats = await self._tasks.stats(request.id)
+        reply = pb.TaskStats(
+            cpu_usage_ns=stats.cpu_usage_ns,
+            system_cpu_ns=stats.system_cpu_ns,
+            online_cpus=stats.online_cpus,
+            memory_usage=stats.memory_usage,
+            memory_limit=stats.memory_limit,
+            memory_cache=stats.memory_cache,
+            pids_current=stats.pids_current,
+            pids_limit=stats.pids_limit,
+            net_rx=stats.net_rx,
+            net_tx=stats.net_tx,
+            block_read=stats.block_read,
+            block_write=stats.block_write,
+        )
+        reply.read.GetCurrentTime()
+        return reply
+
+    async def Pids(self, request: pb.TaskRequest, context: Context) -> pb.PidsResponse:
+        return pb.PidsResponse(pids=await self._tasks.pids(request.id))
+
+    async def Exec(
+        self, request_iterator: AsyncIterator[pb.ExecRequest], context: Context
+    ) -> AsyncIterator[pb.ExecResponse]:
+        first = await anext(request_iterator, None)
+        if first is None or not first.HasField("start"):
+            raise errors.InvalidArgument("the first exec message must be `start`")
+        start = first.start
+        exec_ = shim_pb2.Exec(
+            exec_id=start.exec_id,
+            process=start.process,
+            terminal=start.terminal,
+            stdin=start.stdin,
+            detach=start.detach,
+        )
+        stream = await self._tasks.exec(start.id, exec_)
+        feeder = asyncio.create_task(_feed(stream, request_iterator))
+        try:
+            if start.terminal and start.HasField("size"):
+                resize = shim_pb2.Resize(width=start.size.width, height=start.size.height)
+                await stream.send(shim_pb2.Request(resize=resize))
+            async for response in stream.responses():
+                yield _exec_response(response)
+        finally:
+            feeder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, errors.DockyardError):
+                await feeder
+            stream.close()
+
     async def Subscribe(
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncIterator[pb.TaskEvent]:
@@ -104,7 +167,7 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
             yield _event(event)
 
 
-async def _feed(stream: Stream, requests: AsyncIterator[pb.AttachRequest]) -> None:
+async def _feed(stream: Stream, requests: AsyncIterator[Any]) -> None:
     async for request in requests:
         kind = request.WhichOneof("msg")
         if kind == "stdin":
@@ -114,6 +177,23 @@ async def _feed(stream: Stream, requests: AsyncIterator[pb.AttachRequest]) -> No
             await stream.send(shim_pb2.Request(resize=resize))
         elif kind == "close_stdin":
             await stream.send(shim_pb2.Request(close_stdin=shim_pb2.Empty()))
+
+
+def _exec_response(response: shim_pb2.Response) -> pb.ExecResponse:
+    kind = response.WhichOneof("r")
+    if kind == "error":
+        cls = errors.by_name(response.error.kind) or errors.Internal
+        raise cls(response.error.message)
+    if kind == "exec_started":
+        return pb.ExecResponse(pid=response.exec_started)
+    if kind == "stdout":
+        return pb.ExecResponse(stdout=response.stdout)
+    if kind == "stderr":
+        return pb.ExecResponse(stderr=response.stderr)
+    exit_ = response.exit
+    status = pb.ExitStatus(exit_code=exit_.exit_code)
+    status.exited_at.FromNanoseconds(exit_.exited_at_ns)
+    return pb.ExecResponse(exit=status)
 
 
 def _exit(exit_: Exit | None) -> pb.ExitStatus:

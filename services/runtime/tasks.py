@@ -18,7 +18,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -52,7 +54,7 @@ class Task:
     terminal: bool = False
     runtime: str = ""
     pid: int = 0
-    status: str = "created"  # created | running | stopped
+    status: str = "created"  # created | running | paused | stopped
     exit: Exit | None = None
     conn: ShimConnection | None = None
     exited: asyncio.Event = field(default_factory=asyncio.Event)
@@ -84,7 +86,7 @@ class Tasks:
         except KeyError:
             raise errors.NotFound(f"no such task: {task_id}") from None
 
-    def list(self) -> list[Task]:
+    def all(self) -> list[Task]:
         return list(self._tasks.values())
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -161,11 +163,41 @@ class Tasks:
 
     async def delete(self, task_id: str) -> Task:
         task = self.get(task_id)
-        if task.status == "running":
-            raise errors.FailedPrecondition(f"cannot delete task {task_id}: it is running")
+        if task.status in ("running", "paused"):
+            raise errors.FailedPrecondition(f"cannot delete task {task_id}: it is {task.status}")
         await self._discard(task)
         self._publish(Event(task_id, "delete", task.pid, task.exit))
         return task
+
+    async def pause(self, task_id: str) -> None:
+        task = self.get(task_id)
+        await self._connection(task).call(pb.Request(pause=pb.Empty()))
+        task.status = "paused"
+
+    async def resume(self, task_id: str) -> None:
+        task = self.get(task_id)
+        await self._connection(task).call(pb.Request(resume=pb.Empty()))
+        task.status = "running"
+
+    async def update(self, task_id: str, resources: bytes) -> None:
+        await self._connection(self.get(task_id)).call(pb.Request(update=resources))
+
+    async def stats(self, task_id: str) -> pb.Stats:
+        reply = await self._connection(self.get(task_id)).call(pb.Request(stats=pb.Empty()))
+        return reply.stats
+
+    async def pids(self, task_id: str) -> list[int]:
+        reply = await self._connection(self.get(task_id)).call(pb.Request(pids=pb.Empty()))
+        return list(reply.pids.pids)
+
+    async def exec(self, task_id: str, exec_: pb.Exec) -> Stream:
+        """Start a process in the task's container; the stream's first response is its pid."""
+        task = self.get(task_id)
+        if task.status != "running":
+            raise errors.FailedPrecondition(f"Container {task_id} is not running")
+        stream = self._connection(task).open()
+        await stream.send(pb.Request(exec=exec_))
+        return stream
 
     async def attach(self, task_id: str, stdin: bool) -> Stream:
         stream = self._connection(self.get(task_id)).open()
@@ -224,10 +256,15 @@ class Tasks:
             task.watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task.watcher
+        deleted = False
         if task.conn is not None and not task.conn.gone:
-            with contextlib.suppress(errors.DockyardError):
+            try:
                 await task.conn.call(pb.Request(delete=pb.Empty()))
-        else:
+                deleted = True
+            except errors.DockyardError as err:
+                log.warning("the shim of %s refused to delete: %s; killing it", task.id[:12], err)
+        if not deleted:
+            _kill_shim(task.bundle)
             await _shim_delete(task)
         if task.conn is not None:
             await task.conn.close()
@@ -272,7 +309,7 @@ class Tasks:
             self._exited(
                 task, Exit(state.exit.exit_code, state.exit.exited_at_ns, state.exit.oom_killed)
             )
-        elif state.status == "running":
+        elif state.status in ("running", "paused"):
             self._watch(task)
         log.info("restored task %s (%s)", task.id[:12], task.status)
 
@@ -297,6 +334,11 @@ class Tasks:
                 yield await queue.get()
         finally:
             self._subscribers.discard(queue)
+
+
+def _kill_shim(bundle: Path) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        os.kill(int((bundle / "shim.pid").read_text()), signal.SIGKILL)
 
 
 async def _shim_delete(task: Task) -> None:

@@ -90,19 +90,74 @@ class RestartPolicy(_message.Message):
     maximum_retry_count: int
     def __init__(self, name: _Optional[str] = ..., maximum_retry_count: _Optional[int] = ...) -> None: ...
 
+class Ulimit(_message.Message):
+    __slots__ = ("name", "soft", "hard")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SOFT_FIELD_NUMBER: _ClassVar[int]
+    HARD_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    soft: int
+    hard: int
+    def __init__(self, name: _Optional[str] = ..., soft: _Optional[int] = ..., hard: _Optional[int] = ...) -> None: ...
+
+class Resources(_message.Message):
+    __slots__ = ("memory", "memory_swap", "nano_cpus", "cpu_shares", "cpu_period", "cpu_quota", "cpuset_cpus", "pids_limit", "ulimits")
+    MEMORY_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_SWAP_FIELD_NUMBER: _ClassVar[int]
+    NANO_CPUS_FIELD_NUMBER: _ClassVar[int]
+    CPU_SHARES_FIELD_NUMBER: _ClassVar[int]
+    CPU_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    CPU_QUOTA_FIELD_NUMBER: _ClassVar[int]
+    CPUSET_CPUS_FIELD_NUMBER: _ClassVar[int]
+    PIDS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    ULIMITS_FIELD_NUMBER: _ClassVar[int]
+    memory: int
+    memory_swap: int
+    nano_cpus: int
+    cpu_shares: int
+    cpu_period: int
+    cpu_quota: int
+    cpuset_cpus: str
+    pids_limit: int
+    ulimits: _containers.RepeatedCompositeFieldContainer[Ulimit]
+    def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ...) -> None: ...
+
 class HostConfig(_message.Message):
-    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy")
+    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init")
+    class TmpfsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NETWORK_MODE_FIELD_NUMBER: _ClassVar[int]
     AUTO_REMOVE_FIELD_NUMBER: _ClassVar[int]
     LOG_CONFIG_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
     RESTART_POLICY_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    CAP_ADD_FIELD_NUMBER: _ClassVar[int]
+    CAP_DROP_FIELD_NUMBER: _ClassVar[int]
+    PRIVILEGED_FIELD_NUMBER: _ClassVar[int]
+    SECURITY_OPT_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    TMPFS_FIELD_NUMBER: _ClassVar[int]
+    INIT_FIELD_NUMBER: _ClassVar[int]
     network_mode: str
     auto_remove: bool
     log_config: LogConfig
     runtime: str
     restart_policy: RestartPolicy
-    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ...) -> None: ...
+    resources: Resources
+    cap_add: _containers.RepeatedScalarFieldContainer[str]
+    cap_drop: _containers.RepeatedScalarFieldContainer[str]
+    privileged: bool
+    security_opt: _containers.RepeatedScalarFieldContainer[str]
+    read_only: bool
+    tmpfs: _containers.ScalarMap[str, str]
+    init: bool
+    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ...) -> None: ...
 
 class CreateContainerRequest(_message.Message):
     __slots__ = ("name", "config", "host_config")
@@ -175,6 +230,142 @@ class RenameContainerRequest(_message.Message):
     id: str
     name: str
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class ContainerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class TopRequest(_message.Message):
+    __slots__ = ("id", "ps_args")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PS_ARGS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    ps_args: str
+    def __init__(self, id: _Optional[str] = ..., ps_args: _Optional[str] = ...) -> None: ...
+
+class TopResponse(_message.Message):
+    __slots__ = ("titles", "processes")
+    TITLES_FIELD_NUMBER: _ClassVar[int]
+    PROCESSES_FIELD_NUMBER: _ClassVar[int]
+    titles: _containers.RepeatedScalarFieldContainer[str]
+    processes: _containers.RepeatedCompositeFieldContainer[TopProcess]
+    def __init__(self, titles: _Optional[_Iterable[str]] = ..., processes: _Optional[_Iterable[_Union[TopProcess, _Mapping]]] = ...) -> None: ...
+
+class TopProcess(_message.Message):
+    __slots__ = ("values",)
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StatsRequest(_message.Message):
+    __slots__ = ("id", "stream")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    stream: bool
+    def __init__(self, id: _Optional[str] = ..., stream: _Optional[bool] = ...) -> None: ...
+
+class ContainerStats(_message.Message):
+    __slots__ = ("id", "name", "cpu_usage_ns", "system_cpu_ns", "pre_cpu_usage_ns", "pre_system_cpu_ns", "online_cpus", "memory_usage", "memory_limit", "memory_cache", "pids", "net_rx", "net_tx", "block_read", "block_write", "read")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CPU_USAGE_NS_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_CPU_NS_FIELD_NUMBER: _ClassVar[int]
+    PRE_CPU_USAGE_NS_FIELD_NUMBER: _ClassVar[int]
+    PRE_SYSTEM_CPU_NS_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_CPUS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_CACHE_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    NET_RX_FIELD_NUMBER: _ClassVar[int]
+    NET_TX_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_READ_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_WRITE_FIELD_NUMBER: _ClassVar[int]
+    READ_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    cpu_usage_ns: int
+    system_cpu_ns: int
+    pre_cpu_usage_ns: int
+    pre_system_cpu_ns: int
+    online_cpus: int
+    memory_usage: int
+    memory_limit: int
+    memory_cache: int
+    pids: int
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    read: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., cpu_usage_ns: _Optional[int] = ..., system_cpu_ns: _Optional[int] = ..., pre_cpu_usage_ns: _Optional[int] = ..., pre_system_cpu_ns: _Optional[int] = ..., online_cpus: _Optional[int] = ..., memory_usage: _Optional[int] = ..., memory_limit: _Optional[int] = ..., memory_cache: _Optional[int] = ..., pids: _Optional[int] = ..., net_rx: _Optional[int] = ..., net_tx: _Optional[int] = ..., block_read: _Optional[int] = ..., block_write: _Optional[int] = ..., read: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UpdateContainerRequest(_message.Message):
+    __slots__ = ("id", "resources", "restart_policy")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    RESTART_POLICY_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    resources: Resources
+    restart_policy: RestartPolicy
+    def __init__(self, id: _Optional[str] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ...) -> None: ...
+
+class UpdateContainerResponse(_message.Message):
+    __slots__ = ("warnings",)
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ExecOptions(_message.Message):
+    __slots__ = ("id", "cmd", "env", "working_dir", "user", "tty", "stdin", "detach", "privileged", "size")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CMD_FIELD_NUMBER: _ClassVar[int]
+    ENV_FIELD_NUMBER: _ClassVar[int]
+    WORKING_DIR_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    TTY_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    DETACH_FIELD_NUMBER: _ClassVar[int]
+    PRIVILEGED_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    cmd: _containers.RepeatedScalarFieldContainer[str]
+    env: _containers.RepeatedScalarFieldContainer[str]
+    working_dir: str
+    user: str
+    tty: bool
+    stdin: bool
+    detach: bool
+    privileged: bool
+    size: Resize
+    def __init__(self, id: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., env: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., user: _Optional[str] = ..., tty: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ..., privileged: _Optional[bool] = ..., size: _Optional[_Union[Resize, _Mapping]] = ...) -> None: ...
+
+class ExecInput(_message.Message):
+    __slots__ = ("options", "stdin", "resize", "close_stdin")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    RESIZE_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_STDIN_FIELD_NUMBER: _ClassVar[int]
+    options: ExecOptions
+    stdin: bytes
+    resize: Resize
+    close_stdin: bool
+    def __init__(self, options: _Optional[_Union[ExecOptions, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[bool] = ...) -> None: ...
+
+class ExecOutput(_message.Message):
+    __slots__ = ("exec_id", "stdout", "stderr", "exited")
+    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    EXITED_FIELD_NUMBER: _ClassVar[int]
+    exec_id: str
+    stdout: bytes
+    stderr: bytes
+    exited: Exited
+    def __init__(self, exec_id: _Optional[str] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., exited: _Optional[_Union[Exited, _Mapping]] = ...) -> None: ...
 
 class InspectContainerRequest(_message.Message):
     __slots__ = ("id",)

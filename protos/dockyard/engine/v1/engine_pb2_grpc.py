@@ -101,6 +101,36 @@ class ContainersStub:
                 request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RenameContainerRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Pause = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/Pause',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Unpause = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/Unpause',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Top = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/Top',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.TopRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.TopResponse.FromString,
+                _registered_method=True)
+        self.Stats = channel.unary_stream(
+                '/dockyard.engine.v1.Containers/Stats',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.StatsRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerStats.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/Update',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.UpdateContainerRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.UpdateContainerResponse.FromString,
+                _registered_method=True)
+        self.Exec = channel.stream_stream(
+                '/dockyard.engine.v1.Containers/Exec',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecInput.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecOutput.FromString,
+                _registered_method=True)
 
 
 class ContainersServicer:
@@ -190,7 +220,48 @@ class ContainersServicer:
 
     def Rename(self, request, context):
         """Rename gives a container a new unique name (ALREADY_EXISTS when taken).
-        Reserved for a later issue: Pause, Unpause, Top, Stats, Update, Exec.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Pause(self, request, context):
+        """Pause freezes every process of a running container (cgroup freezer); Unpause thaws.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unpause(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Top(self, request, context):
+        """Top lists the container's processes as `ps` shows them (ps_args: the host's ps options).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Stats(self, request, context):
+        """Stats streams resource usage every second (or one sample without `stream`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Update changes resource limits (and the restart policy) of a container, running or not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Exec(self, request_iterator, context):
+        """Exec runs a command in a running container: the first input is the options; outputs are
+        the exec ID, the output, and `exited` last (the exec ID only when detached).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -263,6 +334,36 @@ def add_ContainersServicer_to_server(servicer, server):
                     servicer.Rename,
                     request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RenameContainerRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Pause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pause,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Unpause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unpause,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Top': grpc.unary_unary_rpc_method_handler(
+                    servicer.Top,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.TopRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.TopResponse.SerializeToString,
+            ),
+            'Stats': grpc.unary_stream_rpc_method_handler(
+                    servicer.Stats,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.StatsRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerStats.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.UpdateContainerRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.UpdateContainerResponse.SerializeToString,
+            ),
+            'Exec': grpc.stream_stream_rpc_method_handler(
+                    servicer.Exec,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecInput.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecOutput.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -616,6 +717,168 @@ class Containers:
             '/dockyard.engine.v1.Containers/Rename',
             dockyard_dot_engine_dot_v1_dot_engine__pb2.RenameContainerRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Pause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Pause',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unpause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Unpause',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Top(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Top',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.TopRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.TopResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Stats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Stats',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.StatsRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Update',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.UpdateContainerRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.UpdateContainerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Exec(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/dockyard.engine.v1.Containers/Exec',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecInput.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecOutput.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,98 @@ TASK_EVENT_TYPE_OOM: TaskEventType
 TASK_EVENT_TYPE_PAUSED: TaskEventType
 TASK_EVENT_TYPE_RESUMED: TaskEventType
 
+class TaskRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class UpdateTaskRequest(_message.Message):
+    __slots__ = ("id", "resources")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    resources: bytes
+    def __init__(self, id: _Optional[str] = ..., resources: _Optional[bytes] = ...) -> None: ...
+
+class TaskStats(_message.Message):
+    __slots__ = ("cpu_usage_ns", "system_cpu_ns", "online_cpus", "memory_usage", "memory_limit", "memory_cache", "pids_current", "pids_limit", "net_rx", "net_tx", "block_read", "block_write", "read")
+    CPU_USAGE_NS_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_CPU_NS_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_CPUS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_CACHE_FIELD_NUMBER: _ClassVar[int]
+    PIDS_CURRENT_FIELD_NUMBER: _ClassVar[int]
+    PIDS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    NET_RX_FIELD_NUMBER: _ClassVar[int]
+    NET_TX_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_READ_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_WRITE_FIELD_NUMBER: _ClassVar[int]
+    READ_FIELD_NUMBER: _ClassVar[int]
+    cpu_usage_ns: int
+    system_cpu_ns: int
+    online_cpus: int
+    memory_usage: int
+    memory_limit: int
+    memory_cache: int
+    pids_current: int
+    pids_limit: int
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    read: _timestamp_pb2.Timestamp
+    def __init__(self, cpu_usage_ns: _Optional[int] = ..., system_cpu_ns: _Optional[int] = ..., online_cpus: _Optional[int] = ..., memory_usage: _Optional[int] = ..., memory_limit: _Optional[int] = ..., memory_cache: _Optional[int] = ..., pids_current: _Optional[int] = ..., pids_limit: _Optional[int] = ..., net_rx: _Optional[int] = ..., net_tx: _Optional[int] = ..., block_read: _Optional[int] = ..., block_write: _Optional[int] = ..., read: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PidsResponse(_message.Message):
+    __slots__ = ("pids",)
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    pids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, pids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ExecStart(_message.Message):
+    __slots__ = ("id", "exec_id", "process", "terminal", "stdin", "detach", "size")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    DETACH_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    exec_id: str
+    process: bytes
+    terminal: bool
+    stdin: bool
+    detach: bool
+    size: Resize
+    def __init__(self, id: _Optional[str] = ..., exec_id: _Optional[str] = ..., process: _Optional[bytes] = ..., terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ..., size: _Optional[_Union[Resize, _Mapping]] = ...) -> None: ...
+
+class ExecRequest(_message.Message):
+    __slots__ = ("start", "stdin", "resize", "close_stdin")
+    START_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    RESIZE_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_STDIN_FIELD_NUMBER: _ClassVar[int]
+    start: ExecStart
+    stdin: bytes
+    resize: Resize
+    close_stdin: bool
+    def __init__(self, start: _Optional[_Union[ExecStart, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[bool] = ...) -> None: ...
+
+class ExecResponse(_message.Message):
+    __slots__ = ("pid", "stdout", "stderr", "exit")
+    PID_FIELD_NUMBER: _ClassVar[int]
+    STDOUT_FIELD_NUMBER: _ClassVar[int]
+    STDERR_FIELD_NUMBER: _ClassVar[int]
+    EXIT_FIELD_NUMBER: _ClassVar[int]
+    pid: int
+    stdout: bytes
+    stderr: bytes
+    exit: ExitStatus
+    def __init__(self, pid: _Optional[int] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., exit: _Optional[_Union[ExitStatus, _Mapping]] = ...) -> None: ...
+
 class LogOptions(_message.Message):
     __slots__ = ("max_size", "max_files")
     MAX_SIZE_FIELD_NUMBER: _ClassVar[int]

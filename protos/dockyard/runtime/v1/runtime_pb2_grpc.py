@@ -80,6 +80,36 @@ class TasksStub:
                 request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.SubscribeRequest.SerializeToString,
                 response_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskEvent.FromString,
                 _registered_method=True)
+        self.Exec = channel.stream_stream(
+                '/dockyard.runtime.v1.Tasks/Exec',
+                request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.ExecRequest.SerializeToString,
+                response_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.ExecResponse.FromString,
+                _registered_method=True)
+        self.Pause = channel.unary_unary(
+                '/dockyard.runtime.v1.Tasks/Pause',
+                request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Resume = channel.unary_unary(
+                '/dockyard.runtime.v1.Tasks/Resume',
+                request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Update = channel.unary_unary(
+                '/dockyard.runtime.v1.Tasks/Update',
+                request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.UpdateTaskRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Stats = channel.unary_unary(
+                '/dockyard.runtime.v1.Tasks/Stats',
+                request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+                response_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskStats.FromString,
+                _registered_method=True)
+        self.Pids = channel.unary_unary(
+                '/dockyard.runtime.v1.Tasks/Pids',
+                request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+                response_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.PidsResponse.FromString,
+                _registered_method=True)
 
 
 class TasksServicer:
@@ -143,7 +173,48 @@ class TasksServicer:
 
     def Subscribe(self, request, context):
         """Subscribe streams task events (create, start, exit, delete, ...) as they happen.
-        Reserved for later issues: Exec, ResizePty, CloseIO, Pause, Resume, Update, Stats, Pids.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Exec(self, request_iterator, context):
+        """Exec runs another process in the task's container (its namespaces, cgroup, user,
+        capabilities). The first request is `start`; the responses are `pid` once it runs, its
+        output, and `exit` last (with `detach`, `pid` only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Pause(self, request, context):
+        """Pause freezes every process of the task (cgroup freezer); Resume thaws them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Resume(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Update(self, request, context):
+        """Update applies new resource limits (OCI linux.resources JSON) to a running task.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Stats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Pids(self, request, context):
+        """Pids lists the host pids of the task's processes.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -196,6 +267,36 @@ def add_TasksServicer_to_server(servicer, server):
                     servicer.Subscribe,
                     request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.SubscribeRequest.FromString,
                     response_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskEvent.SerializeToString,
+            ),
+            'Exec': grpc.stream_stream_rpc_method_handler(
+                    servicer.Exec,
+                    request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.ExecRequest.FromString,
+                    response_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.ExecResponse.SerializeToString,
+            ),
+            'Pause': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pause,
+                    request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Resume': grpc.unary_unary_rpc_method_handler(
+                    servicer.Resume,
+                    request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Update': grpc.unary_unary_rpc_method_handler(
+                    servicer.Update,
+                    request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.UpdateTaskRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Stats': grpc.unary_unary_rpc_method_handler(
+                    servicer.Stats,
+                    request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.FromString,
+                    response_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskStats.SerializeToString,
+            ),
+            'Pids': grpc.unary_unary_rpc_method_handler(
+                    servicer.Pids,
+                    request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.FromString,
+                    response_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.PidsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -441,6 +542,168 @@ class Tasks:
             '/dockyard.runtime.v1.Tasks/Subscribe',
             dockyard_dot_runtime_dot_v1_dot_runtime__pb2.SubscribeRequest.SerializeToString,
             dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Exec(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/dockyard.runtime.v1.Tasks/Exec',
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.ExecRequest.SerializeToString,
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.ExecResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Pause(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.runtime.v1.Tasks/Pause',
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Resume(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.runtime.v1.Tasks/Resume',
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Update(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.runtime.v1.Tasks/Update',
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.UpdateTaskRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Stats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.runtime.v1.Tasks/Stats',
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Pids(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.runtime.v1.Tasks/Pids',
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskRequest.SerializeToString,
+            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.PidsResponse.FromString,
             options,
             channel_credentials,
             insecure,

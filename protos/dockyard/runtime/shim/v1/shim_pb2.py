@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#dockyard/runtime/shim/v1/shim.proto\x12\x18\x64ockyard.runtime.shim.v1\"\xec\x03\n\x07Request\x12\x32\n\x06\x63reate\x18\x01 \x01(\x0b\x32 .dockyard.runtime.shim.v1.CreateH\x00\x12\x30\n\x05start\x18\x02 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12.\n\x04kill\x18\x03 \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.KillH\x00\x12\x30\n\x05state\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12/\n\x04wait\x18\x05 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12\x31\n\x06\x64\x65lete\x18\x06 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12\x32\n\x06\x61ttach\x18\x07 \x01(\x0b\x32 .dockyard.runtime.shim.v1.AttachH\x00\x12\x0f\n\x05stdin\x18\x08 \x01(\x0cH\x00\x12\x32\n\x06resize\x18\t \x01(\x0b\x32 .dockyard.runtime.shim.v1.ResizeH\x00\x12\x36\n\x0b\x63lose_stdin\x18\n \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x42\x04\n\x02op\"\x07\n\x05\x45mpty\"6\n\x05Mount\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0f\n\x07options\x18\x03 \x03(\t\"\x99\x01\n\x06\x43reate\x12/\n\x06rootfs\x18\x01 \x03(\x0b\x32\x1f.dockyard.runtime.shim.v1.Mount\x12\x10\n\x08terminal\x18\x02 \x01(\x08\x12\r\n\x05stdin\x18\x03 \x01(\x08\x12\x10\n\x08log_path\x18\x04 \x01(\t\x12\x14\n\x0clog_max_size\x18\x05 \x01(\x03\x12\x15\n\rlog_max_files\x18\x06 \x01(\x05\"#\n\x04Kill\x12\x0e\n\x06signal\x18\x01 \x01(\r\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\"\x17\n\x06\x41ttach\x12\r\n\x05stdin\x18\x01 \x01(\x08\"\'\n\x06Resize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"C\n\x04\x45xit\x12\x11\n\texit_code\x18\x01 \x01(\r\x12\x14\n\x0c\x65xited_at_ns\x18\x02 \x01(\x03\x12\x12\n\noom_killed\x18\x03 \x01(\x08\"R\n\x05State\x12\x0b\n\x03pid\x18\x01 \x01(\r\x12\x0e\n\x06status\x18\x02 \x01(\t\x12,\n\x04\x65xit\x18\x03 \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.Exit\"&\n\x05\x45rror\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xdb\x01\n\x08Response\x12\x30\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.ErrorH\x00\x12\x30\n\x05state\x18\x02 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.StateH\x00\x12\x12\n\x08\x61ttached\x18\x03 \x01(\x08H\x00\x12\x10\n\x06stdout\x18\x04 \x01(\x0cH\x00\x12\x10\n\x06stderr\x18\x05 \x01(\x0cH\x00\x12.\n\x04\x65xit\x18\x06 \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.ExitH\x00\x42\x03\n\x01rb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#dockyard/runtime/shim/v1/shim.proto\x12\x18\x64ockyard.runtime.shim.v1\"\xf6\x05\n\x07Request\x12\x32\n\x06\x63reate\x18\x01 \x01(\x0b\x32 .dockyard.runtime.shim.v1.CreateH\x00\x12\x30\n\x05start\x18\x02 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12.\n\x04kill\x18\x03 \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.KillH\x00\x12\x30\n\x05state\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12/\n\x04wait\x18\x05 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12\x31\n\x06\x64\x65lete\x18\x06 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12\x32\n\x06\x61ttach\x18\x07 \x01(\x0b\x32 .dockyard.runtime.shim.v1.AttachH\x00\x12\x0f\n\x05stdin\x18\x08 \x01(\x0cH\x00\x12\x32\n\x06resize\x18\t \x01(\x0b\x32 .dockyard.runtime.shim.v1.ResizeH\x00\x12\x36\n\x0b\x63lose_stdin\x18\n \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12.\n\x04\x65xec\x18\x0b \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.ExecH\x00\x12\x30\n\x05pause\x18\x0c \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12\x31\n\x06resume\x18\r \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12\x10\n\x06update\x18\x0e \x01(\x0cH\x00\x12\x30\n\x05stats\x18\x0f \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x12/\n\x04pids\x18\x10 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.EmptyH\x00\x42\x04\n\x02op\"Y\n\x04\x45xec\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0f\n\x07process\x18\x02 \x01(\x0c\x12\x10\n\x08terminal\x18\x03 \x01(\x08\x12\r\n\x05stdin\x18\x04 \x01(\x08\x12\x0e\n\x06\x64\x65tach\x18\x05 \x01(\x08\"\xfe\x01\n\x05Stats\x12\x14\n\x0c\x63pu_usage_ns\x18\x01 \x01(\x04\x12\x15\n\rsystem_cpu_ns\x18\x02 \x01(\x04\x12\x13\n\x0bonline_cpus\x18\x03 \x01(\r\x12\x14\n\x0cmemory_usage\x18\x04 \x01(\x04\x12\x14\n\x0cmemory_limit\x18\x05 \x01(\x04\x12\x14\n\x0cmemory_cache\x18\x06 \x01(\x04\x12\x14\n\x0cpids_current\x18\x07 \x01(\x04\x12\x12\n\npids_limit\x18\x08 \x01(\x04\x12\x0e\n\x06net_rx\x18\t \x01(\x04\x12\x0e\n\x06net_tx\x18\n \x01(\x04\x12\x12\n\nblock_read\x18\x0b \x01(\x04\x12\x13\n\x0b\x62lock_write\x18\x0c \x01(\x04\"\x14\n\x04Pids\x12\x0c\n\x04pids\x18\x01 \x03(\r\"\x07\n\x05\x45mpty\"6\n\x05Mount\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0f\n\x07options\x18\x03 \x03(\t\"\x99\x01\n\x06\x43reate\x12/\n\x06rootfs\x18\x01 \x03(\x0b\x32\x1f.dockyard.runtime.shim.v1.Mount\x12\x10\n\x08terminal\x18\x02 \x01(\x08\x12\r\n\x05stdin\x18\x03 \x01(\x08\x12\x10\n\x08log_path\x18\x04 \x01(\t\x12\x14\n\x0clog_max_size\x18\x05 \x01(\x03\x12\x15\n\rlog_max_files\x18\x06 \x01(\x05\"#\n\x04Kill\x12\x0e\n\x06signal\x18\x01 \x01(\r\x12\x0b\n\x03\x61ll\x18\x02 \x01(\x08\"\x17\n\x06\x41ttach\x12\r\n\x05stdin\x18\x01 \x01(\x08\"\'\n\x06Resize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"C\n\x04\x45xit\x12\x11\n\texit_code\x18\x01 \x01(\r\x12\x14\n\x0c\x65xited_at_ns\x18\x02 \x01(\x03\x12\x12\n\noom_killed\x18\x03 \x01(\x08\"R\n\x05State\x12\x0b\n\x03pid\x18\x01 \x01(\r\x12\x0e\n\x06status\x18\x02 \x01(\t\x12,\n\x04\x65xit\x18\x03 \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.Exit\"&\n\x05\x45rror\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xd5\x02\n\x08Response\x12\x30\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.ErrorH\x00\x12\x30\n\x05state\x18\x02 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.StateH\x00\x12\x12\n\x08\x61ttached\x18\x03 \x01(\x08H\x00\x12\x10\n\x06stdout\x18\x04 \x01(\x0cH\x00\x12\x10\n\x06stderr\x18\x05 \x01(\x0cH\x00\x12.\n\x04\x65xit\x18\x06 \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.ExitH\x00\x12\x16\n\x0c\x65xec_started\x18\x07 \x01(\rH\x00\x12\x30\n\x05stats\x18\x08 \x01(\x0b\x32\x1f.dockyard.runtime.shim.v1.StatsH\x00\x12.\n\x04pids\x18\t \x01(\x0b\x32\x1e.dockyard.runtime.shim.v1.PidsH\x00\x42\x03\n\x01rb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,25 +32,31 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dockyard.runtime.shim.v1.sh
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REQUEST']._serialized_start=66
-  _globals['_REQUEST']._serialized_end=558
-  _globals['_EMPTY']._serialized_start=560
-  _globals['_EMPTY']._serialized_end=567
-  _globals['_MOUNT']._serialized_start=569
-  _globals['_MOUNT']._serialized_end=623
-  _globals['_CREATE']._serialized_start=626
-  _globals['_CREATE']._serialized_end=779
-  _globals['_KILL']._serialized_start=781
-  _globals['_KILL']._serialized_end=816
-  _globals['_ATTACH']._serialized_start=818
-  _globals['_ATTACH']._serialized_end=841
-  _globals['_RESIZE']._serialized_start=843
-  _globals['_RESIZE']._serialized_end=882
-  _globals['_EXIT']._serialized_start=884
-  _globals['_EXIT']._serialized_end=951
-  _globals['_STATE']._serialized_start=953
-  _globals['_STATE']._serialized_end=1035
-  _globals['_ERROR']._serialized_start=1037
-  _globals['_ERROR']._serialized_end=1075
-  _globals['_RESPONSE']._serialized_start=1078
-  _globals['_RESPONSE']._serialized_end=1297
+  _globals['_REQUEST']._serialized_end=824
+  _globals['_EXEC']._serialized_start=826
+  _globals['_EXEC']._serialized_end=915
+  _globals['_STATS']._serialized_start=918
+  _globals['_STATS']._serialized_end=1172
+  _globals['_PIDS']._serialized_start=1174
+  _globals['_PIDS']._serialized_end=1194
+  _globals['_EMPTY']._serialized_start=1196
+  _globals['_EMPTY']._serialized_end=1203
+  _globals['_MOUNT']._serialized_start=1205
+  _globals['_MOUNT']._serialized_end=1259
+  _globals['_CREATE']._serialized_start=1262
+  _globals['_CREATE']._serialized_end=1415
+  _globals['_KILL']._serialized_start=1417
+  _globals['_KILL']._serialized_end=1452
+  _globals['_ATTACH']._serialized_start=1454
+  _globals['_ATTACH']._serialized_end=1477
+  _globals['_RESIZE']._serialized_start=1479
+  _globals['_RESIZE']._serialized_end=1518
+  _globals['_EXIT']._serialized_start=1520
+  _globals['_EXIT']._serialized_end=1587
+  _globals['_STATE']._serialized_start=1589
+  _globals['_STATE']._serialized_end=1671
+  _globals['_ERROR']._serialized_start=1673
+  _globals['_ERROR']._serialized_end=1711
+  _globals['_RESPONSE']._serialized_start=1714
+  _globals['_RESPONSE']._serialized_end=2055
 # @@protoc_insertion_point(module_scope)

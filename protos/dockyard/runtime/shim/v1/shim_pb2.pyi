@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Request(_message.Message):
-    __slots__ = ("create", "start", "kill", "state", "wait", "delete", "attach", "stdin", "resize", "close_stdin")
+    __slots__ = ("create", "start", "kill", "state", "wait", "delete", "attach", "stdin", "resize", "close_stdin", "exec", "pause", "resume", "update", "stats", "pids")
     CREATE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     KILL_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,12 @@ class Request(_message.Message):
     STDIN_FIELD_NUMBER: _ClassVar[int]
     RESIZE_FIELD_NUMBER: _ClassVar[int]
     CLOSE_STDIN_FIELD_NUMBER: _ClassVar[int]
+    EXEC_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
     create: Create
     start: Empty
     kill: Kill
@@ -28,7 +34,61 @@ class Request(_message.Message):
     stdin: bytes
     resize: Resize
     close_stdin: Empty
-    def __init__(self, create: _Optional[_Union[Create, _Mapping]] = ..., start: _Optional[_Union[Empty, _Mapping]] = ..., kill: _Optional[_Union[Kill, _Mapping]] = ..., state: _Optional[_Union[Empty, _Mapping]] = ..., wait: _Optional[_Union[Empty, _Mapping]] = ..., delete: _Optional[_Union[Empty, _Mapping]] = ..., attach: _Optional[_Union[Attach, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[_Union[Empty, _Mapping]] = ...) -> None: ...
+    exec: Exec
+    pause: Empty
+    resume: Empty
+    update: bytes
+    stats: Empty
+    pids: Empty
+    def __init__(self, create: _Optional[_Union[Create, _Mapping]] = ..., start: _Optional[_Union[Empty, _Mapping]] = ..., kill: _Optional[_Union[Kill, _Mapping]] = ..., state: _Optional[_Union[Empty, _Mapping]] = ..., wait: _Optional[_Union[Empty, _Mapping]] = ..., delete: _Optional[_Union[Empty, _Mapping]] = ..., attach: _Optional[_Union[Attach, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[_Union[Empty, _Mapping]] = ..., exec: _Optional[_Union[Exec, _Mapping]] = ..., pause: _Optional[_Union[Empty, _Mapping]] = ..., resume: _Optional[_Union[Empty, _Mapping]] = ..., update: _Optional[bytes] = ..., stats: _Optional[_Union[Empty, _Mapping]] = ..., pids: _Optional[_Union[Empty, _Mapping]] = ...) -> None: ...
+
+class Exec(_message.Message):
+    __slots__ = ("exec_id", "process", "terminal", "stdin", "detach")
+    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_FIELD_NUMBER: _ClassVar[int]
+    STDIN_FIELD_NUMBER: _ClassVar[int]
+    DETACH_FIELD_NUMBER: _ClassVar[int]
+    exec_id: str
+    process: bytes
+    terminal: bool
+    stdin: bool
+    detach: bool
+    def __init__(self, exec_id: _Optional[str] = ..., process: _Optional[bytes] = ..., terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ...) -> None: ...
+
+class Stats(_message.Message):
+    __slots__ = ("cpu_usage_ns", "system_cpu_ns", "online_cpus", "memory_usage", "memory_limit", "memory_cache", "pids_current", "pids_limit", "net_rx", "net_tx", "block_read", "block_write")
+    CPU_USAGE_NS_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_CPU_NS_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_CPUS_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_CACHE_FIELD_NUMBER: _ClassVar[int]
+    PIDS_CURRENT_FIELD_NUMBER: _ClassVar[int]
+    PIDS_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    NET_RX_FIELD_NUMBER: _ClassVar[int]
+    NET_TX_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_READ_FIELD_NUMBER: _ClassVar[int]
+    BLOCK_WRITE_FIELD_NUMBER: _ClassVar[int]
+    cpu_usage_ns: int
+    system_cpu_ns: int
+    online_cpus: int
+    memory_usage: int
+    memory_limit: int
+    memory_cache: int
+    pids_current: int
+    pids_limit: int
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    def __init__(self, cpu_usage_ns: _Optional[int] = ..., system_cpu_ns: _Optional[int] = ..., online_cpus: _Optional[int] = ..., memory_usage: _Optional[int] = ..., memory_limit: _Optional[int] = ..., memory_cache: _Optional[int] = ..., pids_current: _Optional[int] = ..., pids_limit: _Optional[int] = ..., net_rx: _Optional[int] = ..., net_tx: _Optional[int] = ..., block_read: _Optional[int] = ..., block_write: _Optional[int] = ...) -> None: ...
+
+class Pids(_message.Message):
+    __slots__ = ("pids",)
+    PIDS_FIELD_NUMBER: _ClassVar[int]
+    pids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, pids: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Empty(_message.Message):
     __slots__ = ()
@@ -111,17 +171,23 @@ class Error(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("error", "state", "attached", "stdout", "stderr", "exit")
+    __slots__ = ("error", "state", "attached", "stdout", "stderr", "exit", "exec_started", "stats", "pids")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ATTACHED_FIELD_NUMBER: _ClassVar[int]
     STDOUT_FIELD_NUMBER: _ClassVar[int]
     STDERR_FIELD_NUMBER: _ClassVar[int]
     EXIT_FIELD_NUMBER: _ClassVar[int]
+    EXEC_STARTED_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    PIDS_FIELD_NUMBER: _ClassVar[int]
     error: Error
     state: State
     attached: bool
     stdout: bytes
     stderr: bytes
     exit: Exit
-    def __init__(self, error: _Optional[_Union[Error, _Mapping]] = ..., state: _Optional[_Union[State, _Mapping]] = ..., attached: _Optional[bool] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., exit: _Optional[_Union[Exit, _Mapping]] = ...) -> None: ...
+    exec_started: int
+    stats: Stats
+    pids: Pids
+    def __init__(self, error: _Optional[_Union[Error, _Mapping]] = ..., state: _Optional[_Union[State, _Mapping]] = ..., attached: _Optional[bool] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., exit: _Optional[_Union[Exit, _Mapping]] = ..., exec_started: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ..., pids: _Optional[_Union[Pids, _Mapping]] = ...) -> None: ...

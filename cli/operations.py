@@ -1,0 +1,186 @@
+"""Verbs on running containers: exec, attach, pause, unpause, top, stats, update."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import typer
+from dockyard.cli import options
+from dockyard.cli.attach import drain, raw_mode, read_stdin, terminal_size, watch_size
+from dockyard.cli.containers import each
+from dockyard.cli.engine import Stubs, call
+
+AFTER_CONTAINER = {"allow_interspersed_args": False}
+
+
+def exec_(
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    command: list[str] = typer.Argument(..., metavar="COMMAND [ARG...]"),
+    interactive: bool = typer.Option(False, "-i", "--interactive", help="keep stdin open"),
+    tty: bool = typer.Option(False, "-t", "--tty", help="allocate a pseudo-terminal"),
+    detach: bool = typer.Option(False, "-d", "--detach", help="run in the background"),
+    env: list[str] = typer.Option([], "-e", "--env", help="set environment variables"),
+    workdir: str = typer.Option("", "-w", "--workdir", help="working directory"),
+    user: str = typer.Option("", "-u", "--user", help="user[:group]"),
+    privileged: bool = typer.Option(False, "--privileged", help="every capability"),
+) -> None:
+    """Run a command in a running container."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    exec_options = pb.ExecOptions(
+        id=container,
+        cmd=command,
+        env=options.env(env, []),
+        working_dir=workdir,
+        user=user,
+        tty=tty,
+        stdin=interactive,
+        detach=detach,
+        privileged=privileged,
+    )
+    if tty:
+        width, height = terminal_size()
+        exec_options.size.CopyFrom(pb.Resize(width=width, height=height))
+    raw = tty and interactive and sys.stdin.isatty()
+
+    async def work(stubs: Stubs) -> int:
+        inputs: asyncio.Queue[Any] = asyncio.Queue()
+        inputs.put_nowait(pb.ExecInput(options=exec_options))
+        with raw_mode(raw):
+            if interactive and not detach:
+                read_stdin(inputs, raw, pb.ExecInput)
+            if raw:
+                watch_size(inputs, pb.ExecInput)
+            return await _relay(stubs.containers.Exec(drain(inputs), timeout=None))
+
+    sys.exit(call("exec", work))
+
+
+async def _relay(outputs: Any) -> int:
+    """Write stdout/stderr as they come; return the `exited` code (0 when there is none)."""
+    async for message in outputs:
+        kind = message.WhichOneof("msg")
+        if kind in ("stdout", "stderr"):
+            stream = sys.stdout.buffer if kind == "stdout" else sys.stderr.buffer
+            stream.write(getattr(message, kind))
+            stream.flush()
+        elif kind == "exited":
+            return int(message.exited.status_code)
+    return 0
+
+
+def attach(
+    container: str,
+    no_stdin: bool = typer.Option(False, "--no-stdin", help="do not attach stdin"),
+) -> None:
+    """Attach to a running container's output (and input); exit with its code."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    async def work(stubs: Stubs) -> int:
+        info = await stubs.containers.Inspect(pb.InspectContainerRequest(id=container))
+        stdin = info.config.open_stdin and not no_stdin
+        raw = stdin and info.config.tty and sys.stdin.isatty()
+        inputs: asyncio.Queue[Any] = asyncio.Queue()
+        inputs.put_nowait(
+            pb.AttachInput(
+                options=pb.AttachOptions(id=container, stdin=stdin, stdout=True, stderr=True)
+            )
+        )
+        with raw_mode(raw):
+            if stdin:
+                read_stdin(inputs, raw, pb.AttachInput)
+            if raw:
+                watch_size(inputs, pb.AttachInput)
+            await _relay(stubs.containers.Attach(drain(inputs), timeout=None))
+        reply = await stubs.containers.Wait(pb.WaitContainerRequest(id=container), timeout=None)
+        return int(reply.status_code)
+
+    sys.exit(call("attach", work))
+
+
+def pause(containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
+    """Freeze every process of containers."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    each("pause", containers, lambda stubs, c: stubs.containers.Pause(pb.ContainerRequest(id=c)))
+
+
+def unpause(containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
+    """Thaw paused containers."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    each(
+        "unpause", containers, lambda stubs, c: stubs.containers.Unpause(pb.ContainerRequest(id=c))
+    )
+
+
+def top(container: str, ps_args: list[str] = typer.Argument(None, metavar="[ps OPTIONS]")) -> None:
+    """Show the processes of a container (the host's ps)."""
+    from dockyard.cli.render import table
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    reply = call(
+        "top",
+        lambda stubs: stubs.containers.Top(
+            pb.TopRequest(id=container, ps_args=" ".join(ps_args or []))
+        ),
+    )
+    sys.stdout.write(table([list(reply.titles), *[list(p.values) for p in reply.processes]]))
+
+
+def stats(
+    containers: list[str] = typer.Argument(None, metavar="[CONTAINER...]"),
+    no_stream: bool = typer.Option(False, "--no-stream", help="one sample, then exit"),
+    format: str = typer.Option("", "--format", help="a Go template, or table/json"),
+) -> None:
+    """Show containers' resource usage (all running ones by default)."""
+    from dockyard.cli import statsview
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    async def work(stubs: Stubs) -> None:
+        names = containers or [
+            c.id for c in (await stubs.containers.List(pb.ListContainersRequest())).containers
+        ]
+        await statsview.show(stubs, names, not no_stream, format)
+
+    call("stats", work)
+
+
+def update(
+    containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
+    memory: str = typer.Option("", "-m", "--memory", help="memory limit (e.g. 256m)"),
+    memory_swap: str = typer.Option("", "--memory-swap", help="memory + swap (-1: unlimited swap)"),
+    cpus: float = typer.Option(0.0, "--cpus", help="number of CPUs"),
+    cpu_shares: int = typer.Option(0, "-c", "--cpu-shares", help="relative CPU weight"),
+    cpuset_cpus: str = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)"),
+    pids_limit: int = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)"),
+    restart: str = typer.Option("", "--restart", help="restart policy"),
+) -> None:
+    """Change resource limits (and the restart policy) of containers."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    resources = options.resources(
+        memory, memory_swap, cpus, cpu_shares, 0, 0, cpuset_cpus, pids_limit, []
+    )
+    request = pb.UpdateContainerRequest(resources=resources)
+    if restart:
+        name, count = options.restart_policy(restart)
+        request.restart_policy.CopyFrom(pb.RestartPolicy(name=name, maximum_retry_count=count))
+
+    def one(stubs: Stubs, c: str) -> Any:
+        message = pb.UpdateContainerRequest()
+        message.CopyFrom(request)
+        message.id = c
+        return stubs.containers.Update(message)
+
+    each("update", containers, one)
+
+
+def register(app: typer.Typer, group: typer.Typer) -> None:
+    for target in (app, group):
+        target.command("exec", context_settings=AFTER_CONTAINER)(exec_)
+        for command in (attach, pause, unpause, stats, update):
+            target.command()(command)
+        target.command(context_settings=AFTER_CONTAINER)(top)

@@ -1,0 +1,108 @@
+"""Resource limits as docker validates them and as the OCI spec expresses them.
+
+`--memory 6MB` is the floor, `--memory-swap` counts memory + swap (-1: no swap limit; unset
+with a memory limit: twice the memory, docker's default), `--cpus` becomes a CFS quota over a
+100 ms period, `--pids-limit` ≤ 0 means unlimited. Ulimits become process rlimits; the shim never
+raises one above its own hard limit (the host refuses, and the engine's is the ceiling).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from dockyard.api.errors import InvalidArgument
+from dockyard.services.engine.model import Resources, Ulimit
+
+MIN_MEMORY = 6 * 1024 * 1024
+CFS_PERIOD = 100_000  # microseconds
+ULIMITS = (
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+    "as",
+)
+
+
+def validate(resources: Resources) -> None:
+    if resources.memory and resources.memory < MIN_MEMORY:
+        raise InvalidArgument("Minimum memory limit allowed is 6MB")
+    swap = resources.memory_swap
+    if swap > 0 and (not resources.memory or swap < resources.memory):
+        raise InvalidArgument(
+            "Minimum memoryswap limit should be larger than memory limit, see usage"
+        )
+    cpus = os.cpu_count() or 1
+    if resources.nano_cpus < 0 or resources.nano_cpus > cpus * 10**9:
+        raise InvalidArgument(
+            f"Range of CPUs is from 0.01 to {cpus}.00, as there are only {cpus} CPUs available"
+        )
+    if resources.nano_cpus and (resources.cpu_quota or resources.cpu_period):
+        raise InvalidArgument("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+    if resources.cpu_shares < 0:
+        raise InvalidArgument("invalid CPU shares: must be positive")
+    if resources.cpuset_cpus:
+        _check_cpuset(resources.cpuset_cpus, cpus)
+    for ulimit in resources.ulimits:
+        if ulimit.name not in ULIMITS:
+            raise InvalidArgument(f"invalid ulimit type: {ulimit.name}")
+        if ulimit.soft > ulimit.hard:
+            raise InvalidArgument(
+                f"ulimit soft limit must be less than or equal to hard limit: {ulimit.soft} > {ulimit.hard}"
+            )
+
+
+def _check_cpuset(text: str, cpus: int) -> None:
+    wanted: set[int] = set()
+    try:
+        for part in text.split(","):
+            low, _, high = part.partition("-")
+            wanted |= set(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise InvalidArgument(f"invalid value {text} for cpuset cpus") from None
+    if max(wanted, default=0) >= cpus:
+        raise InvalidArgument(
+            f"Requested CPUs are not available - requested {text}, available: 0-{cpus - 1}"
+        )
+
+
+def oci_resources(resources: Resources) -> dict[str, Any]:
+    """The OCI linux.resources (without devices) for `resources`."""
+    out: dict[str, Any] = {}
+    if resources.memory:
+        swap = resources.memory_swap or 2 * resources.memory
+        out["memory"] = {"limit": resources.memory, **({"swap": swap} if swap > 0 else {})}
+    cpu: dict[str, Any] = {}
+    if resources.cpu_shares:
+        cpu["shares"] = resources.cpu_shares
+    if resources.nano_cpus:
+        cpu["period"] = CFS_PERIOD
+        cpu["quota"] = resources.nano_cpus * CFS_PERIOD // 10**9
+    else:
+        if resources.cpu_period:
+            cpu["period"] = resources.cpu_period
+        if resources.cpu_quota:
+            cpu["quota"] = resources.cpu_quota
+    if resources.cpuset_cpus:
+        cpu["cpus"] = resources.cpuset_cpus
+    if cpu:
+        out["cpu"] = cpu
+    if resources.pids_limit:
+        out["pids"] = {"limit": resources.pids_limit if resources.pids_limit > 0 else -1}
+    return out
+
+
+def rlimits(ulimits: list[Ulimit]) -> list[dict[str, Any]]:
+    return [{"type": f"RLIMIT_{u.name.upper()}", "soft": u.soft, "hard": u.hard} for u in ulimits]

@@ -1,0 +1,259 @@
+"""What one does to a running container besides stopping it: pause, unpause, top, stats,
+update and exec. Each checks the container's state (docker's errors for the wrong one) and
+asks the runtime, which asks the container's shim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+from dockyard.api import errors
+from dockyard.engine.v1 import engine_pb2
+from dockyard.runtime.v1 import runtime_pb2
+from dockyard.services.engine import limits, restarts, security, spec
+from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
+from dockyard.services.engine.lifecycle import Lifecycle
+from dockyard.services.engine.merge import merge_env
+from dockyard.services.engine.model import Container, Resources, RestartPolicy
+
+STATS_SECONDS = 1.0
+PS_DEFAULT = "-ef"
+
+
+class Running:
+    def __init__(self, lifecycle: Lifecycle, backends: Backends) -> None:
+        self._life = lifecycle
+        self._b = backends
+
+    def _running(self, ref: str) -> Container:
+        container = self._life.store.get(ref)
+        if container.state.status not in ("running", "paused"):
+            raise errors.FailedPrecondition(f"Container {container.id} is not running")
+        return container
+
+    async def pause(self, ref: str) -> None:
+        container = self._running(ref)
+        if container.state.paused:
+            raise errors.FailedPrecondition(f"Container {container.id} is already paused")
+        async with self._life.lock(container.id):
+            await self._b.runtime.Pause(runtime_pb2.TaskRequest(id=container.id), **READY)
+            self._set_paused(container.id, True)
+        self._life.publish(container, "pause")
+
+    async def unpause(self, ref: str) -> None:
+        container = self._life.store.get(ref)
+        if not container.state.paused:
+            raise errors.FailedPrecondition(f"Container {container.id} is not paused")
+        async with self._life.lock(container.id):
+            await self._b.runtime.Resume(runtime_pb2.TaskRequest(id=container.id), **READY)
+            self._set_paused(container.id, False)
+        self._life.publish(container, "unpause")
+
+    def _set_paused(self, container_id: str, paused: bool) -> None:
+        container = self._life.store.get(container_id)
+        container.state.paused = paused
+        container.state.status = "paused" if paused else "running"
+        self._life.store.update(container)
+
+    async def top(self, ref: str, ps_args: str) -> tuple[list[str], list[list[str]]]:
+        container = self._running(ref)
+        reply = await self._b.runtime.Pids(runtime_pb2.TaskRequest(id=container.id), **READY)
+        return await ps(set(reply.pids), ps_args or PS_DEFAULT)
+
+    async def stats(self, ref: str, stream: bool) -> AsyncIterator[engine_pb2.ContainerStats]:
+        container = self._running(ref)
+        previous = await self._sample(container)
+        if not stream:
+            await asyncio.sleep(STATS_SECONDS / 2)
+        while True:
+            current = await self._sample(container)
+            yield _stats(container, current, previous)
+            if not stream:
+                return
+            previous = current
+            await asyncio.sleep(STATS_SECONDS)
+
+    async def _sample(self, container: Container) -> runtime_pb2.TaskStats:
+        try:
+            return await self._b.runtime.Stats(runtime_pb2.TaskRequest(id=container.id), **READY)
+        except errors.NotFound:
+            raise errors.FailedPrecondition(f"Container {container.id} is not running") from None
+
+    async def update(self, ref: str, resources: Resources, policy: RestartPolicy | None) -> None:
+        container = self._life.store.get(ref)
+        merged = _merge_resources(container.host_config.resources, resources)
+        limits.validate(merged)
+        if policy is not None:
+            restarts.validate(policy, container.host_config.auto_remove)
+        async with self._life.lock(container.id):
+            container = self._life.store.get(container.id)
+            if container.running:
+                wanted = json.dumps(limits.oci_resources(merged)).encode()
+                request = runtime_pb2.UpdateTaskRequest(id=container.id, resources=wanted)
+                await self._b.runtime.Update(request, **READY)
+            container.host_config.resources = merged
+            if policy is not None:
+                container.host_config.restart_policy = policy
+            self._life.store.update(container)
+        self._life.publish(container, "update")
+
+    async def exec(
+        self, options: engine_pb2.ExecOptions, inputs: AsyncIterator[engine_pb2.ExecInput]
+    ) -> AsyncIterator[engine_pb2.ExecOutput]:
+        container = self._running(options.id)
+        if container.state.paused:
+            raise errors.FailedPrecondition(
+                f"Container {container.id} is paused, unpause the container before exec"
+            )
+        if not options.cmd:
+            raise errors.InvalidArgument("No exec command specified")
+        exec_id = secrets.token_hex(32)
+        start = runtime_pb2.ExecStart(
+            id=container.id,
+            exec_id=exec_id,
+            process=json.dumps(_exec_process(container, options)).encode(),
+            terminal=options.tty,
+            stdin=options.stdin,
+            detach=options.detach,
+        )
+        if options.HasField("size"):
+            start.size.CopyFrom(
+                runtime_pb2.Resize(width=options.size.width, height=options.size.height)
+            )
+        self._life.publish(container, "exec_create", execID=exec_id)
+        responses = self._b.runtime.Exec(
+            _exec_requests(start, inputs), timeout=LONG_SECONDS, wait_for_ready=True
+        )
+        yield engine_pb2.ExecOutput(exec_id=exec_id)
+        async for response in responses:
+            kind = response.WhichOneof("msg")
+            if kind == "pid":
+                self._life.publish(container, "exec_start", execID=exec_id)
+            elif kind == "stdout":
+                yield engine_pb2.ExecOutput(stdout=response.stdout)
+            elif kind == "stderr":
+                yield engine_pb2.ExecOutput(stderr=response.stderr)
+            elif kind == "exit":
+                self._life.publish(
+                    container, "exec_die", execID=exec_id, exitCode=str(response.exit.exit_code)
+                )
+                yield engine_pb2.ExecOutput(
+                    exited=engine_pb2.Exited(status_code=response.exit.exit_code)
+                )
+
+
+def _exec_process(container: Container, options: engine_pb2.ExecOptions) -> dict[str, Any]:
+    host = container.host_config
+    privileged = host.privileged or options.privileged
+    sec = security.resolve(host.cap_add, host.cap_drop, privileged, host.security_opt)
+    config = replace(
+        container.config,
+        env=merge_env(list(options.env), container.config.env),
+        tty=options.tty,
+        entrypoint=[],
+        cmd=list(options.cmd),
+    )
+    if options.working_dir:
+        config.working_dir = options.working_dir
+    if options.user:
+        config.user = options.user
+    process = spec.process(replace(container, config=config), container.config.hostname, sec)
+    if config.user:
+        process["dockyardUser"] = config.user
+    return process
+
+
+async def _exec_requests(
+    start: runtime_pb2.ExecStart, inputs: AsyncIterator[engine_pb2.ExecInput]
+) -> AsyncIterator[runtime_pb2.ExecRequest]:
+    yield runtime_pb2.ExecRequest(start=start)
+    async for item in inputs:
+        kind = item.WhichOneof("msg")
+        if kind == "stdin":
+            yield runtime_pb2.ExecRequest(stdin=item.stdin)
+        elif kind == "resize":
+            yield runtime_pb2.ExecRequest(
+                resize=runtime_pb2.Resize(width=item.resize.width, height=item.resize.height)
+            )
+        elif kind == "close_stdin":
+            yield runtime_pb2.ExecRequest(close_stdin=True)
+
+
+def _merge_resources(current: Resources, wanted: Resources) -> Resources:
+    """`docker update` changes only what it is given (0 = unchanged)."""
+    merged = replace(current)
+    for name in (
+        "memory",
+        "memory_swap",
+        "nano_cpus",
+        "cpu_shares",
+        "cpu_period",
+        "cpu_quota",
+        "pids_limit",
+    ):
+        if getattr(wanted, name):
+            setattr(merged, name, getattr(wanted, name))
+    if wanted.cpuset_cpus:
+        merged.cpuset_cpus = wanted.cpuset_cpus
+    if (
+        wanted.memory
+        and not wanted.memory_swap
+        and current.memory_swap
+        and current.memory_swap < wanted.memory
+    ):
+        merged.memory_swap = 0  # the old swap limit would be below the new memory limit
+    return merged
+
+
+def _stats(
+    container: Container, now: runtime_pb2.TaskStats, before: runtime_pb2.TaskStats
+) -> engine_pb2.ContainerStats:
+    stats = engine_pb2.ContainerStats(
+        id=container.id,
+        name=container.name,
+        cpu_usage_ns=now.cpu_usage_ns,
+        system_cpu_ns=now.system_cpu_ns,
+        pre_cpu_usage_ns=before.cpu_usage_ns,
+        pre_system_cpu_ns=before.system_cpu_ns,
+        online_cpus=now.online_cpus,
+        memory_usage=now.memory_usage,
+        memory_limit=now.memory_limit,
+        memory_cache=now.memory_cache,
+        pids=now.pids_current,
+        net_rx=now.net_rx,
+        net_tx=now.net_tx,
+        block_read=now.block_read,
+        block_write=now.block_write,
+    )
+    stats.read.FromNanoseconds(time.time_ns())
+    return stats
+
+
+async def ps(pids: set[int], args: str) -> tuple[list[str], list[list[str]]]:
+    """The host's `ps ARGS`, keeping the rows of `pids` (docker's `top`)."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "ps", *args.split(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+    except FileNotFoundError:
+        raise errors.FailedPrecondition("top needs the host's ps (procps)") from None
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise errors.InvalidArgument(f"ps: {err.decode(errors='replace').strip() or 'failed'}")
+    lines = out.decode(errors="replace").splitlines()
+    titles = lines[0].split()
+    if "PID" not in titles:
+        raise errors.InvalidArgument(f"couldn't find PID field in ps output for ps {args}")
+    column = titles.index("PID")
+    rows = []
+    for line in lines[1:]:
+        fields = line.split(None, len(titles) - 1)
+        if len(fields) > column and fields[column].isdigit() and int(fields[column]) in pids:
+            rows.append(fields)
+    return titles, rows
