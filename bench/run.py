@@ -5,7 +5,8 @@
 - run:     wall time of `dockyard run --rm busybox true`, a whole CLI round trip (median, p90)
 - memory:  PSS of the per-container supervisor (dockyard's shim, docker's containerd-shim)
            with N sleeping containers, per container
-- ports:   requests per second through a published port on 127.0.0.1 (wrk, busybox httpd)
+- ports:   requests per second through a published port on 127.0.0.1 (wrk, busybox httpd),
+           beside the same server reached directly at its container address (the NAT's cost)
 
 Dockyard runs in a temporary root/state of its own (its own engine, stopped afterwards); docker
 is used only when `docker info` answers, with the same busybox rootfs imported into it. Results
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.engine import Engine  # noqa: E402
+from tests.support.registry import free_port  # noqa: E402
 from tests.support.rootfs import rootfs_tar  # noqa: E402
 
 IMAGE = "busybox:latest"
@@ -91,6 +93,7 @@ def dockyard_engine() -> Iterator[Engine]:
         engine.remove_all_containers()
         engine.stop()
         engine.remove_cgroup_parent()
+        engine.remove_network_leftovers()
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -121,6 +124,37 @@ def dockyard_memory(engine: Engine, count: int) -> dict[str, float]:
         "shims": len(shims),
         "pss_per_container_kib": round(total / max(count, 1)),
     }
+
+
+WEB = "mkdir -p /www && echo bench > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def wrk(url: str, seconds: int) -> dict[str, float]:
+    """Requests per second by `wrk -t2 -c16` (busybox httpd closes every connection)."""
+    for _ in range(50):  # the server needs a moment to listen
+        if subprocess.run(["curl", "-fs", url], capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+    ).stdout
+    rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    return {"requests_per_second": round(float(rps))}
+
+
+def dockyard_ports(engine: Engine, seconds: int) -> dict[str, object]:
+    port = free_port()
+    engine.ok(
+        "run", "-d", "--name", "bench-web", "-p", f"127.0.0.1:{port}:80", IMAGE, "sh", "-c", WEB
+    )
+    address = engine.ok("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "bench-web").strip()
+    try:
+        return {
+            "published_127.0.0.1": wrk(f"http://127.0.0.1:{port}/", seconds),
+            "direct_container_ip": wrk(f"http://{address}/", seconds),
+        }
+    finally:
+        engine.cli("rm", "-f", "bench-web")
 
 
 # -- docker ---------------------------------------------------------------------------------
@@ -171,11 +205,37 @@ def docker_memory(count: int) -> dict[str, float]:
     }
 
 
+def docker_ports(seconds: int) -> dict[str, object]:
+    port = free_port()
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            "bench-web",
+            "-p",
+            f"127.0.0.1:{port}:80",
+            "dockyard-bench-busybox:latest",
+            "sh",
+            "-c",
+            WEB,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        return {"published_127.0.0.1": wrk(f"http://127.0.0.1:{port}/", seconds)}
+    finally:
+        subprocess.run(["docker", "rm", "-f", "bench-web"], capture_output=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--containers", type=int, default=20)
-    parser.add_argument("--only", default="run,memory")
+    parser.add_argument("--only", default="run,memory,ports")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     results: dict[str, object] = {"date": datetime.now(UTC).isoformat(), "host": os.uname().release}
@@ -184,12 +244,16 @@ def main() -> None:
             results["dockyard_run_rm"] = dockyard_run(engine, args.runs)
         if "memory" in wanted:
             results["dockyard_memory"] = dockyard_memory(engine, args.containers)
+        if "ports" in wanted and shutil.which("wrk"):
+            results["dockyard_ports"] = dockyard_ports(engine, args.seconds)
     if docker_available():
         docker_prepare()
         if "run" in wanted:
             results["docker_run_rm"] = docker_run(args.runs)
         if "memory" in wanted:
             results["docker_memory"] = docker_memory(args.containers)
+        if "ports" in wanted and shutil.which("wrk"):
+            results["docker_ports"] = docker_ports(args.seconds)
     else:
         results["docker"] = "not available (`docker info` failed): no side-by-side figures"
     print(json.dumps(results, indent=2))

@@ -23,7 +23,17 @@ WORKDIR = typer.Option("", "-w", "--workdir", help="working directory inside the
 USER = typer.Option("", "-u", "--user", help="user[:group] to run as")
 HOSTNAME = typer.Option("", "-h", "--hostname", help="the container's host name")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
-NETWORK = typer.Option("", "--network", "--net", help="none | host")
+NETWORK = typer.Option(
+    "", "--network", "--net", help="bridge | none | host | NETWORK | container:NAME"
+)
+PUBLISH = typer.Option([], "-p", "--publish", help="[ip:][hostPort:]containerPort[/udp]")
+PUBLISH_ALL = typer.Option(False, "-P", "--publish-all", help="publish every exposed port")
+NETWORK_ALIAS = typer.Option([], "--network-alias", help="more DNS names on the network")
+IP = typer.Option("", "--ip", help="the container's IPv4 address on the network")
+DNS = typer.Option([], "--dns", help="nameservers instead of the host's")
+DNS_SEARCH = typer.Option([], "--dns-search", help="DNS search domains")
+DNS_OPTION = typer.Option([], "--dns-option", help="resolv.conf options")
+ADD_HOST = typer.Option([], "--add-host", help="NAME:IP lines for /etc/hosts")
 PLATFORM = typer.Option("", "--platform", help="os/arch[/variant] of the image to pull")
 LABEL = typer.Option([], "-l", "--label", help="set metadata")
 RESTART = typer.Option("", "--restart", help="no | on-failure[:N] | always | unless-stopped")
@@ -99,6 +109,12 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         read_only=flags["read_only"],
         tmpfs=options.tmpfs(flags["tmpfs"]),
         network_mode=flags["network"],
+        port_bindings=options.ports(flags["publish"]),
+        publish_all_ports=flags["publish_all"],
+        dns=flags["dns"],
+        dns_search=flags["dns_search"],
+        dns_options=flags["dns_option"],
+        extra_hosts=options.extra_hosts(flags["add_host"]),
         auto_remove=flags["rm"],
         runtime=flags["runtime"],
         log_config=pb.LogConfig(
@@ -108,7 +124,11 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     )
     if flags["init"]:
         host.init = True
-    return pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
+    request = pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
+    if flags["network_alias"] or flags["ip"]:
+        mode = flags["network"] or "bridge"
+        request.networks.add(network=mode, aliases=flags["network_alias"], ipv4_address=flags["ip"])
+    return request
 
 
 def _security_opts(values: list[str]) -> list[str]:
@@ -144,6 +164,14 @@ def run(
     hostname: str = HOSTNAME,
     entrypoint: str = ENTRYPOINT,
     network: str = NETWORK,
+    publish: list[str] = PUBLISH,
+    publish_all: bool = PUBLISH_ALL,
+    network_alias: list[str] = NETWORK_ALIAS,
+    ip: str = IP,
+    dns: list[str] = DNS,
+    dns_search: list[str] = DNS_SEARCH,
+    dns_option: list[str] = DNS_OPTION,
+    add_host: list[str] = ADD_HOST,
     platform: str = PLATFORM,
     label: list[str] = LABEL,
     restart: str = RESTART,
@@ -195,6 +223,14 @@ def create(
     hostname: str = HOSTNAME,
     entrypoint: str = ENTRYPOINT,
     network: str = NETWORK,
+    publish: list[str] = PUBLISH,
+    publish_all: bool = PUBLISH_ALL,
+    network_alias: list[str] = NETWORK_ALIAS,
+    ip: str = IP,
+    dns: list[str] = DNS,
+    dns_search: list[str] = DNS_SEARCH,
+    dns_option: list[str] = DNS_OPTION,
+    add_host: list[str] = ADD_HOST,
     platform: str = PLATFORM,
     label: list[str] = LABEL,
     restart: str = RESTART,

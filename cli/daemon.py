@@ -107,13 +107,21 @@ def _fail_start(paths: Any, why: str) -> None:
 
 
 @app.command()
-def stop(root: str = ROOT, state: str = STATE_DIR) -> None:
-    """Stop the engine's services (containers keep running)."""
+def stop(
+    root: str = ROOT,
+    state: str = STATE_DIR,
+    stop_containers: bool = typer.Option(
+        False, "--stop-containers", help="stop every container first (restart policies hold)"
+    ),
+) -> None:
+    """Stop the engine's services (containers keep running unless --stop-containers)."""
     paths = _paths(root, state)
     pid = _live_pid(paths.state)
     if not pid:
         print("dockyard daemon is not running")
         return
+    if stop_containers:
+        _stop_containers(paths.state)
     os.kill(pid, signal.SIGTERM)
     deadline = time.time() + STOP_SECONDS
     while time.time() < deadline:
@@ -123,6 +131,28 @@ def stop(root: str = ROOT, state: str = STATE_DIR) -> None:
         time.sleep(0.05)
     sys.stderr.write(f"dockyard daemon (pid {pid}) did not stop within {STOP_SECONDS:.0f}s\n")
     sys.exit(1)
+
+
+def _stop_containers(state: Path) -> None:
+    """Stop every running container through the engine, all at once (docker's shutdown)."""
+    import asyncio
+
+    from dockyard.cli.engine import Stubs, call
+    from dockyard.cli.state import STATE
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    STATE.host = f"unix://{state / 'dockyard.sock'}"
+
+    async def work(stubs: Stubs) -> int:
+        listed = await stubs.containers.List(pb.ListContainersRequest())
+        ids = [c.id for c in listed.containers]
+        await asyncio.gather(
+            *(stubs.containers.Stop(pb.StopContainerRequest(id=i, shutdown=True)) for i in ids)
+        )
+        return len(ids)
+
+    stopped = call("daemon stop", work)
+    print(f"stopped {stopped} container{'s' if stopped != 1 else ''}")
 
 
 @app.command()

@@ -23,6 +23,7 @@ class Stubs:
         self.containers = rpc.ContainersStub(channel)
         self.images = rpc.ImagesStub(channel)
         self.system = rpc.SystemStub(channel)
+        self.networks = rpc.NetworksStub(channel)
 
 
 def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:

@@ -81,14 +81,15 @@ def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
         "Command": render.command(c, truncate=not no_trunc),
         "CreatedAt": render.local_time(c.created),
         "RunningFor": render.human_duration(render.since(c.created)) + " ago",
-        "Ports": "",
+        "Ports": render.ports_column(c),
         "Status": render.status(c),
         "Size": "0B",
         "Names": c.name,
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.config.labels.items())),
         "State": c.state.status,
         "Mounts": "",
-        "Networks": c.host_config.network_mode,
+        "Networks": ",".join(e.network for e in c.network_settings.networks)
+        or c.host_config.network_mode,
         "LocalVolumes": "0",
     }
 

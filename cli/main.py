@@ -10,7 +10,7 @@ import os
 import sys
 
 import typer
-from dockyard.cli import containers, daemon, images, system
+from dockyard.cli import containers, daemon, images, networks, system
 from dockyard.cli.state import STATE
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ def _global(
 containers.register(app)
 images.register(app)
 system.register(app)
+networks.register(app)
 app.add_typer(daemon.app, name="daemon")
 
 

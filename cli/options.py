@@ -107,3 +107,54 @@ def restart_policy(value: str) -> tuple[str, int]:
     if count and not count.isdigit():
         die(f"invalid restart policy: maximum retry count must be an integer: {value}", 125)
     return name, int(count or 0)
+
+
+def ports(values: list[str]) -> list[Any]:
+    """docker's -p: [ip:][hostPort:]containerPort[/tcp|/udp] → PortBinding messages."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    bindings = []
+    for value in values:
+        spec, _, protocol = value.partition("/")
+        protocol = protocol or "tcp"
+        host_ip, host_port, container_port = "", "", spec
+        if spec.count(":") == 1:
+            host_port, container_port = spec.split(":")
+        elif spec.count(":") == 2:
+            host_ip, host_port, container_port = spec.split(":")
+        elif spec.count(":") > 2:
+            die(f"invalid port format for --publish: {value}")
+        if "-" in container_port or "-" in host_port:
+            die(f"port ranges are not supported: {value}")
+        if (
+            protocol not in ("tcp", "udp")
+            or not container_port.isdigit()
+            or (host_port and not host_port.isdigit())
+        ):
+            die(f"invalid port format for --publish: {value}")
+        bindings.append(
+            pb.PortBinding(
+                container_port=f"{int(container_port)}/{protocol}",
+                host_ip=host_ip,
+                host_port=str(int(host_port)) if host_port else "",
+            )
+        )
+    return bindings
+
+
+def extra_hosts(values: list[str]) -> list[str]:
+    """--add-host NAME:IP (or NAME=IP), checked."""
+    import ipaddress
+
+    out = []
+    for value in values:
+        sep = "=" if "=" in value else ":"
+        name, _, address = value.partition(sep)
+        try:
+            ipaddress.ip_address(address.strip("[]") if address != "host-gateway" else "127.0.0.1")
+        except ValueError:
+            die(f"invalid IP address in add-host: {address!r}")
+        if not name:
+            die(f"bad format for add-host: {value!r}")
+        out.append(f"{name}:{address.strip('[]')}")
+    return out

@@ -169,6 +169,12 @@ def container_json(c: Any) -> dict[str, Any]:
             "AutoRemove": host.auto_remove,
             "LogConfig": {"Type": host.log_config.type, "Config": dict(host.log_config.config)},
             "Runtime": host.runtime,
+            "PortBindings": port_map(host.port_bindings) or {},
+            "PublishAllPorts": host.publish_all_ports,
+            "Dns": list(host.dns),
+            "DnsSearch": list(host.dns_search),
+            "DnsOptions": list(host.dns_options),
+            "ExtraHosts": list(host.extra_hosts) or None,
         },
         "GraphDriver": {"Data": dict(c.graph_driver) or None, "Name": c.driver},
         "Mounts": [],
@@ -198,8 +204,58 @@ def container_json(c: Any) -> dict[str, Any]:
                 else {}
             ),
         },
-        "NetworkSettings": {"SandboxKey": c.sandbox_key, "Ports": {}, "Networks": {}},
+        "NetworkSettings": network_settings(c),
     }
+
+
+def port_map(bindings: Any) -> dict[str, list[dict[str, str]]]:
+    ports: dict[str, list[dict[str, str]]] = {}
+    for b in bindings:
+        ports.setdefault(b.container_port, []).append(
+            {"HostIp": b.host_ip, "HostPort": b.host_port}
+        )
+    return ports
+
+
+def network_settings(c: Any) -> dict[str, Any]:
+    settings = c.network_settings
+    networks = {
+        e.network: {
+            "IPAMConfig": {"IPv4Address": e.ipv4_address} if e.ipv4_address else None,
+            "Aliases": list(e.aliases) or None,
+            "MacAddress": e.mac_address,
+            "NetworkID": e.network_id,
+            "EndpointID": e.endpoint_id,
+            "Gateway": e.gateway,
+            "IPAddress": e.ip_address,
+            "IPPrefixLen": e.ip_prefix_len,
+        }
+        for e in settings.networks
+    }
+    if not networks and c.host_config.network_mode in ("host", "none"):
+        networks = {c.host_config.network_mode: {"IPAddress": "", "Gateway": "", "MacAddress": ""}}
+    first = next(iter(networks.values()), {})
+    ports = port_map(settings.ports)
+    for exposed in c.config.exposed_ports:
+        ports.setdefault(exposed if "/" in exposed else f"{exposed}/tcp", None)  # type: ignore[arg-type]
+    return {
+        "SandboxKey": c.sandbox_key,
+        "Ports": ports,
+        "IPAddress": first.get("IPAddress", "") if "bridge" in networks else "",
+        "Gateway": first.get("Gateway", "") if "bridge" in networks else "",
+        "MacAddress": first.get("MacAddress", "") if "bridge" in networks else "",
+        "Networks": networks,
+    }
+
+
+def ports_column(c: Any) -> str:
+    """ps's PORTS: "0.0.0.0:8080->80/tcp, 53/udp"."""
+    parts = []
+    for b in c.network_settings.ports:
+        parts.append(f"{b.host_ip}:{b.host_port}->{b.container_port}")
+    bound = {b.container_port for b in c.network_settings.ports}
+    parts += [p for p in c.config.exposed_ports if p not in bound]
+    return ", ".join(parts)
 
 
 def image_json(image: Any) -> dict[str, Any]:

@@ -7,8 +7,8 @@ set -eu
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root (the engine needs it)" >&2; exit 1; }
 
-PACKAGES="python3 python3-venv iproute2 nftables busybox-static ca-certificates"
-DEV_PACKAGES="docker-registry curl"
+PACKAGES="python3 python3-venv iproute2 nftables busybox-static ca-certificates curl"
+DEV_PACKAGES="docker-registry wrk"
 extra=""
 [ "${1:-}" = "--dev" ] && extra="$DEV_PACKAGES"
 missing=""

@@ -15,6 +15,7 @@ from dockyard.services.engine.backends import connect
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.images import ImageRemoval
 from dockyard.services.engine.lifecycle import Lifecycle
+from dockyard.services.engine.networks import NetworksServicer
 from dockyard.services.engine.runner import Runner
 from dockyard.services.engine.running import Running
 from dockyard.services.engine.server import ContainersServicer, ImagesServicer, SystemServicer
@@ -39,6 +40,9 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         )
         engine_pb2_grpc.add_ImagesServicer_to_server(
             ImagesServicer(backends, ImageRemoval(store, backends), events), server
+        )
+        engine_pb2_grpc.add_NetworksServicer_to_server(
+            NetworksServicer(lifecycle, backends), server
         )
         engine_pb2_grpc.add_SystemServicer_to_server(
             SystemServicer(options, lifecycle, backends), server

@@ -3,7 +3,8 @@
 The engine orchestrates; the work is the other services':
 
     create  images.Get → snapshots.Prepare(id, parent=image chain ID) → record
-    start   network.CreateSandbox → snapshots.Mounts → spec → runtime.Create → runtime.Start
+    start   network.CreateSandbox (endpoints, published ports) → snapshots.Mounts → spec
+            → runtime.Create → runtime.Start
     exit    runtime.Delete → network.RemoveSandbox → record (→ remove, with auto_remove)
     remove  (kill) → runtime.Delete → network.RemoveSandbox → snapshots.Remove → files → record
 
@@ -39,7 +40,15 @@ from dockyard.services.engine import limits, names, restarts, security, signals,
 from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.merge import ImageDefaults, command, merge
-from dockyard.services.engine.model import Container, ContainerConfig, ContainerState, HostConfig
+from dockyard.services.engine.model import (
+    Container,
+    ContainerConfig,
+    ContainerState,
+    EndpointSettings,
+    HostConfig,
+    NetworkSettings,
+    PortBinding,
+)
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.units import parse_size
 from dockyard.services.engine.waiters import Waiters
@@ -47,8 +56,7 @@ from dockyard.snapshots.v1 import snapshots_pb2
 
 log = logging.getLogger(__name__)
 
-NETWORK_MODES = ("none", "host")
-DEFAULT_NETWORK_MODE = "none"
+DEFAULT_NETWORK_MODE = "bridge"
 DEFAULT_STOP_SECONDS = 10
 LOST_TASK_EXIT = 255  # the task vanished with its state dir (a reboot): containerd's code
 
@@ -71,18 +79,28 @@ class Lifecycle:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._restarts: dict[str, asyncio.Task[None]] = {}
+        self._shutting_down: set[str] = set()  # stopped for a daemon shutdown
 
     # -- create ---------------------------------------------------------------------------
 
     async def resolve_image(self, ref: str) -> images_pb2.Image:
         return await self._b.images.Get(images_pb2.GetImageRequest(ref=ref), **READY)
 
-    async def create(self, name: str, config: ContainerConfig, host: HostConfig) -> Container:
+    async def create(
+        self,
+        name: str,
+        config: ContainerConfig,
+        host: HostConfig,
+        endpoints: list[EndpointSettings] | None = None,
+    ) -> Container:
         image = await self.resolve_image(config.image)
         name = names.validate(name) if name else names.generate(self._name_taken)
         if self._name_taken(name):
             raise self.store.conflict(name)
         container = self._new_record(name, merge(image_defaults(image), config), host, image)
+        container.network_settings = NetworkSettings(
+            networks=await self._networks(container.host_config, endpoints or [])
+        )
         async with AsyncExitStack() as undo:
             reply = await self._b.snapshots.Prepare(
                 snapshots_pb2.PrepareSnapshotRequest(key=container.id, parent=image.chain_id),
@@ -121,6 +139,47 @@ class Lifecycle:
             log_path=str(self._dir(container_id) / f"{container_id}-json.log"),
         )
 
+    async def _networks(
+        self, host: HostConfig, endpoints: list[EndpointSettings]
+    ) -> list[EndpointSettings]:
+        """Check the network mode (resolving container:NAME) and the endpoints it implies."""
+        mode = host.network_mode
+        for binding in host.port_bindings:
+            parse_port(binding)
+        if mode.startswith("container:"):
+            other = self.store.get(mode.removeprefix("container:"))
+            host.network_mode = f"container:{other.id}"
+            return []
+        if mode in ("host", "none"):
+            if endpoints:
+                raise errors.InvalidArgument(
+                    f"container cannot be connected to {mode} and another network"
+                )
+            return []
+        wanted = endpoints or [EndpointSettings(network=mode)]
+        if all(e.network != mode for e in wanted):
+            wanted.insert(0, EndpointSettings(network=mode))
+        for endpoint in wanted:
+            network = await self._b.network.GetNetwork(
+                network_pb2.NetworkRequest(id=endpoint.network), **READY
+            )
+            if network.driver in ("host", "null") and len(wanted) > 1:
+                raise errors.InvalidArgument(
+                    f"container cannot be connected to {network.name} and another network"
+                )
+            if network.driver in ("host", "null"):
+                host.network_mode = "host" if network.driver == "host" else "none"
+                return []
+            if endpoint.ipv4_address and network.name == "bridge":
+                raise errors.InvalidArgument(
+                    "user specified IP address is supported on user defined networks only"
+                )
+            if endpoint.aliases and network.name == "bridge":
+                raise errors.InvalidArgument(
+                    "network-scoped alias is supported only for containers in user defined networks"
+                )
+        return wanted
+
     def _name_taken(self, name: str) -> bool:
         try:
             return self.store.get(name).name == name
@@ -139,6 +198,7 @@ class Lifecycle:
             container = self.store.get(container.id)
             if not container.running or container.state.restarting:
                 self._cancel_restart(container.id)
+                self._shutting_down.discard(container.id)
                 container.manually_stopped = False
                 await self.create_task(container)
                 await self.start_task(container)
@@ -148,19 +208,13 @@ class Lifecycle:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self._remove_sandbox, container.id)
-            sandbox = await self._b.network.CreateSandbox(
-                network_pb2.CreateSandboxRequest(
-                    container_id=container.id,
-                    mode=container.host_config.network_mode,
-                    hostname=container.config.hostname,
-                ),
-                **READY,
-            )
+            sandbox = await self._b.network.CreateSandbox(self._sandbox_request(container), **READY)
             mounts = await self._b.snapshots.Mounts(
                 snapshots_pb2.MountsRequest(key=container.id), **READY
             )
             container.sandbox_key = sandbox.netns_path
             _record_network_files(container, sandbox)
+            _record_endpoints(container, sandbox)
             undo.push_async_callback(self._delete_task, container.id)
             try:
                 await self._b.runtime.Create(
@@ -172,6 +226,41 @@ class Lifecycle:
                 self.store.update(container)
                 raise
             undo.pop_all()
+
+    def _sandbox_request(self, container: Container) -> network_pb2.CreateSandboxRequest:
+        host = container.host_config
+        if host.network_mode.startswith("container:"):
+            other = self.store.get(host.network_mode.removeprefix("container:"))
+            if not other.running or other.state.restarting:
+                raise errors.FailedPrecondition(
+                    f"cannot join network namespace of a non running container: {other.id}"
+                )
+        request = network_pb2.CreateSandboxRequest(
+            container_id=container.id,
+            mode=host.network_mode,
+            hostname=container.config.hostname,
+            name=container.name,
+            dns=host.dns,
+            dns_search=host.dns_search,
+            dns_options=host.dns_options,
+            extra_hosts=host.extra_hosts,
+            domainname=container.config.domainname,
+        )
+        for endpoint in container.network_settings.networks:
+            request.endpoints.add(
+                network=endpoint.network,
+                aliases=endpoint.aliases,
+                ipv4_address=endpoint.ipv4_address,
+            )
+        for binding in published(host, container.config.exposed_ports):
+            port, protocol = parse_port(binding)
+            request.ports.add(
+                protocol=protocol,
+                container_port=port,
+                host_ip=binding.host_ip,
+                host_port=int(binding.host_port or 0),
+            )
+        return request
 
     def _task_request(
         self, container: Container, sandbox: network_pb2.Sandbox, mounts: Any
@@ -263,13 +352,14 @@ class Lifecycle:
             if not container.running or container.state.restarting:
                 return
             await self.teardown(container_id)
-            again = restarts.should_restart(
+            again = container_id not in self._shutting_down and restarts.should_restart(
                 container.host_config.restart_policy,
                 status.exit_code,
                 container.restart_count,
                 container.manually_stopped,
             )
             container.state = _exit_state(container, status, restarting=again)
+            _clear_endpoints(container)
             self.store.update(container)
         if status.oom_killed:
             self.publish(container, "oom")
@@ -315,8 +405,44 @@ class Lifecycle:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
+    async def reconcile(self) -> None:
+        """At engine start: tear down tasks and sandboxes no running container owns.
+
+        A crash of the engine between two steps of a start or a removal leaves them; the
+        records are the truth (a task without a running record is killed and deleted).
+        """
+        containers = self.store.list()
+        running = {c.id for c in containers if c.running and not c.state.restarting}
+        tasks = await self._b.runtime.List(runtime_pb2.ListTasksRequest(), **READY)
+        for task in tasks.tasks:
+            if task.id not in running:
+                log.info("deleting task %s, which no running container owns", task.id[:12])
+                with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
+                    await self._b.runtime.Kill(
+                        runtime_pb2.KillTaskRequest(id=task.id, signal=signal.SIGKILL, all=True),
+                        **READY,
+                    )
+                with contextlib.suppress(errors.DockyardError, TimeoutError):
+                    await asyncio.wait_for(
+                        self._b.runtime.Wait(runtime_pb2.WaitTaskRequest(id=task.id), **READY), 10
+                    )
+                with contextlib.suppress(errors.FailedPrecondition):
+                    await self._delete_task(task.id)
+        sandboxes = await self._b.network.ListSandboxes(network_pb2.ListSandboxesRequest(), **READY)
+        for sandbox in sandboxes.sandboxes:
+            if sandbox.container_id not in running:
+                log.info(
+                    "removing sandbox %s, which no running container owns",
+                    sandbox.container_id[:12],
+                )
+                await self._remove_sandbox(sandbox.container_id)
+
     async def resume_restarts(self) -> None:
         """At engine start: bring back what restart policies say should run."""
+        try:
+            await self.reconcile()
+        except errors.DockyardError as err:
+            log.warning("start-up repair failed: %s", err)
         for container in self.store.list():
             due = container.state.restarting or (
                 not container.running
@@ -350,8 +476,12 @@ class Lifecycle:
 
     # -- stop, kill, remove, wait -----------------------------------------------------------
 
-    async def stop(self, ref: str, seconds: int | None) -> Container:
-        container = await self._mark_stopped(ref)
+    async def stop(self, ref: str, seconds: int | None, shutdown: bool = False) -> Container:
+        if shutdown:  # restart policies hold at the next start, not at this exit
+            container = self.store.get(ref)
+            self._shutting_down.add(container.id)
+        else:
+            container = await self._mark_stopped(ref)
         if not container.running:
             return container
         if container.state.restarting:
@@ -539,8 +669,8 @@ def _exit_state(
 
 def _normalise_host(host: HostConfig, config: DaemonConfig) -> HostConfig:
     host.network_mode = host.network_mode or DEFAULT_NETWORK_MODE
-    if host.network_mode not in NETWORK_MODES:
-        raise errors.NotFound(f"network {host.network_mode} not found")
+    if host.network_mode == "default":
+        host.network_mode = DEFAULT_NETWORK_MODE
     host.log_config.type = host.log_config.type or "json-file"
     if host.log_config.type not in ("json-file", "none"):
         raise errors.InvalidArgument(f'logging driver "{host.log_config.type}" is not supported')
@@ -582,3 +712,59 @@ def _record_network_files(container: Container, sandbox: network_pb2.Sandbox) ->
         ("hostname_path", "hostname_path"),
     ):
         setattr(container, attr, getattr(sandbox, field, ""))
+
+
+def parse_port(binding: PortBinding) -> tuple[int, str]:
+    """(port, protocol) of a binding's "80/tcp"; its host port checked too."""
+    text, _, protocol = binding.container_port.partition("/")
+    protocol = protocol or "tcp"
+    if protocol not in ("tcp", "udp"):
+        raise errors.InvalidArgument(
+            f"invalid protocol {protocol!r} in port {binding.container_port}"
+        )
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise errors.InvalidArgument(f"invalid container port {binding.container_port!r}")
+    if binding.host_port and (
+        not binding.host_port.isdigit() or not 0 <= int(binding.host_port) < 65536
+    ):
+        raise errors.InvalidArgument(f"invalid host port {binding.host_port!r}")
+    return int(text), protocol
+
+
+def published(host: HostConfig, exposed: list[str]) -> list[PortBinding]:
+    """The bindings to publish: -p's, and with -P every exposed port not bound yet."""
+    bindings = list(host.port_bindings)
+    if host.publish_all_ports:
+        bound = {_port_key(b.container_port) for b in bindings}
+        bindings += [PortBinding(container_port=p) for p in exposed if _port_key(p) not in bound]
+    return bindings
+
+
+def _port_key(port: str) -> str:
+    return port if "/" in port else f"{port}/tcp"
+
+
+def _record_endpoints(container: Container, sandbox: network_pb2.Sandbox) -> None:
+    """The addresses and ports the sandbox got, into the container's NetworkSettings."""
+    by_name = {e.network_name: e for e in sandbox.endpoints}
+    by_id = {e.network_id: e for e in sandbox.endpoints}
+    for settings in container.network_settings.networks:
+        got = by_name.get(settings.network) or by_id.get(settings.network)
+        if got is None:
+            got = next((e for i, e in by_id.items() if i.startswith(settings.network)), None)
+        if got is None:
+            continue
+        settings.network_id, settings.endpoint_id = got.network_id, got.endpoint_id
+        settings.gateway, settings.ip_address = got.gateway, got.ip_address
+        settings.ip_prefix_len, settings.mac_address = got.prefix_len, got.mac_address
+    container.network_settings.ports = [
+        PortBinding(f"{p.container_port}/{p.protocol}", p.host_ip or "0.0.0.0", str(p.host_port))
+        for p in sandbox.ports
+    ]
+
+
+def _clear_endpoints(container: Container) -> None:
+    for settings in container.network_settings.networks:
+        settings.endpoint_id = settings.gateway = settings.ip_address = settings.mac_address = ""
+        settings.ip_prefix_len = 0
+    container.network_settings.ports = []

@@ -69,6 +69,32 @@ class Resources:
 
 
 @dataclass
+class PortBinding:
+    container_port: str  # "80/tcp"
+    host_ip: str = ""
+    host_port: str = ""
+
+
+@dataclass
+class EndpointSettings:
+    network: str
+    aliases: list[str] = field(default_factory=list)
+    ipv4_address: str = ""
+    network_id: str = ""
+    endpoint_id: str = ""
+    gateway: str = ""
+    ip_address: str = ""
+    ip_prefix_len: int = 0
+    mac_address: str = ""
+
+
+@dataclass
+class NetworkSettings:
+    networks: list[EndpointSettings] = field(default_factory=list)
+    ports: list[PortBinding] = field(default_factory=list)
+
+
+@dataclass
 class HostConfig:
     network_mode: str = ""
     auto_remove: bool = False
@@ -83,6 +109,12 @@ class HostConfig:
     read_only: bool = False
     tmpfs: dict[str, str] = field(default_factory=dict)
     init: bool | None = None
+    port_bindings: list[PortBinding] = field(default_factory=list)
+    publish_all_ports: bool = False
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    extra_hosts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -120,6 +152,7 @@ class Container:
     resolv_conf_path: str = ""
     graph_driver: dict[str, str] = field(default_factory=dict)
     sandbox_key: str = ""
+    network_settings: NetworkSettings = field(default_factory=NetworkSettings)
     # The engine's own bookkeeping (not in the API):
     manually_stopped: bool = False  # by `stop`/`kill`; restart policies then leave it alone
     restart_delay: float = 0.0  # seconds before the last automatic restart (backoff)

@@ -17,8 +17,9 @@ from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
 from dockyard.runtime.v1 import runtime_pb2
 from dockyard.services.engine.backends import LONG_SECONDS, Backends
+from dockyard.services.engine.convert import from_proto
 from dockyard.services.engine.lifecycle import Lifecycle
-from dockyard.services.engine.model import Container, ContainerConfig, HostConfig
+from dockyard.services.engine.model import Container, ContainerConfig, EndpointSettings, HostConfig
 
 Input = engine_pb2.RunInput | engine_pb2.AttachInput
 
@@ -39,7 +40,8 @@ class Runner:
         platform = options.platform if options.HasField("platform") else None
         async for progress in self._pull_if_missing(config.image, options.auth, platform):
             yield engine_pb2.RunOutput(pull=progress)
-        container = await self._life.create(name, config, host)
+        endpoints = [from_proto(EndpointSettings, e) for e in options.create.networks]
+        container = await self._life.create(name, config, host, endpoints)
         yield engine_pb2.RunOutput(container_id=container.id)
         if options.detach:
             await self._life.start(container.id)

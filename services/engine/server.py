@@ -21,7 +21,13 @@ from dockyard.services.engine.convert import from_proto, to_proto
 from dockyard.services.engine.events import EventBus, EventFilter
 from dockyard.services.engine.images import ImageRemoval
 from dockyard.services.engine.lifecycle import Lifecycle
-from dockyard.services.engine.model import ContainerConfig, HostConfig, Resources, RestartPolicy
+from dockyard.services.engine.model import (
+    ContainerConfig,
+    EndpointSettings,
+    HostConfig,
+    Resources,
+    RestartPolicy,
+)
 from dockyard.services.engine.runner import Runner
 from dockyard.services.engine.running import Running
 from google.protobuf import empty_pb2
@@ -84,7 +90,7 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         self, request: engine_pb2.CreateContainerRequest, context: Context
     ) -> engine_pb2.CreateContainerResponse:
         config, host = _create_args(request)
-        container = await self._life.create(request.name, config, host)
+        container = await self._life.create(request.name, config, host, _endpoints(request))
         return engine_pb2.CreateContainerResponse(id=container.id)
 
     async def Start(
@@ -96,7 +102,8 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     async def Stop(
         self, request: engine_pb2.StopContainerRequest, context: Context
     ) -> empty_pb2.Empty:
-        await self._life.stop(request.id, request.timeout if request.HasField("timeout") else None)
+        timeout = request.timeout if request.HasField("timeout") else None
+        await self._life.stop(request.id, timeout, shutdown=request.shutdown)
         return EMPTY
 
     async def Kill(
@@ -281,6 +288,10 @@ class SystemServicer(engine_pb2_grpc.SystemServicer):
 
 def _create_args(request: engine_pb2.CreateContainerRequest) -> tuple[ContainerConfig, HostConfig]:
     return from_proto(ContainerConfig, request.config), from_proto(HostConfig, request.host_config)
+
+
+def _endpoints(request: engine_pb2.CreateContainerRequest) -> list[EndpointSettings]:
+    return [from_proto(EndpointSettings, e) for e in request.networks]
 
 
 def _log_query(request: engine_pb2.LogsRequest) -> logs.Query:

@@ -9,7 +9,8 @@ import grpc
 from dockyard.api import bootstrap
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.network.v1 import network_pb2_grpc
-from dockyard.services.network import nsfs
+from dockyard.services.network import links, nsfs
+from dockyard.services.network.networks import Manager
 from dockyard.services.network.sandboxes import Namespaces, Sandboxes
 from dockyard.services.network.server import NetworksServicer
 
@@ -17,13 +18,20 @@ from dockyard.services.network.server import NetworksServicer
 @asynccontextmanager
 async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
     namespaces = Namespaces(create=nsfs.create, remove=nsfs.remove, is_mounted=nsfs.is_mounted)
-    sandboxes = Sandboxes(options.data_dir, options.run_dir, namespaces)
-    sandboxes.reconcile()
-    network_pb2_grpc.add_NetworksServicer_to_server(NetworksServicer(sandboxes), server)
+    manager = Manager(
+        options.data_dir,
+        lambda db: Sandboxes(db, options.data_dir, options.run_dir, namespaces),
+        links,
+        options.config,
+    )
+    servicer = NetworksServicer(manager)
+    await servicer.start()
+    network_pb2_grpc.add_NetworksServicer_to_server(servicer, server)
     try:
         yield
     finally:
-        sandboxes.close()
+        servicer.close()
+        manager.close()
 
 
 def main() -> None:

@@ -5,38 +5,39 @@
     <root>/network/sandboxes/<id>/resolv.conf   bind-mounted at /etc/resolv.conf
     <root>/network/sandboxes/<id>/hostname      bind-mounted at /etc/hostname
 
-Modes: "none" (a new namespace with only `lo`, up) and "host" (no namespace: the host's).
-Records live in SQLite; creation registers the teardown before it sets anything up, so a
-failure half way undoes itself, and removal is idempotent. `reconcile` at start-up drops
-records whose namespace is gone and unmounts namespaces nobody records.
+A sandbox's namespace is new (every mode but two), the host's ("host": no namespace) or
+another container's ("container:<id>": its path and files, never torn down with this one).
+The record is written before anything is set up, so a failure half way, or a crash, leaves
+something `remove` or `reconcile` can find; removal is idempotent.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
 import shutil
 import socket
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dockyard.api.errors import InvalidArgument, NotFound
 
-MODES = ("none", "host")
 HOSTS_HEADER = (
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
     "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 )
 FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")  # docker's, when the host only has loopback ones
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandboxes (
     container_id TEXT PRIMARY KEY,
     mode TEXT NOT NULL,
     netns_path TEXT NOT NULL,
-    hostname TEXT NOT NULL
+    hostname TEXT NOT NULL,
+    spec TEXT NOT NULL DEFAULT '{}'
 );
 """
 
@@ -47,6 +48,8 @@ class Sandbox:
     mode: str
     netns_path: str
     files: Path
+    hostname: str = ""
+    spec: dict[str, Any] = field(default_factory=dict)  # name, dns, extra_hosts, ...
 
     @property
     def hosts(self) -> Path:
@@ -57,8 +60,13 @@ class Sandbox:
         return self.files / "resolv.conf"
 
     @property
-    def hostname(self) -> Path:
+    def hostname_file(self) -> Path:
         return self.files / "hostname"
+
+    @property
+    def shares(self) -> str:
+        """The container whose namespace this one joins ("" unless mode container:<id>)."""
+        return self.mode.removeprefix("container:") if self.mode.startswith("container:") else ""
 
 
 @dataclass(frozen=True)
@@ -71,71 +79,78 @@ class Namespaces:
 
 
 class Sandboxes:
-    def __init__(self, data_dir: Path, run_dir: Path, namespaces: Namespaces) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, data_dir: Path, run_dir: Path, namespaces: Namespaces
+    ) -> None:
         self._files = data_dir / "sandboxes"
         self._netns = run_dir / "netns"
         self._ns = namespaces
         self._files.mkdir(parents=True, exist_ok=True)
         self._netns.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            data_dir / "network.db", isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._db = db
+        db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(sandboxes)")}
+        if "spec" not in columns:  # a store from before bridge networks
+            db.execute("ALTER TABLE sandboxes ADD COLUMN spec TEXT NOT NULL DEFAULT '{}'")
 
-    def close(self) -> None:
-        self._db.close()
-
-    def create(self, container_id: str, mode: str, hostname: str) -> Sandbox:
-        if mode not in MODES:
-            raise InvalidArgument(f"network mode {mode!r} is not supported")
+    def create(
+        self,
+        container_id: str,
+        mode: str,
+        hostname: str,
+        spec: dict[str, Any],
+        shared: Sandbox | None,
+    ) -> Sandbox:
+        """Record the sandbox and make its namespace (`shared`: the one a container: mode joins)."""
         _check_id(container_id)
-        with contextlib.suppress(NotFound):
-            return self.get(container_id)
-        netns = "" if mode == "host" else str(self._netns / container_id)
-        sandbox = Sandbox(container_id, mode, netns, self._files / container_id)
-        try:
-            with self._db:  # the record first: a crash later leaves something reconcile can find
-                self._db.execute(
-                    "INSERT INTO sandboxes VALUES (?, ?, ?, ?)",
-                    (container_id, mode, netns, hostname),
-                )
-            self._write_files(sandbox, hostname)
+        if mode == "host":
+            netns = ""
+        elif shared is not None:
+            netns = shared.netns_path
+        else:
+            netns = str(self._netns / container_id)
+        files = shared.files if shared is not None else self._files / container_id
+        sandbox = Sandbox(container_id, mode, netns, files, hostname, spec)
+        with self._db:  # the record first: a crash later leaves something reconcile can find
+            self._db.execute(
+                "INSERT INTO sandboxes VALUES (?, ?, ?, ?, ?)",
+                (container_id, mode, netns, hostname, json.dumps(spec)),
+            )
+        if shared is None:
+            files.mkdir(parents=True, exist_ok=True)
             if netns:
                 self._ns.create(Path(netns))
-        except BaseException:
-            self.remove(container_id)
-            raise
         return sandbox
 
     def remove(self, container_id: str) -> None:
         _check_id(container_id)
-        netns = self._netns / container_id
-        self._ns.remove(netns)
+        self._ns.remove(self._netns / container_id)
         shutil.rmtree(self._files / container_id, ignore_errors=True)
         with self._db:
             self._db.execute("DELETE FROM sandboxes WHERE container_id = ?", (container_id,))
 
     def get(self, container_id: str) -> Sandbox:
         row = self._db.execute(
-            "SELECT container_id, mode, netns_path FROM sandboxes WHERE container_id = ?",
+            "SELECT container_id, mode, netns_path, hostname, spec FROM sandboxes"
+            " WHERE container_id = ?",
             (container_id,),
         ).fetchone()
         if row is None:
             raise NotFound(f"no sandbox for container {container_id}")
-        return Sandbox(row[0], row[1], row[2], self._files / row[0])
+        return self._sandbox(row)
 
     def list(self) -> list[Sandbox]:
-        rows = self._db.execute("SELECT container_id, mode, netns_path FROM sandboxes").fetchall()
-        return [Sandbox(r[0], r[1], r[2], self._files / r[0]) for r in rows]
+        rows = self._db.execute(
+            "SELECT container_id, mode, netns_path, hostname, spec FROM sandboxes"
+        ).fetchall()
+        return [self._sandbox(r) for r in rows]
 
-    def reconcile(self) -> None:
-        """Make records and namespaces agree after a crash (see the module docstring)."""
-        known = set()
-        for sandbox in self.list():
-            known.add(sandbox.container_id)
-            if sandbox.netns_path and not self._ns.is_mounted(Path(sandbox.netns_path)):
-                self.remove(sandbox.container_id)
+    def alive(self, sandbox: Sandbox) -> bool:
+        return not sandbox.netns_path or self._ns.is_mounted(Path(sandbox.netns_path))
+
+    def orphans(self) -> None:
+        """Unmount namespaces and delete files that no record owns (after a crash)."""
+        known = {s.container_id for s in self.list()}
         for path in self._netns.iterdir():
             if path.name not in known:
                 self._ns.remove(path)
@@ -143,20 +158,41 @@ class Sandboxes:
             if path.name not in known:
                 shutil.rmtree(path, ignore_errors=True)
 
-    def _write_files(self, sandbox: Sandbox, hostname: str) -> None:
-        sandbox.files.mkdir(parents=True, exist_ok=True)
-        if sandbox.mode == "host":
-            hosts, name = _read("/etc/hosts") or HOSTS_HEADER, socket.gethostname()
-            resolv = _read("/etc/resolv.conf")
-        else:
-            hosts, name, resolv = (
-                HOSTS_HEADER,
-                hostname,
-                container_resolv_conf(_read("/etc/resolv.conf")),
-            )
-        _write_atomic(sandbox.hosts, hosts)
-        _write_atomic(sandbox.resolv_conf, resolv)
-        _write_atomic(sandbox.hostname, f"{name}\n")
+    def _sandbox(self, row: tuple[Any, ...]) -> Sandbox:
+        container_id, mode, netns, hostname, spec = row
+        files = self._files / container_id
+        if mode.startswith("container:"):
+            files = self._files / mode.removeprefix("container:")
+        return Sandbox(container_id, mode, netns, files, hostname, json.loads(spec))
+
+
+def write_files(sandbox: Sandbox, hosts: str, resolv: str, hostname: str) -> None:
+    if sandbox.shares:
+        return  # the files are the other container's
+    sandbox.files.mkdir(parents=True, exist_ok=True)
+    write_file(sandbox.hosts, hosts)
+    write_file(sandbox.resolv_conf, resolv)
+    write_file(sandbox.hostname_file, f"{hostname}\n")
+
+
+def write_file(path: Path, text: str) -> None:
+    """A new file atomically; an existing one in place: a running container has it
+    bind-mounted, and a bind mount follows the inode, not the name."""
+    try:
+        f = open(path, "r+")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        write_atomic(path, text)
+        return
+    with f:
+        f.truncate(0)
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def host_files() -> tuple[str, str, str]:
+    """(hosts, resolv.conf, hostname) of the host, for --network host."""
+    return (read("/etc/hosts") or HOSTS_HEADER, read("/etc/resolv.conf"), socket.gethostname())
 
 
 def container_resolv_conf(host: str) -> str:
@@ -174,19 +210,27 @@ def container_resolv_conf(host: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def nameservers(resolv: str) -> list[str]:
+    return [
+        fields[1]
+        for line in resolv.splitlines()
+        if (fields := line.split())[:1] == ["nameserver"] and len(fields) > 1
+    ]
+
+
 def _check_id(container_id: str) -> None:
     if not container_id or "/" in container_id or container_id in (".", ".."):
         raise InvalidArgument(f"invalid container ID {container_id!r}")
 
 
-def _read(path: str) -> str:
+def read(path: str) -> str:
     try:
         return Path(path).read_text()
     except OSError:
         return ""
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w") as f:
         f.write(text)

@@ -30,6 +30,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         engine.stop()
         leaks = engine.leaks()
         engine.remove_cgroup_parent()
+        engine.remove_network_leftovers()
         assert not leaks, f"the engine left behind: {leaks}"
 
 

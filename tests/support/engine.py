@@ -41,7 +41,8 @@ class Engine:
         root, state = base / "root", base / "state"
         cgroup_parent = f"dockyard-test-{secrets.token_hex(4)}"
         config_path = base / "daemon.json"
-        config_path.write_text(json.dumps({"cgroup-parent": cgroup_parent, **(config or {})}))
+        defaults = {"cgroup-parent": cgroup_parent, "bridge": f"dyt{secrets.token_hex(4)}"}
+        config_path.write_text(json.dumps({**defaults, **(config or {})}))
         (root / "logs").mkdir(parents=True, exist_ok=True)
         with open(root / "logs" / "supervisor.log", "ab") as log:
             process = subprocess.Popen(
@@ -146,6 +147,8 @@ class Engine:
             + self.leaked_processes()
             + self.leaked_cgroups()
             + self.leaked_netns()
+            + self.leaked_links()
+            + self.leaked_rules()
         )
 
     def leaked_mounts(self) -> list[str]:
@@ -180,6 +183,45 @@ class Engine:
         netns = self.state / "network" / "netns"
         return [f"netns {p}" for p in netns.iterdir()] if netns.is_dir() else []
 
+    @property
+    def network_tag(self) -> str:
+        """The tag naming this engine's links and rules (see services/network/networks.py)."""
+        path = self.root / "network" / "tag"
+        return path.read_text().strip() if path.exists() else ""
+
+    def leaked_links(self) -> list[str]:
+        """Host veth ends and user-network bridges of this engine (after every network is gone)."""
+        tag = self.network_tag
+        if not tag:
+            return []
+        names = [line.split()[0].split("@")[0] for line in _ip("-br", "link").splitlines()]
+        return [f"link {n}" for n in names if n.startswith((f"v{tag}", f"dy{tag}-"))]
+
+    def leaked_rules(self) -> list[str]:
+        """Published-port rules left in this engine's nft table."""
+        tag = self.network_tag
+        if not tag:
+            return []
+        listing = subprocess.run(
+            ["nft", "list", "chain", "ip", f"dockyard_{tag}", "ports"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return [f"nft rule {line.strip()}" for line in listing.splitlines() if "dnat" in line]
+
+    def remove_network_leftovers(self) -> None:
+        """The default bridge and the rules table stay when an engine stops (as docker0 does)."""
+        bridge = json.loads(self.config.read_text()).get("bridge")
+        if bridge:
+            subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        if self.network_tag:
+            subprocess.run(
+                ["nft", "delete", "table", "ip", f"dockyard_{self.network_tag}"],
+                capture_output=True,
+                check=False,
+            )
+
     def _cgroup_processes(self) -> list[tuple[int, str]]:
         pids = set()
         for procs in Path("/sys/fs/cgroup").glob(f"*/{self.cgroup_parent}/*/cgroup.procs"):
@@ -192,6 +234,10 @@ class Engine:
                 if child.is_dir():
                     child.rmdir()
             parent.rmdir()
+
+
+def _ip(*args: str) -> str:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, check=False).stdout
 
 
 def _processes() -> list[tuple[int, str]]:

@@ -5,7 +5,10 @@
       "log-opts": {"max-size": "10m", "max-file": "3"},  # json-file default bounds
       "cgroup-parent": "dockyard",
       "default-runtime": "dockyard",
-      "runtimes": {"runc": {"path": "/usr/sbin/runc"}}
+      "runtimes": {"runc": {"path": "/usr/sbin/runc"}},
+      "bridge": "dockyard0",          # the Linux bridge of the default `bridge` network
+      "bip": "10.199.0.1/16",         # its gateway/prefix ("" = the first free of 10.199-10.190)
+      "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}]  # for user networks
     }
 
 Every service reads the same file (`--config`, env DOCKYARD_CONFIG, default
@@ -32,12 +35,21 @@ class Runtime:
 
 
 @dataclass(frozen=True)
+class AddressPool:
+    base: str  # a CIDR the networks are cut from
+    size: int  # prefix length of each network
+
+
+@dataclass(frozen=True)
 class DaemonConfig:
     insecure_registries: tuple[str, ...] = ()
     log_opts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LOG_OPTS))
     cgroup_parent: str = "dockyard"
     default_runtime: str = "dockyard"
     runtimes: dict[str, Runtime] = field(default_factory=dict)
+    bridge: str = "dockyard0"
+    bip: str = ""
+    address_pools: tuple[AddressPool, ...] = (AddressPool("10.200.0.0/13", 24),)
 
     @classmethod
     def load(cls, path: Path, *, required: bool) -> DaemonConfig:
@@ -69,10 +81,36 @@ class DaemonConfig:
             cgroup_parent=raw.get("cgroup-parent", "dockyard"),
             default_runtime=raw.get("default-runtime", "dockyard"),
             runtimes=runtimes,
+            bridge=_str(raw, "bridge", source) if "bridge" in raw else "dockyard0",
+            bip=_str(raw, "bip", source) if "bip" in raw else "",
+            address_pools=_pools(raw, source),
         )
 
 
-_KEYS = {"insecure-registries", "log-opts", "cgroup-parent", "default-runtime", "runtimes"}
+_KEYS = {
+    "insecure-registries",
+    "log-opts",
+    "cgroup-parent",
+    "default-runtime",
+    "runtimes",
+    "bridge",
+    "bip",
+    "default-address-pools",
+}
+
+
+def _pools(raw: dict[str, Any], source: str) -> tuple[AddressPool, ...]:
+    if "default-address-pools" not in raw:
+        return DaemonConfig.address_pools
+    pools = raw["default-address-pools"]
+    if not isinstance(pools, list) or not all(
+        isinstance(p, dict) and isinstance(p.get("base"), str) and isinstance(p.get("size"), int)
+        for p in pools
+    ):
+        raise InvalidArgument(
+            f'{source}: \'default-address-pools\' must be a list of {{"base": CIDR, "size": N}}'
+        )
+    return tuple(AddressPool(p["base"], p["size"]) for p in pools)
 
 
 def _dict(raw: dict[str, Any], key: str, source: str) -> dict[str, Any]:

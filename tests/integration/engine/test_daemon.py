@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -29,7 +30,10 @@ def _dockyard(base: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_daemon_start_status_stop_and_a_second_engine_beside_the_first(
     engine: Engine, busybox: str, busybox_tar: Path, tmp_path: Path
 ) -> None:
-    (tmp_path / "daemon.json").write_text(json.dumps({"cgroup-parent": "dockyard-test-second"}))
+    bridge = f"dyt{secrets.token_hex(4)}"
+    (tmp_path / "daemon.json").write_text(
+        json.dumps({"cgroup-parent": "dockyard-test-second", "bridge": bridge})
+    )
     started = _dockyard(tmp_path, "daemon", "start")
     try:
         assert started.returncode == 0, started.stderr
@@ -51,6 +55,9 @@ def test_daemon_start_status_stop_and_a_second_engine_beside_the_first(
         stopped = _dockyard(tmp_path, "daemon", "stop")
         for parent in Path("/sys/fs/cgroup").glob("*/dockyard-test-second"):
             parent.rmdir()
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        tag = (tmp_path / "root" / "network" / "tag").read_text().strip()
+        subprocess.run(["nft", "delete", "table", "ip", f"dockyard_{tag}"], check=False)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
     assert _dockyard(tmp_path, "daemon", "status").returncode == 1
     assert "Cannot connect to the Dockyard daemon" in _dockyard(tmp_path, "ps").stderr

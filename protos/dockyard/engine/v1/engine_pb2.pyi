@@ -3,6 +3,7 @@ import datetime
 from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from dockyard.images.v1 import images_pb2 as _images_pb2
+from dockyard.network.v1 import network_pb2 as _network_pb2
 from dockyard.types.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -11,6 +12,28 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class NetworkConnectRequest(_message.Message):
+    __slots__ = ("network", "container", "aliases", "ipv4_address")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    network: str
+    container: str
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    ipv4_address: str
+    def __init__(self, network: _Optional[str] = ..., container: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ...) -> None: ...
+
+class NetworkDisconnectRequest(_message.Message):
+    __slots__ = ("network", "container", "force")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    network: str
+    container: str
+    force: bool
+    def __init__(self, network: _Optional[str] = ..., container: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class StringList(_message.Message):
     __slots__ = ("values",)
@@ -123,7 +146,7 @@ class Resources(_message.Message):
     def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ...) -> None: ...
 
 class HostConfig(_message.Message):
-    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init")
+    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts")
     class TmpfsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +167,12 @@ class HostConfig(_message.Message):
     READ_ONLY_FIELD_NUMBER: _ClassVar[int]
     TMPFS_FIELD_NUMBER: _ClassVar[int]
     INIT_FIELD_NUMBER: _ClassVar[int]
+    PORT_BINDINGS_FIELD_NUMBER: _ClassVar[int]
+    PUBLISH_ALL_PORTS_FIELD_NUMBER: _ClassVar[int]
+    DNS_FIELD_NUMBER: _ClassVar[int]
+    DNS_SEARCH_FIELD_NUMBER: _ClassVar[int]
+    DNS_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_HOSTS_FIELD_NUMBER: _ClassVar[int]
     network_mode: str
     auto_remove: bool
     log_config: LogConfig
@@ -157,17 +186,65 @@ class HostConfig(_message.Message):
     read_only: bool
     tmpfs: _containers.ScalarMap[str, str]
     init: bool
-    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ...) -> None: ...
+    port_bindings: _containers.RepeatedCompositeFieldContainer[PortBinding]
+    publish_all_ports: bool
+    dns: _containers.RepeatedScalarFieldContainer[str]
+    dns_search: _containers.RepeatedScalarFieldContainer[str]
+    dns_options: _containers.RepeatedScalarFieldContainer[str]
+    extra_hosts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PortBinding(_message.Message):
+    __slots__ = ("container_port", "host_ip", "host_port")
+    CONTAINER_PORT_FIELD_NUMBER: _ClassVar[int]
+    HOST_IP_FIELD_NUMBER: _ClassVar[int]
+    HOST_PORT_FIELD_NUMBER: _ClassVar[int]
+    container_port: str
+    host_ip: str
+    host_port: str
+    def __init__(self, container_port: _Optional[str] = ..., host_ip: _Optional[str] = ..., host_port: _Optional[str] = ...) -> None: ...
+
+class EndpointSettings(_message.Message):
+    __slots__ = ("network", "aliases", "ipv4_address", "network_id", "endpoint_id", "gateway", "ip_address", "ip_prefix_len", "mac_address")
+    NETWORK_FIELD_NUMBER: _ClassVar[int]
+    ALIASES_FIELD_NUMBER: _ClassVar[int]
+    IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    ENDPOINT_ID_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    IP_PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
+    MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    network: str
+    aliases: _containers.RepeatedScalarFieldContainer[str]
+    ipv4_address: str
+    network_id: str
+    endpoint_id: str
+    gateway: str
+    ip_address: str
+    ip_prefix_len: int
+    mac_address: str
+    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., network_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_address: _Optional[str] = ..., ip_prefix_len: _Optional[int] = ..., mac_address: _Optional[str] = ...) -> None: ...
+
+class NetworkSettings(_message.Message):
+    __slots__ = ("networks", "ports")
+    NETWORKS_FIELD_NUMBER: _ClassVar[int]
+    PORTS_FIELD_NUMBER: _ClassVar[int]
+    networks: _containers.RepeatedCompositeFieldContainer[EndpointSettings]
+    ports: _containers.RepeatedCompositeFieldContainer[PortBinding]
+    def __init__(self, networks: _Optional[_Iterable[_Union[EndpointSettings, _Mapping]]] = ..., ports: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ...) -> None: ...
 
 class CreateContainerRequest(_message.Message):
-    __slots__ = ("name", "config", "host_config")
+    __slots__ = ("name", "config", "host_config", "networks")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     HOST_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    NETWORKS_FIELD_NUMBER: _ClassVar[int]
     name: str
     config: ContainerConfig
     host_config: HostConfig
-    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ...) -> None: ...
+    networks: _containers.RepeatedCompositeFieldContainer[EndpointSettings]
+    def __init__(self, name: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., networks: _Optional[_Iterable[_Union[EndpointSettings, _Mapping]]] = ...) -> None: ...
 
 class CreateContainerResponse(_message.Message):
     __slots__ = ("id", "warnings")
@@ -184,12 +261,14 @@ class StartContainerRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class StopContainerRequest(_message.Message):
-    __slots__ = ("id", "timeout")
+    __slots__ = ("id", "timeout", "shutdown")
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
     id: str
     timeout: int
-    def __init__(self, id: _Optional[str] = ..., timeout: _Optional[int] = ...) -> None: ...
+    shutdown: bool
+    def __init__(self, id: _Optional[str] = ..., timeout: _Optional[int] = ..., shutdown: _Optional[bool] = ...) -> None: ...
 
 class KillContainerRequest(_message.Message):
     __slots__ = ("id", "signal")
@@ -400,7 +479,7 @@ class ContainerState(_message.Message):
     def __init__(self, status: _Optional[str] = ..., running: _Optional[bool] = ..., paused: _Optional[bool] = ..., restarting: _Optional[bool] = ..., oom_killed: _Optional[bool] = ..., dead: _Optional[bool] = ..., pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Container(_message.Message):
-    __slots__ = ("id", "created", "path", "args", "state", "image", "name", "restart_count", "driver", "platform", "log_path", "hostname_path", "hosts_path", "resolv_conf_path", "config", "host_config", "graph_driver", "sandbox_key")
+    __slots__ = ("id", "created", "path", "args", "state", "image", "name", "restart_count", "driver", "platform", "log_path", "hostname_path", "hosts_path", "resolv_conf_path", "config", "host_config", "graph_driver", "sandbox_key", "network_settings")
     class GraphDriverEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -426,6 +505,7 @@ class Container(_message.Message):
     HOST_CONFIG_FIELD_NUMBER: _ClassVar[int]
     GRAPH_DRIVER_FIELD_NUMBER: _ClassVar[int]
     SANDBOX_KEY_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_SETTINGS_FIELD_NUMBER: _ClassVar[int]
     id: str
     created: _timestamp_pb2.Timestamp
     path: str
@@ -444,7 +524,8 @@ class Container(_message.Message):
     host_config: HostConfig
     graph_driver: _containers.ScalarMap[str, str]
     sandbox_key: str
-    def __init__(self, id: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., path: _Optional[str] = ..., args: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContainerState, _Mapping]] = ..., image: _Optional[str] = ..., name: _Optional[str] = ..., restart_count: _Optional[int] = ..., driver: _Optional[str] = ..., platform: _Optional[str] = ..., log_path: _Optional[str] = ..., hostname_path: _Optional[str] = ..., hosts_path: _Optional[str] = ..., resolv_conf_path: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., graph_driver: _Optional[_Mapping[str, str]] = ..., sandbox_key: _Optional[str] = ...) -> None: ...
+    network_settings: NetworkSettings
+    def __init__(self, id: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., path: _Optional[str] = ..., args: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContainerState, _Mapping]] = ..., image: _Optional[str] = ..., name: _Optional[str] = ..., restart_count: _Optional[int] = ..., driver: _Optional[str] = ..., platform: _Optional[str] = ..., log_path: _Optional[str] = ..., hostname_path: _Optional[str] = ..., hosts_path: _Optional[str] = ..., resolv_conf_path: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., graph_driver: _Optional[_Mapping[str, str]] = ..., sandbox_key: _Optional[str] = ..., network_settings: _Optional[_Union[NetworkSettings, _Mapping]] = ...) -> None: ...
 
 class WaitContainerRequest(_message.Message):
     __slots__ = ("id", "condition")

@@ -5,6 +5,7 @@ import warnings
 
 from dockyard.engine.v1 import engine_pb2 as dockyard_dot_engine_dot_v1_dot_engine__pb2
 from dockyard.images.v1 import images_pb2 as dockyard_dot_images_dot_v1_dot_images__pb2
+from dockyard.network.v1 import network_pb2 as dockyard_dot_network_dot_v1_dot_network__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -1167,6 +1168,338 @@ class Images:
             '/dockyard.engine.v1.Images/Remove',
             dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageRequest.SerializeToString,
             dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class NetworksStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/dockyard.engine.v1.Networks/Create',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.CreateNetworkRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+                _registered_method=True)
+        self.Remove = channel.unary_unary(
+                '/dockyard.engine.v1.Networks/Remove',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Inspect = channel.unary_unary(
+                '/dockyard.engine.v1.Networks/Inspect',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/dockyard.engine.v1.Networks/List',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksResponse.FromString,
+                _registered_method=True)
+        self.Prune = channel.unary_unary(
+                '/dockyard.engine.v1.Networks/Prune',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksResponse.FromString,
+                _registered_method=True)
+        self.Connect = channel.unary_unary(
+                '/dockyard.engine.v1.Networks/Connect',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.NetworkConnectRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Disconnect = channel.unary_unary(
+                '/dockyard.engine.v1.Networks/Disconnect',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.NetworkDisconnectRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+
+
+class NetworksServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Remove(self, request, context):
+        """Remove refuses (FAILED_PRECONDITION) a network with running containers on it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Inspect(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Prune(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Connect(self, request, context):
+        """Connect joins a container to a network: at once when it runs, from its next start otherwise.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Disconnect(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_NetworksServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.CreateNetworkRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.SerializeToString,
+            ),
+            'Remove': grpc.unary_unary_rpc_method_handler(
+                    servicer.Remove,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Inspect': grpc.unary_unary_rpc_method_handler(
+                    servicer.Inspect,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksResponse.SerializeToString,
+            ),
+            'Prune': grpc.unary_unary_rpc_method_handler(
+                    servicer.Prune,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksResponse.SerializeToString,
+            ),
+            'Connect': grpc.unary_unary_rpc_method_handler(
+                    servicer.Connect,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.NetworkConnectRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Disconnect': grpc.unary_unary_rpc_method_handler(
+                    servicer.Disconnect,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.NetworkDisconnectRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'dockyard.engine.v1.Networks', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('dockyard.engine.v1.Networks', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Networks:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Networks/Create',
+            dockyard_dot_network_dot_v1_dot_network__pb2.CreateNetworkRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Remove(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Networks/Remove',
+            dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Inspect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Networks/Inspect',
+            dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Networks/List',
+            dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Prune(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Networks/Prune',
+            dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Connect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Networks/Connect',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.NetworkConnectRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Disconnect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Networks/Disconnect',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.NetworkDisconnectRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

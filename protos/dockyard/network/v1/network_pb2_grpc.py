@@ -55,6 +55,41 @@ class NetworksStub:
                 request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListSandboxesRequest.SerializeToString,
                 response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListSandboxesResponse.FromString,
                 _registered_method=True)
+        self.CreateNetwork = channel.unary_unary(
+                '/dockyard.network.v1.Networks/CreateNetwork',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.CreateNetworkRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+                _registered_method=True)
+        self.RemoveNetwork = channel.unary_unary(
+                '/dockyard.network.v1.Networks/RemoveNetwork',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.GetNetwork = channel.unary_unary(
+                '/dockyard.network.v1.Networks/GetNetwork',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+                _registered_method=True)
+        self.ListNetworks = channel.unary_unary(
+                '/dockyard.network.v1.Networks/ListNetworks',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksResponse.FromString,
+                _registered_method=True)
+        self.PruneNetworks = channel.unary_unary(
+                '/dockyard.network.v1.Networks/PruneNetworks',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksResponse.FromString,
+                _registered_method=True)
+        self.Connect = channel.unary_unary(
+                '/dockyard.network.v1.Networks/Connect',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ConnectRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
+                _registered_method=True)
+        self.Disconnect = channel.unary_unary(
+                '/dockyard.network.v1.Networks/Disconnect',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.DisconnectRequest.SerializeToString,
+                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
+                _registered_method=True)
 
 
 class NetworksServicer:
@@ -62,7 +97,10 @@ class NetworksServicer:
 
     def CreateSandbox(self, request, context):
         """CreateSandbox makes the container's network namespace for `mode` and returns where it is.
-        "none": a new namespace with only `lo`, up; "host": no namespace (netns_path = "").
+        "none": a new namespace with only `lo`, up; "host": no namespace (netns_path = "");
+        "bridge" or a network's name or ID: a namespace with one endpoint per network in
+        `endpoints` (the mode's network first), its published ports NATed to the first;
+        "container:<id>": the namespace of that container's sandbox.
         Idempotent: asking again for the same container returns the existing sandbox.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -70,7 +108,8 @@ class NetworksServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RemoveSandbox(self, request, context):
-        """RemoveSandbox tears a sandbox down; removing one that is gone is not an error.
+        """RemoveSandbox tears a sandbox down (endpoints, addresses, ports, namespace); removing one
+        that is gone is not an error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -83,9 +122,56 @@ class NetworksServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListSandboxes(self, request, context):
-        """Reserved for a later issue: CreateNetwork, RemoveNetwork, GetNetwork, ListNetworks,
-        PruneNetworks, Connect, Disconnect, and published ports.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateNetwork(self, request, context):
+        """CreateNetwork: ALREADY_EXISTS for a taken name, INVALID_ARGUMENT for a subnet that overlaps
+        another network or a host route, or a gateway outside its subnet.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveNetwork(self, request, context):
+        """RemoveNetwork: FAILED_PRECONDITION while a sandbox has an endpoint on it; the predefined
+        networks (bridge, host, none) cannot be removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNetwork(self, request, context):
+        """GetNetwork resolves a name, full ID or unique ID prefix.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNetworks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PruneNetworks(self, request, context):
+        """PruneNetworks removes every user network without endpoints.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Connect(self, request, context):
+        """Connect adds an endpoint on a network to a live sandbox; Disconnect removes it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Disconnect(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -112,6 +198,41 @@ def add_NetworksServicer_to_server(servicer, server):
                     servicer.ListSandboxes,
                     request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListSandboxesRequest.FromString,
                     response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListSandboxesResponse.SerializeToString,
+            ),
+            'CreateNetwork': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateNetwork,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.CreateNetworkRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.SerializeToString,
+            ),
+            'RemoveNetwork': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveNetwork,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'GetNetwork': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNetwork,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Network.SerializeToString,
+            ),
+            'ListNetworks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNetworks,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksResponse.SerializeToString,
+            ),
+            'PruneNetworks': grpc.unary_unary_rpc_method_handler(
+                    servicer.PruneNetworks,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksResponse.SerializeToString,
+            ),
+            'Connect': grpc.unary_unary_rpc_method_handler(
+                    servicer.Connect,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.ConnectRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.SerializeToString,
+            ),
+            'Disconnect': grpc.unary_unary_rpc_method_handler(
+                    servicer.Disconnect,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.DisconnectRequest.FromString,
+                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +343,195 @@ class Networks:
             '/dockyard.network.v1.Networks/ListSandboxes',
             dockyard_dot_network_dot_v1_dot_network__pb2.ListSandboxesRequest.SerializeToString,
             dockyard_dot_network_dot_v1_dot_network__pb2.ListSandboxesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateNetwork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/CreateNetwork',
+            dockyard_dot_network_dot_v1_dot_network__pb2.CreateNetworkRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveNetwork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/RemoveNetwork',
+            dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNetwork(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/GetNetwork',
+            dockyard_dot_network_dot_v1_dot_network__pb2.NetworkRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.Network.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNetworks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/ListNetworks',
+            dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.ListNetworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PruneNetworks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/PruneNetworks',
+            dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.PruneNetworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Connect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/Connect',
+            dockyard_dot_network_dot_v1_dot_network__pb2.ConnectRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Disconnect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/Disconnect',
+            dockyard_dot_network_dot_v1_dot_network__pb2.DisconnectRequest.SerializeToString,
+            dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
             options,
             channel_credentials,
             insecure,

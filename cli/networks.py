@@ -1,0 +1,273 @@
+"""`network create|ls|inspect|rm|prune|connect|disconnect` and `port`, as docker's."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from dockyard.cli.engine import Stubs, call, die, error_line
+
+app = typer.Typer(help="Manage networks", no_args_is_help=True)
+
+LS_HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE"}
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(..., metavar="NETWORK"),
+    driver: str = typer.Option("bridge", "-d", "--driver", help="bridge | macvlan"),
+    subnet: str = typer.Option("", "--subnet", help="CIDR (default: the next free one)"),
+    gateway: str = typer.Option("", "--gateway", help="the gateway's address in the subnet"),
+    ip_range: str = typer.Option("", "--ip-range", help="allocate container addresses from here"),
+    internal: bool = typer.Option(False, "--internal", help="no traffic in or out"),
+    opt: list[str] = typer.Option([], "-o", "--opt", help="driver options (parent=IF)"),
+    label: list[str] = typer.Option([], "--label", help="set metadata"),
+) -> None:
+    """Create a network; print its ID."""
+    from dockyard.cli import options
+    from dockyard.network.v1 import network_pb2 as pb
+
+    request = pb.CreateNetworkRequest(
+        name=name,
+        driver=driver,
+        subnet=subnet,
+        gateway=gateway,
+        ip_range=ip_range,
+        internal=internal,
+        options=options.key_values(opt, "opt"),
+        labels=options.key_values(label, "label"),
+    )
+
+    async def work(stubs: Stubs) -> str:
+        return str((await stubs.networks.Create(request)).id)
+
+    print(call("network create", work))
+
+
+@app.command("ls")
+def ls(
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="only IDs"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="full IDs"),
+    format: str = typer.Option("", "--format", help="a Go template, table or json"),
+    filter: list[str] = typer.Option([], "-f", "--filter", help="name=…, driver=…, id=…"),
+) -> None:
+    """List networks."""
+    from dockyard.cli.listing import format_rows
+    from dockyard.network.v1 import network_pb2 as pb
+
+    async def work(stubs: Stubs) -> list[Any]:
+        return list((await stubs.networks.List(pb.ListNetworksRequest())).networks)
+
+    networks = sorted(call("network ls", work), key=lambda n: n.name)
+    wanted = [f.partition("=") for f in filter]
+    for key, _, _ in wanted:
+        if key not in ("name", "driver", "id"):
+            die(f"invalid filter '{key}'")
+    networks = [
+        n
+        for n in networks
+        if all(
+            (k == "name" and v in n.name)
+            or (k == "driver" and v == n.driver)
+            or (k == "id" and n.id.startswith(v))
+            for k, _, v in wanted
+        )
+    ]
+    rows = [
+        {
+            "ID": n.id if no_trunc else n.id[:12],
+            "Name": n.name,
+            "Driver": n.driver,
+            "Scope": n.scope,
+            "Internal": str(n.internal).lower(),
+            "Labels": ",".join(f"{k}={v}" for k, v in sorted(n.labels.items())),
+        }
+        for n in networks
+    ]
+    if quiet:
+        print("".join(f"{r['ID']}\n" for r in rows), end="")
+        return
+    template = format or "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+    print(format_rows(rows, template, LS_HEADERS), end="")
+
+
+@app.command("inspect")
+def inspect(
+    networks: list[str] = typer.Argument(..., metavar="NETWORK..."),
+    format: str = typer.Option("", "-f", "--format", help="a Go template"),
+) -> None:
+    """Show networks as docker's JSON."""
+    from dockyard.api.errors import NotFound
+    from dockyard.cli import gotemplate, render
+    from dockyard.network.v1 import network_pb2 as pb
+
+    async def work(stubs: Stubs) -> tuple[list[dict[str, Any]], int]:
+        found, failures = [], 0
+        for ref in networks:
+            try:
+                found.append(network_json(await stubs.networks.Inspect(pb.NetworkRequest(id=ref))))
+            except NotFound:
+                sys.stderr.write(f"Error: No such network: {ref}\n")
+                failures += 1
+        return found, failures
+
+    docs, failures = call("network inspect", work)
+    if format:
+        try:
+            nodes = gotemplate.parse(format)
+            for doc in docs:
+                print(gotemplate.execute(nodes, doc))
+        except gotemplate.TemplateError as err:
+            die(f"template parsing error: {err}")
+    else:
+        print(render.dumps(docs))
+    if failures:
+        sys.exit(1)
+
+
+def network_json(n: Any) -> dict[str, Any]:
+    from dockyard.cli import render
+
+    config = []
+    if n.subnet:
+        entry = {"Subnet": n.subnet, "Gateway": n.gateway}
+        if n.ip_range:
+            entry["IPRange"] = n.ip_range
+        config.append(entry)
+    options = dict(n.options)
+    if n.driver == "bridge" and n.interface:
+        options.setdefault("com.docker.network.bridge.name", n.interface)
+    return {
+        "Name": n.name,
+        "Id": n.id,
+        "Created": render.rfc3339(n.created),
+        "Scope": n.scope,
+        "Driver": n.driver,
+        "EnableIPv6": False,
+        "IPAM": {"Driver": "default", "Options": None, "Config": config},
+        "Internal": n.internal,
+        "Attachable": False,
+        "Ingress": False,
+        "ConfigOnly": False,
+        "Containers": {
+            c.container_id: {
+                "Name": c.name,
+                "EndpointID": c.endpoint_id,
+                "MacAddress": c.mac_address,
+                "IPv4Address": c.ipv4_address,
+                "IPv6Address": "",
+            }
+            for c in n.containers
+        },
+        "Options": options,
+        "Labels": dict(n.labels),
+    }
+
+
+@app.command("rm")
+def rm(networks: list[str] = typer.Argument(..., metavar="NETWORK...")) -> None:
+    """Remove networks (not while containers run on them)."""
+    from dockyard.api.errors import DockyardError
+    from dockyard.network.v1 import network_pb2 as pb
+
+    async def work(stubs: Stubs) -> int:
+        failures = 0
+        for ref in networks:
+            try:
+                await stubs.networks.Remove(pb.NetworkRequest(id=ref))
+                print(ref)
+            except DockyardError as err:
+                sys.stderr.write(error_line(err))
+                failures += 1
+        return failures
+
+    if call("network rm", work):
+        sys.exit(1)
+
+
+@app.command("prune")
+def prune(force: bool = typer.Option(False, "-f", "--force", help="do not ask")) -> None:
+    """Remove every user network no container uses."""
+    from dockyard.network.v1 import network_pb2 as pb
+
+    if not force and sys.stdin.isatty():
+        answer = input(
+            "WARNING! This will remove all custom networks not used by at least one container.\n"
+            "Are you sure you want to continue? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            return
+
+    async def work(stubs: Stubs) -> list[str]:
+        return list((await stubs.networks.Prune(pb.PruneNetworksRequest())).removed)
+
+    removed = call("network prune", work)
+    if removed:
+        print("Deleted Networks:\n" + "".join(f"{name}\n" for name in removed), end="")
+
+
+@app.command("connect")
+def connect(
+    network: str = typer.Argument(..., metavar="NETWORK"),
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    alias: list[str] = typer.Option([], "--alias", help="more DNS names on the network"),
+    ip: str = typer.Option("", "--ip", help="IPv4 address"),
+) -> None:
+    """Connect a container to a network."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    request = pb.NetworkConnectRequest(
+        network=network, container=container, aliases=alias, ipv4_address=ip
+    )
+
+    async def work(stubs: Stubs) -> None:
+        await stubs.networks.Connect(request)
+
+    call("network connect", work)
+
+
+@app.command("disconnect")
+def disconnect(
+    network: str = typer.Argument(..., metavar="NETWORK"),
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    force: bool = typer.Option(False, "-f", "--force", help="even when not connected"),
+) -> None:
+    """Disconnect a container from a network."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    request = pb.NetworkDisconnectRequest(network=network, container=container, force=force)
+
+    async def work(stubs: Stubs) -> None:
+        await stubs.networks.Disconnect(request)
+
+    call("network disconnect", work)
+
+
+def port(
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    private: str = typer.Argument(None, metavar="[PRIVATE_PORT[/PROTO]]"),
+) -> None:
+    """List a container's published ports, or the mapping of one."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    async def work(stubs: Stubs) -> Any:
+        return await stubs.containers.Inspect(pb.InspectContainerRequest(id=container))
+
+    c = call("port", work)
+    ports = list(c.network_settings.ports)
+    if private:
+        key = private if "/" in private else f"{private}/tcp"
+        found = [b for b in ports if b.container_port == key]
+        if not found:
+            die(f"No public port '{key}' published for {container}", 1)
+        for b in found:
+            print(f"{b.host_ip}:{b.host_port}")
+        return
+    for b in ports:
+        print(f"{b.container_port} -> {b.host_ip}:{b.host_port}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="network")
+    root.command()(port)

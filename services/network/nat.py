@@ -1,0 +1,103 @@
+"""NAT and filtering with nftables: one table per engine, rewritten whole on every change.
+
+    table ip dockyard_<tag>
+      prerouting/output (nat)  traffic to a local address → chain `ports`
+      ports                    one DNAT rule per published port (loopback included: the bridge
+                               has route_localnet, and postrouting masquerades 127/8 onto it)
+      postrouting (nat)        masquerade what leaves a network for elsewhere; masquerade
+                               DNATed traffic entering a bridge from loopback or from the
+                               bridge itself (hairpin); other clients keep their address
+      forward (filter)         internal networks neither send nor receive beyond their bridge;
+                               distinct bridge networks do not reach each other, except
+                               through a published port
+
+The script (`render`, pure) deletes and recreates the table in one `nft -f` transaction, so
+the kernel holds either the old rules or the new ones, and start-up repair is a rewrite.
+No helper process per port: the kernel does the forwarding.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from dockyard.api.errors import Internal
+
+
+@dataclass(frozen=True)
+class Bridge:
+    interface: str
+    subnet: str
+    internal: bool
+
+
+@dataclass(frozen=True)
+class Forward:
+    protocol: str  # tcp | udp
+    host_ip: str  # "" = any local address
+    host_port: int
+    container_ip: str
+    container_port: int
+
+
+def render(table: str, bridges: list[Bridge], forwards: list[Forward]) -> str:
+    lines = [
+        f"table ip {table}",
+        f"delete table ip {table}",
+        f"table ip {table} {{",
+        "  chain prerouting {",
+        "    type nat hook prerouting priority dstnat; policy accept;",
+        "    fib daddr type local jump ports",
+        "  }",
+        "  chain output {",
+        "    type nat hook output priority -100; policy accept;",
+        "    fib daddr type local jump ports",
+        "  }",
+        "  chain ports {",
+    ]
+    for f in forwards:
+        match = f"ip daddr {f.host_ip} " if f.host_ip else ""
+        lines.append(
+            f"    {match}{f.protocol} dport {f.host_port} "
+            f"dnat to {f.container_ip}:{f.container_port}"
+        )
+    lines += [
+        "  }",
+        "  chain postrouting {",
+        "    type nat hook postrouting priority srcnat; policy accept;",
+    ]
+    for b in bridges:
+        if not b.internal:
+            lines.append(f'    ip saddr {b.subnet} oifname != "{b.interface}" masquerade')
+        lines.append(
+            f'    oifname "{b.interface}" ct status dnat ip saddr {{ 127.0.0.0/8, {b.subnet} }} '
+            "masquerade"
+        )
+    lines += [
+        "  }",
+        "  chain forward {",
+        "    type filter hook forward priority filter; policy accept;",
+    ]
+    for b in bridges:
+        if b.internal:
+            lines.append(f'    iifname "{b.interface}" oifname != "{b.interface}" drop')
+            lines.append(f'    oifname "{b.interface}" iifname != "{b.interface}" drop')
+    lines.append("    ct status dnat accept")
+    for b in bridges:
+        for other in bridges:
+            if other.interface != b.interface:
+                lines.append(f'    iifname "{b.interface}" oifname "{other.interface}" drop')
+    lines += ["  }", "}", ""]
+    return "\n".join(lines)
+
+
+def apply(script: str) -> None:
+    result = subprocess.run(
+        ["nft", "-f", "-"], input=script, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise Internal(f"nft: {result.stderr.strip() or 'failed'}")
+
+
+def delete(table: str) -> None:
+    subprocess.run(["nft", "delete", "table", "ip", table], capture_output=True, check=False)

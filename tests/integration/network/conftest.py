@@ -1,0 +1,61 @@
+"""Network test helpers: networks made by a test are removed after it (containers first)."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.support.engine import Engine
+
+
+@pytest.fixture
+def network(engine: Engine) -> Iterator[Callable[..., str]]:
+    """`network(*flags)` creates a user network with a fresh name; returns the name."""
+    made: list[str] = []
+
+    def create(*flags: str) -> str:
+        name = f"net{random.randrange(16**6):06x}"
+        engine.ok("network", "create", *flags, name)
+        made.append(name)
+        return name
+
+    yield create
+    engine.remove_all_containers()
+    for name in made:
+        engine.cli("network", "rm", name)
+
+
+def free_subnet() -> str:
+    return f"10.{random.randrange(230, 240)}.{random.randrange(256)}.0/24"
+
+
+def http_get(url: str, attempts: int = 50) -> str:
+    """GET `url` from the host (a server in a container needs a moment to listen)."""
+    last: Exception | None = None
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=3) as reply:
+                return reply.read().decode()
+        except OSError as err:
+            last = err
+            time.sleep(0.1)
+    raise AssertionError(f"no answer from {url}: {last}")
+
+
+def curl(url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["curl", "-s", "--max-time", "3", url], capture_output=True, text=True, check=False
+    )
+
+
+WEB = "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p {port} -h /www"
+
+
+def web(text: str, port: int = 80) -> list[str]:
+    """The command of a busybox container serving `text` on `port`."""
+    return ["sh", "-c", WEB.format(text=text, port=port)]

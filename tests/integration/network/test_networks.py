@@ -1,0 +1,366 @@
+"""Networking against real namespaces, veths, bridges, nftables and the embedded DNS.
+
+All traffic stays on loopback and in the engine's own namespaces. Note: Debian's busybox
+1.35 `wget` segfaults with `-O-` and with `-T`; `-O -` without a timeout works.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.integration.network.conftest import curl, free_subnet, http_get, web
+from tests.support import images
+from tests.support.engine import Engine
+from tests.support.registry import Registry, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def fetch(url: str) -> str:
+    """A shell loop fetching `url` from inside a container, retried while the server starts."""
+    return f"for i in $(seq 50); do wget -q -O - {url} && exit 0; sleep 0.1; done; exit 1"
+
+
+def inspect(engine: Engine, container: str) -> dict:  # type: ignore[type-arg]
+    return json.loads(engine.ok("inspect", container))[0]
+
+
+def bridge_subnet(engine: Engine) -> ipaddress.IPv4Network:
+    doc = json.loads(engine.ok("network", "inspect", "bridge"))[0]
+    return ipaddress.IPv4Network(doc["IPAM"]["Config"][0]["Subnet"])
+
+
+def test_predefined_networks_and_a_subnet_clear_of_docker0_and_host_routes(engine: Engine) -> None:
+    listed = engine.ok("network", "ls", "--format", "{{.Name}} {{.Driver}}").split("\n")
+    assert {"bridge bridge", "host host", "none null"} <= set(listed)
+    subnet = bridge_subnet(engine)
+    assert not subnet.overlaps(ipaddress.IPv4Network("172.17.0.0/16"))
+    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+    bridge = json.loads(engine.config.read_text())["bridge"]
+    for line in routes.splitlines():
+        dst = line.split()[0]
+        if dst != "default" and f"dev {bridge} " not in line:
+            assert not subnet.overlaps(ipaddress.IPv4Network(dst, strict=False)), line
+
+
+def test_default_bridge_gives_an_address_route_and_etc_files(engine: Engine, busybox: str) -> None:
+    out = engine.ok(
+        "run",
+        "--rm",
+        "--hostname",
+        "boat",
+        busybox,
+        "sh",
+        "-c",
+        "ip -4 addr show eth0; ip route; cat /etc/hosts; cat /etc/hostname",
+    )
+    subnet = bridge_subnet(engine)
+    address = next(w for w in out.split() if "/" in w and w[0].isdigit())
+    assert ipaddress.IPv4Interface(address).ip in subnet
+    assert f"default via {subnet.network_address + 1} dev eth0" in out
+    assert f"{address.split('/')[0]}\tboat" in out
+    assert out.rstrip().endswith("boat")
+
+
+def test_containers_on_one_network_reach_each_other(engine: Engine, busybox: str) -> None:
+    server = engine.ok("run", "-d", busybox, *web("ahoy")).strip()
+    ip = inspect(engine, server)["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    assert ipaddress.IPv4Address(ip) in bridge_subnet(engine)
+    assert engine.ok("run", "--rm", busybox, "sh", "-c", fetch(f"http://{ip}/")) == "ahoy\n"
+
+
+def test_published_port_on_loopback_and_from_another_container(
+    engine: Engine, busybox: str
+) -> None:
+    port = free_port()
+    engine.ok("run", "-d", "--name", "pub", "-p", f"127.0.0.1:{port}:80", busybox, *web("hello"))
+    assert http_get(f"http://127.0.0.1:{port}/") == "hello\n"
+    assert curl(f"http://127.0.0.1:{port}/").stdout == "hello\n"
+    assert engine.ok("port", "pub") == f"80/tcp -> 127.0.0.1:{port}\n"
+    assert f"127.0.0.1:{port}->80/tcp" in engine.ok("ps", "--format", "{{.Ports}}")
+    # through the gateway, as another container sees the host
+    gateway = bridge_subnet(engine).network_address + 1
+    other = engine.cli("run", "--rm", busybox, "sh", "-c", fetch(f"http://{gateway}:{port}/"))
+    assert other.returncode == 1  # published on 127.0.0.1 only: not on the gateway
+    engine.ok("rm", "-f", "pub")
+    engine.ok("run", "-d", "--name", "pub", "-p", f"{port}:80", busybox, *web("again"))
+    got = engine.ok("run", "--rm", busybox, "sh", "-c", fetch(f"http://{gateway}:{port}/"))
+    assert got == "again\n"
+
+
+def test_a_free_host_port_and_no_proxy_process(engine: Engine, busybox: str) -> None:
+    engine.ok("run", "-d", "--name", "anyport", "-p", "80", busybox, *web("free"))
+    mapping = engine.ok("port", "anyport", "80").strip()
+    host_ip, _, host_port = mapping.rpartition(":")
+    assert host_ip == "0.0.0.0" and int(host_port) > 0
+    assert http_get(f"http://127.0.0.1:{host_port}/") == "free\n"
+
+
+def test_publish_all_exposes_the_image_ports(
+    engine: Engine, registry: Registry, busybox: str
+) -> None:
+    image = images.busybox_image(ExposedPorts={"80/tcp": {}, "8080/tcp": {}}, Cmd=web("exposed"))
+    images.push(registry, "test/web", "v1", image)
+    ref = f"{registry.host}/test/web:v1"
+    engine.ok("pull", ref)
+    engine.ok("run", "-d", "--name", "exposed", "-P", ref)
+    lines = engine.ok("port", "exposed").splitlines()
+    assert sorted(line.split(" -> ")[0] for line in lines) == ["80/tcp", "8080/tcp"]
+    port80 = engine.ok("port", "exposed", "80/tcp").strip().rpartition(":")[2]
+    assert http_get(f"http://127.0.0.1:{port80}/") == "exposed\n"
+    engine.ok("rm", "-f", "exposed")
+    engine.ok("rmi", ref)
+
+
+def test_a_taken_host_port_is_a_clear_error(engine: Engine, busybox: str) -> None:
+    port = free_port()
+    engine.ok("run", "-d", "--name", "first", "-p", f"{port}:80", busybox, *web("one"))
+    clash = engine.cli(
+        "run", "-d", "--name", "second", "-p", f"127.0.0.1:{port}:80", busybox, "true"
+    )
+    assert clash.returncode == 125
+    assert f"{port} failed: port is already allocated" in clash.stderr
+    assert len(clash.stderr.strip().splitlines()) == 1
+    assert engine.ok("inspect", "-f", "{{.State.Running}}", "second") == "false\n"
+    assert http_get(f"http://127.0.0.1:{port}/") == "one\n"  # the first keeps its port
+    with socket.socket() as sock, pytest.raises(OSError):  # nor can a host process
+        sock.bind(("0.0.0.0", port))
+
+
+def test_rules_go_when_the_container_stops_and_come_back_when_it_starts(
+    engine: Engine, busybox: str
+) -> None:
+    port = free_port()
+    engine.ok("run", "-d", "--name", "cycle", "-p", f"{port}:80", busybox, *web("cycle"))
+    assert http_get(f"http://127.0.0.1:{port}/") == "cycle\n"
+    engine.ok("stop", "-t", "1", "cycle")
+    assert engine.leaked_rules() == [] and engine.leaked_links() == []
+    assert curl(f"http://127.0.0.1:{port}/").stdout == ""
+    engine.ok("start", "cycle")
+    assert http_get(f"http://127.0.0.1:{port}/") == "cycle\n"
+    assert engine.ok("port", "cycle") == f"80/tcp -> 0.0.0.0:{port}\n"
+
+
+def test_user_network_names_aliases_and_hostnames_resolve(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    net = network()
+    engine.ok(
+        "run",
+        "-d",
+        "--name",
+        "api",
+        "--network",
+        net,
+        "--network-alias",
+        "backend",
+        "--hostname",
+        "apihost",
+        busybox,
+        *web("api", 8000),
+    )
+    for name in ("api", "backend", "apihost"):
+        got = engine.ok(
+            "run", "--rm", "--network", net, busybox, "sh", "-c", fetch(f"http://{name}:8000/")
+        )
+        assert got == "api\n", name
+    resolv = engine.ok("run", "--rm", "--network", net, busybox, "cat", "/etc/resolv.conf")
+    assert resolv.startswith("nameserver 127.0.0.11\n")
+    # not on the default bridge: no names there
+    default = engine.cli("run", "--rm", busybox, "nslookup", "api", "127.0.0.11")
+    assert default.returncode != 0
+    # containers of another network are not answered for
+    other = network()
+    out = engine.cli("run", "--rm", "--network", other, busybox, "nslookup", "api", "127.0.0.11")
+    assert "Address: " not in out.stdout.split("127.0.0.11:53", 1)[-1]
+
+
+def test_network_create_options_inspect_and_static_ip(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    subnet = ipaddress.IPv4Network(free_subnet())
+    gateway = subnet.network_address + 254
+    ip_range = f"{subnet.network_address + 128}/25"
+    net = network(
+        "--subnet",
+        str(subnet),
+        "--gateway",
+        str(gateway),
+        "--ip-range",
+        ip_range,
+        "--label",
+        "team=a",
+    )
+    doc = json.loads(engine.ok("network", "inspect", net))[0]
+    assert doc["IPAM"]["Config"] == [
+        {"Subnet": str(subnet), "Gateway": str(gateway), "IPRange": ip_range}
+    ]
+    assert doc["Driver"] == "bridge" and doc["Labels"] == {"team": "a"}
+    dynamic = engine.ok("run", "-d", "--network", net, busybox, "sleep", "60").strip()
+    static_ip = str(subnet.network_address + 10)
+    fixed = engine.ok(
+        "run", "-d", "--network", net, "--ip", static_ip, busybox, "sleep", "60"
+    ).strip()
+    got = inspect(engine, dynamic)["NetworkSettings"]["Networks"][net]
+    assert ipaddress.IPv4Address(got["IPAddress"]) in ipaddress.IPv4Network(ip_range)
+    assert got["Gateway"] == str(gateway)
+    assert inspect(engine, fixed)["NetworkSettings"]["Networks"][net]["IPAddress"] == static_ip
+    members = json.loads(engine.ok("network", "inspect", net))[0]["Containers"]
+    assert set(members) == {dynamic, fixed}
+    taken = engine.cli("run", "-d", "--network", net, "--ip", static_ip, busybox, "true")
+    assert taken.returncode == 125 and "already in use" in taken.stderr
+
+
+def test_network_bad_input(engine: Engine, busybox: str, network: Callable[..., str]) -> None:
+    subnet = free_subnet()
+    net = network("--subnet", subnet)
+    cases = [
+        (("network", "create", "--subnet", subnet, "overlapping"), "overlaps"),
+        (
+            ("network", "create", "--subnet", "10.241.0.0/24", "--gateway", "10.242.0.1", "gw"),
+            "not a host address",
+        ),
+        (("network", "create", net), "already exists"),
+        (("network", "create", "--subnet", "not-a-subnet", "bad"), "invalid subnet"),
+        (("network", "create", "-d", "overlay", "ov"), "not supported"),
+        (("network", "rm", "nosuchnet"), "not found"),
+        (("network", "rm", "bridge"), "pre-defined"),
+        (("run", "--rm", "--network", "nosuchnet", busybox, "true"), "network nosuchnet not found"),
+        (("run", "--rm", "--ip", "10.199.0.9", busybox, "true"), "user defined networks only"),
+    ]
+    for args, message in cases:
+        result = engine.cli(*args)
+        assert result.returncode != 0, args
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert "overlapping" not in engine.ok("network", "ls")
+    engine.ok("run", "-d", "--name", "user", "--network", net, busybox, "sleep", "60")
+    busy = engine.cli("network", "rm", net)
+    assert busy.returncode == 1 and "active endpoints" in busy.stderr
+    engine.ok("rm", "-f", "user")
+    assert engine.ok("network", "rm", net) == f"{net}\n"
+
+
+def test_connect_and_disconnect_a_running_container(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    net = network()
+    engine.ok("run", "-d", "--name", "srv", "--network", net, busybox, *web("joined"))
+    engine.ok("run", "-d", "--name", "roamer", busybox, "sleep", "60")
+    engine.ok("network", "connect", "--alias", "wanderer", net, "roamer")
+    assert "eth1" in engine.ok("exec", "roamer", "ip", "link")
+    assert engine.ok("exec", "roamer", "sh", "-c", fetch("http://srv/")) == "joined\n"
+    got = engine.ok("run", "--rm", "--network", net, busybox, "nslookup", "wanderer", "127.0.0.11")
+    assert "Address: " in got.split("127.0.0.11:53", 1)[1]
+    again = engine.cli("network", "connect", net, "roamer")
+    assert again.returncode != 0 and "already exists" in again.stderr
+    engine.ok("network", "disconnect", net, "roamer")
+    assert "eth1" not in engine.ok("exec", "roamer", "ip", "link")
+    assert net not in inspect(engine, "roamer")["NetworkSettings"]["Networks"]
+
+
+def test_none_host_and_container_modes(engine: Engine, busybox: str) -> None:
+    links = engine.ok("run", "--rm", "--network", "none", busybox, "ip", "-o", "link")
+    assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
+    host_links = engine.ok("run", "--rm", "--network", "host", busybox, "ip", "-o", "link")
+    assert "eth0" in host_links and len(host_links.splitlines()) > 1
+    owner = engine.ok("run", "-d", "--name", "owner", busybox, "sleep", "60").strip()
+    ip = inspect(engine, owner)["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    shared = engine.ok("run", "--rm", "--network", "container:owner", busybox, "ip", "-4", "addr")
+    assert f"inet {ip}/" in shared
+    engine.ok("stop", "-t", "0", "owner")
+    joined = engine.cli("run", "--rm", "--network", "container:owner", busybox, "true")
+    assert joined.returncode == 125 and "non running container" in joined.stderr
+
+
+def test_internal_network_has_no_way_out(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    net = network("--internal")
+    routes = engine.ok("run", "--rm", "--network", net, busybox, "ip", "route")
+    assert "default" not in routes
+
+
+def test_dns_and_add_host_flags(engine: Engine, busybox: str) -> None:
+    out = engine.ok(
+        "run",
+        "--rm",
+        "--dns",
+        "10.250.0.53",
+        "--dns-search",
+        "example.test",
+        "--add-host",
+        "db.local:10.250.0.7",
+        busybox,
+        "sh",
+        "-c",
+        "cat /etc/resolv.conf /etc/hosts",
+    )
+    assert "nameserver 10.250.0.53\n" in out and "search example.test\n" in out
+    assert "10.250.0.7\tdb.local\n" in out
+    bad = engine.cli("run", "--rm", "--add-host", "db:not-an-ip", busybox, "true")
+    assert bad.returncode != 0 and "invalid IP address" in bad.stderr
+
+
+def test_macvlan_on_a_parent_the_test_makes(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    parent = f"dymv{os.urandom(3).hex()}"
+    subprocess.run(
+        ["ip", "link", "add", parent, "type", "veth", "peer", "name", f"{parent}p"], check=True
+    )
+    try:
+        for link in (parent, f"{parent}p"):
+            subprocess.run(["ip", "link", "set", link, "up"], check=True)
+        subnet = ipaddress.IPv4Network(free_subnet())
+        net = network("-d", "macvlan", "--subnet", str(subnet), "-o", f"parent={parent}")
+        engine.ok("run", "-d", "--name", "mv1", "--network", net, busybox, *web("macvlan"))
+        ip = inspect(engine, "mv1")["NetworkSettings"]["Networks"][net]["IPAddress"]
+        assert ipaddress.IPv4Address(ip) in subnet
+        got = engine.ok("run", "--rm", "--network", net, busybox, "sh", "-c", fetch("http://mv1/"))
+        assert got == "macvlan\n"
+        engine.remove_all_containers()
+        missing = engine.cli("network", "create", "-d", "macvlan", "nomv")
+        assert missing.returncode != 0 and "parent" in missing.stderr
+    finally:
+        subprocess.run(["ip", "link", "del", parent], check=False)
+
+
+def test_killed_network_service_repairs_and_running_containers_keep_addresses(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    net = network()
+    port = free_port()
+    engine.ok(
+        "run", "-d", "--name", "keeper", "--network", net, "-p", f"{port}:80", busybox, *web("kept")
+    )
+    before = inspect(engine, "keeper")["NetworkSettings"]["Networks"][net]["IPAddress"]
+    assert http_get(f"http://127.0.0.1:{port}/") == "kept\n"
+    old = engine.service_pid("network")
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if engine.service_pid("network") != old and engine.cli("network", "ls").returncode == 0:
+                break
+        except (KeyError, ValueError, AssertionError):
+            pass
+        time.sleep(0.2)
+    assert net in engine.ok("network", "ls")
+    assert http_get(f"http://127.0.0.1:{port}/") == "kept\n"
+    assert (
+        engine.ok("run", "--rm", "--network", net, busybox, "sh", "-c", fetch("http://keeper/"))
+        == "kept\n"
+    )
+    fresh = engine.ok("run", "-d", "--network", net, busybox, "sleep", "60").strip()
+    assert inspect(engine, fresh)["NetworkSettings"]["Networks"][net]["IPAddress"] != before
+    assert inspect(engine, "keeper")["NetworkSettings"]["Networks"][net]["IPAddress"] == before
