@@ -175,6 +175,28 @@ def container_json(c: Any) -> dict[str, Any]:
             "DnsSearch": list(host.dns_search),
             "DnsOptions": list(host.dns_options),
             "ExtraHosts": list(host.extra_hosts) or None,
+            "CapAdd": list(host.cap_add) or None,
+            "CapDrop": list(host.cap_drop) or None,
+            "Privileged": host.privileged,
+            "SecurityOpt": [
+                o if len(o) < 200 else o.split("=")[0] + "=<profile>" for o in host.security_opt
+            ]
+            or None,
+            "ReadonlyRootfs": host.read_only,
+            "Tmpfs": dict(host.tmpfs) or None,
+            "Init": host.init if host.HasField("init") else None,
+            "Memory": host.resources.memory,
+            "MemorySwap": host.resources.memory_swap,
+            "NanoCpus": host.resources.nano_cpus,
+            "CpuShares": host.resources.cpu_shares,
+            "CpuPeriod": host.resources.cpu_period,
+            "CpuQuota": host.resources.cpu_quota,
+            "CpusetCpus": host.resources.cpuset_cpus,
+            "PidsLimit": host.resources.pids_limit or None,
+            "Ulimits": [
+                {"Name": u.name, "Soft": u.soft, "Hard": u.hard} for u in host.resources.ulimits
+            ]
+            or None,
         },
         "GraphDriver": {"Data": dict(c.graph_driver) or None, "Name": c.driver},
         "Mounts": [],

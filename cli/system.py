@@ -165,7 +165,13 @@ def _event_line(event: Any, template: str) -> str:
         "From": event.attributes.get("image", ""),
     }
     if template == "json" or template == "{{json .}}":
-        return gotemplate.go_json(doc)
+        legacy = (
+            {"status": doc["Status"], "id": doc["ID"], "from": doc["From"]}
+            if event.type in ("container", "image")
+            else {}
+        )  # docker's JSON keeps its old lowercase fields first, for container and image events
+        ordered = ("Type", "Action", "Actor", "scope", "time", "timeNano")
+        return gotemplate.go_json({**legacy, **{k: doc[k] for k in ordered}})
     if template:
         try:
             return gotemplate.render(template, doc)

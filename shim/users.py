@@ -53,7 +53,8 @@ def resolve(spec: str, uid: int = 0, gid: int = 0, etc: Path = Path("/etc")) -> 
         if len(g) >= 4 and g[2].isdigit() and user_name and user_name in g[3].split(",")
     )
     home = entry[5] if entry and len(entry) > 5 and entry[5] else "/"
-    return User(user_id, primary, tuple(sorted(set(supplementary) - {primary})), home)
+    # the primary group is a supplementary one too, as runc sets them (`id` shows groups=GID)
+    return User(user_id, primary, tuple(sorted({*supplementary, primary})), home)
 
 
 def _find_user(passwd: list[list[str]], name: str) -> list[str] | None:

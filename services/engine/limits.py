@@ -9,6 +9,7 @@ raises one above its own hard limit (the host refuses, and the engine's is the c
 from __future__ import annotations
 
 import os
+import resource
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
@@ -62,6 +63,20 @@ def validate(resources: Resources) -> None:
             raise InvalidArgument(
                 f"ulimit soft limit must be less than or equal to hard limit: {ulimit.soft} > {ulimit.hard}"
             )
+        _check_ceiling(ulimit)
+
+
+def _check_ceiling(ulimit: Ulimit) -> None:
+    """Containers inherit the engine's hard limits and cannot get more (no CAP_SYS_RESOURCE)."""
+    kind = getattr(resource, f"RLIMIT_{ulimit.name.upper()}", None)
+    if kind is None:
+        return
+    hard = resource.getrlimit(kind)[1]
+    if hard != resource.RLIM_INFINITY and ulimit.hard > hard:
+        raise InvalidArgument(
+            f"ulimit {ulimit.name}: hard limit {ulimit.hard} is above the engine's own hard "
+            f"limit {hard}"
+        )
 
 
 def _check_cpuset(text: str, cpus: int) -> None:

@@ -481,7 +481,7 @@ class Manager:
             dns = self.sandboxes.get(container_id).spec.get("dns") or []
         except NotFound:
             dns = []
-        return list(dns) or nameservers(read("/etc/resolv.conf"))
+        return list(dns) or list(self._config.dns) or nameservers(read("/etc/resolv.conf"))
 
     def write_files(self, sandbox: Sandbox) -> None:
         spec = sandbox.spec
@@ -508,8 +508,9 @@ class Manager:
                 ]
                 resolv += "".join(f"{line}\n" for line in lines if not spec.get("dns_search"))
                 resolv += "options ndots:0\n"
-            elif spec.get("dns"):
-                resolv = "".join(f"nameserver {s}\n" for s in spec["dns"])
+            elif spec.get("dns") or self._config.dns:
+                servers = spec.get("dns") or self._config.dns
+                resolv = "".join(f"nameserver {s}\n" for s in servers)
             else:
                 resolv = container_resolv_conf(read("/etc/resolv.conf"))
             if spec.get("dns_search"):

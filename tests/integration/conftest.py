@@ -20,8 +20,11 @@ from tests.support.rootfs import rootfs_tar
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     # 127.0.0.3 plays an insecure (plain HTTP) registry that is not loopback by name
+    # "dns": containers' names that are not containers' are asked of 127.0.0.1 (a test's own
+    # server, or nobody), never of the host's real resolvers: test traffic stays on this host
     engine = Engine.start(
-        tmp_path_factory.mktemp("engine"), {"insecure-registries": ["127.0.0.3/32"]}
+        tmp_path_factory.mktemp("engine"),
+        {"insecure-registries": ["127.0.0.3/32"], "dns": ["127.0.0.1"]},
     )
     try:
         yield engine

@@ -43,25 +43,7 @@ class Engine:
         config_path = base / "daemon.json"
         defaults = {"cgroup-parent": cgroup_parent, "bridge": f"dyt{secrets.token_hex(4)}"}
         config_path.write_text(json.dumps({**defaults, **(config or {})}))
-        (root / "logs").mkdir(parents=True, exist_ok=True)
-        with open(root / "logs" / "supervisor.log", "ab") as log:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "dockyard.services.supervisor",
-                    "--root",
-                    str(root),
-                    "--state",
-                    str(state),
-                    "--config",
-                    str(config_path),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
+        process = _spawn(root, state, config_path)
         engine = cls(root, state, config_path, cgroup_parent, process)
         engine.wait_running()
         return engine
@@ -128,6 +110,14 @@ class Engine:
         ids = self.cli("ps", "-aq", "--no-trunc").stdout.split()
         if ids:
             self.cli("rm", "-f", *ids)
+
+    def restart(self) -> None:
+        """Start this engine again after `stop` (same root, state and config)."""
+        self.process = _spawn(self.root, self.state, self.config)
+        self.wait_running()
+        deadline = time.time() + START_SECONDS
+        while self.cli("ps").returncode != 0 and time.time() < deadline:
+            time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -234,6 +224,28 @@ class Engine:
                 if child.is_dir():
                     child.rmdir()
             parent.rmdir()
+
+
+def _spawn(root: Path, state: Path, config: Path) -> subprocess.Popen[bytes]:
+    (root / "logs").mkdir(parents=True, exist_ok=True)
+    with open(root / "logs" / "supervisor.log", "ab") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dockyard.services.supervisor",
+                "--root",
+                str(root),
+                "--state",
+                str(state),
+                "--config",
+                str(config),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
 
 
 def _ip(*args: str) -> str:

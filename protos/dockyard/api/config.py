@@ -8,7 +8,8 @@
       "runtimes": {"runc": {"path": "/usr/sbin/runc"}},
       "bridge": "dockyard0",          # the Linux bridge of the default `bridge` network
       "bip": "10.199.0.1/16",         # its gateway/prefix ("" = the first free of 10.199-10.190)
-      "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}]  # for user networks
+      "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}],  # for user networks
+      "dns": ["10.0.0.2"]             # containers' nameservers (default: the host's)
     }
 
 Every service reads the same file (`--config`, env DOCKYARD_CONFIG, default
@@ -49,6 +50,7 @@ class DaemonConfig:
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     bridge: str = "dockyard0"
     bip: str = ""
+    dns: tuple[str, ...] = ()  # containers' nameservers instead of the host's
     address_pools: tuple[AddressPool, ...] = (AddressPool("10.200.0.0/13", 24),)
 
     @classmethod
@@ -83,6 +85,7 @@ class DaemonConfig:
             runtimes=runtimes,
             bridge=_str(raw, "bridge", source) if "bridge" in raw else "dockyard0",
             bip=_str(raw, "bip", source) if "bip" in raw else "",
+            dns=tuple(_str_list(raw, "dns", source)),
             address_pools=_pools(raw, source),
         )
 
@@ -96,6 +99,7 @@ _KEYS = {
     "bridge",
     "bip",
     "default-address-pools",
+    "dns",
 }
 
 

@@ -364,3 +364,73 @@ def test_killed_network_service_repairs_and_running_containers_keep_addresses(
     fresh = engine.ok("run", "-d", "--network", net, busybox, "sleep", "60").strip()
     assert inspect(engine, fresh)["NetworkSettings"]["Networks"][net]["IPAddress"] != before
     assert inspect(engine, "keeper")["NetworkSettings"]["Networks"][net]["IPAddress"] == before
+
+
+class Upstream:
+    """A DNS server on 127.0.0.1:53 answering every A question with one address."""
+
+    def __init__(self, address: str) -> None:
+        import threading
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 53))
+        self.sock.settimeout(0.2)
+        self.address = address
+        self.asked: list[str] = []
+        self.running = True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        from dockyard.services.network import dns
+
+        while self.running:
+            try:
+                data, peer = self.sock.recvfrom(512)
+            except TimeoutError:
+                continue
+            question = dns.parse_question(data)
+            if question is not None:
+                self.asked.append(question[2])
+                self.sock.sendto(dns.answer(data, question[4], question[3], [self.address]), peer)
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+def test_other_names_are_forwarded_to_the_upstream_resolvers(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    # the session engine's daemon config names 127.0.0.1 as the containers' nameserver
+    try:
+        upstream = Upstream("10.250.9.9")
+    except OSError as err:
+        pytest.skip(f"127.0.0.1:53 is taken on this host: {err}")
+    try:
+        net = network()
+        out = engine.ok("run", "--rm", "--network", net, busybox, "nslookup", "outside.test")
+        assert "Address: 10.250.9.9" in out.split("127.0.0.11:53", 1)[1]
+        assert "outside.test" in upstream.asked
+    finally:
+        upstream.close()
+
+
+def test_networks_and_addresses_survive_daemon_stop_and_start(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    net = network()
+    port = free_port()
+    engine.ok(
+        "run", "-d", "--name", "stays", "--network", net, "-p", f"{port}:80", busybox, *web("stays")
+    )
+    before = inspect(engine, "stays")["NetworkSettings"]["Networks"][net]["IPAddress"]
+    engine.stop()
+    assert http_get(f"http://127.0.0.1:{port}/") == "stays\n"  # the kernel forwards, no service
+    engine.restart()
+    assert net in engine.ok("network", "ls")
+    assert inspect(engine, "stays")["NetworkSettings"]["Networks"][net]["IPAddress"] == before
+    assert http_get(f"http://127.0.0.1:{port}/") == "stays\n"
+    got = engine.ok("run", "--rm", "--network", net, busybox, "sh", "-c", fetch("http://stays/"))
+    assert got == "stays\n"

@@ -19,13 +19,13 @@ def etc(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     "spec,expected",
     [
-        ("", User(0, 0, (10,), "/root")),
-        ("app", User(1000, 1000, (10, 50), "/home/app")),
-        ("1000", User(1000, 1000, (10, 50), "/home/app")),
-        ("app:staff", User(1000, 50, (10,), "/home/app")),
-        ("nobody:wheel", User(65534, 10, (), "/nonexistent")),
-        ("4242", User(4242, 0, (), "/")),
-        ("4242:4343", User(4242, 4343, (), "/")),
+        ("", User(0, 0, (0, 10), "/root")),
+        ("app", User(1000, 1000, (10, 50, 1000), "/home/app")),
+        ("1000", User(1000, 1000, (10, 50, 1000), "/home/app")),
+        ("app:staff", User(1000, 50, (10, 50), "/home/app")),
+        ("nobody:wheel", User(65534, 10, (10,), "/nonexistent")),
+        ("4242", User(4242, 0, (0,), "/")),
+        ("4242:4343", User(4242, 4343, (4343,), "/")),
     ],
 )
 def test_resolution_as_docker_does_it(etc: Path, spec: str, expected: User) -> None:
