@@ -64,6 +64,9 @@ def _delete(bundle: Path, sock: Path) -> None:
     else:
         with contextlib.suppress(OSError, ValueError):
             os.kill(int((bundle / "init.pid").read_text()), signal.SIGKILL)
+    from dockyard.shim import oci
+
+    oci.delete_leftovers(bundle, bundle.name)
     sock.unlink(missing_ok=True)
 
 

@@ -340,5 +340,12 @@ def _exit(process: Process) -> pb.Exit:
 
 
 def serve(task_id: str, bundle: Path, listener: socket.socket) -> None:
-    task = Task(task_id, bundle)
+    from dockyard.shim import oci
+
+    runtime = oci.runtime_of(bundle)
+    if runtime:  # an external OCI runtime runs the bundle: its processes are reparented to us
+        oci.become_subreaper()
+        task: Task = oci.OciTask(task_id, bundle, runtime)
+    else:
+        task = Task(task_id, bundle)
     Server(task, listener).serve()

@@ -678,7 +678,15 @@ def _normalise_host(host: HostConfig, config: DaemonConfig) -> HostConfig:
         host.log_config.config = dict(config.log_opts) | host.log_config.config
         _check_log_opts(host.log_config.config)
     host.runtime = host.runtime or config.default_runtime
+    if host.runtime not in available_runtimes(config):
+        raise errors.InvalidArgument(f"unknown or invalid runtime name: {host.runtime}")
     return host
+
+
+def available_runtimes(config: DaemonConfig) -> list[str]:
+    """The built-in runtime, the configured ones, and runc/crun where installed."""
+    found = [name for name in ("runc", "crun") if shutil.which(name)]
+    return ["dockyard", *config.runtimes, *(n for n in found if n not in config.runtimes)]
 
 
 def _check_log_opts(opts: dict[str, str]) -> None:

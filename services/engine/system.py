@@ -13,6 +13,7 @@ from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
 from dockyard.services.engine.backends import READY, Backends
+from dockyard.services.engine.lifecycle import available_runtimes
 from dockyard.services.engine.store import ContainerStore
 
 API_VERSION = "1.0"
@@ -71,7 +72,7 @@ async def info(
         name=socket.gethostname(),
         server_version=__version__,
         insecure_registries=list(options.config.insecure_registries),
-        runtimes=["dockyard", *options.config.runtimes],
+        runtimes=available_runtimes(options.config),
         default_runtime=options.config.default_runtime,
         services=await _health(backends),
     )

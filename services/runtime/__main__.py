@@ -17,7 +17,7 @@ from dockyard.services.runtime.tasks import Tasks
 async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
     tasks = Tasks(options.paths)
     await tasks.restore()
-    runtime_pb2_grpc.add_TasksServicer_to_server(TasksServicer(tasks), server)
+    runtime_pb2_grpc.add_TasksServicer_to_server(TasksServicer(tasks, options.config), server)
     try:
         yield
     finally:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
 from dockyard.api import errors
+from dockyard.api.config import DaemonConfig
 from dockyard.runtime.shim.v1 import shim_pb2
 from dockyard.runtime.v1 import runtime_pb2 as pb
 from dockyard.runtime.v1 import runtime_pb2_grpc
@@ -31,14 +33,14 @@ _EVENTS = {
 
 
 class TasksServicer(runtime_pb2_grpc.TasksServicer):
-    def __init__(self, tasks: Tasks) -> None:
+    def __init__(self, tasks: Tasks, config: DaemonConfig | None = None) -> None:
         self._tasks = tasks
+        self._config = config or DaemonConfig()
 
     async def Create(
         self, request: pb.CreateTaskRequest, context: Context
     ) -> pb.CreateTaskResponse:
-        if request.runtime not in ("", "dockyard"):
-            raise errors.Unimplemented(f"runtime {request.runtime!r} is not supported yet")
+        argv = oci_runtime(request.runtime, self._config)
         io = request.io
         create = shim_pb2.Create(
             rootfs=[
@@ -51,7 +53,7 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
             log_max_size=io.log.max_size,
             log_max_files=io.log.max_files,
         )
-        task = await self._tasks.create(request.id, request.spec, create, request.runtime)
+        task = await self._tasks.create(request.id, request.spec, create, request.runtime, argv)
         return pb.CreateTaskResponse(pid=task.pid)
 
     async def Start(self, request: pb.StartTaskRequest, context: Context) -> pb.StartTaskResponse:
@@ -224,3 +226,16 @@ def _event(event: Event) -> pb.TaskEvent:
         message.exit.CopyFrom(_exit(event.exit))
     message.timestamp.FromNanoseconds(event.at_ns)
     return message
+
+
+def oci_runtime(name: str, config: DaemonConfig) -> list[str]:
+    """The argv of an external OCI runtime ([] = the built-in one): configured, or on PATH."""
+    if name in ("", "dockyard"):
+        return []
+    configured = config.runtimes.get(name)
+    if configured is not None:
+        return [configured.path, *configured.args]
+    found = shutil.which(name) if name in ("runc", "crun") else None
+    if found is None:
+        raise errors.InvalidArgument(f"unknown or invalid runtime name: {name}")
+    return [found]

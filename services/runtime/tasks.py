@@ -91,7 +91,14 @@ class Tasks:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    async def create(self, task_id: str, spec: bytes, create: pb.Create, runtime: str) -> Task:
+    async def create(
+        self,
+        task_id: str,
+        spec: bytes,
+        create: pb.Create,
+        runtime: str,
+        argv: list[str] | None = None,
+    ) -> Task:
         if task_id in self._tasks:
             raise errors.AlreadyExists(f"task {task_id} already exists")
         _validate_spec(spec)
@@ -103,7 +110,14 @@ class Tasks:
             _write(bundle / "config.json", spec)
             _write(
                 bundle / "task.json",
-                json.dumps({"terminal": create.terminal, "runtime": runtime}).encode(),
+                json.dumps(
+                    {
+                        "terminal": create.terminal,
+                        "runtime": runtime,
+                        "runtime_path": argv[0] if argv else "",
+                        "runtime_args": (argv or [])[1:],
+                    }
+                ).encode(),
             )
             await self._launch(task)
             reply = await task.conn.call(pb.Request(create=create))  # type: ignore[union-attr]
