@@ -199,7 +199,7 @@ def raw_mode(enabled: bool) -> Iterator[None]:
     import tty
 
     saved = termios.tcgetattr(0)
-    tty.setraw(0)
+    tty.setraw(0, termios.TCSANOW)  # not TCSAFLUSH (the default): keep what was typed ahead
     try:
         yield
     finally:

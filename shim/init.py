@@ -140,7 +140,7 @@ def run(
     if seccomp_filter is not None:  # while we still have CAP_SYS_ADMIN (or no_new_privs)
         seccomp_filter.load()
     if spec.get("annotations", {}).get(INIT_ANNOTATION) == "true":
-        _become_reaper()  # returns in the child, which goes on to exec the command
+        _become_reaper(sync)  # returns in the child, which goes on to exec the command
     _switch_user(process, user, syscalls)
     _chdir(process.get("cwd", "/"))
     _execve(path, process, env)
@@ -164,12 +164,16 @@ def _execve(path: str, process: dict[str, Any], env: list[str]) -> None:
         raise InitError("CommandNotRunnable", f'exec: "{process["args"][0]}": {reason}') from None
 
 
-def _become_reaper() -> None:
+def _become_reaper(sync: socket.socket) -> None:
     """`--init`: fork; the child returns to exec the command, this process stays pid 1,
-    forwards signals to it, reaps every orphan, and exits as the command exits."""
+    forwards signals to it, reaps every orphan, and exits as the command exits.
+
+    Pid 1 closes its copy of `sync` at once: the shim's start waits for EOF on it, which the
+    child's exec (close-on-exec) then gives, or the child's report of why it could not exec."""
     child = os.fork()
     if child == 0:
         return
+    sync.close()
     for name in FORWARDED:
         signal.signal(getattr(signal, name), lambda signum, _frame: os.kill(child, signum))
     while True:

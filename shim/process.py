@@ -9,7 +9,10 @@ are waits answered and attach streams ended, so nothing it wrote is lost.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import struct
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +39,13 @@ class Stdio:
 
     def input(self) -> int | None:
         return self.master if self.master is not None else self.stdin
+
+    def resize(self, width: int, height: int) -> None:
+        """The pty's window size (a process on it gets SIGWINCH); nothing without a pty."""
+        if self.master is not None:
+            size = struct.pack("HHHH", height, width, 0, 0)
+            with contextlib.suppress(OSError):
+                fcntl.ioctl(self.master, termios.TIOCSWINSZ, size)
 
     def close(self) -> None:
         for fd in (self.stdin, self.stdout, self.stderr, self.master):

@@ -15,14 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import selectors
 import signal
 import socket
-import struct
-import termios
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,6 +140,8 @@ class Server:
         if create.log_path:
             self.task.init.log = JsonLog(create.log_path, create.log_max_size, create.log_max_files)
         self.task.create(list(create.rootfs), create.terminal, create.stdin)
+        if create.terminal and create.width and create.height:
+            self.task.init.stdio.resize(create.width, create.height)
         self._watch(self.task.init)
         self._reply_state(listener)
 
@@ -207,9 +206,7 @@ class Server:
 
     def _op_resize(self, listener: tuple[object, int], request: pb.Request) -> None:
         process = self.streams.get(listener, self.task.init)
-        if process.stdio.master is not None:
-            size = struct.pack("HHHH", request.resize.height, request.resize.width, 0, 0)
-            fcntl.ioctl(process.stdio.master, termios.TIOCSWINSZ, size)
+        process.stdio.resize(request.resize.width, request.resize.height)
 
     def _op_pause(self, listener: tuple[object, int], request: pb.Request) -> None:
         self.task.pause()

@@ -204,7 +204,7 @@ class Lifecycle:
                 await self.start_task(container)
         return container
 
-    async def create_task(self, container: Container) -> None:
+    async def create_task(self, container: Container, size: tuple[int, int] | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self._remove_sandbox, container.id)
@@ -217,9 +217,10 @@ class Lifecycle:
             _record_endpoints(container, sandbox)
             undo.push_async_callback(self._delete_task, container.id)
             try:
-                await self._b.runtime.Create(
-                    self._task_request(container, sandbox, mounts.mounts), **READY
-                )
+                request = self._task_request(container, sandbox, mounts.mounts)
+                if size is not None and container.config.tty:
+                    request.io.console_size.width, request.io.console_size.height = size
+                await self._b.runtime.Create(request, **READY)
             except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
                 container.state.error = str(err)
                 container.state.exit_code = 127 if isinstance(err, errors.CommandNotFound) else 126

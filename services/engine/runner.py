@@ -52,7 +52,8 @@ class Runner:
             else self._life.waiters.on_exit(container.id)
         )
         try:
-            output = await self._start_attached(container, inputs)
+            size = (options.size.width, options.size.height) if options.HasField("size") else None
+            output = await self._start_attached(container, inputs, size)
         except errors.DockyardError:
             done.cancel()
             if host.auto_remove:
@@ -93,10 +94,13 @@ class Runner:
             yield progress
 
     async def _start_attached(
-        self, container: Container, inputs: AsyncIterator[engine_pb2.RunInput]
+        self,
+        container: Container,
+        inputs: AsyncIterator[engine_pb2.RunInput],
+        size: tuple[int, int] | None = None,
     ) -> AsyncIterator[runtime_pb2.AttachResponse]:
         async with self._life.lock(container.id):
-            await self._life.create_task(container)
+            await self._life.create_task(container, size)  # a terminal starts at the client's size
             try:
                 output = await self._open(container.id, container.config.open_stdin, inputs)
                 await self._life.start_task(container)

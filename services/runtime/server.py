@@ -52,6 +52,8 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
             log_path=io.log_path,
             log_max_size=io.log.max_size,
             log_max_files=io.log.max_files,
+            width=io.console_size.width,
+            height=io.console_size.height,
         )
         task = await self._tasks.create(request.id, request.spec, create, request.runtime, argv)
         return pb.CreateTaskResponse(pid=task.pid)

@@ -146,9 +146,17 @@ def test_attach_sees_the_output(engine: Engine, busybox: str) -> None:
 
 
 def test_pause_freezes_every_process(engine: Engine, busybox: str) -> None:
-    counter = "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done"
+    counter = "i=0; while true; do i=$((i+1)); echo $i > /tmp/t; mv /tmp/t /tmp/n; sleep 0.05; done"
     engine.ok("run", "-d", "--name", "frozen", busybox, "sh", "-c", counter)
+    upper = Path(engine.ok("inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", "frozen").strip())
+    for _ in range(100):
+        if (upper / "tmp" / "n").exists():
+            break
+        time.sleep(0.05)
     engine.ok("pause", "frozen")
+    frozen_at = (upper / "tmp" / "n").read_text()
+    time.sleep(0.3)
+    assert (upper / "tmp" / "n").read_text() == frozen_at  # nothing ran while paused
     assert engine.ok("inspect", "-f", "{{.State.Paused}}", "frozen") == "true\n"
     assert "(Paused)" in engine.ok("ps", "--format", "{{.Status}}")
     freezer = cgroup_file(engine, "freezer", "frozen", "freezer.state")

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from dockyard.types.v1 import types_pb2 as dockyard_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/runtime/v1/runtime.proto\x12\x13\x64ockyard.runtime.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"\x19\n\x0bTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"2\n\x11UpdateTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tresources\x18\x02 \x01(\x0c\"\xac\x02\n\tTaskStats\x12\x14\n\x0c\x63pu_usage_ns\x18\x01 \x01(\x04\x12\x15\n\rsystem_cpu_ns\x18\x02 \x01(\x04\x12\x13\n\x0bonline_cpus\x18\x03 \x01(\r\x12\x14\n\x0cmemory_usage\x18\x04 \x01(\x04\x12\x14\n\x0cmemory_limit\x18\x05 \x01(\x04\x12\x14\n\x0cmemory_cache\x18\x06 \x01(\x04\x12\x14\n\x0cpids_current\x18\x07 \x01(\x04\x12\x12\n\npids_limit\x18\x08 \x01(\x04\x12\x0e\n\x06net_rx\x18\t \x01(\x04\x12\x0e\n\x06net_tx\x18\n \x01(\x04\x12\x12\n\nblock_read\x18\x0b \x01(\x04\x12\x13\n\x0b\x62lock_write\x18\x0c \x01(\x04\x12(\n\x04read\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1c\n\x0cPidsResponse\x12\x0c\n\x04pids\x18\x01 \x03(\r\"\x95\x01\n\tExecStart\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xec_id\x18\x02 \x01(\t\x12\x0f\n\x07process\x18\x03 \x01(\x0c\x12\x10\n\x08terminal\x18\x04 \x01(\x08\x12\r\n\x05stdin\x18\x05 \x01(\x08\x12\x0e\n\x06\x64\x65tach\x18\x06 \x01(\x08\x12)\n\x04size\x18\x07 \x01(\x0b\x32\x1b.dockyard.runtime.v1.Resize\"\x9c\x01\n\x0b\x45xecRequest\x12/\n\x05start\x18\x01 \x01(\x0b\x32\x1e.dockyard.runtime.v1.ExecStartH\x00\x12\x0f\n\x05stdin\x18\x02 \x01(\x0cH\x00\x12-\n\x06resize\x18\x03 \x01(\x0b\x32\x1b.dockyard.runtime.v1.ResizeH\x00\x12\x15\n\x0b\x63lose_stdin\x18\x04 \x01(\x08H\x00\x42\x05\n\x03msg\"y\n\x0c\x45xecResponse\x12\r\n\x03pid\x18\x01 \x01(\rH\x00\x12\x10\n\x06stdout\x18\x02 \x01(\x0cH\x00\x12\x10\n\x06stderr\x18\x03 \x01(\x0cH\x00\x12/\n\x04\x65xit\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatusH\x00\x42\x05\n\x03msg\"1\n\nLogOptions\x12\x10\n\x08max_size\x18\x01 \x01(\x03\x12\x11\n\tmax_files\x18\x02 \x01(\x05\"k\n\x08IOConfig\x12\x10\n\x08terminal\x18\x01 \x01(\x08\x12\r\n\x05stdin\x18\x02 \x01(\x08\x12\x10\n\x08log_path\x18\x03 \x01(\t\x12,\n\x03log\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.LogOptions\"\x86\x02\n\x11\x43reateTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04spec\x18\x02 \x01(\x0c\x12(\n\x06rootfs\x18\x03 \x03(\x0b\x32\x18.dockyard.types.v1.Mount\x12)\n\x02io\x18\x04 \x01(\x0b\x32\x1d.dockyard.runtime.v1.IOConfig\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x42\n\x06labels\x18\x06 \x03(\x0b\x32\x32.dockyard.runtime.v1.CreateTaskRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"!\n\x12\x43reateTaskResponse\x12\x0b\n\x03pid\x18\x01 \x01(\r\"\x1e\n\x10StartTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x11StartTaskResponse\x12\x0b\n\x03pid\x18\x01 \x01(\r\":\n\x0fKillTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06signal\x18\x02 \x01(\r\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\"\x1f\n\x11\x44\x65leteTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"P\n\x12\x44\x65leteTaskResponse\x12-\n\x04\x65xit\x18\x01 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatus\x12\x0b\n\x03pid\x18\x02 \x01(\r\"\x1c\n\x0eGetTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x12\n\x10ListTasksRequest\"=\n\x11ListTasksResponse\x12(\n\x05tasks\x18\x01 \x03(\x0b\x32\x19.dockyard.runtime.v1.Task\"\x1d\n\x0fWaitTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"q\n\nExitStatus\x12\x11\n\texit_code\x18\x01 \x01(\r\x12-\n\texited_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noom_killed\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"\xb2\x01\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\r\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.dockyard.runtime.v1.TaskStatus\x12-\n\x04\x65xit\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatus\x12\x10\n\x08terminal\x18\x05 \x01(\x08\x12\x0e\n\x06\x62undle\x18\x06 \x01(\t\x12\x0f\n\x07runtime\x18\x07 \x01(\t\"\'\n\x06Resize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"H\n\x0b\x41ttachStart\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05stdin\x18\x02 \x01(\x08\x12\x0e\n\x06stdout\x18\x03 \x01(\x08\x12\x0e\n\x06stderr\x18\x04 \x01(\x08\"\xa0\x01\n\rAttachRequest\x12\x31\n\x05start\x18\x01 \x01(\x0b\x32 .dockyard.runtime.v1.AttachStartH\x00\x12\x0f\n\x05stdin\x18\x02 \x01(\x0cH\x00\x12-\n\x06resize\x18\x03 \x01(\x0b\x32\x1b.dockyard.runtime.v1.ResizeH\x00\x12\x15\n\x0b\x63lose_stdin\x18\x04 \x01(\x08H\x00\x42\x05\n\x03msg\"O\n\x0e\x41ttachResponse\x12\x10\n\x06stdout\x18\x01 \x01(\x0cH\x00\x12\x10\n\x06stderr\x18\x02 \x01(\x0cH\x00\x12\x12\n\x08\x61ttached\x18\x03 \x01(\x08H\x00\x42\x05\n\x03msg\"\x12\n\x10SubscribeRequest\"\xb4\x01\n\tTaskEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x30\n\x04type\x18\x02 \x01(\x0e\x32\".dockyard.runtime.v1.TaskEventType\x12\x0b\n\x03pid\x18\x03 \x01(\r\x12-\n\x04\x65xit\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatus\x12-\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xa5\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13TASK_STATUS_CREATED\x10\x01\x12\x17\n\x13TASK_STATUS_RUNNING\x10\x02\x12\x17\n\x13TASK_STATUS_STOPPED\x10\x03\x12\x16\n\x12TASK_STATUS_PAUSED\x10\x04\x12\x17\n\x13TASK_STATUS_UNKNOWN\x10\x05*\xef\x01\n\rTaskEventType\x12\x1f\n\x1bTASK_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TASK_EVENT_TYPE_CREATE\x10\x01\x12\x19\n\x15TASK_EVENT_TYPE_START\x10\x02\x12\x18\n\x14TASK_EVENT_TYPE_EXIT\x10\x03\x12\x1a\n\x16TASK_EVENT_TYPE_DELETE\x10\x04\x12\x17\n\x13TASK_EVENT_TYPE_OOM\x10\x05\x12\x1a\n\x16TASK_EVENT_TYPE_PAUSED\x10\x06\x12\x1b\n\x17TASK_EVENT_TYPE_RESUMED\x10\x07\x32\xaf\t\n\x05Tasks\x12Y\n\x06\x43reate\x12&.dockyard.runtime.v1.CreateTaskRequest\x1a\'.dockyard.runtime.v1.CreateTaskResponse\x12V\n\x05Start\x12%.dockyard.runtime.v1.StartTaskRequest\x1a&.dockyard.runtime.v1.StartTaskResponse\x12\x44\n\x04Kill\x12$.dockyard.runtime.v1.KillTaskRequest\x1a\x16.google.protobuf.Empty\x12Y\n\x06\x44\x65lete\x12&.dockyard.runtime.v1.DeleteTaskRequest\x1a\'.dockyard.runtime.v1.DeleteTaskResponse\x12\x45\n\x03Get\x12#.dockyard.runtime.v1.GetTaskRequest\x1a\x19.dockyard.runtime.v1.Task\x12U\n\x04List\x12%.dockyard.runtime.v1.ListTasksRequest\x1a&.dockyard.runtime.v1.ListTasksResponse\x12M\n\x04Wait\x12$.dockyard.runtime.v1.WaitTaskRequest\x1a\x1f.dockyard.runtime.v1.ExitStatus\x12U\n\x06\x41ttach\x12\".dockyard.runtime.v1.AttachRequest\x1a#.dockyard.runtime.v1.AttachResponse(\x01\x30\x01\x12T\n\tSubscribe\x12%.dockyard.runtime.v1.SubscribeRequest\x1a\x1e.dockyard.runtime.v1.TaskEvent0\x01\x12O\n\x04\x45xec\x12 .dockyard.runtime.v1.ExecRequest\x1a!.dockyard.runtime.v1.ExecResponse(\x01\x30\x01\x12\x41\n\x05Pause\x12 .dockyard.runtime.v1.TaskRequest\x1a\x16.google.protobuf.Empty\x12\x42\n\x06Resume\x12 .dockyard.runtime.v1.TaskRequest\x1a\x16.google.protobuf.Empty\x12H\n\x06Update\x12&.dockyard.runtime.v1.UpdateTaskRequest\x1a\x16.google.protobuf.Empty\x12I\n\x05Stats\x12 .dockyard.runtime.v1.TaskRequest\x1a\x1e.dockyard.runtime.v1.TaskStats\x12K\n\x04Pids\x12 .dockyard.runtime.v1.TaskRequest\x1a!.dockyard.runtime.v1.PidsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/runtime/v1/runtime.proto\x12\x13\x64ockyard.runtime.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"\x19\n\x0bTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"2\n\x11UpdateTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tresources\x18\x02 \x01(\x0c\"\xac\x02\n\tTaskStats\x12\x14\n\x0c\x63pu_usage_ns\x18\x01 \x01(\x04\x12\x15\n\rsystem_cpu_ns\x18\x02 \x01(\x04\x12\x13\n\x0bonline_cpus\x18\x03 \x01(\r\x12\x14\n\x0cmemory_usage\x18\x04 \x01(\x04\x12\x14\n\x0cmemory_limit\x18\x05 \x01(\x04\x12\x14\n\x0cmemory_cache\x18\x06 \x01(\x04\x12\x14\n\x0cpids_current\x18\x07 \x01(\x04\x12\x12\n\npids_limit\x18\x08 \x01(\x04\x12\x0e\n\x06net_rx\x18\t \x01(\x04\x12\x0e\n\x06net_tx\x18\n \x01(\x04\x12\x12\n\nblock_read\x18\x0b \x01(\x04\x12\x13\n\x0b\x62lock_write\x18\x0c \x01(\x04\x12(\n\x04read\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1c\n\x0cPidsResponse\x12\x0c\n\x04pids\x18\x01 \x03(\r\"\x95\x01\n\tExecStart\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x65xec_id\x18\x02 \x01(\t\x12\x0f\n\x07process\x18\x03 \x01(\x0c\x12\x10\n\x08terminal\x18\x04 \x01(\x08\x12\r\n\x05stdin\x18\x05 \x01(\x08\x12\x0e\n\x06\x64\x65tach\x18\x06 \x01(\x08\x12)\n\x04size\x18\x07 \x01(\x0b\x32\x1b.dockyard.runtime.v1.Resize\"\x9c\x01\n\x0b\x45xecRequest\x12/\n\x05start\x18\x01 \x01(\x0b\x32\x1e.dockyard.runtime.v1.ExecStartH\x00\x12\x0f\n\x05stdin\x18\x02 \x01(\x0cH\x00\x12-\n\x06resize\x18\x03 \x01(\x0b\x32\x1b.dockyard.runtime.v1.ResizeH\x00\x12\x15\n\x0b\x63lose_stdin\x18\x04 \x01(\x08H\x00\x42\x05\n\x03msg\"y\n\x0c\x45xecResponse\x12\r\n\x03pid\x18\x01 \x01(\rH\x00\x12\x10\n\x06stdout\x18\x02 \x01(\x0cH\x00\x12\x10\n\x06stderr\x18\x03 \x01(\x0cH\x00\x12/\n\x04\x65xit\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatusH\x00\x42\x05\n\x03msg\"1\n\nLogOptions\x12\x10\n\x08max_size\x18\x01 \x01(\x03\x12\x11\n\tmax_files\x18\x02 \x01(\x05\"\x9e\x01\n\x08IOConfig\x12\x10\n\x08terminal\x18\x01 \x01(\x08\x12\r\n\x05stdin\x18\x02 \x01(\x08\x12\x10\n\x08log_path\x18\x03 \x01(\t\x12,\n\x03log\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.LogOptions\x12\x31\n\x0c\x63onsole_size\x18\x05 \x01(\x0b\x32\x1b.dockyard.runtime.v1.Resize\"\x86\x02\n\x11\x43reateTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04spec\x18\x02 \x01(\x0c\x12(\n\x06rootfs\x18\x03 \x03(\x0b\x32\x18.dockyard.types.v1.Mount\x12)\n\x02io\x18\x04 \x01(\x0b\x32\x1d.dockyard.runtime.v1.IOConfig\x12\x0f\n\x07runtime\x18\x05 \x01(\t\x12\x42\n\x06labels\x18\x06 \x03(\x0b\x32\x32.dockyard.runtime.v1.CreateTaskRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"!\n\x12\x43reateTaskResponse\x12\x0b\n\x03pid\x18\x01 \x01(\r\"\x1e\n\x10StartTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\" \n\x11StartTaskResponse\x12\x0b\n\x03pid\x18\x01 \x01(\r\":\n\x0fKillTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06signal\x18\x02 \x01(\r\x12\x0b\n\x03\x61ll\x18\x03 \x01(\x08\"\x1f\n\x11\x44\x65leteTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"P\n\x12\x44\x65leteTaskResponse\x12-\n\x04\x65xit\x18\x01 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatus\x12\x0b\n\x03pid\x18\x02 \x01(\r\"\x1c\n\x0eGetTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x12\n\x10ListTasksRequest\"=\n\x11ListTasksResponse\x12(\n\x05tasks\x18\x01 \x03(\x0b\x32\x19.dockyard.runtime.v1.Task\"\x1d\n\x0fWaitTaskRequest\x12\n\n\x02id\x18\x01 \x01(\t\"q\n\nExitStatus\x12\x11\n\texit_code\x18\x01 \x01(\r\x12-\n\texited_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noom_killed\x18\x03 \x01(\x08\x12\r\n\x05\x65rror\x18\x04 \x01(\t\"\xb2\x01\n\x04Task\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03pid\x18\x02 \x01(\r\x12/\n\x06status\x18\x03 \x01(\x0e\x32\x1f.dockyard.runtime.v1.TaskStatus\x12-\n\x04\x65xit\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatus\x12\x10\n\x08terminal\x18\x05 \x01(\x08\x12\x0e\n\x06\x62undle\x18\x06 \x01(\t\x12\x0f\n\x07runtime\x18\x07 \x01(\t\"\'\n\x06Resize\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\"H\n\x0b\x41ttachStart\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05stdin\x18\x02 \x01(\x08\x12\x0e\n\x06stdout\x18\x03 \x01(\x08\x12\x0e\n\x06stderr\x18\x04 \x01(\x08\"\xa0\x01\n\rAttachRequest\x12\x31\n\x05start\x18\x01 \x01(\x0b\x32 .dockyard.runtime.v1.AttachStartH\x00\x12\x0f\n\x05stdin\x18\x02 \x01(\x0cH\x00\x12-\n\x06resize\x18\x03 \x01(\x0b\x32\x1b.dockyard.runtime.v1.ResizeH\x00\x12\x15\n\x0b\x63lose_stdin\x18\x04 \x01(\x08H\x00\x42\x05\n\x03msg\"O\n\x0e\x41ttachResponse\x12\x10\n\x06stdout\x18\x01 \x01(\x0cH\x00\x12\x10\n\x06stderr\x18\x02 \x01(\x0cH\x00\x12\x12\n\x08\x61ttached\x18\x03 \x01(\x08H\x00\x42\x05\n\x03msg\"\x12\n\x10SubscribeRequest\"\xb4\x01\n\tTaskEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x30\n\x04type\x18\x02 \x01(\x0e\x32\".dockyard.runtime.v1.TaskEventType\x12\x0b\n\x03pid\x18\x03 \x01(\r\x12-\n\x04\x65xit\x18\x04 \x01(\x0b\x32\x1f.dockyard.runtime.v1.ExitStatus\x12-\n\ttimestamp\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xa5\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13TASK_STATUS_CREATED\x10\x01\x12\x17\n\x13TASK_STATUS_RUNNING\x10\x02\x12\x17\n\x13TASK_STATUS_STOPPED\x10\x03\x12\x16\n\x12TASK_STATUS_PAUSED\x10\x04\x12\x17\n\x13TASK_STATUS_UNKNOWN\x10\x05*\xef\x01\n\rTaskEventType\x12\x1f\n\x1bTASK_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16TASK_EVENT_TYPE_CREATE\x10\x01\x12\x19\n\x15TASK_EVENT_TYPE_START\x10\x02\x12\x18\n\x14TASK_EVENT_TYPE_EXIT\x10\x03\x12\x1a\n\x16TASK_EVENT_TYPE_DELETE\x10\x04\x12\x17\n\x13TASK_EVENT_TYPE_OOM\x10\x05\x12\x1a\n\x16TASK_EVENT_TYPE_PAUSED\x10\x06\x12\x1b\n\x17TASK_EVENT_TYPE_RESUMED\x10\x07\x32\xaf\t\n\x05Tasks\x12Y\n\x06\x43reate\x12&.dockyard.runtime.v1.CreateTaskRequest\x1a\'.dockyard.runtime.v1.CreateTaskResponse\x12V\n\x05Start\x12%.dockyard.runtime.v1.StartTaskRequest\x1a&.dockyard.runtime.v1.StartTaskResponse\x12\x44\n\x04Kill\x12$.dockyard.runtime.v1.KillTaskRequest\x1a\x16.google.protobuf.Empty\x12Y\n\x06\x44\x65lete\x12&.dockyard.runtime.v1.DeleteTaskRequest\x1a\'.dockyard.runtime.v1.DeleteTaskResponse\x12\x45\n\x03Get\x12#.dockyard.runtime.v1.GetTaskRequest\x1a\x19.dockyard.runtime.v1.Task\x12U\n\x04List\x12%.dockyard.runtime.v1.ListTasksRequest\x1a&.dockyard.runtime.v1.ListTasksResponse\x12M\n\x04Wait\x12$.dockyard.runtime.v1.WaitTaskRequest\x1a\x1f.dockyard.runtime.v1.ExitStatus\x12U\n\x06\x41ttach\x12\".dockyard.runtime.v1.AttachRequest\x1a#.dockyard.runtime.v1.AttachResponse(\x01\x30\x01\x12T\n\tSubscribe\x12%.dockyard.runtime.v1.SubscribeRequest\x1a\x1e.dockyard.runtime.v1.TaskEvent0\x01\x12O\n\x04\x45xec\x12 .dockyard.runtime.v1.ExecRequest\x1a!.dockyard.runtime.v1.ExecResponse(\x01\x30\x01\x12\x41\n\x05Pause\x12 .dockyard.runtime.v1.TaskRequest\x1a\x16.google.protobuf.Empty\x12\x42\n\x06Resume\x12 .dockyard.runtime.v1.TaskRequest\x1a\x16.google.protobuf.Empty\x12H\n\x06Update\x12&.dockyard.runtime.v1.UpdateTaskRequest\x1a\x16.google.protobuf.Empty\x12I\n\x05Stats\x12 .dockyard.runtime.v1.TaskRequest\x1a\x1e.dockyard.runtime.v1.TaskStats\x12K\n\x04Pids\x12 .dockyard.runtime.v1.TaskRequest\x1a!.dockyard.runtime.v1.PidsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +36,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATETASKREQUEST_LABELSENTRY']._loaded_options = None
   _globals['_CREATETASKREQUEST_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_TASKSTATUS']._serialized_start=2701
-  _globals['_TASKSTATUS']._serialized_end=2866
-  _globals['_TASKEVENTTYPE']._serialized_start=2869
-  _globals['_TASKEVENTTYPE']._serialized_end=3108
+  _globals['_TASKSTATUS']._serialized_start=2753
+  _globals['_TASKSTATUS']._serialized_end=2918
+  _globals['_TASKEVENTTYPE']._serialized_start=2921
+  _globals['_TASKEVENTTYPE']._serialized_end=3160
   _globals['_TASKREQUEST']._serialized_start=151
   _globals['_TASKREQUEST']._serialized_end=176
   _globals['_UPDATETASKREQUEST']._serialized_start=178
@@ -56,48 +56,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECRESPONSE']._serialized_end=995
   _globals['_LOGOPTIONS']._serialized_start=997
   _globals['_LOGOPTIONS']._serialized_end=1046
-  _globals['_IOCONFIG']._serialized_start=1048
-  _globals['_IOCONFIG']._serialized_end=1155
-  _globals['_CREATETASKREQUEST']._serialized_start=1158
-  _globals['_CREATETASKREQUEST']._serialized_end=1420
-  _globals['_CREATETASKREQUEST_LABELSENTRY']._serialized_start=1375
-  _globals['_CREATETASKREQUEST_LABELSENTRY']._serialized_end=1420
-  _globals['_CREATETASKRESPONSE']._serialized_start=1422
-  _globals['_CREATETASKRESPONSE']._serialized_end=1455
-  _globals['_STARTTASKREQUEST']._serialized_start=1457
-  _globals['_STARTTASKREQUEST']._serialized_end=1487
-  _globals['_STARTTASKRESPONSE']._serialized_start=1489
-  _globals['_STARTTASKRESPONSE']._serialized_end=1521
-  _globals['_KILLTASKREQUEST']._serialized_start=1523
-  _globals['_KILLTASKREQUEST']._serialized_end=1581
-  _globals['_DELETETASKREQUEST']._serialized_start=1583
-  _globals['_DELETETASKREQUEST']._serialized_end=1614
-  _globals['_DELETETASKRESPONSE']._serialized_start=1616
-  _globals['_DELETETASKRESPONSE']._serialized_end=1696
-  _globals['_GETTASKREQUEST']._serialized_start=1698
-  _globals['_GETTASKREQUEST']._serialized_end=1726
-  _globals['_LISTTASKSREQUEST']._serialized_start=1728
-  _globals['_LISTTASKSREQUEST']._serialized_end=1746
-  _globals['_LISTTASKSRESPONSE']._serialized_start=1748
-  _globals['_LISTTASKSRESPONSE']._serialized_end=1809
-  _globals['_WAITTASKREQUEST']._serialized_start=1811
-  _globals['_WAITTASKREQUEST']._serialized_end=1840
-  _globals['_EXITSTATUS']._serialized_start=1842
-  _globals['_EXITSTATUS']._serialized_end=1955
-  _globals['_TASK']._serialized_start=1958
-  _globals['_TASK']._serialized_end=2136
-  _globals['_RESIZE']._serialized_start=2138
-  _globals['_RESIZE']._serialized_end=2177
-  _globals['_ATTACHSTART']._serialized_start=2179
-  _globals['_ATTACHSTART']._serialized_end=2251
-  _globals['_ATTACHREQUEST']._serialized_start=2254
-  _globals['_ATTACHREQUEST']._serialized_end=2414
-  _globals['_ATTACHRESPONSE']._serialized_start=2416
-  _globals['_ATTACHRESPONSE']._serialized_end=2495
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=2497
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=2515
-  _globals['_TASKEVENT']._serialized_start=2518
-  _globals['_TASKEVENT']._serialized_end=2698
-  _globals['_TASKS']._serialized_start=3111
-  _globals['_TASKS']._serialized_end=4310
+  _globals['_IOCONFIG']._serialized_start=1049
+  _globals['_IOCONFIG']._serialized_end=1207
+  _globals['_CREATETASKREQUEST']._serialized_start=1210
+  _globals['_CREATETASKREQUEST']._serialized_end=1472
+  _globals['_CREATETASKREQUEST_LABELSENTRY']._serialized_start=1427
+  _globals['_CREATETASKREQUEST_LABELSENTRY']._serialized_end=1472
+  _globals['_CREATETASKRESPONSE']._serialized_start=1474
+  _globals['_CREATETASKRESPONSE']._serialized_end=1507
+  _globals['_STARTTASKREQUEST']._serialized_start=1509
+  _globals['_STARTTASKREQUEST']._serialized_end=1539
+  _globals['_STARTTASKRESPONSE']._serialized_start=1541
+  _globals['_STARTTASKRESPONSE']._serialized_end=1573
+  _globals['_KILLTASKREQUEST']._serialized_start=1575
+  _globals['_KILLTASKREQUEST']._serialized_end=1633
+  _globals['_DELETETASKREQUEST']._serialized_start=1635
+  _globals['_DELETETASKREQUEST']._serialized_end=1666
+  _globals['_DELETETASKRESPONSE']._serialized_start=1668
+  _globals['_DELETETASKRESPONSE']._serialized_end=1748
+  _globals['_GETTASKREQUEST']._serialized_start=1750
+  _globals['_GETTASKREQUEST']._serialized_end=1778
+  _globals['_LISTTASKSREQUEST']._serialized_start=1780
+  _globals['_LISTTASKSREQUEST']._serialized_end=1798
+  _globals['_LISTTASKSRESPONSE']._serialized_start=1800
+  _globals['_LISTTASKSRESPONSE']._serialized_end=1861
+  _globals['_WAITTASKREQUEST']._serialized_start=1863
+  _globals['_WAITTASKREQUEST']._serialized_end=1892
+  _globals['_EXITSTATUS']._serialized_start=1894
+  _globals['_EXITSTATUS']._serialized_end=2007
+  _globals['_TASK']._serialized_start=2010
+  _globals['_TASK']._serialized_end=2188
+  _globals['_RESIZE']._serialized_start=2190
+  _globals['_RESIZE']._serialized_end=2229
+  _globals['_ATTACHSTART']._serialized_start=2231
+  _globals['_ATTACHSTART']._serialized_end=2303
+  _globals['_ATTACHREQUEST']._serialized_start=2306
+  _globals['_ATTACHREQUEST']._serialized_end=2466
+  _globals['_ATTACHRESPONSE']._serialized_start=2468
+  _globals['_ATTACHRESPONSE']._serialized_end=2547
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=2549
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=2567
+  _globals['_TASKEVENT']._serialized_start=2570
+  _globals['_TASKEVENT']._serialized_end=2750
+  _globals['_TASKS']._serialized_start=3163
+  _globals['_TASKS']._serialized_end=4362
 # @@protoc_insertion_point(module_scope)

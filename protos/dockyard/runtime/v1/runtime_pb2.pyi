@@ -147,16 +147,18 @@ class LogOptions(_message.Message):
     def __init__(self, max_size: _Optional[int] = ..., max_files: _Optional[int] = ...) -> None: ...
 
 class IOConfig(_message.Message):
-    __slots__ = ("terminal", "stdin", "log_path", "log")
+    __slots__ = ("terminal", "stdin", "log_path", "log", "console_size")
     TERMINAL_FIELD_NUMBER: _ClassVar[int]
     STDIN_FIELD_NUMBER: _ClassVar[int]
     LOG_PATH_FIELD_NUMBER: _ClassVar[int]
     LOG_FIELD_NUMBER: _ClassVar[int]
+    CONSOLE_SIZE_FIELD_NUMBER: _ClassVar[int]
     terminal: bool
     stdin: bool
     log_path: str
     log: LogOptions
-    def __init__(self, terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., log_path: _Optional[str] = ..., log: _Optional[_Union[LogOptions, _Mapping]] = ...) -> None: ...
+    console_size: Resize
+    def __init__(self, terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., log_path: _Optional[str] = ..., log: _Optional[_Union[LogOptions, _Mapping]] = ..., console_size: _Optional[_Union[Resize, _Mapping]] = ...) -> None: ...
 
 class CreateTaskRequest(_message.Message):
     __slots__ = ("id", "spec", "rootfs", "io", "runtime", "labels")

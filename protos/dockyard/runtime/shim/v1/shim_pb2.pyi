@@ -105,20 +105,24 @@ class Mount(_message.Message):
     def __init__(self, type: _Optional[str] = ..., source: _Optional[str] = ..., options: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Create(_message.Message):
-    __slots__ = ("rootfs", "terminal", "stdin", "log_path", "log_max_size", "log_max_files")
+    __slots__ = ("rootfs", "terminal", "stdin", "log_path", "log_max_size", "log_max_files", "width", "height")
     ROOTFS_FIELD_NUMBER: _ClassVar[int]
     TERMINAL_FIELD_NUMBER: _ClassVar[int]
     STDIN_FIELD_NUMBER: _ClassVar[int]
     LOG_PATH_FIELD_NUMBER: _ClassVar[int]
     LOG_MAX_SIZE_FIELD_NUMBER: _ClassVar[int]
     LOG_MAX_FILES_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     rootfs: _containers.RepeatedCompositeFieldContainer[Mount]
     terminal: bool
     stdin: bool
     log_path: str
     log_max_size: int
     log_max_files: int
-    def __init__(self, rootfs: _Optional[_Iterable[_Union[Mount, _Mapping]]] = ..., terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., log_path: _Optional[str] = ..., log_max_size: _Optional[int] = ..., log_max_files: _Optional[int] = ...) -> None: ...
+    width: int
+    height: int
+    def __init__(self, rootfs: _Optional[_Iterable[_Union[Mount, _Mapping]]] = ..., terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., log_path: _Optional[str] = ..., log_max_size: _Optional[int] = ..., log_max_files: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class Kill(_message.Message):
     __slots__ = ("signal", "all")
