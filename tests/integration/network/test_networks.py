@@ -434,3 +434,41 @@ def test_networks_and_addresses_survive_daemon_stop_and_start(
     assert http_get(f"http://127.0.0.1:{port}/") == "stays\n"
     got = engine.ok("run", "--rm", "--network", net, busybox, "sh", "-c", fetch("http://stays/"))
     assert got == "stays\n"
+
+
+def test_start_up_repair_removes_orphan_links_and_namespaces(engine: Engine, busybox: str) -> None:
+    """What a crash half way could leave (a veth, a bridge, a namespace nobody records) goes."""
+    tag = engine.network_tag
+    veth, bridge = f"v{tag}0rphan000", f"dy{tag}-0rphan00"
+    netns = engine.state / "network" / "netns" / ("0" * 64)
+    subprocess.run(
+        ["ip", "link", "add", veth, "type", "veth", "peer", "name", f"{veth[:11]}p"], check=True
+    )
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    netns.touch()
+    subprocess.run(["mount", "--bind", "/proc/self/ns/net", str(netns)], check=True)
+    engine.ok("run", "-d", "--name", "bystander", "-p", "80", busybox, *web("bystander"))
+    port = engine.ok("port", "bystander", "80").strip().rpartition(":")[2]
+    try:
+        old = engine.service_pid("network")
+        os.kill(old, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if (
+                    engine.service_pid("network") != old
+                    and engine.cli("network", "ls").returncode == 0
+                ):
+                    break
+            except (KeyError, ValueError):
+                pass
+            time.sleep(0.2)
+        links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+        assert veth not in links and bridge not in links
+        assert not netns.exists()
+        assert http_get(f"http://127.0.0.1:{port}/") == "bystander\n"  # the living keep working
+    finally:
+        subprocess.run(["ip", "link", "del", veth], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        subprocess.run(["umount", str(netns)], capture_output=True, check=False)
+        netns.unlink(missing_ok=True)
