@@ -30,15 +30,61 @@ def _global(
     STATE.host = host or os.environ.get("DOCKYARD_HOST") or STATE.host
 
 
-containers.register(app)
-images.register(app)
-system.register(app)
-networks.register(app)
-app.add_typer(daemon.app, name="daemon")
+REGISTRARS = (containers.register, images.register, system.register, networks.register)
+
+
+class _Only:
+    """Stands in for the app while registering: keeps only the command `verb` names.
+
+    Typer builds a click command for every registered function when it starts (~100 ms for
+    all of docker's verbs); a command line names one, so only that one is built."""
+
+    def __init__(self, target: typer.Typer, verb: str) -> None:
+        self.target, self.verb, self.found = target, verb, False
+
+    def command(self, name: str | None = None, **settings: object) -> object:
+        def register(function: object) -> object:
+            if (name or getattr(function, "__name__", "").replace("_", "-")) == self.verb:
+                self.target.command(name, **settings)(function)  # type: ignore[arg-type]
+                self.found = True
+            return function
+
+        return register
+
+    def add_typer(self, group: typer.Typer, name: str) -> None:
+        if name == self.verb:
+            self.target.add_typer(group, name=name)
+            self.found = True
+
+
+def _verb(args: list[str]) -> str:
+    """The first word that is not a global option (-H/--host take a value)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("-H", "--host"):
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return ""
+
+
+def build(args: list[str]) -> None:
+    only = _Only(app, _verb(args))
+    if only.verb:
+        for register in REGISTRARS:
+            register(only)  # type: ignore[arg-type]
+        only.add_typer(daemon.app, name="daemon")
+    if not only.found:  # no verb, or one we do not know: everything, for help and errors
+        for register in REGISTRARS:
+            register(app)
+        app.add_typer(daemon.app, name="daemon")
 
 
 def main() -> None:
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    build(sys.argv[1:])
     try:
         app()
     except KeyboardInterrupt:

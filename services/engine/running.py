@@ -93,7 +93,7 @@ class Running:
             restarts.validate(policy, container.host_config.auto_remove)
         async with self._life.lock(container.id):
             container = self._life.store.get(container.id)
-            if container.running:
+            if container.running and not container.state.restarting:  # else: at the next start
                 wanted = json.dumps(limits.oci_resources(merged)).encode()
                 request = runtime_pb2.UpdateTaskRequest(id=container.id, resources=wanted)
                 await self._b.runtime.Update(request, **READY)
@@ -244,8 +244,9 @@ async def ps(pids: set[int], args: str) -> tuple[list[str], list[list[str]]]:
     except FileNotFoundError:
         raise errors.FailedPrecondition("top needs the host's ps (procps)") from None
     out, err = await process.communicate()
-    if process.returncode != 0:
-        raise errors.InvalidArgument(f"ps: {err.decode(errors='replace').strip() or 'failed'}")
+    if process.returncode != 0:  # ps's first line says why; the usage text after it does not
+        reason = err.decode(errors="replace").strip().splitlines()
+        raise errors.InvalidArgument(f"ps: {reason[0] if reason else 'failed'}")
     lines = out.decode(errors="replace").splitlines()
     titles = lines[0].split()
     if "PID" not in titles:
