@@ -45,7 +45,7 @@ class _Only:
     def command(self, name: str | None = None, **settings: object) -> object:
         def register(function: object) -> object:
             if (name or getattr(function, "__name__", "").replace("_", "-")) == self.verb:
-                self.target.command(name, **settings)(function)  # type: ignore[arg-type]
+                self.target.command(name, **settings)(function)  # type: ignore[arg-type,type-var]
                 self.found = True
             return function
 
