@@ -24,6 +24,7 @@ import json
 import secrets
 import socket
 import sqlite3
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -174,8 +175,14 @@ class SandboxRequest:
 
 class Manager:
     def __init__(
-        self, data_dir: Path, sandboxes_factory: Any, links: Links, config: DaemonConfig
+        self,
+        data_dir: Path,
+        sandboxes_factory: Any,
+        links: Links,
+        config: DaemonConfig,
+        apply_rules: Callable[[str], None] = nat.apply,
     ) -> None:
+        self._apply_rules = apply_rules  # an nft script (nat.apply; a recorder in unit tests)
         self._db = sqlite3.connect(
             data_dir / "network.db", isolation_level=None, check_same_thread=False
         )
@@ -703,7 +710,7 @@ class Manager:
             for p in self._ports()
             if p.container_id in first
         ]
-        nat.apply(nat.render(self.table, bridges, forwards))
+        self._apply_rules(nat.render(self.table, bridges, forwards))
 
     def delete_rules(self) -> None:
         nat.delete(self.table)
