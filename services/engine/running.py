@@ -131,7 +131,7 @@ class Running:
             _exec_requests(start, inputs), timeout=LONG_SECONDS, wait_for_ready=True
         )
         yield engine_pb2.ExecOutput(exec_id=exec_id)
-        async for response in responses:
+        async for response in _started(responses):
             kind = response.WhichOneof("msg")
             if kind == "pid":
                 self._life.publish(container, "exec_start", execID=exec_id)
@@ -146,6 +146,20 @@ class Running:
                 yield engine_pb2.ExecOutput(
                     exited=engine_pb2.Exited(status_code=response.exit.exit_code)
                 )
+
+
+async def _started(responses: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The runtime's exec responses; a process that could not be started (unknown user, bad
+    working directory...) is docker's 126, "cannot invoke", like a command that cannot run."""
+    started = False
+    try:
+        async for response in responses:
+            started = started or response.WhichOneof("msg") == "pid"
+            yield response
+    except (errors.InvalidArgument, errors.Internal) as err:
+        if started:
+            raise
+        raise errors.CommandNotRunnable(str(err)) from None
 
 
 def _exec_process(container: Container, options: engine_pb2.ExecOptions) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Signal names as docker accepts them: "KILL", "SIGKILL", "sigkill", "9"."""
+"""Signal names as docker accepts them: "KILL", "SIGKILL", "sigkill", "9", "RTMIN+3", "SIGRTMAX-1"."""
 
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ def parse(text: str, default: int = signal.SIGKILL) -> int:
         raise InvalidArgument(f"invalid signal: {text}")
     name = text.upper()
     name = name if name.startswith("SIG") else "SIG" + name
+    for base, sign in (("SIGRTMIN+", 1), ("SIGRTMAX-", -1)):
+        offset = name.removeprefix(base)
+        if name.startswith(base) and offset.isdigit():
+            anchor = signal.SIGRTMIN if sign > 0 else signal.SIGRTMAX
+            number = int(anchor) + sign * int(offset)
+            if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+                return number
+            raise InvalidArgument(f"invalid signal: {text}")
     try:
         return int(signal.Signals[name])
     except KeyError:

@@ -6,8 +6,10 @@ ulimits, --init, users, restart policies, events, logs, stop signals and illegal
 from __future__ import annotations
 
 import json
+import os
 import resource
 import selectors
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -90,9 +92,8 @@ def test_exec_shares_the_containers_namespaces(engine: Engine, busybox: str) -> 
     daemon(engine, "--name", "ex-ns", "--hostname", "berth", busybox, *SLEEP)
     assert engine.ok("exec", "ex-ns", "hostname") == "berth\n"
     assert engine.ok("exec", "ex-ns", "cat", "/proc/1/cmdline") == "sleep\x00600\x00"
-    own, init = engine.ok(
-        "exec", "ex-ns", "readlink", "/proc/self/ns/mnt", "/proc/1/ns/mnt"
-    ).split()
+    script = "readlink /proc/self/ns/mnt; readlink /proc/1/ns/mnt"
+    own, init = engine.ok("exec", "ex-ns", "sh", "-c", script).split()
     assert own == init
 
 
@@ -110,8 +111,11 @@ def test_exec_of_a_missing_or_non_executable_command(engine: Engine, busybox: st
     daemon(engine, "--name", "ex-bad", busybox, *SLEEP)
     missing = engine.cli("exec", "ex-bad", "no-such-command")
     assert "executable file not found" in failed(missing, 127)
-    assert "not found" in failed(engine.cli("exec", "ex-bad", "/no/such/path"), 127)
+    assert "no such file" in failed(engine.cli("exec", "ex-bad", "/no/such/path"), 127)
     assert "permission denied" in failed(engine.cli("exec", "ex-bad", "/etc/passwd"), 126)
+    # a process that cannot be started at all is docker's 126 too
+    assert "nouser" in failed(engine.cli("exec", "-u", "nouser", "ex-bad", "true"), 126)
+    assert "/nonexistent" in failed(engine.cli("exec", "-w", "/nonexistent", "ex-bad", "true"), 126)
     assert inspect(engine, "{{.State.Running}}", "ex-bad") == "true"
 
 
@@ -178,6 +182,11 @@ def test_top_shows_the_containers_processes(engine: Engine, busybox: str) -> Non
     assert "is not running" in failed(engine.cli("top", "topped"))
 
 
+def test_top_with_bad_ps_options_is_one_line(engine: Engine, busybox: str) -> None:
+    daemon(engine, "--name", "top-bad", busybox, *SLEEP)
+    assert "ps:" in failed(engine.cli("top", "top-bad", "-o", "no-such-field"))
+
+
 def test_stats_no_stream_shows_the_container_and_its_limit(engine: Engine, busybox: str) -> None:
     cid = daemon(engine, "--name", "measured", "-m", "48m", busybox, *SLEEP)
     daemon(engine, "--name", "unlimited", busybox, *SLEEP)
@@ -216,6 +225,19 @@ def test_memory_limit_oom_kill_is_137_and_recorded(engine: Engine, busybox: str)
     assert inspect(engine, "{{.State.OOMKilled}}", "fed") == "false"
 
 
+def test_update_of_a_restarting_container_holds_for_the_next_start(
+    engine: Engine, busybox: str
+) -> None:
+    daemon(engine, "--name", "bouncing", "--restart", "always", busybox, "false")
+    backing_off = lambda: inspect(engine, "{{.State.Status}}", "bouncing") == "restarting"  # noqa: E731
+    assert eventually(lambda: int(inspect(engine, "{{.RestartCount}}", "bouncing")) >= 4, 60)
+    assert eventually(backing_off)  # between two runs: there is no task to update
+    engine.ok("update", "--restart", "no", "--memory", "24m", "bouncing")
+    policy = "{{.HostConfig.RestartPolicy.Name}} {{.HostConfig.Memory}}"
+    assert inspect(engine, policy, "bouncing") == f"no {24 << 20}"
+    assert eventually(lambda: inspect(engine, "{{.State.Status}}", "bouncing") == "exited", 120)
+
+
 # -- security -----------------------------------------------------------------------------------
 
 
@@ -244,10 +266,10 @@ def test_privileged_has_every_capability_and_no_seccomp(engine: Engine, busybox:
     )
     assert status.split()[1] == "0"
     mounted = engine.cli(
-        "run", "--rm", "--privileged", busybox, "mount", "-t", "tmpfs", "t", "/mnt"
+        "run", "--rm", "--privileged", busybox, "mount", "-t", "tmpfs", "t", "/tmp"
     )
     assert mounted.returncode == 0, mounted.stderr
-    plain = engine.cli("run", "--rm", busybox, "mount", "-t", "tmpfs", "t", "/mnt")
+    plain = engine.cli("run", "--rm", busybox, "mount", "-t", "tmpfs", "t", "/tmp")
     assert plain.returncode != 0
 
 
@@ -298,9 +320,8 @@ def test_tmpfs_mount_with_options(engine: Engine, busybox: str) -> None:
     assert mount[:3] == ["tmpfs", "/cache", "tmpfs"]
     assert "size=64k" in mount[3] and "mode=700" in mount[3]
     assert out.splitlines()[-1] == "full"
-    cid = daemon(
-        engine, "--tmpfs", "/cache", busybox, "sh", "-c", "echo gone > /cache/f; sleep 600"
-    )
+    cid = daemon(engine, "--tmpfs", "/cache", busybox, *SLEEP)
+    engine.ok("exec", cid, "sh", "-c", "echo gone > /cache/f")
     engine.ok("restart", "-t", "0", cid)
     assert engine.cli("exec", cid, "cat", "/cache/f").returncode != 0  # a fresh tmpfs each start
 
@@ -417,48 +438,35 @@ def test_events_since_until_show_the_lifecycle(engine: Engine, busybox: str) -> 
 
 
 def test_events_stream_as_they_happen(engine: Engine, busybox: str) -> None:
-    watcher = subprocess.Popen(
-        [
-            CLI,
-            "-H",
-            engine.host,
-            "events",
-            "--filter",
-            "container=streamed",
-            "--format",
-            "{{.Action}}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(0.5)  # the subscription is made before the container exists
-        daemon(engine, "--name", "streamed", busybox, *SLEEP)
-        engine.ok("pause", "streamed")
-        engine.ok("unpause", "streamed")
-        engine.ok("kill", "streamed")
-        engine.ok("rm", "streamed")
-        seen = read_lines_until(watcher, "destroy")
-    finally:
-        watcher.kill()
-        watcher.wait()
+    since = f"{time.time() - 1:.3f}"  # the history covers a subscription made late
+    command = [CLI, "-H", engine.host, "events", "--since", since, "--filter", "container=streamed"]
+    with subprocess.Popen([*command, "--format", "{{.Action}}"], stdout=subprocess.PIPE) as watcher:
+        try:
+            daemon(engine, "--name", "streamed", busybox, *SLEEP)
+            engine.ok("pause", "streamed")
+            engine.ok("unpause", "streamed")
+            engine.ok("kill", "streamed")
+            engine.ok("rm", "streamed")
+            seen = read_lines_until(watcher, "destroy")
+        finally:
+            watcher.kill()
     assert seen == ["create", "start", "pause", "unpause", "kill", "die", "destroy"]
 
 
-def read_lines_until(process: subprocess.Popen[str], last: str, seconds: float = 30) -> list[str]:
+def read_lines_until(process: subprocess.Popen[bytes], last: str, seconds: float = 30) -> list[str]:
+    """Lines of a process's stdout as they come, until `last` (or the process ends)."""
     assert process.stdout is not None
-    lines: list[str] = []
+    fd, data = process.stdout.fileno(), b""
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(fd, selectors.EVENT_READ)
         deadline = time.monotonic() + seconds
-        while last not in lines and time.monotonic() < deadline:
+        while last.encode() not in data.split(b"\n") and time.monotonic() < deadline:
             if selector.select(timeout=0.5):
-                line = process.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     break
-                lines.append(line.strip())
-    return lines
+                data += chunk
+    return data.decode().splitlines()
 
 
 def test_events_reject_a_bad_filter(engine: Engine) -> None:
@@ -494,7 +502,17 @@ def test_log_rotation_bounds_the_files(engine: Engine, busybox: str) -> None:
     numbers = [int(line.split("-")[1]) for line in shown]
     assert numbers == list(range(numbers[0], 501))  # the newest lines, in order, none lost
     bad = engine.cli("run", "--rm", "--log-opt", "max-size=huge", busybox, "true")
-    assert bad.returncode == 125 and "max-size" in failed(bad)
+    assert bad.returncode == 125 and "invalid size: 'huge'" in failed(bad)
+
+
+def test_logs_follow_across_rotations(engine: Engine, busybox: str) -> None:
+    writer = "sleep 0.5; for i in $(seq 100); do echo line-$i; sleep 0.05; done"
+    rotate = ["--log-opt", "max-size=1k", "--log-opt", "max-file=3"]
+    daemon(engine, "--name", "followed", *rotate, busybox, "sh", "-c", writer)
+    followed = engine.ok("logs", "-f", "followed").splitlines()
+    assert followed == [f"line-{i}" for i in range(1, 101)]
+    path = Path(inspect(engine, "{{.LogPath}}", "followed"))
+    assert len(list(path.parent.glob(path.name + "*"))) == 3
 
 
 def test_logs_timestamps_and_since(engine: Engine, busybox: str) -> None:
@@ -504,12 +522,22 @@ def test_logs_timestamps_and_since(engine: Engine, busybox: str) -> None:
     times = [datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")) for line in stamped]
     assert times[0] < times[1]
     assert abs(times[1].timestamp() - time.time()) < 600  # UTC, not local time mislabelled
-    assert engine.ok("logs", "--since", stamped[1].split()[0], "stamped") == "second\n"
     middle = (times[0].timestamp() + times[1].timestamp()) / 2
     assert engine.ok("logs", "--since", f"{middle:.6f}", "stamped") == "second\n"
     assert engine.ok("logs", "--since", "10m", "stamped") == "first\nsecond\n"
     assert engine.ok("logs", "--since", f"{time.time() + 60:.0f}", "stamped") == ""
     assert "invalid value for time" in failed(engine.cli("logs", "--since", "soonish", "stamped"))
+
+
+def test_logs_since_a_lines_own_timestamp_keeps_that_line(engine: Engine, busybox: str) -> None:
+    engine.ok("run", "--name", "exact", busybox, "echo", "stamped")
+    log = Path(inspect(engine, "{{.LogPath}}", "exact"))
+    at = "2026-11-23T06:51:10.000001000Z"  # a whole microsecond, so no digit is cut off
+    entry = json.loads(log.read_text())
+    log.write_text(json.dumps({**entry, "time": at}) + "\n")
+    assert engine.ok("logs", "--timestamps", "exact") == "2026-11-23T06:51:10.000001Z stamped\n"
+    assert engine.ok("logs", "--since", at, "exact") == "stamped\n"
+    assert engine.ok("logs", "--until", at, "exact") == "stamped\n"
 
 
 # -- stop, kill, illegal transitions ------------------------------------------------------------
@@ -537,11 +565,13 @@ def test_stop_timeout_ends_in_sigkill(engine: Engine, busybox: str) -> None:
 
 
 def test_kill_with_a_signal(engine: Engine, busybox: str) -> None:
-    trap = "trap 'echo hup' HUP; echo ready; while true; do sleep 0.1; done"
+    trap = "trap 'echo hup' HUP; trap 'echo rt' 37; echo ready; while true; do sleep 0.1; done"
     daemon(engine, "--name", "killed", busybox, "sh", "-c", trap)
     assert eventually(lambda: "ready" in engine.ok("logs", "killed"))
     engine.ok("kill", "-s", "HUP", "killed")
     assert eventually(lambda: "hup" in engine.ok("logs", "killed"))
+    engine.ok("kill", "-s", "SIGRTMIN+3", "killed")  # 37: real-time signals by name, as docker
+    assert eventually(lambda: "rt" in engine.ok("logs", "killed").split())
     assert inspect(engine, "{{.State.Running}}", "killed") == "true"
     bad = failed(engine.cli("kill", "-s", "SIGNOPE", "killed"))
     assert "invalid signal" in bad.lower() and "SIGNOPE" in bad
@@ -572,3 +602,79 @@ def test_nothing_is_left_after_a_failed_start(engine: Engine, busybox: str) -> N
     assert inspect(engine, "{{.State.Status}}", "broken") in ("created", "exited")
     assert engine.leaks() == []
     engine.ok("rm", "broken")
+
+
+# -- live restore, beyond test_restore.py ---------------------------------------------------------
+
+
+def kill_service(engine: Engine, service: str) -> None:
+    """SIGKILL one of the session engine's services; return once the supervisor has it back."""
+    old = engine.service_pid(service)
+    os.kill(old, signal.SIGKILL)
+
+    def back() -> bool:
+        state = engine.status().get("services", {}).get(service, {})  # type: ignore[attr-defined]
+        return state.get("pid") not in (None, old) and state.get("state") == "running"
+
+    assert eventually(back, 60), engine.log_tail()
+    assert eventually(lambda: engine.cli("ps").returncode == 0, 60), engine.log_tail()
+
+
+@pytest.mark.parametrize("service", ["engine", "runtime"])
+def test_an_exit_while_a_service_is_down_keeps_its_code(
+    engine: Engine, busybox: str, service: str
+) -> None:
+    daemon(engine, "--name", "leaver", busybox, "sh", "-c", "echo bye; sleep 1; exit 3")
+    pid = int(inspect(engine, "{{.State.Pid}}", "leaver"))
+    kill_service(engine, service)
+    assert eventually(lambda: not Path(f"/proc/{pid}").exists())
+    assert engine.ok("wait", "leaver") == "3\n"
+    assert inspect(engine, "{{.State.Status}} {{.State.ExitCode}}", "leaver") == "exited 3"
+    assert engine.ok("logs", "leaver") == "bye\n"
+
+
+def test_a_paused_container_stays_paused_across_service_kills(engine: Engine, busybox: str) -> None:
+    cid = daemon(engine, "--name", "dozing", busybox, *SLEEP)
+    engine.ok("pause", "dozing")
+    for service in ("engine", "runtime"):
+        kill_service(engine, service)
+        assert inspect(engine, "{{.State.Status}} {{.State.Paused}}", "dozing") == "paused true"
+    assert cgroup(engine, "freezer", cid, "freezer.state").read_text().strip() == "FROZEN"
+    engine.ok("unpause", "dozing")
+    assert engine.ok("exec", "dozing", "echo", "awake") == "awake\n"
+    engine.ok("stop", "-t", "1", "dozing")
+
+
+def shim_pid(engine: Engine, container_id: str) -> int:
+    return int((engine.state / "runtime" / "tasks" / container_id / "shim.pid").read_text())
+
+
+def test_a_killed_shim_ends_its_exec_logs_and_wait(engine: Engine, busybox: str) -> None:
+    cid = daemon(engine, "--name", "shimless", busybox, *SLEEP)
+    command = [CLI, "-H", engine.host]
+    out = subprocess.PIPE
+    with (
+        subprocess.Popen([*command, "exec", "shimless", "sleep", "300"], stderr=out) as exec_,
+        subprocess.Popen([*command, "logs", "-f", "shimless"], stdout=out) as follow,
+        subprocess.Popen([*command, "wait", "shimless"], stdout=out) as wait,
+    ):
+        assert eventually(lambda: "sleep 300" in engine.ok("top", "shimless"))
+        os.kill(shim_pid(engine, cid), signal.SIGKILL)
+        try:
+            assert wait.communicate(timeout=60)[0] == b"255\n"
+            assert follow.wait(timeout=60) == 0
+            assert exec_.wait(timeout=60) != 0
+        finally:
+            for process in (exec_, follow, wait):
+                process.kill()
+    assert inspect(engine, "{{.State.Status}} {{.State.ExitCode}}", "shimless") == "exited 255"
+
+
+def test_a_killed_shim_is_a_failure_for_the_restart_policy(engine: Engine, busybox: str) -> None:
+    cid = daemon(engine, "--name", "phoenix", "--restart", "on-failure", busybox, *SLEEP)
+    first = shim_pid(engine, cid)
+    os.kill(first, signal.SIGKILL)
+    restarted = "{{.RestartCount}} {{.State.Status}}"
+    assert eventually(lambda: inspect(engine, restarted, "phoenix") == "1 running", 60)
+    assert shim_pid(engine, cid) != first
+    assert engine.ok("exec", "phoenix", "echo", "again") == "again\n"
