@@ -472,3 +472,15 @@ def test_start_up_repair_removes_orphan_links_and_namespaces(engine: Engine, bus
         subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
         subprocess.run(["umount", str(netns)], capture_output=True, check=False)
         netns.unlink(missing_ok=True)
+
+
+def test_prune_removes_only_unused_user_networks(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    used, unused = network(), network()
+    engine.ok("run", "-d", "--network", used, busybox, "sleep", "60")
+    out = engine.ok("network", "prune", "-f")
+    assert out.startswith("Deleted Networks:\n") and unused in out and used not in out
+    names = engine.ok("network", "ls", "--format", "{{.Name}}").split()
+    assert used in names and unused not in names and {"bridge", "host", "none"} <= set(names)
+    assert engine.ok("network", "ls", "-q", "--filter", f"name={used}").strip()
