@@ -17,6 +17,7 @@ from dockyard.services.runtime.tasks import Tasks
 async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
     tasks = Tasks(options.paths)
     await tasks.restore()
+    await tasks.start_zygote()
     runtime_pb2_grpc.add_TasksServicer_to_server(TasksServicer(tasks, options.config), server)
     try:
         yield

@@ -77,6 +77,9 @@ class Tasks:
         self._dir.mkdir(parents=True, exist_ok=True)
         self._tasks: dict[str, Task] = {}
         self._subscribers: set[asyncio.Queue[Event]] = set()
+        self._zygote: asyncio.subprocess.Process | None = None
+        self._zygote_socket: Path | None = None
+        self._zygote_lock = asyncio.Lock()  # one request at a time: the zygote serves serially
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -129,23 +132,26 @@ class Tasks:
         return task
 
     async def _launch(self, task: Task) -> None:
-        argv = [
-            sys.executable,
-            "-m",
-            "dockyard.shim",
-            "start",
-            "--id",
-            task.id,
-            "--bundle",
-            str(task.bundle),
-            "--socket",
-            str(task.socket),
-        ]
-        process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL)
-        if await process.wait() != 0:
-            raise errors.Internal(
-                f"the shim for {task.id[:12]} failed to start (see {task.bundle}/shim.log)"
-            )
+        """Start the task's shim: forked by the zygote (shared pages, no interpreter start-up),
+        or exec'd when there is no zygote to ask."""
+        if not await self._from_zygote(task):
+            argv = [
+                sys.executable,
+                "-m",
+                "dockyard.shim",
+                "start",
+                "--id",
+                task.id,
+                "--bundle",
+                str(task.bundle),
+                "--socket",
+                str(task.socket),
+            ]
+            process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL)
+            if await process.wait() != 0:
+                raise errors.Internal(
+                    f"the shim for {task.id[:12]} failed to start (see {task.bundle}/shim.log)"
+                )
         task.conn = await ShimConnection.connect(task.socket)
 
     async def start(self, task_id: str) -> Task:
@@ -327,7 +333,58 @@ class Tasks:
             self._watch(task)
         log.info("restored task %s (%s)", task.id[:12], task.status)
 
+    # -- the zygote (shim/zygote.py) ----------------------------------------------------------
+
+    async def start_zygote(self) -> None:
+        """Start the process shims are forked from; without it, shims are exec'd."""
+        path = self._dir.parent / "zygote.sock"
+        path.unlink(missing_ok=True)
+        self._zygote = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "dockyard.shim.zygote",
+            "--socket",
+            str(path),
+            stdin=asyncio.subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            if path.exists():
+                self._zygote_socket = path
+                return
+            if self._zygote.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        log.warning("no shim zygote: shims will be exec'd")
+
+    async def _from_zygote(self, task: Task) -> bool:
+        if self._zygote_socket is None:
+            return False
+        request = json.dumps(
+            {"id": task.id, "bundle": str(task.bundle), "socket": str(task.socket)}
+        )
+        try:
+            async with self._zygote_lock:
+                reader, writer = await asyncio.open_unix_connection(str(self._zygote_socket))
+                try:
+                    writer.write(request.encode() + b"\n")
+                    await writer.drain()
+                    reply = await asyncio.wait_for(reader.readline(), 30)
+                finally:
+                    writer.close()
+        except (OSError, TimeoutError) as err:
+            log.warning("the shim zygote did not answer (%s): exec'ing the shim", err)
+            return False
+        if reply.strip() != b"ok":
+            log.warning("the shim zygote failed: %s", reply.decode(errors="replace").strip())
+            (task.bundle / "shim.pid").unlink(missing_ok=True)
+            return False
+        return True
+
     async def close(self) -> None:
+        if self._zygote is not None and self._zygote.returncode is None:
+            self._zygote.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._zygote.wait(), 5)
         for task in self._tasks.values():
             if task.watcher is not None:
                 task.watcher.cancel()

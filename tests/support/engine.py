@@ -158,6 +158,8 @@ class Engine:
         }
         found = []
         for pid, cmdline in _processes():
+            if "dockyard.shim.zygote" in cmdline and _parent(pid) in services:
+                continue  # the runtime's shim zygote is part of the runtime
             if pid not in services and str(self.state) in cmdline:
                 found.append(f"process {pid}: {cmdline}")
         found += [f"process {pid} in cgroup: {cmd}" for pid, cmd in self._cgroup_processes()]
@@ -246,6 +248,13 @@ def _spawn(root: Path, state: Path, config: Path) -> subprocess.Popen[bytes]:
             stderr=log,
             start_new_session=True,
         )
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _ip(*args: str) -> str:

@@ -88,11 +88,7 @@ def test_a_killed_service_comes_back_and_containers_never_notice(
 
 def test_a_killed_shim_leaves_the_container_exited_not_hung(engine: Engine, busybox: str) -> None:
     cid = engine.ok("run", "-d", "--name", "orphan", busybox, "sleep", "600").strip()
-    shim = next(
-        pid
-        for pid, cmdline in _processes()
-        if "dockyard.shim" in cmdline and f"--id {cid}" in cmdline
-    )
+    shim = int((engine.state / "runtime" / "tasks" / cid / "shim.pid").read_text())
     os.kill(shim, signal.SIGKILL)
     deadline = time.monotonic() + 30
     while engine.ok("inspect", "-f", "{{.State.Running}}", "orphan") != "false\n":
@@ -141,15 +137,3 @@ def _daemon_env(engine: Engine) -> dict[str, str]:
         "DOCKYARD_STATE": str(engine.state),
         "DOCKYARD_CONFIG": str(engine.config),
     }
-
-
-def _processes() -> list[tuple[int, str]]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    out.append((int(entry), f.read().replace(b"\0", b" ").decode(errors="replace")))
-            except OSError:
-                pass
-    return out
