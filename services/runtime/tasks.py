@@ -80,6 +80,7 @@ class Tasks:
         self._zygote: asyncio.subprocess.Process | None = None
         self._zygote_socket: Path | None = None
         self._zygote_lock = asyncio.Lock()  # one request at a time: the zygote serves serially
+        self._respawn: asyncio.Task[None] | None = None
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -373,6 +374,10 @@ class Tasks:
                     writer.close()
         except (OSError, TimeoutError) as err:
             log.warning("the shim zygote did not answer (%s): exec'ing the shim", err)
+            self._zygote_socket = None
+            if self._zygote is not None and self._zygote.returncode is None:
+                self._zygote.kill()
+            self._respawn = asyncio.create_task(self.start_zygote())  # for the next shim
             return False
         if reply.strip() != b"ok":
             log.warning("the shim zygote failed: %s", reply.decode(errors="replace").strip())

@@ -137,3 +137,32 @@ def _daemon_env(engine: Engine) -> dict[str, str]:
         "DOCKYARD_STATE": str(engine.state),
         "DOCKYARD_CONFIG": str(engine.config),
     }
+
+
+def test_a_killed_shim_zygote_falls_back_to_exec_and_comes_back(
+    engine: Engine, busybox: str
+) -> None:
+    def zygotes() -> list[int]:
+        runtime = engine.service_pid("runtime")
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as f:
+                        cmdline = f.read()
+                    with open(f"/proc/{entry}/stat") as f:
+                        parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError):
+                    continue
+                if b"dockyard.shim.zygote" in cmdline and parent == runtime:
+                    found.append(int(entry))
+        return found
+
+    (old,) = zygotes()
+    os.kill(old, signal.SIGKILL)
+    assert engine.ok("run", "--rm", busybox, "echo", "exec'd") == "exec'd\n"  # the fallback
+    deadline = time.monotonic() + 30
+    while not zygotes() or zygotes() == [old]:
+        assert time.monotonic() < deadline, "no new zygote"
+        time.sleep(0.1)
+    assert engine.ok("run", "--rm", busybox, "echo", "forked") == "forked\n"
