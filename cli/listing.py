@@ -133,7 +133,7 @@ def inspect_containers(
 
 def show(names: list[str], template: str, kind: str) -> None:
     from dockyard.api.errors import NotFound
-    from dockyard.cli import gotemplate, render
+    from dockyard.cli import render
     from dockyard.engine.v1 import engine_pb2 as pb
     from dockyard.images.v1 import images_pb2
 
@@ -161,6 +161,14 @@ def show(names: list[str], template: str, kind: str) -> None:
         return found, failures
 
     docs, failures = call("inspect", work)
+    print_docs(docs, template, failures)
+
+
+def print_docs(docs: list[dict[str, Any]], template: str, failures: int) -> None:
+    """inspect's output: each document through the template, or all as docker's JSON array;
+    exit 1 when some were not found (their errors are written already)."""
+    from dockyard.cli import gotemplate, render
+
     if template:
         try:
             nodes = gotemplate.parse(template)

@@ -99,7 +99,7 @@ def inspect(
 ) -> None:
     """Show networks as docker's JSON."""
     from dockyard.api.errors import NotFound
-    from dockyard.cli import gotemplate, render
+    from dockyard.cli.listing import print_docs
     from dockyard.network.v1 import network_pb2 as pb
 
     async def work(stubs: Stubs) -> tuple[list[dict[str, Any]], int]:
@@ -113,17 +113,7 @@ def inspect(
         return found, failures
 
     docs, failures = call("network inspect", work)
-    if format:
-        try:
-            nodes = gotemplate.parse(format)
-            for doc in docs:
-                print(gotemplate.execute(nodes, doc))
-        except gotemplate.TemplateError as err:
-            die(f"template parsing error: {err}")
-    else:
-        print(render.dumps(docs))
-    if failures:
-        sys.exit(1)
+    print_docs(docs, format, failures)
 
 
 def network_json(n: Any) -> dict[str, Any]:

@@ -136,18 +136,7 @@ class Tasks:
         """Start the task's shim: forked by the zygote (shared pages, no interpreter start-up),
         or exec'd when there is no zygote to ask."""
         if not await self._from_zygote(task):
-            argv = [
-                sys.executable,
-                "-m",
-                "dockyard.shim",
-                "start",
-                "--id",
-                task.id,
-                "--bundle",
-                str(task.bundle),
-                "--socket",
-                str(task.socket),
-            ]
+            argv = _shim_argv("start", task)
             process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL)
             if await process.wait() != 0:
                 raise errors.Internal(
@@ -417,13 +406,12 @@ def _kill_shim(bundle: Path) -> None:
         os.kill(int((bundle / "shim.pid").read_text()), signal.SIGKILL)
 
 
-async def _shim_delete(task: Task) -> None:
-    """`dockyard-shim delete`: kill what is left of the container and free its cgroup."""
-    argv = [
+def _shim_argv(command: str, task: Task) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "dockyard.shim",
-        "delete",
+        command,
         "--id",
         task.id,
         "--bundle",
@@ -431,6 +419,11 @@ async def _shim_delete(task: Task) -> None:
         "--socket",
         str(task.socket),
     ]
+
+
+async def _shim_delete(task: Task) -> None:
+    """`dockyard-shim delete`: kill what is left of the container and free its cgroup."""
+    argv = _shim_argv("delete", task)
     process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.DEVNULL)
     await process.wait()
 

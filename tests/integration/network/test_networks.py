@@ -34,6 +34,21 @@ def inspect(engine: Engine, container: str) -> dict:  # type: ignore[type-arg]
     return json.loads(engine.ok("inspect", container))[0]
 
 
+def kill_network_service(engine: Engine) -> None:
+    """SIGKILL the network service and wait until the supervisor's new one answers."""
+    old = engine.service_pid("network")
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if engine.service_pid("network") != old and engine.cli("network", "ls").returncode == 0:
+                return
+        except (KeyError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the network service did not come back:\n{engine.log_tail()}")
+
+
 def bridge_subnet(engine: Engine) -> ipaddress.IPv4Network:
     doc = json.loads(engine.ok("network", "inspect", "bridge"))[0]
     return ipaddress.IPv4Network(doc["IPAM"]["Config"][0]["Subnet"])
@@ -345,16 +360,7 @@ def test_killed_network_service_repairs_and_running_containers_keep_addresses(
     )
     before = inspect(engine, "keeper")["NetworkSettings"]["Networks"][net]["IPAddress"]
     assert http_get(f"http://127.0.0.1:{port}/") == "kept\n"
-    old = engine.service_pid("network")
-    os.kill(old, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if engine.service_pid("network") != old and engine.cli("network", "ls").returncode == 0:
-                break
-        except (KeyError, ValueError, AssertionError):
-            pass
-        time.sleep(0.2)
+    kill_network_service(engine)
     assert net in engine.ok("network", "ls")
     assert http_get(f"http://127.0.0.1:{port}/") == "kept\n"
     assert (
@@ -450,19 +456,7 @@ def test_start_up_repair_removes_orphan_links_and_namespaces(engine: Engine, bus
     engine.ok("run", "-d", "--name", "bystander", "-p", "80", busybox, *web("bystander"))
     port = engine.ok("port", "bystander", "80").strip().rpartition(":")[2]
     try:
-        old = engine.service_pid("network")
-        os.kill(old, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if (
-                    engine.service_pid("network") != old
-                    and engine.cli("network", "ls").returncode == 0
-                ):
-                    break
-            except (KeyError, ValueError):
-                pass
-            time.sleep(0.2)
+        kill_network_service(engine)
         links = subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
         assert veth not in links and bridge not in links
         assert not netns.exists()
