@@ -18,6 +18,7 @@ No helper process per port: the kernel does the forwarding.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -101,3 +102,45 @@ def apply(script: str) -> None:
 
 def delete(table: str) -> None:
     subprocess.run(["nft", "delete", "table", "ip", table], capture_output=True, check=False)
+
+
+def open_forward(tag: str, interfaces: list[str]) -> None:
+    """Let our bridges' traffic past another firewall's FORWARD policy of DROP.
+
+    Docker (iptables mode) sets that policy and loads br_netfilter, after which even traffic
+    between two containers on one of our bridges crosses iptables' FORWARD chain and is dropped:
+    an accept in our own table cannot overrule another table's drop. So, only while the policy
+    is DROP (or docker's DOCKER-USER chain exists), ACCEPT rules for our bridges go where docker
+    wants users' rules, tagged with a comment and kept in step with our bridges; ours to remove.
+    """
+    if shutil.which("iptables") is None:
+        return
+    comment = f"dockyard_{tag}"
+    listing = _iptables("-S").splitlines()
+    chain = "DOCKER-USER" if "-N DOCKER-USER" in listing else "FORWARD"
+    dropping = "-P FORWARD DROP" in listing or chain == "DOCKER-USER"
+    wanted = {f"-{d} {i}" for i in interfaces for d in ("i", "o")} if dropping else set()
+    for line in listing:
+        if f"--comment {comment}" not in line and f'--comment "{comment}"' not in line:
+            continue
+        rule = line.split()[1:]  # "-A CHAIN ..." → "CHAIN ..."
+        direction = " ".join(rule[1:3])  # "-i br" / "-o br"
+        if direction in wanted and rule[0] == chain:
+            wanted.discard(direction)
+        else:
+            _iptables("-D", *rule)
+    for direction in sorted(wanted):
+        flag, interface = direction.split()
+        _iptables(
+            "-I", chain, flag, interface, "-m", "comment", "--comment", comment, "-j", "ACCEPT"
+        )
+
+
+def close_forward(tag: str) -> None:
+    """Remove every FORWARD exception `open_forward` made for this engine."""
+    open_forward(tag, [])
+
+
+def _iptables(*args: str) -> str:
+    result = subprocess.run(["iptables", "-w", *args], capture_output=True, text=True, check=False)
+    return result.stdout if result.returncode == 0 else ""

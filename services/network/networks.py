@@ -181,8 +181,10 @@ class Manager:
         links: Links,
         config: DaemonConfig,
         apply_rules: Callable[[str], None] = nat.apply,
+        open_forward: Callable[[str, list[str]], None] = nat.open_forward,
     ) -> None:
         self._apply_rules = apply_rules  # an nft script (nat.apply; a recorder in unit tests)
+        self._open_forward = open_forward  # past a FORWARD DROP of docker's (nat.open_forward)
         self._db = sqlite3.connect(
             data_dir / "network.db", isolation_level=None, check_same_thread=False
         )
@@ -711,6 +713,7 @@ class Manager:
             if p.container_id in first
         ]
         self._apply_rules(nat.render(self.table, bridges, forwards))
+        self._open_forward(self.tag, [b.interface for b in bridges])
 
     def delete_rules(self) -> None:
         nat.delete(self.table)

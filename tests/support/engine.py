@@ -213,6 +213,9 @@ class Engine:
                 capture_output=True,
                 check=False,
             )
+            from dockyard.services.network.nat import close_forward
+
+            close_forward(self.network_tag)
 
     def _cgroup_processes(self) -> list[tuple[int, str]]:
         pids = set()

@@ -478,3 +478,28 @@ def test_prune_removes_only_unused_user_networks(
     names = engine.ok("network", "ls", "--format", "{{.Name}}").split()
     assert used in names and unused not in names and {"bridge", "host", "none"} <= set(names)
     assert engine.ok("network", "ls", "-q", "--filter", f"name={used}").strip()
+
+
+def test_a_forward_policy_of_drop_does_not_cut_our_bridges(engine: Engine, busybox: str) -> None:
+    """Docker (iptables mode) sets FORWARD to DROP, which with br_netfilter drops bridged
+    traffic too: our bridges get their own ACCEPTs while that lasts, and lose them after."""
+    comment = f"dockyard_{engine.network_tag}"
+    policy = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True).stdout
+    if "-P FORWARD DROP" in policy:
+        pytest.skip("this host already drops forwarded traffic")
+    subprocess.run(["iptables", "-P", "FORWARD", "DROP"], check=True)
+    try:
+        port = free_port()
+        server = engine.ok("run", "-d", "-p", f"{port}:80", busybox, *web("through")).strip()
+        ip = inspect(engine, server)["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+        assert engine.ok("run", "--rm", busybox, "sh", "-c", fetch(f"http://{ip}/")) == "through\n"
+        gateway = bridge_subnet(engine).network_address + 1
+        got = engine.ok("run", "--rm", busybox, "sh", "-c", fetch(f"http://{gateway}:{port}/"))
+        assert got == "through\n"
+        rules = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True).stdout
+        assert rules.count(comment) == 2  # in and out of the default bridge
+    finally:
+        subprocess.run(["iptables", "-P", "FORWARD", "ACCEPT"], check=True)
+    engine.ok("run", "--rm", busybox, "true")  # the next change of rules drops the exceptions
+    rules = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True).stdout
+    assert comment not in rules

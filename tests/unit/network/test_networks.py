@@ -60,6 +60,7 @@ class World:
         self.tmp = tmp
         self.links = FakeLinks()
         self.rules: list[str] = []
+        self.opened: list[list[str]] = []
         self.manager = self.open()
 
     def open(self) -> Manager:
