@@ -113,7 +113,7 @@ def open_forward(tag: str, interfaces: list[str]) -> None:
     is DROP (or docker's DOCKER-USER chain exists), ACCEPT rules for our bridges go where docker
     wants users' rules, tagged with a comment and kept in step with our bridges; ours to remove.
     """
-    if shutil.which("iptables") is None:
+    if shutil.which("iptables") is None or not _iptables_in_use():
         return
     comment = f"dockyard_{tag}"
     listing = _iptables("-S").splitlines()
@@ -139,6 +139,18 @@ def open_forward(tag: str, interfaces: list[str]) -> None:
 def close_forward(tag: str) -> None:
     """Remove every FORWARD exception `open_forward` made for this engine."""
     open_forward(tag, [])
+
+
+def _iptables_in_use() -> bool:
+    """Whether any iptables rules exist to get past; asking iptables-nft to list rules would
+    create its (empty) filter table on a host that has none."""
+    version = subprocess.run(["iptables", "-V"], capture_output=True, text=True, check=False)
+    if "nf_tables" not in version.stdout:
+        return True  # legacy iptables: listing creates nothing
+    tables = subprocess.run(
+        ["nft", "list", "tables", "ip"], capture_output=True, text=True, check=False
+    ).stdout
+    return "table ip filter" in tables.split("\n")
 
 
 def _iptables(*args: str) -> str:

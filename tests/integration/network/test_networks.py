@@ -487,6 +487,10 @@ def test_a_forward_policy_of_drop_does_not_cut_our_bridges(engine: Engine, busyb
     policy = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True).stdout
     if "-P FORWARD DROP" in policy:
         pytest.skip("this host already drops forwarded traffic")
+    had_filter = (
+        "table ip filter\n"
+        in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    )
     subprocess.run(["iptables", "-P", "FORWARD", "DROP"], check=True)
     try:
         port = free_port()
@@ -503,3 +507,5 @@ def test_a_forward_policy_of_drop_does_not_cut_our_bridges(engine: Engine, busyb
     engine.ok("run", "--rm", busybox, "true")  # the next change of rules drops the exceptions
     rules = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True).stdout
     assert comment not in rules
+    if not had_filter:  # iptables made its table for this test: leave the host as it was
+        subprocess.run(["nft", "delete", "table", "ip", "filter"], check=False)
