@@ -20,6 +20,8 @@ import socket
 import sys
 from pathlib import Path
 
+from dockyard.api.files import write_atomic
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="dockyard-shim")
@@ -93,9 +95,7 @@ def _daemonize(bundle: Path) -> None:
 
 
 def _write_pid(path: Path, pid: int) -> None:
-    tmp = path.with_name(".shim.pid.tmp")
-    tmp.write_text(f"{pid}\n")
-    os.replace(tmp, path)
+    write_atomic(path, f"{pid}\n")
 
 
 if __name__ == "__main__":

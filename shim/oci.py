@@ -25,6 +25,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from dockyard.api.files import write_atomic
 from dockyard.shim import syscalls as sc
 from dockyard.shim import users
 from dockyard.shim.mounts import parse_options
@@ -89,7 +90,7 @@ class OciTask(Task):
             spec = dict(self.spec)
             spec["root"] = {**spec.get("root", {}), "path": str(rootfs)}
             spec["process"] = _with_user(spec["process"], spec.get("annotations", {}), rootfs)
-            _write(self.bundle / "config.json", json.dumps(spec))
+            write_atomic(self.bundle / "config.json", json.dumps(spec))
             self.spec = spec
             self._launch(
                 [
@@ -161,7 +162,7 @@ class OciTask(Task):
         )
         spec_path = self.bundle / f"exec-{exec_id[:32]}.json"
         pid_path = self.bundle / f"exec-{exec_id[:32]}.pid"
-        _write(spec_path, json.dumps(process))
+        write_atomic(spec_path, json.dumps(process))
         proc = Process(exec_id)
         try:
             self._launch(
@@ -275,9 +276,3 @@ def _mount_rootfs(rootfs: Path, mounts: list[Any]) -> None:
 def _unmount(rootfs: Path) -> None:
     with contextlib.suppress(OSError):
         sc.Linux().umount(str(rootfs), sc.MNT_DETACH)
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

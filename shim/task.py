@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dockyard.api.files import write_atomic
 from dockyard.shim import resources
 from dockyard.shim.cgroups import Cgroup
 from dockyard.shim.process import ExitRecord, Process, Stdio
@@ -73,7 +74,7 @@ class Task:
         child.close()
         _close_child_ends(child_stdio)
         self.init.pid, self.init.stdio, self._sync = pid, ours, parent
-        _write_atomic(self.bundle / "init.pid", str(pid))
+        write_atomic(self.bundle / "init.pid", str(pid))
         self._await_ready()
         self.status = "created"
 
@@ -218,7 +219,7 @@ class Task:
         self.status = "stopped"
         if self.init.exit is None:
             self.init.exit = ExitRecord(255, time.time_ns())
-        _write_atomic(self.bundle / "exit.json", json.dumps(self.init.exit.__dict__))
+        write_atomic(self.bundle / "exit.json", json.dumps(self.init.exit.__dict__))
 
     def cleanup(self) -> None:
         if self.init.exit is None and self.init.pid:  # created but never started (or never done)
@@ -292,12 +293,3 @@ def _receive(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

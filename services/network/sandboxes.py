@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument, NotFound
+from dockyard.api.files import write_atomic
 
 HOSTS_HEADER = (
     "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
@@ -228,12 +229,3 @@ def read(path: str) -> str:
         return Path(path).read_text()
     except OSError:
         return ""
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

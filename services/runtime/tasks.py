@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.api import errors
+from dockyard.api.files import write_atomic
 from dockyard.api.paths import Paths
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
 from dockyard.services.runtime.shim_client import ShimConnection, ShimGone, Stream
@@ -111,8 +112,8 @@ class Tasks:
         self._tasks[task_id] = task
         try:
             bundle.mkdir(mode=0o700)
-            _write(bundle / "config.json", spec)
-            _write(
+            write_atomic(bundle / "config.json", spec)
+            write_atomic(
                 bundle / "task.json",
                 json.dumps(
                     {
@@ -443,9 +444,3 @@ def _validate_spec(spec: bytes) -> None:
         raise errors.InvalidArgument(f"the task's spec is not JSON: {err}") from None
     if not isinstance(doc, dict) or not doc.get("process", {}).get("args"):
         raise errors.InvalidArgument("the task's spec has no process.args")
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

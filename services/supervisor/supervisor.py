@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dockyard.api.files import write_atomic
 from dockyard.api.paths import SERVICES, Paths
 
 log = logging.getLogger("supervisor")
@@ -204,7 +205,7 @@ class Supervisor:
                 for s in self.services.values()
             },
         }
-        _write_atomic(self.paths.state / "supervisor.json", json.dumps(doc, indent=2) + "\n")
+        write_atomic(self.paths.state / "supervisor.json", json.dumps(doc, indent=2) + "\n")
 
 
 def lock(paths: Paths) -> int:
@@ -215,7 +216,7 @@ def lock(paths: Paths) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         sys.exit(f"dockyard daemon: already running for state dir {paths.state}")
-    _write_atomic(paths.state / "supervisor.pid", f"{os.getpid()}\n")
+    write_atomic(paths.state / "supervisor.pid", f"{os.getpid()}\n")
     return fd
 
 
@@ -236,15 +237,6 @@ def _subreaper() -> None:
 
 def _unblock_signals() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _rfc3339(stamp: float) -> str:
