@@ -761,15 +761,19 @@ def _record_endpoints(container: Container, sandbox: network_pb2.Sandbox) -> Non
         got = by_name.get(settings.network) or by_id.get(settings.network)
         if got is None:
             got = next((e for i, e in by_id.items() if i.startswith(settings.network)), None)
-        if got is None:
-            continue
-        settings.network_id, settings.endpoint_id = got.network_id, got.endpoint_id
-        settings.gateway, settings.ip_address = got.gateway, got.ip_address
-        settings.ip_prefix_len, settings.mac_address = got.prefix_len, got.mac_address
+        if got is not None:
+            fill_endpoint(settings, got)
     container.network_settings.ports = [
         PortBinding(f"{p.container_port}/{p.protocol}", p.host_ip or "0.0.0.0", str(p.host_port))
         for p in sandbox.ports
     ]
+
+
+def fill_endpoint(settings: EndpointSettings, got: network_pb2.Endpoint) -> None:
+    """What the network service gave an endpoint, into the container's settings for it."""
+    settings.network_id, settings.endpoint_id = got.network_id, got.endpoint_id
+    settings.gateway, settings.ip_address = got.gateway, got.ip_address
+    settings.ip_prefix_len, settings.mac_address = got.prefix_len, got.mac_address
 
 
 def _clear_endpoints(container: Container) -> None:

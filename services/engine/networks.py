@@ -13,7 +13,7 @@ from dockyard.api import errors
 from dockyard.engine.v1 import engine_pb2, engine_pb2_grpc
 from dockyard.network.v1 import network_pb2
 from dockyard.services.engine.backends import READY, Backends
-from dockyard.services.engine.lifecycle import Lifecycle
+from dockyard.services.engine.lifecycle import Lifecycle, fill_endpoint
 from dockyard.services.engine.model import EndpointSettings
 from google.protobuf import empty_pb2
 
@@ -168,6 +168,4 @@ class NetworksServicer(engine_pb2_grpc.NetworksServicer):
 def _fill(settings: EndpointSettings, sandbox: network_pb2.Sandbox, network_id: str) -> None:
     for got in sandbox.endpoints:
         if got.network_id == network_id:
-            settings.network_id, settings.endpoint_id = got.network_id, got.endpoint_id
-            settings.gateway, settings.ip_address = got.gateway, got.ip_address
-            settings.ip_prefix_len, settings.mac_address = got.prefix_len, got.mac_address
+            fill_endpoint(settings, got)
