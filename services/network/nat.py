@@ -18,6 +18,7 @@ No helper process per port: the kernel does the forwarding.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -113,7 +114,7 @@ def open_forward(tag: str, interfaces: list[str]) -> None:
     is DROP (or docker's DOCKER-USER chain exists), ACCEPT rules for our bridges go where docker
     wants users' rules, tagged with a comment and kept in step with our bridges; ours to remove.
     """
-    if shutil.which("iptables") is None or not _iptables_in_use():
+    if not _iptables_installed() or not _iptables_in_use():
         return
     comment = f"dockyard_{tag}"
     listing = _iptables("-S").splitlines()
@@ -141,11 +142,22 @@ def close_forward(tag: str) -> None:
     open_forward(tag, [])
 
 
+@functools.cache
+def _iptables_installed() -> bool:
+    return shutil.which("iptables") is not None
+
+
+@functools.cache
+def _iptables_nft() -> bool:
+    """iptables-nft rather than legacy (asked once: every change of rules would ask again)."""
+    version = subprocess.run(["iptables", "-V"], capture_output=True, text=True, check=False)
+    return "nf_tables" in version.stdout
+
+
 def _iptables_in_use() -> bool:
     """Whether any iptables rules exist to get past; asking iptables-nft to list rules would
     create its (empty) filter table on a host that has none."""
-    version = subprocess.run(["iptables", "-V"], capture_output=True, text=True, check=False)
-    if "nf_tables" not in version.stdout:
+    if not _iptables_nft():
         return True  # legacy iptables: listing creates nothing
     tables = subprocess.run(
         ["nft", "list", "tables", "ip"], capture_output=True, text=True, check=False
