@@ -8,10 +8,8 @@ tears down, so a crash half way is repaired by doing it again.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -19,12 +17,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from dockyard.api.errors import InvalidArgument
+from dockyard.services.network import nsfs
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 T = TypeVar("T")
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @dataclass(frozen=True)
@@ -39,28 +36,12 @@ class Attachment:
 
 def in_netns(netns: Path, work: Callable[[], T]) -> T:
     """Run `work` in a thread that has joined the network namespace pinned at `netns`."""
-    result: list[T] = []
-    failure: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    code = ctypes.get_errno()
-                    raise OSError(code, f"setns {netns}: {os.strerror(code)}")
-            finally:
-                os.close(fd)
-            result.append(work())
-        except BaseException as err:  # noqa: BLE001 - handed to the calling thread
-            failure.append(err)
+    def joined() -> T:
+        nsfs.enter(netns)
+        return work()
 
-    thread = threading.Thread(target=run, name=f"netns-{netns.name[:12]}")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return result[0]
+    return nsfs.in_own_thread(joined, f"netns-{netns.name[:12]}")
 
 
 def ensure_bridge(name: str, gateway: IPv4Interface) -> None:

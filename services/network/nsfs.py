@@ -15,7 +15,9 @@ import os
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 CLONE_NEWNET = 0x40000000
 MS_BIND = 0x1000
@@ -25,6 +27,7 @@ SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 
 _libc = ctypes.CDLL(None, use_errno=True)
+T = TypeVar("T")
 
 
 def _check(result: int, what: str) -> None:
@@ -38,23 +41,47 @@ def create(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
     os.close(fd)
-    failure: list[BaseException] = []
 
     def work() -> None:
+        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        _link_up("lo")
+        source = f"/proc/self/task/{threading.get_native_id()}/ns/net".encode()
+        _check(_libc.mount(source, str(path).encode(), None, MS_BIND, None), f"mount {path}")
+
+    try:
+        in_own_thread(work, f"netns-{path.name[:12]}")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def enter(path: Path) -> None:
+    """Move the calling thread into the network namespace pinned at `path`."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        _check(_libc.setns(fd, CLONE_NEWNET), f"setns {path}")
+    finally:
+        os.close(fd)
+
+
+def in_own_thread(work: Callable[[], T], name: str) -> T:
+    """`work`'s result, computed in a fresh thread (which may change its namespace and end
+    with it); its exception raised here."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
         try:
-            _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-            _link_up("lo")
-            source = f"/proc/self/task/{threading.get_native_id()}/ns/net".encode()
-            _check(_libc.mount(source, str(path).encode(), None, MS_BIND, None), f"mount {path}")
+            result.append(work())
         except BaseException as err:  # noqa: BLE001 - handed to the calling thread
             failure.append(err)
 
-    thread = threading.Thread(target=work, name=f"netns-{path.name[:12]}")
+    thread = threading.Thread(target=run, name=name)
     thread.start()
     thread.join()
     if failure:
-        path.unlink(missing_ok=True)
         raise failure[0]
+    return result[0]
 
 
 def remove(path: Path) -> None:
