@@ -240,9 +240,9 @@ class Manager:
 
     def _predefined(self) -> None:
         if self._find("host") is None:
-            self._insert(self._record("host", "host", "", "", "", False, {}, {}, ""))
+            self._insert(_new_network(name="host", driver="host"))
         if self._find("none") is None:
-            self._insert(self._record("none", "null", "", "", "", False, {}, {}, ""))
+            self._insert(_new_network(name="none", driver="null"))
         if self._find("bridge") is None:
             if self._config.bip:
                 gateway = ipam.parse_address(self._config.bip.split("/")[0], "bip")
@@ -252,16 +252,12 @@ class Manager:
                     [(str(c), c.prefixlen) for c in ipam.BRIDGE_CANDIDATES], self._taken()
                 )
                 gateway = subnet.network_address + 1
-            network = self._record(
-                "bridge",
-                "bridge",
-                str(subnet),
-                str(gateway),
-                "",
-                False,
-                {},
-                {},
-                self._config.bridge,
+            network = _new_network(
+                name="bridge",
+                driver="bridge",
+                subnet=str(subnet),
+                gateway=str(gateway),
+                interface=self._config.bridge,
             )
             self._insert(network)
 
@@ -309,10 +305,18 @@ class Manager:
             interface = (
                 options.get("com.docker.network.bridge.name") or f"dy{self.tag}-{network_id[:8]}"
             )
-        network = self._record(
-            name, driver, str(net), str(gw), ip_range, internal, options, labels, interface
+        network = _new_network(
+            id=network_id,
+            name=name,
+            driver=driver,
+            subnet=str(net),
+            gateway=str(gw),
+            ip_range=ip_range,
+            internal=internal,
+            options=dict(options),
+            labels=dict(labels),
+            interface=interface,
         )
-        network = Network(**{**network.__dict__, "id": network_id})
         self._insert(network)
         try:
             if driver == "bridge":
@@ -740,32 +744,6 @@ class Manager:
         ).fetchone()
         return _network(row) if row else None
 
-    def _record(
-        self,
-        name: str,
-        driver: str,
-        subnet: str,
-        gateway: str,
-        ip_range: str,
-        internal: bool,
-        options: dict[str, str],
-        labels: dict[str, str],
-        interface: str,
-    ) -> Network:
-        return Network(
-            secrets.token_hex(32),
-            name,
-            driver,
-            subnet,
-            gateway,
-            ip_range,
-            internal,
-            dict(options),
-            dict(labels),
-            datetime.now(UTC),
-            interface,
-        )
-
     def _insert(self, n: Network) -> None:
         with self._db:
             self._db.execute(
@@ -804,6 +782,22 @@ class Manager:
 
     def _ports(self) -> list[Port]:
         return [Port(*r) for r in self._db.execute("SELECT * FROM ports")]
+
+
+def _new_network(**fields: Any) -> Network:
+    """A network record as made now: a fresh ID unless given, empty fields by default."""
+    defaults: dict[str, Any] = {
+        "id": secrets.token_hex(32),
+        "subnet": "",
+        "gateway": "",
+        "ip_range": "",
+        "internal": False,
+        "options": {},
+        "labels": {},
+        "created": datetime.now(UTC),
+        "interface": "",
+    }
+    return Network(**(defaults | fields))
 
 
 def _network(row: tuple[Any, ...]) -> Network:
