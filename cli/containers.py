@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -147,68 +148,6 @@ def _security_opts(values: list[str]) -> list[str]:
     return out
 
 
-def run(
-    image: str = typer.Argument(..., metavar="IMAGE"),
-    command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
-    detach: bool = typer.Option(
-        False, "-d", "--detach", help="run in the background, print the ID"
-    ),
-    rm: bool = RM,
-    interactive: bool = INTERACTIVE,
-    tty: bool = TTY,
-    name: str = NAME,
-    env: list[str] = ENV,
-    env_file: list[Path] = ENV_FILE,
-    workdir: str = WORKDIR,
-    user: str = USER,
-    hostname: str = HOSTNAME,
-    entrypoint: str = ENTRYPOINT,
-    network: str = NETWORK,
-    publish: list[str] = PUBLISH,
-    publish_all: bool = PUBLISH_ALL,
-    network_alias: list[str] = NETWORK_ALIAS,
-    ip: str = IP,
-    dns: list[str] = DNS,
-    dns_search: list[str] = DNS_SEARCH,
-    dns_option: list[str] = DNS_OPTION,
-    add_host: list[str] = ADD_HOST,
-    platform: str = PLATFORM,
-    label: list[str] = LABEL,
-    restart: str = RESTART,
-    log_driver: str = LOG_DRIVER,
-    log_opt: list[str] = LOG_OPT,
-    stop_signal: str = STOP_SIGNAL,
-    stop_timeout: int = STOP_TIMEOUT,
-    runtime: str = RUNTIME,
-    memory: str = MEMORY,
-    memory_swap: str = MEMORY_SWAP,
-    cpus: float = CPUS,
-    cpu_shares: int = CPU_SHARES,
-    cpu_period: int = CPU_PERIOD,
-    cpu_quota: int = CPU_QUOTA,
-    cpuset_cpus: str = CPUSET,
-    pids_limit: int = PIDS_LIMIT,
-    ulimit: list[str] = ULIMIT,
-    cap_add: list[str] = CAP_ADD,
-    cap_drop: list[str] = CAP_DROP,
-    privileged: bool = PRIVILEGED,
-    security_opt: list[str] = SECURITY_OPT,
-    read_only: bool = READ_ONLY,
-    tmpfs: list[str] = TMPFS,
-    init: bool = INIT,
-) -> None:
-    """Create and start a container, attached to its output (or detached with -d)."""
-    flags = dict(locals())
-    from dockyard.cli.attach import run_stream
-
-    request = create_request(**flags)
-    from dockyard.cli.images import parse_platform
-
-    target = parse_platform(platform)
-    code = call("run", lambda stubs: run_stream(stubs, request, detach, interactive, tty, target))
-    sys.exit(code)
-
-
 def create(
     image: str = typer.Argument(..., metavar="IMAGE"),
     command: list[str] = typer.Argument(None, metavar="[COMMAND] [ARG...]"),
@@ -270,6 +209,37 @@ def create(
         return str(reply.id)
 
     print(call("create", work))
+
+
+DETACH = typer.Option(False, "-d", "--detach", help="run in the background, print the ID")
+
+
+def run(**flags: Any) -> None:
+    """Create and start a container, attached to its output (or detached with -d)."""
+    from dockyard.cli.attach import run_stream
+    from dockyard.cli.images import parse_platform
+
+    request = create_request(**flags)
+    target = parse_platform(flags["platform"])
+    detach, interactive, tty = flags["detach"], flags["interactive"], flags["tty"]
+    code = call("run", lambda stubs: run_stream(stubs, request, detach, interactive, tty, target))
+    sys.exit(code)
+
+
+def _run_signature() -> None:
+    """`run` takes every option of `create` (declared once, there) and -d."""
+    parameters = list(inspect.signature(create).parameters.values())
+    detach = inspect.Parameter("detach", inspect.Parameter.KEYWORD_ONLY, default=DETACH)
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[:2]]
+        + [detach]
+        + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[2:]],
+        return_annotation=None,
+    )
+    run.__annotations__ = {**create.__annotations__, "detach": "bool"}
+
+
+_run_signature()
 
 
 def start(
