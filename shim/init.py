@@ -24,6 +24,7 @@ import socket
 import stat
 import sys
 import termios
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -92,17 +93,7 @@ def main(
     stdio: Stdio | None,
 ) -> NoReturn:
     """Never returns: execs the container's process or exits reporting why it could not."""
-    try:
-        run(spec, bundle, mounts, group, sync, stdio)
-    except InitError as err:
-        _fail(sync, err.kind, str(err))
-    except UnknownUser as err:
-        _fail(sync, "InvalidArgument", str(err))
-    except OSError as err:
-        _fail(sync, "Internal", f"container set-up failed: {err}")
-    except Exception as err:  # noqa: BLE001 - the child's boundary: report why, then exit
-        _fail(sync, "Internal", f"container set-up failed: {type(err).__name__}: {err}")
-    _fail(sync, "Internal", "container set-up returned")
+    _child(sync, "container set-up", lambda: run(spec, bundle, mounts, group, sync, stdio))
 
 
 def run(
@@ -205,17 +196,22 @@ def exec_main(
     stdio: Stdio | None,
 ) -> NoReturn:
     """An exec'd process: join the init's namespaces and cgroup, then become `process`."""
+    _child(sync, "exec", lambda: run_exec(spec, process, init_pid, group, sync, stdio))
+
+
+def _child(sync: socket.socket, what: str, work: Callable[[], None]) -> NoReturn:
+    """A forked child's boundary: `work` execs, or the reason it could not goes to the shim."""
     try:
-        run_exec(spec, process, init_pid, group, sync, stdio)
+        work()
     except InitError as err:
         _fail(sync, err.kind, str(err))
     except UnknownUser as err:
         _fail(sync, "InvalidArgument", str(err))
     except OSError as err:
-        _fail(sync, "Internal", f"exec failed: {err}")
+        _fail(sync, "Internal", f"{what} failed: {err}")
     except Exception as err:  # noqa: BLE001 - the child's boundary: report why, then exit
-        _fail(sync, "Internal", f"exec failed: {type(err).__name__}: {err}")
-    _fail(sync, "Internal", "exec returned")
+        _fail(sync, "Internal", f"{what} failed: {type(err).__name__}: {err}")
+    _fail(sync, "Internal", f"{what} returned")
 
 
 def run_exec(
