@@ -45,7 +45,7 @@ def in_netns(netns: Path, work: Callable[[], T]) -> T:
 
 
 def ensure_bridge(name: str, gateway: IPv4Interface) -> None:
-    """The bridge `name` exists, is up and holds `gateway`; loopback DNAT may leave by it."""
+    """The bridge `name` exists, is up and holds `gateway`; the host forwards."""
     with IPRoute() as ipr:
         found = ipr.link_lookup(ifname=name)
         if not found:
@@ -58,8 +58,15 @@ def ensure_bridge(name: str, gateway: IPv4Interface) -> None:
                 "add", index=index, address=str(gateway.ip), prefixlen=gateway.network.prefixlen
             )
         ipr.link("set", index=index, state="up")
-    _sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
     _sysctl("net/ipv4/ip_forward", "1")
+
+
+def allow_localnet(name: str) -> None:
+    """Let DNAT from loopback (a port published on 127.0.0.1) leave by the bridge `name`.
+
+    route_localnet also makes the kernel accept packets for 127.0.0.0/8 arriving on it: only
+    once the rules that drop those (nat.py, chain localnet) are in place."""
+    _sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
 
 
 def delete_link(name: str) -> None:

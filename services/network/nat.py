@@ -10,6 +10,11 @@
       forward (filter)         internal networks neither send nor receive beyond their bridge;
                                distinct bridge networks do not reach each other, except
                                through a published port
+      localnet (raw)           a packet for 127.0.0.0/8 arriving from a bridge is dropped before
+                               conntrack: route_localnet would otherwise hand it to the host's
+                               loopback-only services (CVE-2020-8558, as kube-proxy guards it);
+                               replies to DNATed loopback clients arrive for the gateway's
+                               address and become 127.0.0.1 only after this, so they pass
 
 The script (`render`, pure) deletes and recreates the table in one `nft -f` transaction, so
 the kernel holds either the old rules or the new ones, and start-up repair is a rewrite.
@@ -89,8 +94,19 @@ def render(table: str, bridges: list[Bridge], forwards: list[Forward]) -> str:
         for other in bridges:
             if other.interface != b.interface:
                 lines.append(f'    iifname "{b.interface}" oifname "{other.interface}" drop')
-    lines += ["  }", "}", ""]
+    lines += ["  }", *_localnet(bridges), "}", ""]
     return "\n".join(lines)
+
+
+def _localnet(bridges: list[Bridge]) -> list[str]:
+    lines = [
+        "  chain localnet {",
+        "    type filter hook prerouting priority raw; policy accept;",
+    ]
+    if bridges:
+        names = ", ".join(f'"{b.interface}"' for b in bridges)
+        lines.append(f"    iifname {{ {names} }} ip daddr 127.0.0.0/8 drop")
+    return [*lines, "  }"]
 
 
 def apply(script: str) -> None:

@@ -91,6 +91,7 @@ class Links(Protocol):
     """links.py in production."""
 
     def ensure_bridge(self, name: str, gateway: Any) -> None: ...
+    def allow_localnet(self, name: str) -> None: ...
     def delete_link(self, name: str) -> None: ...
     def ports_of(self, bridge: str) -> list[str]: ...
     def links_named(self, prefix: str) -> list[str]: ...
@@ -237,6 +238,8 @@ class Manager:
         for port in self._ports():
             self._hold(port.protocol, port.host_ip, port.host_port)
         self._apply()
+        for name in bridges:
+            self._links.allow_localnet(name)
 
     def _predefined(self) -> None:
         if self._find("host") is None:
@@ -322,6 +325,7 @@ class Manager:
             if driver == "bridge":
                 self._links.ensure_bridge(interface, ipam.interface(gw, net))
                 self._apply()
+                self._links.allow_localnet(interface)
         except BaseException:
             self._drop_network(network)
             raise

@@ -38,3 +38,11 @@ def test_internal_networks_neither_send_nor_receive_and_bridges_are_isolated() -
     assert 'oifname "br1" iifname != "br1" drop' in script
     assert 'iifname "br0" oifname "br1" drop' in script
     assert script.index("ct status dnat accept") < script.index('iifname "br0" oifname "br1" drop')
+
+
+def test_packets_for_loopback_from_a_bridge_are_dropped_before_conntrack() -> None:
+    bridges = [nat.Bridge("br0", "10.9.0.0/24", False), nat.Bridge("br1", "10.8.0.0/24", True)]
+    script = nat.render("t", bridges, [])
+    chain = script[script.index("chain localnet") :]
+    assert "type filter hook prerouting priority raw;" in chain
+    assert 'iifname { "br0", "br1" } ip daddr 127.0.0.0/8 drop' in chain

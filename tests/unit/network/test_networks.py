@@ -18,10 +18,18 @@ from dockyard.services.network.sandboxes import Namespaces, Sandboxes
 class FakeLinks:
     def __init__(self) -> None:
         self.links: dict[str, str] = {}  # name → master ("" for none)
+        self.localnet: list[str] = []  # bridges given route_localnet, in order
+        self.rules: list[str] = []  # the nft scripts applied, shared with World
         self.routes = [IPv4Network("192.0.2.0/24"), IPv4Network("10.199.0.0/16")]
 
     def ensure_bridge(self, name: str, gateway: Any) -> None:
         self.links.setdefault(name, "")
+
+    def allow_localnet(self, name: str) -> None:
+        assert name in self.links, "route_localnet is set on an existing bridge"
+        guard = [line for line in self.rules[-1:][0].splitlines() if "127.0.0.0/8 drop" in line]
+        assert guard and f'"{name}"' in guard[0], "route_localnet only behind the guard"
+        self.localnet.append(name)
 
     def delete_link(self, name: str) -> None:
         self.links.pop(name, None)
@@ -59,7 +67,7 @@ class World:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.links = FakeLinks()
-        self.rules: list[str] = []
+        self.rules = self.links.rules
         self.opened: list[list[str]] = []
         self.manager = self.open()
 
@@ -102,6 +110,14 @@ def test_the_default_bridge_avoids_host_routes(world: World) -> None:
     assert bridge.subnet == "10.198.0.0/16"  # 10.199/16 is a host route here
     assert bridge.interface == "br-test" and "br-test" in world.links.links
     assert {n.name for n in world.manager.networks()} == {"bridge", "host", "none"}
+
+
+def test_route_localnet_only_on_bridges_whose_loopback_packets_are_dropped(world: World) -> None:
+    """CVE-2020-8558: the guard is in the rules before any bridge takes route_localnet."""
+    world.manager.create("app", "", "10.240.9.0/24", "", "", False, {}, {})
+    app = world.manager.get("app").interface
+    world.restart()
+    assert sorted(world.links.localnet) == sorted(["br-test", app, "br-test", app])
 
 
 def test_addresses_are_never_handed_out_twice_even_across_restarts(world: World) -> None:
