@@ -240,6 +240,7 @@ class Manager:
         self._apply()
         for name in bridges:
             self._links.allow_localnet(name)
+        self._refresh_names()  # the embedded DNS answers from it: a restart must not empty it
 
     def _predefined(self) -> None:
         if self._find("host") is None:

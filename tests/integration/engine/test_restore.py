@@ -6,10 +6,12 @@ start the whole daemon, and kill shims; each leaves the engine running for the n
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -39,15 +41,39 @@ def ticks(engine: Engine, name: str) -> list[int]:
     return [int(line.split("-")[1]) for line in engine.ok("logs", name).split()]
 
 
+def resolved(engine: Engine, container: str, name: str) -> list[str]:
+    """The addresses the embedded DNS gives `container` for `name` (asked from inside it)."""
+    out = engine.cli("exec", container, "nslookup", name, "127.0.0.11").stdout
+    answer = out.split("127.0.0.11:53", 1)[-1]
+    return [line.split()[-1] for line in answer.splitlines() if line.startswith("Address")]
+
+
+@pytest.fixture
+def user_network(engine: Engine) -> Iterator[str]:
+    """A user network (names answered by the embedded DNS), removed after the test."""
+    name = f"restore{os.getpid()}"
+    engine.ok("network", "create", name)
+    yield name
+    engine.remove_all_containers()
+    engine.cli("network", "rm", name)
+
+
+def address(engine: Engine, container: str, network: str) -> str:
+    networks = json.loads(engine.ok("inspect", container))[0]["NetworkSettings"]["Networks"]
+    return str(networks[network]["IPAddress"])
+
+
 def assert_no_gap(numbers: list[int]) -> None:
     assert numbers == list(range(1, len(numbers) + 1)), "a log line was lost"
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_killed_service_comes_back_and_containers_never_notice(
-    engine: Engine, busybox: str, service: str
+    engine: Engine, busybox: str, service: str, user_network: str
 ) -> None:
-    engine.ok("run", "-d", "--name", "ticker", busybox, "sh", "-c", TICKER)
+    engine.ok(
+        "run", "-d", "--name", "ticker", "--network", user_network, busybox, "sh", "-c", TICKER
+    )
     time.sleep(0.3)
     # mid-operation: runs in flight while the service dies (they may fail; nothing may leak)
     runs = [
@@ -67,6 +93,7 @@ def test_a_killed_service_comes_back_and_containers_never_notice(
     assert engine.ok("inspect", "-f", "{{.State.Running}}", "ticker") == "true\n"
     assert "ticker" in engine.ok("ps", "--format", "{{.Names}}")
     assert engine.ok("exec", "ticker", "echo", "exec-ok") == "exec-ok\n"
+    assert resolved(engine, "ticker", "ticker") == [address(engine, "ticker", user_network)]
     follow = subprocess.Popen(
         [CLI, "-H", engine.host, "logs", "-f", "--tail", "0", "ticker"],
         stdout=subprocess.PIPE,
@@ -101,9 +128,11 @@ def test_a_killed_shim_leaves_the_container_exited_not_hung(engine: Engine, busy
 
 
 def test_daemon_stop_leaves_containers_running_and_policies_hold_across_restart(
-    engine: Engine, busybox: str
+    engine: Engine, busybox: str, user_network: str
 ) -> None:
-    engine.ok("run", "-d", "--name", "lasting", busybox, "sh", "-c", TICKER)
+    engine.ok(
+        "run", "-d", "--name", "lasting", "--network", user_network, busybox, "sh", "-c", TICKER
+    )
     engine.ok("run", "-d", "--name", "always", "--restart", "always", busybox, "sleep", "600")
     engine.ok(
         "run", "-d", "--name", "unless", "--restart", "unless-stopped", busybox, "sleep", "600"
@@ -117,6 +146,7 @@ def test_daemon_stop_leaves_containers_running_and_policies_hold_across_restart(
     engine.restart()
     running = set(engine.ok("ps", "--format", "{{.Names}}").split())
     assert {"lasting", "always", "once"} <= running and "unless" not in running
+    assert resolved(engine, "lasting", "lasting") == [address(engine, "lasting", user_network)]
     assert_no_gap(ticks(engine, "lasting"))
     # with --stop-containers every container stops; policies bring back `always` at start
     result = engine.cli("daemon", "stop", "--stop-containers", env=_daemon_env(engine))

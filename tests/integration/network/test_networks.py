@@ -49,6 +49,16 @@ def kill_network_service(engine: Engine) -> None:
     raise AssertionError(f"the network service did not come back:\n{engine.log_tail()}")
 
 
+def resolved(engine: Engine, container: str, name: str) -> list[str]:
+    """The addresses the embedded DNS gives `container` for `name` (asked from inside it)."""
+    out = engine.cli("exec", container, "nslookup", name, "127.0.0.11").stdout
+    return [
+        line.split()[-1]
+        for line in out.split("127.0.0.11:53", 1)[-1].splitlines()
+        if line.startswith("Address")
+    ]
+
+
 def bridge_subnet(engine: Engine) -> ipaddress.IPv4Network:
     doc = json.loads(engine.ok("network", "inspect", "bridge"))[0]
     return ipaddress.IPv4Network(doc["IPAM"]["Config"][0]["Subnet"])
@@ -358,11 +368,15 @@ def test_killed_network_service_repairs_and_running_containers_keep_addresses(
     engine.ok(
         "run", "-d", "--name", "keeper", "--network", net, "-p", f"{port}:80", busybox, *web("kept")
     )
+    engine.ok("run", "-d", "--name", "asker", "--network", net, busybox, "sleep", "600")
     before = inspect(engine, "keeper")["NetworkSettings"]["Networks"][net]["IPAddress"]
     assert http_get(f"http://127.0.0.1:{port}/") == "kept\n"
+    assert resolved(engine, "asker", "keeper") == [before]
     kill_network_service(engine)
     assert net in engine.ok("network", "ls")
     assert http_get(f"http://127.0.0.1:{port}/") == "kept\n"
+    # names are answered at once, before any container joins or leaves a network
+    assert resolved(engine, "asker", "keeper") == [before]
     assert (
         engine.ok("run", "--rm", "--network", net, busybox, "sh", "-c", fetch("http://keeper/"))
         == "kept\n"
@@ -431,11 +445,13 @@ def test_networks_and_addresses_survive_daemon_stop_and_start(
     engine.ok(
         "run", "-d", "--name", "stays", "--network", net, "-p", f"{port}:80", busybox, *web("stays")
     )
+    engine.ok("run", "-d", "--name", "asker", "--network", net, busybox, "sleep", "600")
     before = inspect(engine, "stays")["NetworkSettings"]["Networks"][net]["IPAddress"]
     engine.stop()
     assert http_get(f"http://127.0.0.1:{port}/") == "stays\n"  # the kernel forwards, no service
     engine.restart()
     assert net in engine.ok("network", "ls")
+    assert resolved(engine, "asker", "stays") == [before]  # before anything joins or leaves
     assert inspect(engine, "stays")["NetworkSettings"]["Networks"][net]["IPAddress"] == before
     assert http_get(f"http://127.0.0.1:{port}/") == "stays\n"
     got = engine.ok("run", "--rm", "--network", net, busybox, "sh", "-c", fetch("http://stays/"))

@@ -215,3 +215,12 @@ def test_dns_names_on_shared_networks_only(world: World) -> None:
     assert world.manager.lookup("l" * 64, "api") is None
     resolv = (world.manager.sandboxes.get("k" * 64).resolv_conf).read_text()
     assert resolv.startswith("nameserver 127.0.0.11\n")
+
+
+def test_dns_names_are_answered_after_a_restart(world: World) -> None:
+    world.manager.create("app", "", "10.240.6.0/24", "", "", False, {}, {})
+    run(world, "m" * 64, "app", name="api")
+    run(world, "n" * 64, "app", name="client")
+    address = world.manager.endpoints_of("m" * 64)[0][0].address
+    manager = world.restart()  # nothing joins or leaves afterwards
+    assert manager.lookup("n" * 64, "api") == [address]
