@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -16,6 +17,8 @@ from dockyard.services.images.pull import Puller
 from dockyard.services.images.server import ImagesServicer
 from dockyard.services.images.snapshots_client import SnapshotsLayerStore
 
+log = logging.getLogger("dockyard.images")
+
 
 @asynccontextmanager
 async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
@@ -24,6 +27,9 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         content.clean_ingests()
         store = ImageStore(options.data_dir / "metadata.db")
         stack.callback(store.close)
+        for image in store.all():
+            if image.problems:  # listed and removable all the same; say why it looks odd
+                log.warning("image %s is damaged: %s", image.id, "; ".join(image.problems))
         channel = bootstrap.dial_service(options.paths, "snapshots")
         stack.push_async_callback(channel.close)
         images = Images(content, store, SnapshotsLayerStore(channel))

@@ -22,7 +22,8 @@ from typing import Any
 from dockyard.api.errors import FailedPrecondition, InvalidArgument, NotFound
 from dockyard.services.images import reference
 from dockyard.services.images.content import ContentStore, Locks
-from dockyard.services.images.imagestore import Descriptor, ImageRecord, ImageStore
+from dockyard.services.images.imagestore import ImageRecord, ImageStore
+from dockyard.services.images.schema import Descriptor
 from dockyard.services.images.unpack import Layer, LayerStore, apply_layer, chain_ids
 
 MEDIA_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"

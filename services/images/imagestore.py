@@ -3,6 +3,10 @@
 An image is recorded only once all its blobs are in the content store and its layers are
 unpacked, so a record never points at something missing. Look-ups resolve as docker's:
 a name (normalised), a full ID, a unique ID prefix, or name@digest.
+
+A record is read defensively: one stored before configs were checked (or damaged on disk) is
+still listed, inspected and removable, its config repaired (`schema.repair_config`: fields of
+the wrong shape dropped) and `problems` saying what was wrong — it never stops the others.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument, NotFound
-from dockyard.services.images import reference
+from dockyard.services.images import reference, schema, shapes
+from dockyard.services.images.schema import Descriptor
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -42,20 +47,6 @@ CREATE TABLE IF NOT EXISTS digests (
 """
 
 
-@dataclass(frozen=True)
-class Descriptor:
-    media_type: str
-    digest: str
-    size: int
-
-    @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> Descriptor:
-        return cls(doc.get("mediaType", ""), doc["digest"], int(doc.get("size", 0)))
-
-    def to_json(self) -> dict[str, Any]:
-        return {"mediaType": self.media_type, "digest": self.digest, "size": self.size}
-
-
 @dataclass
 class ImageRecord:
     id: str
@@ -66,10 +57,11 @@ class ImageRecord:
     recorded: str = ""
     names: list[str] = field(default_factory=list)
     repo_digests: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # what a damaged record had wrong
 
     @property
     def diff_ids(self) -> list[str]:
-        return list(self.config.get("rootfs", {}).get("diff_ids", []))
+        return schema.diff_ids(self.config)
 
     @property
     def blobs(self) -> set[str]:
@@ -195,13 +187,42 @@ class ImageStore:
                 "SELECT repository, digest FROM digests WHERE image_id = ?", (image_id,)
             )
         ]
+        problems: list[str] = []
+        repaired, found = schema.repair_config(_loads(config, problems))
         return ImageRecord(
-            image_id,
-            Descriptor.from_json(json.loads(manifest)),
-            json.loads(config),
-            [Descriptor.from_json(d) for d in json.loads(layers)],
-            size,
-            recorded,
+            str(image_id),
+            _descriptor(_loads(manifest, problems), problems)
+            or Descriptor(schema.DOCKER_MANIFEST, "", 0),
+            repaired,
+            _descriptors(_loads(layers, problems), problems),
+            size if isinstance(size, int) else 0,
+            str(recorded),
             names,
             sorted(digests),
+            problems + found,
         )
+
+
+def _loads(text: Any, problems: list[str]) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        problems.append("a stored document is not valid JSON")
+        return None
+
+
+def _descriptor(doc: Any, problems: list[str]) -> Descriptor | None:
+    try:
+        checked = shapes.Checker(strict=True).check(shapes.DESCRIPTOR, doc, "descriptor")
+    except shapes.Invalid as err:
+        problems.append(str(err))
+        return None
+    return Descriptor.from_json(checked)
+
+
+def _descriptors(doc: Any, problems: list[str]) -> list[Descriptor]:
+    if not isinstance(doc, list):
+        problems.append("the stored layer list is not an array")
+        return []
+    found = [_descriptor(d, problems) for d in doc]
+    return [d for d in found if d is not None]

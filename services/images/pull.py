@@ -14,50 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
 from dockyard.api.config import DaemonConfig
-from dockyard.api.errors import DigestMismatch, DockyardError, InvalidArgument, NotFound
+from dockyard.api.errors import DockyardError
 from dockyard.services.images import reference
 from dockyard.services.images.images import Images, Progress, host_arch
-from dockyard.services.images.imagestore import Descriptor, ImageRecord
+from dockyard.services.images.imagestore import ImageRecord
 from dockyard.services.images.registry import Credentials, Registry
+from dockyard.services.images.resolve import Platform, normal_arch, resolve
+from dockyard.services.images.schema import Descriptor
 from dockyard.services.images.unpack import Layer, apply_layer, chain_ids
 
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-ACCEPT = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
-INDEXES = (OCI_INDEX, DOCKER_LIST)
 CONCURRENT_DOWNLOADS = 3
 T = TypeVar("T")
 PROGRESS_EVERY = 512 * 1024
-
-
-@dataclass(frozen=True)
-class Platform:
-    os: str = "linux"
-    architecture: str = ""
-    variant: str = ""
-
-    def matches(self, other: dict[str, Any]) -> bool:
-        arch = _normal_arch(other.get("architecture", ""))
-        if other.get("os") != self.os or arch != self.architecture:
-            return False
-        want = self.variant or ("v8" if arch == "arm64" else "")
-        have = other.get("variant") or ("v8" if arch == "arm64" else "")
-        return not want or want == have
-
-
-def _normal_arch(arch: str) -> str:
-    return {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}.get(arch, arch)
 
 
 class Puller:
@@ -77,7 +51,7 @@ class Puller:
         wanted = (
             Platform(
                 platform.os or "linux",
-                _normal_arch(platform.architecture or host_arch()),
+                normal_arch(platform.architecture or host_arch()),
                 platform.variant,
             )
             if platform is not None
@@ -126,33 +100,29 @@ class Puller:
         queue.put_nowait(
             Progress(ref.tag or ref.digest, f"Pulling from {reference.familiar(ref.repository)}")
         )
-        manifest_bytes, manifest_digest, media_type, top = await self._manifest(
-            registry, ref, wanted
-        )
-        manifest = json.loads(manifest_bytes)
-        config_desc = Descriptor.from_json(manifest["config"])
-        layers = [Descriptor.from_json(layer) for layer in manifest.get("layers", [])]
-        with self._images.lease({manifest_digest, config_desc.digest, *(d.digest for d in layers)}):
+        resolved = await resolve(registry, ref, wanted)
+        manifest, config_desc = resolved.manifest, resolved.manifest.config
+        layers, diff_ids = manifest.layers, resolved.diff_ids
+        blobs = {resolved.manifest_digest, config_desc.digest, *(d.digest for d in layers)}
+        with self._images.lease(blobs):
             up_to_date = self._up_to_date(ref, config_desc.digest)
-            await self._store(registry, ref, config_desc, None)
-            self._store_bytes(manifest_bytes, manifest_digest)
-            config = json.loads(self._images.content.read(config_desc.digest))
-            diff_ids = config.get("rootfs", {}).get("diff_ids", [])
+            self._store_bytes(resolved.config_bytes, config_desc.digest)
+            self._store_bytes(resolved.manifest_bytes, resolved.manifest_digest)
             chains.extend(chain_ids(diff_ids))
-            if len(diff_ids) != len(layers):
-                raise InvalidArgument(
-                    f"{ref}: the image config lists {len(diff_ids)} layers, the manifest {len(layers)}"
-                )
             size = await self._layers(registry, ref, layers, diff_ids, queue)
             image = ImageRecord(
                 config_desc.digest,
-                Descriptor(media_type, manifest_digest, len(manifest_bytes)),
-                config,
+                Descriptor(
+                    manifest.media_type, resolved.manifest_digest, len(resolved.manifest_bytes)
+                ),
+                resolved.config,
                 layers,
                 size,
             )
-            self._images.store.put(image, ref.name if ref.tag else "", (ref.repository, top))
-        queue.put_nowait(Progress("", f"Digest: {top}"))
+            self._images.store.put(
+                image, ref.name if ref.tag else "", (ref.repository, resolved.top)
+            )
+        queue.put_nowait(Progress("", f"Digest: {resolved.top}"))
         verb = "Image is up to date for" if up_to_date else "Downloaded newer image for"
         return Progress(
             "",
@@ -162,39 +132,6 @@ class Puller:
 
     def _up_to_date(self, ref: reference.Reference, image_id: str) -> bool:
         return self._images.store.image_of(ref.name) == image_id
-
-    async def _manifest(
-        self, registry: Registry, ref: reference.Reference, wanted: Platform
-    ) -> tuple[bytes, str, str, str]:
-        """(manifest bytes, its digest, its media type, the digest the name resolved to)."""
-        data, media_type = await self._fetch_manifest(registry, ref, ref.digest or ref.tag)
-        top = "sha256:" + hashlib.sha256(data).hexdigest()
-        if media_type in INDEXES or (not media_type and "manifests" in json.loads(data)):
-            entry = _select(json.loads(data), wanted, ref)
-            data, media_type = await self._fetch_manifest(registry, ref, entry["digest"])
-        if media_type not in (DOCKER_MANIFEST, OCI_MANIFEST) and "layers" not in json.loads(data):
-            raise InvalidArgument(
-                f"{reference.familiar(str(ref))}: unsupported manifest type {media_type!r}"
-            )
-        return (
-            data,
-            "sha256:" + hashlib.sha256(data).hexdigest(),
-            media_type or DOCKER_MANIFEST,
-            top,
-        )
-
-    async def _fetch_manifest(
-        self, registry: Registry, ref: reference.Reference, tag_or_digest: str
-    ) -> tuple[bytes, str]:
-        try:
-            data, media_type = await registry.manifest(ref.path, tag_or_digest, ACCEPT)
-        except NotFound as err:
-            raise NotFound(
-                f"manifest for {reference.familiar(str(ref))} not found: {err}"
-            ) from None
-        if tag_or_digest.startswith("sha256:"):
-            _verify(data, tag_or_digest)
-        return data, media_type
 
     async def _layers(
         self,
@@ -317,22 +254,6 @@ def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first leaf of a (nested) exception group: the error that ended the TaskGroup."""
     first = group.exceptions[0]
     return _first(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-def _select(index: dict[str, Any], wanted: Platform, ref: reference.Reference) -> dict[str, Any]:
-    for entry in index.get("manifests", []):
-        if wanted.matches(entry.get("platform", {})):
-            return entry
-    name = f"{wanted.os}/{wanted.architecture}" + (f"/{wanted.variant}" if wanted.variant else "")
-    raise NotFound(
-        f"no matching manifest for {name} in the manifest list entries of {reference.familiar(str(ref))}"
-    )
-
-
-def _verify(data: bytes, digest: str) -> None:
-    actual = "sha256:" + hashlib.sha256(data).hexdigest()
-    if actual != digest:
-        raise DigestMismatch(f"manifest verification failed for digest {digest}: got {actual}")
 
 
 def _credentials(auth: Any) -> Credentials:

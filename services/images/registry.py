@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import ipaddress
 import json
 import os
@@ -23,7 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from dockyard.api.errors import Internal, NotFound, PermissionDenied, Unavailable
+from dockyard.api.errors import (
+    DigestMismatch,
+    Internal,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+)
+from dockyard.services.images.schema import MAX_MANIFEST
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
 DOCKER_HUB = "docker.io"
@@ -92,14 +101,30 @@ class Registry:
     async def manifest(
         self, repository: str, reference: str, accept: tuple[str, ...]
     ) -> tuple[bytes, str]:
-        """The manifest's bytes and media type."""
+        """The manifest's bytes (at most `MAX_MANIFEST`) and media type."""
         async with self._request(
             "GET", f"{repository}/manifests/{reference}", repository, {"Accept": ", ".join(accept)}
         ) as response:
             if response.status == 404:
                 raise NotFound(f"manifest unknown: {await _message(response)}")
             await _check(response)
-            return await response.read(), response.headers.get("Content-Type", "").split(";")[0]
+            data = await _read_at_most(response, MAX_MANIFEST, "manifest")
+            return data, response.headers.get("Content-Type", "").split(";")[0]
+
+    async def blob_bytes(self, repository: str, digest: str, size: int) -> bytes:
+        """A small blob (an image config) in memory: exactly `size` bytes, digest verified."""
+        data = bytearray()
+        async for chunk, _ in self.blob(repository, digest):
+            data += chunk
+            if len(data) > size:
+                raise DigestMismatch(f"blob {digest} is longer than its descriptor's {size} bytes")
+        actual = "sha256:" + hashlib.sha256(data).hexdigest()
+        if len(data) != size or actual != digest:
+            raise DigestMismatch(
+                f"failed to verify blob {digest}: got digest {actual} and {len(data)} bytes, "
+                f"expected {size}"
+            )
+        return bytes(data)
 
     async def blob(
         self, repository: str, digest: str, offset: int = 0
@@ -245,6 +270,20 @@ async def _message(response: aiohttp.ClientResponse) -> str:
         return str(first.get("message") or first.get("code") or "")
     except (ValueError, AttributeError, IndexError, aiohttp.ClientError):
         return ""
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    """The body, refused once it is longer than `limit` (declared or sent: never all read)."""
+    if response.content_length is not None and response.content_length > limit:
+        raise InvalidArgument(
+            f"{what} too big: {response.content_length} bytes (the limit is {limit >> 20} MiB)"
+        )
+    data = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > limit:
+            raise InvalidArgument(f"{what} too big: more than {limit >> 20} MiB")
+    return bytes(data)
 
 
 async def _check(response: aiohttp.ClientResponse) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
@@ -12,6 +11,7 @@ from dockyard.images.v1 import images_pb2_grpc
 from dockyard.services.images.images import Images, Progress
 from dockyard.services.images.imagestore import ImageRecord
 from dockyard.services.images.pull import Puller
+from dockyard.services.images.shapes import parse_time
 from dockyard.services.images.unpack import chain_ids
 from dockyard.types.v1 import types_pb2
 
@@ -113,14 +113,5 @@ class ImagesServicer(images_pb2_grpc.ImagesServicer):
             docker_version=doc.get("docker_version", ""),
         )
         if doc.get("created"):
-            message.created.FromDatetime(_parse_time(doc["created"]))
+            message.created.FromDatetime(parse_time(doc["created"]))
         return message
-
-
-def _parse_time(text: str) -> datetime:
-    head, _, rest = text.partition(".")
-    if rest:  # Go writes nanoseconds; Python takes microseconds
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(digits) :]
-        text = f"{head}.{digits[:6]}{zone}"
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -10,6 +10,7 @@ Bytes are deterministic (fixed mtimes, gzip without a timestamp), so digests are
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import io
@@ -35,13 +36,18 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+@functools.lru_cache(maxsize=64)
+def _gzip(tar: bytes) -> bytes:
+    return gzip.compress(tar, compresslevel=6, mtime=0)
+
+
 @dataclass(frozen=True)
 class Layer:
     tar: bytes  # uncompressed
 
     @property
     def blob(self) -> bytes:
-        return gzip.compress(self.tar, compresslevel=6, mtime=0)
+        return _gzip(self.tar)
 
     @property
     def diff_id(self) -> str:

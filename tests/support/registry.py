@@ -9,6 +9,8 @@ The token server is a small HTTP server in this process that checks basic creden
 signs RS256 JWTs with a self-signed certificate the registry trusts (its rootcertbundle; the
 certificate also travels in the token's x5c header, which is how distribution finds the key).
 Everything runs on loopback; `stop` ends the registry by pid and removes its storage.
+`Front` puts a hostile server in front of a registry: it passes requests through, except the
+paths it is told to answer itself (endless or oversized blobs, malformed manifests).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -373,3 +376,178 @@ class Client:
             "PUT", f"/v2/{repository}/manifests/{reference}", data, {"Content-Type": media_type}
         )
         assert status == 201, (status, body)
+
+
+# -- a hostile front: the registry's answers, some of them replaced -------------------------------
+
+Body = bytes | Callable[[], Iterator[bytes]]
+
+
+@dataclass
+class Answer:
+    """What the front sends for one path instead of the registry's answer."""
+
+    body: Body
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    length: bool = True  # send Content-Length (a generator body never does)
+
+
+@dataclass
+class Front:
+    """A plain-HTTP server on 127.0.0.1 in front of a real registry: every request is passed
+    through, except the paths given an `Answer` (an endless blob, a 10 MB manifest, one
+    without a config ...). It records which paths were asked for and which answers the client
+    abandoned before their end (`hung_up`), so a test can wait for either without sleeping.
+
+        with Front.start(registry) as front:
+            front.answer("/v2/x/blobs/sha256:…", Answer(endless))
+            engine.cli("pull", f"{front.host}/x")
+    """
+
+    registry: Registry
+    server: http.server.ThreadingHTTPServer
+    thread: threading.Thread
+    answers: dict[str, Answer] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+    hung_up: list[str] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    @classmethod
+    def start(cls, registry: Registry) -> Front:
+        holder: list[Front] = []
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _front_handler(holder))
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        front = cls(registry, server, thread)
+        holder.append(front)
+        thread.start()
+        return front
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def answer(self, path: str, answer: Answer) -> None:
+        self.answers[path] = answer
+
+    def note(self, record: list[str], path: str) -> None:
+        with self.changed:
+            record.append(path)
+            self.changed.notify_all()
+
+    def wait_for(self, record: list[str], path: str, timeout: float = 60) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: path in record, timeout)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> Front:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def endless(chunk: bytes = b"\0" * 65536) -> Callable[[], Iterator[bytes]]:
+    """A body that never ends."""
+
+    def body() -> Iterator[bytes]:
+        while True:
+            yield chunk
+
+    return body
+
+
+def trickle(first: bytes, stall: threading.Event) -> Callable[[], Iterator[bytes]]:
+    """`first`, then nothing until `stall` is set (a download that hangs mid-blob)."""
+
+    def body() -> Iterator[bytes]:
+        yield first
+        while not stall.wait(0.2):
+            yield b""  # a write of nothing: lets the handler notice a client that went away
+
+    return body
+
+
+def _front_handler(holder: list[Front]) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self._serve(send_body=True)
+
+        def do_HEAD(self) -> None:
+            self._serve(send_body=False)
+
+        def _serve(self, send_body: bool) -> None:
+            front = holder[0]
+            path = self.path.split("?", 1)[0]
+            front.note(front.asked, path)
+            answer = front.answers.get(path)
+            if answer is None:
+                self._pass_through(front.registry, send_body)
+                return
+            try:
+                self._answer(answer, send_body)
+            except (BrokenPipeError, ConnectionResetError):
+                front.note(front.hung_up, path)
+            self.close_connection = True
+
+        def _answer(self, answer: Answer, send_body: bool) -> None:
+            self.send_response(answer.status)
+            for key, value in answer.headers.items():
+                self.send_header(key, value)
+            if isinstance(answer.body, bytes) and answer.length:
+                self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if not send_body:
+                return
+            chunks = [answer.body] if isinstance(answer.body, bytes) else answer.body()
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if not chunk and _peer_gone(self.connection):
+                    raise BrokenPipeError
+
+        def _pass_through(self, registry: Registry, send_body: bool) -> None:
+            keep = ("Authorization", "Accept", "Range")
+            headers = {k: v for k, v in self.headers.items() if k in keep}
+            request = urllib.request.Request(
+                f"{registry.url}{self.path}", method=self.command, headers=headers
+            )
+            try:
+                response = urllib.request.urlopen(request, timeout=30)
+            except urllib.error.HTTPError as err:
+                response = err
+            with response:
+                body = response.read()
+                self.send_response(response.status)
+                for key, value in response.headers.items():
+                    if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(body)
+
+    return Handler
+
+
+def _peer_gone(sock: socket.socket) -> bool:
+    """Whether the client closed its end (a readable socket with nothing to read)."""
+    import select
+
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
