@@ -37,13 +37,17 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     with (
         Registry.start(tmp_path_factory.mktemp("hostile")) as registry,
         Front.start(registry) as front,
     ):
         images.push(registry, "good/busybox", "latest", images.busybox_image())
         yield Served(registry, front)
+        names = engine.ok("images", "--format", "{{.Repository}}:{{.Tag}}").split()
+        mine = [name for name in names if name.startswith(front.host)]
+        if mine:
+            engine.ok("rmi", *mine)
 
 
 @pytest.fixture
