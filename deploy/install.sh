@@ -31,6 +31,8 @@ if [ "${1:-}" = "--dev" ]; then
 else
     .venv/bin/pip install -q --disable-pip-version-check -e .
 fi
+# `dockyard` as a `python -IS` script (pip drops a shebang's flags; its own script starts `site`)
+.venv/bin/python -m dockyard.cli.entrypoint .venv/bin/dockyard
 for cmd in dockyard dockyardd dockyard-images dockyard-snapshots dockyard-runtime \
            dockyard-network dockyard-shim; do
     ln -sf "$PWD/.venv/bin/$cmd" "/usr/local/bin/$cmd"

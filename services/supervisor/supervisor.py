@@ -1,6 +1,6 @@
-"""Supervises the five services of one engine as separate processes.
+"""Supervises the services of one engine (and the CLI's command server) as separate processes.
 
-Start: in dependency order (snapshots, images, network, runtime, engine), each one only once the
+Start: in dependency order (snapshots, images, network, runtime, cli, engine), each one only once the
 one before answers on its socket. Run: a service that exits is restarted after a backoff that
 doubles from 0.2 s up to 10 s and resets once it has run for 30 s. Stop (SIGTERM/SIGINT): in
 reverse order, SIGTERM then SIGKILL after a grace period; shims and their containers are left
@@ -94,7 +94,7 @@ class Supervisor:
     # -- processes --------------------------------------------------------------------------
 
     def spawn(self, service: Service) -> None:
-        argv = [sys.executable, "-m", f"dockyard.services.{service.name}", *self.args()]
+        argv = [sys.executable, "-m", self.paths.module(service.name), *self.args()]
         log_file = self.paths.log(service.name)
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(log_file, "ab") as out:

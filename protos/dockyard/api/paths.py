@@ -20,8 +20,13 @@ DEFAULT_ROOT = "/var/lib/dockyard"
 DEFAULT_STATE = "/run/dockyard"
 DEFAULT_CONFIG = "/etc/dockyard/daemon.json"
 
-SERVICES = ("snapshots", "images", "network", "runtime", "engine")
-"""Every service, in start order: each one's dependencies come before it."""
+SERVICES = ("snapshots", "images", "network", "runtime", "cli", "engine")
+"""Every service, in start order: each one's dependencies come before it. `cli` is the CLI's
+command server (not a gRPC service): it stops after the engine, so that the commands it runs
+and that wait on the engine end before it does."""
+
+MODULES = {"cli": "dockyard.cli.commandserver"}
+"""The module (`python -m`) of each service not under dockyard.services."""
 
 SOCKETS = {
     "engine": "dockyard.sock",
@@ -29,6 +34,7 @@ SOCKETS = {
     "snapshots": "snapshots.sock",
     "runtime": "runtime.sock",
     "network": "network.sock",
+    "cli": "cli.sock",
 }
 
 
@@ -50,6 +56,9 @@ class Paths:
     def address(self, service: str) -> str:
         """The gRPC target of `service`: "unix:///abs/path.sock"."""
         return f"unix://{self.socket(service)}"
+
+    def module(self, service: str) -> str:
+        return MODULES.get(service, f"dockyard.services.{service}")
 
     def data(self, service: str) -> Path:
         return self.root / service

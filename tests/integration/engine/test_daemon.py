@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from dockyard.api.paths import SERVICES
 
 from tests.support.engine import CLI, Engine
 
@@ -39,7 +40,9 @@ def test_daemon_start_status_stop_and_a_second_engine_beside_the_first(
         assert started.returncode == 0, started.stderr
         status = _dockyard(tmp_path, "daemon", "status")
         assert status.returncode == 0
-        assert [line.split()[2] for line in status.stdout.splitlines()[2:]] == ["running"] * 5
+        assert [line.split()[2] for line in status.stdout.splitlines()[2:]] == ["running"] * len(
+            SERVICES
+        )
         assert "already running" in _dockyard(tmp_path, "daemon", "start").stdout
         assert _dockyard(tmp_path, "import", str(busybox_tar), "second:latest").returncode == 0
         second = _dockyard(

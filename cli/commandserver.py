@@ -1,0 +1,277 @@
+"""The command server: the `dockyard` CLI preloaded once, forking a child per command.
+
+    python -m dockyard.cli.commandserver --root R --state S [--config C] [--debug]
+
+The engine's supervisor runs it beside the services (service name `cli`). The client
+(`launcher.py`, which documents the protocol) connects to `<state>/cli.sock`; the server reads
+the command and the client's fds 0-2, forks, and the child (`forked.py`) becomes that command:
+it runs the real typer CLI on those fds, in the client's working directory, environment and
+umask, and dials the engine itself. The server reaps the child (through a pidfd, so nothing
+races) and sends the client how it ended; signals the client forwards reach the child through
+the same pidfd, and a client that vanishes takes its child with it (SIGKILL), as a CLI process
+that died would have.
+
+Who may connect: the socket is 0600 in the state dir, and a peer whose SO_PEERCRED uid
+(unix(7)) is neither root nor ours is refused — the same people who may use the engine's socket.
+
+gRPC and fork (grpc's doc/fork_support.md): this process imports grpc and the generated stubs
+but never creates a channel, an event loop or a thread, so each forked child starts gRPC from
+scratch. It is single-threaded: one selector over the listening socket, the connections and the
+children's pidfds.
+
+Stale code is never run: a client from another installation (its launcher.py is not ours), or
+any loaded module file changed on disk since the preload (an upgrade, a developer's edit),
+gets `stale` and runs the command in-process; in the second case the server also drains and
+exits, so the supervisor starts a fresh one.
+
+Stop (SIGTERM/SIGINT): stop accepting, remove the socket, wait for the running commands (the
+engine, stopped first, ends those waiting on it), exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import selectors
+import signal
+import socket
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockyard.cli import forked, launcher, preload
+
+log = logging.getLogger("cli")
+
+MAX_FDS = 3
+PEERCRED = struct.Struct("3i")
+
+
+@dataclass
+class Connection:
+    sock: socket.socket
+    buffer: bytearray = field(default_factory=bytearray)
+    fds: list[int] = field(default_factory=list)
+    pid: int = 0
+    pidfd: int = -1
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            self.sock.setblocking(True)
+            launcher.send_frame(self.sock, message)
+        except OSError:
+            pass  # the client is gone
+
+    def close_fds(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+
+
+class CommandServer:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.listener = _listen(path)
+        self.selector = selectors.DefaultSelector()
+        self.connections: dict[int, Connection] = {}  # by socket fd
+        self.children: dict[int, Connection] = {}  # by pidfd
+        self.stopping = False
+        self.wakeup_r, self.wakeup_w = socket.socketpair()
+        self.fingerprint = preload.Fingerprint({})
+
+    def serve(self) -> None:
+        self.fingerprint = preload.load()
+        self.wakeup_w.setblocking(False)
+        signal.set_wakeup_fd(self.wakeup_w.fileno())
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._stop_signal)
+        self.selector.register(self.listener, selectors.EVENT_READ, self._accept)
+        self.selector.register(self.wakeup_r, selectors.EVENT_READ, self._woken)
+        log.info("serving on %s (%d modules preloaded)", self.path, len(sys.modules))
+        while not self.stopping or self.connections:
+            for key, _ in self.selector.select():
+                key.data(key.fileobj)
+        log.info("stopped")
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def _stop_signal(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _woken(self, sock: socket.socket) -> None:
+        sock.recv(64)
+        if self.stopping:
+            self.stop_accepting()
+
+    def stop_accepting(self) -> None:
+        self.stopping = True
+        if self.listener.fileno() >= 0:
+            self.selector.unregister(self.listener)
+            self.listener.close()
+            self.path.unlink(missing_ok=True)
+        for connection in [c for c in self.connections.values() if not c.pid]:
+            self._drop(connection)  # not started: their clients run in-process
+
+    def _accept(self, listener: socket.socket) -> None:
+        try:
+            sock, _ = listener.accept()
+        except OSError:
+            return
+        _, uid, _ = PEERCRED.unpack(
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, PEERCRED.size)
+        )
+        if uid not in (0, os.geteuid()):
+            log.warning("refused a client with uid %d", uid)
+            sock.close()
+            return
+        changed = self.fingerprint.changed()
+        if changed:  # before reading: a newer client may not even speak our protocol
+            log.info("%s changed on disk: stopping, the supervisor starts a fresh one", changed)
+            sock.close()  # its client runs the command in-process
+            self.stop_accepting()
+            return
+        sock.setblocking(False)
+        connection = Connection(sock)
+        self.connections[sock.fileno()] = connection
+        self.selector.register(sock, selectors.EVENT_READ, self._readable)
+
+    def _readable(self, sock: socket.socket) -> None:
+        connection = self.connections[sock.fileno()]
+        try:
+            data, fds = _receive(sock)
+        except BlockingIOError:
+            return
+        except OSError:
+            data, fds = b"", []
+        connection.fds += fds
+        if not data:
+            self._client_gone(connection)
+            return
+        connection.buffer += data
+        try:
+            frames = launcher.split_frames(connection.buffer)
+        except ValueError as err:
+            log.warning("dropped a client: %s", err)
+            self._drop(connection)
+            return
+        for message in frames:
+            self._message(connection, message)
+
+    def _message(self, connection: Connection, message: dict[str, Any]) -> None:
+        if connection.pid:
+            if isinstance(message.get("signal"), int):
+                _signal(connection.pidfd, message["signal"])
+            return
+        why = self._stale(message, connection)
+        if why:
+            connection.send({"stale": why})
+            self._drop(connection)
+            return
+        self._fork(connection, message)
+
+    def _stale(self, message: dict[str, Any], connection: Connection) -> str:
+        if message.get("launcher") != os.path.realpath(launcher.__file__):
+            return f"another installation ({message.get('launcher')})"
+        if len(connection.fds) != MAX_FDS:
+            return "the client's stdin, stdout and stderr did not come"
+        if not os.path.isdir(str(message.get("cwd"))):
+            return "the working directory is not there"
+        return ""
+
+    def _fork(self, connection: Connection, message: dict[str, Any]) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            forked.become(message, connection.fds, self.close_inherited)
+        connection.pid = pid
+        connection.pidfd = os.pidfd_open(pid)
+        connection.close_fds()
+        self.children[connection.pidfd] = connection
+        self.selector.register(connection.pidfd, selectors.EVENT_READ, self._exited)
+        connection.send({"pid": pid})
+        connection.sock.setblocking(False)
+
+    def _exited(self, pidfd: int) -> None:
+        connection = self.children.pop(pidfd)
+        self.selector.unregister(pidfd)
+        _, status = os.waitpid(connection.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        connection.send({"killed": -code} if code < 0 else {"exit": code})
+        os.close(pidfd)
+        connection.pidfd, connection.pid = -1, 0
+        self._drop(connection)
+
+    def _client_gone(self, connection: Connection) -> None:
+        if connection.pid:
+            _signal(connection.pidfd, signal.SIGKILL)  # as if the CLI process had died
+            self.selector.unregister(connection.sock)  # keep the child until it is reaped
+            return
+        self._drop(connection)
+
+    def _drop(self, connection: Connection) -> None:
+        self.connections.pop(connection.sock.fileno(), None)
+        with contextlib.suppress(KeyError, ValueError):  # unregistered when its client left
+            self.selector.unregister(connection.sock)
+        connection.close_fds()
+        connection.sock.close()
+
+    def close_inherited(self) -> None:
+        """In a forked child: close every fd of the server (others' sockets, pidfds, ...)."""
+        signal.set_wakeup_fd(-1)
+        self.selector.close()
+        for connection in list(self.connections.values()):
+            connection.sock.close()
+        for pidfd in self.children:
+            os.close(pidfd)
+        for sock in (self.listener, self.wakeup_r, self.wakeup_w):
+            sock.close()
+
+
+def _listen(path: Path) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path.unlink(missing_ok=True)  # stale: the supervisor runs one of us per state dir
+    old = os.umask(0o177)
+    try:
+        sock.bind(str(path))
+    finally:
+        os.umask(old)
+    sock.listen(128)
+    return sock
+
+
+def _receive(sock: socket.socket) -> tuple[bytes, list[int]]:
+    data, fds, _, _ = socket.recv_fds(sock, 65536, MAX_FDS)
+    return data, list(fds)
+
+
+def _signal(pidfd: int, signum: int) -> None:
+    with contextlib.suppress(OSError, ValueError):  # already gone, or not a signal
+        signal.pidfd_send_signal(pidfd, signum)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from dockyard.api.paths import Paths
+
+    parser = argparse.ArgumentParser(prog="dockyard-cli", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", help="persistent data dir (env DOCKYARD_ROOT)")
+    parser.add_argument("--state", help="runtime state dir (env DOCKYARD_STATE)")
+    parser.add_argument("--config", help="daemon.json (unused: the CLI reads no daemon config)")
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format="%(asctime)s %(levelname)s cli[%(process)d]: %(message)s",
+        stream=sys.stderr,
+    )
+    paths = Paths.from_env(args.root, args.state)
+    paths.state.mkdir(parents=True, exist_ok=True, mode=0o711)
+    CommandServer(paths.socket("cli")).serve()
+
+
+if __name__ == "__main__":
+    main()

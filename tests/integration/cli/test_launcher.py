@@ -1,0 +1,257 @@
+"""The `dockyard` launcher against a real engine's command server: a command run by a forked
+child of the server ends exactly as it would in-process (output, errors, exit codes, stdin,
+signals), and the client runs it in-process when no server answers or the server is stale.
+
+Every comparison runs the same command both ways: through the `python -IS` script that
+deploy/install.sh installs, and in-process (DOCKYARD_NO_SERVER=1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dockyard.cli import entrypoint, launcher
+
+from tests.support.engine import Engine
+
+pytestmark = pytest.mark.integration
+
+WAIT = 30.0
+
+
+@pytest.fixture(scope="module")
+def script(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("bin") / "dockyard"
+    entrypoint.write(path, sys.executable)
+    return str(path)
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    processes: list[subprocess.Popen[bytes]] = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()  # and close its pipes
+
+
+def run(
+    command: str, engine: Engine, *args: str, in_process: bool = False, data: bytes = b""
+) -> tuple[int, bytes, bytes]:
+    env = {**os.environ, "DOCKYARD_NO_SERVER": "1"} if in_process else None
+    done = subprocess.run(
+        [command, "-H", engine.host, *args], input=data, capture_output=True, env=env, timeout=120
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+def wait_for(predicate: object, what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def start_events(
+    command: str, engine: Engine, started: list[subprocess.Popen[bytes]], **env: str
+) -> subprocess.Popen[bytes]:
+    """`dockyard events`: a command that runs until it is signalled."""
+    process = subprocess.Popen(
+        [command, "-H", engine.host, "events"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env},
+    )
+    started.append(process)
+    return process
+
+
+def the_child(engine: Engine, before: set[int]) -> int:
+    server = engine.service_pid("cli")
+    wait_for(lambda: children(server) - before, "the command server's child")
+    (pid,) = children(server) - before
+    return pid
+
+
+def grpc_loaded(pid: int) -> bool:
+    return "cygrpc" in Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.parametrize(
+    "args,data",
+    [
+        (["version", "-f", "{{.Client.Version}} {{.Server.Version}}"], b""),
+        (["inspect", "no-such-container"], b""),
+        (["no-such-verb"], b""),
+        (["--help"], b""),
+        (["run", "--help"], b""),
+        (["run", "--rm", "IMAGE", "sh", "-c", "echo out; echo err >&2; exit 7"], b""),
+        (["run", "--rm", "IMAGE", "no-such-command"], b""),
+        (["run", "--rm", "-i", "IMAGE", "sh", "-c", "wc -c; cat /etc/hostname >/dev/null"], b""),
+        (["run", "--rm", "-i", "IMAGE", "md5sum"], bytes(range(256)) * 4096),
+    ],
+)
+def test_a_command_ends_as_it_does_in_process(
+    engine: Engine, busybox: str, script: str, args: list[str], data: bytes
+) -> None:
+    args = [busybox if a == "IMAGE" else a for a in args]
+    through_server = run(script, engine, *args, data=data)
+    in_process = run(script, engine, *args, data=data, in_process=True)
+    assert through_server == in_process
+
+
+def test_the_child_has_the_clients_fds_cwd_and_umask(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    before = children(engine.service_pid("cli"))
+    old = os.umask(0o027)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        client = start_events(script, engine, started)
+    finally:
+        os.chdir(cwd)
+        os.umask(old)
+    child = the_child(engine, before)
+    assert Path(f"/proc/{child}/cwd").resolve() == tmp_path.resolve()
+    assert "Umask:\t0027" in Path(f"/proc/{child}/status").read_text()
+    for fd in (1, 2):  # the very pipes we read
+        assert os.readlink(f"/proc/{child}/fd/{fd}") == os.readlink(f"/proc/{client.pid}/fd/{fd}")
+    assert not grpc_loaded(client.pid)  # the client stayed small
+
+
+def test_the_command_sees_the_clients_environment(engine: Engine, script: str) -> None:
+    env = {**os.environ, "DOCKYARD_HOST": engine.host, "COLUMNS": "1"}
+    done = subprocess.run([script, "ps", "--format", "{{.Names}}"], capture_output=True, env=env)
+    assert (done.returncode, done.stderr) == (0, b"")
+    env.pop("DOCKYARD_HOST")
+    env["DOCKYARD_HOST"] = f"unix://{engine.state}/no-such.sock"  # same server, other engine
+    done = subprocess.run([script, "ps"], capture_output=True, env=env, text=True)
+    assert done.returncode == 1 and "no-such.sock" in done.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signals_reach_the_command_and_end_it_as_in_process(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]], signum: int
+) -> None:
+    codes = []
+    for in_process in (False, True):
+        before = children(engine.service_pid("cli"))
+        env = {"DOCKYARD_NO_SERVER": "1"} if in_process else {}
+        client = start_events(script, engine, started, **env)
+        if in_process:
+            wait_for(lambda: grpc_loaded(client.pid), "the CLI to load")  # noqa: B023
+        else:
+            child = the_child(engine, before)
+            wait_for(lambda: grpc_loaded(child), "the child to dial")  # noqa: B023
+        time.sleep(0.3)  # into the events stream (no event marks that moment)
+        client.send_signal(signum)
+        codes.append(client.wait(timeout=WAIT))
+        assert not children(engine.service_pid("cli")) - before
+    assert codes[0] == codes[1]
+
+
+def test_a_client_that_dies_takes_its_command_with_it(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    before = children(engine.service_pid("cli"))
+    client = start_events(script, engine, started)
+    child = the_child(engine, before)
+    client.kill()
+    client.wait()
+    wait_for(lambda: not Path(f"/proc/{child}").exists(), "the child to end")
+
+
+def test_stdin_ignored_signals_stay_ignored(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    """`nohup dockyard ...`: SIGHUP ignored by the client is ignored by its command too."""
+    before = children(engine.service_pid("cli"))
+    client = subprocess.Popen(
+        ["nohup", script, "-H", engine.host, "events"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    started.append(client)
+    child = the_child(engine, before)
+    client.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert client.poll() is None and Path(f"/proc/{child}").exists()
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+
+def test_without_a_server_the_command_runs_in_process(script: str, tmp_path: Path) -> None:
+    missing = f"unix://{tmp_path}/dockyard.sock"
+    done = subprocess.run([script, "-H", missing, "ps"], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"Cannot connect to the Dockyard daemon at {missing}. Is the dockyard daemon running?\n"
+    )
+    assert subprocess.run([script, "-H", missing, "--help"], capture_output=True).returncode == 0
+    status = subprocess.run(
+        [script, "daemon", "status", "--state", str(tmp_path), "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert (status.returncode, status.stdout) == (1, "dockyard daemon is not running\n")
+
+
+def test_a_server_of_another_installation_is_not_used(
+    engine: Engine, started: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    other = tmp_path / "launcher.py"
+    shutil.copy(launcher.__file__, other)
+    before = children(engine.service_pid("cli"))
+    client = subprocess.Popen(
+        [sys.executable, "-IS", str(other), "-H", engine.host, "events"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    started.append(client)
+    wait_for(lambda: grpc_loaded(client.pid), "the CLI to load in-process")
+    assert not children(engine.service_pid("cli")) - before
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+
+def test_code_changed_on_disk_makes_the_server_stale_and_restart(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    from dockyard.cli import render
+
+    server = engine.service_pid("cli")
+    stamp = os.stat(render.__file__)
+    os.utime(render.__file__, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000))
+    client = start_events(script, engine, started)
+    wait_for(lambda: grpc_loaded(client.pid), "the CLI to load in-process")
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+    def restarted() -> bool:
+        cli = engine.status()["services"]["cli"]  # type: ignore[index]
+        return bool(cli["pid"] != server and cli["state"] == "running")
+
+    wait_for(restarted, "the supervisor to start a fresh command server")
+    before = children(engine.service_pid("cli"))
+    start_events(script, engine, started)
+    the_child(engine, before)

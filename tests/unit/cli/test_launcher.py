@@ -1,0 +1,85 @@
+"""The launcher's own logic without a server: finding the server, framing, exit codes."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import socket
+import struct
+
+import pytest
+from dockyard.cli import forked, launcher
+
+
+@pytest.mark.parametrize(
+    "args,host,verb",
+    [
+        (["ps", "-a"], None, "ps"),
+        (["-H", "unix:///x/dockyard.sock", "run", "-H", "y"], "unix:///x/dockyard.sock", "run"),
+        (["--host", "/x/d.sock", "version"], "/x/d.sock", "version"),
+        (["--host=/x/d.sock", "version"], "/x/d.sock", "version"),
+        (["-H/x/d.sock", "daemon", "start"], "/x/d.sock", "daemon"),
+        (["--help"], None, ""),
+        (["-H"], None, ""),
+        ([], None, ""),
+    ],
+)
+def test_global_host_and_verb(args: list[str], host: str | None, verb: str) -> None:
+    assert launcher.global_host(args) == (host, verb)
+
+
+@pytest.mark.parametrize(
+    "args,env,path",
+    [
+        ([], {}, "/run/dockyard/cli.sock"),
+        ([], {"DOCKYARD_HOST": "unix:///tmp/e/state/dockyard.sock"}, "/tmp/e/state/cli.sock"),
+        (["-H", "unix:/a/b.sock"], {"DOCKYARD_HOST": "unix:///c/d.sock"}, "/a/cli.sock"),
+        (["-H", "/a/b.sock", "ps"], {}, "/a/cli.sock"),
+        (["-H", "rel.sock", "ps"], {}, "./cli.sock"),
+        (["-H", "tcp://127.0.0.1:2375", "ps"], {}, None),
+    ],
+)
+def test_the_server_socket_sits_beside_the_engines(
+    args: list[str], env: dict[str, str], path: str | None
+) -> None:
+    assert launcher.server_path(args, env) == path
+
+
+def test_frames_carry_json_and_the_three_fds() -> None:
+    left, right = socket.socketpair()
+    with left, right:
+        read, write = os.pipe()
+        message = {"argv": ["dockyard", "ps"], "env": {"A": "\udcff"}, "umask": 0o22}
+        launcher.send_frame(left, message, [read, write, 0])
+        launcher.send_frame(left, {"signal": 2})
+        data, fds, _, _ = socket.recv_fds(right, 65536, 3)
+        buffer = bytearray(data)
+        assert launcher.split_frames(buffer) == [message]
+        buffer += right.recv(100)  # data after fds never arrives in the same read
+        assert launcher.split_frames(buffer) == [{"signal": 2}]
+        assert not buffer and len(fds) == 3
+        os.write(fds[1], b"through the passed fd")
+        assert os.read(read, 100) == b"through the passed fd"
+        for fd in (read, write, *fds):
+            os.close(fd)
+
+
+def test_a_partial_frame_waits_and_a_bad_one_is_refused() -> None:
+    data = marshal.dumps({"exit": 0})
+    buffer = bytearray(struct.pack(">I", len(data)) + data[:-2])
+    assert launcher.split_frames(buffer) == []
+    buffer += data[-2:]
+    assert launcher.split_frames(buffer) == [{"exit": 0}]
+    for bad in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x02zz", b"\x00\x00\x00\x02\xe9\x00"):
+        with pytest.raises(ValueError):
+            launcher.split_frames(bytearray(bad))
+
+
+@pytest.mark.parametrize("code,expected", [(None, 0), (0, 0), (3, 3), (256 + 7, 7), (-1, 255)])
+def test_exit_codes_as_the_interpreter_makes_them(code: object, expected: int) -> None:
+    assert forked._exit_code(code) == expected
+
+
+def test_a_text_exit_is_printed_and_gives_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert forked._exit_code("dockyard: bad") == 1
+    assert capsys.readouterr().err == "dockyard: bad\n"
