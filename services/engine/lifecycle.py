@@ -25,8 +25,9 @@ import shutil
 import signal
 import socket
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ class Lifecycle:
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._restarts: dict[str, asyncio.Task[None]] = {}
         self._shutting_down: set[str] = set()  # stopped for a daemon shutdown
+        self._attach_at_start: defaultdict[str, list[PendingAttach]] = defaultdict(list)
 
     # -- create ---------------------------------------------------------------------------
 
@@ -192,17 +194,53 @@ class Lifecycle:
     # -- start ----------------------------------------------------------------------------
 
     async def start(self, ref: str) -> Container:
-        """Start a created or exited container; a running one is left as it is (docker)."""
+        """Start a created or exited container; a running one is left as it is (docker).
+
+        Attaches waiting for this start are opened between the task's creation and its start.
+        An auto-remove container whose start fails is removed, as docker does.
+        """
         container = self.store.get(ref)
-        async with self._locks[container.id]:
-            container = self.store.get(container.id)
-            if not container.running or container.state.restarting:
-                self._cancel_restart(container.id)
-                self._shutting_down.discard(container.id)
-                container.manually_stopped = False
-                await self.create_task(container)
-                await self.start_task(container)
+        try:
+            async with self._locks[container.id]:
+                container = self.store.get(container.id)
+                if not container.running or container.state.restarting:
+                    self._cancel_restart(container.id)
+                    self._shutting_down.discard(container.id)
+                    container.manually_stopped = False
+                    await self.create_task(container)
+                    await self._open_attaches(container.id)
+                    await self.start_task(container)
+        except errors.DockyardError:
+            if container.host_config.auto_remove:
+                with contextlib.suppress(errors.DockyardError):
+                    await self.remove(container.id, force=True)
+            raise
         return container
+
+    def on_next_start(self, container_id: str, opener: Opener) -> asyncio.Future[Output]:
+        """A future of `opener()`'s output, run at the container's next start before its
+        process does (docker's attach to a container not started yet)."""
+        future: asyncio.Future[Output] = asyncio.get_running_loop().create_future()
+        self._attach_at_start[container_id].append(PendingAttach(opener, future))
+        return future
+
+    async def _open_attaches(self, container_id: str) -> None:
+        for pending in self._attach_at_start.pop(container_id, []):
+            if pending.future.done():
+                continue  # its client went away
+            try:
+                output = await pending.opener()
+            except errors.DockyardError as err:
+                pending.future.set_exception(err)
+            else:
+                if not pending.future.done():
+                    pending.future.set_result(output)
+
+    def _drop_attaches(self, container_id: str) -> None:
+        """The container is gone: attaches waiting for its start end with no output."""
+        for pending in self._attach_at_start.pop(container_id, []):
+            if not pending.future.done():
+                pending.future.set_result(_no_output())
 
     async def create_task(self, container: Container, size: tuple[int, int] | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
@@ -574,6 +612,7 @@ class Lifecycle:
             shutil.rmtree(self._dir(container.id), ignore_errors=True)
             self.store.remove(container.id)
         self._locks.pop(container.id, None)
+        self._drop_attaches(container.id)
         self.publish(container, "destroy")
         self.waiters.removed(container.id, container.state.exit_code)
 
@@ -627,6 +666,21 @@ class Lifecycle:
         await _ignore_missing(
             self._b.snapshots.Remove(snapshots_pb2.RemoveSnapshotRequest(key=container_id), **READY)
         )
+
+
+Output = AsyncIterator[runtime_pb2.AttachResponse]
+Opener = Callable[[], Awaitable[Output]]
+
+
+@dataclass
+class PendingAttach:
+    opener: Opener
+    future: asyncio.Future[Output]
+
+
+async def _no_output() -> Output:
+    return
+    yield
 
 
 async def _ignore_missing(call: Awaitable[object]) -> None:

@@ -67,12 +67,23 @@ class Runner:
         self, options: engine_pb2.AttachOptions, inputs: AsyncIterator[engine_pb2.AttachInput]
     ) -> AsyncIterator[engine_pb2.AttachOutput]:
         container = self._life.store.get(options.id)
-        if not container.running:
+        stdin = options.stdin and container.config.open_stdin
+        if container.running:
+            output = await self._open(container.id, stdin, inputs)
+            yield engine_pb2.AttachOutput(attached=True)
+        elif options.before_start:
+            pending = self._life.on_next_start(
+                container.id, lambda: self._open(container.id, stdin, inputs)
+            )
+            yield engine_pb2.AttachOutput(attached=True)
+            try:
+                output = await pending
+            finally:
+                pending.cancel()  # the client went away first: the start need not open it
+        else:
             raise errors.FailedPrecondition(
                 "You cannot attach to a stopped container, start it first"
             )
-        stdin = options.stdin and container.config.open_stdin
-        output = await self._open(container.id, stdin, inputs)
         async for chunk in output:
             if chunk.HasField("stdout") and options.stdout:
                 yield engine_pb2.AttachOutput(stdout=chunk.stdout)

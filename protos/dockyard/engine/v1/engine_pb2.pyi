@@ -582,16 +582,18 @@ class Resize(_message.Message):
     def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class AttachOptions(_message.Message):
-    __slots__ = ("id", "stdin", "stdout", "stderr")
+    __slots__ = ("id", "stdin", "stdout", "stderr", "before_start")
     ID_FIELD_NUMBER: _ClassVar[int]
     STDIN_FIELD_NUMBER: _ClassVar[int]
     STDOUT_FIELD_NUMBER: _ClassVar[int]
     STDERR_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_START_FIELD_NUMBER: _ClassVar[int]
     id: str
     stdin: bool
     stdout: bool
     stderr: bool
-    def __init__(self, id: _Optional[str] = ..., stdin: _Optional[bool] = ..., stdout: _Optional[bool] = ..., stderr: _Optional[bool] = ...) -> None: ...
+    before_start: bool
+    def __init__(self, id: _Optional[str] = ..., stdin: _Optional[bool] = ..., stdout: _Optional[bool] = ..., stderr: _Optional[bool] = ..., before_start: _Optional[bool] = ...) -> None: ...
 
 class AttachInput(_message.Message):
     __slots__ = ("options", "stdin", "resize", "close_stdin")
@@ -606,12 +608,14 @@ class AttachInput(_message.Message):
     def __init__(self, options: _Optional[_Union[AttachOptions, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[bool] = ...) -> None: ...
 
 class AttachOutput(_message.Message):
-    __slots__ = ("stdout", "stderr")
+    __slots__ = ("stdout", "stderr", "attached")
     STDOUT_FIELD_NUMBER: _ClassVar[int]
     STDERR_FIELD_NUMBER: _ClassVar[int]
+    ATTACHED_FIELD_NUMBER: _ClassVar[int]
     stdout: bytes
     stderr: bytes
-    def __init__(self, stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ...) -> None: ...
+    attached: bool
+    def __init__(self, stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., attached: _Optional[bool] = ...) -> None: ...
 
 class RunOptions(_message.Message):
     __slots__ = ("create", "detach", "auth", "size", "platform")

@@ -145,7 +145,9 @@ class ContainersServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Start(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Start runs a created or exited container; when that fails for an auto-remove container,
+        the container is removed (so a `Wait` for "removed" ends), as docker does.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -197,7 +199,8 @@ class ContainersServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Attach(self, request_iterator, context):
-        """Attach: the first input is the options; then stdin, resizes, close.
+        """Attach: the first input is the options; then stdin, resizes, close. The first output is
+        `attached`, then the output until the process's output ends (or the container is removed).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
