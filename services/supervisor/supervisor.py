@@ -1,7 +1,7 @@
 """Supervises the services of one engine (and the CLI's command server) as separate processes.
 
-Start: in dependency order (snapshots, images, network, runtime, cli, engine), each one only once the
-one before answers on its socket. Run: a service that exits is restarted after a backoff that
+Start: in dependency order (snapshots, images, network, runtime, cli, engine, dockerapi), each
+one only once the one before answers on its socket. Run: a service that exits is restarted after a backoff that
 doubles from 0.2 s up to 10 s and resets once it has run for 30 s. Stop (SIGTERM/SIGINT): in
 reverse order, SIGTERM then SIGKILL after a grace period; shims and their containers are left
 running (they outlive every service by design).

@@ -104,7 +104,7 @@ def run(name: str, setup: Setup, argv: list[str] | None = None) -> None:
 async def _serve(options: ServiceOptions, setup: Setup) -> None:
     for directory in (options.paths.state, options.data_dir, options.run_dir):
         directory.mkdir(parents=True, exist_ok=True, mode=0o711)
-    lock = _lock(options.paths.state / f"{options.name}.lock", options.name)
+    lock = lock_file(options.paths.state / f"{options.name}.lock", options.name)
     socket = options.paths.socket(options.name)
     server = grpc.aio.server(interceptors=[ErrorInterceptor(options.name)], options=CHANNEL_OPTIONS)
     try:
@@ -124,7 +124,8 @@ async def _serve(options: ServiceOptions, setup: Setup) -> None:
         os.close(lock)
 
 
-def _lock(path: Path, name: str) -> int:
+def lock_file(path: Path, name: str) -> int:
+    """Take `path`'s lock (one process per state dir) and write our pid in it; its fd."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -9,7 +9,10 @@
       "bridge": "dockyard0",          # the Linux bridge of the default `bridge` network
       "bip": "10.199.0.1/16",         # its gateway/prefix ("" = the first free of 10.199-10.190)
       "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}],  # for user networks
-      "dns": ["10.0.0.2"]             # containers' nameservers (default: the host's)
+      "dns": ["10.0.0.2"],            # containers' nameservers (default: the host's)
+      "hosts": ["tcp://0.0.0.0:2376"],  # more Docker API listeners than <state>/docker.sock;
+      "tlsverify": true,              # TCP needs TLS with client certificates signed by
+      "tlscacert": "ca.pem", "tlscert": "cert.pem", "tlskey": "key.pem"   # this CA
     }
 
 Every service reads the same file (`--config`, env DOCKYARD_CONFIG, default
@@ -52,6 +55,11 @@ class DaemonConfig:
     bip: str = ""
     dns: tuple[str, ...] = ()  # containers' nameservers instead of the host's
     address_pools: tuple[AddressPool, ...] = (AddressPool("10.200.0.0/13", 24),)
+    hosts: tuple[str, ...] = ()  # "unix:///path", "tcp://addr:port" (Docker API listeners)
+    tls_verify: bool = False
+    tls_ca_cert: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
 
     @classmethod
     def load(cls, path: Path, *, required: bool) -> DaemonConfig:
@@ -87,6 +95,11 @@ class DaemonConfig:
             bip=_str(raw, "bip", source) if "bip" in raw else "",
             dns=tuple(_str_list(raw, "dns", source)),
             address_pools=_pools(raw, source),
+            hosts=tuple(_str_list(raw, "hosts", source)),
+            tls_verify=_bool(raw, "tlsverify", source),
+            tls_ca_cert=_optional_str(raw, "tlscacert", source),
+            tls_cert=_optional_str(raw, "tlscert", source),
+            tls_key=_optional_str(raw, "tlskey", source),
         )
 
 
@@ -100,6 +113,11 @@ _KEYS = {
     "bip",
     "default-address-pools",
     "dns",
+    "hosts",
+    "tlsverify",
+    "tlscacert",
+    "tlscert",
+    "tlskey",
 }
 
 
@@ -136,6 +154,17 @@ def _str_list(raw: dict[str, Any], key: str, source: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidArgument(f"{source}: {key!r} must be a list of strings")
     return value
+
+
+def _bool(raw: dict[str, Any], key: str, source: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{source}: {key!r} must be true or false")
+    return value
+
+
+def _optional_str(raw: dict[str, Any], key: str, source: str) -> str:
+    return _str(raw, key, source) if key in raw else ""
 
 
 def _str(raw: Any, key: str, source: str) -> str:

@@ -1,6 +1,7 @@
 """Where a Dockyard engine keeps things: one root dir (persistent) and one state dir (runtime).
 
     <state>/<service>.sock      each service's gRPC socket ("dockyard.sock" for the engine)
+    <state>/docker.sock         the Docker Engine API (HTTP; the `dockerapi` front)
     <state>/<service>/          a service's runtime state (bundles, netns files, locks)
     <state>/shims/<id24>.sock   one socket per shim (the ID's first 24 hex digits)
     <root>/<service>/           a service's persistent data (databases, blobs, snapshots)
@@ -20,10 +21,11 @@ DEFAULT_ROOT = "/var/lib/dockyard"
 DEFAULT_STATE = "/run/dockyard"
 DEFAULT_CONFIG = "/etc/dockyard/daemon.json"
 
-SERVICES = ("snapshots", "images", "network", "runtime", "cli", "engine")
+SERVICES = ("snapshots", "images", "network", "runtime", "cli", "engine", "dockerapi")
 """Every service, in start order: each one's dependencies come before it. `cli` is the CLI's
 command server (not a gRPC service): it stops after the engine, so that the commands it runs
-and that wait on the engine end before it does."""
+and that wait on the engine end before it does. `dockerapi` is the Docker Engine API front
+(HTTP on docker.sock), a client of the engine."""
 
 MODULES = {"cli": "dockyard.cli.commandserver"}
 """The module (`python -m`) of each service not under dockyard.services."""
@@ -35,6 +37,7 @@ SOCKETS = {
     "runtime": "runtime.sock",
     "network": "network.sock",
     "cli": "cli.sock",
+    "dockerapi": "docker.sock",
 }
 
 

@@ -1,0 +1,18 @@
+"""The Docker Engine API front: docker's REST API on `docker.sock`, translated to the engine's
+gRPC API, so the docker CLI, docker-py and docker-compose drive Dockyard.
+
+It is a client of the engine like the `dockyard` CLI: every request becomes engine calls and
+their replies become docker's JSON; it keeps no state of its own but exec configs (docker's
+exec create/start/inspect split, which the engine's one Exec stream does not have).
+
+    server.py     the process: socket (0660), optional TCP listener with client-certificate TLS
+    router.py     every path with or without a /v1.NN prefix → a handler
+    replies.py    JSON replies, errors as {"message": …} with docker's status codes, streams
+    hijack.py     attach/exec connections taken over after `101 UPGRADED`; stream framing
+    engine.py     the engine's stubs on one channel
+    system.py     _ping, version, info, events, df, auth
+    containers.py create … prune; container_json.py their JSON; streams.py attach, logs, stats
+    execs.py      exec create/start/inspect/resize
+    images.py     pull, import, list, inspect, tag, remove, prune
+    networks.py   networks
+"""

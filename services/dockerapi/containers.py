@@ -1,0 +1,299 @@
+"""The container endpoints that are one engine call each (create, start, stop, … prune) and the
+list. The streaming ones (attach, logs, stats, resize) are in `streams.py`.
+
+`docker run` calls `/wait` before `/start` and blocks until the wait's headers arrive, so wait
+sends them at once; create answers 404 only for a missing image (`No such image: …`, which
+makes the docker CLI, docker-py and compose pull) and 400 for anything else not found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from dockyard.api import errors
+from dockyard.engine.v1 import engine_pb2
+from dockyard.services.dockerapi import container_json, params, replies
+from dockyard.services.dockerapi.create_body import create_request, resources
+from dockyard.services.dockerapi.engine import UNARY
+from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
+
+ENGINE_FILTERS = ("id", "name", "status", "label", "ancestor", "exited")
+LOCAL_FILTERS = ("before", "since", "network", "publish", "expose", "volume", "health", "is-task")
+PRUNABLE = ("created", "exited", "dead")
+
+
+def register(routes: Routes) -> None:
+    routes.add("GET", "/containers/json", list_containers)
+    routes.add("POST", "/containers/create", create)
+    routes.add("POST", "/containers/prune", prune)
+    routes.add("GET", "/containers/{id}/json", inspect)
+    routes.add("POST", "/containers/{id}/start", start)
+    routes.add("POST", "/containers/{id}/stop", stop)
+    routes.add("POST", "/containers/{id}/restart", restart)
+    routes.add("POST", "/containers/{id}/kill", kill)
+    routes.add("POST", "/containers/{id}/pause", pause)
+    routes.add("POST", "/containers/{id}/unpause", unpause)
+    routes.add("POST", "/containers/{id}/wait", wait)
+    routes.add("POST", "/containers/{id}/rename", rename)
+    routes.add("POST", "/containers/{id}/update", update)
+    routes.add("GET", "/containers/{id}/top", top)
+    routes.add("DELETE", "/containers/{id}", remove)
+    for method, path, what in (
+        ("GET", "/containers/{id}/changes", "container changes (a snapshots diff RPC)"),
+        ("GET", "/containers/{id}/export", "container export (an export RPC)"),
+        ("GET", "/containers/{id}/archive", "docker cp (an archive RPC)"),
+        ("HEAD", "/containers/{id}/archive", "docker cp (an archive RPC)"),
+        ("PUT", "/containers/{id}/archive", "docker cp (an archive RPC)"),
+    ):
+        routes.add(method, path, _missing(what))
+    from dockyard.services.dockerapi import streams
+
+    streams.register(routes)
+
+
+def _missing(what: str) -> Any:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        raise replies.unimplemented(what)
+
+    return handler
+
+
+def _id(request: web.Request) -> str:
+    return param(request, "id")
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    body = await params.body(request)
+    message = create_request(body, request.query.get("name", ""))
+    engine = engine_of(request)
+    try:
+        reply = await engine.containers.Create(message, **UNARY)
+    except errors.NotFound as err:
+        if str(err).startswith("No such image"):
+            raise
+        raise errors.InvalidArgument(str(err)) from None
+    return replies.reply({"Id": reply.id, "Warnings": list(reply.warnings)}, 201)
+
+
+async def inspect(request: web.Request) -> web.StreamResponse:
+    c = await engine_of(request).containers.Inspect(
+        engine_pb2.InspectContainerRequest(id=_id(request)), **UNARY
+    )
+    doc = container_json.inspect(c, version_of(request))
+    if params.flag(request, "size"):
+        doc |= {"SizeRw": 0, "SizeRootFs": 0}
+    return replies.reply(doc)
+
+
+async def start(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).containers.Start(
+        engine_pb2.StartContainerRequest(id=_id(request)), **UNARY
+    )
+    return replies.no_content()
+
+
+def _stop_request(request: web.Request) -> engine_pb2.StopContainerRequest:
+    message = engine_pb2.StopContainerRequest(id=_id(request))
+    seconds = params.integer(request, "t")
+    if seconds is not None:
+        message.timeout = seconds
+    if request.query.get("signal"):
+        raise errors.InvalidArgument(
+            "stop with a signal other than the container's own is not supported"
+        )
+    return message
+
+
+async def stop(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).containers.Stop(_stop_request(request), **UNARY)
+    return replies.no_content()
+
+
+async def restart(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).containers.Restart(_stop_request(request), **UNARY)
+    return replies.no_content()
+
+
+async def kill(request: web.Request) -> web.StreamResponse:
+    message = engine_pb2.KillContainerRequest(
+        id=_id(request), signal=request.query.get("signal", "")
+    )
+    await engine_of(request).containers.Kill(message, **UNARY)
+    return replies.no_content()
+
+
+async def pause(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).containers.Pause(engine_pb2.ContainerRequest(id=_id(request)), **UNARY)
+    return replies.no_content()
+
+
+async def unpause(request: web.Request) -> web.StreamResponse:
+    await engine_of(request).containers.Unpause(
+        engine_pb2.ContainerRequest(id=_id(request)), **UNARY
+    )
+    return replies.no_content()
+
+
+async def wait(request: web.Request) -> web.StreamResponse:
+    engine = engine_of(request)
+    condition = request.query.get("condition", "") or "not-running"
+    # resolve the name first: a missing container is a 404, not a stream that fails
+    c = await engine.containers.Inspect(
+        engine_pb2.InspectContainerRequest(id=_id(request)), **UNARY
+    )
+    call = engine.containers.Wait(
+        engine_pb2.WaitContainerRequest(id=c.id, condition=condition), timeout=None
+    )
+    stream = replies.JsonStream(request)
+    await stream.start()
+    try:
+        reply = await call
+    except errors.DockyardError as err:
+        await stream.send({"StatusCode": -1, "Error": {"Message": str(err)}})
+        return await stream.finish()
+    error = {"Message": reply.error} if reply.error else None
+    await stream.send({"StatusCode": reply.status_code, "Error": error})
+    return await stream.finish()
+
+
+async def remove(request: web.Request) -> web.StreamResponse:
+    message = engine_pb2.RemoveContainerRequest(
+        id=_id(request), force=params.flag(request, "force")
+    )
+    await engine_of(request).containers.Remove(message, **UNARY)
+    return replies.no_content()
+
+
+async def rename(request: web.Request) -> web.StreamResponse:
+    message = engine_pb2.RenameContainerRequest(id=_id(request), name=request.query.get("name", ""))
+    await engine_of(request).containers.Rename(message, **UNARY)
+    return replies.no_content()
+
+
+async def update(request: web.Request) -> web.StreamResponse:
+    body = await params.body(request)
+    message = engine_pb2.UpdateContainerRequest(id=_id(request), resources=resources(body))
+    if body.get("RestartPolicy"):
+        policy = body["RestartPolicy"]
+        message.restart_policy.name = policy.get("Name") or ""
+        message.restart_policy.maximum_retry_count = int(policy.get("MaximumRetryCount") or 0)
+    reply = await engine_of(request).containers.Update(message, **UNARY)
+    return replies.reply({"Warnings": list(reply.warnings)})
+
+
+async def top(request: web.Request) -> web.StreamResponse:
+    message = engine_pb2.TopRequest(id=_id(request), ps_args=request.query.get("ps_args", ""))
+    reply = await engine_of(request).containers.Top(message, **UNARY)
+    return replies.reply(
+        {"Titles": list(reply.titles), "Processes": [list(p.values) for p in reply.processes]}
+    )
+
+
+async def list_containers(request: web.Request) -> web.StreamResponse:
+    wanted = params.filters(request)
+    unknown = sorted(set(wanted) - set(ENGINE_FILTERS) - set(LOCAL_FILTERS))
+    if unknown:
+        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+    limit = params.integer(request, "limit") or 0
+    everything = params.flag(request, "all") or limit > 0
+    found = await _list(request, wanted, everything)
+    found = [c for c in found if _matches_here(c, wanted, found)]
+    if limit > 0:
+        found = found[:limit]
+    version = version_of(request)
+    docs = [container_json.summary(c, version) for c in found]
+    if params.flag(request, "size"):
+        docs = [d | {"SizeRw": 0, "SizeRootFs": 0} for d in docs]
+    return replies.reply(docs)
+
+
+async def _list(
+    request: web.Request, wanted: dict[str, list[str]], everything: bool
+) -> list[engine_pb2.Container]:
+    message = engine_pb2.ListContainersRequest(
+        all=everything, filters=params.pairs(wanted, ENGINE_FILTERS)
+    )
+    reply = await engine_of(request).containers.List(message, **UNARY)
+    return list(reply.containers)
+
+
+def _matches_here(
+    c: engine_pb2.Container, wanted: dict[str, list[str]], every: list[engine_pb2.Container]
+) -> bool:
+    """The filters the engine does not apply: before/since (by creation), network, ports."""
+    for key, values in wanted.items():
+        if key in ("before", "since"):
+            for ref in values:
+                other = next((o for o in every if _names(o, ref)), None)
+                if other is None:
+                    return False
+                newer = (c.created.seconds, c.created.nanos) > (
+                    other.created.seconds,
+                    other.created.nanos,
+                )
+                if newer != (key == "since") or c.id == other.id:
+                    return False
+        elif (
+            (
+                key == "network"
+                and not any(
+                    e.network in values or e.network_id in values
+                    for e in c.network_settings.networks
+                )
+            )
+            or (key in ("publish", "expose") and not any(_port_match(c, key, v) for v in values))
+            or key == "volume"
+            or (key == "health" and "none" not in values)
+            or (key == "is-task" and "true" in values)
+        ):
+            return False
+    return True
+
+
+def _names(c: engine_pb2.Container, ref: str) -> bool:
+    return c.name == ref.removeprefix("/") or c.id.startswith(ref)
+
+
+def _port_match(c: engine_pb2.Container, key: str, value: str) -> bool:
+    port, _, proto = value.partition("/")
+    low, _, high = port.partition("-")
+    if not low.isdigit():
+        raise errors.InvalidArgument(f"invalid filter '{key}={value}'")
+    span = range(int(low), int(high or low) + 1)
+    if key == "publish":
+        bound = [(b.host_port, b.container_port) for b in c.network_settings.ports]
+        return any(int(h or 0) in span and (not proto or p.endswith("/" + proto)) for h, p in bound)
+    exposed = [p if "/" in p else f"{p}/tcp" for p in c.config.exposed_ports]
+    return any(
+        int(p.split("/")[0]) in span and (not proto or p.endswith("/" + proto)) for p in exposed
+    )
+
+
+async def prune(request: web.Request) -> web.StreamResponse:
+    wanted = params.filters(request)
+    unknown = sorted(set(wanted) - {"until", "label", "label!"})
+    if unknown:
+        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+    engine = engine_of(request)
+    found = await _list(request, {"label": wanted.get("label", [])}, True)
+    deleted = []
+    for c in found:
+        if c.state.status in PRUNABLE and _prunable(c, wanted):
+            try:
+                await engine.containers.Remove(engine_pb2.RemoveContainerRequest(id=c.id), **UNARY)
+            except (errors.NotFound, errors.FailedPrecondition):
+                continue  # removed or started meanwhile
+            deleted.append(c.id)
+    return replies.reply({"ContainersDeleted": deleted or None, "SpaceReclaimed": 0})
+
+
+def _prunable(c: engine_pb2.Container, wanted: dict[str, list[str]]) -> bool:
+    for value in wanted.get("until", []):
+        if c.created.seconds >= params.until_seconds(value):
+            return False
+    for value in wanted.get("label!", []):
+        key, sep, want = value.partition("=")
+        if key in c.config.labels and (not sep or c.config.labels[key] == want):
+            return False
+    return True

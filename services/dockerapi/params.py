@@ -1,0 +1,96 @@
+"""Reading docker's query parameters and bodies: booleans as docker's ("1", "true", "True"),
+integers, unix timestamps ("1700000000.5"), the `filters` JSON in both of its encodings
+(`{"label": ["a=b"]}` and the older `{"label": {"a=b": true}}`), and JSON bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from aiohttp import web
+from dockyard.api.errors import InvalidArgument
+
+TRUE = ("1", "true", "True", "TRUE", "yes")
+
+
+def flag(request: web.Request, name: str, default: bool = False) -> bool:
+    value = request.query.get(name)
+    if value is None or value == "":
+        return default
+    return value in TRUE
+
+
+def integer(request: web.Request, name: str, default: int | None = None) -> int | None:
+    value = request.query.get(name, "")
+    if value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidArgument(f"invalid value for {name}: {value!r}") from None
+
+
+def timestamp_ns(value: str, name: str) -> int:
+    """A unix timestamp with an optional fraction ("1700000000", "1700000000.000000001")."""
+    seconds, _, fraction = value.partition(".")
+    if not seconds.lstrip("-").isdigit() or (fraction and not fraction.isdigit()):
+        raise InvalidArgument(f"invalid value for {name}: {value!r}")
+    return int(seconds) * 10**9 + int((fraction + "000000000")[:9] or 0)
+
+
+def filters(request: web.Request) -> dict[str, list[str]]:
+    raw = request.query.get("filters", "")
+    if not raw:
+        return {}
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        raise InvalidArgument(f"invalid filter: {raw}") from None
+    if not isinstance(decoded, dict):
+        raise InvalidArgument(f"invalid filter: {raw}")
+    parsed: dict[str, list[str]] = {}
+    for key, values in decoded.items():
+        if isinstance(values, dict):  # the pre-1.22 encoding, still sent by some clients
+            parsed[key] = [v for v, on in values.items() if on]
+        elif isinstance(values, list) and all(isinstance(v, str) for v in values):
+            parsed[key] = list(values)
+        else:
+            raise InvalidArgument(f"invalid filter: {raw}")
+    return parsed
+
+
+def pairs(wanted: dict[str, list[str]], keys: tuple[str, ...]) -> list[str]:
+    """The engine's "key=value" filters for `keys` (the others are the caller's to apply)."""
+    return [f"{k}={v}" for k in keys for v in wanted.get(k, [])]
+
+
+async def body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object (an empty body is {})."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as err:
+        raise InvalidArgument(f"invalid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument("invalid JSON: expected an object")
+    return value
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$")
+_UNIT = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def until_seconds(value: str) -> float:
+    """A prune filter's `until=`: a unix timestamp, or a Go duration before now ("10m")."""
+    m = _DURATION.match(value)
+    if m:
+        return time.time() - float(m[1]) * _UNIT[m[2]]
+    try:
+        return timestamp_ns(value, "until") / 1e9
+    except InvalidArgument:
+        raise InvalidArgument(f"invalid filter 'until={value}'") from None
