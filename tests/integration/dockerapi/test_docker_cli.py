@@ -1,0 +1,284 @@
+"""The real docker CLI driving Dockyard through docker.sock, command by command, with the
+output and exit codes docker gives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from tests.integration.dockerapi.conftest import Docker, Terminal
+from tests.support.registry import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_version_names_the_server(docker: Docker) -> None:
+    out = docker.ok("version", "--format", "{{.Server.APIVersion}} {{.Server.MinAPIVersion}}")
+    assert out.strip() == "1.47 1.24"
+
+
+def test_pull_images_rmi(docker: Docker, image: str) -> None:
+    docker.run("rmi", "-f", image)
+    pulled = docker.ok("pull", image)
+    assert f"Status: Downloaded newer image for {image}" in pulled
+    assert "Digest: sha256:" in pulled
+    again = docker.ok("pull", image)
+    assert f"Status: Image is up to date for {image}" in again
+    listed = docker.ok("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+    repo = image.rsplit(":", 1)[0]
+    assert f"{repo}:latest " in listed
+    image_id = docker.ok("image", "inspect", "-f", "{{.Id}}", image).strip()
+    assert image_id.startswith("sha256:")
+    docker.ok("tag", image, "dockyard-test/alias:v1")
+    assert (
+        docker.ok("image", "inspect", "-f", "{{.Id}}", "dockyard-test/alias:v1").strip() == image_id
+    )
+    out = docker.ok("rmi", "dockyard-test/alias:v1")
+    assert "Untagged: dockyard-test/alias:v1" in out
+
+
+def test_run_pulls_a_missing_image_then_runs(docker: Docker, image: str) -> None:
+    docker.run("rmi", "-f", image)
+    result = docker.run("run", "--rm", image, "echo", "hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hello\n"
+    assert f"Unable to find image '{image}' locally" in result.stderr
+
+
+def test_run_gives_output_streams_and_exit_code(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    result = docker.run("run", "--rm", image, "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (result.returncode, result.stdout, result.stderr) == (3, "out\n", "err\n")
+
+
+def test_run_reads_stdin_to_its_end(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    result = docker.run("run", "--rm", "-i", image, "sh", "-c", "cat; echo end", input="a\nb\n")
+    assert (result.returncode, result.stdout) == (0, "a\nb\nend\n")
+
+
+def test_a_missing_command_is_127_and_run_rm_leaves_nothing(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    result = docker.run("run", "--rm", "--name", "never", image, "no-such-command")
+    assert result.returncode == 127, result.stderr
+    assert "executable file not found" in result.stderr
+    assert "never" not in docker.ok("ps", "-a", "--format", "{{.Names}}").split()
+
+
+def test_env_workdir_user_and_hostname(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    out = docker.ok(
+        "run", "--rm", "-e", "GREETING=hi", "-w", "/tmp", "-u", "65534", "-h", "box",
+        image, "sh", "-c", "echo $GREETING $(pwd) $(id -u) $(hostname)",
+    )  # fmt: skip
+    assert out == "hi /tmp 65534 box\n"
+
+
+def test_detached_web_server_on_a_published_port(docker: Docker, web_image: str) -> None:
+    port = free_port()
+    cid = docker.ok("run", "-d", "--name", "web", "-p", f"{port}:80", web_image).strip()
+    assert len(cid) == 64
+    body = _get(f"http://127.0.0.1:{port}/hostname")
+    assert body.strip() == cid[:12]
+    ps = docker.ok("ps", "--format", "{{.Names}}|{{.Ports}}|{{.Status}}")
+    assert f"web|0.0.0.0:{port}->80/tcp|Up " in ps
+    assert docker.ok("port", "web").strip() == f"80/tcp -> 0.0.0.0:{port}"
+    docker.ok("stop", "-t", "1", "web")
+    status = docker.ok("inspect", "-f", "{{.State.Status}} {{.State.Running}}", "web")
+    assert status.strip() == "exited false"
+    docker.ok("rm", "web")
+    assert docker.run("inspect", "web").returncode == 1
+
+
+def _get(url: str) -> str:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return str(response.read().decode())
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answered on {url}")
+
+
+def test_logs_follow_until_the_container_ends(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    script = "for i in 1 2 3; do echo line $i; sleep 0.3; done"
+    cid = docker.ok("run", "-d", image, "sh", "-c", script).strip()
+    result = docker.run("logs", "-f", cid, timeout=30)
+    assert (result.returncode, result.stdout) == (0, "line 1\nline 2\nline 3\n")
+    assert docker.ok("logs", "--tail", "1", cid) == "line 3\n"
+    stamped = docker.ok("logs", "-t", cid).splitlines()
+    assert all(line.split(" ", 1)[1].startswith("line ") for line in stamped)
+
+
+def test_exec_output_codes_and_inspect_templates(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    docker.ok("run", "-d", "--name", "sleeper", "--label", "k=v", image, "sleep", "300")
+    assert docker.ok("exec", "sleeper", "cat", "/etc/hostname").strip()
+    assert docker.run("exec", "sleeper", "sh", "-c", "exit 7").returncode == 7
+    missing = docker.run("exec", "sleeper", "no-such-command")
+    assert missing.returncode == 126
+    assert "executable file not found" in missing.stdout + missing.stderr
+    assert (
+        docker.ok("exec", "-e", "X=1", "-w", "/etc", "sleeper", "sh", "-c", "echo $X $(pwd)")
+        == "1 /etc\n"
+    )
+    fields = docker.ok(
+        "inspect", "-f", '{{.Name}} {{.Config.Labels.k}} {{index .Config.Cmd 0}} {{.HostConfig.NetworkMode}}',
+        "sleeper",
+    )  # fmt: skip
+    assert fields.strip() == "/sleeper v sleep bridge"
+    doc = json.loads(docker.ok("inspect", "sleeper"))[0]
+    assert doc["State"]["Running"] and doc["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    docker.ok("rm", "-f", "sleeper")
+
+
+def test_ps_filters_and_formats(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    docker.ok("create", "--name", "made", "--label", "role=db", image, "true")
+    docker.ok("run", "-d", "--name", "up", image, "sleep", "300")
+    assert docker.ok("ps", "--format", "{{.Names}}").split() == ["up"]
+    assert set(docker.ok("ps", "-a", "--format", "{{.Names}}").split()) >= {"made", "up"}
+    assert docker.ok("ps", "-a", "--filter", "label=role=db", "--format", "{{.Names}}").split() == [
+        "made"
+    ]
+    assert docker.ok(
+        "ps", "-a", "--filter", "status=created", "--format", "{{.Status}}"
+    ).split() == ["Created"]
+    assert docker.ok("ps", "-aq", "--filter", "name=^up$") == docker.ok("ps", "-q")
+
+
+def test_restart_policy_and_rename_and_kill(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    docker.ok(
+        "run", "-d", "--name", "flaky", "--restart", "on-failure:2", image, "sh", "-c", "exit 1"
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = docker.ok("inspect", "-f", "{{.RestartCount}} {{.State.Status}}", "flaky").split()
+        if state == ["2", "exited"]:
+            break
+        time.sleep(0.2)
+    assert state == ["2", "exited"]
+    docker.ok("rename", "flaky", "steady")
+    assert docker.ok("inspect", "-f", "{{.Name}}", "steady").strip() == "/steady"
+    docker.ok("run", "-d", "--name", "target", image, "sleep", "300")
+    docker.ok("kill", "target")
+    assert docker.ok("wait", "target").strip() == "137"
+
+
+def test_pause_unpause_top_and_stats(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    docker.ok("run", "-d", "--name", "busy", image, "sleep", "300")
+    assert "sleep 300" in docker.ok("top", "busy")
+    docker.ok("pause", "busy")
+    assert docker.ok("inspect", "-f", "{{.State.Status}}", "busy").strip() == "paused"
+    docker.ok("unpause", "busy")
+    stats = docker.ok("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "busy")
+    assert stats.strip() == "busy 1"
+
+
+def test_run_it_is_a_terminal_with_the_clients_size(
+    docker: Docker, image: str, terminal: type[Terminal]
+) -> None:
+    docker.ok("pull", "-q", image)
+    t = terminal("run", "-it", "--rm", image, "sh", rows=29, cols=83)
+    t.expect(b"# ")
+    t.type(b"stty size; tty\r")
+    t.expect(b"29 83")
+    t.expect(b"/dev/pts/")
+    t.resize(41, 121)
+    t.type(b"stty size\r")
+    t.expect(b"41 121")
+    t.type(b"exit 9\r")
+    assert t.wait() == 9
+
+
+def test_exec_it_in_a_running_container(
+    docker: Docker, image: str, terminal: type[Terminal]
+) -> None:
+    docker.ok("pull", "-q", image)
+    docker.ok("run", "-d", "--name", "host-of-exec", image, "sleep", "300")
+    t = terminal("exec", "-it", "host-of-exec", "sh")
+    t.expect(b"# ")
+    t.type(b"echo $((6*7))\r")
+    t.expect(b"42")
+    t.type(b"exit 4\r")
+    assert t.wait() == 4
+
+
+def test_networks_by_name_connect_and_remove(
+    docker: Docker, web_image: str, image: str, cleanup: list[tuple[str, str]]
+) -> None:
+    docker.ok("network", "create", "--subnet", "10.231.7.0/24", "--label", "x=y", "appnet")
+    cleanup.append(("network", "appnet"))
+    info = json.loads(docker.ok("network", "inspect", "appnet"))[0]
+    assert info["IPAM"]["Config"][0]["Subnet"] == "10.231.7.0/24" and info["Labels"] == {"x": "y"}
+    assert "appnet" in docker.ok("network", "ls", "--filter", "label=x=y", "--format", "{{.Name}}")
+    docker.ok("run", "-d", "--name", "api", "--network", "appnet", web_image)
+    got = docker.ok(
+        "run", "--rm", "--network", "appnet", image, "wget", "-q", "-O", "-", "http://api/hostname"
+    )
+    assert got.strip() == docker.ok("inspect", "-f", "{{.Config.Hostname}}", "api").strip()
+    docker.ok("create", "--name", "late", image, "true")
+    docker.ok("network", "connect", "--alias", "later", "appnet", "late")
+    networks = docker.ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", "late")
+    assert json.loads(networks)["appnet"]["Aliases"][0] == "later"
+    docker.ok("network", "disconnect", "appnet", "late")
+    refused = docker.run("network", "rm", "appnet")
+    assert refused.returncode == 1 and "active endpoints" in refused.stderr
+    docker.ok("rm", "-f", "api", "late")
+
+
+def test_start_attach_and_container_prune(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    cid = docker.ok("create", image, "echo", "started").strip()
+    result = docker.run("start", "-a", cid)
+    assert (result.returncode, result.stdout) == (0, "started\n")
+    out = docker.ok("container", "prune", "-f")
+    assert cid in out
+    assert docker.run("inspect", cid).returncode == 1
+
+
+def test_events_since_and_until(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    since = str(int(time.time()) - 1)
+    cid = docker.ok("run", "-d", image, "true").strip()
+    docker.ok("wait", cid)
+    until = str(int(time.time()) + 1)
+    out = docker.ok(
+        "events", "--since", since, "--until", until, "--filter", f"container={cid}",
+        "--format", "{{.Action}}",
+    )  # fmt: skip
+    assert out.split()[:3] == ["create", "start", "die"]
+
+
+def test_system_df_and_info(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    df = docker.ok("system", "df", "--format", "{{.Type}}")
+    assert df.split()[:2] == ["Images", "Containers"]
+    info = docker.ok("info", "--format", "{{.ServerVersion}} {{.OSType}}")
+    assert info.split()[1] == "linux"
+
+
+def test_a_volume_flag_is_refused_clearly(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    result = docker.run("run", "--rm", "-v", "/tmp:/host", image, "true")
+    assert result.returncode == 125
+    assert "volumes" in result.stderr and "not implemented" in result.stderr
+
+
+def test_docker_run_with_a_pipe_closed_early(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    process = subprocess.run(
+        [docker.binary, "run", "--rm", "-i", image, "sh", "-c", "head -c 3; echo; echo after"],
+        input=b"abcdef",
+        capture_output=True,
+        env=docker.env,
+        timeout=60,
+    )
+    assert (process.returncode, process.stdout) == (0, b"abc\nafter\n")

@@ -1,0 +1,151 @@
+"""The Docker API front's translations, without an engine: filters, create bodies, routes,
+stream frames, statuses, and the refusal of a TCP listener without client certificates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
+from dockyard.api import errors
+from dockyard.api.bootstrap import ServiceOptions
+from dockyard.api.config import DaemonConfig
+from dockyard.api.paths import Paths
+from dockyard.services.dockerapi import params, replies
+from dockyard.services.dockerapi.create_body import create_request
+from dockyard.services.dockerapi.hijack import frame
+from dockyard.services.dockerapi.router import Routes, _version
+from dockyard.services.dockerapi.server import listeners
+
+
+def _request(query: str) -> web.Request:
+    return make_mocked_request("GET", f"/containers/json?{query}")
+
+
+def test_filters_in_both_encodings() -> None:
+    new = params.filters(_request('filters={"label":["a=b","c"]}'))
+    old = params.filters(_request('filters={"label":{"a=b":true,"c":true,"d":false}}'))
+    assert new == old == {"label": ["a=b", "c"]}
+    with pytest.raises(errors.InvalidArgument):
+        params.filters(_request("filters=[1]"))
+
+
+def test_timestamps_keep_nanoseconds() -> None:
+    assert params.timestamp_ns("1700000000.000000001", "since") == 1700000000 * 10**9 + 1
+    assert params.timestamp_ns("12", "since") == 12 * 10**9
+    with pytest.raises(errors.InvalidArgument):
+        params.timestamp_ns("soon", "since")
+
+
+def _create(**body: Any) -> Any:
+    return create_request({"Image": "busybox", **body}, "/web")
+
+
+def test_create_maps_what_docker_run_sends() -> None:
+    host = {
+        "NetworkMode": "default",
+        "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}], "53/udp": None},
+        "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
+        "Memory": 64 << 20,
+        "Ulimits": [{"Name": "nofile", "Soft": 10, "Hard": 20}],
+        "Init": True,
+        "MemorySwappiness": -1,
+        "ShmSize": 0,
+        "IpcMode": "private",
+        "Binds": None,
+        "ConsoleSize": [30, 100],
+    }
+    request = _create(Cmd=["sh"], Entrypoint=None, HostConfig=host)
+    assert request.name == "web" and request.config.cmd.values == ["sh"]
+    assert not request.config.HasField("entrypoint")
+    h = request.host_config
+    assert [(b.container_port, b.host_port) for b in h.port_bindings] == [
+        ("53/udp", ""),
+        ("80/tcp", "8080"),
+    ]
+    assert (h.restart_policy.name, h.restart_policy.maximum_retry_count) == ("on-failure", 3)
+    assert h.resources.memory == 64 << 20 and h.resources.ulimits[0].hard == 20 and h.init
+
+
+def test_an_empty_entrypoint_clears_the_images() -> None:
+    for value in ([], [""]):
+        request = _create(Entrypoint=value)
+        assert request.config.HasField("entrypoint") and not request.config.entrypoint.values
+
+
+def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
+    with pytest.raises(errors.Unimplemented, match="volumes"):
+        _create(HostConfig={"Binds": ["/tmp:/x"]})
+    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.Devices"):
+        _create(HostConfig={"Devices": [{"PathOnHost": "/dev/kmsg"}]})
+    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.ShmSize"):
+        _create(HostConfig={"ShmSize": 1 << 30})
+
+
+def test_the_default_network_is_the_bridge() -> None:
+    request = _create(
+        NetworkingConfig={"EndpointsConfig": {"default": {}, "appnet": {"Aliases": ["a"]}}}
+    )
+    assert [(e.network, list(e.aliases)) for e in request.networks] == [
+        ("bridge", []),
+        ("appnet", ["a"]),
+    ]
+
+
+def test_frames_are_docker_multiplexed() -> None:
+    assert frame(2, b"oops") == b"\x02\x00\x00\x00\x00\x00\x00\x04oops"
+
+
+def test_routes_take_slashes_only_where_asked() -> None:
+    routes = Routes()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response()
+
+    routes.add("GET", "/images/{name*}/json", handler)
+    routes.add("GET", "/containers/{id}/json", handler)
+    assert routes.find("GET", "/images/127.0.0.1:5000/a/b:1/json")[1] == {
+        "name": "127.0.0.1:5000/a/b:1"
+    }
+    assert routes.find("HEAD", "/containers/abc/json")[1] == {"id": "abc"}
+    with pytest.raises(errors.NotFound):
+        routes.find("GET", "/containers/a/b/json")
+    assert _version("/v1.41/info") == ("/info", (1, 41))
+    assert _version("/info") == ("/info", (1, 47))
+
+
+def test_errors_map_to_dockers_status_codes() -> None:
+    assert replies.status_of(errors.NotFound("x")) == 404
+    assert replies.status_of(errors.CommandNotFound("x")) == 409
+    assert replies.status_of(errors.AlreadyExists("x")) == 409
+    assert replies.status_of(errors.Unimplemented("x")) == 501
+    assert replies.status_of(errors.Internal("x")) == 500
+
+
+def _options(tmp_path: Path, **config: Any) -> ServiceOptions:
+    return ServiceOptions(
+        "dockerapi", Paths(tmp_path, tmp_path / "state"), DaemonConfig.from_dict(config), tmp_path
+    )
+
+
+def test_tcp_is_refused_without_tls_client_certificates(tmp_path: Path) -> None:
+    with pytest.raises(errors.InvalidArgument, match="without TLS client authentication"):
+        listeners(_options(tmp_path, hosts=["tcp://127.0.0.1:2376"]))
+    with pytest.raises(errors.InvalidArgument, match="without TLS client authentication"):
+        listeners(
+            _options(
+                tmp_path,
+                hosts=["tcp://127.0.0.1:2376"],
+                tlsverify=False,
+                tlscacert="a",
+                tlscert="b",
+                tlskey="c",
+            )
+        )
+    unix = listeners(_options(tmp_path, hosts=["unix:///tmp/x.sock"]))
+    assert [(kind, where) for kind, where, _ in unix] == [
+        ("unix", str(tmp_path / "state" / "docker.sock")),
+        ("unix", "/tmp/x.sock"),
+    ]
