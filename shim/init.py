@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 from dockyard.shim import caps, seccomp
 from dockyard.shim import syscalls as sc
 from dockyard.shim.cgroups import Cgroup
+from dockyard.shim.inroot import Root
 from dockyard.shim.setup import prepare
 from dockyard.shim.users import UnknownUser, resolve
 
@@ -111,6 +112,7 @@ def run(
     seccomp_filter = _seccomp_filter(spec)
     prepare(spec, bundle, mounts, group, syscalls)
     process = spec["process"]
+    _make_cwd(process.get("cwd", "/"))
     user = resolve(
         spec.get("annotations", {}).get(USER_ANNOTATION, ""),
         process.get("user", {}).get("uid", 0),
@@ -135,6 +137,13 @@ def run(
     _switch_user(process, user, syscalls)
     _chdir(process.get("cwd", "/"))
     _execve(path, process, env)
+
+
+def _make_cwd(cwd: str) -> None:
+    """`docker run -w DIR` makes a missing DIR (root's, 0755), inside the rootfs; if it cannot,
+    the chdir before exec says why."""
+    with contextlib.suppress(OSError), Root("/") as root:
+        os.close(root.open(cwd, "dir"))
 
 
 def _chdir(cwd: str) -> None:

@@ -1,18 +1,13 @@
-"""Mount options and paths inside a rootfs: the vocabulary the set-up steps speak.
+"""Mount options: the vocabulary the set-up steps speak.
 
 `parse_options` turns mount(8)-style options ("ro", "nosuid", "rbind", "mode=755") into the
 flags and data string mount(2) takes, plus the propagation to apply afterwards (mount(2) does
-not take propagation flags together with others). `scoped` resolves a container path to a host
-path under the rootfs the way the container will see it: symlinks are followed as if the rootfs
-were `/`, so an absolute or climbing link never leads outside it.
+not take propagation flags together with others). Paths inside a rootfs are `inroot`'s.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from dockyard.shim import syscalls as sc
 
@@ -53,7 +48,6 @@ _PROPAGATION = {
     "unbindable": sc.MS_UNBINDABLE,
     "runbindable": sc.MS_UNBINDABLE | sc.MS_REC,
 }
-MAX_SYMLINKS = 40
 
 
 @dataclass(frozen=True)
@@ -79,42 +73,3 @@ def parse_options(options: list[str] | tuple[str, ...]) -> Options:
         else:
             data.append(option)
     return Options(flags, ",".join(data), propagation)
-
-
-def scoped(root: Path, path: str) -> Path:
-    """The host path of the container path `path`, symlinks resolved inside `root`."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    resolved: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = root.joinpath(*resolved, part)
-        try:
-            is_link = stat.S_ISLNK(os.lstat(candidate).st_mode)
-        except FileNotFoundError:
-            is_link = False
-        if not is_link:
-            resolved.append(part)
-            continue
-        hops += 1
-        if hops > MAX_SYMLINKS:
-            raise OSError(40, f"too many levels of symbolic links: {path}")
-        target = os.readlink(candidate)
-        if target.startswith("/"):
-            resolved = []
-        parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-    return root.joinpath(*resolved)
-
-
-def ensure_target(path: Path, directory: bool) -> None:
-    """Create the mount point `path` (a directory, or an empty file for a file bind mount)."""
-    if directory:
-        path.mkdir(parents=True, exist_ok=True)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.touch(mode=0o644)

@@ -251,7 +251,7 @@ def _with_user(
         return process
     current = process.get("user", {})
     try:
-        user = users.resolve(name, current.get("uid", 0), current.get("gid", 0), etc=rootfs / "etc")
+        user = users.resolve(name, current.get("uid", 0), current.get("gid", 0), root=rootfs)
     except users.UnknownUser as err:
         raise TaskError("InvalidArgument", str(err)) from None
     env = list(process.get("env", []))

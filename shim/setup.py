@@ -10,11 +10,16 @@ It runs in the child the shim forks, which is already pid 1 of the container's p
  3. make every mount rprivate, so nothing below propagates back to the host
  4. mount the rootfs (the snapshot's mounts) at <bundle>/rootfs, in the new mount namespace
     only: the host never sees it, and it vanishes with the container
- 5. the spec's mounts in order, targets resolved inside the rootfs
+ 5. the spec's mounts in order
  6. the default devices (bind mounts of the host's nodes) and the /dev symlinks
- 7. pivot_root into the rootfs and detach the old root (pivot_root(2): the "." trick runc uses)
- 8. masked paths, read-only paths, a read-only root when asked
- 9. the hostname
+ 7. masked paths, read-only paths
+ 8. pivot_root into the rootfs and detach the old root (pivot_root(2): the "." trick runc uses)
+ 9. a read-only root when asked, the hostname
+
+Steps 5–7 touch paths the image shaped: each is resolved inside the rootfs and mounted onto by
+fd (`inroot`), never joined to the rootfs as a string, so no symlink the image planted (`/dev`
+→ `/etc/cron.d`, `/etc/hosts` → `../../../x`) leads a mount, a device node or a link out to the
+host. They run before pivot_root, while the host's /dev/null and /proc/self/fd are at hand.
 
 What comes after (user, capabilities, exec) is the process's own set-up, in `init.py`.
 """
@@ -22,15 +27,16 @@ What comes after (user, capabilities, exec) is the process's own set-up, in `ini
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from dockyard.shim import cgroups
 from dockyard.shim import syscalls as sc
-from dockyard.shim.mounts import ensure_target, parse_options, scoped
+from dockyard.shim.inroot import Create, Root, fd_path
+from dockyard.shim.mounts import Options, parse_options
 
 Spec = dict[str, Any]
 
@@ -81,60 +87,73 @@ def mount_rootfs(rootfs: Path, mounts: list[Any], sys: sc.Syscalls) -> None:
             sys.mount("", str(rootfs), "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY, "")
 
 
-def mount_spec(rootfs: Path, spec: Spec, sys: sc.Syscalls) -> None:
+def mount_spec(root: Root, spec: Spec, sys: sc.Syscalls) -> None:
     for mount in spec.get("mounts", []):
-        target = scoped(rootfs, mount["destination"])
+        destination = mount["destination"]
         if mount.get("type") == "cgroup":
-            mount_cgroupfs(target, list(mount.get("options", [])), sys)
+            mount_cgroupfs(root, destination, list(mount.get("options", [])), sys)
             continue
         options = parse_options(mount.get("options", []))
         source = mount.get("source", "")
-        ensure_target(target, directory=not (options.bind and not os.path.isdir(source)))
-        _mount_one(source, str(target), "" if options.bind else mount.get("type", ""), options, sys)
+        create: Create = "file" if options.bind and not os.path.isdir(source) else "dir"
+        fstype = "" if options.bind else mount.get("type", "")
+        _mount_one(root, source, destination, create, fstype, options, sys)
 
 
-def _mount_one(source: str, target: str, fstype: str, options: Any, sys: sc.Syscalls) -> None:
+def _mount_one(
+    root: Root,
+    source: str,
+    destination: str,
+    create: Create,
+    fstype: str,
+    options: Options,
+    sys: sc.Syscalls,
+) -> None:
+    """Mount onto `destination`, then (on the new mount, found again) remount or propagate."""
     flags = options.flags
-    if options.bind:
-        sys.mount(source, target, "", flags & (sc.MS_BIND | sc.MS_REC), "")
-        remount = flags & ~(sc.MS_BIND | sc.MS_REC)
-        if remount:
+    remount = flags & ~(sc.MS_BIND | sc.MS_REC) if options.bind else 0
+    with root.target(destination, create) as target:
+        if options.bind:
+            sys.mount(source, target, "", flags & (sc.MS_BIND | sc.MS_REC), "")
+        else:
+            sys.mount(source, target, fstype, flags, options.data)
+    if remount:
+        with root.target(destination) as target:
             sys.mount("", target, "", sc.MS_BIND | sc.MS_REMOUNT | remount, "")
-    else:
-        sys.mount(source, target, fstype, flags, options.data)
     if options.propagation:
-        sys.mount("", target, "", options.propagation, "")
+        with root.target(destination) as target:
+            sys.mount("", target, "", options.propagation, "")
 
 
-def mount_cgroupfs(target: Path, options: list[str], sys: sc.Syscalls) -> None:
+def mount_cgroupfs(root: Root, destination: str, options: list[str], sys: sc.Syscalls) -> None:
     """cgroup2 on v2; on v1 a tmpfs with each hierarchy mounted below it, as runc does."""
     parsed = parse_options(options)
-    target.mkdir(parents=True, exist_ok=True)
     if cgroups.is_v2():
-        sys.mount("cgroup2", str(target), "cgroup2", parsed.flags, "")
+        with root.target(destination, "dir") as target:
+            sys.mount("cgroup2", target, "cgroup2", parsed.flags, "")
         return
     base = parsed.flags & ~sc.MS_RDONLY
-    sys.mount("tmpfs", str(target), "tmpfs", base, "mode=755")
+    with root.target(destination, "dir") as target:
+        sys.mount("tmpfs", target, "tmpfs", base, "mode=755")
     for controller in sorted(cgroups.v1_hierarchies()):
-        sub = target / controller.removeprefix("name=")
-        sub.mkdir(exist_ok=True)
         data = f"none,{controller}" if controller.startswith("name=") else controller
-        with contextlib.suppress(OSError):  # a controller this namespace cannot mount: skip it
-            sys.mount("cgroup", str(sub), "cgroup", parsed.flags, data)
+        sub = f"{destination}/{controller.removeprefix('name=')}"
+        # a controller this namespace cannot mount is skipped
+        with root.target(sub, "dir") as target, contextlib.suppress(OSError):
+            sys.mount("cgroup", target, "cgroup", parsed.flags, data)
     if parsed.flags & sc.MS_RDONLY:
-        sys.mount("", str(target), "", sc.MS_REMOUNT | sc.MS_RDONLY | base, "mode=755")
+        with root.target(destination) as target:
+            sys.mount("", target, "", sc.MS_REMOUNT | sc.MS_RDONLY | base, "mode=755")
 
 
-def create_devices(rootfs: Path, sys: sc.Syscalls, privileged: bool = False) -> None:
-    """The default devices (every host device when privileged), bound from the host's /dev."""
-    dev = rootfs / "dev"
+def create_devices(root: Root, sys: sc.Syscalls, privileged: bool = False) -> None:
+    """The default devices (every host device when privileged), bound from the host's /dev
+    onto empty files made inside the rootfs, and the /dev links."""
     for name in host_devices() if privileged else DEVICES:
-        node = dev / name
-        ensure_target(node, directory=False)
-        sys.mount(f"/dev/{name}", str(node), "", sc.MS_BIND, "")
-    for name, target in DEV_LINKS.items():
-        with contextlib.suppress(FileExistsError):
-            os.symlink(target, dev / name)
+        with root.target(f"/dev/{name}", "file") as node:
+            sys.mount(f"/dev/{name}", node, "", sc.MS_BIND, "")
+    for name, text in DEV_LINKS.items():
+        root.symlink("/dev", name, text)
 
 
 def host_devices() -> list[str]:
@@ -165,17 +184,43 @@ def pivot(rootfs: Path, sys: sc.Syscalls) -> None:
         os.close(new_root)
 
 
-def mask_paths(spec: Spec, sys: sc.Syscalls) -> None:
+def mask_paths(root: Root, spec: Spec, sys: sc.Syscalls) -> None:
+    """Masked paths hidden (an empty read-only tmpfs, or the host's /dev/null), read-only
+    paths bound onto themselves read-only; a path the rootfs lacks is skipped."""
     linux = spec.get("linux", {})
     for path in linux.get("maskedPaths", []):
-        if os.path.isdir(path):
-            _ignore_missing(sys.mount, "tmpfs", path, "tmpfs", sc.MS_RDONLY, "")
-        elif os.path.lexists(path):
-            _ignore_missing(sys.mount, "/dev/null", path, "", sc.MS_BIND, "")
+        with _existing(root, path) as found:
+            if found is not None:
+                target, is_dir = found
+                if is_dir:
+                    sys.mount("tmpfs", target, "tmpfs", sc.MS_RDONLY, "")
+                else:
+                    sys.mount("/dev/null", target, "", sc.MS_BIND, "")
     for path in linux.get("readonlyPaths", []):
-        if os.path.lexists(path):
-            sys.mount(path, path, "", sc.MS_BIND | sc.MS_REC, "")
-            sys.mount(path, path, "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC, "")
+        with _existing(root, path) as found:
+            if found is not None:
+                sys.mount(found[0], found[0], "", sc.MS_BIND | sc.MS_REC, "")
+        with _existing(root, path) as found:
+            if found is not None:
+                flags = sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC
+                sys.mount(found[0], found[0], "", flags, "")
+
+
+@contextlib.contextmanager
+def _existing(root: Root, path: str) -> Iterator[tuple[str, bool] | None]:
+    """(`/proc/self/fd/N`, is a directory) for `path` inside the root, or None if missing."""
+    try:
+        fd = root.open(path)
+    except (FileNotFoundError, NotADirectoryError):
+        yield None
+        return
+    try:
+        yield fd_path(fd), stat.S_ISDIR(os.fstat(fd).st_mode)
+    finally:
+        os.close(fd)
+
+
+def readonly_root(spec: Spec, sys: sc.Syscalls) -> None:
     if spec.get("root", {}).get("readonly"):
         sys.mount("", "/", "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC, "")
 
@@ -184,14 +229,6 @@ def set_hostname(spec: Spec, sys: sc.Syscalls) -> None:
     flags, _ = new_namespace_flags(spec)
     if spec.get("hostname") and flags & sc.CLONE_NEWUTS:
         sys.sethostname(spec["hostname"])
-
-
-def _ignore_missing(call: Any, *args: Any) -> None:
-    try:
-        call(*args)
-    except OSError as err:
-        if err.errno != errno.ENOENT:
-            raise
 
 
 def prepare(
@@ -207,8 +244,11 @@ def prepare(
     enter_namespaces(spec, sys)
     rootfs = bundle / spec.get("root", {}).get("path", "rootfs")
     mount_rootfs(rootfs, rootfs_mounts, sys)
-    mount_spec(rootfs, spec, sys)
-    create_devices(rootfs, sys, spec.get("annotations", {}).get(PRIVILEGED_ANNOTATION) == "true")
+    privileged = spec.get("annotations", {}).get(PRIVILEGED_ANNOTATION) == "true"
+    with Root(rootfs) as root:
+        mount_spec(root, spec, sys)
+        create_devices(root, sys, privileged)
+        mask_paths(root, spec, sys)
     pivot(rootfs, sys)
-    mask_paths(spec, sys)
+    readonly_root(spec, sys)
     set_hostname(spec, sys)

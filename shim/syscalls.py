@@ -192,7 +192,7 @@ class Recording:
         self._record("setns_fd", fd, nstype)
 
     def mount(self, source: str, target: str, fstype: str, flags: int, data: str) -> None:
-        self._record("mount", source, target, fstype, flags, data)
+        self._record("mount", _shown(source), _shown(target), fstype, flags, data)
 
     def umount(self, target: str, flags: int) -> None:
         self._record("umount", target, flags)
@@ -211,3 +211,13 @@ class Recording:
 
     def names(self) -> list[str]:
         return [call[0] for call in self.calls]
+
+
+def _shown(path: str) -> str:
+    """A `/proc/self/fd/N` path as the file it names (recorded calls read as paths)."""
+    if path.startswith("/proc/self/fd/"):
+        try:
+            return os.readlink(path)
+        except OSError:
+            return path
+    return path

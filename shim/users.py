@@ -1,14 +1,18 @@
 """Resolves a docker user string inside the container's root, as docker does.
 
 "name", "uid", "name:group", "uid:gid", "uid:group" ... → uid, primary gid, supplementary
-gids and home, from the container's own /etc/passwd and /etc/group (read after pivot_root, so
-they are the container's). A name that is not there is an error; a numeric uid need not be.
+gids and home, from the container's own /etc/passwd and /etc/group: read inside `root` (the
+container's `/` after pivot_root, or its rootfs seen from the host), so a link the image planted
+there (`/etc/passwd` → the host's `/etc/shadow`) is followed inside the rootfs, and a FIFO or a
+device there is not read. A name that is not there is an error; a numeric uid need not be.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from dockyard.shim.inroot import Root
 
 
 class UnknownUser(Exception):
@@ -23,9 +27,9 @@ class User:
     home: str
 
 
-def _table(path: Path) -> list[list[str]]:
+def _table(root: Root, path: str) -> list[list[str]]:
     try:
-        lines = path.read_text(errors="replace").splitlines()
+        lines = root.read(path).decode(errors="replace").splitlines()
     except OSError:
         return []
     return [
@@ -35,9 +39,10 @@ def _table(path: Path) -> list[list[str]]:
     ]
 
 
-def resolve(spec: str, uid: int = 0, gid: int = 0, etc: Path = Path("/etc")) -> User:
+def resolve(spec: str, uid: int = 0, gid: int = 0, root: Path = Path("/")) -> User:
     """Resolve `spec` ("" = the numeric `uid`/`gid` the spec already carries)."""
-    passwd, group = _table(etc / "passwd"), _table(etc / "group")
+    with Root(root) as opened:
+        passwd, group = _table(opened, "/etc/passwd"), _table(opened, "/etc/group")
     name_part, _, group_part = spec.partition(":")
     entry = _find_user(passwd, name_part) if name_part else _by_id(passwd, uid)
     if entry is None and name_part and not name_part.isdigit():

@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -37,6 +38,7 @@ from dockyard.services.runtime.shim_client import ShimConnection, ShimGone, Stre
 log = logging.getLogger(__name__)
 
 SHIM_DIED = 255
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Tasks:
         runtime: str,
         argv: list[str] | None = None,
     ) -> Task:
+        _check_id("task", task_id)
         if task_id in self._tasks:
             raise errors.AlreadyExists(f"task {task_id} already exists")
         _validate_spec(spec)
@@ -203,6 +206,7 @@ class Tasks:
 
     async def exec(self, task_id: str, exec_: pb.Exec) -> Stream:
         """Start a process in the task's container; the stream's first response is its pid."""
+        _check_id("exec", exec_.exec_id)
         task = self.get(task_id)
         if task.status != "running":
             raise errors.FailedPrecondition(f"Container {task_id} is not running")
@@ -435,6 +439,12 @@ def _recorded_exit(bundle: Path) -> Exit | None:
     except (OSError, ValueError):
         return None
     return Exit(record["code"], record["at_ns"], record.get("oom_killed", False))
+
+
+def _check_id(kind: str, value: str) -> None:
+    """An id names files in the bundle and the state dir: a path component, nothing more."""
+    if not ID.fullmatch(value):
+        raise errors.InvalidArgument(f"invalid {kind} id {value!r}")
 
 
 def _validate_spec(spec: bytes) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 from dockyard.shim import setup
 from dockyard.shim import syscalls as sc
+from dockyard.shim.inroot import Root
 
 
 def _spec(netns: str | None = "/run/x/netns/c") -> dict[str, Any]:
@@ -65,8 +67,9 @@ def test_rootfs_then_spec_mounts_then_devices(tmp_path: Path) -> None:
         type, source, options = "overlay", "overlay", ["lowerdir=/l", "upperdir=/u", "workdir=/w"]
 
     setup.mount_rootfs(rootfs, [Mount()], fake)
-    setup.mount_spec(rootfs, _spec(), fake)
-    setup.create_devices(rootfs, fake)
+    with Root(rootfs) as root:
+        setup.mount_spec(root, _spec(), fake)
+        setup.create_devices(root, fake)
     calls = fake.calls
     assert calls[0] == ("mount", "", "/", "", sc.MS_REC | sc.MS_PRIVATE, "")
     assert calls[1] == (
@@ -105,8 +108,48 @@ def test_mount_targets_resolve_symlinks_inside_the_rootfs(tmp_path: Path) -> Non
     (rootfs / "etc").mkdir(parents=True)
     (rootfs / "etc/hosts").symlink_to("/../../../../tmp/evil")
     fake = sc.Recording()
-    setup.mount_spec(rootfs, {"mounts": [_spec()["mounts"][2]]}, fake)
+    with Root(rootfs) as root:
+        setup.mount_spec(root, {"mounts": [_spec()["mounts"][2]]}, fake)
     assert fake.calls[0][2] == str(rootfs / "tmp/evil")
+    assert (rootfs / "tmp/evil").is_file()
+
+
+def test_devices_and_links_stay_inside_a_rootfs_whose_dev_leads_out(tmp_path: Path) -> None:
+    """An image's /dev → the host (absolute, or climbing): nodes and links land in the rootfs."""
+    host = tmp_path / "host"
+    host.mkdir()
+    for link in (str(host), "../../../../../../../../.." + str(host)):
+        rootfs = tmp_path / "rootfs"
+        rootfs.mkdir()
+        (rootfs / "dev").symlink_to(link)
+        fake = sc.Recording()
+        with Root(rootfs) as root:
+            setup.create_devices(root, fake)
+        inside = rootfs / str(host).lstrip("/")
+        assert [c[2] for c in fake.calls] == [str(inside / d) for d in setup.DEVICES]
+        assert sorted(p.name for p in inside.iterdir()) == sorted(
+            [*setup.DEVICES, *setup.DEV_LINKS]
+        )
+        assert list(host.iterdir()) == []
+        shutil.rmtree(rootfs)
+
+
+def test_masked_and_readonly_paths_on_what_exists(tmp_path: Path) -> None:
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "proc/sys").mkdir(parents=True)
+    (rootfs / "proc/kcore").write_text("")
+    spec = _spec()
+    spec["linux"]["maskedPaths"] = ["/proc/kcore", "/proc/acpi", "/proc/sys"]
+    fake = sc.Recording()
+    with Root(rootfs) as root:
+        setup.mask_paths(root, spec, fake)
+    kcore, sys_dir = str(rootfs / "proc/kcore"), str(rootfs / "proc/sys")
+    assert fake.calls == [
+        ("mount", "/dev/null", kcore, "", sc.MS_BIND, ""),
+        ("mount", "tmpfs", sys_dir, "tmpfs", sc.MS_RDONLY, ""),
+        ("mount", sys_dir, sys_dir, "", sc.MS_BIND | sc.MS_REC, ""),
+        ("mount", sys_dir, sys_dir, "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC, ""),
+    ]
 
 
 def test_hostname_only_with_a_new_uts_namespace() -> None:

@@ -10,9 +10,10 @@ GROUP = "root:x:0:\nwheel:x:10:root,app\nstaff:x:50:app\nnogroup:x:65534:\napp:x
 
 
 @pytest.fixture
-def etc(tmp_path: Path) -> Path:
-    (tmp_path / "passwd").write_text(PASSWD)
-    (tmp_path / "group").write_text(GROUP)
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/passwd").write_text(PASSWD)
+    (tmp_path / "etc/group").write_text(GROUP)
     return tmp_path
 
 
@@ -28,12 +29,24 @@ def etc(tmp_path: Path) -> Path:
         ("4242:4343", User(4242, 4343, (4343,), "/")),
     ],
 )
-def test_resolution_as_docker_does_it(etc: Path, spec: str, expected: User) -> None:
-    assert resolve(spec, etc=etc) == expected
+def test_resolution_as_docker_does_it(root: Path, spec: str, expected: User) -> None:
+    assert resolve(spec, root=root) == expected
 
 
-def test_unknown_names_are_errors(etc: Path) -> None:
+def test_unknown_names_are_errors(root: Path) -> None:
     with pytest.raises(UnknownUser, match="unable to find user ghost"):
-        resolve("ghost", etc=etc)
+        resolve("ghost", root=root)
     with pytest.raises(UnknownUser, match="unable to find group ghosts"):
-        resolve("app:ghosts", etc=etc)
+        resolve("app:ghosts", root=root)
+
+
+def test_the_images_etc_is_read_inside_its_rootfs(tmp_path: Path) -> None:
+    """/etc/passwd → the host's file: the link is followed inside the rootfs, where it is not."""
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "passwd").write_text("ghost:x:7:7::/host:/bin/sh\n")
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "etc").mkdir(parents=True)
+    (rootfs / "etc/passwd").symlink_to(host / "passwd")
+    with pytest.raises(UnknownUser):
+        resolve("ghost", root=rootfs)
