@@ -210,7 +210,7 @@ class Manager:
         """Predefined networks, then repair (see the module docstring), then the rules."""
         self._predefined()
         for sandbox in self.sandboxes.list():
-            if not self.sandboxes.alive(sandbox):
+            if not self.sandboxes.whole(sandbox):
                 self._teardown(sandbox.container_id, apply=False)
         live = {s.container_id for s in self.sandboxes.list()}
         with self._db:
@@ -395,9 +395,13 @@ class Manager:
 
     def create_sandbox(self, request: SandboxRequest) -> Sandbox:
         try:
-            return self.sandboxes.get(request.container_id)
+            existing = self.sandboxes.get(request.container_id)
         except NotFound:
             pass
+        else:
+            if self.sandboxes.whole(existing):
+                return existing
+            self._teardown(request.container_id)  # half made, or its namespace is gone
         mode, shared = request.mode, None
         networks: list[tuple[Network, EndpointRequest]] = []
         if mode.startswith("container:"):
@@ -435,7 +439,7 @@ class Manager:
         except BaseException:
             self._teardown(request.container_id)
             raise
-        return sandbox
+        return self.sandboxes.mark_complete(sandbox.container_id)
 
     def remove_sandbox(self, container_id: str) -> None:
         self._teardown(container_id)

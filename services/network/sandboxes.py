@@ -8,7 +8,9 @@
 A sandbox's namespace is new (every mode but two), the host's ("host": no namespace) or
 another container's ("container:<id>": its path and files, never torn down with this one).
 The record is written before anything is set up, so a failure half way, or a crash, leaves
-something `remove` or `reconcile` can find; removal is idempotent.
+something `remove` or start-up repair can find, and marked complete once all is set up (its
+endpoints, ports, rules and files): start-up repair undoes a sandbox that never was, even
+when its namespace exists. Removal is idempotent.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ HOSTS_HEADER = (
     "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 )
 FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")  # docker's, when the host only has loopback ones
+COLUMNS = "container_id, mode, netns_path, hostname, spec, complete"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandboxes (
@@ -38,7 +41,8 @@ CREATE TABLE IF NOT EXISTS sandboxes (
     mode TEXT NOT NULL,
     netns_path TEXT NOT NULL,
     hostname TEXT NOT NULL,
-    spec TEXT NOT NULL DEFAULT '{}'
+    spec TEXT NOT NULL DEFAULT '{}',
+    complete INTEGER NOT NULL DEFAULT 1
 );
 """
 
@@ -51,6 +55,7 @@ class Sandbox:
     files: Path
     hostname: str = ""
     spec: dict[str, Any] = field(default_factory=dict)  # name, dns, extra_hosts, ...
+    complete: bool = False  # set up whole (see the module docstring)
 
     @property
     def hosts(self) -> Path:
@@ -93,6 +98,8 @@ class Sandboxes:
         columns = {row[1] for row in db.execute("PRAGMA table_info(sandboxes)")}
         if "spec" not in columns:  # a store from before bridge networks
             db.execute("ALTER TABLE sandboxes ADD COLUMN spec TEXT NOT NULL DEFAULT '{}'")
+        if "complete" not in columns:  # a store from before the mark: its sandboxes were whole
+            db.execute("ALTER TABLE sandboxes ADD COLUMN complete INTEGER NOT NULL DEFAULT 1")
 
     def create(
         self,
@@ -114,7 +121,7 @@ class Sandboxes:
         sandbox = Sandbox(container_id, mode, netns, files, hostname, spec)
         with self._db:  # the record first: a crash later leaves something reconcile can find
             self._db.execute(
-                "INSERT INTO sandboxes VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO sandboxes VALUES (?, ?, ?, ?, ?, 0)",
                 (container_id, mode, netns, hostname, json.dumps(spec)),
             )
         if shared is None:
@@ -122,6 +129,13 @@ class Sandboxes:
             if netns:
                 self._ns.create(Path(netns))
         return sandbox
+
+    def mark_complete(self, container_id: str) -> Sandbox:
+        with self._db:
+            self._db.execute(
+                "UPDATE sandboxes SET complete = 1 WHERE container_id = ?", (container_id,)
+            )
+        return self.get(container_id)
 
     def remove(self, container_id: str) -> None:
         _check_id(container_id)
@@ -132,8 +146,7 @@ class Sandboxes:
 
     def get(self, container_id: str) -> Sandbox:
         row = self._db.execute(
-            "SELECT container_id, mode, netns_path, hostname, spec FROM sandboxes"
-            " WHERE container_id = ?",
+            f"SELECT {COLUMNS} FROM sandboxes WHERE container_id = ?",
             (container_id,),
         ).fetchone()
         if row is None:
@@ -141,13 +154,15 @@ class Sandboxes:
         return self._sandbox(row)
 
     def list(self) -> list[Sandbox]:
-        rows = self._db.execute(
-            "SELECT container_id, mode, netns_path, hostname, spec FROM sandboxes"
-        ).fetchall()
+        rows = self._db.execute(f"SELECT {COLUMNS} FROM sandboxes").fetchall()
         return [self._sandbox(r) for r in rows]
 
     def alive(self, sandbox: Sandbox) -> bool:
         return not sandbox.netns_path or self._ns.is_mounted(Path(sandbox.netns_path))
+
+    def whole(self, sandbox: Sandbox) -> bool:
+        """Complete, and its namespace (if it has one) still there."""
+        return sandbox.complete and self.alive(sandbox)
 
     def orphans(self) -> None:
         """Unmount namespaces and delete files that no record owns (after a crash)."""
@@ -160,11 +175,11 @@ class Sandboxes:
                 shutil.rmtree(path, ignore_errors=True)
 
     def _sandbox(self, row: tuple[Any, ...]) -> Sandbox:
-        container_id, mode, netns, hostname, spec = row
+        container_id, mode, netns, hostname, spec, complete = row
         files = self._files / container_id
         if mode.startswith("container:"):
             files = self._files / mode.removeprefix("container:")
-        return Sandbox(container_id, mode, netns, files, hostname, json.loads(spec))
+        return Sandbox(container_id, mode, netns, files, hostname, json.loads(spec), bool(complete))
 
 
 def write_files(sandbox: Sandbox, hosts: str, resolv: str, hostname: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import subprocess
 import time
 import urllib.request
@@ -59,3 +61,23 @@ WEB = "mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p {port}
 def web(text: str, port: int = 80) -> list[str]:
     """The command of a busybox container serving `text` on `port`."""
     return ["sh", "-c", WEB.format(text=text, port=port)]
+
+
+def kill_network_service(engine: Engine) -> None:
+    """SIGKILL the network service and wait until the supervisor's new one answers."""
+    old = engine.service_pid("network")
+    os.kill(old, signal.SIGKILL)
+    wait_network_service(engine, old)
+
+
+def wait_network_service(engine: Engine, old: int) -> None:
+    """Wait until a network service other than `old` answers."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if engine.service_pid("network") != old and engine.cli("network", "ls").returncode == 0:
+                return
+        except (KeyError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the network service did not come back:\n{engine.log_tail()}")

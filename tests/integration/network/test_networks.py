@@ -9,15 +9,19 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable
 
 import pytest
 
-from tests.integration.network.conftest import curl, free_subnet, http_get, web
+from tests.integration.network.conftest import (
+    curl,
+    free_subnet,
+    http_get,
+    kill_network_service,
+    web,
+)
 from tests.support import images
 from tests.support.engine import Engine
 from tests.support.registry import Registry, free_port
@@ -32,21 +36,6 @@ def fetch(url: str) -> str:
 
 def inspect(engine: Engine, container: str) -> dict:  # type: ignore[type-arg]
     return json.loads(engine.ok("inspect", container))[0]
-
-
-def kill_network_service(engine: Engine) -> None:
-    """SIGKILL the network service and wait until the supervisor's new one answers."""
-    old = engine.service_pid("network")
-    os.kill(old, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if engine.service_pid("network") != old and engine.cli("network", "ls").returncode == 0:
-                return
-        except (KeyError, ValueError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the network service did not come back:\n{engine.log_tail()}")
 
 
 def resolved(engine: Engine, container: str, name: str) -> list[str]:

@@ -224,3 +224,27 @@ def test_dns_names_are_answered_after_a_restart(world: World) -> None:
     address = world.manager.endpoints_of("m" * 64)[0][0].address
     manager = world.restart()  # nothing joins or leaves afterwards
     assert manager.lookup("n" * 64, "api") == [address]
+
+
+class Died(BaseException):
+    """The service was killed here: nothing after this point runs, not even an undo."""
+
+
+def test_a_sandbox_half_made_when_the_service_died_is_undone_at_start_up(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def die(*args: Any) -> None:
+        raise Died
+
+    monkeypatch.setattr(world.manager, "write_files", die)  # after endpoints, ports and rules
+    monkeypatch.setattr(world.manager, "_teardown", die)
+    with pytest.raises(Died):
+        run(world, "p" * 64, ports=[Port("", "tcp", "", 8080, 80)])
+    netns = world.tmp / "run" / "netns" / ("p" * 64)
+    assert netns.exists() and "dnat to" in world.rules[-1]  # half made, its namespace alive
+    manager = world.restart()
+    assert not netns.exists() and "dnat to" not in world.rules[-1]
+    assert manager.sandboxes.list() == [] and manager.ports_of("p" * 64) == []
+    assert not any(name.startswith(f"v{manager.tag}") for name in world.links.links)
+    sandbox = run(world, "p" * 64, ports=[Port("", "tcp", "", 8080, 80)])  # the port is free
+    assert sandbox.resolv_conf.exists() and sandbox.complete
