@@ -30,7 +30,7 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
     try:
         yield
     finally:
-        servicer.close()
+        await servicer.stop()
         manager.close()
 
 

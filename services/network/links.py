@@ -69,6 +69,26 @@ def allow_localnet(name: str) -> None:
     _sysctl(f"net/ipv4/conf/{name}/route_localnet", "1")
 
 
+def release_bridge(name: str, gateway: IPv4Interface, delete: bool) -> None:
+    """Undo `ensure_bridge` and `allow_localnet`: delete the bridge, or (one the engine does
+    not own by name) take away its address and route_localnet and leave the link."""
+    if delete:
+        delete_link(name)
+        return
+    with IPRoute() as ipr:
+        found = ipr.link_lookup(ifname=name)
+        if not found:
+            return
+        try:
+            ipr.addr(
+                "del", index=found[0], address=str(gateway.ip), prefixlen=gateway.network.prefixlen
+            )
+        except NetlinkError as err:
+            if err.code != errno.EADDRNOTAVAIL:
+                raise
+    _sysctl(f"net/ipv4/conf/{name}/route_localnet", "0")
+
+
 def delete_link(name: str) -> None:
     with IPRoute() as ipr:
         try:

@@ -92,6 +92,7 @@ class Links(Protocol):
 
     def ensure_bridge(self, name: str, gateway: Any) -> None: ...
     def allow_localnet(self, name: str) -> None: ...
+    def release_bridge(self, name: str, gateway: Any, delete: bool) -> None: ...
     def delete_link(self, name: str) -> None: ...
     def ports_of(self, bridge: str) -> list[str]: ...
     def links_named(self, prefix: str) -> list[str]: ...
@@ -183,9 +184,11 @@ class Manager:
         config: DaemonConfig,
         apply_rules: Callable[[str], None] = nat.apply,
         open_forward: Callable[[str, list[str]], None] = nat.open_forward,
+        delete_rules: Callable[[str], None] = nat.delete,
     ) -> None:
         self._apply_rules = apply_rules  # an nft script (nat.apply; a recorder in unit tests)
         self._open_forward = open_forward  # past a FORWARD DROP of docker's (nat.open_forward)
+        self._delete_rules = delete_rules  # the whole table (nat.delete)
         self._db = sqlite3.connect(
             data_dir / "network.db", isolation_level=None, check_same_thread=False
         )
@@ -241,6 +244,25 @@ class Manager:
         for name in bridges:
             self._links.allow_localnet(name)
         self._refresh_names()  # the embedded DNS answers from it: a restart must not empty it
+
+    def shutdown(self) -> None:
+        """At a clean stop with no container on any network: take away what start-up makes.
+
+        Nothing then needs the table (the loopback guard included), the FORWARD exceptions,
+        the bridges' addresses or route_localnet; start-up makes them again. With containers
+        on networks (a stop that keeps them running: live restore) everything stays, and the
+        kernel keeps forwarding their ports with no service running. Bridges named by the
+        engine go; one named by the user (`bridge`, or a network's bridge.name option) stays,
+        without the engine's address and route_localnet: it may be the user's own."""
+        if self._endpoints():
+            return
+        bridges = [n for n in self.networks() if n.driver == "bridge" and n.interface]
+        self._open_forward(self.tag, [])
+        self._delete_rules(self.table)
+        for network in bridges:
+            gateway = ipam.interface(IPv4Address(network.gateway), network.net)
+            owned = network.interface.startswith(f"dy{self.tag}-")
+            self._links.release_bridge(network.interface, gateway, delete=owned)
 
     def _predefined(self) -> None:
         if self._find("host") is None:
@@ -727,9 +749,6 @@ class Manager:
         ]
         self._apply_rules(nat.render(self.table, bridges, forwards))
         self._open_forward(self.tag, [b.interface for b in bridges])
-
-    def delete_rules(self) -> None:
-        nat.delete(self.table)
 
     # -- store ------------------------------------------------------------------------------
 

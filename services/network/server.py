@@ -45,9 +45,10 @@ class NetworksServicer(network_pb2_grpc.NetworksServicer):
         for sandbox in self._m.sandboxes.list():
             await self._sync_dns(sandbox)
 
-    def close(self) -> None:
+    async def stop(self) -> None:
         for resolver in self._resolvers.values():
             resolver.close()
+        await self._do(self._m.shutdown)
 
     async def _sync_dns(self, sandbox: Sandbox) -> None:
         wanted = self._m.dns_wanted(sandbox) and bool(sandbox.netns_path)

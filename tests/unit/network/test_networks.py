@@ -20,6 +20,7 @@ class FakeLinks:
         self.links: dict[str, str] = {}  # name → master ("" for none)
         self.localnet: list[str] = []  # bridges given route_localnet, in order
         self.rules: list[str] = []  # the nft scripts applied, shared with World
+        self.released: list[tuple[str, bool]] = []  # (bridge, deleted) given back at a stop
         self.routes = [IPv4Network("192.0.2.0/24"), IPv4Network("10.199.0.0/16")]
 
     def ensure_bridge(self, name: str, gateway: Any) -> None:
@@ -54,6 +55,11 @@ class FakeLinks:
     def remove_in_netns(self, netns: Path, ifname: str) -> None:
         pass
 
+    def release_bridge(self, name: str, gateway: Any, delete: bool) -> None:
+        self.released.append((name, delete))
+        if delete:
+            self.links.pop(name, None)
+
 
 def namespaces() -> Namespaces:
     return Namespaces(
@@ -68,7 +74,8 @@ class World:
         self.tmp = tmp
         self.links = FakeLinks()
         self.rules = self.links.rules
-        self.opened: list[list[str]] = []
+        self.opened: list[list[str]] = []  # the bridges given FORWARD exceptions, each time
+        self.deleted: list[str] = []  # nft tables deleted whole
         self.manager = self.open()
 
     def open(self) -> Manager:
@@ -82,6 +89,8 @@ class World:
             self.links,
             DaemonConfig(bridge="br-test"),
             self.rules.append,
+            lambda tag, interfaces: self.opened.append(interfaces),
+            self.deleted.append,
         )
         manager.startup()
         return manager
@@ -248,3 +257,21 @@ def test_a_sandbox_half_made_when_the_service_died_is_undone_at_start_up(
     assert not any(name.startswith(f"v{manager.tag}") for name in world.links.links)
     sandbox = run(world, "p" * 64, ports=[Port("", "tcp", "", 8080, 80)])  # the port is free
     assert sandbox.resolv_conf.exists() and sandbox.complete
+
+
+def test_a_stop_with_no_container_on_a_network_takes_away_table_exceptions_and_bridges(
+    world: World,
+) -> None:
+    app = world.manager.create("app", "", "10.240.7.0/24", "", "", False, {}, {}).interface
+    run(world, "q" * 64, "app")
+    world.manager.shutdown()  # a stop that keeps containers running (live restore)
+    assert world.deleted == [] and world.links.released == []
+    world.manager.remove_sandbox("q" * 64)
+    world.manager.shutdown()
+    assert world.deleted == [f"dockyard_{world.manager.tag}"] and world.opened[-1] == []
+    # the engine's own bridge goes; the one named in the config only loses its address
+    assert sorted(world.links.released) == [("br-test", False), (app, True)]
+    assert app not in world.links.links and "br-test" in world.links.links
+    manager = world.restart()  # and start-up makes them again
+    assert app in world.links.links and "dnat to" not in world.rules[-1]
+    assert manager.get("app").interface == app

@@ -1,0 +1,75 @@
+"""What a stopped engine leaves of its networking: everything while containers run (live
+restore), nothing once `daemon stop --stop-containers` has stopped them all."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.network.conftest import http_get, web
+from tests.support.engine import Engine
+from tests.support.registry import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def own_engine(tmp_path: Path, busybox_tar: Path) -> Iterator[Engine]:
+    """An engine of this test's own (the session's must keep running), with busybox."""
+    engine = Engine.start(tmp_path, {"dns": ["127.0.0.1"]})
+    try:
+        engine.ok("import", str(busybox_tar), "busybox:latest")
+        yield engine
+    finally:
+        engine.remove_all_containers()
+        engine.cli("network", "prune", "-f")
+        engine.stop()
+        leaks = engine.leaks()
+        engine.remove_cgroup_parent()
+        engine.remove_network_leftovers()
+        assert not leaks, f"the engine left behind: {leaks}"
+
+
+def nft_table(engine: Engine) -> str:
+    table = f"dockyard_{engine.network_tag}"
+    listed = subprocess.run(["nft", "list", "table", "ip", table], capture_output=True, text=True)
+    return listed.stdout
+
+
+def ipv4_addresses(link: str) -> str:
+    return subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "dev", link], capture_output=True, text=True
+    ).stdout
+
+
+def test_stop_with_containers_stopped_takes_away_rules_addresses_and_bridges(
+    own_engine: Engine,
+) -> None:
+    engine = own_engine
+    bridge = json.loads(engine.config.read_text())["bridge"]
+    engine.ok("network", "create", "app")
+    doc = json.loads(engine.ok("network", "inspect", "app"))[0]
+    app_bridge = doc["Options"]["com.docker.network.bridge.name"]
+    port = free_port()
+    engine.ok("run", "-d", "--network", "app", "-p", f"{port}:80", "busybox", *web("up"))
+    assert http_get(f"http://127.0.0.1:{port}/") == "up\n"
+    assert "dnat to" in nft_table(engine) and ipv4_addresses(bridge)
+    env = {"DOCKYARD_ROOT": str(engine.root), "DOCKYARD_STATE": str(engine.state)}
+    stopped = engine.cli("daemon", "stop", "--stop-containers", env=env)
+    assert stopped.returncode == 0, stopped.stderr
+    engine.process.wait(timeout=60)
+    assert nft_table(engine) == ""
+    assert ipv4_addresses(bridge) == ""  # the configured bridge stays, without our address
+    assert Path(f"/proc/sys/net/ipv4/conf/{bridge}/route_localnet").read_text() == "0\n"
+    assert not Path(f"/sys/class/net/{app_bridge}").exists()  # the engine's own bridge goes
+    if shutil.which("iptables"):
+        forward = subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout
+        assert f"dockyard_{engine.network_tag}" not in forward
+    engine.restart()  # and a start makes them again
+    engine.ok("run", "-d", "--network", "app", "-p", f"{port}:80", "busybox", *web("again"))
+    assert http_get(f"http://127.0.0.1:{port}/") == "again\n"
