@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root (the engine needs it)" >&2; exit 1; }
 
 PACKAGES="python3 python3-venv iproute2 nftables busybox-static ca-certificates curl"
-DEV_PACKAGES="docker-registry wrk"
+DEV_PACKAGES="docker-registry wrk docker-compose"  # compose 1.29 (python3 only, no engine)
 extra=""
 [ "${1:-}" = "--dev" ] && extra="$DEV_PACKAGES"
 missing=""

@@ -221,8 +221,11 @@ async def _list(
 def _matches_here(
     c: engine_pb2.Container, wanted: dict[str, list[str]], every: list[engine_pb2.Container]
 ) -> bool:
-    """The filters the engine does not apply: before/since (by creation), network, ports."""
+    """The filters the engine does not apply: before/since (by creation), network, ports;
+    and labels, which must all match (the engine takes any of one key's values)."""
     for key, values in wanted.items():
+        if key == "label" and not all(_has_label(c, v) for v in values):
+            return False
         if key in ("before", "since"):
             for ref in values:
                 other = next((o for o in every if _names(o, ref)), None)
@@ -249,6 +252,11 @@ def _matches_here(
         ):
             return False
     return True
+
+
+def _has_label(c: engine_pb2.Container, value: str) -> bool:
+    key, sep, want = value.partition("=")
+    return key in c.config.labels and (not sep or c.config.labels[key] == want)
 
 
 def _names(c: engine_pb2.Container, ref: str) -> bool:
@@ -292,8 +300,6 @@ def _prunable(c: engine_pb2.Container, wanted: dict[str, list[str]]) -> bool:
     for value in wanted.get("until", []):
         if c.created.seconds >= params.until_seconds(value):
             return False
-    for value in wanted.get("label!", []):
-        key, sep, want = value.partition("=")
-        if key in c.config.labels and (not sep or c.config.labels[key] == want):
-            return False
-    return True
+    if not all(_has_label(c, v) for v in wanted.get("label", [])):
+        return False
+    return not any(_has_label(c, v) for v in wanted.get("label!", []))

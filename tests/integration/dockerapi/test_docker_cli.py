@@ -150,6 +150,9 @@ def test_ps_filters_and_formats(docker: Docker, image: str) -> None:
         "ps", "-a", "--filter", "status=created", "--format", "{{.Status}}"
     ).split() == ["Created"]
     assert docker.ok("ps", "-aq", "--filter", "name=^up$") == docker.ok("ps", "-q")
+    docker.ok("create", "--name", "both", "--label", "role=db", "--label", "tier=1", image, "true")
+    both = ["--filter", "label=role=db", "--filter", "label=tier=1"]  # every label must match
+    assert docker.ok("ps", "-a", *both, "--format", "{{.Names}}").split() == ["both"]
 
 
 def test_restart_policy_and_rename_and_kill(docker: Docker, image: str) -> None:
