@@ -24,4 +24,4 @@ test:  ## every test, integration included (root)
 	$(VENV)/bin/pytest --integration tests
 
 bench:  ## benchmarks (bench/README.md), beside docker when it is installed
-	$(PY) bench/run.py
+	$(PY) bench/run.py --docs

@@ -1,265 +1,133 @@
-"""Dockyard's headline figures, measured side by side with docker's when docker is installed.
+"""Dockyard beside docker on this machine: issue 17's scenarios, pair by pair.
 
-    .venv/bin/python bench/run.py [--runs 20] [--containers 20] [--only run,memory,ports]
+    make bench                     (= .venv/bin/python bench/run.py --docs)
+    .venv/bin/python bench/run.py [--reps 7] [--heavy-reps 3] [--many 200] [--only run_rm,pull]
+                                  [--no-docker] [--cli PATH] [--docs]
 
-- run:     wall time of `dockyard run --rm busybox true`, a whole CLI round trip (median, p90)
-- memory:  PSS of the per-container supervisor (dockyard's shim, docker's containerd-shim)
-           with N sleeping containers, per container
-- ports:   requests per second through a published port on 127.0.0.1 (wrk, busybox httpd),
-           beside the same server reached directly at its container address (the NAT's cost)
-
-Dockyard runs in a temporary root/state of its own (its own engine, stopped afterwards); docker
-is used only when `docker info` answers, with the same busybox rootfs imported into it. Results
-go to stdout and to bench/results/<date>.json. Numbers, never pass/fail: nothing is asserted.
+One run: a registry on 127.0.0.1 (Debian's docker-registry) serving busybox and a ~60 MB
+5-layer image built offline; an engine of our own (temporary root and state); and, when docker
+is installed, a dockerd of our own (bench/engines.py: its own data-root, exec-root, socket and
+bridge, --iptables=false, stopped at the end). Each scenario (bench/scenarios.py) is measured on
+both, alternating pair by pair; the medians and their ratios print and go to
+bench/results/latest.md (and .json, and a chart of the ratios, ratios.png, when matplotlib is
+installed: `pip install -e '.[bench]'`); --docs also rewrites the table in
+docs/performance.md. Without docker, dockyard's own figures are reported. Numbers only:
+nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from tests.support.engine import Engine  # noqa: E402
-from tests.support.registry import free_port  # noqa: E402
-from tests.support.rootfs import rootfs_tar  # noqa: E402
+from bench import report  # noqa: E402
+from bench.engines import Side, docker_engine, docker_installed, dockyard_engine  # noqa: E402
+from bench.images import Pushed, push_all  # noqa: E402
+from bench.scenarios import Samples, groups, run_group  # noqa: E402
+from tests.support.registry import Registry  # noqa: E402
 
-IMAGE = "busybox:latest"
-
-
-def timed(argv: list[str], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return times
+RESULTS = ROOT / "bench" / "results"
+DOCS = ROOT / "docs" / "performance.md"
+RERUN = "make bench"
 
 
-def summary(times: list[float]) -> dict[str, float]:
-    ordered = sorted(times)
-    return {
-        "median_ms": round(statistics.median(ordered) * 1000, 1),
-        "p90_ms": round(ordered[int(len(ordered) * 0.9) - 1] * 1000, 1),
-        "min_ms": round(ordered[0] * 1000, 1),
-    }
-
-
-def pss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1])
-    return 0
-
-
-def pids_matching(predicate: Callable[[str], bool]) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if cmd and predicate(cmd):
-                found.append(int(entry.name))
-    return found
-
-
-# -- dockyard -------------------------------------------------------------------------------
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=7, help="samples per quick scenario")
+    parser.add_argument("--heavy-reps", type=int, default=3, help="samples per heavy scenario")
+    parser.add_argument("--many", type=int, default=200, help="containers for the many_* rows")
+    parser.add_argument("--only", default="", help="comma-separated scenario keys")
+    parser.add_argument("--no-docker", action="store_true", help="dockyard's figures only")
+    parser.add_argument("--cli", default=str(Path(sys.executable).parent / "dockyard"))
+    parser.add_argument("--docs", action="store_true", help="rewrite docs/performance.md's table")
+    return parser.parse_args(argv)
 
 
 @contextmanager
-def dockyard_engine() -> Iterator[Engine]:
+def sides(base: Path, args: argparse.Namespace, pushed: Pushed) -> Iterator[list[Side]]:
+    with ExitStack() as stack:
+        made: list[Side] = [stack.enter_context(dockyard_engine(base, args.cli))]
+        if not args.no_docker and docker_installed():
+            made.append(stack.enter_context(docker_engine(base)))
+        for side in made:
+            side.image, side.big_image = pushed.busybox, pushed.big
+            side.cli("pull", side.image)
+        yield made
+
+
+def measure(made: list[Side], args: argparse.Namespace) -> list[Samples]:
+    keys = set(filter(None, args.only.split(",")))
+    results: list[Samples] = []
+    for group in groups(args.many):
+        for samples in run_group(
+            made, group, args.reps, args.heavy_reps, lambda key: not keys or key in keys
+        ):
+            results.append(samples)
+            (row,) = report.rows([samples])
+            print(
+                f"{row.key:22} dockyard {report.value(row.dockyard, row.unit):>12}"
+                f"   docker {report.value(row.docker, row.unit):>12}",
+                file=sys.stderr,
+                flush=True,
+            )
+    return results
+
+
+def meta(made: list[Side], args: argparse.Namespace) -> dict[str, str]:
+    docker = "not installed: no side-by-side figures"
+    for side in made:
+        if side.name == "docker":
+            docker = side.cli("version", "-f", "{{.Server.Version}}").strip()
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": report.machine(),
+        "dockyard": commit or "?",
+        "docker": docker,
+        "reps": f"{args.reps} (heavy scenarios {args.heavy_reps})",
+    }
+
+
+def write(results: list[Samples], info: dict[str, str], docs: bool) -> None:
+    table = report.rows(results)
+    text = report.markdown(table, info)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.md").write_text(text)
+    (RESULTS / "latest.json").write_text(report.as_json(results, info))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    shutil.copy(RESULTS / "latest.json", RESULTS / f"{stamp}.json")
+    if not report.chart(table, RESULTS / "ratios.png"):
+        print("no chart: matplotlib is not installed, or docker is not", file=sys.stderr)
+    if docs:
+        report.update_docs(DOCS, text, RERUN)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(argv)
     base = Path(tempfile.mkdtemp(prefix="dockyard-bench-"))
-    engine = Engine.start(base)
     try:
-        tar = base / "busybox.tar"
-        tar.write_bytes(rootfs_tar())
-        engine.ok("import", str(tar), IMAGE)
-        yield engine
+        with Registry.start(base) as registry:
+            pushed = push_all(registry)
+            with sides(base, args, pushed) as made:
+                info = meta(made, args)
+                results = measure(made, args)
+        write(results, info, args.docs)
     finally:
-        engine.remove_all_containers()
-        engine.stop()
-        engine.remove_cgroup_parent()
-        engine.remove_network_leftovers()
         shutil.rmtree(base, ignore_errors=True)
-
-
-def dockyard_run(engine: Engine, runs: int) -> dict[str, float]:
-    argv = [
-        str(Path(sys.executable).parent / "dockyard"),
-        "-H",
-        engine.host,
-        "run",
-        "--rm",
-        IMAGE,
-        "true",
-    ]
-    timed(argv, 2)  # warm the page cache and the services' code paths
-    return summary(timed(argv, runs))
-
-
-def dockyard_memory(engine: Engine, count: int) -> dict[str, float]:
-    ids = [engine.ok("run", "-d", IMAGE, "sleep", "3600").strip() for _ in range(count)]
-    time.sleep(1)
-    shims = pids_matching(
-        lambda cmd: "dockyard" in cmd and "shim" in cmd and str(engine.state) in cmd
-    )
-    total = sum(pss_kib(pid) for pid in shims)
-    engine.cli("rm", "-f", *ids)
-    return {
-        "containers": count,
-        "shims": len(shims),
-        "pss_per_container_kib": round(total / max(count, 1)),
-    }
-
-
-WEB = "mkdir -p /www && echo bench > /www/index.html && exec httpd -f -p 80 -h /www"
-
-
-def wrk(url: str, seconds: int) -> dict[str, float]:
-    """Requests per second by `wrk -t2 -c16` (busybox httpd closes every connection)."""
-    for _ in range(50):  # the server needs a moment to listen
-        if subprocess.run(["curl", "-fs", url], capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
-    out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True
-    ).stdout
-    rps = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
-    return {"requests_per_second": round(float(rps))}
-
-
-def dockyard_ports(engine: Engine, seconds: int) -> dict[str, object]:
-    port = free_port()
-    engine.ok(
-        "run", "-d", "--name", "bench-web", "-p", f"127.0.0.1:{port}:80", IMAGE, "sh", "-c", WEB
-    )
-    address = engine.ok("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "bench-web").strip()
-    try:
-        return {
-            "published_127.0.0.1": wrk(f"http://127.0.0.1:{port}/", seconds),
-            "direct_container_ip": wrk(f"http://{address}/", seconds),
-        }
-    finally:
-        engine.cli("rm", "-f", "bench-web")
-
-
-# -- docker ---------------------------------------------------------------------------------
-
-
-def docker_available() -> bool:
-    return (
-        shutil.which("docker") is not None
-        and subprocess.run(["docker", "info"], capture_output=True).returncode == 0
-    )
-
-
-def docker_prepare() -> None:
-    with tempfile.NamedTemporaryFile(suffix=".tar") as tar:
-        tar.write(rootfs_tar())
-        tar.flush()
-        subprocess.run(
-            ["docker", "import", tar.name, "dockyard-bench-busybox:latest"],
-            check=True,
-            capture_output=True,
-        )
-
-
-def docker_run(runs: int) -> dict[str, float]:
-    argv = ["docker", "run", "--rm", "dockyard-bench-busybox:latest", "true"]
-    timed(argv, 2)
-    return summary(timed(argv, runs))
-
-
-def docker_memory(count: int) -> dict[str, float]:
-    ids = [
-        subprocess.run(
-            ["docker", "run", "-d", "dockyard-bench-busybox:latest", "sleep", "3600"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        for _ in range(count)
-    ]
-    time.sleep(1)
-    shims = pids_matching(lambda cmd: "containerd-shim" in cmd)
-    total = sum(pss_kib(pid) for pid in shims)
-    subprocess.run(["docker", "rm", "-f", *ids], check=True, capture_output=True)
-    return {
-        "containers": count,
-        "shims": len(shims),
-        "pss_per_container_kib": round(total / max(count, 1)),
-    }
-
-
-def docker_ports(seconds: int) -> dict[str, object]:
-    port = free_port()
-    subprocess.run(
-        [
-            "docker",
-            "run",
-            "-d",
-            "--name",
-            "bench-web",
-            "-p",
-            f"127.0.0.1:{port}:80",
-            "dockyard-bench-busybox:latest",
-            "sh",
-            "-c",
-            WEB,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        return {"published_127.0.0.1": wrk(f"http://127.0.0.1:{port}/", seconds)}
-    finally:
-        subprocess.run(["docker", "rm", "-f", "bench-web"], capture_output=True)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--containers", type=int, default=20)
-    parser.add_argument("--only", default="run,memory,ports")
-    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
-    args = parser.parse_args()
-    wanted = set(args.only.split(","))
-    results: dict[str, object] = {"date": datetime.now(UTC).isoformat(), "host": os.uname().release}
-    with dockyard_engine() as engine:
-        if "run" in wanted:
-            results["dockyard_run_rm"] = dockyard_run(engine, args.runs)
-        if "memory" in wanted:
-            results["dockyard_memory"] = dockyard_memory(engine, args.containers)
-        if "ports" in wanted and shutil.which("wrk"):
-            results["dockyard_ports"] = dockyard_ports(engine, args.seconds)
-    if docker_available():
-        docker_prepare()
-        if "run" in wanted:
-            results["docker_run_rm"] = docker_run(args.runs)
-        if "memory" in wanted:
-            results["docker_memory"] = docker_memory(args.containers)
-        if "ports" in wanted and shutil.which("wrk"):
-            results["docker_ports"] = docker_ports(args.seconds)
-    else:
-        results["docker"] = "not available (`docker info` failed): no side-by-side figures"
-    print(json.dumps(results, indent=2))
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"{datetime.now(UTC):%Y%m%dT%H%M%S}.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
