@@ -18,6 +18,7 @@ nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -94,7 +95,7 @@ def meta(made: list[Side], args: argparse.Namespace) -> dict[str, str]:
     ).stdout.strip()
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": report.machine(),
+        "machine": f"{report.machine()}, load average {os.getloadavg()[0]:.1f} at the start",
         "dockyard": commit or "?",
         "docker": docker,
         "reps": f"{args.reps} (heavy scenarios {args.heavy_reps})",
@@ -110,8 +111,10 @@ def write(results: list[Samples], info: dict[str, str], docs: bool) -> None:
     (RESULTS / "latest.json").write_text(report.as_json(results, info))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     shutil.copy(RESULTS / "latest.json", RESULTS / f"{stamp}.json")
-    if not report.chart(table, RESULTS / "ratios.png"):
-        print("no chart: matplotlib is not installed, or docker is not", file=sys.stderr)
+    if not any(row.ratio for row in table):
+        print("no chart: without docker there are no ratios to draw", file=sys.stderr)
+    elif not report.chart(table, RESULTS / "ratios.png"):
+        print("no chart: matplotlib is missing (pip install -e '.[bench]')", file=sys.stderr)
     if docs:
         report.update_docs(DOCS, text, RERUN)
 
