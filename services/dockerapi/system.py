@@ -205,7 +205,8 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
         {
             "LayersSize": sum(i.size for i in images.images),
             "Images": [
-                image_summary(i) | {"Containers": users.get(i.id, 0)} for i in images.images
+                image_summary(i) | {"Containers": users.get(i.id, 0), "SharedSize": 0}
+                for i in images.images
             ],
             "Containers": [summary(c) | {"SizeRw": 0, "SizeRootFs": 0} for c in listing.containers],
             "Volumes": [],

@@ -4,6 +4,8 @@ output and exit codes docker gives."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -11,7 +13,8 @@ import urllib.request
 import pytest
 
 from tests.integration.dockerapi.conftest import Docker, Terminal
-from tests.support.registry import free_port
+from tests.support import images
+from tests.support.registry import Registry, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -285,3 +288,44 @@ def test_docker_run_with_a_pipe_closed_early(docker: Docker, image: str) -> None
         timeout=60,
     )
     assert (process.returncode, process.stdout) == (0, b"abc\nafter\n")
+
+
+def test_system_prune_and_image_prune_by_label(
+    docker: Docker, image: str, registry: Registry
+) -> None:
+    docker.ok("pull", "-q", image)
+    stopped = docker.ok("create", image, "true").strip()
+    docker.ok("network", "create", "unused-net")
+    out = docker.ok("system", "prune", "-f")
+    assert stopped in out and "unused-net" in out
+    assert docker.run("inspect", stopped).returncode == 1
+    labelled = images.busybox_image(Labels={"prune": "me"}, Cmd=["true"])
+    images.push(registry, "test/prunable", "v1", labelled)
+    docker.ok("pull", "-q", f"{registry.host}/test/prunable:v1")
+    out = docker.ok("image", "prune", "-af", "--filter", "label=prune=me")
+    assert f"untagged: {registry.host}/test/prunable:v1" in out and "deleted: sha256:" in out
+    assert docker.ok("images", "-q", image)  # unlabelled: kept
+
+
+def test_volumes_say_what_is_missing_and_inspect_finds_nothing(docker: Docker) -> None:
+    listed = docker.run("volume", "ls")
+    assert (
+        listed.returncode == 1 and "volumes" in listed.stderr and "not implemented" in listed.stderr
+    )
+    missing = docker.run("inspect", "no-such-object")
+    assert missing.returncode == 1 and "No such object: no-such-object" in missing.stderr
+
+
+def test_the_front_and_the_engine_are_restarted_under_it(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    docker.ok("run", "-d", "--name", "survivor", image, "sleep", "300")
+    for service in ("dockerapi", "engine"):
+        before = docker.engine.service_pid(service)
+        os.kill(before, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while docker.engine.status()["services"][service]["state"] != "running" or (  # type: ignore[index]
+            docker.engine.service_pid(service) == before
+        ):
+            assert time.monotonic() < deadline, f"{service} was not restarted"
+            time.sleep(0.1)
+        assert docker.ok("ps", "--format", "{{.Names}}").split() == ["survivor"]
