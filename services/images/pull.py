@@ -22,6 +22,7 @@ import aiohttp
 from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import DockyardError
 from dockyard.services.images import reference
+from dockyard.services.images.fetch import fetch_blob
 from dockyard.services.images.images import Images, Progress, host_arch
 from dockyard.services.images.imagestore import ImageRecord
 from dockyard.services.images.registry import Credentials, Registry
@@ -31,7 +32,6 @@ from dockyard.services.images.unpack import Layer, apply_layer, chain_ids
 
 CONCURRENT_DOWNLOADS = 3
 T = TypeVar("T")
-PROGRESS_EVERY = 512 * 1024
 
 
 class Puller:
@@ -201,36 +201,15 @@ class Puller:
             if self._images.content.exists(layer.digest):
                 queue.put_nowait(Progress(short, "Download complete"))
                 return
-            await self._store(
+            await fetch_blob(
                 registry,
-                ref,
+                ref.path,
                 layer,
+                self._images.content,
                 lambda done: queue.put_nowait(Progress(short, "Downloading", done, layer.size)),
             )
             queue.put_nowait(Progress(short, "Verifying Checksum"))
             queue.put_nowait(Progress(short, "Download complete"))
-
-    async def _store(
-        self, registry: Registry, ref: reference.Reference, desc: Descriptor, report: Any
-    ) -> None:
-        """Fetch the blob `desc` into the content store (resuming an earlier attempt), verified."""
-        if self._images.content.exists(desc.digest):
-            return
-        writer = self._images.content.writer(f"layer-{desc.digest}")
-        try:
-            last, first = 0, True
-            async for chunk, resumed in registry.blob(ref.path, desc.digest, writer.offset):
-                if first and writer.offset and not resumed:
-                    writer.restart()  # the server sent the whole blob, not the rest of it
-                first = False
-                writer.write(chunk)
-                if report is not None and writer.offset - last >= PROGRESS_EVERY:
-                    last = writer.offset
-                    report(writer.offset)
-        except BaseException:
-            writer.close()  # keep the bytes: the next pull resumes from them
-            raise
-        writer.commit(desc.digest, desc.size if desc.size else -1)
 
     def _store_bytes(self, data: bytes, digest: str) -> None:
         if not self._images.content.exists(digest):

@@ -41,6 +41,10 @@ TIMEOUT = aiohttp.ClientTimeout(total=None, connect=15, sock_read=60)
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
+class RangeNotSatisfiable(Internal):
+    """416: the registry will not resume a blob at the offset asked (fetch again from zero)."""
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str = ""
@@ -136,6 +140,8 @@ class Registry:
         ) as response:
             if response.status == 404:
                 raise NotFound(f"blob {digest} unknown to the registry")
+            if response.status == 416 and offset:
+                raise RangeNotSatisfiable(f"the registry cannot send {digest} from byte {offset}")
             await _check(response)
             resumed = response.status == 206
             async for chunk in response.content.iter_chunked(256 * 1024):

@@ -490,10 +490,10 @@ def _front_handler(holder: list[Front]) -> type[http.server.BaseHTTPRequestHandl
             path = self.path.split("?", 1)[0]
             front.note(front.asked, path)
             answer = front.answers.get(path)
-            if answer is None:
-                self._pass_through(front.registry, send_body)
-                return
             try:
+                if answer is None:
+                    self._pass_through(front.registry, send_body)
+                    return
                 self._answer(answer, send_body)
             except (BrokenPipeError, ConnectionResetError):
                 front.note(front.hung_up, path)

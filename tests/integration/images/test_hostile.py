@@ -10,6 +10,8 @@ import json
 import os
 import signal
 import sqlite3
+import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import images
-from tests.support.engine import Engine
-from tests.support.registry import Answer, Front, Registry
+from tests.support.engine import CLI, Engine
+from tests.support.registry import Answer, Body, Client, Front, Registry, endless, trickle
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +45,9 @@ def served(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         Front.start(registry) as front,
     ):
         images.push(registry, "good/busybox", "latest", images.busybox_image())
-        yield Served(registry, front)
+        served = Served(registry, front)
+        engine.ok("pull", served.ref("good/busybox"))  # its layer "Already exists" in every case
+        yield served
         names = engine.ok("images", "--format", "{{.Repository}}:{{.Tag}}").split()
         mine = [name for name in names if name.startswith(front.host)]
         if mine:
@@ -112,6 +116,40 @@ def answer_manifest(change: Callable[[dict[str, object]], object]) -> Callable[[
     return serve
 
 
+def unique_image() -> images.Image:
+    """busybox and a layer no other case has (so it is always fetched, never found)."""
+    return images.Image([images.busybox_layer(), images.unique_layer()], {"Cmd": ["sh"]})
+
+
+def answer_blob(body: Callable[[bytes], Body]) -> Callable[[Served, str], None]:
+    """An image pushed; its own layer served as `body(the real blob)` through the front."""
+
+    def serve(served: Served, repository: str) -> None:
+        image = unique_image()
+        images.push(served.registry, repository, "latest", image)
+        blob = image.layers[-1].blob
+        path = f"/v2/{repository}/blobs/{images.sha256(blob)}"
+        served.front.answer(path, Answer(body(blob)))
+
+    return serve
+
+
+def push_sized(change: Callable[[int], int]) -> Callable[[Served, str], None]:
+    """An image whose manifest gives its own layer the size `change(real size)`: the registry
+    itself takes such a manifest, and serves the real blob."""
+
+    def serve(served: Served, repository: str) -> None:
+        image = unique_image()
+        images.push(served.registry, repository, "latest", image)
+        doc = json.loads(image.manifest_bytes())
+        doc["layers"][-1]["size"] = change(doc["layers"][-1]["size"])
+        Client(served.registry).push_manifest(
+            repository, "latest", json.dumps(doc).encode(), images.DOCKER_MANIFEST
+        )
+
+    return serve
+
+
 CASES = {
     "cmd-object": (push_config({"Cmd": {"x": 1}}), "config.Cmd: expected an array of strings"),
     "env-numbers": (push_config({"Env": [1, None]}), "config.Env[0]: expected a string"),
@@ -128,6 +166,19 @@ CASES = {
     "html-layer": (
         answer_manifest(lambda d: d["layers"][0].update(mediaType="text/html")),  # type: ignore[index]
         "unsupported layer media type 'text/html'",
+    ),
+    "endless-layer": (
+        answer_blob(lambda blob: endless()),
+        "its descriptor says",
+    ),
+    "oversized-layer": (
+        push_sized(lambda size: 112),
+        "longer than the 112 bytes its descriptor says",
+    ),
+    "short-layer": (push_sized(lambda size: size + 100), "failed to verify blob"),
+    "digest-mismatch": (
+        answer_blob(lambda blob: bytes(len(blob))),
+        "failed to verify blob",
     ),
 }
 
@@ -184,3 +235,37 @@ def test_a_stored_hostile_config_stops_nothing(engine: Engine, served: Served) -
     assert f"Deleted: {bad_id}" in engine.ok("rmi", "-f", bad_id)
     assert engine.ok("images", "-q", "--no-trunc").split().count(good_id) == 1
     assert engine.ok("run", "--rm", good, "echo", "ok") == "ok\n"
+
+
+# -- a pull whose client goes away ----------------------------------------------------------------
+
+
+def test_a_pull_stops_when_its_client_is_killed(engine: Engine, served: Served) -> None:
+    image = unique_image()
+    images.push(served.registry, "hostile/abandoned", "latest", image)
+    blob = image.layers[-1].blob
+    path = f"/v2/hostile/abandoned/blobs/{images.sha256(blob)}"
+    stall = threading.Event()
+    served.front.answer(path, Answer(trickle(blob[:1000], stall), length=False))
+    cli = subprocess.Popen(
+        [CLI, "-H", engine.host, "pull", served.ref("hostile/abandoned")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert served.front.wait_for(served.front.asked, path)
+        cli.kill()
+        cli.wait()
+        # the engine and the images service drop the download: the registry sees the hang-up
+        assert served.front.wait_for(served.front.hung_up, path, timeout=60)
+    finally:
+        stall.set()
+        cli.kill()
+        cli.wait()
+    ingest = engine.root / f"images/ingest/layer-{images.sha256(blob)}".replace(
+        "sha256:", "sha256-"
+    )
+    assert not (ingest / "data").exists() or (ingest / "data").stat().st_size <= len(blob)
+    del served.front.answers[path]
+    engine.ok("pull", served.ref("hostile/abandoned"))  # the next pull completes it
+    assert engine.ok("run", "--rm", served.ref("hostile/abandoned"), "echo", "ok") == "ok\n"
