@@ -13,6 +13,7 @@ The caller holds the blob's lock (`content.Locks`), so one fetch of a blob runs 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
@@ -90,7 +91,9 @@ async def _append(
                 f"failed to verify blob {desc.digest}: it is longer than the {desc.size} bytes "
                 "its descriptor says"
             )
-        writer.write(chunk)
+        # in a worker thread: hashing and writing leave the event loop free (a fast registry
+        # would otherwise starve it: no RPC served, not even the cancel of this very pull)
+        await asyncio.to_thread(writer.write, chunk)
         if report is not None and writer.offset - last >= PROGRESS_EVERY:
             last = writer.offset
             report(writer.offset)

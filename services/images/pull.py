@@ -34,6 +34,31 @@ CONCURRENT_DOWNLOADS = 3
 T = TypeVar("T")
 
 
+class Job:
+    """One pull at work. Its progress is read by the RPC that asked for it; `cancel` stops the
+    work when that RPC ends, whether or not anyone is still reading (a client that went away
+    must not leave a download running)."""
+
+    def __init__(self, work: asyncio.Task[Progress], queue: asyncio.Queue[Progress | None]):
+        self._work = work
+        self._queue = queue
+
+    def cancel(self) -> None:
+        self._work.cancel()
+
+    async def progress(self) -> AsyncIterator[Progress]:
+        """Progress lines; the last carries the image (or the pull's error is raised)."""
+        try:
+            while (item := await self._queue.get()) is not None:
+                yield item
+            yield await self._work
+        finally:
+            if not self._work.done():
+                self._work.cancel()
+                with contextlib.suppress(asyncio.CancelledError, DockyardError):
+                    await self._work
+
+
 class Puller:
     def __init__(self, images: Images, config: DaemonConfig, config_path: Path) -> None:
         self._images = images
@@ -45,8 +70,8 @@ class Puller:
         if self._session is not None:
             await self._session.close()
 
-    async def pull(self, text: str, platform: Any, auth: Any) -> AsyncIterator[Progress]:
-        """Progress of pulling `text`; the last item carries the image."""
+    def start(self, text: str, platform: Any, auth: Any) -> Job:
+        """Start pulling `text`; the job's progress ends with the image."""
         ref = reference.parse(text)
         wanted = (
             Platform(
@@ -58,16 +83,7 @@ class Puller:
             else Platform("linux", host_arch())
         )
         queue: asyncio.Queue[Progress | None] = asyncio.Queue()
-        work = asyncio.create_task(self._pull(ref, wanted, _credentials(auth), queue))
-        try:
-            while (item := await queue.get()) is not None:
-                yield item
-            yield await work
-        finally:
-            if not work.done():
-                work.cancel()
-                with contextlib.suppress(asyncio.CancelledError, DockyardError):
-                    await work
+        return Job(asyncio.create_task(self._pull(ref, wanted, _credentials(auth), queue)), queue)
 
     async def _pull(
         self,

@@ -27,7 +27,9 @@ class ImagesServicer(images_pb2_grpc.ImagesServicer):
         self, request: pb.PullRequest, context: Context
     ) -> AsyncIterator[pb.PullProgress]:
         platform = request.platform if request.HasField("platform") else None
-        async for progress in self._puller.pull(request.ref, platform, request.auth):
+        job = self._puller.start(request.ref, platform, request.auth)
+        context.add_done_callback(lambda _: job.cancel())  # the client went away: stop
+        async for progress in job.progress():
             yield self._progress(progress)
 
     async def Import(

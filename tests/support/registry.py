@@ -411,6 +411,7 @@ class Front:
     answers: dict[str, Answer] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
     hung_up: list[str] = field(default_factory=list)
+    sent: dict[str, int] = field(default_factory=dict)  # body bytes written per answered path
     changed: threading.Condition = field(default_factory=threading.Condition)
 
     @classmethod
@@ -494,12 +495,12 @@ def _front_handler(holder: list[Front]) -> type[http.server.BaseHTTPRequestHandl
                 if answer is None:
                     self._pass_through(front.registry, send_body)
                     return
-                self._answer(answer, send_body)
+                self._answer(front, path, answer, send_body)
             except (BrokenPipeError, ConnectionResetError):
                 front.note(front.hung_up, path)
             self.close_connection = True
 
-        def _answer(self, answer: Answer, send_body: bool) -> None:
+        def _answer(self, front: Front, path: str, answer: Answer, send_body: bool) -> None:
             self.send_response(answer.status)
             for key, value in answer.headers.items():
                 self.send_header(key, value)
@@ -513,6 +514,7 @@ def _front_handler(holder: list[Front]) -> type[http.server.BaseHTTPRequestHandl
             for chunk in chunks:
                 self.wfile.write(chunk)
                 self.wfile.flush()
+                front.sent[path] = front.sent.get(path, 0) + len(chunk)
                 if not chunk and _peer_gone(self.connection):
                     raise BrokenPipeError
 

@@ -240,15 +240,31 @@ def test_a_stored_hostile_config_stops_nothing(engine: Engine, served: Served) -
 # -- a pull whose client goes away ----------------------------------------------------------------
 
 
-def test_a_pull_stops_when_its_client_is_killed(engine: Engine, served: Served) -> None:
+GIB = 1 << 30
+
+
+@pytest.mark.parametrize("flow", ["trickle", "flood"])
+def test_a_pull_stops_when_its_client_is_killed(engine: Engine, served: Served, flow: str) -> None:
+    """trickle: the registry sends 1000 bytes and stalls; flood: it sends zeros as fast as it
+    can for a layer that claims 1 GiB. Either way, once the CLI is killed, the engine and the
+    images service drop the download (the registry sees the hang-up), well before 1 GiB."""
+    repository = f"hostile/abandoned-{flow}"
     image = unique_image()
-    images.push(served.registry, "hostile/abandoned", "latest", image)
+    images.push(served.registry, repository, "latest", image)
     blob = image.layers[-1].blob
-    path = f"/v2/hostile/abandoned/blobs/{images.sha256(blob)}"
+    path = f"/v2/{repository}/blobs/{images.sha256(blob)}"
     stall = threading.Event()
-    served.front.answer(path, Answer(trickle(blob[:1000], stall), length=False))
+    if flow == "trickle":
+        served.front.answer(path, Answer(trickle(blob[:1000], stall), length=False))
+    else:
+        doc = json.loads(image.manifest_bytes())
+        doc["layers"][-1]["size"] = GIB
+        headers = {"Content-Type": images.DOCKER_MANIFEST}
+        manifest = Answer(json.dumps(doc).encode(), headers=headers)
+        served.front.answer(served.manifest_path(repository), manifest)
+        served.front.answer(path, Answer(endless(), length=False))
     cli = subprocess.Popen(
-        [CLI, "-H", engine.host, "pull", served.ref("hostile/abandoned")],
+        [CLI, "-H", engine.host, "pull", served.ref(repository)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -256,16 +272,14 @@ def test_a_pull_stops_when_its_client_is_killed(engine: Engine, served: Served) 
         assert served.front.wait_for(served.front.asked, path)
         cli.kill()
         cli.wait()
-        # the engine and the images service drop the download: the registry sees the hang-up
-        assert served.front.wait_for(served.front.hung_up, path, timeout=60)
+        assert served.front.wait_for(served.front.hung_up, path, timeout=60), engine.log_tail()
     finally:
         stall.set()
         cli.kill()
         cli.wait()
-    ingest = engine.root / f"images/ingest/layer-{images.sha256(blob)}".replace(
-        "sha256:", "sha256-"
-    )
-    assert not (ingest / "data").exists() or (ingest / "data").stat().st_size <= len(blob)
-    del served.front.answers[path]
-    engine.ok("pull", served.ref("hostile/abandoned"))  # the next pull completes it
-    assert engine.ok("run", "--rm", served.ref("hostile/abandoned"), "echo", "ok") == "ok\n"
+    assert served.front.sent[path] < GIB
+    ingest = engine.root / "images/ingest" / f"layer-{images.sha256(blob)}".replace(":", "-")
+    assert (ingest / "data").stat().st_size < GIB  # kept to resume from (it was not refused)
+    served.front.answers.clear()
+    engine.ok("pull", served.ref(repository))  # the next pull completes it
+    assert engine.ok("run", "--rm", served.ref(repository), "echo", "ok") == "ok\n"
