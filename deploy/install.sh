@@ -7,8 +7,12 @@ set -eu
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root (the engine needs it)" >&2; exit 1; }
 
-PACKAGES="python3 python3-venv iproute2 nftables busybox-static ca-certificates curl"
-DEV_PACKAGES="docker-registry wrk docker-compose"  # compose 1.29 (python3 only, no engine)
+# the engine: python, ip and nft for networking, ps for `top`; busybox for the quick-start image
+PACKAGES="python3 python3-venv iproute2 nftables procps busybox-static ca-certificates curl"
+# the tests: a registry, the external runtimes (--runtime runc|crun), iptables for docker's
+# FORWARD policy, mount/umount, docker-compose 1.29 (python3 only, no engine) for the Docker API;
+# wrk for the benchmarks
+DEV_PACKAGES="docker-registry runc crun iptables mount docker-compose wrk"
 extra=""
 [ "${1:-}" = "--dev" ] && extra="$DEV_PACKAGES"
 missing=""
