@@ -5,12 +5,13 @@ the events' JSON and logs --until."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.engine import Engine
+from tests.support.engine import CLI, Engine
 
 pytestmark = pytest.mark.integration
 
@@ -86,11 +87,17 @@ def test_exec_detached_and_in_a_stopped_container(engine: Engine, busybox: str) 
 
 
 def test_attach_sees_the_output(engine: Engine, busybox: str) -> None:
-    engine.ok(
-        "run", "-d", "--name", "talker", busybox, "sh", "-c", "sleep 0.5; echo spoken; exit 2"
-    )
-    result = engine.cli("attach", "talker")
-    assert "spoken" in result.stdout and result.returncode == 2
+    """The container talks until told to stop, so attach meets it running however slow we are."""
+    script = "until [ -f /tmp/go ]; do echo spoken; sleep 0.1; done; echo done; exit 2"
+    engine.ok("run", "-d", "--name", "talker", busybox, "sh", "-c", script)
+    command = [CLI, "-H", engine.host, "attach", "talker"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL) as attach:
+        assert attach.stdout is not None
+        assert attach.stdout.readline() == b"spoken\n"
+        engine.ok("exec", "talker", "touch", "/tmp/go")
+        rest = attach.stdout.read()
+        assert attach.wait(timeout=60) == 2
+    assert rest.endswith(b"done\n")
 
 
 # -- pause, top, stats, update, limits ------------------------------------------------------------
