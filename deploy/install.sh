@@ -26,6 +26,19 @@ if [ -n "$missing" ]; then
     apt-get install -y -q --no-install-recommends $missing >/dev/null
 fi
 
+# Programs install.sh places itself (no package of theirs is installed). The Docker API tests
+# drive a real docker CLI: the machine's own when it has one, else the client alone out of
+# Debian's docker.io (installing that package would bring dockerd, containerd and iptables).
+FETCHED_PROGRAMS="docker"
+if [ "${1:-}" = "--dev" ] && ! command -v docker >/dev/null; then
+    tmp=$(mktemp -d)
+    (cd "$tmp" && { apt-get download -q docker.io >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && apt-get download -q docker.io >/dev/null 2>&1; }; } &&
+        dpkg-deb -x docker.io_*.deb extracted)
+    install -m 0755 "$tmp/extracted/usr/bin/docker" /usr/local/bin/docker
+    rm -rf "$tmp"
+fi
+
 # Debian's own python3 (3.11 on bookworm): a venv made from it starts without pyenv's shim.
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
