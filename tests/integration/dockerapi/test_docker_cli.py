@@ -3,6 +3,7 @@ output and exit codes docker gives."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -329,3 +330,37 @@ def test_the_front_and_the_engine_are_restarted_under_it(docker: Docker, image: 
             assert time.monotonic() < deadline, f"{service} was not restarted"
             time.sleep(0.1)
         assert docker.ok("ps", "--format", "{{.Names}}").split() == ["survivor"]
+
+
+def test_detach_keys_leave_it_running_and_attach_comes_back(
+    docker: Docker, image: str, terminal: type[Terminal]
+) -> None:
+    docker.ok("pull", "-q", image)
+    t = terminal("run", "-it", "--name", "detachable", image, "sh")
+    t.expect(b"# ")
+    t.type(b"\x10\x11")  # Ctrl-P Ctrl-Q
+    assert t.wait() == 0
+    assert docker.ok("inspect", "-f", "{{.State.Running}}", "detachable").strip() == "true"
+    again = terminal("attach", "detachable")
+    again.type(b"echo back $((40+2))\r")
+    again.expect(b"back 42")
+    again.type(b"exit 3\r")
+    assert again.wait() == 3
+
+
+def test_pull_sends_the_clients_credentials(
+    docker: Docker, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.support.registry import PASSWORD, USER
+
+    with Registry.start(tmp_path_factory.mktemp("authreg"), auth="basic") as private:
+        images.push(private, "team/tool", "v1", images.busybox_image(Cmd=["echo", "private"]))
+        ref = f"{private.host}/team/tool:v1"
+        refused = docker.run("pull", ref)
+        assert refused.returncode == 1 and "unauthorized" in refused.stderr.lower()
+        config = tmp_path_factory.mktemp("authconfig")
+        token = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        (config / "config.json").write_text(json.dumps({"auths": {private.host: {"auth": token}}}))
+        with_login = Docker(docker.binary, docker.engine, config)
+        assert with_login.ok("run", "--rm", ref) == "private\n"
+        docker.ok("rmi", ref)
