@@ -172,12 +172,12 @@ async def rename(request: web.Request) -> web.StreamResponse:
 
 
 async def update(request: web.Request) -> web.StreamResponse:
-    body = await params.body(request)
+    body = params.Fields(await params.body(request))
     message = engine_pb2.UpdateContainerRequest(id=_id(request), resources=resources(body))
-    if body.get("RestartPolicy"):
-        policy = body["RestartPolicy"]
-        message.restart_policy.name = policy.get("Name") or ""
-        message.restart_policy.maximum_retry_count = int(policy.get("MaximumRetryCount") or 0)
+    if body.doc.get("RestartPolicy"):
+        policy = body.obj("RestartPolicy")
+        message.restart_policy.name = policy.text("Name")
+        message.restart_policy.maximum_retry_count = policy.number("MaximumRetryCount")
     reply = await engine_of(request).containers.Update(message, **UNARY)
     return replies.reply({"Warnings": list(reply.warnings)})
 

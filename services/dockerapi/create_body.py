@@ -12,6 +12,7 @@ from typing import Any
 
 from dockyard.api.errors import InvalidArgument, Unimplemented
 from dockyard.engine.v1 import engine_pb2
+from dockyard.services.dockerapi.params import Fields
 
 # HostConfig keys with no engine setting yet, and the values that mean "not set" for them
 UNSET_BY_DEFAULT = {
@@ -37,18 +38,19 @@ HOST_KEYS = {
 
 
 def create_request(body: dict[str, Any], name: str) -> engine_pb2.CreateContainerRequest:
-    host = body.get("HostConfig") or {}
-    _check_host(host)
-    if body.get("NetworkDisabled"):
-        host = host | {"NetworkMode": "none"}
+    config = Fields(body)
+    host = config.obj("HostConfig")
+    _check_host(host.doc)
+    if config.flag("NetworkDisabled"):
+        host = Fields(host.doc | {"NetworkMode": "none"}, "HostConfig")
     request = engine_pb2.CreateContainerRequest(
         name=name.removeprefix("/"),
-        config=container_config(body),
+        config=container_config(config),
         host_config=host_config(host),
     )
-    endpoints = (body.get("NetworkingConfig") or {}).get("EndpointsConfig") or {}
-    for network, settings in endpoints.items():
-        request.networks.append(endpoint(network, settings or {}))
+    endpoints = config.obj("NetworkingConfig").obj("EndpointsConfig")
+    for network in endpoints.doc:
+        request.networks.append(endpoint(network, endpoints.obj(network)))
     return request
 
 
@@ -71,112 +73,107 @@ def _str_slice(value: Any, key: str) -> list[str] | None:
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return value
-    raise InvalidArgument(f"{key}: expected a string or a list of strings")
+    raise InvalidArgument(f"{key}: want a string or a list of strings")
 
 
-def container_config(body: dict[str, Any]) -> engine_pb2.ContainerConfig:
-    health = body.get("Healthcheck") or {}
+def container_config(body: Fields) -> engine_pb2.ContainerConfig:
+    health = body.obj("Healthcheck").doc
     if health.get("Test") and health["Test"] != ["NONE"]:
         raise Unimplemented("Healthcheck: healthchecks are not implemented yet")
     config = engine_pb2.ContainerConfig(
-        hostname=body.get("Hostname") or "",
-        domainname=body.get("Domainname") or "",
-        user=body.get("User") or "",
-        attach_stdin=bool(body.get("AttachStdin")),
-        attach_stdout=bool(body.get("AttachStdout")),
-        attach_stderr=bool(body.get("AttachStderr")),
-        tty=bool(body.get("Tty")),
-        open_stdin=bool(body.get("OpenStdin")),
-        stdin_once=bool(body.get("StdinOnce")),
-        env=body.get("Env") or [],
-        image=body.get("Image") or "",
-        working_dir=body.get("WorkingDir") or "",
-        labels=body.get("Labels") or {},
-        stop_signal=body.get("StopSignal") or "",
-        exposed_ports=sorted(body.get("ExposedPorts") or {}),
-        volumes=sorted(body.get("Volumes") or {}),
+        hostname=body.text("Hostname"),
+        domainname=body.text("Domainname"),
+        user=body.text("User"),
+        attach_stdin=body.flag("AttachStdin"),
+        attach_stdout=body.flag("AttachStdout"),
+        attach_stderr=body.flag("AttachStderr"),
+        tty=body.flag("Tty"),
+        open_stdin=body.flag("OpenStdin"),
+        stdin_once=body.flag("StdinOnce"),
+        env=body.texts("Env"),
+        image=body.text("Image"),
+        working_dir=body.text("WorkingDir"),
+        labels=body.text_map("Labels"),
+        stop_signal=body.text("StopSignal"),
+        exposed_ports=sorted(body.obj("ExposedPorts").doc),
+        volumes=sorted(body.obj("Volumes").doc),
     )
     if not config.image:
-        raise InvalidArgument("config.Image: an image is required")
-    cmd = _str_slice(body.get("Cmd"), "Cmd")
+        raise InvalidArgument("Image: an image is required")
+    cmd = _str_slice(body.doc.get("Cmd"), "Cmd")
     if cmd:  # docker: an empty Cmd is an unset one
         config.cmd.values.extend(cmd)
-    entrypoint = _str_slice(body.get("Entrypoint"), "Entrypoint")
+    entrypoint = _str_slice(body.doc.get("Entrypoint"), "Entrypoint")
     if entrypoint is not None:  # set, even to [] or [""]: the image's is not used
         config.entrypoint.SetInParent()
         config.entrypoint.values.extend(e for e in entrypoint if entrypoint != [""])
-    if body.get("StopTimeout") is not None:
-        config.stop_timeout = int(body["StopTimeout"])
+    if body.doc.get("StopTimeout") is not None:
+        config.stop_timeout = body.number("StopTimeout")
     return config
 
 
-def host_config(h: dict[str, Any]) -> engine_pb2.HostConfig:
-    log = h.get("LogConfig") or {}
-    restart = h.get("RestartPolicy") or {}
+def host_config(h: Fields) -> engine_pb2.HostConfig:
+    log, restart = h.obj("LogConfig"), h.obj("RestartPolicy")
     host = engine_pb2.HostConfig(
-        network_mode=h.get("NetworkMode") or "",
-        auto_remove=bool(h.get("AutoRemove")),
-        log_config=engine_pb2.LogConfig(type=log.get("Type") or "", config=log.get("Config") or {}),
-        runtime=h.get("Runtime") or "",
+        network_mode=h.text("NetworkMode"),
+        auto_remove=h.flag("AutoRemove"),
+        log_config=engine_pb2.LogConfig(type=log.text("Type"), config=log.text_map("Config")),
+        runtime=h.text("Runtime"),
         restart_policy=engine_pb2.RestartPolicy(
-            name=restart.get("Name") or "",
-            maximum_retry_count=int(restart.get("MaximumRetryCount") or 0),
+            name=restart.text("Name"), maximum_retry_count=restart.number("MaximumRetryCount")
         ),
         resources=resources(h),
-        cap_add=h.get("CapAdd") or [],
-        cap_drop=h.get("CapDrop") or [],
-        privileged=bool(h.get("Privileged")),
-        security_opt=h.get("SecurityOpt") or [],
-        read_only=bool(h.get("ReadonlyRootfs")),
-        tmpfs=h.get("Tmpfs") or {},
-        port_bindings=port_bindings(h.get("PortBindings") or {}),
-        publish_all_ports=bool(h.get("PublishAllPorts")),
-        dns=h.get("Dns") or [],
-        dns_search=h.get("DnsSearch") or [],
-        dns_options=h.get("DnsOptions") or [],
-        extra_hosts=h.get("ExtraHosts") or [],
+        cap_add=h.texts("CapAdd"),
+        cap_drop=h.texts("CapDrop"),
+        privileged=h.flag("Privileged"),
+        security_opt=h.texts("SecurityOpt"),
+        read_only=h.flag("ReadonlyRootfs"),
+        tmpfs=h.text_map("Tmpfs"),
+        port_bindings=port_bindings(h.obj("PortBindings")),
+        publish_all_ports=h.flag("PublishAllPorts"),
+        dns=h.texts("Dns"),
+        dns_search=h.texts("DnsSearch"),
+        dns_options=h.texts("DnsOptions"),
+        extra_hosts=h.texts("ExtraHosts"),
     )
-    if h.get("Init") is not None:
-        host.init = bool(h["Init"])
+    if h.doc.get("Init") is not None:
+        host.init = h.flag("Init")
     return host
 
 
-def resources(h: dict[str, Any]) -> engine_pb2.Resources:
+def resources(h: Fields) -> engine_pb2.Resources:
     return engine_pb2.Resources(
-        memory=int(h.get("Memory") or 0),
-        memory_swap=int(h.get("MemorySwap") or 0),
-        nano_cpus=int(h.get("NanoCpus") or 0),
-        cpu_shares=int(h.get("CpuShares") or 0),
-        cpu_period=int(h.get("CpuPeriod") or 0),
-        cpu_quota=int(h.get("CpuQuota") or 0),
-        cpuset_cpus=h.get("CpusetCpus") or "",
-        pids_limit=int(h.get("PidsLimit") or 0),
+        memory=h.number("Memory"),
+        memory_swap=h.number("MemorySwap"),
+        nano_cpus=h.number("NanoCpus"),
+        cpu_shares=h.number("CpuShares"),
+        cpu_period=h.number("CpuPeriod"),
+        cpu_quota=h.number("CpuQuota"),
+        cpuset_cpus=h.text("CpusetCpus"),
+        pids_limit=h.number("PidsLimit"),
         ulimits=[
-            engine_pb2.Ulimit(name=u["Name"], soft=int(u["Soft"]), hard=int(u["Hard"]))
-            for u in h.get("Ulimits") or []
+            engine_pb2.Ulimit(name=u.text("Name"), soft=u.number("Soft"), hard=u.number("Hard"))
+            for u in h.objects("Ulimits")
         ],
     )
 
 
-def port_bindings(ports: dict[str, Any]) -> list[engine_pb2.PortBinding]:
+def port_bindings(ports: Fields) -> list[engine_pb2.PortBinding]:
     """{"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} → one binding per host port."""
     found = []
-    for port, bindings in sorted(ports.items()):
-        for b in bindings or [{}]:
+    for port in sorted(ports.doc):
+        for b in ports.objects(port) or [Fields({})]:
             found.append(
                 engine_pb2.PortBinding(
-                    container_port=port,
-                    host_ip=(b or {}).get("HostIp") or "",
-                    host_port=(b or {}).get("HostPort") or "",
+                    container_port=port, host_ip=b.text("HostIp"), host_port=b.text("HostPort")
                 )
             )
     return found
 
 
-def endpoint(network: str, settings: dict[str, Any]) -> engine_pb2.EndpointSettings:
-    ipam = settings.get("IPAMConfig") or {}
+def endpoint(network: str, settings: Fields) -> engine_pb2.EndpointSettings:
     return engine_pb2.EndpointSettings(
         network="bridge" if network == "default" else network,
-        aliases=settings.get("Aliases") or [],
-        ipv4_address=ipam.get("IPv4Address") or "",
+        aliases=settings.texts("Aliases"),
+        ipv4_address=settings.obj("IPAMConfig").text("IPv4Address"),
     )

@@ -39,8 +39,11 @@ class ExecRecord:
 
     @property
     def cmd(self) -> list[str]:
-        cmd = self.config.get("Cmd") or []
-        return [cmd] if isinstance(cmd, str) else list(cmd)
+        return self.fields.texts("Cmd")
+
+    @property
+    def fields(self) -> params.Fields:
+        return params.Fields(self.config)
 
 
 class Execs:
@@ -89,6 +92,11 @@ async def create(request: web.Request) -> web.StreamResponse:
         raise errors.FailedPrecondition(
             f"Container {c.id} is paused, unpause the container before exec"
         )
+    fields = params.Fields(body)
+    for key in ("Env", "Cmd"):
+        fields.texts(key)  # the types are checked now, not at start
+    for key in ("WorkingDir", "User", "DetachKeys"):
+        fields.text(key)
     record = ExecRecord(secrets.token_hex(32), c.id, body)
     if not record.cmd:
         raise errors.InvalidArgument("No exec command specified")
@@ -97,18 +105,19 @@ async def create(request: web.Request) -> web.StreamResponse:
 
 
 def _options(record: ExecRecord, body: dict[str, Any]) -> engine_pb2.ExecOptions:
-    c = record.config
+    c = record.fields
+    tty = body.get("Tty", c.doc.get("Tty"))
     options = engine_pb2.ExecOptions(
         id=record.container_id,
         cmd=record.cmd,
-        env=c.get("Env") or [],
-        working_dir=c.get("WorkingDir") or "",
-        user=c.get("User") or "",
-        tty=bool(body.get("Tty", c.get("Tty"))),
-        stdin=bool(c.get("AttachStdin")),
-        privileged=bool(c.get("Privileged")),
+        env=c.texts("Env"),
+        working_dir=c.text("WorkingDir"),
+        user=c.text("User"),
+        tty=bool(tty),
+        stdin=c.flag("AttachStdin"),
+        privileged=c.flag("Privileged"),
     )
-    size = body.get("ConsoleSize") or c.get("ConsoleSize")
+    size = body.get("ConsoleSize") or c.doc.get("ConsoleSize")
     if options.tty and size and all(size):
         options.size.height, options.size.width = int(size[0]), int(size[1])
     return options

@@ -103,24 +103,24 @@ async def inspect(request: web.Request) -> web.StreamResponse:
 
 
 async def create(request: web.Request) -> web.StreamResponse:
-    body = await params.body(request)
-    if not body.get("Name"):
+    body = params.Fields(await params.body(request))
+    if not body.text("Name"):
         raise errors.InvalidArgument("network name is required")
-    if body.get("EnableIPv6"):
+    if body.flag("EnableIPv6"):
         raise errors.InvalidArgument("IPv6 networks are not supported by Dockyard")
-    configs = (body.get("IPAM") or {}).get("Config") or []
+    configs = body.obj("IPAM").objects("Config")
     if len(configs) > 1:
         raise errors.InvalidArgument("only one IPAM config (one IPv4 subnet) is supported")
-    ipam = configs[0] if configs else {}
+    ipam = configs[0] if configs else params.Fields({})
     message = network_pb2.CreateNetworkRequest(
-        name=body["Name"],
-        driver=body.get("Driver") or "bridge",
-        subnet=ipam.get("Subnet") or "",
-        gateway=ipam.get("Gateway") or "",
-        ip_range=ipam.get("IPRange") or "",
-        internal=bool(body.get("Internal")),
-        options=body.get("Options") or {},
-        labels=body.get("Labels") or {},
+        name=body.text("Name"),
+        driver=body.text("Driver") or "bridge",
+        subnet=ipam.text("Subnet"),
+        gateway=ipam.text("Gateway"),
+        ip_range=ipam.text("IPRange"),
+        internal=body.flag("Internal"),
+        options=body.text_map("Options"),
+        labels=body.text_map("Labels"),
     )
     n = await engine_of(request).networks.Create(message, **UNARY)
     return replies.reply({"Id": n.id, "Warning": ""}, 201)
@@ -134,24 +134,22 @@ async def remove(request: web.Request) -> web.StreamResponse:
 
 
 async def connect(request: web.Request) -> web.StreamResponse:
-    body = await params.body(request)
-    settings = body.get("EndpointConfig") or {}
+    body = params.Fields(await params.body(request))
+    settings = body.obj("EndpointConfig")
     message = engine_pb2.NetworkConnectRequest(
         network=param(request, "id"),
-        container=body.get("Container") or "",
-        aliases=settings.get("Aliases") or [],
-        ipv4_address=(settings.get("IPAMConfig") or {}).get("IPv4Address") or "",
+        container=body.text("Container"),
+        aliases=settings.texts("Aliases"),
+        ipv4_address=settings.obj("IPAMConfig").text("IPv4Address"),
     )
     await engine_of(request).networks.Connect(message, **UNARY)
     return web.Response(status=200)
 
 
 async def disconnect(request: web.Request) -> web.StreamResponse:
-    body = await params.body(request)
+    body = params.Fields(await params.body(request))
     message = engine_pb2.NetworkDisconnectRequest(
-        network=param(request, "id"),
-        container=body.get("Container") or "",
-        force=bool(body.get("Force")),
+        network=param(request, "id"), container=body.text("Container"), force=body.flag("Force")
     )
     await engine_of(request).networks.Disconnect(message, **UNARY)
     return web.Response(status=200)

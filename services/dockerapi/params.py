@@ -94,3 +94,55 @@ def until_seconds(value: str) -> float:
         return timestamp_ns(value, "until") / 1e9
     except InvalidArgument:
         raise InvalidArgument(f"invalid filter 'until={value}'") from None
+
+
+class Fields:
+    """Typed reads of a JSON object: a value of the wrong type is a clear InvalidArgument naming
+    its key (`HostConfig.Memory: want an integer`), never a traceback; missing or null values
+    read as the type's zero."""
+
+    def __init__(self, doc: Any, where: str = "") -> None:
+        if doc is None:
+            doc = {}
+        if not isinstance(doc, dict):
+            raise InvalidArgument(f"{where or 'body'}: want an object")
+        self.doc: dict[str, Any] = doc
+        self._where = where
+
+    def _name(self, key: str) -> str:
+        return f"{self._where}.{key}" if self._where else key
+
+    def _get(self, key: str, kind: type | tuple[type, ...], want: str) -> Any:
+        value = self.doc.get(key)
+        wrong = not isinstance(value, kind) or (isinstance(value, bool) and kind is int)
+        if value is not None and wrong:
+            raise InvalidArgument(f"{self._name(key)}: want {want}")
+        return value
+
+    def text(self, key: str) -> str:
+        return self._get(key, str, "a string") or ""
+
+    def flag(self, key: str) -> bool:
+        return bool(self._get(key, bool, "true or false"))
+
+    def number(self, key: str) -> int:
+        return int(self._get(key, int, "an integer") or 0)
+
+    def texts(self, key: str) -> list[str]:
+        value = self._get(key, list, "a list of strings") or []
+        if not all(isinstance(v, str) for v in value):
+            raise InvalidArgument(f"{self._name(key)}: want a list of strings")
+        return list(value)
+
+    def text_map(self, key: str) -> dict[str, str]:
+        value = self._get(key, dict, "an object of strings") or {}
+        if not all(isinstance(v, str) for v in value.values()):
+            raise InvalidArgument(f"{self._name(key)}: want an object of strings")
+        return dict(value)
+
+    def obj(self, key: str) -> Fields:
+        return Fields(self._get(key, dict, "an object"), self._name(key))
+
+    def objects(self, key: str) -> list[Fields]:
+        value = self._get(key, list, "a list of objects") or []
+        return [Fields(v, f"{self._name(key)}[{i}]") for i, v in enumerate(value)]

@@ -86,8 +86,9 @@ async def _dispatch(routes: Routes, request: web.Request) -> web.StreamResponse:
         return replies.error_reply(replies.status_of(err), str(err))
     except (web.HTTPException, ConnectionError):
         raise
-    except ValueError as err:  # a malformed body or parameter
-        return replies.error_reply(400, str(err))
+    except Exception as err:  # a bug: logged with its traceback, the client gets one line
+        log.exception("%s %s failed", request.method, request.path)
+        return replies.error_reply(500, f"internal error: {err}")
 
 
 def _version(path: str) -> tuple[str, tuple[int, int]]:

@@ -149,3 +149,24 @@ def test_tcp_is_refused_without_tls_client_certificates(tmp_path: Path) -> None:
         ("unix", str(tmp_path / "state" / "docker.sock")),
         ("unix", "/tmp/x.sock"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"Env": "A=1"}, "Env: want a list of strings"),
+        ({"Labels": ["a"]}, "Labels: want an object of strings"),
+        ({"HostConfig": {"Memory": "lots"}}, "HostConfig.Memory: want an integer"),
+        ({"HostConfig": {"Memory": True}}, "HostConfig.Memory: want an integer"),
+        (
+            {"HostConfig": {"PortBindings": {"80/tcp": [5]}}},
+            "PortBindings.80/tcp[0]: want an object",
+        ),
+        ({"HostConfig": []}, "HostConfig: want an object"),
+        ({"Cmd": [1]}, "Cmd: want a string or a list of strings"),
+    ],
+)
+def test_wrong_types_are_one_clear_line(body: dict[str, Any], message: str) -> None:
+    with pytest.raises(errors.InvalidArgument) as failed:
+        _create(**body)
+    assert message in str(failed.value)
