@@ -80,10 +80,8 @@ async def inspect(request: web.Request) -> web.StreamResponse:
     c = await engine_of(request).containers.Inspect(
         engine_pb2.InspectContainerRequest(id=_id(request)), **UNARY
     )
-    doc = container_json.inspect(c, version_of(request))
-    if params.flag(request, "size"):
-        doc |= {"SizeRw": 0, "SizeRootFs": 0}
-    return replies.reply(doc)
+    # `size`: SizeRw/SizeRootFs are left out, not made up: the engine does not measure them yet
+    return replies.reply(container_json.inspect(c, version_of(request)))
 
 
 async def start(request: web.Request) -> web.StreamResponse:
@@ -202,10 +200,7 @@ async def list_containers(request: web.Request) -> web.StreamResponse:
     if limit > 0:
         found = found[:limit]
     version = version_of(request)
-    docs = [container_json.summary(c, version) for c in found]
-    if params.flag(request, "size"):
-        docs = [d | {"SizeRw": 0, "SizeRootFs": 0} for d in docs]
-    return replies.reply(docs)
+    return replies.reply([container_json.summary(c, version) for c in found])
 
 
 async def _list(
