@@ -10,6 +10,13 @@ resolved *inside* the snapshot, as if it were `/` (absolute and climbing links s
 file is created relative to its parent's descriptor and changed with `follow_symlinks=False`.
 A name or a hardlink target that climbs out with `..` rejects the whole layer: such a layer was
 made to attack, and docker refuses it too. A hardlink to a file of a parent layer copies it up.
+
+Bad layers fail with one line in docker's words ("failed to register layer: …"): a whiteout
+that names no file (`.wh.`, `.wh..`, `.wh...`), an xattr the kernel refuses (a junk
+`security.capability`), an owner or time out of range, any other refusal of the filesystem
+(InvalidArgument); a full disk is ResourceExhausted. AUFS metadata (`.wh..wh.*` other than the
+opaque marker) is skipped as docker skips it, and `trusted.overlay.*` xattrs are never taken
+from a layer: only whiteouts and opaque markers speak to overlayfs.
 """
 
 from __future__ import annotations
@@ -26,10 +33,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from dockyard.api.errors import InvalidArgument
+from dockyard.api.errors import DockyardError, InvalidArgument, ResourceExhausted
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
+AUFS_META = ".wh..wh."
+OVERLAY_XATTRS = "trusted.overlay."
+FULL = (errno.ENOSPC, errno.EDQUOT)
 OPAQUE_XATTR = "trusted.overlay.opaque"
 MAX_SYMLINKS = 40
 CHUNK = 1 << 20
@@ -89,6 +99,22 @@ class Extractor:
     # -- one entry ----------------------------------------------------------------------------
 
     def _entry(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        """Apply one entry; whatever the filesystem refuses becomes one clear line."""
+        try:
+            self._apply(tar, member)
+        except DockyardError:
+            raise
+        except OSError as err:
+            if err.errno in FULL:
+                raise ResourceExhausted(
+                    "failed to register layer: no space left on device"
+                ) from None
+            reason = (err.strerror or str(err)).lower()
+            raise InvalidArgument(f'failed to register layer: "{member.name}": {reason}') from None
+        except (ValueError, OverflowError) as err:
+            raise InvalidArgument(f'failed to register layer: "{member.name}": {err}') from None
+
+    def _apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
         parts = split(member.name)
         if not parts:
             return  # "./": the root itself
@@ -97,15 +123,25 @@ class Extractor:
             with self._parent([*parts[:-1], "."]) as (fd, _):
                 os.setxattr(fd, OPAQUE_XATTR, b"y")
             return
+        if any(part.startswith(AUFS_META) for part in parts):
+            return  # AUFS hardlink metadata: docker skips it too
         if base.startswith(WHITEOUT):
-            with self._parent([*parts[:-1], base[len(WHITEOUT) :]]) as (fd, name):
-                _remove(fd, name)
-                os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=fd)
+            self._whiteout(member, parts)
             return
         with self._parent(parts) as (fd, name):
             self._create(tar, member, parts, fd, name)
             if not member.islnk():  # a hard link shares its target's inode and attributes
                 self._attributes(member, fd, name)
+
+    def _whiteout(self, member: tarfile.TarInfo, parts: list[str]) -> None:
+        hidden = parts[-1][len(WHITEOUT) :]
+        if hidden in ("", ".", ".."):
+            raise InvalidArgument(
+                f'failed to register layer: invalid whiteout "{member.name}": it names no file'
+            )
+        with self._parent([*parts[:-1], hidden]) as (fd, name):
+            _remove(fd, name)
+            os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=fd)
 
     def _create(
         self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], fd: int, name: str
@@ -164,13 +200,7 @@ class Extractor:
             os.chmod(name, member.mode & 0o7777, dir_fd=fd)  # after chown: it clears set-id bits
         for key, value in (member.pax_headers or {}).items():
             if key.startswith("SCHILY.xattr."):
-                with _opened(fd, name) as target:
-                    if target is not None:
-                        os.setxattr(
-                            target,
-                            key[len("SCHILY.xattr.") :],
-                            value.encode("utf-8", "surrogateescape"),
-                        )
+                _set_xattr(fd, name, member.name, key[len("SCHILY.xattr.") :], value)
         if not member.isdir():
             mtime = int(member.mtime * 1e9)
             os.utime(name, ns=(mtime, mtime), dir_fd=fd, follow_symlinks=False)
@@ -271,6 +301,25 @@ def _opened(fd: int, name: str) -> Iterator[int | None]:
         yield target
     finally:
         os.close(target)
+
+
+def _set_xattr(fd: int, name: str, path: str, key: str, value: str) -> None:
+    if key.startswith(OVERLAY_XATTRS):
+        return  # overlayfs' own (opaque, redirect, metacopy): never from a layer
+    with _opened(fd, name) as target:
+        if target is None:
+            return
+        try:
+            os.setxattr(target, key, value.encode("utf-8", "surrogateescape"))
+        except OSError as err:
+            if err.errno in (errno.ENOTSUP, errno.EPERM):
+                return  # as docker: not every filesystem takes every xattr
+            if err.errno in FULL:
+                raise
+            reason = (err.strerror or str(err)).lower()
+            raise InvalidArgument(
+                f"failed to register layer: lsetxattr {key} /{'/'.join(split(path))}: {reason}"
+            ) from None
 
 
 def _remove(fd: int, name: str) -> None:

@@ -221,3 +221,72 @@ def test_garbage_is_a_clear_error(world: tuple[OverlaySnapshotter, Path, Path]) 
     snapshotter.prepare("g", "", {})
     with pytest.raises(InvalidArgument, match="not a valid tar archive"):
         snapshotter.apply("g", blob, "", "")
+
+
+def pax_entry(tar: tarfile.TarFile, name: str, headers: dict[str, str], data: bytes = b"") -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.pax_headers = len(data), 0o755, headers
+    tar.addfile(info, io.BytesIO(data))
+
+
+def raw_entry(tar: tarfile.TarFile, name: str, **fields: int) -> None:
+    info = tarfile.TarInfo(name)
+    for key, value in fields.items():
+        setattr(info, key, value)
+    tar.addfile(info, io.BytesIO(b""))
+
+
+BAD_LAYERS: dict[str, tuple[Build, str]] = {
+    ".wh.": (lambda tar: entry(tar, "d/.wh."), 'invalid whiteout "d/.wh."'),
+    ".wh..": (lambda tar: entry(tar, "d/.wh.."), 'invalid whiteout "d/.wh.."'),
+    ".wh... at the root": (lambda tar: entry(tar, ".wh..."), 'invalid whiteout ".wh..."'),
+    ".wh... in a dir": (lambda tar: entry(tar, "d/.wh..."), 'invalid whiteout "d/.wh..."'),
+    "junk security.capability": (
+        lambda tar: pax_entry(tar, "bin/ping", {"SCHILY.xattr.security.capability": "junk"}),
+        "failed to register layer: lsetxattr security.capability /bin/ping: invalid argument",
+    ),
+    "uid out of range": (
+        lambda tar: raw_entry(tar, "f", uid=1 << 40),
+        'failed to register layer: "f": ',
+    ),
+    "device number out of range": (
+        lambda tar: raw_entry(
+            tar, "dev", type=tarfile.CHRTYPE, devmajor=(1 << 21) - 1, devminor=(1 << 21) - 1
+        ),
+        'failed to register layer: "dev": ',
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LAYERS))
+def test_bad_layers_are_one_clear_error(
+    world: tuple[OverlaySnapshotter, Path, Path], case: str
+) -> None:
+    snapshotter, _, tmp = world
+    build, message = BAD_LAYERS[case]
+    blob = tmp / "bad.tar"
+    blob.write_bytes(tar_bytes(lambda tar: (entry(tar, "d/keep", data=b"k"), build(tar))))
+    mounts = snapshotter.prepare("bad", "", {})
+    with pytest.raises(InvalidArgument) as err:
+        snapshotter.apply("bad", blob, "", "")
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+    fs = Path(mounts[0].source)
+    assert (fs / "d/keep").read_bytes() == b"k"  # no whiteout removed a directory
+    snapshotter.remove("bad")
+    untouched(world[1])
+
+
+def test_overlay_xattrs_and_aufs_metadata_are_not_taken_from_a_layer(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
+    def build(tar: tarfile.TarFile) -> None:
+        pax_entry(tar, "f", {"SCHILY.xattr.trusted.overlay.redirect": "/etc"}, b"f")
+        entry(tar, ".wh..wh.plnk", tarfile.DIRTYPE)
+        entry(tar, ".wh..wh.plnk/123.456", data=b"aufs")
+        pax_entry(tar, "g", {"SCHILY.xattr.user.kept": "yes"}, b"g")
+
+    fs = apply(world, build)
+    assert "trusted.overlay.redirect" not in os.listxattr(fs / "f")
+    assert os.getxattr(fs / "g", "user.kept") == b"yes"
+    assert sorted(p.name for p in fs.iterdir()) == ["f", "g"]
