@@ -8,11 +8,15 @@ exec create/start/inspect split, which the engine's one Exec stream does not hav
     server.py     the process: socket (0660), optional TCP listener with client-certificate TLS
     router.py     every path with or without a /v1.NN prefix → a handler
     replies.py    JSON replies, errors as {"message": …} with docker's status codes, streams
+    params.py     query parameters, filters (both encodings), typed reads of JSON bodies
     hijack.py     attach/exec connections taken over after `101 UPGRADED`; stream framing
+    session.py    one attached session: client bytes ⇄ the engine's stream; live terminals
     engine.py     the engine's stubs on one channel
     system.py     _ping, version, info, events, df, auth
-    containers.py create … prune; container_json.py their JSON; streams.py attach, logs, stats
+    containers.py create … prune; create_body.py and container_json.py their JSON;
+                  streams.py attach, resize, logs, stats
     execs.py      exec create/start/inspect/resize
     images.py     pull, import, list, inspect, tag, remove, prune
-    networks.py   networks
+    networks.py   networks; volumes.py volumes (501 until the engine has them)
+    clock.py      times as docker writes them
 """
