@@ -34,6 +34,11 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/events", events)
     routes.add("GET", "/system/df", disk_usage)
     routes.add("POST", "/auth", auth)
+    routes.add("POST", "/commit", _commit)
+    for kind in ("swarm", "nodes", "services", "tasks", "secrets", "configs"):
+        for method in ("GET", "POST", "DELETE"):
+            routes.add(method, f"/{kind}", _no_swarm)
+            routes.add(method, f"/{kind}/{{rest*}}", _no_swarm)
 
 
 async def ping(request: web.Request) -> web.StreamResponse:
@@ -212,6 +217,18 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
             "Volumes": [],
             "BuildCache": [],
         }
+    )
+
+
+async def _commit(request: web.Request) -> web.StreamResponse:
+    raise replies.unimplemented("commit (a snapshots diff and an image commit RPC)")
+
+
+async def _no_swarm(request: web.Request) -> web.StreamResponse:
+    """Dockyard is one engine, never a swarm node (docker answers this when not in a swarm)."""
+    raise errors.Unavailable(
+        'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" '
+        "to connect this node to swarm and try again."
     )
 
 
