@@ -56,6 +56,7 @@ def display(image: str) -> str:
 async def run_stream(
     stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool, platform: Any = None
 ) -> int:
+    from dockyard.cli import timings
     from dockyard.cli.auth import lookup
     from dockyard.engine.v1 import engine_pb2 as pb
 
@@ -72,9 +73,12 @@ async def run_stream(
     with raw_mode(raw):
         if interactive and not detach:
             read_stdin(inputs, raw, pb.RunInput)
-        return await session.follow(
-            stubs.containers.Run(drain(inputs), timeout=None), detach, request
+        call = stubs.containers.Run(
+            drain(inputs), timeout=None, metadata=timings.request_metadata()
         )
+        code = await session.follow(call, detach, request)
+    await timings.collect(call)
+    return code
 
 
 class _Session:

@@ -212,13 +212,17 @@ def create(
 
 
 DETACH = typer.Option(False, "-d", "--detach", help="run in the background, print the ID")
+TIMINGS = typer.Option(False, "--timings", help="print where this run's time went (stderr)")
 
 
 def run(**flags: Any) -> None:
     """Create and start a container, attached to its output (or detached with -d)."""
+    from dockyard.cli import timings
     from dockyard.cli.attach import run_stream
     from dockyard.cli.images import parse_platform
 
+    if flags.pop("timings"):
+        timings.enable()
     request = create_request(**flags)
     target = parse_platform(flags["platform"])
     detach, interactive, tty = flags["detach"], flags["interactive"], flags["tty"]
@@ -227,16 +231,17 @@ def run(**flags: Any) -> None:
 
 
 def _run_signature() -> None:
-    """`run` takes every option of `create` (declared once, there) and -d."""
+    """`run` takes every option of `create` (declared once, there), -d and --timings."""
     parameters = list(inspect.signature(create).parameters.values())
     detach = inspect.Parameter("detach", inspect.Parameter.KEYWORD_ONLY, default=DETACH)
+    timings = inspect.Parameter("timings", inspect.Parameter.KEYWORD_ONLY, default=TIMINGS)
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[:2]]
-        + [detach]
+        + [detach, timings]
         + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[2:]],
         return_annotation=None,
     )
-    run.__annotations__ = {**create.__annotations__, "detach": "bool"}
+    run.__annotations__ = {**create.__annotations__, "detach": "bool", "timings": "bool"}
 
 
 _run_signature()

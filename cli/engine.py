@@ -29,6 +29,7 @@ class Stubs:
 def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
     """Run `work` with stubs to the engine; a Dockyard error becomes one line and an exit code."""
     from dockyard.api.errors import DockyardError
+    from dockyard.cli import timings
 
     async def session() -> T:
         channel = client.dial(STATE.host)
@@ -37,10 +38,12 @@ def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
         finally:
             await channel.close()
 
-    try:
-        return asyncio.run(session())
-    except DockyardError as err:
-        client.fail(err, verb, STATE.host)
+    timings.reached_engine()
+    with timings.phase("cli.call"):
+        try:
+            return asyncio.run(session())
+        except DockyardError as err:
+            client.fail(err, verb, STATE.host)
 
 
 def error_line(err: Exception) -> str:

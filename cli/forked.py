@@ -15,10 +15,12 @@ import logging
 import os
 import signal
 import sys
+import time
 import types
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from dockyard.cli import timings
 from dockyard.cli.launcher import reopen_stdio
 
 
@@ -52,6 +54,7 @@ def _take_process_state(message: dict[str, Any], fds: list[int]) -> None:
     root.setLevel(logging.WARNING)
     reopen_stdio(os.environ)
     sys.argv = list(message["argv"])
+    timings.started(float(message.get("started", time.time())))
     # a script's __main__: click names the program by it ("dockyard", not "python -m …")
     sys.modules["__main__"] = types.ModuleType("__main__")
 

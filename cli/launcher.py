@@ -303,7 +303,10 @@ def run_in_process(args: list[str]) -> NoReturn:
 
         site.main()
         reopen_stdio(os.environ)
+    from dockyard.cli import timings
     from dockyard.cli.main import main as cli_main
+
+    timings.started(STARTED)
 
     sys.argv = [sys.argv[0], *args]
     cli_main()
