@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs what Dockyard needs on a Debian machine, as root: apt packages, a virtualenv in
-# .venv with the project in it (editable), and the commands in /usr/local/bin. Idempotent.
-#   deploy/install.sh          engine only
-#   deploy/install.sh --dev    also what the tests need (generator, pytest, linters)
+# .venv with the project in it, and the commands in /usr/local/bin. Idempotent.
+#   deploy/install.sh          engine only: installed (not editable), bytecode compiled
+#   deploy/install.sh --dev    editable, and what the tests need (generator, pytest, linters)
 set -eu
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root (the engine needs it)" >&2; exit 1; }
@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 PACKAGES="python3 python3-venv iproute2 nftables procps busybox-static ca-certificates curl"
 # the tests: a registry, the external runtimes (--runtime runc|crun), iptables for docker's
 # FORWARD policy, mount/umount, docker-compose 1.29 (python3 only, no engine) for the Docker API;
-# wrk for the benchmarks
-DEV_PACKAGES="docker-registry runc crun iptables mount docker-compose wrk"
+# wrk for the benchmarks, hyperfine for timing commands side by side (docs/performance.md)
+DEV_PACKAGES="docker-registry runc crun iptables mount docker-compose wrk hyperfine"
 extra=""
 [ "${1:-}" = "--dev" ] && extra="$DEV_PACKAGES"
 missing=""
@@ -41,12 +41,17 @@ fi
 
 # Debian's own python3 (3.11 on bookworm): a venv made from it starts without pyenv's shim.
 PYTHON=${PYTHON:-/usr/bin/python3}
+if [ -x .venv/bin/python ] && [ "$(readlink -f .venv/bin/python)" != "$(readlink -f "$PYTHON")" ]; then
+    "$PYTHON" -m venv --clear .venv  # made from another python (a pyenv shim): make it again
+fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
 if [ "${1:-}" = "--dev" ]; then
     .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
 else
-    .venv/bin/pip install -q --disable-pip-version-check -e .
+    # Not editable: the commands start without the editable install's finder, and from
+    # bytecode pip compiles now (PYTHONDONTWRITEBYTECODE machines would compile every start).
+    .venv/bin/pip install -q --disable-pip-version-check --compile .
 fi
 # `dockyard` as a `python -IS` script (pip drops a shebang's flags; its own script starts `site`)
 .venv/bin/python -m dockyard.cli.entrypoint .venv/bin/dockyard
