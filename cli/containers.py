@@ -292,11 +292,7 @@ def stop(
     from dockyard.engine.v1 import engine_pb2 as pb
 
     def request(c: str) -> Any:
-        return (
-            pb.StopContainerRequest(id=c, timeout=time)
-            if time is not None
-            else pb.StopContainerRequest(id=c)
-        )
+        return pb.StopContainerRequest(id=c, timeout=time, signal=signal)
 
     each("stop", containers, lambda stubs, c: stubs.containers.Stop(request(c)))
 
@@ -304,16 +300,13 @@ def stop(
 def restart(
     containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
     time: int = typer.Option(None, "-t", "--time", "--timeout", help="seconds before SIGKILL"),
+    signal: str = typer.Option("", "-s", "--signal", help="signal to send (default: the image's)"),
 ) -> None:
     """Restart containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
     def request(c: str) -> Any:
-        return (
-            pb.StopContainerRequest(id=c, timeout=time)
-            if time is not None
-            else pb.StopContainerRequest(id=c)
-        )
+        return pb.StopContainerRequest(id=c, timeout=time, signal=signal)
 
     each("restart", containers, lambda stubs, c: stubs.containers.Restart(request(c)))
 

@@ -11,14 +11,20 @@ import grpc
 from dockyard.api import bootstrap
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2_grpc
-from dockyard.services.engine.backends import connect
+from dockyard.services.engine.clients import proxy
 from dockyard.services.engine.events import EventBus
-from dockyard.services.engine.images import ImageRemoval
+from dockyard.services.engine.images import Images
 from dockyard.services.engine.lifecycle import Lifecycle
-from dockyard.services.engine.networks import NetworksServicer
+from dockyard.services.engine.networks import Networks
+from dockyard.services.engine.reading import Reader
 from dockyard.services.engine.runner import Runner
 from dockyard.services.engine.running import Running
-from dockyard.services.engine.server import ContainersServicer, ImagesServicer, SystemServicer
+from dockyard.services.engine.server import (
+    ContainersServicer,
+    ImagesServicer,
+    NetworksServicer,
+    SystemServicer,
+)
 from dockyard.services.engine.store import ContainerStore
 
 
@@ -27,25 +33,28 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
     async with AsyncExitStack() as stack:
         store = ContainerStore(options.data_dir / "containers.db")
         stack.callback(store.close)
-        backends = await connect(options.paths, stack)
+        clients = await proxy.connect(options.paths, stack)
         events = EventBus()
-        lifecycle = Lifecycle(store, backends, options.data_dir, options.config, events)
+        lifecycle = Lifecycle(store, clients, options.data_dir, options.config, events)
         stack.push_async_callback(lifecycle.close)
         lifecycle.resume_watching()
-        restarts = asyncio.create_task(lifecycle.resume_restarts())
-        stack.push_async_callback(_finish, restarts)
-        runner = Runner(lifecycle, backends)
-        engine_pb2_grpc.add_ContainersServicer_to_server(
-            ContainersServicer(lifecycle, runner, Running(lifecycle, backends)), server
+        repair = asyncio.create_task(lifecycle.repair.run())
+        stack.push_async_callback(_finish, repair)
+        containers = ContainersServicer(
+            lifecycle,
+            Reader(store),
+            Runner(store, lifecycle, clients),
+            Running(store, lifecycle.locks, clients.tasks, events),
         )
+        engine_pb2_grpc.add_ContainersServicer_to_server(containers, server)
         engine_pb2_grpc.add_ImagesServicer_to_server(
-            ImagesServicer(backends, ImageRemoval(store, backends), events), server
+            ImagesServicer(Images(store, clients.images, events)), server
         )
         engine_pb2_grpc.add_NetworksServicer_to_server(
-            NetworksServicer(lifecycle, backends), server
+            NetworksServicer(Networks(store, lifecycle.locks, clients.network, events)), server
         )
         engine_pb2_grpc.add_SystemServicer_to_server(
-            SystemServicer(options, lifecycle, backends), server
+            SystemServicer(options, store, clients, events), server
         )
         yield
 

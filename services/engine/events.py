@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from dockyard.api.errors import InvalidArgument
+from dockyard.services.engine.model import Container
 
 HISTORY = 1024
 QUEUE = 1024
@@ -85,6 +86,20 @@ class EventBus:
                 queue.get_nowait()
             queue.put_nowait(event)
         return event
+
+    def container(self, container: Container, action: str, **extra: str) -> Event:
+        """A container event, with its name, image and labels as attributes (docker's)."""
+        attributes = {
+            "name": container.name,
+            "image": container.config.image,
+            **container.config.labels,
+            **extra,
+        }
+        return self.publish("container", action, container.id, **attributes)
+
+    def recent(self) -> list[Event]:
+        """The events kept for `--since`, oldest first."""
+        return list(self._history)
 
     async def subscribe(self, wanted: EventFilter) -> AsyncIterator[Event]:
         """Past events since `since_ns`, then new ones until `until_ns` (0: forever)."""

@@ -1,32 +1,68 @@
-"""The engine's side of image commands: what only the engine knows is which containers use an
-image, so `rmi` of an image a container was made from is refused unless forced (docker's
-conflict messages); everything else is the images service's work, passed through.
+"""The engine's side of image commands: the images service's work, with events, and what
+only the engine knows: which containers use an image, so `rmi` of an image a container was
+made from is refused unless forced (docker's conflict messages).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from dockyard.api import errors
-from dockyard.images.v1 import images_pb2
-from dockyard.services.engine.backends import READY, Backends
+from dockyard.services.engine.clients.images import (
+    Image,
+    ImageClient,
+    ImportHeader,
+    Platform,
+    PullProgress,
+    RegistryAuth,
+    Removal,
+)
+from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.store import ContainerStore
 
 
-class ImageRemoval:
-    def __init__(self, store: ContainerStore, backends: Backends) -> None:
+class Images:
+    def __init__(self, store: ContainerStore, images: ImageClient, events: EventBus) -> None:
         self._store = store
-        self._b = backends
+        self._images = images
+        self._events = events
 
-    async def remove(
-        self, request: images_pb2.RemoveImageRequest
-    ) -> images_pb2.RemoveImageResponse:
-        image = await self._b.images.Get(images_pb2.GetImageRequest(ref=request.ref), **READY)
-        if _deletes(request.ref, image):
-            self._check_unused(request, image)
-        return await self._b.images.Remove(request, **READY)
+    async def pull(
+        self, ref: str, auth: RegistryAuth, platform: Platform | None
+    ) -> AsyncIterator[PullProgress]:
+        async for progress in self._images.pull(ref, auth, platform):
+            if progress.image is not None:
+                self._events.publish("image", "pull", ref, name=ref)
+            yield progress
 
-    def _check_unused(
-        self, request: images_pb2.RemoveImageRequest, image: images_pb2.Image
-    ) -> None:
+    async def import_image(self, header: ImportHeader, chunks: AsyncIterator[bytes]) -> Image:
+        image = await self._images.import_image(header, chunks)
+        self._events.publish("image", "import", image.id)
+        return image
+
+    async def get(self, ref: str) -> Image:
+        return await self._images.get(ref)
+
+    async def list_images(self, filters: list[str]) -> list[Image]:
+        return await self._images.list_images(filters)
+
+    async def tag(self, source: str, target: str) -> Image:
+        image = await self._images.tag(source, target)
+        self._events.publish("image", "tag", image.id, name=target)
+        return image
+
+    async def remove(self, ref: str, force: bool) -> Removal:
+        image = await self._images.get(ref)
+        if _deletes(ref, image):
+            self._check_unused(ref, force, image)
+        removal = await self._images.remove(ref, force)
+        for name in removal.untagged:
+            self._events.publish("image", "untag", name, name=name)
+        for deleted in removal.deleted:
+            self._events.publish("image", "delete", deleted)
+        return removal
+
+    def _check_unused(self, ref: str, force: bool, image: Image) -> None:
         users = [c for c in self._store.list() if c.image == image.id]
         if not users:
             return
@@ -37,14 +73,14 @@ class ImageRemoval:
                 f"conflict: unable to delete {short} (cannot be forced) - image is being used by "
                 f"running container {running[0].short_id}"
             )
-        if not request.force:
+        if not force:
             raise errors.FailedPrecondition(
-                f'conflict: unable to remove repository reference "{request.ref}" (must force) - '
+                f'conflict: unable to remove repository reference "{ref}" (must force) - '
                 f"container {users[0].short_id} is using its referenced image {short}"
             )
 
 
-def _deletes(ref: str, image: images_pb2.Image) -> bool:
+def _deletes(ref: str, image: Image) -> bool:
     """Whether removing `ref` deletes the image (its last name, or its ID) or only untags it."""
     by_id = image.id.removeprefix("sha256:").startswith(ref.removeprefix("sha256:"))
     return by_id or len(image.repo_tags) <= 1

@@ -1,81 +1,83 @@
 """The streaming verbs: `run` (pull if missing, create, attach, start, wait) and `attach`.
 
-Both bridge a client's input stream (stdin bytes, resizes, close) to the runtime's Attach stream
-of the task, and the task's output back. `run` attaches before it starts the task and waits for
-the runtime's `attached` acknowledgement, so not a byte of output is lost; it reports the exit
-only after the output has drained and, with auto-remove, after the container is gone.
+Both bridge a client's input stream (stdin bytes, resizes, close) to the task's attach, and
+the task's output back. `run` attaches before it starts the task, and the task client returns
+the attach only once the shim has registered it, so not a byte of output is lost; it reports
+the exit only after the output has drained and, with auto-remove, after the container is gone.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from dockyard.api import errors
-from dockyard.engine.v1 import engine_pb2
-from dockyard.images.v1 import images_pb2
-from dockyard.runtime.v1 import runtime_pb2
-from dockyard.services.engine.backends import LONG_SECONDS, Backends
-from dockyard.services.engine.convert import from_proto
+from dockyard.services.engine.clients import Clients
+from dockyard.services.engine.clients.images import PullProgress
 from dockyard.services.engine.lifecycle import Lifecycle
-from dockyard.services.engine.model import Container, ContainerConfig, EndpointSettings, HostConfig
-
-Input = engine_pb2.RunInput | engine_pb2.AttachInput
+from dockyard.services.engine.model import Container
+from dockyard.services.engine.store import ContainerStore
+from dockyard.services.engine.streams import (
+    Attached,
+    AttachOptions,
+    Created,
+    Exited,
+    Input,
+    Output,
+    Resize,
+    RunEvent,
+    RunOptions,
+)
 
 
 class Runner:
-    def __init__(self, lifecycle: Lifecycle, backends: Backends) -> None:
+    def __init__(self, store: ContainerStore, lifecycle: Lifecycle, clients: Clients) -> None:
+        self._store = store
         self._life = lifecycle
-        self._b = backends
+        self._c = clients
 
     async def run(
-        self,
-        name: str,
-        config: ContainerConfig,
-        host: HostConfig,
-        options: engine_pb2.RunOptions,
-        inputs: AsyncIterator[engine_pb2.RunInput],
-    ) -> AsyncIterator[engine_pb2.RunOutput]:
-        platform = options.platform if options.HasField("platform") else None
-        async for progress in self._pull_if_missing(config.image, options.auth, platform):
-            yield engine_pb2.RunOutput(pull=progress)
-        endpoints = [from_proto(EndpointSettings, e) for e in options.create.networks]
-        container = await self._life.create(name, config, host, endpoints)
-        yield engine_pb2.RunOutput(container_id=container.id)
+        self, options: RunOptions, inputs: AsyncIterator[Input]
+    ) -> AsyncIterator[RunEvent]:
+        async for progress in self._pull_if_missing(options):
+            yield progress
+        container = await self._life.creator.create(
+            options.name, options.config, options.host_config, options.networks
+        )
+        yield Created(container.id)
         if options.detach:
             await self._life.start(container.id)
             return
-        done = (
-            self._life.waiters.on_removed(container.id)
-            if host.auto_remove
-            else self._life.waiters.on_exit(container.id)
-        )
+        auto_remove = options.host_config.auto_remove
+        waiters = self._life.waiters
+        done = waiters.on_removed(container.id) if auto_remove else waiters.on_exit(container.id)
         try:
-            size = (options.size.width, options.size.height) if options.HasField("size") else None
-            output = await self._start_attached(container, inputs, size)
+            output = await self._start_attached(container, inputs, options.size)
         except errors.DockyardError:
             done.cancel()
-            if host.auto_remove:
+            if auto_remove:
                 await self._life.remove(container.id, force=True)
             raise
         async for chunk in output:
-            yield _run_output(chunk)
-        yield engine_pb2.RunOutput(exited=engine_pb2.Exited(status_code=await done))
+            yield chunk
+        yield Exited(await done)
 
     async def attach(
-        self, options: engine_pb2.AttachOptions, inputs: AsyncIterator[engine_pb2.AttachInput]
-    ) -> AsyncIterator[engine_pb2.AttachOutput]:
-        container = self._life.store.get(options.id)
+        self, options: AttachOptions, inputs: AsyncIterator[Input]
+    ) -> AsyncIterator[Attached | Output]:
+        """`Attached` once the attach is in place, then the wanted output. A container that
+        is not running is attached at its next start with `before_start`, else refused."""
+        container = self._store.get(options.id)
         stdin = options.stdin and container.config.open_stdin
+
+        def opener() -> Awaitable[AsyncIterator[Output]]:
+            return self._c.tasks.attach(container.id, stdin, inputs)
+
         if container.running:
-            output = await self._open(container.id, stdin, inputs)
-            yield engine_pb2.AttachOutput(attached=True)
+            output = await opener()
+            yield Attached()
         elif options.before_start:
-            pending = self._life.on_next_start(
-                container.id, lambda: self._open(container.id, stdin, inputs)
-            )
-            yield engine_pb2.AttachOutput(attached=True)
+            pending = self._life.attaches.on_next_start(container.id, opener)
+            yield Attached()
             try:
                 output = await pending
             finally:
@@ -84,77 +86,33 @@ class Runner:
             raise errors.FailedPrecondition(
                 "You cannot attach to a stopped container, start it first"
             )
+        wanted = {"stdout": options.stdout, "stderr": options.stderr}
         async for chunk in output:
-            if chunk.HasField("stdout") and options.stdout:
-                yield engine_pb2.AttachOutput(stdout=chunk.stdout)
-            elif chunk.HasField("stderr") and options.stderr:
-                yield engine_pb2.AttachOutput(stderr=chunk.stderr)
+            if wanted[chunk.stream]:
+                yield chunk
 
-    async def _pull_if_missing(
-        self, ref: str, auth: images_pb2.RegistryAuth, platform: object
-    ) -> AsyncIterator[images_pb2.PullProgress]:
+    async def _pull_if_missing(self, options: RunOptions) -> AsyncIterator[PullProgress]:
+        ref = options.config.image
         try:
-            await self._life.resolve_image(ref)
+            await self._c.images.get(ref)
             return
         except errors.NotFound:
             pass
-        request = images_pb2.PullRequest(ref=ref, auth=auth, platform=platform)  # type: ignore[arg-type]
-        async for progress in self._b.images.Pull(
-            request, timeout=LONG_SECONDS, wait_for_ready=True
-        ):
+        async for progress in self._c.images.pull(ref, options.auth, options.platform):
             yield progress
 
     async def _start_attached(
-        self,
-        container: Container,
-        inputs: AsyncIterator[engine_pb2.RunInput],
-        size: tuple[int, int] | None = None,
-    ) -> AsyncIterator[runtime_pb2.AttachResponse]:
-        async with self._life.lock(container.id):
-            await self._life.create_task(container, size)  # a terminal starts at the client's size
+        self, container: Container, inputs: AsyncIterator[Input], size: Resize | None
+    ) -> AsyncIterator[Output]:
+        starter = self._life.starter
+        async with self._life.locks(container.id):
+            await starter.create_task(container, size)  # a terminal starts at the client's size
             try:
-                output = await self._open(container.id, container.config.open_stdin, inputs)
-                await self._life.start_task(container)
+                output = await self._c.tasks.attach(
+                    container.id, container.config.open_stdin, inputs
+                )
+                await starter.start_task(container)
             except BaseException:
-                await self._life.teardown(container.id)
+                await starter.teardown(container.id)
                 raise
         return output
-
-    async def _open(
-        self, container_id: str, stdin: bool, inputs: AsyncIterator[Input]
-    ) -> AsyncIterator[runtime_pb2.AttachResponse]:
-        """Open the runtime's Attach stream; return once the shim has registered it."""
-        start = runtime_pb2.AttachStart(id=container_id, stdin=stdin, stdout=True, stderr=True)
-        responses = self._b.runtime.Attach(
-            _requests(start, inputs), timeout=LONG_SECONDS, wait_for_ready=True
-        )
-        iterator = aiter(responses)
-        first = await anext(iterator, None)
-        if first is None or not first.HasField("attached"):
-            raise errors.Internal(
-                f"the runtime did not acknowledge the attach to {container_id[:12]}"
-            )
-        return iterator
-
-
-async def _requests(
-    start: runtime_pb2.AttachStart, inputs: AsyncIterator[Input]
-) -> AsyncIterator[runtime_pb2.AttachRequest]:
-    yield runtime_pb2.AttachRequest(start=start)
-    with contextlib.suppress(asyncio.CancelledError):
-        async for item in inputs:
-            kind = item.WhichOneof("msg")
-            if kind == "stdin" and start.stdin:
-                yield runtime_pb2.AttachRequest(stdin=item.stdin)
-            elif kind == "resize":
-                yield runtime_pb2.AttachRequest(
-                    resize=runtime_pb2.Resize(width=item.resize.width, height=item.resize.height)
-                )
-            elif kind == "close_stdin" and start.stdin:
-                yield runtime_pb2.AttachRequest(close_stdin=True)
-
-
-def _run_output(chunk: runtime_pb2.AttachResponse) -> engine_pb2.RunOutput:
-    if chunk.HasField("stderr"):
-        return engine_pb2.RunOutput(stderr=chunk.stderr)
-    return engine_pb2.RunOutput(stdout=chunk.stdout)

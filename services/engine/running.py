@@ -6,33 +6,51 @@ asks the runtime, which asks the container's shim.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from dockyard.api import errors
-from dockyard.engine.v1 import engine_pb2
-from dockyard.runtime.v1 import runtime_pb2
 from dockyard.services.engine import limits, restarts, security, spec
-from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
-from dockyard.services.engine.lifecycle import Lifecycle
+from dockyard.services.engine.clients.tasks import (
+    ExecEvent,
+    ExecSpec,
+    ExecStarted,
+    ExitStatus,
+    TaskClient,
+    TaskStats,
+)
+from dockyard.services.engine.events import EventBus
+from dockyard.services.engine.locks import Locks
 from dockyard.services.engine.merge import merge_env
 from dockyard.services.engine.model import Container, Resources, RestartPolicy
+from dockyard.services.engine.store import ContainerStore
+from dockyard.services.engine.streams import (
+    ContainerStats,
+    ExecCreated,
+    ExecOptions,
+    Exited,
+    Input,
+)
+from dockyard.services.engine.streams import ExecEvent as EngineExecEvent
 
 STATS_SECONDS = 1.0
 PS_DEFAULT = "-ef"
 
 
 class Running:
-    def __init__(self, lifecycle: Lifecycle, backends: Backends) -> None:
-        self._life = lifecycle
-        self._b = backends
+    def __init__(
+        self, store: ContainerStore, locks: Locks, tasks: TaskClient, events: EventBus
+    ) -> None:
+        self._store = store
+        self._locks = locks
+        self._tasks = tasks
+        self._events = events
 
     def _running(self, ref: str) -> Container:
-        container = self._life.store.get(ref)
+        container = self._store.get(ref)
         if container.state.status not in ("running", "paused"):
             raise errors.FailedPrecondition(f"Container {container.id} is not running")
         return container
@@ -41,32 +59,32 @@ class Running:
         container = self._running(ref)
         if container.state.paused:
             raise errors.FailedPrecondition(f"Container {container.id} is already paused")
-        async with self._life.lock(container.id):
-            await self._b.runtime.Pause(runtime_pb2.TaskRequest(id=container.id), **READY)
+        async with self._locks(container.id):
+            await self._tasks.pause(container.id)
             self._set_paused(container.id, True)
-        self._life.publish(container, "pause")
+        self._events.container(container, "pause")
 
     async def unpause(self, ref: str) -> None:
-        container = self._life.store.get(ref)
+        container = self._store.get(ref)
         if not container.state.paused:
             raise errors.FailedPrecondition(f"Container {container.id} is not paused")
-        async with self._life.lock(container.id):
-            await self._b.runtime.Resume(runtime_pb2.TaskRequest(id=container.id), **READY)
+        async with self._locks(container.id):
+            await self._tasks.resume(container.id)
             self._set_paused(container.id, False)
-        self._life.publish(container, "unpause")
+        self._events.container(container, "unpause")
 
     def _set_paused(self, container_id: str, paused: bool) -> None:
-        container = self._life.store.get(container_id)
+        container = self._store.get(container_id)
         container.state.paused = paused
         container.state.status = "paused" if paused else "running"
-        self._life.store.update(container)
+        self._store.update(container)
 
     async def top(self, ref: str, ps_args: str) -> tuple[list[str], list[list[str]]]:
         container = self._running(ref)
-        reply = await self._b.runtime.Pids(runtime_pb2.TaskRequest(id=container.id), **READY)
-        return await ps(set(reply.pids), ps_args or PS_DEFAULT)
+        pids = await self._tasks.pids(container.id)
+        return await ps(set(pids), ps_args or PS_DEFAULT)
 
-    async def stats(self, ref: str, stream: bool) -> AsyncIterator[engine_pb2.ContainerStats]:
+    async def stats(self, ref: str, stream: bool) -> AsyncIterator[ContainerStats]:
         container = self._running(ref)
         previous = await self._sample(container)
         if not stream:
@@ -79,33 +97,31 @@ class Running:
             previous = current
             await asyncio.sleep(STATS_SECONDS)
 
-    async def _sample(self, container: Container) -> runtime_pb2.TaskStats:
+    async def _sample(self, container: Container) -> TaskStats:
         try:
-            return await self._b.runtime.Stats(runtime_pb2.TaskRequest(id=container.id), **READY)
+            return await self._tasks.stats(container.id)
         except errors.NotFound:
             raise errors.FailedPrecondition(f"Container {container.id} is not running") from None
 
     async def update(self, ref: str, resources: Resources, policy: RestartPolicy | None) -> None:
-        container = self._life.store.get(ref)
+        container = self._store.get(ref)
         merged = _merge_resources(container.host_config.resources, resources)
         limits.validate(merged)
         if policy is not None:
             restarts.validate(policy, container.host_config.auto_remove)
-        async with self._life.lock(container.id):
-            container = self._life.store.get(container.id)
+        async with self._locks(container.id):
+            container = self._store.get(container.id)
             if container.running and not container.state.restarting:  # else: at the next start
-                wanted = json.dumps(limits.oci_resources(merged)).encode()
-                request = runtime_pb2.UpdateTaskRequest(id=container.id, resources=wanted)
-                await self._b.runtime.Update(request, **READY)
+                await self._tasks.update(container.id, limits.oci_resources(merged))
             container.host_config.resources = merged
             if policy is not None:
                 container.host_config.restart_policy = policy
-            self._life.store.update(container)
-        self._life.publish(container, "update")
+            self._store.update(container)
+        self._events.container(container, "update")
 
     async def exec(
-        self, options: engine_pb2.ExecOptions, inputs: AsyncIterator[engine_pb2.ExecInput]
-    ) -> AsyncIterator[engine_pb2.ExecOutput]:
+        self, options: ExecOptions, inputs: AsyncIterator[Input]
+    ) -> AsyncIterator[EngineExecEvent]:
         container = self._running(options.id)
         if container.state.paused:
             raise errors.FailedPrecondition(
@@ -114,55 +130,44 @@ class Running:
         if not options.cmd:
             raise errors.InvalidArgument("No exec command specified")
         exec_id = secrets.token_hex(32)
-        start = runtime_pb2.ExecStart(
-            id=container.id,
+        exec_spec = ExecSpec(
+            task_id=container.id,
             exec_id=exec_id,
-            process=json.dumps(_exec_process(container, options)).encode(),
+            process=_exec_process(container, options),
             terminal=options.tty,
             stdin=options.stdin,
             detach=options.detach,
+            size=options.size,
         )
-        if options.HasField("size"):
-            start.size.CopyFrom(
-                runtime_pb2.Resize(width=options.size.width, height=options.size.height)
-            )
-        self._life.publish(container, "exec_create", execID=exec_id)
-        responses = self._b.runtime.Exec(
-            _exec_requests(start, inputs), timeout=LONG_SECONDS, wait_for_ready=True
-        )
-        yield engine_pb2.ExecOutput(exec_id=exec_id)
-        async for response in _started(responses):
-            kind = response.WhichOneof("msg")
-            if kind == "pid":
-                self._life.publish(container, "exec_start", execID=exec_id)
-            elif kind == "stdout":
-                yield engine_pb2.ExecOutput(stdout=response.stdout)
-            elif kind == "stderr":
-                yield engine_pb2.ExecOutput(stderr=response.stderr)
-            elif kind == "exit":
-                self._life.publish(
-                    container, "exec_die", execID=exec_id, exitCode=str(response.exit.exit_code)
-                )
-                yield engine_pb2.ExecOutput(
-                    exited=engine_pb2.Exited(status_code=response.exit.exit_code)
-                )
+        self._events.container(container, "exec_create", execID=exec_id)
+        events = self._tasks.exec(exec_spec, inputs)
+        yield ExecCreated(exec_id)
+        async for event in _started(events):
+            if isinstance(event, ExecStarted):
+                self._events.container(container, "exec_start", execID=exec_id)
+            elif isinstance(event, ExitStatus):
+                code = str(event.exit_code)
+                self._events.container(container, "exec_die", execID=exec_id, exitCode=code)
+                yield Exited(event.exit_code)
+            else:
+                yield event
 
 
-async def _started(responses: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """The runtime's exec responses; a process that could not be started (unknown user, bad
-    working directory...) is docker's 126, "cannot invoke", like a command that cannot run."""
+async def _started(events: AsyncIterator[ExecEvent]) -> AsyncIterator[ExecEvent]:
+    """The exec's events; a process that could not be started (unknown user, bad working
+    directory...) is docker's 126, "cannot invoke", like a command that cannot run."""
     started = False
     try:
-        async for response in responses:
-            started = started or response.WhichOneof("msg") == "pid"
-            yield response
+        async for event in events:
+            started = started or isinstance(event, ExecStarted)
+            yield event
     except (errors.InvalidArgument, errors.Internal) as err:
         if started:
             raise
         raise errors.CommandNotRunnable(str(err)) from None
 
 
-def _exec_process(container: Container, options: engine_pb2.ExecOptions) -> dict[str, Any]:
+def _exec_process(container: Container, options: ExecOptions) -> dict[str, Any]:
     host = container.host_config
     privileged = host.privileged or options.privileged
     sec = security.resolve(host.cap_add, host.cap_drop, privileged, host.security_opt)
@@ -181,22 +186,6 @@ def _exec_process(container: Container, options: engine_pb2.ExecOptions) -> dict
     if config.user:
         process["dockyardUser"] = config.user
     return process
-
-
-async def _exec_requests(
-    start: runtime_pb2.ExecStart, inputs: AsyncIterator[engine_pb2.ExecInput]
-) -> AsyncIterator[runtime_pb2.ExecRequest]:
-    yield runtime_pb2.ExecRequest(start=start)
-    async for item in inputs:
-        kind = item.WhichOneof("msg")
-        if kind == "stdin":
-            yield runtime_pb2.ExecRequest(stdin=item.stdin)
-        elif kind == "resize":
-            yield runtime_pb2.ExecRequest(
-                resize=runtime_pb2.Resize(width=item.resize.width, height=item.resize.height)
-            )
-        elif kind == "close_stdin":
-            yield runtime_pb2.ExecRequest(close_stdin=True)
 
 
 def _merge_resources(current: Resources, wanted: Resources) -> Resources:
@@ -225,12 +214,11 @@ def _merge_resources(current: Resources, wanted: Resources) -> Resources:
     return merged
 
 
-def _stats(
-    container: Container, now: runtime_pb2.TaskStats, before: runtime_pb2.TaskStats
-) -> engine_pb2.ContainerStats:
-    stats = engine_pb2.ContainerStats(
+def _stats(container: Container, now: TaskStats, before: TaskStats) -> ContainerStats:
+    return ContainerStats(
         id=container.id,
         name=container.name,
+        read=datetime.now(UTC),
         cpu_usage_ns=now.cpu_usage_ns,
         system_cpu_ns=now.system_cpu_ns,
         pre_cpu_usage_ns=before.cpu_usage_ns,
@@ -245,8 +233,6 @@ def _stats(
         block_read=now.block_read,
         block_write=now.block_write,
     )
-    stats.read.FromNanoseconds(time.time_ns())
-    return stats
 
 
 async def ps(pids: set[int], args: str) -> tuple[list[str], list[list[str]]]:

@@ -1,25 +1,29 @@
-"""The engine's gRPC adapters: Containers, Images and System.
+"""The engine's gRPC adapters: Containers, Images, Networks and System.
 
-Every RPC is: convert the request, call the core (`lifecycle`, `runner`, `images`, `system`),
-convert the reply. Errors are `dockyard.api.errors` classes, mapped by the interceptor.
+Every RPC is: convert the request, call the core, convert the reply. No logic lives here: the
+core is `lifecycle` (state changes), `runner` (run, attach), `running` (pause ... exec),
+`reading` (ps, inspect, logs), `images`, `networks` and `system`. Errors are
+`dockyard.api.errors` classes, mapped to status codes by the interceptor.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from dockyard.api import errors
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2, engine_pb2_grpc
 from dockyard.images.v1 import images_pb2
-from dockyard.services.engine import filters, logs, system
-from dockyard.services.engine.backends import LONG_SECONDS, READY, Backends
+from dockyard.network.v1 import network_pb2
+from dockyard.services.engine import logs, reading, system
+from dockyard.services.engine.clients import Clients
+from dockyard.services.engine.clients.images import ImportHeader, Platform, RegistryAuth
+from dockyard.services.engine.clients.networks import NetworkSpec
 from dockyard.services.engine.convert import from_proto, to_proto
 from dockyard.services.engine.events import EventBus, EventFilter
-from dockyard.services.engine.images import ImageRemoval
+from dockyard.services.engine.images import Images
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.model import (
     ContainerConfig,
@@ -28,19 +32,115 @@ from dockyard.services.engine.model import (
     Resources,
     RestartPolicy,
 )
+from dockyard.services.engine.networks import Networks
+from dockyard.services.engine.reading import Reader
 from dockyard.services.engine.runner import Runner
 from dockyard.services.engine.running import Running
+from dockyard.services.engine.store import ContainerStore
+from dockyard.services.engine.streams import (
+    Attached,
+    AttachOptions,
+    CloseStdin,
+    Created,
+    ExecCreated,
+    ExecOptions,
+    Exited,
+    Input,
+    Output,
+    Resize,
+    RunOptions,
+    Stdin,
+)
 from google.protobuf import empty_pb2
 
 Context = Any
 EMPTY = empty_pb2.Empty()
+StdioInput = engine_pb2.RunInput | engine_pb2.AttachInput | engine_pb2.ExecInput
 
 
 class ContainersServicer(engine_pb2_grpc.ContainersServicer):
-    def __init__(self, lifecycle: Lifecycle, runner: Runner, running: Running) -> None:
+    def __init__(
+        self, lifecycle: Lifecycle, reader: Reader, runner: Runner, running: Running
+    ) -> None:
         self._life = lifecycle
+        self._reader = reader
         self._runner = runner
         self._running = running
+
+    async def Create(
+        self, request: engine_pb2.CreateContainerRequest, context: Context
+    ) -> engine_pb2.CreateContainerResponse:
+        config, host, endpoints = _create_args(request)
+        container = await self._life.creator.create(request.name, config, host, endpoints)
+        return engine_pb2.CreateContainerResponse(id=container.id)
+
+    async def Start(
+        self, request: engine_pb2.StartContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._life.start(request.id)
+        return EMPTY
+
+    async def Stop(
+        self, request: engine_pb2.StopContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        timeout = request.timeout if request.HasField("timeout") else None
+        await self._life.stop(request.id, timeout, request.shutdown, request.signal)
+        return EMPTY
+
+    async def Restart(
+        self, request: engine_pb2.StopContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        timeout = request.timeout if request.HasField("timeout") else None
+        await self._life.restart(request.id, timeout, request.signal)
+        return EMPTY
+
+    async def Kill(
+        self, request: engine_pb2.KillContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._life.kill(request.id, request.signal)
+        return EMPTY
+
+    async def Remove(
+        self, request: engine_pb2.RemoveContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._life.remove(request.id, request.force)
+        return EMPTY
+
+    async def Rename(
+        self, request: engine_pb2.RenameContainerRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._life.rename(request.id, request.name)
+        return EMPTY
+
+    async def Wait(
+        self, request: engine_pb2.WaitContainerRequest, context: Context
+    ) -> engine_pb2.WaitContainerResponse:
+        condition = request.condition or "not-running"
+        if condition not in ("not-running", "next-exit", "removed"):
+            raise errors.InvalidArgument(f"invalid condition: {condition}")
+        code = await self._life.wait(request.id, condition)
+        return engine_pb2.WaitContainerResponse(status_code=code)
+
+    async def List(
+        self, request: engine_pb2.ListContainersRequest, context: Context
+    ) -> engine_pb2.ListContainersResponse:
+        found = self._reader.list(request.all, list(request.filters), request.limit)
+        return engine_pb2.ListContainersResponse(
+            containers=[to_proto(c, engine_pb2.Container()) for c in found]
+        )
+
+    async def Inspect(
+        self, request: engine_pb2.InspectContainerRequest, context: Context
+    ) -> engine_pb2.Container:
+        return to_proto(self._reader.inspect(request.id), engine_pb2.Container())
+
+    async def Logs(
+        self, request: engine_pb2.LogsRequest, context: Context
+    ) -> AsyncIterator[engine_pb2.LogEntry]:
+        async for entry in self._reader.logs(request.id, _log_query(request), request.follow):
+            message = engine_pb2.LogEntry(stream=entry.stream, data=entry.data)
+            message.time.FromNanoseconds(entry.time_ns)
+            yield message
 
     async def Pause(
         self, request: engine_pb2.ContainerRequest, context: Context
@@ -64,7 +164,7 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         self, request: engine_pb2.StatsRequest, context: Context
     ) -> AsyncIterator[engine_pb2.ContainerStats]:
         async for stats in self._running.stats(request.id, request.stream):
-            yield stats
+            yield to_proto(stats, engine_pb2.ContainerStats())
 
     async def Update(
         self, request: engine_pb2.UpdateContainerRequest, context: Context
@@ -80,191 +180,158 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     async def Exec(
         self, request_iterator: AsyncIterator[engine_pb2.ExecInput], context: Context
     ) -> AsyncIterator[engine_pb2.ExecOutput]:
-        first = await anext(request_iterator, None)
-        if first is None or not first.HasField("options"):
-            raise errors.InvalidArgument("the first exec message must carry the options")
-        async for output in self._running.exec(first.options, request_iterator):
-            yield output
-
-    async def Create(
-        self, request: engine_pb2.CreateContainerRequest, context: Context
-    ) -> engine_pb2.CreateContainerResponse:
-        config, host = _create_args(request)
-        container = await self._life.create(request.name, config, host, _endpoints(request))
-        return engine_pb2.CreateContainerResponse(id=container.id)
-
-    async def Start(
-        self, request: engine_pb2.StartContainerRequest, context: Context
-    ) -> empty_pb2.Empty:
-        await self._life.start(request.id)
-        return EMPTY
-
-    async def Stop(
-        self, request: engine_pb2.StopContainerRequest, context: Context
-    ) -> empty_pb2.Empty:
-        timeout = request.timeout if request.HasField("timeout") else None
-        await self._life.stop(request.id, timeout, shutdown=request.shutdown)
-        return EMPTY
-
-    async def Kill(
-        self, request: engine_pb2.KillContainerRequest, context: Context
-    ) -> empty_pb2.Empty:
-        await self._life.kill(request.id, request.signal)
-        return EMPTY
-
-    async def Remove(
-        self, request: engine_pb2.RemoveContainerRequest, context: Context
-    ) -> empty_pb2.Empty:
-        await self._life.remove(request.id, request.force)
-        return EMPTY
-
-    async def List(
-        self, request: engine_pb2.ListContainersRequest, context: Context
-    ) -> engine_pb2.ListContainersResponse:
-        match = filters.matcher(filters.parse(list(request.filters)), lambda _: set())
-        found = [c for c in self._life.store.list() if (request.all or c.running) and match(c)]
-        if request.limit > 0:
-            found = found[: request.limit]
-        return engine_pb2.ListContainersResponse(
-            containers=[to_proto(c, engine_pb2.Container()) for c in found]
-        )
-
-    async def Inspect(
-        self, request: engine_pb2.InspectContainerRequest, context: Context
-    ) -> engine_pb2.Container:
-        return to_proto(self._life.store.get(request.id), engine_pb2.Container())
-
-    async def Wait(
-        self, request: engine_pb2.WaitContainerRequest, context: Context
-    ) -> engine_pb2.WaitContainerResponse:
-        condition = request.condition or "not-running"
-        if condition not in ("not-running", "next-exit", "removed"):
-            raise errors.InvalidArgument(f"invalid condition: {condition}")
-        code = await self._life.wait(request.id, condition)
-        return engine_pb2.WaitContainerResponse(status_code=code)
-
-    async def Logs(
-        self, request: engine_pb2.LogsRequest, context: Context
-    ) -> AsyncIterator[engine_pb2.LogEntry]:
-        container = self._life.store.get(request.id)
-        query = _log_query(request)
-        path = Path(container.log_path)
-        if container.host_config.log_config.type == "none":
-            raise errors.FailedPrecondition("configured logging driver does not support reading")
-        if request.follow:
-            entries = logs.follow(path, query, lambda: not self._still_running(container.id))
-        else:
-            entries = _aiter(logs.read(path, query))
-        async for entry in entries:
-            stamp = engine_pb2.LogEntry(stream=entry.stream, data=entry.data)
-            stamp.time.FromNanoseconds(entry.time_ns)
-            yield stamp
-
-    def _still_running(self, container_id: str) -> bool:
-        try:
-            return self._life.store.get(container_id).running
-        except errors.NotFound:
-            return False
+        first = await _first(request_iterator, "exec")
+        options = from_proto(ExecOptions, first.options)
+        async for event in self._running.exec(options, _inputs(request_iterator)):
+            if isinstance(event, ExecCreated):
+                yield engine_pb2.ExecOutput(exec_id=event.exec_id)
+            elif isinstance(event, Exited):
+                yield engine_pb2.ExecOutput(exited=engine_pb2.Exited(status_code=event.status_code))
+            else:
+                yield _exec_output(event)
 
     async def Attach(
         self, request_iterator: AsyncIterator[engine_pb2.AttachInput], context: Context
     ) -> AsyncIterator[engine_pb2.AttachOutput]:
-        first = await anext(request_iterator, None)
-        if first is None or not first.HasField("options"):
-            raise errors.InvalidArgument("the first attach message must carry the options")
-        async for output in self._runner.attach(first.options, request_iterator):
-            yield output
-
-    async def Restart(
-        self, request: engine_pb2.StopContainerRequest, context: Context
-    ) -> empty_pb2.Empty:
-        timeout = request.timeout if request.HasField("timeout") else None
-        await self._life.restart(request.id, timeout)
-        return EMPTY
-
-    async def Rename(
-        self, request: engine_pb2.RenameContainerRequest, context: Context
-    ) -> empty_pb2.Empty:
-        await self._life.rename(request.id, request.name)
-        return EMPTY
+        first = await _first(request_iterator, "attach")
+        options = from_proto(AttachOptions, first.options)
+        async for chunk in self._runner.attach(options, _inputs(request_iterator)):
+            if isinstance(chunk, Attached):
+                yield engine_pb2.AttachOutput(attached=True)
+            else:
+                yield _attach_output(chunk)
 
     async def Run(
         self, request_iterator: AsyncIterator[engine_pb2.RunInput], context: Context
     ) -> AsyncIterator[engine_pb2.RunOutput]:
-        first = await anext(request_iterator, None)
-        if first is None or not first.HasField("options"):
-            raise errors.InvalidArgument("the first run message must carry the options")
-        options = first.options
-        config, host = _create_args(options.create)
-        async for output in self._runner.run(
-            options.create.name, config, host, options, request_iterator
-        ):
-            yield output
+        first = await _first(request_iterator, "run")
+        options = _run_options(first.options)
+        async for event in self._runner.run(options, _inputs(request_iterator)):
+            if isinstance(event, Created):
+                yield engine_pb2.RunOutput(container_id=event.container_id)
+            elif isinstance(event, Output):
+                yield _run_output(event)
+            elif isinstance(event, Exited):
+                yield engine_pb2.RunOutput(exited=engine_pb2.Exited(status_code=event.status_code))
+            else:
+                yield engine_pb2.RunOutput(pull=to_proto(event, images_pb2.PullProgress()))
 
 
 class ImagesServicer(engine_pb2_grpc.ImagesServicer):
-    def __init__(self, backends: Backends, removal: ImageRemoval, events: EventBus) -> None:
-        self._b = backends
-        self._removal = removal
-        self._events = events
+    def __init__(self, images: Images) -> None:
+        self._images = images
 
     async def Pull(
         self, request: images_pb2.PullRequest, context: Context
     ) -> AsyncIterator[images_pb2.PullProgress]:
-        stream = self._b.images.Pull(request, timeout=LONG_SECONDS, wait_for_ready=True)
-        async for progress in stream:
-            if progress.HasField("image"):
-                self._events.publish("image", "pull", request.ref, name=request.ref)
-            yield progress
+        auth = from_proto(RegistryAuth, request.auth)
+        platform = from_proto(Platform, request.platform) if request.HasField("platform") else None
+        async for progress in self._images.pull(request.ref, auth, platform):
+            yield to_proto(progress, images_pb2.PullProgress())
 
     async def Import(
         self, request_iterator: AsyncIterator[images_pb2.ImportRequest], context: Context
     ) -> images_pb2.Image:
-        image = await self._b.images.Import(
-            request_iterator, timeout=LONG_SECONDS, wait_for_ready=True
-        )
-        self._events.publish("image", "import", image.id)
-        return image
+        first = await anext(request_iterator, None)
+        if first is None or not first.HasField("header"):
+            raise errors.InvalidArgument("the first import message must carry the header")
+        header = from_proto(ImportHeader, first.header)
+        image = await self._images.import_image(header, _chunks(request_iterator))
+        return to_proto(image, images_pb2.Image())
 
     async def Inspect(
         self, request: images_pb2.GetImageRequest, context: Context
     ) -> images_pb2.Image:
-        return await self._b.images.Get(request, **READY)
+        return to_proto(await self._images.get(request.ref), images_pb2.Image())
 
     async def List(
         self, request: images_pb2.ListImagesRequest, context: Context
     ) -> images_pb2.ListImagesResponse:
-        return await self._b.images.List(request, **READY)
+        found = await self._images.list_images(list(request.filters))
+        return images_pb2.ListImagesResponse(
+            images=[to_proto(i, images_pb2.Image()) for i in found]
+        )
 
     async def Tag(self, request: images_pb2.TagImageRequest, context: Context) -> images_pb2.Image:
-        image = await self._b.images.Tag(request, **READY)
-        self._events.publish("image", "tag", image.id, name=request.target)
-        return image
+        return to_proto(await self._images.tag(request.source, request.target), images_pb2.Image())
 
     async def Remove(
         self, request: images_pb2.RemoveImageRequest, context: Context
     ) -> images_pb2.RemoveImageResponse:
-        reply = await self._removal.remove(request)
-        for name in reply.untagged:
-            self._events.publish("image", "untag", name, name=name)
-        for deleted in reply.deleted:
-            self._events.publish("image", "delete", deleted)
-        return reply
+        removal = await self._images.remove(request.ref, request.force)
+        return to_proto(removal, images_pb2.RemoveImageResponse())
+
+
+class NetworksServicer(engine_pb2_grpc.NetworksServicer):
+    def __init__(self, networks: Networks) -> None:
+        self._networks = networks
+
+    async def Create(
+        self, request: network_pb2.CreateNetworkRequest, context: Context
+    ) -> network_pb2.Network:
+        network = await self._networks.create(from_proto(NetworkSpec, request))
+        return to_proto(network, network_pb2.Network())
+
+    async def Remove(
+        self, request: network_pb2.NetworkRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._networks.remove(request.id)
+        return EMPTY
+
+    async def Inspect(
+        self, request: network_pb2.NetworkRequest, context: Context
+    ) -> network_pb2.Network:
+        return to_proto(await self._networks.get(request.id), network_pb2.Network())
+
+    async def List(
+        self, request: network_pb2.ListNetworksRequest, context: Context
+    ) -> network_pb2.ListNetworksResponse:
+        found = await self._networks.list_networks()
+        return network_pb2.ListNetworksResponse(
+            networks=[to_proto(n, network_pb2.Network()) for n in found]
+        )
+
+    async def Prune(
+        self, request: network_pb2.PruneNetworksRequest, context: Context
+    ) -> network_pb2.PruneNetworksResponse:
+        return network_pb2.PruneNetworksResponse(removed=await self._networks.prune())
+
+    async def Connect(
+        self, request: engine_pb2.NetworkConnectRequest, context: Context
+    ) -> empty_pb2.Empty:
+        endpoint = EndpointSettings(
+            network=request.network,
+            aliases=list(request.aliases),
+            ipv4_address=request.ipv4_address,
+        )
+        await self._networks.connect(request.network, request.container, endpoint)
+        return EMPTY
+
+    async def Disconnect(
+        self, request: engine_pb2.NetworkDisconnectRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._networks.disconnect(request.network, request.container, request.force)
+        return EMPTY
 
 
 class SystemServicer(engine_pb2_grpc.SystemServicer):
-    def __init__(self, options: ServiceOptions, lifecycle: Lifecycle, backends: Backends) -> None:
+    def __init__(
+        self, options: ServiceOptions, store: ContainerStore, clients: Clients, events: EventBus
+    ) -> None:
         self._options = options
-        self._life = lifecycle
-        self._b = backends
+        self._store = store
+        self._clients = clients
+        self._events = events
 
     async def Version(
         self, request: empty_pb2.Empty, context: Context
     ) -> engine_pb2.VersionResponse:
-        return system.version()
+        return to_proto(system.version(), engine_pb2.VersionResponse())
 
     async def Info(self, request: empty_pb2.Empty, context: Context) -> engine_pb2.InfoResponse:
-        return await system.info(self._options, self._life.store, self._b)
+        options = self._options
+        info = await system.info(options.paths, options.config, self._store, self._clients)
+        return to_proto(info, engine_pb2.InfoResponse())
 
     async def Events(
         self, request: engine_pb2.EventsRequest, context: Context
@@ -274,7 +341,7 @@ class SystemServicer(engine_pb2_grpc.SystemServicer):
             request.until.ToNanoseconds() if request.HasField("until") else 0,
             list(request.filters),
         )
-        async for event in self._life.events.subscribe(wanted):
+        async for event in self._events.subscribe(wanted):
             message = engine_pb2.Event(
                 type=event.type,
                 action=event.action,
@@ -286,29 +353,79 @@ class SystemServicer(engine_pb2_grpc.SystemServicer):
             yield message
 
 
-def _create_args(request: engine_pb2.CreateContainerRequest) -> tuple[ContainerConfig, HostConfig]:
-    return from_proto(ContainerConfig, request.config), from_proto(HostConfig, request.host_config)
+def _create_args(
+    request: engine_pb2.CreateContainerRequest,
+) -> tuple[ContainerConfig, HostConfig, list[EndpointSettings]]:
+    return (
+        from_proto(ContainerConfig, request.config),
+        from_proto(HostConfig, request.host_config),
+        [from_proto(EndpointSettings, e) for e in request.networks],
+    )
 
 
-def _endpoints(request: engine_pb2.CreateContainerRequest) -> list[EndpointSettings]:
-    return [from_proto(EndpointSettings, e) for e in request.networks]
+def _run_options(options: engine_pb2.RunOptions) -> RunOptions:
+    config, host, endpoints = _create_args(options.create)
+    return RunOptions(
+        config=config,
+        host_config=host,
+        name=options.create.name,
+        networks=endpoints,
+        detach=options.detach,
+        auth=from_proto(RegistryAuth, options.auth),
+        size=Resize(options.size.width, options.size.height) if options.HasField("size") else None,
+        platform=from_proto(Platform, options.platform) if options.HasField("platform") else None,
+    )
+
+
+async def _first(requests: AsyncIterator[Any], verb: str) -> Any:
+    """The first message of a stream, which must carry the options."""
+    first = await anext(requests, None)
+    if first is None or not first.HasField("options"):
+        raise errors.InvalidArgument(f"the first {verb} message must carry the options")
+    return first
+
+
+async def _inputs(requests: AsyncIterator[StdioInput]) -> AsyncIterator[Input]:
+    async for item in requests:
+        kind = item.WhichOneof("msg")
+        if kind == "stdin":
+            yield Stdin(item.stdin)
+        elif kind == "resize":
+            yield Resize(item.resize.width, item.resize.height)
+        elif kind == "close_stdin":
+            yield CloseStdin()
+
+
+async def _chunks(requests: AsyncIterator[images_pb2.ImportRequest]) -> AsyncIterator[bytes]:
+    async for item in requests:
+        if item.HasField("chunk"):
+            yield item.chunk
+
+
+def _exec_output(chunk: Output) -> engine_pb2.ExecOutput:
+    if chunk.stream == "stderr":
+        return engine_pb2.ExecOutput(stderr=chunk.data)
+    return engine_pb2.ExecOutput(stdout=chunk.data)
+
+
+def _attach_output(chunk: Output) -> engine_pb2.AttachOutput:
+    if chunk.stream == "stderr":
+        return engine_pb2.AttachOutput(stderr=chunk.data)
+    return engine_pb2.AttachOutput(stdout=chunk.data)
+
+
+def _run_output(chunk: Output) -> engine_pb2.RunOutput:
+    if chunk.stream == "stderr":
+        return engine_pb2.RunOutput(stderr=chunk.data)
+    return engine_pb2.RunOutput(stdout=chunk.data)
 
 
 def _log_query(request: engine_pb2.LogsRequest) -> logs.Query:
-    tail = request.tail.strip() or "all"
-    if tail != "all" and not tail.lstrip("-").isdigit():
-        raise errors.InvalidArgument(f"invalid value for tail: {request.tail}")
-    count = None if tail == "all" or int(tail) < 0 else int(tail)
     wants_any = request.stdout or request.stderr
     return logs.Query(
         stdout=request.stdout or not wants_any,
         stderr=request.stderr or not wants_any,
         since_ns=request.since.ToNanoseconds() if request.HasField("since") else 0,
         until_ns=request.until.ToNanoseconds() if request.HasField("until") else 0,
-        tail=count,
+        tail=reading.parse_tail(request.tail),
     )
-
-
-async def _aiter(items: list[logs.Entry]) -> AsyncIterator[logs.Entry]:
-    for item in items:
-        yield item

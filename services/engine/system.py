@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import platform
 import socket
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard import __version__
-from dockyard.api.bootstrap import ServiceOptions
-from dockyard.engine.v1 import engine_pb2
-from dockyard.images.v1 import images_pb2
-from dockyard.services.engine.backends import READY, Backends
-from dockyard.services.engine.lifecycle import available_runtimes
+from dockyard.api.config import DaemonConfig
+from dockyard.api.paths import Paths
+from dockyard.services.engine.clients import Clients
+from dockyard.services.engine.creating import available_runtimes
 from dockyard.services.engine.store import ContainerStore
 
 API_VERSION = "1.0"
@@ -26,8 +25,44 @@ GOARCH = {
 }
 
 
-def version() -> engine_pb2.VersionResponse:
-    return engine_pb2.VersionResponse(
+@dataclass(frozen=True)
+class Version:
+    version: str
+    api_version: str
+    python_version: str
+    os: str
+    arch: str
+    kernel_version: str
+
+
+@dataclass(frozen=True)
+class Info:
+    containers: int
+    containers_running: int
+    containers_paused: int
+    containers_stopped: int
+    images: int
+    driver: str
+    cgroup_driver: str
+    cgroup_version: str
+    kernel_version: str
+    operating_system: str
+    os_type: str
+    architecture: str
+    ncpu: int
+    mem_total: int
+    root_dir: str
+    state_dir: str
+    name: str
+    server_version: str
+    insecure_registries: list[str] = field(default_factory=list)
+    runtimes: list[str] = field(default_factory=list)
+    default_runtime: str = ""
+    services: dict[str, str] = field(default_factory=dict)  # service -> "ok" | "unavailable"
+
+
+def version() -> Version:
+    return Version(
         version=__version__,
         api_version=API_VERSION,
         python_version=platform.python_version(),
@@ -46,18 +81,16 @@ def cgroup_version() -> str:
     return "2" if Path("/sys/fs/cgroup/cgroup.controllers").exists() else "1"
 
 
-async def info(
-    options: ServiceOptions, store: ContainerStore, backends: Backends
-) -> engine_pb2.InfoResponse:
+async def info(paths: Paths, config: DaemonConfig, store: ContainerStore, clients: Clients) -> Info:
     containers = store.list()
-    images = await backends.images.List(images_pb2.ListImagesRequest(), **READY)
+    images = await clients.images.list_images([])
     statuses = [c.state.status for c in containers]
-    return engine_pb2.InfoResponse(
+    return Info(
         containers=len(containers),
         containers_running=statuses.count("running"),
         containers_paused=statuses.count("paused"),
         containers_stopped=len(containers) - statuses.count("running") - statuses.count("paused"),
-        images=len(images.images),
+        images=len(images),
         driver="overlayfs",
         cgroup_driver="cgroupfs",
         cgroup_version=cgroup_version(),
@@ -67,27 +100,15 @@ async def info(
         architecture=os.uname().machine,
         ncpu=os.cpu_count() or 1,
         mem_total=_mem_total(),
-        root_dir=str(options.paths.root),
-        state_dir=str(options.paths.state),
+        root_dir=str(paths.root),
+        state_dir=str(paths.state),
         name=socket.gethostname(),
         server_version=__version__,
-        insecure_registries=list(options.config.insecure_registries),
-        runtimes=available_runtimes(options.config),
-        default_runtime=options.config.default_runtime,
-        services=await _health(backends),
+        insecure_registries=list(config.insecure_registries),
+        runtimes=available_runtimes(config),
+        default_runtime=config.default_runtime,
+        services=await clients.health.check(),
     )
-
-
-async def _health(backends: Backends) -> dict[str, str]:
-    async def probe(name: str) -> tuple[str, str]:
-        try:
-            await asyncio.wait_for(backends.channels[name].channel_ready(), 2)
-            return name, "ok"
-        except TimeoutError:
-            return name, "unavailable"
-
-    results = await asyncio.gather(*(probe(n) for n in backends.channels))
-    return dict(results)
 
 
 def _os_name() -> str:

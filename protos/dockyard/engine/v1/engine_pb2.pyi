@@ -261,14 +261,16 @@ class StartContainerRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class StopContainerRequest(_message.Message):
-    __slots__ = ("id", "timeout", "shutdown")
+    __slots__ = ("id", "timeout", "shutdown", "signal")
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
     id: str
     timeout: int
     shutdown: bool
-    def __init__(self, id: _Optional[str] = ..., timeout: _Optional[int] = ..., shutdown: _Optional[bool] = ...) -> None: ...
+    signal: str
+    def __init__(self, id: _Optional[str] = ..., timeout: _Optional[int] = ..., shutdown: _Optional[bool] = ..., signal: _Optional[str] = ...) -> None: ...
 
 class KillContainerRequest(_message.Message):
     __slots__ = ("id", "signal")

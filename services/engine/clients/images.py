@@ -1,0 +1,119 @@
+"""`ImageClient`: what the engine asks of the images service, in domain types.
+
+The types mirror `dockyard.images.v1` field for field (a test holds them to it), so an image
+passes through the engine's API unchanged. Errors are `dockyard.api.errors` classes: NotFound
+for an unknown reference, FailedPrecondition/AlreadyExists as the service raises them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass
+class Descriptor:
+    media_type: str = ""
+    digest: str = ""
+    size: int = 0
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Platform:
+    os: str = ""
+    architecture: str = ""
+    variant: str = ""
+
+
+@dataclass
+class ImageConfig:
+    """The runtime part of an OCI image config."""
+
+    user: str = ""
+    env: list[str] = field(default_factory=list)
+    entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
+    working_dir: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    exposed_ports: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    stop_signal: str = ""
+    shell: list[str] = field(default_factory=list)
+    args_escaped: bool = False
+
+
+@dataclass
+class Image:
+    id: str  # config digest: the image ID
+    repo_tags: list[str] = field(default_factory=list)
+    repo_digests: list[str] = field(default_factory=list)
+    created: datetime | None = None
+    size: int = 0
+    os: str = ""
+    architecture: str = ""
+    variant: str = ""
+    config: ImageConfig = field(default_factory=ImageConfig)
+    diff_ids: list[str] = field(default_factory=list)
+    chain_id: str = ""  # the committed snapshot a container's layer is prepared over
+    manifest: Descriptor | None = None
+    author: str = ""
+    comment: str = ""
+    docker_version: str = ""
+
+
+@dataclass
+class RegistryAuth:
+    username: str = ""
+    password: str = ""
+    identity_token: str = ""
+    registry_token: str = ""
+
+
+@dataclass
+class PullProgress:
+    """One line of progress; the last one of a pull carries the image."""
+
+    id: str = ""
+    status: str = ""
+    current: int = 0
+    total: int = 0
+    image: Image | None = None
+
+
+@dataclass
+class ImportHeader:
+    ref: str = ""
+    message: str = ""
+    changes: list[str] = field(default_factory=list)
+    platform: Platform | None = None
+
+
+@dataclass
+class Removal:
+    untagged: list[str] = field(default_factory=list)  # names removed
+    deleted: list[str] = field(default_factory=list)  # image and layer IDs deleted
+
+
+class ImageClient(Protocol):
+    async def get(self, ref: str) -> Image:
+        """The image a name, ID or unique ID prefix resolves to; NotFound otherwise."""
+        ...
+
+    async def list_images(self, filters: list[str]) -> list[Image]: ...
+
+    def pull(
+        self, ref: str, auth: RegistryAuth, platform: Platform | None
+    ) -> AsyncIterator[PullProgress]:
+        """Pull and unpack `ref`, streaming progress; the last message carries the image."""
+        ...
+
+    async def import_image(self, header: ImportHeader, chunks: AsyncIterator[bytes]) -> Image:
+        """A rootfs tarball, streamed in `chunks`, as a one-layer image."""
+        ...
+
+    async def tag(self, source: str, target: str) -> Image: ...
+
+    async def remove(self, ref: str, force: bool) -> Removal: ...

@@ -1,0 +1,57 @@
+"""`ImageClient` over the images service's gRPC stub."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+from dockyard.images.v1 import images_pb2 as pb
+from dockyard.images.v1 import images_pb2_grpc
+from dockyard.services.engine.clients.images import (
+    Image,
+    ImportHeader,
+    Platform,
+    PullProgress,
+    RegistryAuth,
+    Removal,
+)
+from dockyard.services.engine.clients.proxy.deadlines import LONG, READY
+from dockyard.services.engine.convert import from_proto, to_proto
+from dockyard.types.v1 import types_pb2
+
+
+class ImageProxy:
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = images_pb2_grpc.ImagesStub(channel)
+
+    async def get(self, ref: str) -> Image:
+        return from_proto(Image, await self._stub.Get(pb.GetImageRequest(ref=ref), **READY))
+
+    async def list_images(self, filters: list[str]) -> list[Image]:
+        reply = await self._stub.List(pb.ListImagesRequest(filters=filters), **READY)
+        return [from_proto(Image, i) for i in reply.images]
+
+    async def pull(
+        self, ref: str, auth: RegistryAuth, platform: Platform | None
+    ) -> AsyncIterator[PullProgress]:
+        request = pb.PullRequest(ref=ref, auth=to_proto(auth, pb.RegistryAuth()))
+        if platform is not None:
+            request.platform.CopyFrom(to_proto(platform, types_pb2.Platform()))
+        async for progress in self._stub.Pull(request, **LONG):
+            yield from_proto(PullProgress, progress)
+
+    async def import_image(self, header: ImportHeader, chunks: AsyncIterator[bytes]) -> Image:
+        async def requests() -> AsyncIterator[pb.ImportRequest]:
+            yield pb.ImportRequest(header=to_proto(header, pb.ImportHeader()))
+            async for chunk in chunks:
+                yield pb.ImportRequest(chunk=chunk)
+
+        return from_proto(Image, await self._stub.Import(requests(), **LONG))
+
+    async def tag(self, source: str, target: str) -> Image:
+        request = pb.TagImageRequest(source=source, target=target)
+        return from_proto(Image, await self._stub.Tag(request, **READY))
+
+    async def remove(self, ref: str, force: bool) -> Removal:
+        reply = await self._stub.Remove(pb.RemoveImageRequest(ref=ref, force=force), **READY)
+        return from_proto(Removal, reply)

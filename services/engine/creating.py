@@ -1,0 +1,234 @@
+"""Creating a container: its record, checked and merged with its image's defaults, and its
+writable layer.
+
+    images.get(config.image) → check name, host config, networks → snapshots.prepare(id, over
+    the image's chain ID) → the container's directory → the record → event "create"
+
+Each step registers its undo before the next runs, so a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import socket
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dockyard.api import errors
+from dockyard.api.config import DaemonConfig
+from dockyard.services.engine import limits, names, restarts, security
+from dockyard.services.engine.clients import Clients
+from dockyard.services.engine.clients.images import Image
+from dockyard.services.engine.clients.snapshots import Mount, SnapshotClient
+from dockyard.services.engine.endpoints import parse_port
+from dockyard.services.engine.events import EventBus
+from dockyard.services.engine.merge import ImageDefaults, command, merge
+from dockyard.services.engine.model import (
+    Container,
+    ContainerConfig,
+    EndpointSettings,
+    HostConfig,
+    NetworkSettings,
+)
+from dockyard.services.engine.store import ContainerStore
+from dockyard.services.engine.units import parse_size
+
+DEFAULT_NETWORK_MODE = "bridge"
+SHARED_NAMESPACE_DRIVERS = ("host", "null")
+
+
+def container_dir(root: Path, container_id: str) -> Path:
+    """Where a container's own files live (its json-file log)."""
+    return root / "containers" / container_id
+
+
+class Creator:
+    def __init__(
+        self,
+        store: ContainerStore,
+        clients: Clients,
+        root: Path,
+        config: DaemonConfig,
+        events: EventBus,
+    ) -> None:
+        self._store = store
+        self._c = clients
+        self._root = root
+        self._config = config
+        self._events = events
+
+    async def create(
+        self,
+        name: str,
+        config: ContainerConfig,
+        host: HostConfig,
+        endpoints: list[EndpointSettings] | None = None,
+    ) -> Container:
+        image = await self._c.images.get(config.image)
+        name = names.validate(name) if name else names.generate(self._name_taken)
+        if self._name_taken(name):
+            raise self._store.conflict(name)
+        container = self._new_record(name, merge(image_defaults(image), config), host, image)
+        container.network_settings = NetworkSettings(
+            networks=await self._networks(container.host_config, endpoints or [])
+        )
+        async with AsyncExitStack() as undo:
+            mounts = await self._c.snapshots.prepare(container.id, image.chain_id)
+            undo.push_async_callback(remove_layer, self._c.snapshots, container.id)
+            container.graph_driver = graph_driver(mounts)
+            directory = container_dir(self._root, container.id)
+            directory.mkdir(parents=True, mode=0o710)
+            undo.callback(shutil.rmtree, directory, True)
+            self._store.add(container)
+            undo.pop_all()
+        self._events.container(container, "create")
+        return container
+
+    def _new_record(
+        self, name: str, config: ContainerConfig, host: HostConfig, image: Image
+    ) -> Container:
+        argv = command(config)
+        container_id = secrets.token_hex(32)
+        host = _normalise_host(host, self._config)
+        restarts.validate(host.restart_policy, host.auto_remove)
+        limits.validate(host.resources)
+        security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
+        config.hostname = config.hostname or (
+            socket.gethostname() if host.network_mode == "host" else container_id[:12]
+        )
+        log_path = container_dir(self._root, container_id) / f"{container_id}-json.log"
+        return Container(
+            id=container_id,
+            name=name,
+            created=datetime.now(UTC),
+            image=image.id,
+            config=config,
+            host_config=host,
+            path=argv[0],
+            args=argv[1:],
+            log_path=str(log_path),
+        )
+
+    async def _networks(
+        self, host: HostConfig, endpoints: list[EndpointSettings]
+    ) -> list[EndpointSettings]:
+        """Check the network mode (resolving container:NAME) and the endpoints it implies."""
+        mode = host.network_mode
+        for binding in host.port_bindings:
+            parse_port(binding)
+        if mode.startswith("container:"):
+            other = self._store.get(mode.removeprefix("container:"))
+            host.network_mode = f"container:{other.id}"
+            return []
+        if mode in ("host", "none"):
+            if endpoints:
+                raise errors.InvalidArgument(
+                    f"container cannot be connected to {mode} and another network"
+                )
+            return []
+        wanted = endpoints or [EndpointSettings(network=mode)]
+        if all(e.network != mode for e in wanted):
+            wanted.insert(0, EndpointSettings(network=mode))
+        for endpoint in wanted:
+            driver = await self._check_endpoint(endpoint, alone=len(wanted) == 1)
+            if driver in SHARED_NAMESPACE_DRIVERS:
+                host.network_mode = "host" if driver == "host" else "none"
+                return []
+        return wanted
+
+    async def _check_endpoint(self, endpoint: EndpointSettings, alone: bool) -> str:
+        """The driver of the endpoint's network, once the endpoint is found possible there."""
+        network = await self._c.network.get_network(endpoint.network)
+        if network.driver in SHARED_NAMESPACE_DRIVERS and not alone:
+            raise errors.InvalidArgument(
+                f"container cannot be connected to {network.name} and another network"
+            )
+        if network.driver in SHARED_NAMESPACE_DRIVERS:
+            return network.driver
+        if endpoint.ipv4_address and network.name == "bridge":
+            raise errors.InvalidArgument(
+                "user specified IP address is supported on user defined networks only"
+            )
+        if endpoint.aliases and network.name == "bridge":
+            raise errors.InvalidArgument(
+                "network-scoped alias is supported only for containers in user defined networks"
+            )
+        return network.driver
+
+    def _name_taken(self, name: str) -> bool:
+        try:
+            return self._store.get(name).name == name
+        except errors.NotFound:
+            return False
+
+
+async def remove_layer(snapshots: SnapshotClient, container_id: str) -> None:
+    """Remove the container's writable layer (idempotent)."""
+    with contextlib.suppress(errors.NotFound):
+        await snapshots.remove(container_id)
+
+
+def image_defaults(image: Image) -> ImageDefaults:
+    c = image.config
+    return ImageDefaults(
+        user=c.user,
+        env=tuple(c.env),
+        entrypoint=tuple(c.entrypoint),
+        cmd=tuple(c.cmd),
+        working_dir=c.working_dir,
+        labels=dict(c.labels),
+        exposed_ports=tuple(c.exposed_ports),
+        volumes=tuple(c.volumes),
+        stop_signal=c.stop_signal,
+    )
+
+
+def _normalise_host(host: HostConfig, config: DaemonConfig) -> HostConfig:
+    host.network_mode = host.network_mode or DEFAULT_NETWORK_MODE
+    if host.network_mode == "default":
+        host.network_mode = DEFAULT_NETWORK_MODE
+    host.log_config.type = host.log_config.type or "json-file"
+    if host.log_config.type not in ("json-file", "none"):
+        raise errors.InvalidArgument(f'logging driver "{host.log_config.type}" is not supported')
+    if host.log_config.type == "json-file":
+        host.log_config.config = dict(config.log_opts) | host.log_config.config
+        _check_log_opts(host.log_config.config)
+    host.runtime = host.runtime or config.default_runtime
+    if host.runtime not in available_runtimes(config):
+        raise errors.InvalidArgument(f"unknown or invalid runtime name: {host.runtime}")
+    return host
+
+
+def available_runtimes(config: DaemonConfig) -> list[str]:
+    """The built-in runtime, the configured ones, and runc/crun where installed."""
+    found = [name for name in ("runc", "crun") if shutil.which(name)]
+    return ["dockyard", *config.runtimes, *(n for n in found if n not in config.runtimes)]
+
+
+def _check_log_opts(opts: dict[str, str]) -> None:
+    unknown = sorted(set(opts) - {"max-size", "max-file"})
+    if unknown:
+        raise errors.InvalidArgument(f"unknown log opt '{unknown[0]}' for json-file log driver")
+    if "max-size" in opts:
+        parse_size(opts["max-size"])
+    if not opts.get("max-file", "1").isdigit() or int(opts.get("max-file", "1")) < 1:
+        raise errors.InvalidArgument(f"invalid value for max-file: {opts.get('max-file')}")
+
+
+GRAPH_KEYS = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}
+
+
+def graph_driver(mounts: list[Mount]) -> dict[str, str]:
+    """Inspect's GraphDriver.Data: the overlay's directories (or the bind's source)."""
+    data: dict[str, str] = {}
+    for mount in mounts:
+        for option in mount.options:
+            key, _, value = option.partition("=")
+            if key in GRAPH_KEYS:
+                data[GRAPH_KEYS[key]] = value
+        if mount.type == "bind":
+            data["UpperDir"] = mount.source
+    return data

@@ -1,0 +1,52 @@
+"""What reads containers without changing them: `ps` (filters, limit), inspect, and logs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from dockyard.api import errors
+from dockyard.services.engine import filters, logs
+from dockyard.services.engine.model import Container
+from dockyard.services.engine.store import ContainerStore
+
+
+class Reader:
+    def __init__(self, store: ContainerStore) -> None:
+        self._store = store
+
+    def list(self, all_: bool, wanted: list[str], limit: int) -> list[Container]:
+        """Containers matching `wanted` filters, newest first: running ones unless `all_`."""
+        match = filters.matcher(filters.parse(wanted), lambda _: set())
+        found = [c for c in self._store.list() if (all_ or c.running) and match(c)]
+        return found[:limit] if limit > 0 else found
+
+    def inspect(self, ref: str) -> Container:
+        return self._store.get(ref)
+
+    async def logs(self, ref: str, query: logs.Query, follow: bool) -> AsyncIterator[logs.Entry]:
+        """The container's json-file log; with `follow`, until the container stops."""
+        container = self._store.get(ref)
+        path = Path(container.log_path)
+        if container.host_config.log_config.type == "none":
+            raise errors.FailedPrecondition("configured logging driver does not support reading")
+        if follow:
+            async for entry in logs.follow(path, query, lambda: not self._running(container.id)):
+                yield entry
+            return
+        for entry in logs.read(path, query):
+            yield entry
+
+    def _running(self, container_id: str) -> bool:
+        try:
+            return self._store.get(container_id).running
+        except errors.NotFound:
+            return False
+
+
+def parse_tail(text: str) -> int | None:
+    """`--tail`: "all" (or "", or a negative number) is None; else the number of lines."""
+    tail = text.strip() or "all"
+    if tail != "all" and not tail.lstrip("-").isdigit():
+        raise errors.InvalidArgument(f"invalid value for tail: {text}")
+    return None if tail == "all" or int(tail) < 0 else int(tail)

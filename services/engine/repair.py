@@ -1,0 +1,90 @@
+"""Start-up repair: what the engine does once when it starts, before serving its records.
+
+1. `reconcile`: tear down tasks and sandboxes no running container owns. A crash of the
+   engine between two steps of a start or a removal leaves them; the records are the truth (a
+   task without a running record is killed, waited for and deleted).
+2. `resume`: watch every container the records say is running, and start again those a
+   restart policy says should run (restarting ones; `always`, and `unless-stopped` unless
+   stopped by hand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+from dockyard.api import errors
+from dockyard.services.engine import restarts
+from dockyard.services.engine.clients import Clients
+from dockyard.services.engine.model import Container
+from dockyard.services.engine.starting import Starter
+from dockyard.services.engine.store import ContainerStore
+
+log = logging.getLogger(__name__)
+
+KILL_WAIT_SECONDS = 10.0
+
+Start = Callable[[str], Awaitable[object]]
+
+
+class StartupRepair:
+    def __init__(
+        self, store: ContainerStore, clients: Clients, starter: Starter, start: Start
+    ) -> None:
+        self._store = store
+        self._c = clients
+        self._starter = starter
+        self._start = start
+
+    async def run(self) -> None:
+        """Repair, then start what restart policies say should run (errors are logged)."""
+        try:
+            await self.reconcile()
+        except errors.DockyardError as err:
+            log.warning("start-up repair failed: %s", err)
+        for container in self._store.list():
+            if _due(container):
+                try:
+                    await self._start(container.id)
+                except errors.DockyardError as err:
+                    log.warning("could not restart %s: %s", container.short_id, err)
+
+    async def reconcile(self) -> None:
+        running = set(running_records(self._store))
+        for task in await self._c.tasks.list_tasks():
+            if task.id not in running:
+                log.info("deleting task %s, which no running container owns", task.id[:12])
+                await self._discard_task(task.id)
+        for sandbox in await self._c.network.list_sandboxes():
+            if sandbox.container_id not in running:
+                log.info(
+                    "removing sandbox %s, which no running container owns",
+                    sandbox.container_id[:12],
+                )
+                await self._starter.remove_sandbox(sandbox.container_id)
+
+    async def _discard_task(self, task_id: str) -> None:
+        with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
+            await self._c.tasks.kill(task_id, signal.SIGKILL, all_processes=True)
+        with contextlib.suppress(errors.DockyardError, TimeoutError):
+            await asyncio.wait_for(self._c.tasks.wait(task_id), KILL_WAIT_SECONDS)
+        with contextlib.suppress(errors.FailedPrecondition):
+            await self._starter.delete_task(task_id)
+
+
+def running_records(store: ContainerStore) -> list[str]:
+    """The containers whose task should be live now (their exits are watched)."""
+    return [c.id for c in store.list() if c.running and not c.state.restarting]
+
+
+def _due(container: Container) -> bool:
+    return container.state.restarting or (
+        not container.running
+        and container.state.started_at is not None
+        and restarts.restart_on_daemon_start(
+            container.host_config.restart_policy, container.manually_stopped
+        )
+    )

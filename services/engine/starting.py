@@ -1,0 +1,137 @@
+"""Starting a created (or exited) container's task, and tearing it down again.
+
+    create_task  network.create_sandbox (endpoints, published ports) → snapshots.mounts →
+                 the OCI spec → tasks.create (set up to the exec of the process)
+    start_task   tasks.start → the record says running → exit watching begins → event "start"
+    teardown     tasks.delete → network.remove_sandbox (each idempotent)
+
+Each step registers its undo before the next runs, so a failed start leaves nothing behind.
+The caller holds the container's lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+
+from dockyard.api import errors
+from dockyard.api.config import DaemonConfig
+from dockyard.services.engine import spec
+from dockyard.services.engine.clients import Clients
+from dockyard.services.engine.clients.networks import Sandbox
+from dockyard.services.engine.clients.snapshots import Mount
+from dockyard.services.engine.clients.tasks import NewTask, Resize, TaskIO
+from dockyard.services.engine.endpoints import record_sandbox, sandbox_spec
+from dockyard.services.engine.events import EventBus
+from dockyard.services.engine.model import Container, ContainerState
+from dockyard.services.engine.store import ContainerStore
+from dockyard.services.engine.units import parse_size
+
+Watch = Callable[[str], None]
+"""Called with a container's ID once its task runs (the exit watcher's `watch`)."""
+
+
+class Starter:
+    def __init__(
+        self,
+        store: ContainerStore,
+        clients: Clients,
+        config: DaemonConfig,
+        events: EventBus,
+        watch: Watch,
+    ) -> None:
+        self._store = store
+        self._c = clients
+        self._config = config
+        self._events = events
+        self._watch = watch
+
+    async def create_task(self, container: Container, size: Resize | None = None) -> None:
+        """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
+        self._check_shared_namespace(container)
+        async with AsyncExitStack() as undo:
+            undo.push_async_callback(self.remove_sandbox, container.id)
+            sandbox = await self._c.network.create_sandbox(sandbox_spec(container))
+            mounts = await self._c.snapshots.mounts(container.id)
+            record_sandbox(container, sandbox)
+            undo.push_async_callback(self.delete_task, container.id)
+            try:
+                await self._create(self._new_task(container, sandbox, mounts, size))
+            except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
+                container.state.error = str(err)
+                container.state.exit_code = 127 if isinstance(err, errors.CommandNotFound) else 126
+                self._store.update(container)
+                raise
+            undo.pop_all()
+
+    async def _create(self, task: NewTask) -> None:
+        try:
+            await self._c.tasks.create(task)
+        except errors.AlreadyExists:  # a stopped task an earlier teardown failed to delete
+            await self.delete_task(task.id)
+            await self._c.tasks.create(task)
+
+    def _check_shared_namespace(self, container: Container) -> None:
+        mode = container.host_config.network_mode
+        if mode.startswith("container:"):
+            other = self._store.get(mode.removeprefix("container:"))
+            if not other.running or other.state.restarting:
+                raise errors.FailedPrecondition(
+                    f"cannot join network namespace of a non running container: {other.id}"
+                )
+
+    def _new_task(
+        self, container: Container, sandbox: Sandbox, mounts: list[Mount], size: Resize | None
+    ) -> NewTask:
+        inputs = spec.SpecInputs(
+            hostname=container.config.hostname,
+            netns_path=sandbox.netns_path or None,
+            cgroup_parent=self._config.cgroup_parent,
+            hosts_path=container.hosts_path,
+            resolv_conf_path=container.resolv_conf_path,
+            hostname_path=container.hostname_path,
+        )
+        host = container.host_config
+        log_opts = host.log_config.config
+        io = TaskIO(
+            terminal=container.config.tty,
+            stdin=container.config.open_stdin,
+            log_path=container.log_path if host.log_config.type != "none" else "",
+            log_max_size=parse_size(log_opts["max-size"]) if "max-size" in log_opts else 0,
+            log_max_files=int(log_opts.get("max-file", "1")),
+            console_size=size if container.config.tty else None,
+        )
+        runtime = "" if host.runtime == "dockyard" else host.runtime
+        return NewTask(container.id, spec.build(container, inputs), mounts, io, runtime)
+
+    async def start_task(self, container: Container) -> None:
+        try:
+            pid = await self._c.tasks.start(container.id)
+        except errors.DockyardError:
+            await self.teardown(container.id)
+            raise
+        container.state = ContainerState(
+            status="running",
+            running=True,
+            pid=pid,
+            started_at=datetime.now(UTC),
+            finished_at=container.state.finished_at,
+        )
+        self._store.update(container)
+        self._watch(container.id)
+        self._events.container(container, "start")
+
+    async def teardown(self, container_id: str) -> None:
+        """Delete the task and the sandbox (each idempotent)."""
+        await self.delete_task(container_id)
+        await self.remove_sandbox(container_id)
+
+    async def delete_task(self, container_id: str) -> None:
+        with contextlib.suppress(errors.NotFound):
+            await self._c.tasks.delete(container_id)
+
+    async def remove_sandbox(self, container_id: str) -> None:
+        with contextlib.suppress(errors.NotFound):
+            await self._c.network.remove_sandbox(container_id)

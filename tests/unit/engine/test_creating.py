@@ -1,0 +1,82 @@
+"""Creating a container over the fakes: the record, its layer, and the undo of each step."""
+
+from __future__ import annotations
+
+import pytest
+from dockyard.api import errors
+from dockyard.services.engine.clients.fakes.images import make_image
+from dockyard.services.engine.clients.images import ImageConfig
+from dockyard.services.engine.model import (
+    ContainerConfig,
+    EndpointSettings,
+    HostConfig,
+    LogConfig,
+    RestartPolicy,
+)
+
+from .conftest import Rig
+
+
+async def test_create_records_the_container_over_its_images_layers(rig: Rig) -> None:
+    image = rig.images.add(
+        make_image("web", ImageConfig(cmd=["httpd"], env=["A=1"], exposed_ports=["80/tcp"])), "web"
+    )
+    container = await rig.life.creator.create("web1", ContainerConfig(image="web"), HostConfig())
+    assert rig.store.get("web1").id == container.id
+    assert (container.path, container.config.env) == ("httpd", ["A=1"])
+    assert rig.snapshots.active == {container.id: image.chain_id}
+    assert container.graph_driver["UpperDir"] == f"/fake/snapshots/{container.id}/fs"
+    assert (rig.root / "containers" / container.id).is_dir()
+    assert [e.network for e in container.network_settings.networks] == ["bridge"]
+    assert rig.actions() == ["create"]
+
+
+async def test_a_taken_name_is_refused_before_anything_is_made(rig: Rig) -> None:
+    await rig.create("one")
+    with pytest.raises(errors.AlreadyExists, match='name "/one" is already in use'):
+        await rig.create("one")
+    assert len(rig.snapshots.active) == 1
+
+
+@pytest.mark.parametrize("step", ["images.get", "network.get_network", "snapshots.prepare"])
+async def test_a_failed_create_leaves_nothing_behind(rig: Rig, step: str) -> None:
+    rig.faults.fail(step, errors.Unavailable(f"{step} is down"))
+    with pytest.raises(errors.Unavailable):
+        await rig.create("doomed")
+    assert rig.leftovers() == []
+    assert rig.actions() == []
+
+
+async def test_a_failure_after_the_layer_is_made_removes_the_layer(rig: Rig) -> None:
+    (rig.root / "containers").write_text("not a directory")  # the container's dir cannot be made
+    with pytest.raises(NotADirectoryError):
+        await rig.create("doomed")
+    assert rig.snapshots.active == {}
+    assert rig.store.list() == []
+
+
+async def test_bad_host_settings_are_refused_before_anything_is_made(rig: Rig) -> None:
+    always = RestartPolicy(name="always")
+    for host, message in (
+        (HostConfig(runtime="nope"), "unknown or invalid runtime"),
+        (HostConfig(restart_policy=always, auto_remove=True), "both --restart and --rm"),
+        (HostConfig(log_config=LogConfig(type="syslog")), 'driver "syslog" is not supported'),
+    ):
+        with pytest.raises(errors.InvalidArgument, match=message):
+            await rig.create("bad", host)
+    with pytest.raises(errors.InvalidArgument, match="cannot be connected to host"):
+        await rig.life.creator.create(
+            "bad",
+            ContainerConfig(image="busybox"),
+            HostConfig(network_mode="host"),
+            [EndpointSettings(network="bridge")],
+        )
+    with pytest.raises(errors.NotFound):
+        await rig.create("bad", HostConfig(network_mode="nosuchnet"))
+    assert rig.leftovers() == []
+
+
+async def test_a_host_network_endpoint_makes_host_mode(rig: Rig) -> None:
+    container = await rig.create("h", HostConfig(network_mode="host"))
+    assert container.host_config.network_mode == "host"
+    assert container.network_settings.networks == []

@@ -1,0 +1,124 @@
+"""Stopping, killing and removing over the fakes; a failed removal can always be retried."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import pytest
+from dockyard.api import errors
+from dockyard.services.engine.model import HostConfig
+
+from .conftest import Rig, eventually
+
+REMOVE_STEPS = ["tasks.kill", "tasks.delete", "network.remove_sandbox", "snapshots.remove"]
+
+
+async def test_remove_of_a_running_container_needs_force(rig: Rig) -> None:
+    container = await rig.run("busy")
+    with pytest.raises(errors.FailedPrecondition, match="container is running"):
+        await rig.life.remove("busy", force=False)
+    await rig.life.remove("busy", force=True)
+    assert rig.tasks.tasks == {} and rig.leftovers() == []
+    assert rig.actions()[-2:] == ["die", "destroy"]
+    with pytest.raises(errors.NotFound):
+        rig.store.get(container.id)
+
+
+@pytest.mark.parametrize("step", REMOVE_STEPS[1:])
+async def test_a_failed_remove_keeps_the_record_and_can_be_retried(rig: Rig, step: str) -> None:
+    container = await rig.run("doomed")
+    rig.tasks.exit(container.id, 0)
+    await eventually(lambda: not rig.store.get("doomed").running)
+    rig.faults.fail(step, errors.Unavailable(f"{step} is down"))
+    with pytest.raises(errors.Unavailable):
+        await rig.life.remove("doomed", force=False)
+    rig.store.get("doomed")  # nothing is released without its record to find it again
+    await rig.life.remove("doomed", force=False)
+    assert rig.leftovers() == []
+
+
+async def test_a_kill_that_fails_leaves_the_container_running(rig: Rig) -> None:
+    await rig.run("doomed")
+    rig.faults.fail("tasks.kill", errors.Unavailable("the runtime is down"))
+    with pytest.raises(errors.Unavailable):
+        await rig.life.remove("doomed", force=True)
+    assert rig.store.get("doomed").running
+    await rig.life.remove("doomed", force=True)
+    assert rig.leftovers() == []
+
+
+@pytest.mark.parametrize("step", ["tasks.delete", "network.remove_sandbox"])
+async def test_an_exit_is_recorded_even_when_its_teardown_fails(rig: Rig, step: str) -> None:
+    container = await rig.run("exiting")
+    rig.faults.fail(step, errors.Internal(f"{step} broke"))
+    exited = rig.life.waiters.on_exit(container.id)
+    rig.tasks.exit(container.id, 3)
+    async with asyncio.timeout(5):  # the exit is not lost (was: never recorded)
+        assert await exited == 3
+    assert rig.store.get("exiting").state.status == "exited"
+    await rig.life.start("exiting")  # the stale task is replaced
+    assert rig.store.get("exiting").running
+    await rig.life.remove("exiting", force=True)
+    assert rig.leftovers() == []
+
+
+async def test_stop_sends_the_stop_signal_then_kill_after_the_timeout(rig: Rig) -> None:
+    container = await rig.run("stubborn")
+    rig.tasks.ignore_term.add(container.id)
+    stopped = await rig.life.stop("stubborn", seconds=0)
+    assert rig.tasks.signals_of(container.id) == [signal.SIGTERM, signal.SIGKILL]
+    assert rig.store.get("stubborn").state.exit_code == 128 + signal.SIGKILL
+    assert stopped.manually_stopped or rig.store.get("stubborn").manually_stopped
+    assert rig.actions()[-2:] == ["die", "stop"]
+
+
+async def test_stop_with_a_signal_sends_that_signal(rig: Rig) -> None:
+    container = await rig.run("polite")
+    await rig.life.stop("polite", seconds=5, signal_name="SIGKILL")
+    assert rig.tasks.signals_of(container.id) == [signal.SIGKILL]
+    await rig.life.start("polite")
+    rig.tasks.ignore_term.add(container.id)
+    await rig.life.stop("polite", seconds=0, signal_name="INT")
+    assert rig.tasks.signals_of(container.id) == [signal.SIGINT, signal.SIGKILL]
+
+
+async def test_a_paused_container_is_thawed_before_it_is_stopped(rig: Rig) -> None:
+    container = await rig.run("frozen")
+    await rig.tasks.pause(container.id)
+    record = rig.store.get("frozen")
+    record.state.paused, record.state.status = True, "paused"
+    rig.store.update(record)
+    await rig.life.stop("frozen", seconds=5)
+    assert rig.faults.ops().count("tasks.resume") == 1
+    assert rig.store.get("frozen").state.status == "exited"
+
+
+async def test_kill_of_a_stopped_container_is_refused(rig: Rig) -> None:
+    await rig.create("idle")
+    with pytest.raises(errors.FailedPrecondition, match="is not running"):
+        await rig.life.kill("idle", "KILL")
+
+
+async def test_auto_remove_removes_the_container_when_it_exits(rig: Rig) -> None:
+    container = await rig.run("temp", HostConfig(auto_remove=True))
+    removed = rig.life.waiters.on_removed(container.id)
+    rig.tasks.exit(container.id, 0)
+    assert await removed == 0
+    assert rig.leftovers() == []
+
+
+async def test_wait_conditions(rig: Rig) -> None:
+    container = await rig.run("waited")
+    not_running = rig.life.wait("waited", "not-running")
+    rig.tasks.exit(container.id, 4)
+    assert await not_running == 4
+    assert await rig.life.wait("waited", "not-running") == 4
+
+
+async def test_rename(rig: Rig) -> None:
+    await rig.create("before")
+    await rig.life.rename("before", "after")
+    assert rig.store.get("after").name == "after"
+    with pytest.raises(errors.InvalidArgument, match="same name"):
+        await rig.life.rename("after", "after")
