@@ -1,4 +1,4 @@
-"""The boundaries of ../shared/DESIGN.md hold: import-linter contracts in pyproject.toml.
+"""The boundaries of docs/architecture.md hold: import-linter contracts in pyproject.toml.
 
 import-linter walks a package's directory, and `dockyard` is assembled from four trees
 (setup.py), so the test lays the installed layout out in a temporary directory first.
