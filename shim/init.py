@@ -25,7 +25,6 @@ import stat
 import sys
 import termios
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -70,13 +69,6 @@ class InitError(Exception):
         self.kind = kind
 
 
-@dataclass
-class Stdio:
-    stdin: int | None  # fds in the child, or None for /dev/null
-    stdout: int | None
-    stderr: int | None
-
-
 def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
     data = json.dumps(message).encode()
     if fds:
@@ -86,28 +78,18 @@ def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = N
 
 
 def main(
-    spec: dict[str, Any],
-    bundle: Path,
-    mounts: list[Any],
-    group: Cgroup | None,
-    sync: socket.socket,
-    stdio: Stdio | None,
+    spec: dict[str, Any], bundle: Path, mounts: list[Any], group: Cgroup | None, sync: socket.socket
 ) -> NoReturn:
     """Never returns: execs the container's process or exits reporting why it could not."""
-    _child(sync, "container set-up", lambda: run(spec, bundle, mounts, group, sync, stdio))
+    _child(sync, "container set-up", lambda: run(spec, bundle, mounts, group, sync))
 
 
 def run(
-    spec: dict[str, Any],
-    bundle: Path,
-    mounts: list[Any],
-    group: Cgroup | None,
-    sync: socket.socket,
-    stdio: Stdio | None,
+    spec: dict[str, Any], bundle: Path, mounts: list[Any], group: Cgroup | None, sync: socket.socket
 ) -> None:
+    """Started clean by spawn.py: pid 1 of its pid namespace, stdio on 0–2, `sync` its only
+    other fd, non-dumpable."""
     os.setsid()
-    if stdio is not None:
-        _pipes(stdio)
     syscalls = sc.Linux()
     seccomp_filter = _seccomp_filter(spec)
     prepare(spec, bundle, mounts, group, syscalls)
@@ -202,10 +184,9 @@ def exec_main(
     init_pid: int,
     group: Cgroup | None,
     sync: socket.socket,
-    stdio: Stdio | None,
 ) -> NoReturn:
     """An exec'd process: join the init's namespaces and cgroup, then become `process`."""
-    _child(sync, "exec", lambda: run_exec(spec, process, init_pid, group, sync, stdio))
+    _child(sync, "exec", lambda: run_exec(spec, process, init_pid, group, sync))
 
 
 def _child(sync: socket.socket, what: str, work: Callable[[], None]) -> NoReturn:
@@ -229,11 +210,9 @@ def run_exec(
     init_pid: int,
     group: Cgroup | None,
     sync: socket.socket,
-    stdio: Stdio | None,
 ) -> None:
+    """Started clean by spawn.py, already in the init's pid namespace: the rest to join."""
     os.setsid()
-    if stdio is not None:
-        _pipes(stdio)
     syscalls = sc.Linux()
     seccomp_filter = _seccomp_filter(spec)
     if group is not None:
@@ -293,13 +272,6 @@ def _check_executable(command: str, path: str) -> None:
         ) from None
     if not stat.S_ISREG(mode) or not mode & 0o111:
         raise InitError("CommandNotRunnable", f'exec: "{command}": permission denied')
-
-
-def _pipes(stdio: Stdio) -> None:
-    null = os.open("/dev/null", os.O_RDWR)
-    for target, fd in ((0, stdio.stdin), (1, stdio.stdout), (2, stdio.stderr)):
-        os.dup2(null if fd is None else fd, target)
-    os.close(null)
 
 
 def _terminal(sync: socket.socket, uid: int) -> None:

@@ -32,13 +32,8 @@ from dockyard.shim.mounts import parse_options
 from dockyard.shim.process import Process, Stdio
 from dockyard.shim.task import Task, TaskError, _close_child_ends, _pipes, _receive
 
-PR_SET_CHILD_SUBREAPER = 36
 USER_ANNOTATION = "org.dockyard.user"
 RUNTIME_SECONDS = 60
-
-
-def become_subreaper() -> None:
-    sc.Linux().prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
 class OciTask(Task):

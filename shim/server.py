@@ -25,6 +25,7 @@ from pathlib import Path
 
 from dockyard.api import framing
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
+from dockyard.shim import syscalls as sc
 from dockyard.shim.logfile import JsonLog
 from dockyard.shim.process import Process
 from dockyard.shim.resources import ResourceError
@@ -337,11 +338,16 @@ def _exit(process: Process) -> pb.Exit:
 
 
 def serve(task_id: str, bundle: Path, listener: socket.socket) -> None:
+    """Serve one container. The shim is non-dumpable (nothing without CAP_SYS_PTRACE reads its
+    memory or takes its fds, and every child starts so) and a child subreaper: the processes
+    spawn.py starts, and an external runtime's, are reparented to it and reaped here."""
     from dockyard.shim import oci
 
+    linux = sc.Linux()
+    linux.prctl(sc.PR_SET_DUMPABLE, 0)
+    linux.prctl(sc.PR_SET_CHILD_SUBREAPER, 1)
     runtime = oci.runtime_of(bundle)
-    if runtime:  # an external OCI runtime runs the bundle: its processes are reparented to us
-        oci.become_subreaper()
+    if runtime:  # an external OCI runtime runs the bundle
         task: Task = oci.OciTask(task_id, bundle, runtime)
     else:
         task = Task(task_id, bundle)

@@ -2,12 +2,11 @@
 
     new ──create──▶ created ──start──▶ running ⇄ paused ──(init exits, output drained)──▶ stopped
 
-Create forks the init in a new pid namespace (the shim unshares CLONE_NEWPID first, so the
-child is that namespace's pid 1 and stays the shim's own child: reaped here, no subreaper
-needed) and waits until it reports "ready" — set up, command found, about to exec — or an
-error. Start tells it to go and waits for EOF on the close-on-exec sync socket (exec done) or
-an error. Execs fork the same way (they land in the container's pid namespace too), join the
-init's other namespaces and cgroup, and exec at once. The exit is recorded atomically in the
+Create starts the init as pid 1 of a new pid namespace (through a clean intermediate, see
+spawn.py; the shim, a child subreaper, adopts and reaps it) and waits until it reports
+"ready" — set up, command found, about to exec — or an error. Start tells it to go and waits
+for EOF on the close-on-exec sync socket (exec done) or an error. Execs start the same way into
+the init's pid namespace, join its other namespaces and cgroup, and exec at once. The exit is recorded atomically in the
 bundle (`exit.json`) so it outlives the shim.
 """
 
@@ -20,16 +19,16 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from dockyard.api.files import write_atomic
-from dockyard.shim import resources
+from dockyard.shim import resources, spawn
 from dockyard.shim.cgroups import Cgroup
 from dockyard.shim.process import ExitRecord, Process, Stdio
 
 SYNC_SECONDS = 60.0
-CLONE_NEWPID = 0x20000000
 
 
 class TaskError(Exception):
@@ -62,17 +61,13 @@ class Task:
         if self.cgroup is not None:
             self.cgroup.create()
             resources.apply(self.cgroup, self.spec.get("linux", {}).get("resources", {}))
-        child_stdio, ours = _pipes(terminal, stdin)
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        _unshare_pid_once()
-        pid = os.fork()
-        if pid == 0:  # the child: becomes the container's init (never returns)
-            parent.close()
+
+        def init_main(sync: socket.socket) -> NoReturn:
             from dockyard.shim import init
 
-            init.main(self.spec, self.bundle, mounts, self.cgroup, child, child_stdio)
-        child.close()
-        _close_child_ends(child_stdio)
+            init.main(self.spec, self.bundle, mounts, self.cgroup, sync)
+
+        pid, ours, parent = _spawn(init_main, spawn.PidNamespace(), terminal, stdin, self.id)
         self.init.pid, self.init.stdio, self._sync = pid, ours, parent
         write_atomic(self.bundle / "init.pid", str(pid))
         self._await_ready()
@@ -133,23 +128,14 @@ class Task:
             raise TaskError("FailedPrecondition", f"container {self.id} is not running")
         if exec_id in self.execs:
             raise TaskError("AlreadyExists", f"exec {exec_id} already exists")
-        child_stdio, ours = _pipes(terminal, stdin)
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            pid = os.fork()  # lands in the container's pid namespace (see the module docstring)
-        except OSError as err:
-            ours.close()
-            _close_child_ends(child_stdio)
-            raise TaskError(
-                "FailedPrecondition", f"cannot start a process in {self.id}: {err}"
-            ) from None
-        if pid == 0:
-            parent.close()
+
+        def exec_main(sync: socket.socket) -> NoReturn:
             from dockyard.shim import init
 
-            init.exec_main(self.spec, process, self.init.pid, self.cgroup, child, child_stdio)
-        child.close()
-        _close_child_ends(child_stdio)
+            init.exec_main(self.spec, process, self.init.pid, self.cgroup, sync)
+
+        namespace = spawn.PidNamespace(self.init.pid)
+        pid, ours, parent = _spawn(exec_main, namespace, terminal, stdin, self.id)
         proc = Process(exec_id, pid, ours)
         self._await_exec(proc, parent)
         self.execs[exec_id] = proc
@@ -235,10 +221,31 @@ class Task:
             proc.stdio.close()
 
 
-def _pipes(terminal: bool, stdin: bool) -> tuple[Any, Stdio]:
-    """(the child's stdio, ours). With a terminal the child makes a pty and sends the master."""
-    from dockyard.shim.init import Stdio as ChildStdio
+Work = Callable[[socket.socket], NoReturn]  # given its sync socket; stdio already on 0–2
 
+
+def _spawn(
+    work: Work, namespace: spawn.PidNamespace, terminal: bool, stdin: bool, task_id: str
+) -> tuple[int, Stdio, socket.socket]:
+    """Start `work` in the container (see spawn.py): its pid, our stdio ends, our sync end."""
+    child_stdio, ours = _pipes(terminal, stdin)
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        pid = spawn.start(child, child_stdio, namespace, lambda: work(child))
+    except OSError as err:
+        ours.close()
+        parent.close()
+        raise TaskError(
+            "FailedPrecondition", f"cannot start a process in {task_id}: {err}"
+        ) from None
+    finally:
+        child.close()
+        _close_child_ends(child_stdio)
+    return pid, ours, parent
+
+
+def _pipes(terminal: bool, stdin: bool) -> tuple[spawn.Stdio | None, Stdio]:
+    """(the child's stdio, ours). With a terminal the child makes a pty and sends the master."""
     if terminal:
         return None, Stdio()
     out_r, out_w = os.pipe()
@@ -249,33 +256,15 @@ def _pipes(terminal: bool, stdin: bool) -> tuple[Any, Stdio]:
         os.set_blocking(in_w, False)
     for fd in (out_r, err_r):
         os.set_blocking(fd, False)
-    return ChildStdio(in_r, out_w, err_w), Stdio(stdin=in_w, stdout=out_r, stderr=err_r)
+    return spawn.Stdio(in_r, out_w, err_w), Stdio(stdin=in_w, stdout=out_r, stderr=err_r)
 
 
-def _close_child_ends(child_stdio: Any) -> None:
+def _close_child_ends(child_stdio: spawn.Stdio | None) -> None:
     if child_stdio is None:
         return
     for fd in (child_stdio.stdin, child_stdio.stdout, child_stdio.stderr):
         if fd is not None:
             os.close(fd)
-
-
-_pid_unshared = False
-
-
-def _unshare_pid_once() -> None:
-    """Make our next fork the first process of a new pid namespace (pid_namespaces(7))."""
-    global _pid_unshared
-    if _pid_unshared:
-        return
-    unshare = getattr(os, "unshare", None)
-    if unshare is not None:
-        unshare(CLONE_NEWPID)
-    else:
-        from dockyard.shim.syscalls import Linux
-
-        Linux().unshare(CLONE_NEWPID)
-    _pid_unshared = True
 
 
 def _receive(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:

@@ -26,6 +26,7 @@ from dockyard.shim import __main__ as launcher
 from dockyard.shim import init, oci, server  # noqa: F401 - preloaded for the children
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     from dockyard.shim.syscalls import Linux
 
     Linux().prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    Linux().prctl(PR_SET_DUMPABLE, 0)  # and so is every shim forked from us
     if os.getppid() == 1:
         return  # the runtime is already gone
     listener = launcher._listen(args.socket)
@@ -45,18 +47,24 @@ def main(argv: list[str] | None = None) -> None:
         with conn:
             try:
                 request = json.loads(conn.makefile("r").readline())
-                _start(listener, request["id"], Path(request["bundle"]), Path(request["socket"]))
+                _start(
+                    (listener, conn),
+                    request["id"],
+                    Path(request["bundle"]),
+                    Path(request["socket"]),
+                )
                 conn.sendall(b"ok\n")
             except Exception as err:  # noqa: BLE001 - reported to the runtime, which falls back
                 with contextlib.suppress(OSError):
                     conn.sendall(f"{type(err).__name__}: {err}\n".encode())
 
 
-def _start(zygote: socket.socket, task_id: str, bundle: Path, sock: Path) -> None:
+def _start(ours: tuple[socket.socket, ...], task_id: str, bundle: Path, sock: Path) -> None:
     pid = os.fork()
     if pid == 0:  # the launcher: as `dockyard-shim start`
         try:
-            zygote.close()
+            for held in ours:  # the zygote's sockets are not the shim's
+                held.close()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             from dockyard.shim.syscalls import Linux
 
