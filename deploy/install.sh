@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 PACKAGES="python3 python3-venv iproute2 nftables procps busybox-static ca-certificates curl"
 # the tests: a registry, the external runtimes (--runtime runc|crun), iptables for docker's
 # FORWARD policy, mount/umount, docker-compose 1.29 (python3 only, no engine) for the Docker API;
-# wrk for the benchmarks, hyperfine for timing commands side by side (docs/performance.md)
-DEV_PACKAGES="docker-registry runc crun iptables mount docker-compose wrk hyperfine"
+# wrk for the benchmarks, hyperfine for timing commands side by side (docs/performance.md);
+# gcc and libc6-dev build the static fd poller of test_shim_reach.py
+DEV_PACKAGES="docker-registry runc crun iptables mount docker-compose wrk hyperfine gcc libc6-dev"
 extra=""
 [ "${1:-}" = "--dev" ] && extra="$DEV_PACKAGES"
 missing=""
