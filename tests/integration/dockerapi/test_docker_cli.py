@@ -364,3 +364,25 @@ def test_pull_sends_the_clients_credentials(
         with_login = Docker(docker.binary, docker.engine, config)
         assert with_login.ok("run", "--rm", ref) == "private\n"
         docker.ok("rmi", ref)
+
+
+def test_import_a_rootfs_tar_from_stdin(
+    docker: Docker, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.support.rootfs import rootfs_tar
+
+    tar = tmp_path_factory.mktemp("import") / "rootfs.tar"
+    tar.write_bytes(rootfs_tar())
+    with tar.open("rb") as stdin:
+        imported = subprocess.run(
+            [docker.binary, "import", "-m", "from a pipe", "-", "imported:one"],
+            stdin=stdin,
+            capture_output=True,
+            text=True,
+            env=docker.env,
+            timeout=120,
+        )
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith("sha256:")
+    assert docker.ok("run", "--rm", "imported:one", "echo", "ran") == "ran\n"
+    docker.ok("rmi", "imported:one")
