@@ -67,9 +67,18 @@ def pairs(wanted: dict[str, list[str]], keys: tuple[str, ...]) -> list[str]:
     return [f"{k}={v}" for k in keys for v in wanted.get(k, [])]
 
 
+MAX_JSON = 16 * 1024 * 1024  # a JSON body past this is refused (the tar bodies are streamed)
+
+
 async def body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object (an empty body is {})."""
-    raw = await request.read()
+    chunks, size = [], 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > MAX_JSON:
+            raise InvalidArgument(f"request body too large: over {MAX_JSON} bytes of JSON")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         return {}
     try:
