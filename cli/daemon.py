@@ -1,9 +1,18 @@
 """`dockyard daemon start|stop|status`: the engine's supervisor, as a background process.
 
 `start` runs `python -m dockyard.services.supervisor` detached (its output appended to
-`<root>/logs/supervisor.log`) and returns once every service answers; `status` reads the
-supervisor's `<state>/supervisor.json`; `stop` sends it SIGTERM and waits for it to exit.
-Containers keep running across a stop and start (their shims outlive the services).
+`<root>/logs/supervisor.log`) and returns once every service answers; services that a killed
+supervisor left running are adopted by the new one, so no container or client notices.
+`status` reads the supervisor's `<state>/supervisor.json` or, when the supervisor is gone,
+tells which services still run unsupervised. `stop` sends the supervisor SIGTERM and waits for
+it to exit; with no supervisor it stops the services it finds (by the pids they record in the
+state dir, checked to be ours: `dockyard.api.instances`). Containers keep running across a
+stop and start (their shims outlive the services).
+
+`status` exits as an LSB init script's `status` does (what `service docker status` gives):
+0 when everything runs under its supervisor; 1 when something that should run is dead while
+part of the engine runs (the supervisor was killed, or a service waits to be restarted);
+3 when the engine is not running.
 """
 
 from __future__ import annotations
@@ -23,6 +32,9 @@ app = typer.Typer(help="Start, stop and inspect the engine's services", no_args_
 
 START_SECONDS = 60.0
 STOP_SECONDS = 60.0
+SERVICE_GRACE = 10.0  # as the supervisor gives each service
+NOT_RUNNING = 3  # LSB: "program is not running"
+DEAD = 1  # LSB: "program is dead and /var/run pid file exists"
 ROOT = typer.Option(None, "--root", help="persistent data dir (env DOCKYARD_ROOT)")
 STATE_DIR = typer.Option(None, "--state", help="runtime state dir (env DOCKYARD_STATE)")
 
@@ -40,15 +52,6 @@ def _status(state: Path) -> dict[str, Any]:
         return {}
 
 
-def _live_pid(state: Path) -> int:
-    try:
-        pid = int((state / "supervisor.pid").read_text())
-        os.kill(pid, 0)
-        return pid
-    except (OSError, ValueError):
-        return 0
-
-
 @app.command()
 def start(
     root: str = ROOT,
@@ -57,10 +60,13 @@ def start(
     debug: bool = typer.Option(False, "--debug", help="log at debug level"),
 ) -> None:
     """Start the engine in the background; return once every service answers."""
+    from dockyard.api import instances
+
     paths = _paths(root, state)
-    if _live_pid(paths.state):
+    if instances.running(paths, instances.SUPERVISOR):
         print(f"dockyard daemon is already running (state dir {paths.state})")
         return
+    orphans = instances.running_services(paths)
     argv = [
         sys.executable,
         "-m",
@@ -81,7 +87,11 @@ def start(
             argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
         )
     _wait_started(process, paths)
-    print(f"dockyard daemon started (pid {process.pid}; engine at unix://{paths.socket('engine')})")
+    adopted = f"; adopted the running {', '.join(orphans)}" if orphans else ""
+    print(
+        f"dockyard daemon started (pid {process.pid}{adopted}; "
+        f"engine at unix://{paths.socket('engine')})"
+    )
 
 
 def _wait_started(process: subprocess.Popen[bytes], paths: Any) -> None:
@@ -115,22 +125,43 @@ def stop(
     ),
 ) -> None:
     """Stop the engine's services (containers keep running unless --stop-containers)."""
+    from dockyard.api import instances
+
     paths = _paths(root, state)
-    pid = _live_pid(paths.state)
-    if not pid:
+    supervisor = instances.pin(paths, instances.SUPERVISOR)
+    if supervisor is None and not instances.running_services(paths):
         print("dockyard daemon is not running")
         return
     if stop_containers:
         _stop_containers(paths.state)
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.time() + STOP_SECONDS
-    while time.time() < deadline:
-        if not _live_pid(paths.state) or not Path(f"/proc/{pid}").exists():
-            print("dockyard daemon stopped")
-            return
-        time.sleep(0.05)
-    sys.stderr.write(f"dockyard daemon (pid {pid}) did not stop within {STOP_SECONDS:.0f}s\n")
-    sys.exit(1)
+    if supervisor is None:
+        _stop_unsupervised(paths)
+    else:
+        supervisor.signal(signal.SIGTERM)
+        gone = supervisor.exited(STOP_SECONDS)
+        supervisor.close()
+        if not gone:
+            sys.stderr.write(
+                f"dockyard daemon (pid {supervisor.pid}) did not stop within {STOP_SECONDS:.0f}s\n"
+            )
+            sys.exit(1)
+    print("dockyard daemon stopped")
+
+
+def _stop_unsupervised(paths: Any) -> None:
+    """Stop the services a killed supervisor left, in reverse start order (engine first)."""
+    from dockyard.api import instances
+    from dockyard.api.paths import SERVICES
+
+    print("the supervisor is gone: stopping the services it left running")
+    for name in reversed(SERVICES):
+        service = instances.pin(paths, name)
+        if service is not None:
+            if not service.terminate(SERVICE_GRACE):
+                sys.stderr.write(f"{name} (pid {service.pid}) did not stop\n")
+            service.close()
+    for leftover in ("supervisor.json", "supervisor.pid"):
+        (paths.state / leftover).unlink(missing_ok=True)
 
 
 def _stop_containers(state: Path) -> None:
@@ -157,14 +188,25 @@ def _stop_containers(state: Path) -> None:
 
 @app.command()
 def status(root: str = ROOT, state: str = STATE_DIR) -> None:
-    """Show each service's process and state; exit 1 unless all run."""
-    from dockyard.cli.render import table
+    """Show each service's process and state; exit 0 if all run, 1 if part does, 3 if none."""
+    from dockyard.api import instances
 
     paths = _paths(root, state)
     doc = _status(paths.state)
-    if not _live_pid(paths.state) or not doc:
+    if instances.running(paths, instances.SUPERVISOR) and doc:
+        _show_supervised(doc)
+        return
+    services = instances.running_services(paths)
+    if not services:
         print("dockyard daemon is not running")
-        sys.exit(1)
+        sys.exit(NOT_RUNNING)
+    _show_unsupervised(doc, services)
+    sys.exit(DEAD)
+
+
+def _show_supervised(doc: dict[str, Any]) -> None:
+    from dockyard.cli.render import table
+
     rows = [["SERVICE", "PID", "STATE", "RESTARTS", "SINCE"]]
     services = doc.get("services", {})
     for name, service in services.items():
@@ -180,4 +222,20 @@ def status(root: str = ROOT, state: str = STATE_DIR) -> None:
     sys.stdout.write(f"supervisor pid {doc['pid']}, root {doc['root']}, state {doc['state']}\n")
     sys.stdout.write(table(rows))
     if not all(s["state"] == "running" for s in services.values()):
-        sys.exit(1)
+        sys.exit(DEAD)
+
+
+def _show_unsupervised(doc: dict[str, Any], services: dict[str, int]) -> None:
+    from dockyard.api.paths import SERVICES
+    from dockyard.cli.render import table
+
+    was = f" (pid {doc['pid']})" if doc.get("pid") else ""
+    sys.stdout.write(
+        f"the supervisor{was} is not running: {len(services)} of {len(SERVICES)} services run "
+        "unsupervised (`dockyard daemon start` adopts them, `dockyard daemon stop` stops them)\n"
+    )
+    rows = [["SERVICE", "PID", "STATE"]]
+    for name in SERVICES:
+        pid = services.get(name, 0)
+        rows.append([name, str(pid or "-"), "running (unsupervised)" if pid else "stopped"])
+    sys.stdout.write(table(rows))

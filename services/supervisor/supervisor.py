@@ -1,10 +1,18 @@
 """Supervises the services of one engine (and the CLI's command server) as separate processes.
 
 Start: in dependency order (snapshots, images, network, runtime, cli, engine, dockerapi), each
-one only once the one before answers on its socket. Run: a service that exits is restarted after a backoff that
-doubles from 0.2 s up to 10 s and resets once it has run for 30 s. Stop (SIGTERM/SIGINT): in
-reverse order, SIGTERM then SIGKILL after a grace period; shims and their containers are left
-running (they outlive every service by design).
+one only once the one before answers on its socket. Services still running from a supervisor
+that was killed (found by `dockyard.api.instances`, checked to be ours) are adopted, not started
+twice: they keep serving, and no container or client notices; an adopted service is watched
+through a pidfd (it is not our child, so no SIGCHLD tells of its exit) and restarted as our
+child when it exits.
+
+Run: a service that exits is restarted after a back-off (`next_backoff`): it doubles from 0.2 s,
+up to 1 s for a service that had come up (answered on its socket) — so one is back within about
+2 s of any crash — and up to 10 s for one that dies before it answers (it cannot start: no point
+spinning); it resets once a service has run for 30 s. Stop (SIGTERM/SIGINT): in reverse order,
+SIGTERM then SIGKILL after a grace period; shims and their containers are left running (they
+outlive every service by design).
 
 The supervisor is a child subreaper (prctl PR_SET_CHILD_SUBREAPER, see prctl(2)): shims, started
 by the runtime through a launcher that exits, are reparented here and reaped here, whatever init
@@ -31,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dockyard.api import instances
 from dockyard.api.files import write_atomic
 from dockyard.api.paths import SERVICES, Paths
 
@@ -38,7 +47,9 @@ log = logging.getLogger("supervisor")
 
 PR_SET_CHILD_SUBREAPER = 36
 BACKOFF_FIRST = 0.2
-BACKOFF_MAX = 10.0
+BACKOFF_MAX_UP = 1.0  # for a service that had answered: back within ~2 s of a crash
+BACKOFF_MAX = 10.0  # for a service that died before it answered
+ADOPTED_POLL = 0.2  # how often adopted services (no SIGCHLD for them) are checked
 STABLE_SECONDS = 30.0
 READY_SECONDS = 60.0
 STOP_GRACE = 10.0
@@ -53,8 +64,17 @@ class Service:
     restarts: int = 0
     since: float = field(default_factory=time.time)
     started: float = 0.0
-    backoff: float = BACKOFF_FIRST
+    came_up: bool = False  # answered on its socket since it was last started
+    backoff: float = 0.0  # the delay before its last restart
     retry_at: float = 0.0
+    adopted: instances.Pinned | None = None  # left running by a killed supervisor
+
+
+def next_backoff(previous: float, ran: float, came_up: bool) -> float:
+    """The delay before restarting a service that exited after `ran` seconds."""
+    if previous == 0.0 or ran >= STABLE_SECONDS:
+        return BACKOFF_FIRST
+    return min(previous * 2, BACKOFF_MAX_UP if came_up else BACKOFF_MAX)
 
 
 class Supervisor:
@@ -70,14 +90,29 @@ class Supervisor:
     def run(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         _subreaper()
+        self.adopt()
         self.publish()
         for service in self.services.values():
-            self.spawn(service)
+            if not service.adopted:
+                self.spawn(service)
             self.wait_ready(service)
         while not self.stopping:
             self.handle(signal.sigtimedwait(SIGNALS, self.next_timeout()))
+            self.check_adopted()
             self.retry_due()
         self.stop_all()
+
+    def adopt(self) -> None:
+        """Take over the services a killed supervisor left running (instead of a second copy,
+        which would refuse to start for this state dir)."""
+        for service in self.services.values():
+            pinned = instances.pin(self.paths, service.name)
+            if pinned is not None:
+                service.adopted, service.pid, service.state = pinned, pinned.pid, "starting"
+                service.started = time.time()
+                log.info(
+                    "adopted %s (pid %d), left by an earlier supervisor", service.name, pinned.pid
+                )
 
     def handle(self, info: signal.struct_siginfo | None) -> None:
         if info is None:
@@ -89,7 +124,14 @@ class Supervisor:
 
     def next_timeout(self) -> float:
         waits = [s.retry_at - time.time() for s in self.services.values() if s.state == "backoff"]
+        if any(s.adopted for s in self.services.values()):
+            waits.append(ADOPTED_POLL)
         return max(0.01, min(waits, default=5.0))
+
+    def check_adopted(self) -> None:
+        for service in self.services.values():
+            if service.adopted is not None and service.adopted.exited():
+                self.exited(service, None)
 
     # -- processes --------------------------------------------------------------------------
 
@@ -107,7 +149,7 @@ class Supervisor:
                 preexec_fn=_unblock_signals,  # the child must not inherit our blocked set
             )
         service.pid, service.state, service.started = process.pid, "starting", time.time()
-        service.since = service.started
+        service.since, service.came_up = service.started, False
         log.info("started %s (pid %d)", service.name, process.pid)
         self.publish()
 
@@ -119,10 +161,11 @@ class Supervisor:
         deadline = time.time() + READY_SECONDS
         while service.state == "starting" and time.time() < deadline and not self.stopping:
             if _answers(self.paths.socket(service.name)):
-                service.state, service.since = "running", time.time()
+                service.state, service.since, service.came_up = "running", time.time(), True
                 self.publish()
                 return
             self.handle(signal.sigtimedwait(SIGNALS, 0.02))
+            self.check_adopted()
 
     def reap(self) -> None:
         """Collect every exited child: services (restart them) and adopted shims (just reap)."""
@@ -134,24 +177,26 @@ class Supervisor:
             if pid == 0:
                 return
             for service in self.services.values():
-                if service.pid == pid:
+                if service.pid == pid and service.adopted is None:
                     self.exited(service, os.waitstatus_to_exitcode(status))
 
-    def exited(self, service: Service, code: int) -> None:
+    def exited(self, service: Service, code: int | None) -> None:
+        """`code` is None for an adopted service: not our child, its exit status is not ours."""
         service.pid = 0
+        if service.adopted is not None:
+            service.adopted.close()
+            service.adopted = None
         if self.stopping:
             service.state = "stopped"
             return
         ran = time.time() - service.started
-        service.backoff = (
-            BACKOFF_FIRST if ran >= STABLE_SECONDS else min(service.backoff * 2, BACKOFF_MAX)
-        )
+        service.backoff = next_backoff(service.backoff, ran, service.came_up)
         service.state, service.since = "backoff", time.time()
         service.retry_at = time.time() + service.backoff
         log.warning(
-            "%s exited with %d after %.1fs; restarting in %.1fs",
+            "%s exited with %s after %.1fs; restarting in %.1fs",
             service.name,
-            code,
+            "an unknown code (adopted)" if code is None else code,
             ran,
             service.backoff,
         )
@@ -172,6 +217,10 @@ class Supervisor:
         log.info("stopped")
 
     def stop_one(self, service: Service) -> None:
+        if service.adopted is not None:
+            if not service.adopted.terminate(STOP_GRACE):
+                log.warning("adopted %s (pid %d) did not stop", service.name, service.pid)
+            self.exited(service, None)
         if not service.pid:
             return
         os.kill(service.pid, signal.SIGTERM)
@@ -199,6 +248,8 @@ class Supervisor:
                     "pid": s.pid,
                     "state": s.state,
                     "restarts": s.restarts,
+                    "adopted": s.adopted is not None,
+                    "backoff": s.backoff,
                     "since": _rfc3339(s.since),
                     "socket": str(self.paths.socket(s.name)),
                 }

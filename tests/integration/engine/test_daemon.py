@@ -62,7 +62,7 @@ def test_daemon_start_status_stop_and_a_second_engine_beside_the_first(
         tag = (tmp_path / "root" / "network" / "tag").read_text().strip()
         subprocess.run(["nft", "delete", "table", "ip", f"dockyard_{tag}"], check=False)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
-    assert _dockyard(tmp_path, "daemon", "status").returncode == 1
+    assert _dockyard(tmp_path, "daemon", "status").returncode == 3  # LSB: not running
     assert "Cannot connect to the Dockyard daemon" in _dockyard(tmp_path, "ps").stderr
 
 
