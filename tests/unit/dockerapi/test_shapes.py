@@ -1,0 +1,99 @@
+"""docker's JSON shapes from the engine's messages: list entries, inspect, events, pull progress."""
+
+from __future__ import annotations
+
+import time
+
+from dockyard.engine.v1 import engine_pb2
+from dockyard.images.v1 import images_pb2
+from dockyard.services.dockerapi import container_json
+from dockyard.services.dockerapi.images import familiar, image_json, progress_json
+from dockyard.services.dockerapi.system import event_json
+
+
+def _container(status: str = "running", **state: object) -> engine_pb2.Container:
+    c = engine_pb2.Container(id="ab" * 32, name="web", path="httpd", args=["-f"], image="sha256:1")
+    c.state.status = status
+    for key, value in state.items():
+        setattr(c.state, key, value)
+    c.state.started_at.FromSeconds(int(time.time()) - 125)
+    c.state.finished_at.FromSeconds(int(time.time()) - 3)
+    c.config.image = "busybox"
+    c.config.exposed_ports.extend(["80/tcp", "53/udp"])
+    c.network_settings.ports.add(container_port="80/tcp", host_ip="0.0.0.0", host_port="8080")
+    c.network_settings.networks.add(network="appnet", aliases=["api"], ip_address="10.1.0.2")
+    c.host_config.network_mode = "appnet"
+    return c
+
+
+def test_statuses_read_as_dockers() -> None:
+    assert container_json.status(_container("running")) == "Up 2 minutes"
+    assert container_json.status(_container("paused", paused=True)) == "Up 2 minutes (Paused)"
+    assert container_json.status(_container("exited", exit_code=3)) == "Exited (3) 3 seconds ago"
+    assert container_json.status(_container("created")) == "Created"
+
+
+def test_list_entry_ports_and_networks() -> None:
+    doc = container_json.summary(_container())
+    assert doc["Names"] == ["/web"] and doc["Command"] == "httpd -f"
+    assert doc["Ports"] == [
+        {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+        {"PrivatePort": 53, "Type": "udp"},
+    ]
+    assert doc["NetworkSettings"]["Networks"]["appnet"]["IPAddress"] == "10.1.0.2"
+
+
+def test_aliases_carry_the_short_id_before_api_1_45() -> None:
+    c = _container()
+    old = container_json.inspect(c, (1, 38))["NetworkSettings"]["Networks"]["appnet"]
+    new = container_json.inspect(c, (1, 47))["NetworkSettings"]["Networks"]["appnet"]
+    assert old["Aliases"] == ["api", c.id[:12]] and new["Aliases"] == ["api"]
+    assert new["DNSNames"] == ["web", c.id[:12], "api"]
+
+
+def test_inspect_has_dockers_defaults_and_exposed_ports_unbound() -> None:
+    doc = container_json.inspect(_container())
+    assert doc["HostConfig"]["ShmSize"] == 64 * 1024 * 1024 and doc["HostConfig"]["Ulimits"] == []
+    assert doc["NetworkSettings"]["Ports"] == {
+        "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],
+        "53/udp": None,
+    }
+    assert doc["Config"]["ExposedPorts"] == {"80/tcp": {}, "53/udp": {}}
+
+
+def test_image_inspect_keeps_container_config_for_old_clients() -> None:
+    image = images_pb2.Image(id="sha256:1", repo_tags=["docker.io/library/busybox:latest"])
+    image.config.volumes.append("/data")
+    assert image_json(image, (1, 38))["ContainerConfig"]["Image"] == ""
+    assert "ContainerConfig" not in image_json(image, (1, 47))
+    assert image_json(image)["RepoTags"] == ["busybox:latest"]
+    assert image_json(image)["Config"]["Volumes"] == {"/data": {}}
+
+
+def test_familiar_names() -> None:
+    assert familiar("docker.io/library/busybox:1") == "busybox:1"
+    assert familiar("docker.io/me/tool:1") == "me/tool:1"
+    assert familiar("127.0.0.1:5000/library/busybox:1") == "127.0.0.1:5000/library/busybox:1"
+
+
+def test_pull_progress_has_a_bar_and_details() -> None:
+    line = progress_json(
+        images_pb2.PullProgress(id="abc", status="Downloading", current=50, total=100)
+    )
+    assert line["progressDetail"] == {"current": 50, "total": 100} and line["id"] == "abc"
+    assert line["progress"].startswith("[" + "=" * 24 + ">")
+    assert progress_json(images_pb2.PullProgress(status="Digest: sha256:1")) == {
+        "status": "Digest: sha256:1"
+    }
+
+
+def test_container_events_carry_the_legacy_fields() -> None:
+    event = engine_pb2.Event(
+        type="container", action="start", actor_id="c1", attributes={"image": "busybox"}
+    )
+    event.time.FromNanoseconds(1_700_000_000_123_456_789)
+    doc = event_json(event)
+    assert (doc["status"], doc["id"], doc["from"]) == ("start", "c1", "busybox")
+    assert (doc["time"], doc["timeNano"]) == (1_700_000_000, 1_700_000_000_123_456_789)
+    network = event_json(engine_pb2.Event(type="network", action="create", actor_id="n1"))
+    assert "status" not in network and network["Actor"]["ID"] == "n1"
