@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from dockyard.api import errors
 from dockyard.engine.v1 import engine_pb2
+from dockyard.images.v1 import images_pb2
 from dockyard.services.dockerapi import container_json, params, replies
 from dockyard.services.dockerapi.create_body import create_request, resources
 from dockyard.services.dockerapi.engine import UNARY
@@ -67,6 +68,8 @@ async def create(request: web.Request) -> web.StreamResponse:
     body = await params.body(request)
     message = create_request(body, request.query.get("name", ""))
     engine = engine_of(request)
+    if request.query.get("platform"):
+        await _check_platform(request, message.config.image, request.query["platform"])
     try:
         reply = await engine.containers.Create(message, **UNARY)
     except errors.NotFound as err:
@@ -74,6 +77,18 @@ async def create(request: web.Request) -> web.StreamResponse:
             raise
         raise errors.InvalidArgument(str(err)) from None
     return replies.reply({"Id": reply.id, "Warnings": list(reply.warnings)}, 201)
+
+
+async def _check_platform(request: web.Request, ref: str, wanted: str) -> None:
+    """docker: an image of another platform is "not found" (so the CLI pulls the one asked)."""
+    image = await engine_of(request).images.Inspect(images_pb2.GetImageRequest(ref=ref), **UNARY)
+    actual = "/".join(p for p in (image.os, image.architecture, image.variant) if p)
+    parts = wanted.split("/")
+    if parts != actual.split("/")[: len(parts)]:
+        raise errors.NotFound(
+            f"No such image: {ref}: image with reference {ref} was found but does not match "
+            f"the specified platform: wanted {wanted}, actual: {actual}"
+        )
 
 
 async def inspect(request: web.Request) -> web.StreamResponse:

@@ -386,3 +386,18 @@ def test_import_a_rootfs_tar_from_stdin(
     assert imported.stdout.startswith("sha256:")
     assert docker.ok("run", "--rm", "imported:one", "echo", "ran") == "ran\n"
     docker.ok("rmi", "imported:one")
+
+
+def test_create_for_another_platform_pulls_that_platform(
+    docker: Docker, registry: Registry
+) -> None:
+    ref = f"{registry.host}/test/multi:latest"
+    docker.ok("pull", "-q", ref)
+    assert docker.ok("image", "inspect", "-f", "{{.Architecture}}", ref).strip() == "amd64"
+    result = docker.run("create", "--platform", "linux/arm64", "--name", "armed", ref)
+    assert result.returncode == 0, result.stderr
+    assert "Unable to find image" in result.stderr  # the amd64 one did not match: pulled
+    image = docker.ok("inspect", "-f", "{{.Image}}", "armed").strip()
+    assert docker.ok("image", "inspect", "-f", "{{.Architecture}}", image).strip() == "arm64"
+    docker.ok("rm", "armed")
+    docker.ok("rmi", "-f", ref)
