@@ -1,4 +1,5 @@
-"""`ps --filter` as docker reads it: key=value pairs; values of one key OR, keys AND.
+"""`ps --filter` as docker reads it: key=value pairs; values of one key OR (but every label
+must match, as docker's), keys AND.
 
 id=<prefix>  name=<regex>  status=<created|running|paused|exited|...>
 label=<key>  label=<key>=<value>  ancestor=<image name or ID prefix>  exited=<code>
@@ -55,6 +56,9 @@ def matcher(
         )
 
     def match(container: Container) -> bool:
-        return all(any(one(k, v, container) for v in values) for k, values in filters.items())
+        return all(
+            (all if k == "label" else any)(one(k, v, container) for v in values)
+            for k, values in filters.items()
+        )
 
     return match
