@@ -173,48 +173,71 @@ class Remote:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
-        self.pending: list[dict[str, Any]] = []
+        self.frames: list[dict[str, Any]] = []
         self.saved_tty = _tty_attributes()
+        self.held: list[int] | None = None  # signals that came before the child ran
+        self.previous: dict[int, Any] = {}
 
     def start(self, message: dict[str, Any]) -> bool:
-        """Send the command; False when the server is stale (nothing has run)."""
+        """Send the command; False when the server is stale (nothing has run). Signals are
+        caught from before the request goes: those that come before the child runs are held,
+        then forwarded, or (stale server) given back to this process as they came."""
+        self.held = []
+        self.catch_signals()
         try:
             send_frame(self.sock, message, [0, 1, 2])
             first = self.next_frame()
         except (OSError, ValueError):
-            return False
+            first = None
+        held, self.held = self.held, None
         if first is None or "pid" not in first:
+            for signum, handler in self.previous.items():
+                signal.signal(signum, handler)
+            for signum in held:
+                signal.raise_signal(signum)
             return False
-        skip = ignored()
-        for signum in FORWARDED:
-            if signum not in skip:
-                signal.signal(signum, self.forward)
-        if signal.SIGTSTP not in skip:
-            signal.signal(signal.SIGTSTP, self.suspend)
+        for signum in held:
+            self.on_signal(signum)
         return True
 
-    def forward(self, signum: int, frame: object = None) -> None:
+    def catch_signals(self) -> None:
+        skip = ignored()
+        for signum in (*FORWARDED, signal.SIGTSTP):
+            if signum not in skip:
+                self.previous[signum] = signal.signal(signum, self.on_signal)
+
+    def on_signal(self, signum: int, frame: object = None) -> None:
+        if self.held is not None:
+            self.held.append(signum)
+        elif signum == signal.SIGTSTP:
+            self.suspend()
+        else:
+            self.forward(signum)
+
+    def forward(self, signum: int) -> None:
         try:  # noqa: SIM105 - contextlib costs an import
             send_frame(self.sock, {"signal": signum})
         except OSError:
             pass  # the server is gone: its end comes as EOF
 
-    def suspend(self, signum: int, frame: object = None) -> None:
-        """Ctrl-Z: stop the child, then ourselves; on `fg`, continue both."""
-        self.forward(signal.SIGTSTP)
+    def suspend(self) -> None:
+        """Ctrl-Z: stop the child, then ourselves; on `fg`, continue both. The child gets
+        SIGSTOP: its process group (the engine's) is orphaned, and the kernel discards SIGTSTP
+        sent to an orphaned process group (signal(7), setpgid(2))."""
+        self.forward(signal.SIGSTOP)
         signal.signal(signal.SIGTSTP, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTSTP)
-        signal.signal(signal.SIGTSTP, self.suspend)  # we run again: SIGCONT came
+        signal.signal(signal.SIGTSTP, self.on_signal)  # we run again: SIGCONT came
         self.forward(signal.SIGCONT)
 
     def next_frame(self) -> dict[str, Any] | None:
-        while not self.pending:
+        while not self.frames:
             chunk = self.sock.recv(65536)
             if not chunk:
                 return None
             self.buffer += chunk
-            self.pending += split_frames(self.buffer)
-        return self.pending.pop(0)
+            self.frames += split_frames(self.buffer)
+        return self.frames.pop(0)
 
     def finish(self) -> NoReturn:
         """Wait for the end (every holder of the socket closed it); exit as the child did."""

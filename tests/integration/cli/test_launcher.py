@@ -169,6 +169,25 @@ def test_signals_reach_the_command_and_end_it_as_in_process(
     assert codes[0] == codes[1]
 
 
+def state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_ctrl_z_stops_the_command_and_fg_continues_it(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    before = children(engine.service_pid("cli"))
+    client = start_events(script, engine, started)
+    child = the_child(engine, before)
+    wait_for(lambda: grpc_loaded(child), "the child to dial")
+    client.send_signal(signal.SIGTSTP)
+    wait_for(lambda: state(child) == "T" and state(client.pid) == "T", "both to stop")
+    client.send_signal(signal.SIGCONT)
+    wait_for(lambda: state(child) != "T" and state(client.pid) != "T", "both to continue")
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+
 def test_a_client_that_dies_takes_its_command_with_it(
     engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
