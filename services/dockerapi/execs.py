@@ -116,6 +116,7 @@ def _options(record: ExecRecord, body: dict[str, Any]) -> engine_pb2.ExecOptions
         tty=bool(tty),
         stdin=c.flag("AttachStdin"),
         privileged=c.flag("Privileged"),
+        exec_id=record.id,  # the engine's events and ours name the exec alike
     )
     size = body.get("ConsoleSize") or c.doc.get("ConsoleSize")
     if options.tty and size and all(size):

@@ -6,6 +6,7 @@ asks the runtime, which asks the container's shim.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -38,6 +39,7 @@ from dockyard.services.engine.streams import ExecEvent as EngineExecEvent
 
 STATS_SECONDS = 1.0
 PS_DEFAULT = "-ef"
+EXEC_ID = re.compile(r"[0-9a-f]{64}")
 
 
 class Running:
@@ -129,7 +131,9 @@ class Running:
             )
         if not options.cmd:
             raise errors.InvalidArgument("No exec command specified")
-        exec_id = secrets.token_hex(32)
+        exec_id = options.exec_id or secrets.token_hex(32)
+        if not EXEC_ID.fullmatch(exec_id):
+            raise errors.InvalidArgument(f"invalid exec ID {exec_id!r}: want 64 hex digits")
         exec_spec = ExecSpec(
             task_id=container.id,
             exec_id=exec_id,

@@ -69,6 +69,7 @@ class ExecOptions:
     detach: bool = False
     privileged: bool = False
     size: Resize | None = None
+    exec_id: str = ""  # chosen by the client (64 hex digits); "" = a new one
 
 
 @dataclass(frozen=True)

@@ -92,3 +92,12 @@ async def test_exec_needs_a_running_unpaused_container_and_a_command(
     await ops.pause("e")
     with pytest.raises(errors.FailedPrecondition, match="is paused"):
         await anext(ops.exec(ExecOptions("e", cmd=["sh"]), _nothing()))
+
+
+async def test_an_exec_may_carry_the_id_its_client_chose(rig: Rig, ops: Running) -> None:
+    await rig.run("e")
+    chosen = "ab" * 32
+    events = [e async for e in ops.exec(ExecOptions("e", cmd=["true"], exec_id=chosen), _nothing())]
+    assert events[0] == ExecCreated(chosen)
+    with pytest.raises(errors.InvalidArgument, match="invalid exec ID"):
+        await anext(ops.exec(ExecOptions("e", cmd=["true"], exec_id="../../x"), _nothing()))

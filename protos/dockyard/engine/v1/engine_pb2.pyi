@@ -401,7 +401,7 @@ class UpdateContainerResponse(_message.Message):
     def __init__(self, warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ExecOptions(_message.Message):
-    __slots__ = ("id", "cmd", "env", "working_dir", "user", "tty", "stdin", "detach", "privileged", "size")
+    __slots__ = ("id", "cmd", "env", "working_dir", "user", "tty", "stdin", "detach", "privileged", "size", "exec_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     CMD_FIELD_NUMBER: _ClassVar[int]
     ENV_FIELD_NUMBER: _ClassVar[int]
@@ -412,6 +412,7 @@ class ExecOptions(_message.Message):
     DETACH_FIELD_NUMBER: _ClassVar[int]
     PRIVILEGED_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
+    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     cmd: _containers.RepeatedScalarFieldContainer[str]
     env: _containers.RepeatedScalarFieldContainer[str]
@@ -422,7 +423,8 @@ class ExecOptions(_message.Message):
     detach: bool
     privileged: bool
     size: Resize
-    def __init__(self, id: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., env: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., user: _Optional[str] = ..., tty: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ..., privileged: _Optional[bool] = ..., size: _Optional[_Union[Resize, _Mapping]] = ...) -> None: ...
+    exec_id: str
+    def __init__(self, id: _Optional[str] = ..., cmd: _Optional[_Iterable[str]] = ..., env: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., user: _Optional[str] = ..., tty: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ..., privileged: _Optional[bool] = ..., size: _Optional[_Union[Resize, _Mapping]] = ..., exec_id: _Optional[str] = ...) -> None: ...
 
 class ExecInput(_message.Message):
     __slots__ = ("options", "stdin", "resize", "close_stdin")
