@@ -131,3 +131,19 @@ def test_networks_and_events(client: object, image: str) -> None:
     )  # type: ignore[attr-defined]
     actions = [e["Action"] for e in events if e["Actor"]["Attributes"].get("name") == "pynet"]
     assert actions[0] == "create" and {"connect", "disconnect"} <= set(actions)
+
+
+def test_exec_ids_match_the_engines_events(client: object, image: str) -> None:
+    client.images.pull(image)  # type: ignore[attr-defined]
+    container = client.containers.run(image, ["sleep", "300"], detach=True)  # type: ignore[attr-defined]
+    since = int(time.time()) - 1
+    api = client.api  # type: ignore[attr-defined]
+    exec_id = api.exec_create(container.id, ["sh", "-c", "exit 6"])["Id"]
+    api.exec_start(exec_id)
+    assert api.exec_inspect(exec_id)["ExitCode"] == 6
+    events = client.events(  # type: ignore[attr-defined]
+        since=since, until=int(time.time()) + 1, decode=True, filters={"container": container.id}
+    )
+    died = [e for e in events if e["Action"].startswith("exec_die")]
+    assert [e["Actor"]["Attributes"]["execID"] for e in died] == [exec_id]
+    container.remove(force=True)
