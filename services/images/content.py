@@ -12,14 +12,17 @@ bytes; `Locks` makes two concurrent pulls of one blob meet, one waiting for the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import hashlib
 import os
 import shutil
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
-from dockyard.api.errors import DigestMismatch, InvalidArgument, NotFound
+from dockyard.api.errors import DigestMismatch, InvalidArgument, NotFound, ResourceExhausted
 
 CHUNK = 1 << 20
 
@@ -88,7 +91,8 @@ class Writer:
                 while chunk := f.read(CHUNK):
                     self._hash.update(chunk)
                     self.offset += len(chunk)
-        self._file = open(self._data, "ab")  # noqa: SIM115 - closed by commit/abort
+        # unbuffered: what was written is in the file (a resume, a kill, the size as a marker)
+        self._file = open(self._data, "ab", buffering=0)  # noqa: SIM115 - closed by commit/abort
 
     def restart(self) -> None:
         """Forget what was written (the server would not resume)."""
@@ -98,7 +102,9 @@ class Writer:
         self.offset = 0
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        view = memoryview(data)
+        while view:  # an unbuffered write may take only part of it
+            view = view[self._file.write(view) :]
         self._hash.update(data)
         self.offset += len(data)
 
@@ -131,6 +137,17 @@ class Writer:
         """Stop writing but keep the bytes, so a later attempt resumes from here."""
         if not self._file.closed:
             self._file.close()
+
+
+@contextlib.contextmanager
+def full_disk_is_exhaustion() -> Iterator[None]:
+    """A write the disk has no room for becomes ResourceExhausted, one clear line."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise ResourceExhausted("no space left on device") from None
 
 
 class Locks:

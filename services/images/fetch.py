@@ -6,6 +6,7 @@ from an earlier attempt's bytes (HTTP Range), verified before it becomes visible
                               or cannot serve the range (416) → start again from zero
     a byte past the size    → refused at once, the partial dropped (an endless or hostile blob)
     verification fails      → the partial dropped
+    the disk is full        → the partial dropped, ResourceExhausted
     the pull is cancelled   → the partial kept (bounded by the size), for the next pull
 
 The caller holds the blob's lock (`content.Locks`), so one fetch of a blob runs at a time.
@@ -14,10 +15,11 @@ The caller holds the blob's lock (`content.Locks`), so one fetch of a blob runs 
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
-from dockyard.api.errors import DigestMismatch
+from dockyard.api.errors import DigestMismatch, ResourceExhausted
 from dockyard.services.images.content import ContentStore, Writer
 from dockyard.services.images.registry import RangeNotSatisfiable
 from dockyard.services.images.schema import Descriptor
@@ -53,6 +55,12 @@ async def fetch_blob(
     except DigestMismatch:
         writer.abort()
         raise
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            writer.close()
+            raise
+        writer.abort()  # a partial on a full disk only keeps it full
+        raise ResourceExhausted(f"write {desc.digest}: no space left on device") from None
     except BaseException:
         writer.close()  # keep the bytes: the next pull resumes from them
         raise

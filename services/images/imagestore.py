@@ -11,13 +11,15 @@ the wrong shape dropped) and `problems` saying what was wrong — it never stops
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.api.errors import InvalidArgument, NotFound
+from dockyard.api.errors import InvalidArgument, NotFound, ResourceExhausted
 from dockyard.services.images import reference, schema, shapes
 from dockyard.services.images.schema import Descriptor
 
@@ -82,7 +84,7 @@ class ImageStore:
         self, image: ImageRecord, name: str = "", repo_digest: tuple[str, str] | None = None
     ) -> None:
         """Record `image` (again) and, in the same transaction, its new name and repo digest."""
-        with self._db:
+        with self._writing():
             self._db.execute(
                 "INSERT OR IGNORE INTO images VALUES (?, ?, ?, ?, ?, datetime('now'))",
                 (
@@ -101,7 +103,7 @@ class ImageStore:
                 )
 
     def set_layer_size(self, chain_id: str, size: int) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute("INSERT OR REPLACE INTO layers VALUES (?, ?)", (chain_id, size))
 
     def layer_size(self, chain_id: str) -> int:
@@ -109,22 +111,33 @@ class ImageStore:
         return int(row[0]) if row else 0
 
     def forget_layer(self, chain_id: str) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute("DELETE FROM layers WHERE chain_id = ?", (chain_id,))
 
     def tag(self, name: str, image_id: str) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute("INSERT OR REPLACE INTO names VALUES (?, ?)", (name, image_id))
 
     def untag(self, name: str) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute("DELETE FROM names WHERE name = ?", (name,))
 
     def delete(self, image_id: str) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute("DELETE FROM names WHERE image_id = ?", (image_id,))
             self._db.execute("DELETE FROM digests WHERE image_id = ?", (image_id,))
             self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; a disk with no room for it is ResourceExhausted (nothing changed)."""
+        try:
+            with self._db:
+                yield
+        except sqlite3.OperationalError as err:
+            if "full" not in str(err):
+                raise
+            raise ResourceExhausted("no space left on device (image metadata)") from None
 
     def get(self, image_id: str) -> ImageRecord:
         row = self._db.execute(

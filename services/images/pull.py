@@ -22,6 +22,7 @@ import aiohttp
 from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import DockyardError
 from dockyard.services.images import reference
+from dockyard.services.images.content import full_disk_is_exhaustion
 from dockyard.services.images.fetch import fetch_blob
 from dockyard.services.images.images import Images, Progress, host_arch
 from dockyard.services.images.imagestore import ImageRecord
@@ -94,7 +95,8 @@ class Puller:
     ) -> Progress:
         chains: list[str] = []
         try:
-            return await self._run(ref, wanted, credentials, queue, chains)
+            with full_disk_is_exhaustion():
+                return await self._run(ref, wanted, credentials, queue, chains)
         except BaseException:
             # nothing half-stored: what this pull committed and no image uses goes again
             await asyncio.shield(self._images.collect(chains))

@@ -1,19 +1,22 @@
 """Snapshot records in SQLite (WAL): key, kind, parent, labels, times and a short integer ID.
 
 The integer ID names the snapshot's directory (`snapshots/<id>`), which keeps overlay's
-`lowerdir=` option short (mount options must fit in a page). Every change is one transaction.
+`lowerdir=` option short (mount options must fit in a page). Every change is one transaction;
+one the disk has no room for is ResourceExhausted (and changed nothing).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dockyard.api.errors import AlreadyExists, NotFound
+from dockyard.api.errors import AlreadyExists, NotFound, ResourceExhausted
 
 KINDS = ("view", "active", "committed")
 
@@ -54,7 +57,7 @@ class MetaStore:
     def add(self, key: str, kind: str, parent: str, labels: dict[str, str]) -> Record:
         now = datetime.now(UTC).isoformat()
         try:
-            with self._db:
+            with self._writing():
                 self._db.execute(
                     "INSERT INTO snapshots (key, kind, parent, labels, created, updated) VALUES (?, ?, ?, ?, ?, ?)",
                     (key, kind, parent or None, json.dumps(labels), now, now),
@@ -74,7 +77,7 @@ class MetaStore:
 
     def commit(self, key: str, name: str, labels: dict[str, str]) -> None:
         try:
-            with self._db:
+            with self._writing():
                 self._db.execute(
                     "UPDATE snapshots SET key = ?, kind = 'committed', labels = ?, updated = ? WHERE key = ?",
                     (name, json.dumps(labels), datetime.now(UTC).isoformat(), key),
@@ -83,8 +86,18 @@ class MetaStore:
             raise AlreadyExists(f"snapshot {name} already exists") from None
 
     def remove(self, key: str) -> None:
-        with self._db:
+        with self._writing():
             self._db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            with self._db:
+                yield
+        except sqlite3.OperationalError as err:
+            if "full" not in str(err):
+                raise
+            raise ResourceExhausted("no space left on device (snapshot metadata)") from None
 
     def children(self, key: str) -> list[str]:
         return [

@@ -10,11 +10,20 @@ mount namespace.
     <root>/snapshots/metadata.db
     <root>/snapshots/snapshots/<id>/fs      the snapshot's own layer (overlay upperdir)
     <root>/snapshots/snapshots/<id>/work    overlay's workdir (active snapshots with parents)
+    <root>/snapshots/snapshots/removing-<id> a snapshot being removed
+
+Removal is restartable: the directory is renamed aside and deleted (which frees the space a
+full disk needs), then the record. A record whose delete the disk still refuses is "doomed":
+it no longer exists for callers, its delete is retried by every later change, and start-up
+(`reconcile`) finishes whatever a crash or a full disk left half-done.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
+import logging
 import os
 import shutil
 import tarfile
@@ -23,10 +32,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from dockyard.api.errors import DigestMismatch, FailedPrecondition, InvalidArgument
+from dockyard.api.errors import (
+    DigestMismatch,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+)
 from dockyard.services.snapshots.extract import Extractor, HashingReader
 from dockyard.services.snapshots.metastore import MetaStore, Record
 
+log = logging.getLogger("dockyard.snapshots")
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 EXTRACT_PREFIX = "extract-"
@@ -62,6 +78,7 @@ class OverlaySnapshotter:
         self._dir = root / "snapshots"
         self._dir.mkdir(parents=True, exist_ok=True)
         self._meta = MetaStore(root / "metadata.db")
+        self._doomed: set[str] = set()  # records to delete once the disk lets us
 
     def close(self) -> None:
         self._meta.close()
@@ -75,21 +92,45 @@ class OverlaySnapshotter:
     def _create(self, key: str, parent: str, labels: dict[str, str], kind: str) -> list[Mount]:
         if not key:
             raise InvalidArgument("a snapshot key cannot be empty")
-        if parent and self._meta.get(parent).kind != "committed":
+        self._retry_doomed()
+        if parent and self._get(parent).kind != "committed":
             raise FailedPrecondition(f"parent snapshot {parent} is not committed")
+        if key in self._doomed:
+            raise ResourceExhausted(f"snapshot {key} is still being removed (the disk is full)")
         record = self._meta.add(key, kind, parent, labels)
         try:
             path = self._path(record)
             (path / "fs").mkdir(parents=True, mode=0o755)
             (path / "work").mkdir(mode=0o700)
-        except BaseException:
-            self._meta.remove(key)
+        except OSError as err:
             shutil.rmtree(self._path(record), ignore_errors=True)
+            self._forget(key)
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ResourceExhausted("no space left on device") from None
             raise
         return self._mounts(record)
 
+    def _get(self, key: str) -> Record:
+        if key in self._doomed:
+            raise NotFound(f"snapshot {key} does not exist")
+        return self._meta.get(key)
+
+    def _forget(self, key: str) -> None:
+        """Delete the record of `key` (its directory is gone); doomed if the disk refuses."""
+        try:
+            self._meta.remove(key)
+        except ResourceExhausted:
+            self._doomed.add(key)
+            raise
+        self._doomed.discard(key)
+
+    def _retry_doomed(self) -> None:
+        for key in sorted(self._doomed):
+            with contextlib.suppress(ResourceExhausted):
+                self._forget(key)
+
     def mounts(self, key: str) -> list[Mount]:
-        record = self._meta.get(key)
+        record = self._get(key)
         if record.kind == "committed":
             raise FailedPrecondition(f"snapshot {key} is committed: prepare or view it instead")
         return self._mounts(record)
@@ -119,15 +160,17 @@ class OverlaySnapshotter:
         ]
 
     def commit(self, name: str, key: str, labels: dict[str, str]) -> None:
-        record = self._meta.get(key)
+        self._retry_doomed()
+        record = self._get(key)
         if record.kind != "active":
             raise FailedPrecondition(f"snapshot {key} is {record.kind}, not active")
         self._meta.commit(key, name, record.labels | labels)
         shutil.rmtree(self._path(record) / "work", ignore_errors=True)
 
     def remove(self, key: str) -> None:
-        record = self._meta.get(key)
-        children = self._meta.children(key)
+        self._retry_doomed()
+        record = self._get(key)
+        children = [c for c in self._meta.children(key) if c not in self._doomed]
         if children:
             raise FailedPrecondition(
                 f"cannot remove snapshot {key}: snapshot {children[0]} builds on it"
@@ -135,19 +178,19 @@ class OverlaySnapshotter:
         trash = self._dir / f"removing-{record.id}"
         if self._path(record).exists():
             os.replace(self._path(record), trash)
-        self._meta.remove(key)
         shutil.rmtree(trash, ignore_errors=True)
+        self._forget(key)
 
     def stat(self, key: str) -> Record:
-        return self._meta.get(key)
+        return self._get(key)
 
     def list(self) -> list[Record]:
-        return self._meta.all()
+        return [r for r in self._meta.all() if r.key not in self._doomed]
 
     def usage(self, key: str) -> tuple[int, int]:
         """(bytes, inodes) of the snapshot's own layer; hardlinks counted once."""
         size, inodes, seen = 0, 0, set()
-        for dirpath, dirnames, filenames in os.walk(self._path(self._meta.get(key)) / "fs"):
+        for dirpath, dirnames, filenames in os.walk(self._path(self._get(key)) / "fs"):
             for name in dirnames + filenames:
                 info = os.lstat(os.path.join(dirpath, name))
                 if (info.st_dev, info.st_ino) in seen:
@@ -158,7 +201,7 @@ class OverlaySnapshotter:
         return size, inodes
 
     def apply(self, key: str, blob: Path, media_type: str, diff_id: str) -> Applied:
-        record = self._meta.get(key)
+        record = self._get(key)
         if record.kind != "active":
             raise FailedPrecondition(f"cannot apply a layer to {record.kind} snapshot {key}")
         lowers = (
@@ -180,22 +223,30 @@ class OverlaySnapshotter:
         return Applied(computed, stream.size)
 
     def reconcile(self) -> None:
-        """After a crash: drop unfinished extractions, orphaned dirs, records without dirs."""
-        known = {}
-        for record in self._meta.all():
-            if (
-                record.kind == "active"
-                and record.key.startswith(EXTRACT_PREFIX)
-                and not self._meta.children(record.key)
-            ):
-                self.remove(record.key)
-            elif not (self._path(record) / "fs").is_dir() and not self._meta.children(record.key):
-                self._meta.remove(record.key)
-            else:
-                known[str(record.id)] = record
+        """After a crash or a full disk: finish removals (trash first: it frees the space the
+        rest needs), drop unfinished extractions and records without dirs (leaves first, until
+        none is left), then orphaned dirs. A record the disk still will not let go is doomed."""
+        for trash in self._dir.glob("removing-*"):
+            shutil.rmtree(trash, ignore_errors=True)
+        while any(self._reconcile_one(r) for r in self._meta.all() if r.key not in self._doomed):
+            pass
+        known = {str(r.id) for r in self._meta.all()}
         for path in self._dir.iterdir():
             if path.name not in known:
                 shutil.rmtree(path, ignore_errors=True)
+
+    def _reconcile_one(self, record: Record) -> bool:
+        """Remove `record` if a crash left it half-made; whether it did."""
+        if [c for c in self._meta.children(record.key) if c not in self._doomed]:
+            return False
+        unfinished = record.kind == "active" and record.key.startswith(EXTRACT_PREFIX)
+        if not unfinished and (self._path(record) / "fs").is_dir():
+            return False
+        try:
+            self.remove(record.key)
+        except ResourceExhausted:
+            log.warning("the disk is full: snapshot %s is removed later", record.key)
+        return True
 
     def _path(self, record: Record) -> Path:
         return self._dir / str(record.id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import http.client
 import http.server
 import json
 import re
@@ -529,7 +530,10 @@ def _front_handler(holder: list[Front]) -> type[http.server.BaseHTTPRequestHandl
             except urllib.error.HTTPError as err:
                 response = err
             with response:
-                body = response.read()
+                try:
+                    body = response.read()
+                except http.client.IncompleteRead as err:  # distribution's 416 body is short
+                    body = err.partial
                 self.send_response(response.status)
                 for key, value in response.headers.items():
                     if key.lower() not in ("content-length", "connection", "transfer-encoding"):
