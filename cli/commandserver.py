@@ -6,10 +6,11 @@ The engine's supervisor runs it beside the services (service name `cli`). The cl
 (`launcher.py`, which documents the protocol) connects to `<state>/cli.sock`; the server reads
 the command and the client's fds 0-2, forks, and the child (`forked.py`) becomes that command:
 it runs the real typer CLI on those fds, in the client's working directory, environment and
-umask, and dials the engine itself. The server reaps the child (through a pidfd, so nothing
-races) and sends the client how it ended; signals the client forwards reach the child through
-the same pidfd, and a client that vanishes takes its child with it (SIGKILL), as a CLI process
-that died would have.
+umask, and dials the engine itself. The child sends the client its pid and a pidfd of itself
+(the client signals it directly: nothing races, and it works without us), and its exit code
+when it ends; the server reaps it (through a pidfd) and sends how it ended, which the client
+prefers (it knows deaths by a signal too). A client that vanishes takes its child with it
+(SIGKILL), as a CLI process that died would have; a command outlives a restart of the server.
 
 Who may connect: the socket is 0600 in the state dir, and a peer whose SO_PEERCRED uid
 (unix(7)) is neither root nor ours is refused — the same people who may use the engine's socket.
@@ -163,9 +164,7 @@ class CommandServer:
 
     def _message(self, connection: Connection, message: dict[str, Any]) -> None:
         if connection.pid:
-            if isinstance(message.get("signal"), int):
-                _signal(connection.pidfd, message["signal"])
-            return
+            return  # a client says nothing once its command runs (it signals the child itself)
         why = self._stale(message, connection)
         if why:
             connection.send({"stale": why})
@@ -187,21 +186,21 @@ class CommandServer:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            forked.become(message, connection.fds, self.close_inherited)
+            forked.become(message, connection, lambda: self.close_inherited(connection))
         connection.pid = pid
         connection.pidfd = os.pidfd_open(pid)
         connection.close_fds()
         self.children[connection.pidfd] = connection
         self.selector.register(connection.pidfd, selectors.EVENT_READ, self._exited)
-        connection.send({"pid": pid})
-        connection.sock.setblocking(False)
 
     def _exited(self, pidfd: int) -> None:
         connection = self.children.pop(pidfd)
         self.selector.unregister(pidfd)
         _, status = os.waitpid(connection.pid, 0)
         code = os.waitstatus_to_exitcode(status)
-        connection.send({"killed": -code} if code < 0 else {"exit": code})
+        connection.send(
+            {"killed": -code, "reaped": True} if code < 0 else {"exit": code, "reaped": True}
+        )
         os.close(pidfd)
         connection.pidfd, connection.pid = -1, 0
         self._drop(connection)
@@ -220,12 +219,14 @@ class CommandServer:
         connection.close_fds()
         connection.sock.close()
 
-    def close_inherited(self) -> None:
-        """In a forked child: close every fd of the server (others' sockets, pidfds, ...)."""
+    def close_inherited(self, mine: Connection) -> None:
+        """In a forked child: close every fd of the server but the child's own connection
+        (others' sockets, pidfds, the listener, the wake-up pair)."""
         signal.set_wakeup_fd(-1)
         self.selector.close()
         for connection in list(self.connections.values()):
-            connection.sock.close()
+            if connection is not mine:
+                connection.sock.close()
         for pidfd in self.children:
             os.close(pidfd)
         for sock in (self.listener, self.wakeup_r, self.wakeup_w):

@@ -5,35 +5,57 @@ takes the client's fds 0-2, working directory, umask, environment, ignored signa
 rebuilds sys.stdin/stdout/stderr as Python's start-up would for that environment, runs the
 typer CLI, and exits the way the interpreter would have: SystemExit's code (a non-integer is
 printed and gives 1), an uncaught exception's traceback and 1, an uncaught KeyboardInterrupt
-by SIGINT itself, 120 when stdout cannot be flushed. The server reaps it and tells the client.
+by SIGINT itself, 120 when stdout cannot be flushed. It tells the client its pid (with a pidfd)
+once it runs and its exit code at the end; the server reaps it and tells the client too.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 import types
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from dockyard.cli import timings
-from dockyard.cli.launcher import reopen_stdio
+from dockyard.cli.launcher import reopen_stdio, send_frame
+
+
+class Client(Protocol):
+    sock: socket.socket
+    fds: list[int]
 
 
 def become(
-    message: dict[str, Any], fds: list[int], close_inherited: Callable[[], None]
+    message: dict[str, Any], client: Client, close_inherited: Callable[[], None]
 ) -> NoReturn:
     try:
         close_inherited()
-        _take_process_state(message, fds)
+        client.sock.setblocking(True)
+        _take_process_state(message, client.fds)
+        _announce(client.sock)
     except BaseException as err:  # noqa: BLE001 - a child must never return into the server
         os.write(2, f"dockyard: the command server could not start the command: {err}\n".encode())
-        os._exit(125)
-    os._exit(_run())
+        os._exit(125)  # nothing ran: the client runs the command in-process
+    code = _run()
+    with contextlib.suppress(OSError):  # the client is gone
+        send_frame(client.sock, {"exit": code})
+    os._exit(code)
+
+
+def _announce(sock: socket.socket) -> None:
+    """Our pid, and a pidfd of ourselves: the client signals us through it (pidfd_open(2))."""
+    pidfd = os.pidfd_open(os.getpid())
+    try:
+        send_frame(sock, {"pid": os.getpid()}, [pidfd])
+    finally:
+        os.close(pidfd)
 
 
 def _take_process_state(message: dict[str, Any], fds: list[int]) -> None:

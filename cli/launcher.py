@@ -6,7 +6,8 @@ per command. This client is standard library only and runs as `python -IS` (no s
 environment, ~8 ms): it connects to `cli.sock` beside the engine's socket (the directory of
 `-H`/`DOCKYARD_HOST`), sends argv, environment, working directory and umask, passes its
 stdin/stdout/stderr with SCM_RIGHTS (unix(7)), forwards the signals it gets (Ctrl-C, SIGTERM,
-SIGWINCH, ...) and ends as the child ended: with its exit code, or killed by its signal.
+SIGWINCH, ...) to the child through a pidfd the child sends (pidfd_send_signal(2)), and ends
+as the child ended: with its exit code, or killed by its signal.
 
 It runs the command in-process instead when no server answers (no engine; `daemon start`
 itself), when the server belongs to another installation or its code changed on disk since it
@@ -16,11 +17,13 @@ server), and when one of fds 0-2 is closed.
 Wire format, both ways: frames of a 4-byte big-endian length and a marshal'ed dict (the
 client and the server are one installation, so one Python; only root may connect).
 
-    client → server   {"argv", "env", "cwd", "umask", "launcher", "started"} + fds 0, 1, 2
-                      {"signal": n}                         any number of times, later
-    server → client   {"stale": why}                        then the client runs in-process
-                      {"pid": n}                            the child runs
-                      {"exit": code} or {"killed": signal}  how it ended
+    client → server   {"argv", "env", "cwd", "umask", "launcher", "ignored", "started"}
+                      + fds 0, 1, 2
+    server → client   {"stale": why}, or the end of the stream: the client runs in-process
+    child → client    {"pid": n} + a pidfd of the child: it runs (signals go to the pidfd)
+                      {"exit": code}                        its own word, at its end
+    server → client   {"exit": code, "reaped": true} or {"killed": signal, "reaped": true}
+                                                            once it has reaped the child
 """
 
 from __future__ import annotations
@@ -177,6 +180,8 @@ class Remote:
         self.saved_tty = _tty_attributes()
         self.held: list[int] | None = None  # signals that came before the child ran
         self.previous: dict[int, Any] = {}
+        self.received: list[int] = []  # fds that came with frames: the child's pidfd
+        self.pidfd = -1
 
     def start(self, message: dict[str, Any]) -> bool:
         """Send the command; False when the server is stale (nothing has run). Signals are
@@ -190,12 +195,13 @@ class Remote:
         except (OSError, ValueError):
             first = None
         held, self.held = self.held, None
-        if first is None or "pid" not in first:
+        if first is None or "pid" not in first or not self.received:
             for signum, handler in self.previous.items():
                 signal.signal(signum, handler)
             for signum in held:
                 signal.raise_signal(signum)
             return False
+        self.pidfd = self.received[0]
         for signum in held:
             self.on_signal(signum)
         return True
@@ -216,9 +222,9 @@ class Remote:
 
     def forward(self, signum: int) -> None:
         try:  # noqa: SIM105 - contextlib costs an import
-            send_frame(self.sock, {"signal": signum})
+            signal.pidfd_send_signal(self.pidfd, signum)
         except OSError:
-            pass  # the server is gone: its end comes as EOF
+            pass  # the child has ended: its end is on its way
 
     def suspend(self) -> None:
         """Ctrl-Z: stop the child, then ourselves; on `fg`, continue both. The child gets
@@ -232,7 +238,10 @@ class Remote:
 
     def next_frame(self) -> dict[str, Any] | None:
         while not self.frames:
-            chunk = self.sock.recv(65536)
+            chunk, ancillary, _, _ = self.sock.recvmsg(65536, socket.CMSG_SPACE(4))
+            for level, kind, data in ancillary:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    self.received += struct.unpack(f"{len(data) // 4}i", data[: len(data) // 4 * 4])
             if not chunk:
                 return None
             self.buffer += chunk
@@ -249,14 +258,14 @@ class Remote:
                 message = None
             if message is None:
                 break
-            if "exit" in message or "killed" in message:
-                ended = message
+            if ("exit" in message or "killed" in message) and not ended.get("reaped"):
+                ended = message  # the server's word (it reaped the child) over the child's
         _restore_tty(self.saved_tty)
         if "killed" in ended:
             _die_by(int(ended["killed"]))
         if "exit" in ended:
             sys.exit(int(ended["exit"]))
-        sys.stderr.write("dockyard: the command server went away before the command ended\n")
+        sys.stderr.write("dockyard: the command ended without saying how (the server went away)\n")
         sys.exit(125)
 
 

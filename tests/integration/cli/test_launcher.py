@@ -199,6 +199,28 @@ def test_a_client_that_dies_takes_its_command_with_it(
     wait_for(lambda: not Path(f"/proc/{child}").exists(), "the child to end")
 
 
+def test_a_command_outlives_a_restart_of_the_command_server(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    """kill -9 of the server: the running command goes on, is still signalled through the
+    pidfd its child sent, and its exit code still comes (from the child itself)."""
+    server = engine.service_pid("cli")
+    before = children(server)
+    client = start_events(script, engine, started)
+    child = the_child(engine, before)
+    wait_for(lambda: grpc_loaded(child), "the child to dial")
+    os.kill(server, signal.SIGKILL)
+
+    def restarted() -> bool:
+        cli = engine.status()["services"]["cli"]  # type: ignore[index]
+        return bool(cli["pid"] != server and cli["state"] == "running")
+
+    wait_for(restarted, "the supervisor to start a fresh command server")
+    assert client.poll() is None and Path(f"/proc/{child}").exists()
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+
 def test_stdin_ignored_signals_stay_ignored(
     engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
@@ -232,7 +254,7 @@ def test_without_a_server_the_command_runs_in_process(script: str, tmp_path: Pat
         capture_output=True,
         text=True,
     )
-    assert (status.returncode, status.stdout) == (1, "dockyard daemon is not running\n")
+    assert (status.returncode, status.stdout) == (3, "dockyard daemon is not running\n")  # LSB
 
 
 def test_a_server_of_another_installation_is_not_used(
