@@ -28,6 +28,9 @@ PARAMS = web.RequestKey("params", dict[str, str])
 ENGINE = web.AppKey("engine", Engine)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_NO_ENGINE: set[Handler] = set()
+"""Handlers that answer without the engine (`/_ping`: clients ask it first, and it must answer
+while the engine restarts)."""
 _PREFIX = re.compile(r"^/v(\d+)\.(\d+)(/.*)$")
 _PARAM = re.compile(r"\{(\w+)(\*?)\}")
 
@@ -80,7 +83,8 @@ async def _dispatch(routes: Routes, request: web.Request) -> web.StreamResponse:
         path, version = _version(request.path)
         request[VERSION] = version
         handler, request[PARAMS] = routes.find(request.method, path)
-        request.app[ENGINE].connect()
+        if handler not in _NO_ENGINE:
+            await request.app[ENGINE].ready()
         return await handler(request)
     except errors.DockyardError as err:
         return replies.error_reply(replies.status_of(err), str(err))
@@ -114,6 +118,12 @@ async def _docker_headers(request: web.Request, response: web.StreamResponse) ->
     response.headers["Server"] = f"Docker/{__version__} (linux)"
     response.headers["Ostype"] = "linux"
     response.headers["Docker-Experimental"] = "false"
+
+
+def without_engine(handler: Handler) -> Handler:
+    """Mark `handler` as one that does not need the engine."""
+    _NO_ENGINE.add(handler)
+    return handler
 
 
 def version_of(request: web.Request) -> tuple[int, int]:

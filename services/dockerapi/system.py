@@ -20,7 +20,13 @@ from dockyard.services.dockerapi.clock import rfc3339_ns
 from dockyard.services.dockerapi.container_json import summary
 from dockyard.services.dockerapi.engine import STREAM, UNARY
 from dockyard.services.dockerapi.images import image_summary
-from dockyard.services.dockerapi.router import API_VERSION, MIN_VERSION, Routes, engine_of
+from dockyard.services.dockerapi.router import (
+    API_VERSION,
+    MIN_VERSION,
+    Routes,
+    engine_of,
+    without_engine,
+)
 from google.protobuf import empty_pb2
 
 EVENT_KEYS = ("container", "event", "image", "label", "type")  # the engine filters these
@@ -41,6 +47,7 @@ def register(routes: Routes) -> None:
             routes.add(method, f"/{kind}/{{rest*}}", _no_swarm)
 
 
+@without_engine
 async def ping(request: web.Request) -> web.StreamResponse:
     headers = {
         "Builder-Version": "1",

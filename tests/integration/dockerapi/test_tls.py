@@ -121,16 +121,21 @@ def tls_front(tmp_path: Path, certs: dict[str, Path]) -> Iterator[int]:
             process.stdout.close()
 
 
-def _ping(port: int, ca: Path, cert: tuple[Path, Path] | None) -> str:
+def _get(port: int, ca: Path, cert: tuple[Path, Path] | None, path: str) -> tuple[int, str]:
     context = ssl.create_default_context(cafile=str(ca))
     if cert is not None:
         context.load_cert_chain(str(cert[0]), str(cert[1]))
-    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=20)
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=60)
     try:
-        conn.request("GET", "/_ping")
-        return conn.getresponse().read().decode()
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
     finally:
         conn.close()
+
+
+def _ping(port: int, ca: Path, cert: tuple[Path, Path] | None) -> str:
+    return _get(port, ca, cert, "/_ping")[1]
 
 
 def test_a_client_certificate_of_the_ca_gets_in(tls_front: int, certs: dict[str, Path]) -> None:
@@ -149,3 +154,12 @@ def test_tcp_without_tls_is_refused_at_start(tmp_path: Path) -> None:
     assert process.returncode != 0
     assert b"refusing to listen on tcp://127.0.0.1:" in out
     assert not (tmp_path / "state" / "docker.sock").exists()
+
+
+def test_without_an_engine_ping_answers_and_the_rest_is_503(
+    tls_front: int, certs: dict[str, Path]
+) -> None:
+    client = (certs["client"], certs["client-key"])
+    assert _get(tls_front, certs["ca"], client, "/_ping") == (200, "OK")
+    status, body = _get(tls_front, certs["ca"], client, "/containers/json")
+    assert status == 503 and "is not answering" in json.loads(body)["message"]
