@@ -195,3 +195,19 @@ def test_events_stream_as_chunked_json_with_legacy_fields(
     assert (event["status"], event["id"], event["from"]) == ("create", cid, image)
     assert (event["Type"], event["Action"], event["Actor"]["ID"]) == ("container", "create", cid)
     assert event["timeNano"] // 10**9 == event["time"]
+
+
+def test_a_client_that_vanishes_mid_attach_leaves_the_container_running(
+    engine: Engine, docker: Docker, image: str
+) -> None:
+    docker.ok("pull", "-q", image)
+    cid = docker.ok(
+        "run", "-d", image, "sh", "-c", "while :; do echo tick; sleep 0.1; done"
+    ).strip()
+    for _ in range(3):
+        sock = _hijack(engine, f"/containers/{cid}/attach?stream=1&stdout=1")
+        assert b"tick" in sock.recv(4096)
+        sock.close()  # gone without a word
+    assert docker.ok("inspect", "-f", "{{.State.Running}}", cid).strip() == "true"
+    status, _, body = call(engine, "GET", f"/containers/{cid}/logs?stdout=1&tail=1")
+    assert status == 200 and body.endswith(b"tick\n")
