@@ -57,6 +57,6 @@ fi
 # `dockyard` as a `python -IS` script (pip drops a shebang's flags; its own script starts `site`)
 .venv/bin/python -m dockyard.cli.entrypoint .venv/bin/dockyard
 for cmd in dockyard dockyardd dockyard-images dockyard-snapshots dockyard-runtime \
-           dockyard-network dockyard-shim; do
+           dockyard-network dockyard-shim dockyard-dockerapi; do
     ln -sf "$PWD/.venv/bin/$cmd" "/usr/local/bin/$cmd"
 done
