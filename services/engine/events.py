@@ -51,8 +51,9 @@ class EventFilter:
     def wants(self, event: Event) -> bool:
         if event.time_ns < self.since_ns or (self.until_ns and event.time_ns > self.until_ns):
             return False
-        return all(
-            any(self._one(k, v, event) for v in values) for k, values in self.filters.items()
+        return all(  # values of one key: any matches, but every label must (docker's)
+            (all if k == "label" else any)(self._one(k, v, event) for v in values)
+            for k, values in self.filters.items()
         )
 
     @staticmethod

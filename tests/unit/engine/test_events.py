@@ -52,6 +52,8 @@ async def test_since_and_until_bound_the_stream() -> None:
         (("container=c2",), ["exec_start: sh"]),
         (("image=busybox",), ["create", "die", "exec_start: sh"]),
         (("label=tier=front",), ["create"]),
+        (("label=tier=front", "label=image=busybox"), ["create"]),
+        (("label=tier=front", "label=name=db"), []),
         (("event=exec_start",), ["exec_start: sh"]),
         (("type=container", "event=create", "event=die"), ["create", "die"]),
     ],
