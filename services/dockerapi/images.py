@@ -267,10 +267,9 @@ async def list_images(request: web.Request) -> web.StreamResponse:
         raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
     images = await _list(request, wanted)
     version = version_of(request)
-    docs = [image_summary(i, version) for i in images]
-    if not params.flag(request, "all"):
-        docs = [d for d in docs if d["RepoTags"] or d["RepoDigests"] or wanted.get("dangling")]
-    return replies.reply(docs)
+    # `all` shows docker's intermediate images too: there are none (no image has a parent here);
+    # dangling (untagged) images are listed either way, as docker lists them
+    return replies.reply([image_summary(i, version) for i in images])
 
 
 async def _list(request: web.Request, wanted: dict[str, list[str]]) -> list[images_pb2.Image]:

@@ -401,3 +401,16 @@ def test_create_for_another_platform_pulls_that_platform(
     assert docker.ok("image", "inspect", "-f", "{{.Architecture}}", image).strip() == "arm64"
     docker.ok("rm", "armed")
     docker.ok("rmi", "-f", ref)
+
+
+def test_images_lists_dangling_ones_without_all(
+    docker: Docker, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.support.rootfs import rootfs_tar
+
+    tar = tmp_path_factory.mktemp("nameless") / "rootfs.tar"
+    tar.write_bytes(rootfs_tar())
+    nameless = docker.ok("import", str(tar)).strip()  # no name, no digest: dangling
+    assert nameless in docker.ok("images", "--no-trunc", "-q").split()  # listed without -a
+    assert nameless in docker.ok("images", "--no-trunc", "-q", "--filter", "dangling=true")
+    docker.ok("rmi", nameless)
