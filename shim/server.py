@@ -20,6 +20,7 @@ import os
 import selectors
 import signal
 import socket
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from dockyard.shim.logfile import JsonLog
 from dockyard.shim.process import Process
 from dockyard.shim.resources import ResourceError
 from dockyard.shim.task import Task, TaskError
+from google.protobuf.message import DecodeError
 
 SEND_TIMEOUT = 5.0
 READ_CHUNK = 64 * 1024
@@ -79,9 +81,13 @@ class Server:
             self._drop(client)
             return
         for frame in frames:
-            request = pb.Request()
-            request.ParseFromString(frame.payload)
+            request = _parse(frame.payload)
+            if request is None:  # not a request at all: the peer is broken or hostile
+                self._drop(client)
+                return
             self._dispatch(client, frame.stream, request)
+            if client.sock.fileno() < 0:  # dropped while answering
+                return
 
     def _drop(self, client: Client) -> None:
         fd = client.sock.fileno()
@@ -109,20 +115,25 @@ class Server:
     # -- requests -----------------------------------------------------------------------------
 
     def _dispatch(self, client: Client, stream: int, request: pb.Request) -> None:
+        """Run one request; whatever goes wrong is that request's answer, never the shim's end
+        (the container's life depends on this process)."""
         op = request.WhichOneof("op")
         listener = (client, stream)
+        handler = getattr(self, f"_op_{op}", None) if op else None
+        if handler is None:  # an empty frame, or an op this shim does not know
+            self._refuse(listener, "InvalidArgument", f"unknown or empty request ({op or 'none'})")
+            return
         try:
-            getattr(self, f"_op_{op}")(listener, request)
-        except (TaskError, ResourceError, OSError) as err:
-            kind = (
-                err.kind
-                if isinstance(err, TaskError)
-                else "InvalidArgument"
-                if isinstance(err, ResourceError)
-                else "Internal"
-            )
-            self._send(listener, pb.Response(error=pb.Error(kind=kind, message=str(err))), end=True)
-            self._maybe_done(self.task.init)  # a failed start is an exit
+            handler(listener, request)
+        except (TaskError, ResourceError, OSError, ValueError) as err:
+            self._refuse(listener, _kind(err), str(err))
+        except Exception as err:  # noqa: BLE001 - logged, answered; the shim goes on
+            traceback.print_exc()
+            self._refuse(listener, "Internal", f"the shim failed to {op}: {err}")
+
+    def _refuse(self, listener: tuple[object, int], kind: str, message: str) -> None:
+        self._send(listener, pb.Response(error=pb.Error(kind=kind, message=message)), end=True)
+        self._maybe_done(self.task.init)  # a failed start is an exit
 
     def _reply_state(self, listener: tuple[object, int]) -> None:
         self._send(listener, pb.Response(state=self.state()), end=True)
@@ -329,6 +340,23 @@ class Server:
             del self.owners[fd]
         if process is not self.task.init:
             process.stdio.close()
+
+
+def _parse(payload: bytes) -> pb.Request | None:
+    request = pb.Request()
+    try:
+        request.ParseFromString(payload)
+    except DecodeError:
+        return None
+    return request
+
+
+def _kind(err: Exception) -> str:
+    if isinstance(err, TaskError):
+        return err.kind
+    if isinstance(err, ResourceError | ValueError):
+        return "InvalidArgument"
+    return "Internal"
 
 
 def _exit(process: Process) -> pb.Exit:

@@ -8,6 +8,10 @@ does (bind the socket, fork the server into its own session, write shim.pid, exi
 answers "ok" or the error. The server, orphaned, is adopted by the supervisor, exactly as when
 exec'd. The runtime starts the zygote; it dies with the runtime (PR_SET_PDEATHSIG), and the
 runtime falls back to exec whenever it cannot reach one.
+
+One select loop serves every connection: a request is read as its bytes arrive, so a client
+that sends half a line, or nothing, holds up no one; it is dropped after REQUEST_SECONDS, and
+one that sends more than REQUEST_LIMIT bytes without a newline at once.
 """
 
 from __future__ import annotations
@@ -17,58 +21,130 @@ import contextlib
 import gc
 import json
 import os
+import selectors
 import signal
 import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # Everything a shim imports, imported here once (the container init's modules too).
 from dockyard.shim import __main__ as launcher
 from dockyard.shim import init, oci, server  # noqa: F401 - preloaded for the children
+from dockyard.shim import syscalls as sc
 
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
+REQUEST_LIMIT = 64 * 1024
+REQUEST_SECONDS = 10.0
+REPLY_SECONDS = 5.0
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="dockyard-shim-zygote")
     parser.add_argument("--socket", required=True, type=Path)
     args = parser.parse_args(argv)
-    from dockyard.shim.syscalls import Linux
-
-    Linux().prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    Linux().prctl(PR_SET_DUMPABLE, 0)  # and so is every shim forked from us
+    linux = sc.Linux()
+    linux.prctl(sc.PR_SET_PDEATHSIG, signal.SIGTERM)
+    linux.prctl(sc.PR_SET_DUMPABLE, 0)  # and so is every shim forked from us
     if os.getppid() == 1:
         return  # the runtime is already gone
-    listener = launcher._listen(args.socket)
+    zygote = Zygote(launcher._listen(args.socket))
     gc.collect()
     gc.freeze()  # what is imported now stays in shared pages (the collector never writes them)
-    while True:
-        conn, _ = listener.accept()
-        with conn:
-            try:
-                request = json.loads(conn.makefile("r").readline())
-                _start(
-                    (listener, conn),
-                    request["id"],
-                    Path(request["bundle"]),
-                    Path(request["socket"]),
-                )
-                conn.sendall(b"ok\n")
-            except Exception as err:  # noqa: BLE001 - reported to the runtime, which falls back
-                with contextlib.suppress(OSError):
-                    conn.sendall(f"{type(err).__name__}: {err}\n".encode())
+    zygote.serve()
 
 
-def _start(ours: tuple[socket.socket, ...], task_id: str, bundle: Path, sock: Path) -> None:
+@dataclass
+class Pending:
+    deadline: float
+    buffer: bytearray = field(default_factory=bytearray)
+
+
+class Zygote:
+    def __init__(self, listener: socket.socket) -> None:
+        self.listener = listener
+        self.selector = selectors.DefaultSelector()
+        self.pending: dict[socket.socket, Pending] = {}
+        listener.setblocking(False)
+        self.selector.register(listener, selectors.EVENT_READ)
+
+    def serve(self) -> None:
+        while True:
+            for key, _ in self.selector.select(timeout=1.0):
+                conn = key.fileobj
+                assert isinstance(conn, socket.socket)
+                if conn is self.listener:
+                    self._accept()
+                else:
+                    self._read(conn)
+            now = time.monotonic()
+            for conn in [c for c, p in self.pending.items() if p.deadline < now]:
+                self._drop(conn)
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except BlockingIOError:
+            return
+        conn.setblocking(False)
+        self.pending[conn] = Pending(time.monotonic() + REQUEST_SECONDS)
+        self.selector.register(conn, selectors.EVENT_READ)
+
+    def _read(self, conn: socket.socket) -> None:
+        pending = self.pending[conn]
+        try:
+            data = conn.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(conn)
+            return
+        pending.buffer += data
+        line, newline, _ = pending.buffer.partition(b"\n")
+        if newline:
+            self._answer(conn, self._start_shim(bytes(line)))
+        elif len(pending.buffer) > REQUEST_LIMIT:
+            self._answer(conn, f"request longer than {REQUEST_LIMIT} bytes")
+
+    def _start_shim(self, line: bytes) -> str:
+        try:
+            request = json.loads(line)
+            task_id, bundle, sock = (request[k] for k in ("id", "bundle", "socket"))
+            if not all(isinstance(v, str) and v for v in (task_id, bundle, sock)):
+                raise ValueError("id, bundle and socket must be strings")
+            _start(self.close_all, task_id, Path(bundle), Path(sock))
+        except Exception as err:  # noqa: BLE001 - reported to the runtime, which falls back
+            return f"{type(err).__name__}: {err}"
+        return "ok"
+
+    def _answer(self, conn: socket.socket, reply: str) -> None:
+        conn.settimeout(REPLY_SECONDS)
+        with contextlib.suppress(OSError):
+            conn.sendall(reply.encode() + b"\n")
+        self._drop(conn)
+
+    def _drop(self, conn: socket.socket) -> None:
+        self.selector.unregister(conn)
+        del self.pending[conn]
+        conn.close()
+
+    def close_all(self) -> None:
+        """In a launcher: the zygote's sockets are not the shim's."""
+        for conn in self.pending:
+            conn.close()
+        self.listener.close()
+        self.selector.close()
+
+
+def _start(forget: Callable[[], None], task_id: str, bundle: Path, sock: Path) -> None:
     pid = os.fork()
     if pid == 0:  # the launcher: as `dockyard-shim start`
         try:
-            for held in ours:  # the zygote's sockets are not the shim's
-                held.close()
+            forget()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            from dockyard.shim.syscalls import Linux
-
-            Linux().prctl(PR_SET_PDEATHSIG, 0)
+            sc.Linux().prctl(sc.PR_SET_PDEATHSIG, 0)
             listener = launcher._listen(sock)
             server_pid = os.fork()
             if server_pid:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dockyard.api import errors, framing
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
+from google.protobuf.message import DecodeError
 
 CALL_SECONDS = 60.0
 
@@ -110,8 +111,8 @@ class ShimConnection:
             while data := await self._reader.read(64 * 1024):
                 for frame in decoder.feed(data):
                     self._deliver(frame)
-        except (OSError, framing.FrameError):
-            pass
+        except (OSError, framing.FrameError, DecodeError):
+            pass  # a shim that closed, or sent what is not a response: gone either way
         finally:
             self.gone = True
             for stream in self._streams.values():
