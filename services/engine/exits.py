@@ -3,7 +3,8 @@
 A watcher survives restarts of the runtime (its wait fails with Unavailable, and it waits
 again once the runtime is back; shims keep the exit), so no exit is ever missed. A task the
 runtime no longer knows (its state went with a reboot) is an exit with code 255, containerd's.
-Each exit is handed to `on_exit` once.
+Each exit is handed to `on_exit` once it has been recorded: when recording it fails for want
+of space (`ResourceExhausted`, the disk is full), it is handed over again until it is.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 LOST_TASK_EXIT = 255
 RETRY_SECONDS = 0.2
+RECORD_RETRY_SECONDS = 1.0
 
 OnExit = Callable[[str, ExitStatus], Awaitable[None]]
 
@@ -38,7 +40,12 @@ class ExitWatcher:
 
     async def _watcher(self, container_id: str) -> None:
         status = await self._wait(container_id)
-        await self._on_exit(container_id, status)
+        while True:
+            try:
+                return await self._on_exit(container_id, status)
+            except errors.ResourceExhausted as err:
+                log.warning("recording the exit of %s again: %s", container_id[:12], err)
+                await asyncio.sleep(RECORD_RETRY_SECONDS)
 
     async def _wait(self, container_id: str) -> ExitStatus:
         while True:

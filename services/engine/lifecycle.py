@@ -11,7 +11,11 @@ The jobs are each their own module; this one wires them and holds the verbs:
     endpoints.py   what a sandbox is asked for and what it gave
 
     exit    tasks.delete → network.remove_sandbox → record (→ restart later, or remove)
-    remove  (kill) → tasks.delete → network.remove_sandbox → snapshots.remove → files → record
+    remove  (kill) → tasks.delete → snapshots.remove → network.remove_sandbox → files → record
+
+The layer goes before the sandbox: on a full disk it is what gives the space back, so a
+removal that fails further on succeeds when tried again. Waits for an exit after SIGKILL are
+bounded (`KILL_WAIT_SECONDS`): a kill that brings no exit is an error, never a hang.
 
 One lock per container (`locks`) serialises its state changes; waiting for an exit never holds
 it. Services are reached only through `clients`.
@@ -48,6 +52,7 @@ from dockyard.services.engine.waiters import Waiters
 log = logging.getLogger(__name__)
 
 DEFAULT_STOP_SECONDS = 10
+KILL_WAIT_SECONDS = 30.0
 
 
 class Lifecycle:
@@ -70,7 +75,7 @@ class Lifecycle:
         self._restarts = RestartScheduler(store, self._restart_due)
         self.creator = Creator(store, clients, root, config, events)
         self.starter = Starter(store, clients, config, events, self._exits.watch)
-        self.repair = StartupRepair(store, clients, self.starter, self.start)
+        self.repair = StartupRepair(store, clients, self.starter, self.start, self.remove)
         self._shutting_down: set[str] = set()  # stopped for a daemon shutdown
 
     def resume_watching(self) -> None:
@@ -193,7 +198,7 @@ class Lifecycle:
                 self._events.container(container, "stop")
                 return container
         await self._signal(container, signal.SIGKILL, all_processes=True)
-        await exited
+        await _killed(container, exited)
         self._events.container(container, "stop")
         return container
 
@@ -258,7 +263,7 @@ class Lifecycle:
                 )
             exited = self.waiters.on_exit(container.id)
             await self._signal(container, signal.SIGKILL, all_processes=True)
-            await exited
+            await _killed(container, exited)
         async with self.locks(container.id):
             try:
                 container = self._store.get(container.id)
@@ -272,8 +277,9 @@ class Lifecycle:
 
     async def _release(self, container_id: str) -> None:
         """Everything a container holds, then its record (the record goes last)."""
-        await self.starter.teardown(container_id)
+        await self.starter.delete_task(container_id)
         await remove_layer(self._c.snapshots, container_id)
+        await self.starter.remove_sandbox(container_id)
         shutil.rmtree(container_dir(self._root, container_id), ignore_errors=True)
         self._store.remove(container_id)
 
@@ -302,6 +308,16 @@ class Lifecycle:
         if condition == "next-exit" or container.running:
             return await self.waiters.on_exit(container.id)
         return container.state.exit_code
+
+
+async def _killed(container: Container, exited: asyncio.Future[int]) -> None:
+    """Wait for the exit a SIGKILL brings, for a bounded time."""
+    try:
+        await asyncio.wait_for(exited, KILL_WAIT_SECONDS)
+    except TimeoutError:
+        raise errors.DeadlineExceeded(
+            f"container {container.id} did not exit within {KILL_WAIT_SECONDS:.0f}s of SIGKILL"
+        ) from None
 
 
 def _exit_state(container: Container, status: ExitStatus, restarting: bool) -> ContainerState:

@@ -3,6 +3,10 @@
 One row per container: its ID, its unique name and the whole record as JSON. Every write is
 one transaction, so a crash leaves either the old or the new record, never half of one.
 Look-ups resolve like docker's: full ID, then exact name, then a unique ID prefix.
+
+A full disk (SQLITE_FULL) does not stop the records: a write that fails for want of space is
+tried again once the engine's reserve (`reserve.py`) is released; if it fails still, the
+transaction was rolled back and the error says so (`ResourceExhausted`), never a traceback.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from dockyard.api.errors import AlreadyExists, InvalidArgument, NotFound
+from dockyard.api.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted
 from dockyard.services.engine.convert import from_json, to_json
 from dockyard.services.engine.model import Container
+from dockyard.services.engine.reserve import Reserve
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS containers (
@@ -31,34 +36,51 @@ class ContainerStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._reserve = Reserve(path.with_name("reserve"))
 
     def close(self) -> None:
         self._db.close()
 
     def add(self, container: Container) -> None:
         """Record a new container; ALREADY_EXISTS when its name is taken."""
-        try:
-            with self._db:
-                self._db.execute(
-                    "INSERT INTO containers (id, name, created, record) VALUES (?, ?, ?, ?)",
-                    (container.id, container.name, container.created.isoformat(), _dump(container)),
-                )
-        except sqlite3.IntegrityError:
-            raise self.conflict(container.name) from None
+        self._write(
+            "INSERT INTO containers (id, name, created, record) VALUES (?, ?, ?, ?)",
+            (container.id, container.name, container.created.isoformat(), _dump(container)),
+            container.name,
+        )
 
     def update(self, container: Container) -> None:
-        try:
-            with self._db:
-                self._db.execute(
-                    "UPDATE containers SET name = ?, record = ? WHERE id = ?",
-                    (container.name, _dump(container), container.id),
-                )
-        except sqlite3.IntegrityError:
-            raise self.conflict(container.name) from None
+        self._write(
+            "UPDATE containers SET name = ?, record = ? WHERE id = ?",
+            (container.name, _dump(container), container.id),
+            container.name,
+        )
 
     def remove(self, container_id: str) -> None:
+        self._write("DELETE FROM containers WHERE id = ?", (container_id,))
+
+    def _write(self, sql: str, args: tuple[str, ...], name: str = "") -> None:
+        """One statement in its own transaction; on a full disk, again with the reserve freed."""
+        try:
+            try:
+                self._execute(sql, args)
+            except sqlite3.OperationalError as err:
+                if not _full(err) or not self._reserve.release():
+                    raise
+                self._execute(sql, args)
+        except sqlite3.IntegrityError:
+            raise self.conflict(name) from None
+        except sqlite3.OperationalError as err:
+            if not _full(err):
+                raise
+            raise ResourceExhausted(
+                f"no space left on device for the engine's records ({err}): free some space"
+            ) from None
+        self._reserve.restore()
+
+    def _execute(self, sql: str, args: tuple[str, ...]) -> None:
         with self._db:
-            self._db.execute("DELETE FROM containers WHERE id = ?", (container_id,))
+            self._db.execute(sql, args)
 
     def get(self, ref: str) -> Container:
         """The container `ref` names: a full ID, a name (with or without "/"), or an ID prefix."""
@@ -93,6 +115,10 @@ class ContainerStore:
             f'Conflict. The container name "/{name}" is already in use by container "{owner}". '
             "You have to remove (or rename) that container to be able to reuse that name."
         )
+
+
+def _full(err: sqlite3.OperationalError) -> bool:
+    return getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "full" in str(err)
 
 
 def _dump(container: Container) -> str:

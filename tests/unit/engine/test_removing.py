@@ -7,6 +7,7 @@ import signal
 
 import pytest
 from dockyard.api import errors
+from dockyard.services.engine import exits, lifecycle
 from dockyard.services.engine.model import HostConfig
 
 from .conftest import Rig, eventually
@@ -122,3 +123,28 @@ async def test_rename(rig: Rig) -> None:
     assert rig.store.get("after").name == "after"
     with pytest.raises(errors.InvalidArgument, match="same name"):
         await rig.life.rename("after", "after")
+
+
+async def test_an_exit_the_full_disk_kept_from_the_records_is_recorded_later(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While no record can be written, `rm -f` fails after a bounded wait (never hangs); the
+    exit is not lost: once there is room, it is recorded and the removal goes through."""
+    monkeypatch.setattr(lifecycle, "KILL_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(exits, "RECORD_RETRY_SECONDS", 0.05)
+    container = await rig.run("filler")
+    update = rig.store.update
+    full = errors.ResourceExhausted("no space left on device for the engine's records")
+
+    def no_room(record: object) -> None:
+        raise full
+
+    monkeypatch.setattr(rig.store, "update", no_room)
+    with pytest.raises(errors.DeadlineExceeded, match="did not exit within"):
+        await asyncio.wait_for(rig.life.remove("filler", force=True), 5)
+    assert rig.store.get("filler").running  # the record is as it was, not half-changed
+    monkeypatch.setattr(rig.store, "update", update)  # room again
+    await eventually(lambda: not rig.store.get("filler").running)
+    assert rig.store.get("filler").state.exit_code == 137
+    await rig.life.remove("filler", force=True)
+    assert container.id not in rig.tasks.tasks and rig.leftovers() == []
