@@ -6,6 +6,9 @@
 2. `resume`: watch every container the records say is running, and start again those a
    restart policy says should run (restarting ones; `always`, and `unless-stopped` unless
    stopped by hand).
+3. Remove the auto-remove containers (`run --rm`) an engine that died left behind, exited or
+   never started: auto-remove is a promise (docker's restore does the same). Only records
+   from before this start count: a `run --rm` made since is not left behind.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from dockyard.api import errors
 from dockyard.services.engine import restarts
@@ -28,16 +32,24 @@ log = logging.getLogger(__name__)
 KILL_WAIT_SECONDS = 10.0
 
 Start = Callable[[str], Awaitable[object]]
+Remove = Callable[[str, bool], Awaitable[None]]
 
 
 class StartupRepair:
     def __init__(
-        self, store: ContainerStore, clients: Clients, starter: Starter, start: Start
+        self,
+        store: ContainerStore,
+        clients: Clients,
+        starter: Starter,
+        start: Start,
+        remove: Remove,
     ) -> None:
         self._store = store
         self._c = clients
         self._starter = starter
         self._start = start
+        self._remove = remove
+        self._since = datetime.now(UTC)
 
     async def run(self) -> None:
         """Repair, then start what restart policies say should run (errors are logged)."""
@@ -51,6 +63,18 @@ class StartupRepair:
                     await self._start(container.id)
                 except errors.DockyardError as err:
                     log.warning("could not restart %s: %s", container.short_id, err)
+        await self.remove_left_behind()
+
+    async def remove_left_behind(self) -> None:
+        for container in self._store.list():
+            if _left_behind(container, self._since):
+                log.info(
+                    "removing %s: auto-remove, left by an engine that died", container.short_id
+                )
+                try:
+                    await self._remove(container.id, True)
+                except errors.DockyardError as err:
+                    log.warning("could not remove %s: %s", container.short_id, err)
 
     async def reconcile(self) -> None:
         running = set(running_records(self._store))
@@ -78,6 +102,15 @@ class StartupRepair:
 def running_records(store: ContainerStore) -> list[str]:
     """The containers whose task should be live now (their exits are watched)."""
     return [c.id for c in store.list() if c.running and not c.state.restarting]
+
+
+def _left_behind(container: Container, since: datetime) -> bool:
+    return (
+        container.host_config.auto_remove
+        and not container.running
+        and not container.state.restarting
+        and container.created < since
+    )
 
 
 def _due(container: Container) -> bool:

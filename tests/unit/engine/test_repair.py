@@ -5,9 +5,11 @@ from __future__ import annotations
 import signal
 
 from dockyard.api import errors
+from dockyard.api.config import DaemonConfig
 from dockyard.services.engine.clients.networks import SandboxSpec
 from dockyard.services.engine.clients.tasks import NewTask
-from dockyard.services.engine.model import HostConfig, RestartPolicy
+from dockyard.services.engine.lifecycle import Lifecycle
+from dockyard.services.engine.model import ContainerConfig, HostConfig, RestartPolicy
 
 from .conftest import Rig
 
@@ -70,3 +72,24 @@ async def test_repair_failing_still_restarts(rig: Rig) -> None:
     rig.faults.fail("tasks.list_tasks", errors.Unavailable("runtime down"))
     await rig.life.repair.run()
     assert rig.store.get("always").running
+
+
+async def test_auto_remove_containers_an_engine_that_died_left_are_removed(rig: Rig) -> None:
+    """`run --rm` is a promise: what an engine killed between create and start, or between an
+    exit and its removal, left behind goes when the engine is back; nothing else does."""
+    await rig.create("never-started", HostConfig(auto_remove=True))
+    exited = await rig.run("exited", HostConfig(auto_remove=True))
+    record = rig.store.get(exited.id)
+    record.state.status, record.state.running = "exited", False  # died before the removal
+    rig.store.update(record)
+    await rig.create("kept")
+    await rig.life.close()
+    back = Lifecycle(rig.store, rig.clients, rig.root, DaemonConfig(), rig.events)
+    made_since = await back.creator.create(
+        "made-since", ContainerConfig(image="busybox", cmd=["sh"]), HostConfig(auto_remove=True)
+    )
+    await back.repair.run()
+    await back.close()
+    assert {c.name for c in rig.store.list()} == {"kept", "made-since"}
+    assert set(rig.snapshots.active) == {rig.store.get("kept").id, made_since.id}
+    assert rig.tasks.tasks == {} and rig.network.sandboxes == {}
