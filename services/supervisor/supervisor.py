@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from dockyard.api import instances
 from dockyard.api.files import write_atomic
@@ -131,27 +132,41 @@ class Supervisor:
     def check_adopted(self) -> None:
         for service in self.services.values():
             if service.adopted is not None and service.adopted.exited():
-                self.exited(service, None)
+                self.exited(service, "exited (not our child: its code is not ours to know)")
 
     # -- processes --------------------------------------------------------------------------
 
     def spawn(self, service: Service) -> None:
         argv = [sys.executable, "-m", self.paths.module(service.name), *self.args()]
-        log_file = self.paths.log(service.name)
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_file, "ab") as out:
-            process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-                close_fds=True,
-                preexec_fn=_unblock_signals,  # the child must not inherit our blocked set
-            )
+        try:
+            with self._output(service.name) as out:
+                process = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=out,
+                    close_fds=True,
+                    preexec_fn=_unblock_signals,  # the child must not inherit our blocked set
+                )
+        except OSError as err:  # no process (out of memory, of pids): as if it died at once
+            service.started, service.came_up = time.time(), False
+            self.exited(service, f"could not be started ({err})")
+            return
         service.pid, service.state, service.started = process.pid, "starting", time.time()
         service.since, service.came_up = service.started, False
         log.info("started %s (pid %d)", service.name, process.pid)
         self.publish()
+
+    def _output(self, name: str) -> BinaryIO:
+        """The service's log file; /dev/null when it cannot be opened (a full disk must not
+        keep a service down)."""
+        path = self.paths.log(name)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return open(path, "ab")
+        except OSError as err:
+            log.warning("%s logs nowhere: %s", name, err)
+            return open(os.devnull, "ab")
 
     def args(self) -> list[str]:
         return ["--root", str(self.paths.root), "--state", str(self.paths.state), *self.extra_args]
@@ -178,10 +193,9 @@ class Supervisor:
                 return
             for service in self.services.values():
                 if service.pid == pid and service.adopted is None:
-                    self.exited(service, os.waitstatus_to_exitcode(status))
+                    self.exited(service, f"exited with {os.waitstatus_to_exitcode(status)}")
 
-    def exited(self, service: Service, code: int | None) -> None:
-        """`code` is None for an adopted service: not our child, its exit status is not ours."""
+    def exited(self, service: Service, what: str) -> None:
         service.pid = 0
         if service.adopted is not None:
             service.adopted.close()
@@ -194,11 +208,7 @@ class Supervisor:
         service.state, service.since = "backoff", time.time()
         service.retry_at = time.time() + service.backoff
         log.warning(
-            "%s exited with %s after %.1fs; restarting in %.1fs",
-            service.name,
-            "an unknown code (adopted)" if code is None else code,
-            ran,
-            service.backoff,
+            "%s %s after %.1fs; restarting in %.1fs", service.name, what, ran, service.backoff
         )
         self.publish()
 
@@ -220,7 +230,7 @@ class Supervisor:
         if service.adopted is not None:
             if not service.adopted.terminate(STOP_GRACE):
                 log.warning("adopted %s (pid %d) did not stop", service.name, service.pid)
-            self.exited(service, None)
+            self.exited(service, "stopped")
         if not service.pid:
             return
         os.kill(service.pid, signal.SIGTERM)
@@ -256,7 +266,10 @@ class Supervisor:
                 for s in self.services.values()
             },
         }
-        write_atomic(self.paths.state / "supervisor.json", json.dumps(doc, indent=2) + "\n")
+        try:
+            write_atomic(self.paths.state / "supervisor.json", json.dumps(doc, indent=2) + "\n")
+        except OSError as err:  # a full or vanished state dir: `daemon status` misses a change
+            log.warning("cannot publish the supervisor's state: %s", err)
 
 
 def lock(paths: Paths) -> int:
