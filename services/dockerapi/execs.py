@@ -9,6 +9,7 @@ started is docker's exit code 126, its reason written to the client's stream.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -23,6 +24,8 @@ from dockyard.services.dockerapi.engine import STREAM, UNARY
 from dockyard.services.dockerapi.hijack import Hijacked, content_type
 from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
 from dockyard.services.dockerapi.session import TERMINALS, Inputs, relay
+
+log = logging.getLogger(__name__)
 
 KEPT = 1024  # exec records kept (the oldest finished ones go first)
 CANNOT_INVOKE = 126
@@ -136,18 +139,19 @@ async def start(request: web.Request) -> web.StreamResponse:
     if first is None or first.WhichOneof("msg") != "exec_id":
         raise errors.Internal(f"the engine did not start exec {record.id[:12]}")
     record.running = True
+    output = ExecOutput(record, outputs)
     if body.get("Detach"):
-        _drain_detached(record, inputs, outputs)
+        inputs.end()
+        output.detach()
         return web.Response(status=200)
     TERMINALS.add(record.id, inputs)
     try:
         client = await Hijacked.accept(request, content_type(options.tty, version_of(request)))
-        watched = _watch_exit(record, outputs)
-        await relay(client, watched, inputs, engine_pb2.ExecInput, options.tty, True)
+        await relay(client, output.messages(), inputs, engine_pb2.ExecInput, options.tty, True)
         return await client.close()
     finally:
         TERMINALS.discard(record.id, inputs)
-        record.running = False
+        output.detach()
 
 
 async def _watch_exit(record: ExecRecord, outputs: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -164,17 +168,38 @@ async def _watch_exit(record: ExecRecord, outputs: AsyncIterator[Any]) -> AsyncI
         record.running = False
 
 
-def _drain_detached(record: ExecRecord, inputs: Inputs, outputs: AsyncIterator[Any]) -> None:
-    async def drain() -> None:
-        try:
-            async for _ in _watch_exit(record, outputs):
-                pass
-        finally:
-            inputs.end()
-            record.tasks.discard(task)
+class ExecOutput:
+    """The engine's exec stream, read by a task of its own: the process outlives its client
+    (as docker's), so once the session is over (or with none, detached) the rest of its output
+    is drained and only its exit code kept, for exec inspect."""
 
-    task = asyncio.create_task(drain())
-    record.tasks.add(task)
+    def __init__(self, record: ExecRecord, outputs: AsyncIterator[Any]) -> None:
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=64)
+        self._attached = True
+        self._task = asyncio.create_task(self._read(record, outputs))
+        record.tasks.add(self._task)
+        self._task.add_done_callback(record.tasks.discard)
+
+    async def _read(self, record: ExecRecord, outputs: AsyncIterator[Any]) -> None:
+        try:
+            async for message in _watch_exit(record, outputs):
+                if self._attached:
+                    await self._queue.put(message)
+        except errors.DockyardError as err:
+            log.info("exec %s ended: %s", record.id[:12], err)
+        finally:
+            if self._attached:
+                await self._queue.put(None)
+
+    async def messages(self) -> AsyncIterator[Any]:
+        while (message := await self._queue.get()) is not None:
+            yield message
+
+    def detach(self) -> None:
+        """No one reads any more: drop what is queued and the rest as it comes."""
+        self._attached = False
+        while not self._queue.empty():
+            self._queue.get_nowait()
 
 
 async def resize(request: web.Request) -> web.StreamResponse:

@@ -88,8 +88,11 @@ async def _dispatch(routes: Routes, request: web.Request) -> web.StreamResponse:
         return await handler(request)
     except errors.DockyardError as err:
         return replies.error_reply(replies.status_of(err), str(err))
-    except (web.HTTPException, ConnectionError):
+    except web.HTTPException:
         raise
+    except ConnectionError:  # the client went away (docker run detached, a Ctrl-C): no one to tell
+        log.debug("%s %s: the client went away", request.method, request.path)
+        return web.Response()
     except Exception as err:  # a bug: logged with its traceback, the client gets one line
         log.exception("%s %s failed", request.method, request.path)
         return replies.error_reply(500, f"internal error: {err}")

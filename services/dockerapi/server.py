@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 NAME = "dockerapi"
 SOCKET_MODE = 0o660
-SHUTDOWN_SECONDS = 3.0
+SHUTDOWN_SECONDS = 1.5  # aiohttp waits this for handlers, then as long again once cancelled
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,7 +53,12 @@ async def serve(options: ServiceOptions, found: list[Listener]) -> None:
     options.paths.state.mkdir(parents=True, exist_ok=True, mode=0o711)
     lock = bootstrap.lock_file(options.paths.state / f"{NAME}.lock", NAME)
     engine = Engine(options.paths)
-    runner = web.AppRunner(build_app(engine), handle_signals=False, access_log=None)
+    runner = web.AppRunner(
+        build_app(engine),
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_SECONDS,  # streams (events, logs -f, attach) never end alone
+    )
     try:
         await runner.setup()
         for listener in found:

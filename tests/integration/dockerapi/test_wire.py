@@ -10,6 +10,7 @@ import os
 import socket
 import stat
 import struct
+import time
 from typing import Any
 
 import pytest
@@ -211,3 +212,34 @@ def test_a_client_that_vanishes_mid_attach_leaves_the_container_running(
     assert docker.ok("inspect", "-f", "{{.State.Running}}", cid).strip() == "true"
     status, _, body = call(engine, "GET", f"/containers/{cid}/logs?stdout=1&tail=1")
     assert status == 200 and body.endswith(b"tick\n")
+
+
+def test_an_exec_outlives_its_client_and_inspect_gets_its_exit(
+    engine: Engine, docker: Docker, image: str
+) -> None:
+    docker.ok("pull", "-q", image)
+    cid = docker.ok("run", "-d", image, "sleep", "300").strip()
+    script = "echo hi; sleep 1; head -c 2000000 /dev/zero; sleep 1; exit 5"  # writes to no one
+    body = {"Cmd": ["sh", "-c", script], "AttachStdout": True}
+    status, _, reply = call(engine, "POST", f"/containers/{cid}/exec", body)
+    assert status == 201, reply
+    exec_id = json.loads(reply)["Id"]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(60)
+    sock.connect(str(engine.state / "docker.sock"))
+    sock.sendall(
+        f"POST /exec/{exec_id}/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"
+        "Upgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".encode()
+    )
+    seen = b""
+    while b"hi" not in seen:
+        seen += sock.recv(4096)
+    sock.close()  # the client goes; the process does not
+    inspected = json.loads(call(engine, "GET", f"/exec/{exec_id}/json")[2])
+    assert (inspected["Running"], inspected["ExitCode"]) == (True, None)
+    deadline = time.monotonic() + 30
+    while inspected["Running"]:
+        assert time.monotonic() < deadline, inspected
+        time.sleep(0.1)
+        inspected = json.loads(call(engine, "GET", f"/exec/{exec_id}/json")[2])
+    assert inspected["ExitCode"] == 5
