@@ -22,6 +22,7 @@ import resource
 import signal
 import socket
 import stat
+import struct
 import sys
 import termios
 from collections.abc import Callable
@@ -105,7 +106,7 @@ def run(
         env.append(f"HOME={user.home}")
     path = lookup(process["args"][0], env)
     if process.get("terminal"):
-        _terminal(sync, user.uid)
+        _terminal(sync, user.uid, process.get("consoleSize"))
     send(sync, {"ready": True})
     if json.loads(sync.recv(4096) or b"{}").get("start") is not True:
         os._exit(1)  # the shim gave up on us
@@ -235,7 +236,7 @@ def run_exec(
         env.append(f"HOME={user.home}")
     path = lookup(process["args"][0], env)
     if process.get("terminal"):
-        _terminal(sync, user.uid)
+        _terminal(sync, user.uid, process.get("consoleSize"))
     _rlimits(process.get("rlimits", []))
     if process.get("noNewPrivileges"):
         syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
@@ -274,10 +275,14 @@ def _check_executable(command: str, path: str) -> None:
         raise InitError("CommandNotRunnable", f'exec: "{command}": permission denied')
 
 
-def _terminal(sync: socket.socket, uid: int) -> None:
-    """A pty in the container's own devpts; its master goes back to the shim."""
+def _terminal(sync: socket.socket, uid: int, size: dict[str, int] | None = None) -> None:
+    """A pty in the container's own devpts, of the process's consoleSize when it has one;
+    its master goes back to the shim."""
     master, slave = os.openpty()
     os.fchown(slave, uid, -1)
+    if size and size.get("width") and size.get("height"):
+        winsize = struct.pack("HHHH", size["height"], size["width"], 0, 0)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, winsize)
     send(sync, {"terminal": True}, [master])
     os.close(master)
     fcntl.ioctl(slave, termios.TIOCSCTTY, 0)

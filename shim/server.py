@@ -196,7 +196,10 @@ class Server:
 
     def _op_exec(self, listener: tuple[object, int], request: pb.Request) -> None:
         spec = request.exec
-        process = self.task.exec(spec.exec_id, json.loads(spec.process), spec.terminal, spec.stdin)
+        wanted = json.loads(spec.process)
+        if spec.terminal and spec.width and spec.height:  # OCI's process.consoleSize
+            wanted["consoleSize"] = {"width": spec.width, "height": spec.height}
+        process = self.task.exec(spec.exec_id, wanted, spec.terminal, spec.stdin)
         self._watch(process)
         self._send(listener, pb.Response(exec_started=process.pid), end=spec.detach)
         if not spec.detach:

@@ -150,10 +150,12 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
             stdin=start.stdin,
             detach=start.detach,
         )
+        if start.terminal and start.HasField("size"):
+            exec_.width, exec_.height = start.size.width, start.size.height
         stream = await self._tasks.exec(start.id, exec_)
         feeder = asyncio.create_task(_feed(stream, request_iterator))
         try:
-            if start.terminal and start.HasField("size"):
+            if start.terminal and start.HasField("size"):  # for a shim older than the size
                 resize = shim_pb2.Resize(width=start.size.width, height=start.size.height)
                 await stream.send(shim_pb2.Request(resize=resize))
             async for response in stream.responses():

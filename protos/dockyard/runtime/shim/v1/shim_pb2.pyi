@@ -43,18 +43,22 @@ class Request(_message.Message):
     def __init__(self, create: _Optional[_Union[Create, _Mapping]] = ..., start: _Optional[_Union[Empty, _Mapping]] = ..., kill: _Optional[_Union[Kill, _Mapping]] = ..., state: _Optional[_Union[Empty, _Mapping]] = ..., wait: _Optional[_Union[Empty, _Mapping]] = ..., delete: _Optional[_Union[Empty, _Mapping]] = ..., attach: _Optional[_Union[Attach, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[_Union[Empty, _Mapping]] = ..., exec: _Optional[_Union[Exec, _Mapping]] = ..., pause: _Optional[_Union[Empty, _Mapping]] = ..., resume: _Optional[_Union[Empty, _Mapping]] = ..., update: _Optional[bytes] = ..., stats: _Optional[_Union[Empty, _Mapping]] = ..., pids: _Optional[_Union[Empty, _Mapping]] = ...) -> None: ...
 
 class Exec(_message.Message):
-    __slots__ = ("exec_id", "process", "terminal", "stdin", "detach")
+    __slots__ = ("exec_id", "process", "terminal", "stdin", "detach", "width", "height")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     TERMINAL_FIELD_NUMBER: _ClassVar[int]
     STDIN_FIELD_NUMBER: _ClassVar[int]
     DETACH_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     process: bytes
     terminal: bool
     stdin: bool
     detach: bool
-    def __init__(self, exec_id: _Optional[str] = ..., process: _Optional[bytes] = ..., terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ...) -> None: ...
+    width: int
+    height: int
+    def __init__(self, exec_id: _Optional[str] = ..., process: _Optional[bytes] = ..., terminal: _Optional[bool] = ..., stdin: _Optional[bool] = ..., detach: _Optional[bool] = ..., width: _Optional[int] = ..., height: _Optional[int] = ...) -> None: ...
 
 class Stats(_message.Message):
     __slots__ = ("cpu_usage_ns", "system_cpu_ns", "online_cpus", "memory_usage", "memory_limit", "memory_cache", "pids_current", "pids_limit", "net_rx", "net_tx", "block_read", "block_write")
