@@ -28,7 +28,8 @@ def registry_of(image: str) -> str:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text())
+        found: dict[str, Any] = json.loads(path.read_text())
+        return found
     except (OSError, ValueError):
         return {}
 

@@ -47,7 +47,8 @@ def _paths(root: str | None, state: str | None) -> Any:
 
 def _status(state: Path) -> dict[str, Any]:
     try:
-        return json.loads((state / "supervisor.json").read_text())
+        found: dict[str, Any] = json.loads((state / "supervisor.json").read_text())
+        return found
     except (OSError, ValueError):
         return {}
 

@@ -71,7 +71,7 @@ def human_size(size: float) -> str:
 
 def since(stamp: Any) -> float:
     """Seconds from a protobuf Timestamp to now."""
-    return time.time() - (stamp.seconds + stamp.nanos / 1e9)
+    return time.time() - (int(stamp.seconds) + int(stamp.nanos) / 1e9)
 
 
 def rfc3339(stamp: Any, present: bool = True) -> str:

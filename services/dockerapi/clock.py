@@ -24,7 +24,7 @@ def rfc3339_ns(ns: int) -> str:
 
 
 def seconds_ago(stamp: Any) -> float:
-    return time.time() - (stamp.seconds + stamp.nanos / 1e9)
+    return time.time() - (int(stamp.seconds) + int(stamp.nanos) / 1e9)
 
 
 def human_duration(seconds: float) -> str:

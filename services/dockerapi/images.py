@@ -178,7 +178,10 @@ async def _chunks(
 
 
 async def _get(request: web.Request, ref: str) -> images_pb2.Image:
-    return await engine_of(request).images.Inspect(images_pb2.GetImageRequest(ref=ref), **UNARY)
+    image: images_pb2.Image = await engine_of(request).images.Inspect(
+        images_pb2.GetImageRequest(ref=ref), **UNARY
+    )
+    return image
 
 
 async def inspect(request: web.Request) -> web.StreamResponse:

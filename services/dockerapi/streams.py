@@ -29,9 +29,10 @@ def register(routes: Routes) -> None:
 
 
 async def _container(request: web.Request) -> engine_pb2.Container:
-    return await engine_of(request).containers.Inspect(
+    container: engine_pb2.Container = await engine_of(request).containers.Inspect(
         engine_pb2.InspectContainerRequest(id=param(request, "id")), **UNARY
     )
+    return container
 
 
 async def attach(request: web.Request) -> web.StreamResponse:
