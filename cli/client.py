@@ -38,12 +38,13 @@ def exit_code(err: Exception, verb: str) -> int:
 
 
 def message(err: Exception, address: str) -> str:
-    text = str(err)
-    if text.startswith(f"cannot reach {ENGINE}"):
+    from dockyard.api import errors
+
+    if isinstance(err, errors.Unreachable):  # the engine itself did not answer
         return (
             f"Cannot connect to the Dockyard daemon at {address}. Is the dockyard daemon running?"
         )
-    return f"Error response from daemon: {text}"
+    return f"Error response from daemon: {err}"
 
 
 def fail(err: Exception, verb: str, address: str) -> NoReturn:

@@ -17,6 +17,8 @@ Errors say *who is at fault*, and map one-to-one onto gRPC status codes at proce
     │   └── Unimplemented            not supported (yet)
     └── ServerError                  something on the server side or beyond it went wrong
         ├── Unavailable              a service or a registry cannot be reached
+        │   └── Unreachable          the very peer a client dialled did not answer (raised by
+        │                            the client side; a server relays it as Unavailable)
         ├── DeadlineExceeded         it took too long
         ├── ResourceExhausted        out of ports, addresses, disk ...
         ├── Cancelled                the caller went away
@@ -83,6 +85,12 @@ class Unimplemented(ClientError):
 
 class Unavailable(ServerError):
     pass
+
+
+class Unreachable(Unavailable):
+    """The peer this process dialled did not answer: nothing is listening on its socket, or
+    the connection broke. Only the caller's side knows this; across another boundary it is
+    Unavailable (the server in between was reached)."""
 
 
 class DeadlineExceeded(ServerError):

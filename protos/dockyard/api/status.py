@@ -54,16 +54,20 @@ def from_rpc_error(err: grpc.RpcError, target: str = "") -> errors.DockyardError
         if key == ERROR_CLASS_KEY:
             name = value
     cls = errors.by_name(name) or _CLASSES.get(code, errors.Internal)
-    if not name and code is grpc.StatusCode.UNAVAILABLE and target:
-        details = f"cannot reach {target}: {details}"
+    if not name and code is grpc.StatusCode.UNAVAILABLE:
+        cls = errors.Unreachable  # no server answered: it would have named the class
+        details = f"cannot reach {target or 'the service'}: {details}"
     if not name and code is grpc.StatusCode.DEADLINE_EXCEEDED:
         details = f"{target or 'service'} did not answer in time"
     return cls(details)
 
 
 async def _abort(context: grpc.aio.ServicerContext, err: errors.DockyardError) -> None:
+    # a peer this server could not reach is, for this server's caller, Unavailable: the
+    # caller did reach this server
+    cls = errors.Unavailable if isinstance(err, errors.Unreachable) else type(err)
     await context.abort(
-        code_of(err), str(err), trailing_metadata=((ERROR_CLASS_KEY, type(err).__name__),)
+        code_of(err), str(err), trailing_metadata=((ERROR_CLASS_KEY, cls.__name__),)
     )
 
 
