@@ -2,7 +2,8 @@
 writable layer.
 
     images.get(config.image) → check name, host config, networks → snapshots.prepare(id, over
-    the image's chain ID) → the container's directory → the record → event "create"
+    the image's chain ID; images.unpack first if its layers are missing) → the container's
+    directory → the record → event "create"
 
 Each step registers its undo before the next runs, so a failure leaves nothing behind.
 """
@@ -76,7 +77,7 @@ class Creator:
             networks=await self._networks(container.host_config, endpoints or [])
         )
         async with AsyncExitStack() as undo:
-            mounts = await self._c.snapshots.prepare(container.id, image.chain_id)
+            mounts = await self._prepare(container.id, image)
             undo.push_async_callback(remove_layer, self._c.snapshots, container.id)
             container.graph_driver = graph_driver(mounts)
             directory = container_dir(self._root, container.id)
@@ -86,6 +87,15 @@ class Creator:
             undo.pop_all()
         self._events.container(container, "create")
         return container
+
+    async def _prepare(self, container_id: str, image: Image) -> list[Mount]:
+        """The container's writable layer over the image's; layers that are not (or no
+        longer) in the snapshotter are unpacked again first, as containerd does."""
+        try:
+            return await self._c.snapshots.prepare(container_id, image.chain_id)
+        except errors.NotFound:
+            await self._c.images.unpack(image.id)
+            return await self._c.snapshots.prepare(container_id, image.chain_id)
 
     def _new_record(
         self, name: str, config: ContainerConfig, host: HostConfig, image: Image

@@ -80,3 +80,11 @@ async def test_a_host_network_endpoint_makes_host_mode(rig: Rig) -> None:
     container = await rig.create("h", HostConfig(network_mode="host"))
     assert container.host_config.network_mode == "host"
     assert container.network_settings.networks == []
+
+
+async def test_an_image_whose_layers_are_gone_is_unpacked_again(rig: Rig) -> None:
+    image = await rig.images.get("busybox")
+    rig.snapshots.committed.discard(image.chain_id)  # e.g. the snapshots were wiped
+    container = await rig.create("again")
+    assert rig.snapshots.active == {container.id: image.chain_id}
+    assert rig.faults.ops().count("images.unpack") == 1

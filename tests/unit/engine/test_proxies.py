@@ -92,6 +92,10 @@ class Images(images_pb2_grpc.ImagesServicer):
         yield images_pb2.PullProgress(id="abc", status="Downloading", current=1, total=2)
         yield images_pb2.PullProgress(status="done", image=self.image)
 
+    async def Unpack(self, request: Message, context: Context) -> AsyncIterator[Message]:
+        self.requests.append(request)
+        yield images_pb2.PullProgress(id="abc", status="Extracting")
+
     async def Import(self, requests: AsyncIterator[Message], context: Context) -> Message:
         self.requests.extend([r async for r in requests])
         return self.image
@@ -230,6 +234,8 @@ async def test_images_pass_through_whole(services: tuple[Services, grpc.aio.Chan
     ] == [found.images.image] * 2
     with pytest.raises(errors.NotFound, match="No such image: missing"):
         await proxy.get("missing")
+    await proxy.unpack("busybox")
+    assert found.images.requests[-1] == images_pb2.UnpackRequest(ref="busybox")
     removal = await proxy.remove("busybox", force=True)
     assert to_proto(removal, images_pb2.RemoveImageResponse()) == filled(
         images_pb2.RemoveImageResponse()

@@ -78,6 +78,10 @@ class FakeImages:
         image = Image(id=f"sha256:{digest.hexdigest()}", chain_id=f"sha256:{digest.hexdigest()}")
         return self.add(image, *([header.ref] if header.ref else []))
 
+    async def unpack(self, ref: str) -> None:
+        self.faults.enter("images.unpack", ref)
+        self._snapshots.commit(self._resolve(ref).chain_id)
+
     async def tag(self, source: str, target: str) -> Image:
         self.faults.enter("images.tag", target)
         return self.add(self._resolve(source), target)

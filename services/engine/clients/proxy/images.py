@@ -48,6 +48,10 @@ class ImageProxy:
 
         return from_proto(Image, await self._stub.Import(requests(), **LONG))
 
+    async def unpack(self, ref: str) -> None:
+        async for _ in self._stub.Unpack(pb.UnpackRequest(ref=ref), **LONG):
+            pass  # progress: nobody watches an unpack the engine makes by itself
+
     async def tag(self, source: str, target: str) -> Image:
         request = pb.TagImageRequest(source=source, target=target)
         return from_proto(Image, await self._stub.Tag(request, **READY))
