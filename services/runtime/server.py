@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,8 +12,9 @@ from dockyard.api.config import DaemonConfig
 from dockyard.runtime.shim.v1 import shim_pb2
 from dockyard.runtime.v1 import runtime_pb2 as pb
 from dockyard.runtime.v1 import runtime_pb2_grpc
+from dockyard.services.runtime.runtimes import oci_runtime
 from dockyard.services.runtime.shim_client import Stream
-from dockyard.services.runtime.tasks import Event, Exit, Task, Tasks
+from dockyard.services.runtime.tasks import Exit, Task, Tasks
 from google.protobuf import empty_pb2
 
 Context = Any
@@ -23,12 +23,6 @@ _STATUS = {
     "created": pb.TASK_STATUS_CREATED,
     "running": pb.TASK_STATUS_RUNNING,
     "stopped": pb.TASK_STATUS_STOPPED,
-}
-_EVENTS = {
-    "create": pb.TASK_EVENT_TYPE_CREATE,
-    "start": pb.TASK_EVENT_TYPE_START,
-    "exit": pb.TASK_EVENT_TYPE_EXIT,
-    "delete": pb.TASK_EVENT_TYPE_DELETE,
 }
 
 
@@ -166,12 +160,6 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
                 await feeder
             stream.close()
 
-    async def Subscribe(
-        self, request: pb.SubscribeRequest, context: Context
-    ) -> AsyncIterator[pb.TaskEvent]:
-        async for event in self._tasks.subscribe():
-            yield _event(event)
-
 
 async def _feed(stream: Stream, requests: AsyncIterator[Any]) -> None:
     async for request in requests:
@@ -222,24 +210,3 @@ def _task(task: Task) -> pb.Task:
     if task.exit is not None:
         message.exit.CopyFrom(_exit(task.exit))
     return message
-
-
-def _event(event: Event) -> pb.TaskEvent:
-    message = pb.TaskEvent(id=event.id, type=_EVENTS[event.type], pid=event.pid)
-    if event.exit is not None:
-        message.exit.CopyFrom(_exit(event.exit))
-    message.timestamp.FromNanoseconds(event.at_ns)
-    return message
-
-
-def oci_runtime(name: str, config: DaemonConfig) -> list[str]:
-    """The argv of an external OCI runtime ([] = the built-in one): configured, or on PATH."""
-    if name in ("", "dockyard"):
-        return []
-    configured = config.runtimes.get(name)
-    if configured is not None:
-        return [configured.path, *configured.args]
-    found = shutil.which(name) if name in ("runc", "crun") else None
-    if found is None:
-        raise errors.InvalidArgument(f"unknown or invalid runtime name: {name}")
-    return [found]

@@ -9,7 +9,7 @@
 
 Bundles live in `<state>/runtime/tasks/<id>/` and outlive this process: at start-up `restore`
 reconnects to every live shim and settles every dead one, so kill -9 of the runtime loses
-nothing. Events (create, start, exit, delete) go to subscribers in order per task.
+nothing. The engine learns of exits through `wait`, one per running task.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,22 +63,12 @@ class Task:
     watcher: asyncio.Task[None] | None = None
 
 
-@dataclass(frozen=True)
-class Event:
-    id: str
-    type: str  # create | start | exit | delete
-    pid: int = 0
-    exit: Exit | None = None
-    at_ns: int = field(default_factory=time.time_ns)
-
-
 class Tasks:
     def __init__(self, paths: Paths) -> None:
         self._paths = paths
         self._dir = paths.run("runtime") / "tasks"
         self._dir.mkdir(parents=True, exist_ok=True)
         self._tasks: dict[str, Task] = {}
-        self._subscribers: set[asyncio.Queue[Event]] = set()
         self._zygote: asyncio.subprocess.Process | None = None
         self._zygote_socket: Path | None = None
         self._zygote_lock = asyncio.Lock()  # one request at a time: the zygote serves serially
@@ -133,7 +122,6 @@ class Tasks:
             await self._discard(task)
             raise
         task.pid = reply.state.pid
-        self._publish(Event(task_id, "create", task.pid))
         return task
 
     async def _launch(self, task: Task) -> None:
@@ -158,7 +146,6 @@ class Tasks:
         finally:
             self._watch(task)
         task.pid, task.status = reply.state.pid, "running"
-        self._publish(Event(task_id, "start", task.pid))
         return task
 
     async def kill(self, task_id: str, signum: int, all_processes: bool) -> None:
@@ -180,7 +167,6 @@ class Tasks:
         if task.status in ("running", "paused"):
             raise errors.FailedPrecondition(f"cannot delete task {task_id}: it is {task.status}")
         await self._discard(task)
-        self._publish(Event(task_id, "delete", task.pid, task.exit))
         return task
 
     async def pause(self, task_id: str) -> None:
@@ -263,7 +249,6 @@ class Tasks:
             return
         task.status, task.exit = "stopped", exit_
         task.exited.set()
-        self._publish(Event(task.id, "exit", task.pid, exit_))
 
     async def _discard(self, task: Task) -> None:
         """Stop the shim (or clean up after a dead one) and remove every trace of the task."""
@@ -389,21 +374,6 @@ class Tasks:
                 task.watcher.cancel()
             if task.conn is not None:
                 await task.conn.close()
-
-    # -- events -------------------------------------------------------------------------------
-
-    def _publish(self, event: Event) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
-
-    async def subscribe(self) -> AsyncIterator[Event]:
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        self._subscribers.add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.discard(queue)
 
 
 def _kill_shim(bundle: Path) -> None:

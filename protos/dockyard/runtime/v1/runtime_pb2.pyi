@@ -20,31 +20,12 @@ class TaskStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TASK_STATUS_STOPPED: _ClassVar[TaskStatus]
     TASK_STATUS_PAUSED: _ClassVar[TaskStatus]
     TASK_STATUS_UNKNOWN: _ClassVar[TaskStatus]
-
-class TaskEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-    __slots__ = ()
-    TASK_EVENT_TYPE_UNSPECIFIED: _ClassVar[TaskEventType]
-    TASK_EVENT_TYPE_CREATE: _ClassVar[TaskEventType]
-    TASK_EVENT_TYPE_START: _ClassVar[TaskEventType]
-    TASK_EVENT_TYPE_EXIT: _ClassVar[TaskEventType]
-    TASK_EVENT_TYPE_DELETE: _ClassVar[TaskEventType]
-    TASK_EVENT_TYPE_OOM: _ClassVar[TaskEventType]
-    TASK_EVENT_TYPE_PAUSED: _ClassVar[TaskEventType]
-    TASK_EVENT_TYPE_RESUMED: _ClassVar[TaskEventType]
 TASK_STATUS_UNSPECIFIED: TaskStatus
 TASK_STATUS_CREATED: TaskStatus
 TASK_STATUS_RUNNING: TaskStatus
 TASK_STATUS_STOPPED: TaskStatus
 TASK_STATUS_PAUSED: TaskStatus
 TASK_STATUS_UNKNOWN: TaskStatus
-TASK_EVENT_TYPE_UNSPECIFIED: TaskEventType
-TASK_EVENT_TYPE_CREATE: TaskEventType
-TASK_EVENT_TYPE_START: TaskEventType
-TASK_EVENT_TYPE_EXIT: TaskEventType
-TASK_EVENT_TYPE_DELETE: TaskEventType
-TASK_EVENT_TYPE_OOM: TaskEventType
-TASK_EVENT_TYPE_PAUSED: TaskEventType
-TASK_EVENT_TYPE_RESUMED: TaskEventType
 
 class TaskRequest(_message.Message):
     __slots__ = ("id",)
@@ -318,21 +299,3 @@ class AttachResponse(_message.Message):
     stderr: bytes
     attached: bool
     def __init__(self, stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., attached: _Optional[bool] = ...) -> None: ...
-
-class SubscribeRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
-
-class TaskEvent(_message.Message):
-    __slots__ = ("id", "type", "pid", "exit", "timestamp")
-    ID_FIELD_NUMBER: _ClassVar[int]
-    TYPE_FIELD_NUMBER: _ClassVar[int]
-    PID_FIELD_NUMBER: _ClassVar[int]
-    EXIT_FIELD_NUMBER: _ClassVar[int]
-    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
-    id: str
-    type: TaskEventType
-    pid: int
-    exit: ExitStatus
-    timestamp: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[_Union[TaskEventType, str]] = ..., pid: _Optional[int] = ..., exit: _Optional[_Union[ExitStatus, _Mapping]] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -75,11 +75,6 @@ class TasksStub:
                 request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.AttachRequest.SerializeToString,
                 response_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.AttachResponse.FromString,
                 _registered_method=True)
-        self.Subscribe = channel.unary_stream(
-                '/dockyard.runtime.v1.Tasks/Subscribe',
-                request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.SubscribeRequest.SerializeToString,
-                response_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskEvent.FromString,
-                _registered_method=True)
         self.Exec = channel.stream_stream(
                 '/dockyard.runtime.v1.Tasks/Exec',
                 request_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.ExecRequest.SerializeToString,
@@ -171,13 +166,6 @@ class TasksServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def Subscribe(self, request, context):
-        """Subscribe streams task events (create, start, exit, delete, ...) as they happen.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def Exec(self, request_iterator, context):
         """Exec runs another process in the task's container (its namespaces, cgroup, user,
         capabilities). The first request is `start`; the responses are `pid` once it runs, its
@@ -262,11 +250,6 @@ def add_TasksServicer_to_server(servicer, server):
                     servicer.Attach,
                     request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.AttachRequest.FromString,
                     response_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.AttachResponse.SerializeToString,
-            ),
-            'Subscribe': grpc.unary_stream_rpc_method_handler(
-                    servicer.Subscribe,
-                    request_deserializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.SubscribeRequest.FromString,
-                    response_serializer=dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskEvent.SerializeToString,
             ),
             'Exec': grpc.stream_stream_rpc_method_handler(
                     servicer.Exec,
@@ -515,33 +498,6 @@ class Tasks:
             '/dockyard.runtime.v1.Tasks/Attach',
             dockyard_dot_runtime_dot_v1_dot_runtime__pb2.AttachRequest.SerializeToString,
             dockyard_dot_runtime_dot_v1_dot_runtime__pb2.AttachResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def Subscribe(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_stream(
-            request,
-            target,
-            '/dockyard.runtime.v1.Tasks/Subscribe',
-            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.SubscribeRequest.SerializeToString,
-            dockyard_dot_runtime_dot_v1_dot_runtime__pb2.TaskEvent.FromString,
             options,
             channel_credentials,
             insecure,
