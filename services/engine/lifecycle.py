@@ -231,8 +231,14 @@ class Lifecycle:
             )
         if number in (signal.SIGKILL, signal.SIGTERM):
             await self._mark_stopped(container.id)
+        exited = self.waiters.on_exit(container.id)
         await self._signal(container, number, all_processes=number == signal.SIGKILL)
         self._events.container(container, "kill", signal=str(number))
+        try:
+            if number == signal.SIGKILL:  # docker's kill returns once SIGKILL has done its work
+                await _killed(container, exited)
+        finally:
+            exited.cancel()
         return container
 
     async def _signal(self, container: Container, number: int, all_processes: bool = False) -> None:

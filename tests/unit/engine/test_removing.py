@@ -148,3 +148,17 @@ async def test_an_exit_the_full_disk_kept_from_the_records_is_recorded_later(
     assert rig.store.get("filler").state.exit_code == 137
     await rig.life.remove("filler", force=True)
     assert container.id not in rig.tasks.tasks and rig.leftovers() == []
+
+
+async def test_kill_returns_once_the_container_has_exited(rig: Rig) -> None:
+    await rig.run("killed")
+    await rig.life.kill("killed", "KILL")
+    assert rig.store.get("killed").state.status == "exited"  # so `rm` right after succeeds
+    await rig.life.remove("killed", force=False)
+
+
+async def test_kill_with_another_signal_does_not_wait(rig: Rig) -> None:
+    container = await rig.run("hup")
+    await rig.life.kill("hup", "HUP")
+    assert rig.tasks.signals_of(container.id) == [signal.SIGHUP]
+    assert rig.store.get("hup").running
