@@ -9,29 +9,19 @@ tears down, so a crash half way is repaired by doing it again.
 from __future__ import annotations
 
 import errno
-import os
+import socket
 from collections.abc import Callable
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface, IPv4Network
 from pathlib import Path
 from typing import TypeVar
 
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.network import nsfs
+from dockyard.services.network.kernel import Attachment
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """One interface to make inside a namespace."""
-
-    ifname: str  # eth0, eth1, ...
-    address: IPv4Interface
-    mac: str
-    gateway: IPv4Address | None  # the default route, for the first network only
 
 
 def in_netns(netns: Path, work: Callable[[], T]) -> T:
@@ -47,11 +37,9 @@ def in_netns(netns: Path, work: Callable[[], T]) -> T:
 def ensure_bridge(name: str, gateway: IPv4Interface) -> None:
     """The bridge `name` exists, is up and holds `gateway`; the host forwards."""
     with IPRoute() as ipr:
-        found = ipr.link_lookup(ifname=name)
-        if not found:
+        if _index(name) is None:
             ipr.link("add", ifname=name, kind="bridge")
-            found = ipr.link_lookup(ifname=name)
-        index = found[0]
+        index = socket.if_nametoindex(name)
         have = {(a.get("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index, family=2)}
         if (str(gateway.ip), gateway.network.prefixlen) not in have:
             ipr.addr(
@@ -71,48 +59,48 @@ def allow_localnet(name: str) -> None:
 
 def release_bridge(name: str, gateway: IPv4Interface, delete: bool) -> None:
     """Undo `ensure_bridge` and `allow_localnet`: delete the bridge, or (one the engine does
-    not own by name) take away its address and route_localnet and leave the link."""
+    not own by name) take away its address, and route_localnet once no address is left on it
+    (a bridge shared with another engine keeps what that engine needs)."""
     if delete:
         delete_link(name)
         return
+    index = _index(name)
+    if index is None:
+        return
     with IPRoute() as ipr:
-        found = ipr.link_lookup(ifname=name)
-        if not found:
-            return
         try:
             ipr.addr(
-                "del", index=found[0], address=str(gateway.ip), prefixlen=gateway.network.prefixlen
+                "del", index=index, address=str(gateway.ip), prefixlen=gateway.network.prefixlen
             )
         except NetlinkError as err:
             if err.code != errno.EADDRNOTAVAIL:
                 raise
-    _sysctl(f"net/ipv4/conf/{name}/route_localnet", "0")
+        others = ipr.get_addr(index=index, family=2)
+    if not others:
+        _sysctl(f"net/ipv4/conf/{name}/route_localnet", "0")
 
 
 def delete_link(name: str) -> None:
+    """Delete the link `name` of the calling thread's namespace; none there is fine."""
+    index = _index(name)
+    if index is None:
+        return
     with IPRoute() as ipr:
         try:
-            ipr.link("del", ifname=name)
+            ipr.link("del", index=index)
         except NetlinkError as err:
             if err.code not in (errno.ENODEV, errno.ENOENT, errno.EINVAL):
                 raise
 
 
-def link_exists(name: str) -> bool:
-    with IPRoute() as ipr:
-        return bool(ipr.link_lookup(ifname=name))
-
-
 def ports_of(bridge: str) -> list[str]:
     """Names of the links enslaved to `bridge` (the host ends of its veths)."""
+    master = _index(bridge)
+    if master is None:
+        return []
     with IPRoute() as ipr:
-        found = ipr.link_lookup(ifname=bridge)
-        if not found:
-            return []
         return [
-            link.get("IFLA_IFNAME")
-            for link in ipr.get_links()
-            if link.get("IFLA_MASTER") == found[0]
+            link.get("IFLA_IFNAME") for link in ipr.get_links() if link.get("IFLA_MASTER") == master
         ]
 
 
@@ -137,72 +125,64 @@ def host_routes() -> list[IPv4Network]:
 
 
 def add_veth(netns: Path, bridge: str, host_name: str, attachment: Attachment) -> None:
-    """A veth from `bridge` (host end `host_name`) into `netns`, configured there."""
-    peer = f"{host_name}p"[:15]
+    """A veth from `bridge` (host end `host_name`) into `netns`, configured there.
+
+    One request makes both ends: the host end enslaved and up, the other already in the
+    namespace with its final name and MAC; inside remain its address, up, and the route."""
+    master = _index(bridge)
+    if master is None:
+        raise InvalidArgument(f"bridge {bridge} does not exist")
+    delete_link(host_name)  # left by a crash half way: start over
+    peer = {"ifname": attachment.ifname, "address": attachment.mac, "net_ns_fd": str(netns)}
     with IPRoute() as ipr:
-        if ipr.link_lookup(ifname=host_name):
-            ipr.link("del", ifname=host_name)  # left by a crash half way: start over
-        master = ipr.link_lookup(ifname=bridge)
-        if not master:
-            raise InvalidArgument(f"bridge {bridge} does not exist")
-        ipr.link(
-            "add",
-            ifname=host_name,
-            kind="veth",
-            peer={"ifname": peer, "net_ns_fd": str(netns)},
-        )
-        index = ipr.link_lookup(ifname=host_name)[0]
-        ipr.link("set", index=index, master=master[0], state="up")
+        ipr.link("add", ifname=host_name, kind="veth", master=master, state="up", peer=peer)
     try:
-        in_netns(netns, lambda: _configure(peer, attachment))
+        in_netns(netns, lambda: _configure(attachment))
     except BaseException:
         delete_link(host_name)
         raise
 
 
 def add_macvlan(netns: Path, parent: str, mode: str, attachment: Attachment) -> None:
-    """A macvlan on the host link `parent`, moved into `netns` and configured there."""
-    temporary = f"mv{os.urandom(5).hex()}"
+    """A macvlan on the host link `parent`, made inside `netns` and configured there."""
+    lower = _index(parent)
+    if lower is None:
+        raise InvalidArgument(f"parent interface {parent} does not exist")
     with IPRoute() as ipr:
-        lower = ipr.link_lookup(ifname=parent)
-        if not lower:
-            raise InvalidArgument(f"parent interface {parent} does not exist")
-        ipr.link("add", ifname=temporary, kind="macvlan", link=lower[0], macvlan_mode=mode)
-        try:
-            index = ipr.link_lookup(ifname=temporary)[0]
-            ipr.link("set", index=index, net_ns_fd=str(netns))
-        except BaseException:
-            ipr.link("del", ifname=temporary)
-            raise
-    in_netns(netns, lambda: _configure(temporary, attachment))
+        ipr.link(
+            "add",
+            ifname=attachment.ifname,
+            address=attachment.mac,
+            kind="macvlan",
+            link=lower,
+            macvlan_mode=mode,
+            net_ns_fd=str(netns),
+        )
+    in_netns(netns, lambda: _configure(attachment))
 
 
 def remove_in_netns(netns: Path, ifname: str) -> None:
     """Delete `ifname` inside `netns` (a veth's host end goes with it)."""
-
-    def work() -> None:
-        with IPRoute() as ipr:
-            found = ipr.link_lookup(ifname=ifname)
-            if found:
-                ipr.link("del", index=found[0])
-
-    in_netns(netns, work)
+    in_netns(netns, lambda: delete_link(ifname))
 
 
-def _configure(current: str, attachment: Attachment) -> None:
+def _configure(attachment: Attachment) -> None:
+    """Inside the namespace: the interface's address, up, and the default route."""
+    index = socket.if_nametoindex(attachment.ifname)
+    address = attachment.address
     with IPRoute() as ipr:
-        index = ipr.link_lookup(ifname=current)[0]
-        ipr.link("set", index=index, state="down")
-        ipr.link("set", index=index, ifname=attachment.ifname, address=attachment.mac)
-        ipr.addr(
-            "add",
-            index=index,
-            address=str(attachment.address.ip),
-            prefixlen=attachment.address.network.prefixlen,
-        )
+        ipr.addr("add", index=index, address=str(address.ip), prefixlen=address.network.prefixlen)
         ipr.link("set", index=index, state="up")
         if attachment.gateway is not None:
             ipr.route("replace", dst="0.0.0.0/0", gateway=str(attachment.gateway), oif=index)
+
+
+def _index(name: str) -> int | None:
+    """The link's index in the calling thread's namespace (an ioctl: no dump of every link)."""
+    try:
+        return socket.if_nametoindex(name)
+    except OSError:
+        return None
 
 
 def _sysctl(key: str, value: str) -> None:

@@ -1,12 +1,17 @@
-"""NAT and filtering with nftables: one table per engine, rewritten whole on every change.
+"""NAT and filtering with nftables: one table per engine, changed element by element.
 
     table ip dockyard_<tag>
-      prerouting/output (nat)  traffic to a local address → chain `ports`
-      ports                    one DNAT rule per published port (loopback included: the bridge
-                               has route_localnet, and postrouting masquerades 127/8 onto it)
-      postrouting (nat)        masquerade what leaves a network for elsewhere; masquerade
-                               DNATed traffic entering a bridge from loopback or from the
-                               bridge itself (hairpin); other clients keep their address
+      sets      bridges (every bridge of the engine's), internal (of --internal networks),
+                loops ("br" . "br": traffic that stays on one bridge), subnets (of every bridge
+                network), outbound (of the networks that may leave the host)
+      maps      ports_any  (proto . host port → container address . port): published on every
+                           local address; ports_addr (host address . proto . port → …): on one
+      prerouting/output (nat)  traffic to a local address → chain `ports`: one lookup in each
+                               map, DNAT on a hit (loopback included: the bridges have
+                               route_localnet, and postrouting masquerades 127/8 onto them)
+      postrouting (nat)        masquerade what leaves an outbound network for elsewhere, and
+                               DNATed traffic entering a bridge from loopback or from one of our
+                               networks (hairpin); other clients keep their address
       forward (filter)         internal networks neither send nor receive beyond their bridge;
                                distinct bridge networks do not reach each other, except
                                through a published port
@@ -16,16 +21,18 @@
                                replies to DNATed loopback clients arrive for the gateway's
                                address and become 127.0.0.1 only after this, so they pass
 
-The script (`render`, pure) deletes and recreates the table in one `nft -f` transaction, so
-the kernel holds either the old rules or the new ones, and start-up repair is a rewrite.
-No helper process per port: the kernel does the forwarding.
+The rules are fixed; what changes is set and map elements, so a change touches only its own:
+a network adds or deletes its bridge's elements, a container its ports' (none without
+published ports), each in one transaction. `render` writes the whole table from the records
+(delete and recreate, one transaction: the kernel holds the old table or the new), which is
+how start-up repair reconciles rules with records, and how a change recovers when someone
+removed the table under us. A removal adds its elements before deleting them, so removing
+what is already gone succeeds (idempotent teardown).
 """
 
 from __future__ import annotations
 
-import functools
-import shutil
-import subprocess
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from dockyard.api.errors import Internal
@@ -47,140 +54,136 @@ class Forward:
     container_port: int
 
 
-def render(table: str, bridges: list[Bridge], forwards: list[Forward]) -> str:
-    lines = [
-        f"table ip {table}",
-        f"delete table ip {table}",
-        f"table ip {table} {{",
-        "  chain prerouting {",
-        "    type nat hook prerouting priority dstnat; policy accept;",
-        "    fib daddr type local jump ports",
-        "  }",
-        "  chain output {",
-        "    type nat hook output priority -100; policy accept;",
-        "    fib daddr type local jump ports",
-        "  }",
-        "  chain ports {",
+SKELETON = """\
+table ip {table}
+delete table ip {table}
+table ip {table} {{
+  set bridges {{ type ifname; }}
+  set internal {{ type ifname; }}
+  set loops {{ type ifname . ifname; }}
+  set subnets {{ type ipv4_addr; flags interval; }}
+  set outbound {{ type ipv4_addr; flags interval; }}
+  map ports_any {{ type inet_proto . inet_service : ipv4_addr . inet_service; }}
+  map ports_addr {{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }}
+  chain prerouting {{
+    type nat hook prerouting priority dstnat; policy accept;
+    fib daddr type local jump ports
+  }}
+  chain output {{
+    type nat hook output priority -100; policy accept;
+    fib daddr type local jump ports
+  }}
+  chain ports {{
+    dnat ip to ip daddr . meta l4proto . th dport map @ports_addr
+    dnat ip to meta l4proto . th dport map @ports_any
+  }}
+  chain postrouting {{
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr @outbound oifname != @bridges masquerade
+    oifname @bridges ct status dnat ip saddr 127.0.0.0/8 masquerade
+    oifname @bridges ct status dnat ip saddr @subnets masquerade
+  }}
+  chain forward {{
+    type filter hook forward priority filter; policy accept;
+    iifname @internal iifname . oifname != @loops drop
+    oifname @internal iifname . oifname != @loops drop
+    ct status dnat accept
+    iifname @bridges oifname @bridges iifname . oifname != @loops drop
+  }}
+  chain localnet {{
+    type filter hook prerouting priority raw; policy accept;
+    iifname @bridges ip daddr 127.0.0.0/8 drop
+  }}
+}}
+"""
+
+
+def render(table: str, bridges: Iterable[Bridge], forwards: Iterable[Forward]) -> str:
+    """The whole table, with the elements of `bridges` and `forwards`."""
+    lines = [f"add element ip {table} {e}" for b in bridges for e in _bridge(b)]
+    lines += [f"add element ip {table} {e}" for f in forwards for e in _forward(f)]
+    return SKELETON.format(table=table) + "".join(f"{line}\n" for line in lines)
+
+
+def add_bridge(table: str, bridge: Bridge) -> str:
+    return "".join(f"add element ip {table} {e}\n" for e in _bridge(bridge))
+
+
+def remove_bridge(table: str, bridge: Bridge) -> str:
+    return _remove(table, _bridge(bridge))
+
+
+def add_forwards(table: str, forwards: Iterable[Forward]) -> str:
+    return "".join(f"add element ip {table} {e}\n" for f in forwards for e in _forward(f))
+
+
+def remove_forwards(table: str, forwards: Iterable[Forward]) -> str:
+    return _remove(table, [e for f in forwards for e in _forward(f)])
+
+
+def delete(table: str) -> str:
+    """Delete the table (and so every rule of the engine's) if it exists."""
+    return f"table ip {table}\ndelete table ip {table}\n"
+
+
+def _remove(table: str, elements: list[str]) -> str:
+    added = "".join(f"add element ip {table} {e}\n" for e in elements)
+    return added + "".join(f"delete element ip {table} {_key(e)}\n" for e in elements)
+
+
+def _bridge(b: Bridge) -> list[str]:
+    name = f'"{b.interface}"'
+    elements = [
+        f"bridges {{ {name} }}",
+        f"loops {{ {name} . {name} }}",
+        f"subnets {{ {b.subnet} }}",
     ]
-    for f in forwards:
-        match = f"ip daddr {f.host_ip} " if f.host_ip else ""
-        lines.append(
-            f"    {match}{f.protocol} dport {f.host_port} "
-            f"dnat to {f.container_ip}:{f.container_port}"
-        )
-    lines += [
-        "  }",
-        "  chain postrouting {",
-        "    type nat hook postrouting priority srcnat; policy accept;",
-    ]
-    for b in bridges:
-        if not b.internal:
-            lines.append(f'    ip saddr {b.subnet} oifname != "{b.interface}" masquerade')
-        lines.append(
-            f'    oifname "{b.interface}" ct status dnat ip saddr {{ 127.0.0.0/8, {b.subnet} }} '
-            "masquerade"
-        )
-    lines += [
-        "  }",
-        "  chain forward {",
-        "    type filter hook forward priority filter; policy accept;",
-    ]
-    for b in bridges:
-        if b.internal:
-            lines.append(f'    iifname "{b.interface}" oifname != "{b.interface}" drop')
-            lines.append(f'    oifname "{b.interface}" iifname != "{b.interface}" drop')
-    lines.append("    ct status dnat accept")
-    for b in bridges:
-        for other in bridges:
-            if other.interface != b.interface:
-                lines.append(f'    iifname "{b.interface}" oifname "{other.interface}" drop')
-    lines += ["  }", *_localnet(bridges), "}", ""]
-    return "\n".join(lines)
+    elements.append(f"internal {{ {name} }}" if b.internal else f"outbound {{ {b.subnet} }}")
+    return elements
 
 
-def _localnet(bridges: list[Bridge]) -> list[str]:
-    lines = [
-        "  chain localnet {",
-        "    type filter hook prerouting priority raw; policy accept;",
-    ]
-    if bridges:
-        names = ", ".join(f'"{b.interface}"' for b in bridges)
-        lines.append(f"    iifname {{ {names} }} ip daddr 127.0.0.0/8 drop")
-    return [*lines, "  }"]
+def _forward(f: Forward) -> list[str]:
+    key = f"{f.protocol} . {f.host_port}"
+    target = f"{f.container_ip} . {f.container_port}"
+    if f.host_ip:
+        return [f"ports_addr {{ {f.host_ip} . {key} : {target} }}"]
+    return [f"ports_any {{ {key} : {target} }}"]
 
 
-def apply(script: str) -> None:
-    result = subprocess.run(
-        ["nft", "-f", "-"], input=script, capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise Internal(f"nft: {result.stderr.strip() or 'failed'}")
+def _key(element: str) -> str:
+    """A map element without its value (what `delete element` takes)."""
+    if " : " not in element:
+        return element
+    return element.split(" : ")[0] + " }"
 
 
-def delete(table: str) -> None:
-    subprocess.run(["nft", "delete", "table", "ip", table], capture_output=True, check=False)
+class Rules:
+    """The engine's table, changed through `run` (nft.run; a recorder in unit tests).
 
+    `records` gives what the table should hold according to the records; a change that fails
+    (the table was removed or changed under us) rewrites the whole table from them once."""
 
-def open_forward(tag: str, interfaces: list[str]) -> None:
-    """Let our bridges' traffic past another firewall's FORWARD policy of DROP.
+    def __init__(
+        self,
+        table: str,
+        run: Callable[[str], None],
+        records: Callable[[], tuple[list[Bridge], list[Forward]]],
+    ) -> None:
+        self.table = table
+        self._run = run
+        self._records = records
 
-    Docker (iptables mode) sets that policy and loads br_netfilter, after which even traffic
-    between two containers on one of our bridges crosses iptables' FORWARD chain and is dropped:
-    an accept in our own table cannot overrule another table's drop. So, only while the policy
-    is DROP (or docker's DOCKER-USER chain exists), ACCEPT rules for our bridges go where docker
-    wants users' rules, tagged with a comment and kept in step with our bridges; ours to remove.
-    """
-    if not _iptables_installed() or not _iptables_in_use():
-        return
-    comment = f"dockyard_{tag}"
-    listing = _iptables("-S").splitlines()
-    chain = "DOCKER-USER" if "-N DOCKER-USER" in listing else "FORWARD"
-    dropping = "-P FORWARD DROP" in listing or chain == "DOCKER-USER"
-    wanted = {f"-{d} {i}" for i in interfaces for d in ("i", "o")} if dropping else set()
-    for line in listing:
-        if f"--comment {comment}" not in line and f'--comment "{comment}"' not in line:
-            continue
-        rule = line.split()[1:]  # "-A CHAIN ..." → "CHAIN ..."
-        direction = " ".join(rule[1:3])  # "-i br" / "-o br"
-        if direction in wanted and rule[0] == chain:
-            wanted.discard(direction)
-        else:
-            _iptables("-D", *rule)
-    for direction in sorted(wanted):
-        flag, interface = direction.split()
-        _iptables(
-            "-I", chain, flag, interface, "-m", "comment", "--comment", comment, "-j", "ACCEPT"
-        )
+    def replace(self) -> None:
+        """The whole table from the records (start-up repair)."""
+        self._run(render(self.table, *self._records()))
 
+    def change(self, script: str) -> None:
+        if not script:
+            return
+        try:
+            self._run(script)
+        except Internal:  # the table was removed or changed under us: rewrite it from records
+            self.replace()
 
-def close_forward(tag: str) -> None:
-    """Remove every FORWARD exception `open_forward` made for this engine."""
-    open_forward(tag, [])
-
-
-@functools.cache
-def _iptables_installed() -> bool:
-    return shutil.which("iptables") is not None
-
-
-@functools.cache
-def _iptables_nft() -> bool:
-    """iptables-nft rather than legacy (asked once: every change of rules would ask again)."""
-    version = subprocess.run(["iptables", "-V"], capture_output=True, text=True, check=False)
-    return "nf_tables" in version.stdout
-
-
-def _iptables_in_use() -> bool:
-    """Whether any iptables rules exist to get past; asking iptables-nft to list rules would
-    create its (empty) filter table on a host that has none."""
-    if not _iptables_nft():
-        return True  # legacy iptables: listing creates nothing
-    tables = subprocess.run(
-        ["nft", "list", "tables", "ip"], capture_output=True, text=True, check=False
-    ).stdout
-    return "table ip filter" in tables.split("\n")
-
-
-def _iptables(*args: str) -> str:
-    result = subprocess.run(["iptables", "-w", *args], capture_output=True, text=True, check=False)
-    return result.stdout if result.returncode == 0 else ""
+    def delete(self) -> None:
+        self._run(delete(self.table))

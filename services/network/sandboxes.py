@@ -18,21 +18,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument, NotFound
-from dockyard.api.files import write_atomic
+from dockyard.services.network.etcfiles import Files
+from dockyard.services.network.kernel import Namespaces
 
-HOSTS_HEADER = (
-    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-    "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-)
-FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")  # docker's, when the host only has loopback ones
 COLUMNS = "container_id, mode, netns_path, hostname, spec, complete"
 
 SCHEMA = """
@@ -73,15 +67,6 @@ class Sandbox:
     def shares(self) -> str:
         """The container whose namespace this one joins ("" unless mode container:<id>)."""
         return self.mode.removeprefix("container:") if self.mode.startswith("container:") else ""
-
-
-@dataclass(frozen=True)
-class Namespaces:
-    """The netns operations (nsfs.py in production), injectable for tests without root."""
-
-    create: Callable[[Path], None]
-    remove: Callable[[Path], None]
-    is_mounted: Callable[[Path], bool]
 
 
 class Sandboxes:
@@ -182,65 +167,35 @@ class Sandboxes:
         return Sandbox(container_id, mode, netns, files, hostname, json.loads(spec), bool(complete))
 
 
-def write_files(sandbox: Sandbox, hosts: str, resolv: str, hostname: str) -> None:
+def write_files(sandbox: Sandbox, files: Files) -> None:
+    """The sandbox's /etc files (a container: mode sandbox has the other container's).
+
+    Without fsync: a sandbox does not outlive the machine (its namespace is in /run), and a
+    crash of this process cannot lose what the page cache holds; each file is still replaced
+    whole or written in place, never seen half written by a new reader."""
     if sandbox.shares:
-        return  # the files are the other container's
+        return
     sandbox.files.mkdir(parents=True, exist_ok=True)
-    write_file(sandbox.hosts, hosts)
-    write_file(sandbox.resolv_conf, resolv)
-    write_file(sandbox.hostname_file, f"{hostname}\n")
+    write_file(sandbox.hosts, files.hosts)
+    write_file(sandbox.resolv_conf, files.resolv_conf)
+    write_file(sandbox.hostname_file, f"{files.hostname}\n")
 
 
 def write_file(path: Path, text: str) -> None:
-    """A new file atomically; an existing one in place: a running container has it
+    """A new file by rename; an existing one in place: a running container has it
     bind-mounted, and a bind mount follows the inode, not the name."""
     try:
         f = open(path, "r+")  # noqa: SIM115 - closed below
     except FileNotFoundError:
-        write_atomic(path, text)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
         return
     with f:
         f.truncate(0)
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def host_files() -> tuple[str, str, str]:
-    """(hosts, resolv.conf, hostname) of the host, for --network host."""
-    return (read("/etc/hosts") or HOSTS_HEADER, read("/etc/resolv.conf"), socket.gethostname())
-
-
-def container_resolv_conf(host: str) -> str:
-    """The host's resolv.conf without loopback nameservers (unreachable from a netns)."""
-    lines, servers = [], 0
-    for line in host.splitlines():
-        fields = line.split()
-        if fields[:1] == ["nameserver"] and len(fields) > 1:
-            if fields[1].startswith("127.") or fields[1] == "::1":
-                continue
-            servers += 1
-        lines.append(line)
-    if not servers:
-        lines += [f"nameserver {s}" for s in FALLBACK_NAMESERVERS]
-    return "\n".join(lines) + "\n"
-
-
-def nameservers(resolv: str) -> list[str]:
-    return [
-        fields[1]
-        for line in resolv.splitlines()
-        if (fields := line.split())[:1] == ["nameserver"] and len(fields) > 1
-    ]
 
 
 def _check_id(container_id: str) -> None:
     if not container_id or "/" in container_id or container_id in (".", ".."):
         raise InvalidArgument(f"invalid container ID {container_id!r}")
-
-
-def read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""

@@ -190,17 +190,21 @@ class Engine:
         return [f"link {n}" for n in names if n.startswith((f"v{tag}", f"dy{tag}-"))]
 
     def leaked_rules(self) -> list[str]:
-        """Published-port rules left in this engine's nft table."""
+        """Published ports left in this engine's nft table (its two DNAT maps' elements)."""
         tag = self.network_tag
         if not tag:
             return []
-        listing = subprocess.run(
-            ["nft", "list", "chain", "ip", f"dockyard_{tag}", "ports"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout
-        return [f"nft rule {line.strip()}" for line in listing.splitlines() if "dnat" in line]
+        found = []
+        for name in ("ports_any", "ports_addr"):
+            listing = subprocess.run(
+                ["nft", "-j", "list", "map", "ip", f"dockyard_{tag}", name],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            for entry in json.loads(listing or '{"nftables": []}')["nftables"]:
+                found += [f"nft {name} element {e}" for e in entry.get("map", {}).get("elem", [])]
+        return found
 
     def remove_network_leftovers(self) -> None:
         """The default bridge and the rules table stay when an engine stops (as docker0 does)."""
@@ -213,7 +217,7 @@ class Engine:
                 capture_output=True,
                 check=False,
             )
-            from dockyard.services.network.nat import close_forward
+            from dockyard.services.network.forward import close_forward
 
             close_forward(self.network_tag)
 

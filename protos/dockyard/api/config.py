@@ -6,7 +6,8 @@
       "cgroup-parent": "dockyard",
       "default-runtime": "dockyard",
       "runtimes": {"runc": {"path": "/usr/sbin/runc"}},
-      "bridge": "dockyard0",          # the Linux bridge of the default `bridge` network
+      "bridge": "br0",                # the default `bridge` network's Linux bridge (default:
+                                      # the engine's own, dockyard<tag>: engines share nothing)
       "bip": "10.199.0.1/16",         # its gateway/prefix ("" = the first free of 10.199-10.190)
       "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}],  # for user networks
       "dns": ["10.0.0.2"],            # containers' nameservers (default: the host's)
@@ -51,7 +52,7 @@ class DaemonConfig:
     cgroup_parent: str = "dockyard"
     default_runtime: str = "dockyard"
     runtimes: dict[str, Runtime] = field(default_factory=dict)
-    bridge: str = "dockyard0"
+    bridge: str = ""  # "" = the engine's own bridge (the network service names it)
     bip: str = ""
     dns: tuple[str, ...] = ()  # containers' nameservers instead of the host's
     address_pools: tuple[AddressPool, ...] = (AddressPool("10.200.0.0/13", 24),)
@@ -91,7 +92,7 @@ class DaemonConfig:
             cgroup_parent=raw.get("cgroup-parent", "dockyard"),
             default_runtime=raw.get("default-runtime", "dockyard"),
             runtimes=runtimes,
-            bridge=_str(raw, "bridge", source) if "bridge" in raw else "dockyard0",
+            bridge=_str(raw, "bridge", source) if "bridge" in raw else "",
             bip=_str(raw, "bip", source) if "bip" in raw else "",
             dns=tuple(_str_list(raw, "dns", source)),
             address_pools=_pools(raw, source),

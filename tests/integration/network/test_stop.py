@@ -1,12 +1,13 @@
-"""What a stopped engine leaves of its networking: everything while containers run (live
-restore), nothing once `daemon stop --stop-containers` has stopped them all."""
+"""Engines of the tests' own: what a stopped engine leaves of its networking (everything while
+containers run: live restore; nothing once `daemon stop --stop-containers` has stopped them
+all), and engines side by side that share nothing."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,21 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def own_engine(tmp_path: Path, busybox_tar: Path) -> Iterator[Engine]:
-    """An engine of this test's own (the session's must keep running), with busybox."""
-    engine = Engine.start(tmp_path, {"dns": ["127.0.0.1"]})
-    try:
+def own_engine(tmp_path: Path, busybox_tar: Path) -> Iterator[Callable[..., Engine]]:
+    """`own_engine(**config)`: an engine of the test's own (the session's must keep running),
+    with busybox; stopped and checked for leaks after the test."""
+    started: list[Engine] = []
+
+    def start(**config: object) -> Engine:
+        base = tmp_path / f"engine{len(started)}"
+        base.mkdir()
+        engine = Engine.start(base, {"dns": ["127.0.0.1"], **config})
+        started.append(engine)
         engine.ok("import", str(busybox_tar), "busybox:latest")
-        yield engine
-    finally:
+        return engine
+
+    yield start
+    for engine in started:
         engine.remove_all_containers()
         engine.cli("network", "prune", "-f")
         engine.stop()
@@ -48,9 +57,9 @@ def ipv4_addresses(link: str) -> str:
 
 
 def test_stop_with_containers_stopped_takes_away_rules_addresses_and_bridges(
-    own_engine: Engine,
+    own_engine: Callable[..., Engine],
 ) -> None:
-    engine = own_engine
+    engine = own_engine()
     bridge = json.loads(engine.config.read_text())["bridge"]
     engine.ok("network", "create", "app")
     doc = json.loads(engine.ok("network", "inspect", "app"))[0]
@@ -58,7 +67,7 @@ def test_stop_with_containers_stopped_takes_away_rules_addresses_and_bridges(
     port = free_port()
     engine.ok("run", "-d", "--network", "app", "-p", f"{port}:80", "busybox", *web("up"))
     assert http_get(f"http://127.0.0.1:{port}/") == "up\n"
-    assert "dnat to" in nft_table(engine) and ipv4_addresses(bridge)
+    assert engine.leaked_rules() and ipv4_addresses(bridge)  # its port is in the table
     env = {"DOCKYARD_ROOT": str(engine.root), "DOCKYARD_STATE": str(engine.state)}
     stopped = engine.cli("daemon", "stop", "--stop-containers", env=env)
     assert stopped.returncode == 0, stopped.stderr
@@ -73,3 +82,25 @@ def test_stop_with_containers_stopped_takes_away_rules_addresses_and_bridges(
     engine.restart()  # and a start makes them again
     engine.ok("run", "-d", "--network", "app", "-p", f"{port}:80", "busybox", *web("again"))
     assert http_get(f"http://127.0.0.1:{port}/") == "again\n"
+
+
+def test_engines_side_by_side_each_have_a_default_bridge_of_their_own(
+    engine: Engine, busybox: str, own_engine: Callable[..., Engine]
+) -> None:
+    """Unless daemon.json names one, the default bridge carries the engine's tag."""
+    mine = own_engine(bridge="")
+    name = f"dockyard{mine.network_tag}"
+    doc = json.loads(mine.ok("network", "inspect", "bridge"))[0]
+    assert doc["Options"]["com.docker.network.bridge.name"] == name
+    theirs = json.loads(engine.config.read_text())["bridge"]
+    assert name != theirs
+    mine.ok("run", "-d", "--name", "here", "busybox", "sleep", "60")
+    engine.ok("run", "-d", "--name", "there", busybox, "sleep", "60")
+    veth = json.loads(mine.ok("inspect", "here"))[0]["NetworkSettings"]["Networks"]["bridge"]
+    assert veth["Gateway"] in ipv4_addresses(name)
+    members = {Path(p).name for p in Path(f"/sys/class/net/{name}/brif").iterdir()}
+    others = {Path(p).name for p in Path(f"/sys/class/net/{theirs}/brif").iterdir()}
+    assert len(members) == 1 and not members & others  # no shared L2 segment
+    mine.ok("rm", "-f", "here")
+    mine.stop()  # nothing runs on it: the engine's own bridge goes with it
+    assert not Path(f"/sys/class/net/{name}").exists()

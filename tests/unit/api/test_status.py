@@ -15,7 +15,7 @@ from dockyard.network.v1 import network_pb2_grpc as rpc
 
 
 class Raising(rpc.NetworksServicer):
-    async def GetSandbox(self, request: pb.GetSandboxRequest, context: Any) -> pb.Sandbox:
+    async def RemoveSandbox(self, request: pb.RemoveSandboxRequest, context: Any) -> Any:
         raise errors.CommandNotFound(f"no such sandbox: {request.container_id}")
 
     async def CreateSandbox(self, request: pb.CreateSandboxRequest, context: Any) -> pb.Sandbox:
@@ -40,7 +40,7 @@ async def stub(tmp_path: Path) -> AsyncIterator[rpc.NetworksStub]:
 
 async def test_the_raised_class_comes_back(stub: rpc.NetworksStub) -> None:
     with pytest.raises(errors.CommandNotFound, match="no such sandbox: x"):
-        await stub.GetSandbox(pb.GetSandboxRequest(container_id="x"))
+        await stub.RemoveSandbox(pb.RemoveSandboxRequest(container_id="x"))
 
 
 async def test_a_bug_comes_back_as_internal(stub: rpc.NetworksStub, caplog: Any) -> None:

@@ -26,7 +26,7 @@ from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/network/v1/network.proto\x12\x13\x64ockyard.network.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x02\n\x14\x43reateSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x37\n\tendpoints\x18\x05 \x03(\x0b\x32$.dockyard.network.v1.EndpointRequest\x12/\n\x05ports\x18\x06 \x03(\x0b\x32 .dockyard.network.v1.PortBinding\x12\x0b\n\x03\x64ns\x18\x07 \x03(\t\x12\x12\n\ndns_search\x18\x08 \x03(\t\x12\x13\n\x0b\x64ns_options\x18\t \x03(\t\x12\x13\n\x0b\x65xtra_hosts\x18\n \x03(\t\x12\x12\n\ndomainname\x18\x0b \x01(\t\"I\n\x0f\x45ndpointRequest\x12\x0f\n\x07network\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\x12\x14\n\x0cipv4_address\x18\x03 \x01(\t\"[\n\x0bPortBinding\x12\x10\n\x08protocol\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontainer_port\x18\x02 \x01(\r\x12\x0f\n\x07host_ip\x18\x03 \x01(\t\x12\x11\n\thost_port\x18\x04 \x01(\r\"\xd3\x01\n\x08\x45ndpoint\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x14\n\x0cnetwork_name\x18\x02 \x01(\t\x12\x13\n\x0b\x65ndpoint_id\x18\x03 \x01(\t\x12\x12\n\nip_address\x18\x04 \x01(\t\x12\x12\n\nprefix_len\x18\x05 \x01(\x05\x12\x0f\n\x07gateway\x18\x06 \x01(\t\x12\x13\n\x0bmac_address\x18\x07 \x01(\t\x12\x0f\n\x07\x61liases\x18\x08 \x03(\t\x12\x11\n\tinterface\x18\t \x01(\t\x12\x16\n\x0ehost_interface\x18\n \x01(\t\"\xe9\x01\n\x07Sandbox\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x12\n\nnetns_path\x18\x03 \x01(\t\x12\x12\n\nhosts_path\x18\x04 \x01(\t\x12\x18\n\x10resolv_conf_path\x18\x05 \x01(\t\x12\x15\n\rhostname_path\x18\x06 \x01(\t\x12\x30\n\tendpoints\x18\x07 \x03(\x0b\x32\x1d.dockyard.network.v1.Endpoint\x12/\n\x05ports\x18\x08 \x03(\x0b\x32 .dockyard.network.v1.PortBinding\",\n\x14RemoveSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\")\n\x11GetSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"\x16\n\x14ListSandboxesRequest\"H\n\x15ListSandboxesResponse\x12/\n\tsandboxes\x18\x01 \x03(\x0b\x32\x1c.dockyard.network.v1.Sandbox\"\xe8\x02\n\x14\x43reateNetworkRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12\x0e\n\x06subnet\x18\x03 \x01(\t\x12\x0f\n\x07gateway\x18\x04 \x01(\t\x12\x10\n\x08ip_range\x18\x05 \x01(\t\x12\x10\n\x08internal\x18\x06 \x01(\x08\x12G\n\x07options\x18\x07 \x03(\x0b\x32\x36.dockyard.network.v1.CreateNetworkRequest.OptionsEntry\x12\x45\n\x06labels\x18\x08 \x03(\x0b\x32\x35.dockyard.network.v1.CreateNetworkRequest.LabelsEntry\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1c\n\x0eNetworkRequest\x12\n\n\x02id\x18\x01 \x01(\t\"v\n\x10NetworkContainer\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x65ndpoint_id\x18\x03 \x01(\t\x12\x13\n\x0bmac_address\x18\x04 \x01(\t\x12\x14\n\x0cipv4_address\x18\x05 \x01(\t\"\xd7\x03\n\x07Network\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64river\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\x0e\n\x06subnet\x18\x05 \x01(\t\x12\x0f\n\x07gateway\x18\x06 \x01(\t\x12\x10\n\x08ip_range\x18\x07 \x01(\t\x12\x10\n\x08internal\x18\x08 \x01(\x08\x12:\n\x07options\x18\t \x03(\x0b\x32).dockyard.network.v1.Network.OptionsEntry\x12\x38\n\x06labels\x18\n \x03(\x0b\x32(.dockyard.network.v1.Network.LabelsEntry\x12+\n\x07\x63reated\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tinterface\x18\x0c \x01(\t\x12\x39\n\ncontainers\x18\r \x03(\x0b\x32%.dockyard.network.v1.NetworkContainer\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x15\n\x13ListNetworksRequest\"F\n\x14ListNetworksResponse\x12.\n\x08networks\x18\x01 \x03(\x0b\x32\x1c.dockyard.network.v1.Network\"\x16\n\x14PruneNetworksRequest\"(\n\x15PruneNetworksResponse\x12\x0f\n\x07removed\x18\x01 \x03(\t\"^\n\x0e\x43onnectRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x36\n\x08\x65ndpoint\x18\x02 \x01(\x0b\x32$.dockyard.network.v1.EndpointRequest\"I\n\x11\x44isconnectRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0f\n\x07network\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x32\xdc\x07\n\x08Networks\x12X\n\rCreateSandbox\x12).dockyard.network.v1.CreateSandboxRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12R\n\rRemoveSandbox\x12).dockyard.network.v1.RemoveSandboxRequest\x1a\x16.google.protobuf.Empty\x12R\n\nGetSandbox\x12&.dockyard.network.v1.GetSandboxRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12\x66\n\rListSandboxes\x12).dockyard.network.v1.ListSandboxesRequest\x1a*.dockyard.network.v1.ListSandboxesResponse\x12X\n\rCreateNetwork\x12).dockyard.network.v1.CreateNetworkRequest\x1a\x1c.dockyard.network.v1.Network\x12L\n\rRemoveNetwork\x12#.dockyard.network.v1.NetworkRequest\x1a\x16.google.protobuf.Empty\x12O\n\nGetNetwork\x12#.dockyard.network.v1.NetworkRequest\x1a\x1c.dockyard.network.v1.Network\x12\x63\n\x0cListNetworks\x12(.dockyard.network.v1.ListNetworksRequest\x1a).dockyard.network.v1.ListNetworksResponse\x12\x66\n\rPruneNetworks\x12).dockyard.network.v1.PruneNetworksRequest\x1a*.dockyard.network.v1.PruneNetworksResponse\x12L\n\x07\x43onnect\x12#.dockyard.network.v1.ConnectRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12R\n\nDisconnect\x12&.dockyard.network.v1.DisconnectRequest\x1a\x1c.dockyard.network.v1.Sandboxb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/network/v1/network.proto\x12\x13\x64ockyard.network.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3\x02\n\x14\x43reateSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x10\n\x08hostname\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x37\n\tendpoints\x18\x05 \x03(\x0b\x32$.dockyard.network.v1.EndpointRequest\x12/\n\x05ports\x18\x06 \x03(\x0b\x32 .dockyard.network.v1.PortBinding\x12\x0b\n\x03\x64ns\x18\x07 \x03(\t\x12\x12\n\ndns_search\x18\x08 \x03(\t\x12\x13\n\x0b\x64ns_options\x18\t \x03(\t\x12\x13\n\x0b\x65xtra_hosts\x18\n \x03(\t\x12\x12\n\ndomainname\x18\x0b \x01(\t\"I\n\x0f\x45ndpointRequest\x12\x0f\n\x07network\x18\x01 \x01(\t\x12\x0f\n\x07\x61liases\x18\x02 \x03(\t\x12\x14\n\x0cipv4_address\x18\x03 \x01(\t\"[\n\x0bPortBinding\x12\x10\n\x08protocol\x18\x01 \x01(\t\x12\x16\n\x0e\x63ontainer_port\x18\x02 \x01(\r\x12\x0f\n\x07host_ip\x18\x03 \x01(\t\x12\x11\n\thost_port\x18\x04 \x01(\r\"\xd3\x01\n\x08\x45ndpoint\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x14\n\x0cnetwork_name\x18\x02 \x01(\t\x12\x13\n\x0b\x65ndpoint_id\x18\x03 \x01(\t\x12\x12\n\nip_address\x18\x04 \x01(\t\x12\x12\n\nprefix_len\x18\x05 \x01(\x05\x12\x0f\n\x07gateway\x18\x06 \x01(\t\x12\x13\n\x0bmac_address\x18\x07 \x01(\t\x12\x0f\n\x07\x61liases\x18\x08 \x03(\t\x12\x11\n\tinterface\x18\t \x01(\t\x12\x16\n\x0ehost_interface\x18\n \x01(\t\"\xe9\x01\n\x07Sandbox\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04mode\x18\x02 \x01(\t\x12\x12\n\nnetns_path\x18\x03 \x01(\t\x12\x12\n\nhosts_path\x18\x04 \x01(\t\x12\x18\n\x10resolv_conf_path\x18\x05 \x01(\t\x12\x15\n\rhostname_path\x18\x06 \x01(\t\x12\x30\n\tendpoints\x18\x07 \x03(\x0b\x32\x1d.dockyard.network.v1.Endpoint\x12/\n\x05ports\x18\x08 \x03(\x0b\x32 .dockyard.network.v1.PortBinding\",\n\x14RemoveSandboxRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"\x16\n\x14ListSandboxesRequest\"H\n\x15ListSandboxesResponse\x12/\n\tsandboxes\x18\x01 \x03(\x0b\x32\x1c.dockyard.network.v1.Sandbox\"\xe8\x02\n\x14\x43reateNetworkRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12\x0e\n\x06subnet\x18\x03 \x01(\t\x12\x0f\n\x07gateway\x18\x04 \x01(\t\x12\x10\n\x08ip_range\x18\x05 \x01(\t\x12\x10\n\x08internal\x18\x06 \x01(\x08\x12G\n\x07options\x18\x07 \x03(\x0b\x32\x36.dockyard.network.v1.CreateNetworkRequest.OptionsEntry\x12\x45\n\x06labels\x18\x08 \x03(\x0b\x32\x35.dockyard.network.v1.CreateNetworkRequest.LabelsEntry\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1c\n\x0eNetworkRequest\x12\n\n\x02id\x18\x01 \x01(\t\"v\n\x10NetworkContainer\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x65ndpoint_id\x18\x03 \x01(\t\x12\x13\n\x0bmac_address\x18\x04 \x01(\t\x12\x14\n\x0cipv4_address\x18\x05 \x01(\t\"\xd7\x03\n\x07Network\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0e\n\x06\x64river\x18\x03 \x01(\t\x12\r\n\x05scope\x18\x04 \x01(\t\x12\x0e\n\x06subnet\x18\x05 \x01(\t\x12\x0f\n\x07gateway\x18\x06 \x01(\t\x12\x10\n\x08ip_range\x18\x07 \x01(\t\x12\x10\n\x08internal\x18\x08 \x01(\x08\x12:\n\x07options\x18\t \x03(\x0b\x32).dockyard.network.v1.Network.OptionsEntry\x12\x38\n\x06labels\x18\n \x03(\x0b\x32(.dockyard.network.v1.Network.LabelsEntry\x12+\n\x07\x63reated\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tinterface\x18\x0c \x01(\t\x12\x39\n\ncontainers\x18\r \x03(\x0b\x32%.dockyard.network.v1.NetworkContainer\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x15\n\x13ListNetworksRequest\"F\n\x14ListNetworksResponse\x12.\n\x08networks\x18\x01 \x03(\x0b\x32\x1c.dockyard.network.v1.Network\"\x16\n\x14PruneNetworksRequest\"(\n\x15PruneNetworksResponse\x12\x0f\n\x07removed\x18\x01 \x03(\t\"^\n\x0e\x43onnectRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x36\n\x08\x65ndpoint\x18\x02 \x01(\x0b\x32$.dockyard.network.v1.EndpointRequest\"I\n\x11\x44isconnectRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x0f\n\x07network\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x32\x88\x07\n\x08Networks\x12X\n\rCreateSandbox\x12).dockyard.network.v1.CreateSandboxRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12R\n\rRemoveSandbox\x12).dockyard.network.v1.RemoveSandboxRequest\x1a\x16.google.protobuf.Empty\x12\x66\n\rListSandboxes\x12).dockyard.network.v1.ListSandboxesRequest\x1a*.dockyard.network.v1.ListSandboxesResponse\x12X\n\rCreateNetwork\x12).dockyard.network.v1.CreateNetworkRequest\x1a\x1c.dockyard.network.v1.Network\x12L\n\rRemoveNetwork\x12#.dockyard.network.v1.NetworkRequest\x1a\x16.google.protobuf.Empty\x12O\n\nGetNetwork\x12#.dockyard.network.v1.NetworkRequest\x1a\x1c.dockyard.network.v1.Network\x12\x63\n\x0cListNetworks\x12(.dockyard.network.v1.ListNetworksRequest\x1a).dockyard.network.v1.ListNetworksResponse\x12\x66\n\rPruneNetworks\x12).dockyard.network.v1.PruneNetworksRequest\x1a*.dockyard.network.v1.PruneNetworksResponse\x12L\n\x07\x43onnect\x12#.dockyard.network.v1.ConnectRequest\x1a\x1c.dockyard.network.v1.Sandbox\x12R\n\nDisconnect\x12&.dockyard.network.v1.DisconnectRequest\x1a\x1c.dockyard.network.v1.Sandboxb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,40 +53,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SANDBOX']._serialized_end=1030
   _globals['_REMOVESANDBOXREQUEST']._serialized_start=1032
   _globals['_REMOVESANDBOXREQUEST']._serialized_end=1076
-  _globals['_GETSANDBOXREQUEST']._serialized_start=1078
-  _globals['_GETSANDBOXREQUEST']._serialized_end=1119
-  _globals['_LISTSANDBOXESREQUEST']._serialized_start=1121
-  _globals['_LISTSANDBOXESREQUEST']._serialized_end=1143
-  _globals['_LISTSANDBOXESRESPONSE']._serialized_start=1145
-  _globals['_LISTSANDBOXESRESPONSE']._serialized_end=1217
-  _globals['_CREATENETWORKREQUEST']._serialized_start=1220
-  _globals['_CREATENETWORKREQUEST']._serialized_end=1580
-  _globals['_CREATENETWORKREQUEST_OPTIONSENTRY']._serialized_start=1487
-  _globals['_CREATENETWORKREQUEST_OPTIONSENTRY']._serialized_end=1533
-  _globals['_CREATENETWORKREQUEST_LABELSENTRY']._serialized_start=1535
-  _globals['_CREATENETWORKREQUEST_LABELSENTRY']._serialized_end=1580
-  _globals['_NETWORKREQUEST']._serialized_start=1582
-  _globals['_NETWORKREQUEST']._serialized_end=1610
-  _globals['_NETWORKCONTAINER']._serialized_start=1612
-  _globals['_NETWORKCONTAINER']._serialized_end=1730
-  _globals['_NETWORK']._serialized_start=1733
-  _globals['_NETWORK']._serialized_end=2204
-  _globals['_NETWORK_OPTIONSENTRY']._serialized_start=1487
-  _globals['_NETWORK_OPTIONSENTRY']._serialized_end=1533
-  _globals['_NETWORK_LABELSENTRY']._serialized_start=1535
-  _globals['_NETWORK_LABELSENTRY']._serialized_end=1580
-  _globals['_LISTNETWORKSREQUEST']._serialized_start=2206
-  _globals['_LISTNETWORKSREQUEST']._serialized_end=2227
-  _globals['_LISTNETWORKSRESPONSE']._serialized_start=2229
-  _globals['_LISTNETWORKSRESPONSE']._serialized_end=2299
-  _globals['_PRUNENETWORKSREQUEST']._serialized_start=2301
-  _globals['_PRUNENETWORKSREQUEST']._serialized_end=2323
-  _globals['_PRUNENETWORKSRESPONSE']._serialized_start=2325
-  _globals['_PRUNENETWORKSRESPONSE']._serialized_end=2365
-  _globals['_CONNECTREQUEST']._serialized_start=2367
-  _globals['_CONNECTREQUEST']._serialized_end=2461
-  _globals['_DISCONNECTREQUEST']._serialized_start=2463
-  _globals['_DISCONNECTREQUEST']._serialized_end=2536
-  _globals['_NETWORKS']._serialized_start=2539
-  _globals['_NETWORKS']._serialized_end=3527
+  _globals['_LISTSANDBOXESREQUEST']._serialized_start=1078
+  _globals['_LISTSANDBOXESREQUEST']._serialized_end=1100
+  _globals['_LISTSANDBOXESRESPONSE']._serialized_start=1102
+  _globals['_LISTSANDBOXESRESPONSE']._serialized_end=1174
+  _globals['_CREATENETWORKREQUEST']._serialized_start=1177
+  _globals['_CREATENETWORKREQUEST']._serialized_end=1537
+  _globals['_CREATENETWORKREQUEST_OPTIONSENTRY']._serialized_start=1444
+  _globals['_CREATENETWORKREQUEST_OPTIONSENTRY']._serialized_end=1490
+  _globals['_CREATENETWORKREQUEST_LABELSENTRY']._serialized_start=1492
+  _globals['_CREATENETWORKREQUEST_LABELSENTRY']._serialized_end=1537
+  _globals['_NETWORKREQUEST']._serialized_start=1539
+  _globals['_NETWORKREQUEST']._serialized_end=1567
+  _globals['_NETWORKCONTAINER']._serialized_start=1569
+  _globals['_NETWORKCONTAINER']._serialized_end=1687
+  _globals['_NETWORK']._serialized_start=1690
+  _globals['_NETWORK']._serialized_end=2161
+  _globals['_NETWORK_OPTIONSENTRY']._serialized_start=1444
+  _globals['_NETWORK_OPTIONSENTRY']._serialized_end=1490
+  _globals['_NETWORK_LABELSENTRY']._serialized_start=1492
+  _globals['_NETWORK_LABELSENTRY']._serialized_end=1537
+  _globals['_LISTNETWORKSREQUEST']._serialized_start=2163
+  _globals['_LISTNETWORKSREQUEST']._serialized_end=2184
+  _globals['_LISTNETWORKSRESPONSE']._serialized_start=2186
+  _globals['_LISTNETWORKSRESPONSE']._serialized_end=2256
+  _globals['_PRUNENETWORKSREQUEST']._serialized_start=2258
+  _globals['_PRUNENETWORKSREQUEST']._serialized_end=2280
+  _globals['_PRUNENETWORKSRESPONSE']._serialized_start=2282
+  _globals['_PRUNENETWORKSRESPONSE']._serialized_end=2322
+  _globals['_CONNECTREQUEST']._serialized_start=2324
+  _globals['_CONNECTREQUEST']._serialized_end=2418
+  _globals['_DISCONNECTREQUEST']._serialized_start=2420
+  _globals['_DISCONNECTREQUEST']._serialized_end=2493
+  _globals['_NETWORKS']._serialized_start=2496
+  _globals['_NETWORKS']._serialized_end=3400
 # @@protoc_insertion_point(module_scope)

@@ -108,12 +108,6 @@ class RemoveSandboxRequest(_message.Message):
     container_id: str
     def __init__(self, container_id: _Optional[str] = ...) -> None: ...
 
-class GetSandboxRequest(_message.Message):
-    __slots__ = ("container_id",)
-    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
-    container_id: str
-    def __init__(self, container_id: _Optional[str] = ...) -> None: ...
-
 class ListSandboxesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

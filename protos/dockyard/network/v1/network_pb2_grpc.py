@@ -45,11 +45,6 @@ class NetworksStub:
                 request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.RemoveSandboxRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
-        self.GetSandbox = channel.unary_unary(
-                '/dockyard.network.v1.Networks/GetSandbox',
-                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.GetSandboxRequest.SerializeToString,
-                response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
-                _registered_method=True)
         self.ListSandboxes = channel.unary_unary(
                 '/dockyard.network.v1.Networks/ListSandboxes',
                 request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.ListSandboxesRequest.SerializeToString,
@@ -111,12 +106,6 @@ class NetworksServicer:
         """RemoveSandbox tears a sandbox down (endpoints, addresses, ports, namespace); removing one
         that is gone is not an error.
         """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetSandbox(self, request, context):
-        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -188,11 +177,6 @@ def add_NetworksServicer_to_server(servicer, server):
                     servicer.RemoveSandbox,
                     request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.RemoveSandboxRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-            ),
-            'GetSandbox': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetSandbox,
-                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.GetSandboxRequest.FromString,
-                    response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.SerializeToString,
             ),
             'ListSandboxes': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSandboxes,
@@ -289,33 +273,6 @@ class Networks:
             '/dockyard.network.v1.Networks/RemoveSandbox',
             dockyard_dot_network_dot_v1_dot_network__pb2.RemoveSandboxRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetSandbox(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/dockyard.network.v1.Networks/GetSandbox',
-            dockyard_dot_network_dot_v1_dot_network__pb2.GetSandboxRequest.SerializeToString,
-            dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dockyard.services.network.sandboxes import FALLBACK_NAMESERVERS, container_resolv_conf
+from dockyard.services.network.etcfiles import FALLBACK_NAMESERVERS, container_resolv_conf
 
 
 def test_loopback_nameservers_are_dropped() -> None:

@@ -1,0 +1,86 @@
+"""The network service as its adapter calls it: the model's work one call at a time in a
+worker thread (netlink, nft and namespace work block, and the model is not reentrant), then
+the sandbox's DNS server brought in line on the event loop.
+
+Lifecycle: `start` repairs (repair.startup) and serves DNS for every live sandbox on a user
+network; `stop` closes the DNS servers and releases what a clean stop with no container on
+a network should (repair.shutdown); the model is closed last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from dockyard.services.network import repair
+from dockyard.services.network.endpoints import EndpointRequest
+from dockyard.services.network.manager import Manager, NetworkView, SandboxRequest, SandboxView
+from dockyard.services.network.resolvers import Resolvers
+
+T = TypeVar("T")
+
+
+class NetworkService:
+    def __init__(self, manager: Manager) -> None:
+        self._m = manager
+        self._lock = asyncio.Lock()
+        self._dns = Resolvers(manager.names, list(manager.config.dns))
+
+    async def _do(self, work: Callable[..., T], *args: Any) -> T:
+        async with self._lock:
+            return await asyncio.to_thread(work, *args)
+
+    async def start(self) -> None:
+        await self._do(repair.startup, self._m)
+        for view in await self.list_sandboxes():
+            await self._sync(view)
+
+    async def stop(self) -> None:
+        self._dns.close()
+        await self._do(repair.shutdown, self._m)
+
+    def close(self) -> None:
+        self._m.close()
+
+    # -- sandboxes --------------------------------------------------------------------------
+
+    async def create_sandbox(self, request: SandboxRequest) -> SandboxView:
+        return await self._sync(await self._do(self._m.create_sandbox, request))
+
+    async def remove_sandbox(self, container_id: str) -> None:
+        self._dns.drop(container_id)
+        await self._do(self._m.remove_sandbox, container_id)
+
+    async def list_sandboxes(self) -> list[SandboxView]:
+        return await self._do(self._m.list_sandboxes)
+
+    async def connect(self, container_id: str, wanted: EndpointRequest) -> SandboxView:
+        return await self._sync(await self._do(self._m.connect, container_id, wanted))
+
+    async def disconnect(self, container_id: str, network: str) -> SandboxView:
+        return await self._sync(await self._do(self._m.disconnect, container_id, network))
+
+    async def _sync(self, view: SandboxView) -> SandboxView:
+        sandbox = view.sandbox
+        dns = list(sandbox.spec.get("dns") or [])
+        await self._dns.sync(sandbox.container_id, sandbox.netns_path, view.dns_wanted, dns)
+        return view
+
+    # -- networks ---------------------------------------------------------------------------
+
+    async def create_network(self, name: str, driver: str, **fields: Any) -> NetworkView:
+        network = await self._do(lambda: self._m.networks.create(name, driver, **fields))
+        return NetworkView(network, [])
+
+    async def remove_network(self, ref: str) -> None:
+        await self._do(self._m.networks.remove, ref)
+
+    async def get_network(self, ref: str) -> NetworkView:
+        return await self._do(lambda: self._m.network_view(self._m.networks.get(ref)))
+
+    async def list_networks(self) -> list[NetworkView]:
+        return await self._do(lambda: [self._m.network_view(n) for n in self._m.networks.all()])
+
+    async def prune_networks(self) -> list[str]:
+        return await self._do(self._m.networks.prune)

@@ -1,0 +1,54 @@
+"""The network store: records round trip, address clashes, and stores from older versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from dockyard.services.network.sandboxes import Sandboxes
+from dockyard.services.network.store import Endpoint, Port, Store, new_network
+
+from tests.unit.network.fakes import namespaces
+
+
+def endpoint(cid: str, address: str, network_id: str = "n1") -> Endpoint:
+    return Endpoint(cid, network_id, cid * 2, address, "02:42:00:00:00:02", ["x"], "eth0", "veth")
+
+
+def test_records_round_trip_and_clashes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "network.db")
+    network = new_network(name="app", driver="bridge", subnet="10.9.0.0/24", labels={"a": "b"})
+    store.add_network(network)
+    assert store.get("app") == network and store.get(network.id[:5]) == network
+    assert store.add_endpoint(endpoint("a", "10.9.0.2"))
+    assert not store.add_endpoint(endpoint("b", "10.9.0.2"))  # an address is given once
+    assert store.endpoints(ready=False) == [endpoint("a", "10.9.0.2")]
+    store.mark_ready("aa")
+    assert store.endpoints(ready=True) == [endpoint("a", "10.9.0.2")]
+    assert store.add_port(Port("a", "tcp", "", 80, 80))
+    assert not store.add_port(Port("b", "tcp", "", 80, 81))
+    assert store.owners() == {"a"} and store.has_endpoints(network_id="n1")
+    store.forget("a")
+    assert store.owners() == set() and not store.has_endpoints()
+    store.close()
+
+
+def test_a_store_from_before_the_marks_counts_as_complete(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "network.db")
+    db.executescript(
+        """
+        CREATE TABLE endpoints (container_id TEXT, network_id TEXT, endpoint_id TEXT,
+            address TEXT, mac TEXT, aliases TEXT, ifname TEXT, host_ifname TEXT);
+        INSERT INTO endpoints VALUES ('a', 'n1', 'aa', '10.9.0.2', 'm', '[]', 'eth0', 'v');
+        CREATE TABLE sandboxes (container_id TEXT PRIMARY KEY, mode TEXT, netns_path TEXT,
+            hostname TEXT);
+        INSERT INTO sandboxes VALUES ('a', 'bridge', '', 'a');
+        """
+    )
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "network.db")
+    sandboxes = Sandboxes(store.db, tmp_path, tmp_path / "run", namespaces())
+    assert [e.endpoint_id for e in store.endpoints(ready=True)] == ["aa"]
+    assert sandboxes.get("a").complete and sandboxes.get("a").spec == {}
+    store.close()
