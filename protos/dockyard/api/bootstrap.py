@@ -8,9 +8,10 @@ Each service's `__main__` is one call:
 where `setup(server, options)` is an async context manager that registers the service's
 servicers on `server` and owns its resources while it serves (databases, clients, tasks).
 
-Lifecycle: parse --root/--state/--config → configure logging → take the single-instance lock
-(`<state>/<service>.lock`, so a second copy for the same state dir refuses to start) → enter
-setup → bind the socket (replacing a stale one) → serve → on SIGTERM or SIGINT stop accepting
+Lifecycle: parse --root/--state/--config → configure logging → make the root, state, data
+and runtime dirs and the databases private (`private.py`; again once set up) → take the
+single-instance lock (`<state>/<service>.lock`, so a second copy for the same state dir refuses
+to start) → enter setup → bind the socket (replacing a stale one) → serve → on SIGTERM or SIGINT stop accepting
 calls and give those in flight a grace period → leave setup, which releases its resources →
 remove the socket. The socket is bound last, so "the socket answers" means "ready".
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import grpc
 
-from dockyard.api import errors
+from dockyard.api import errors, private
 from dockyard.api.config import DaemonConfig
 from dockyard.api.paths import DEFAULT_CONFIG, Paths
 from dockyard.api.status import ErrorInterceptor, translators
@@ -102,13 +103,16 @@ def run(name: str, setup: Setup, argv: list[str] | None = None) -> None:
 
 
 async def _serve(options: ServiceOptions, setup: Setup) -> None:
-    for directory in (options.paths.state, options.data_dir, options.run_dir):
-        directory.mkdir(parents=True, exist_ok=True, mode=0o711)
+    paths = options.paths
+    for directory in (paths.root, paths.state, options.data_dir, options.run_dir):
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private(options)
     lock = lock_file(options.paths.state / f"{options.name}.lock", options.name)
     socket = options.paths.socket(options.name)
     server = grpc.aio.server(interceptors=[ErrorInterceptor(options.name)], options=CHANNEL_OPTIONS)
     try:
         async with setup(server, options):
+            _private(options)  # and the databases the set-up has just made
             with contextlib.suppress(FileNotFoundError):
                 socket.unlink()  # stale: the lock proves no other copy of us owns it
             server.add_insecure_port(f"unix://{socket}")
@@ -122,6 +126,11 @@ async def _serve(options: ServiceOptions, setup: Setup) -> None:
         with contextlib.suppress(FileNotFoundError):
             socket.unlink()
         os.close(lock)
+
+
+def _private(options: ServiceOptions) -> None:
+    for change in private.secure(options.paths, options.name):
+        log.info("made private: %s", change)
 
 
 def lock_file(path: Path, name: str) -> int:
