@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import AlreadyExists, FailedPrecondition, InvalidArgument
@@ -110,16 +110,7 @@ class Networks:
     ) -> Network:
         driver, options = driver or "bridge", dict(options or {})
         self._check(name, driver, options)
-        taken = self._taken(host_routes=driver == "bridge")
-        if subnet:
-            net = ipam.parse_subnet(subnet)
-            ipam.check_free(net, taken)
-        else:
-            if gateway or ip_range:
-                raise InvalidArgument("--gateway and --ip-range need --subnet")
-            net = ipam.pick_subnet([(p.base, p.size) for p in self._config.address_pools], taken)
-        gw = ipam.gateway_for(net, gateway)
-        ipam.range_for(net, ip_range)
+        net, gw = self._subnet(driver, subnet, gateway, ip_range)
         network_id = secrets.token_hex(32)
         interface = ""
         if driver == "bridge":
@@ -210,6 +201,23 @@ class Networks:
             raise InvalidArgument("a macvlan network needs its parent interface: -o parent=IF")
         if options.get("macvlan_mode", "bridge") not in MACVLAN_MODES:
             raise InvalidArgument(f"invalid macvlan mode {options['macvlan_mode']!r}")
+
+    def _subnet(
+        self, driver: str, subnet: str, gateway: str, ip_range: str
+    ) -> tuple[IPv4Network, IPv4Address]:
+        """The subnet asked for (free of every network and host route) or the pools' next
+        free one, and its gateway."""
+        taken = self._taken(host_routes=driver == "bridge")
+        if subnet:
+            net = ipam.parse_subnet(subnet)
+            ipam.check_free(net, taken)
+        else:
+            if gateway or ip_range:
+                raise InvalidArgument("--gateway and --ip-range need --subnet")
+            net = ipam.pick_subnet([(p.base, p.size) for p in self._config.address_pools], taken)
+        gw = ipam.gateway_for(net, gateway)
+        ipam.range_for(net, ip_range)
+        return net, gw
 
     def _check_interface(self, interface: str) -> None:
         if not 0 < len(interface) <= 15 or "/" in interface or " " in interface:
