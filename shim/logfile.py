@@ -11,7 +11,8 @@ the entry is dropped and counted, a piece of it written short is cut off again (
 whole lines), and the first entry that fits afterwards is preceded by one on stderr saying how
 many were dropped and why — so `dockyard logs` shows the gap where it happened. If none fits
 until the output ends (`flush`), the count is written then, in the room a small reserve file
-beside the log (`<log>.reserve`, allocated at open) gives back. `dropped` keeps the total.
+beside the log (`.<log name>.reserve`, allocated at open; hidden, so that nothing counting or
+globbing the log's rotated files `<log>*` takes it for one) gives back. `dropped` keeps the total.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class JsonLog:
         self.dropped = 0  # entries lost to failed writes, in all
         self._unreported = 0  # of those, not yet told in the log
         self._why = ""
-        self._reserve = f"{path}.reserve"
+        head, name = os.path.split(path)
+        self._reserve = os.path.join(head, f".{name}.reserve")
         _allocate(self._reserve, RESERVE)
 
     def write(self, stream: str, data: bytes) -> None:
