@@ -1,4 +1,9 @@
-"""`dockyard-snapshots` / `python -m dockyard.services.snapshots`: the snapshots process."""
+"""`dockyard-snapshots` / `python -m dockyard.services.snapshots`: the snapshots process.
+
+It serves two gRPC services on one socket: the snapshotter (dockyard.snapshots.v1.Snapshots)
+and volumes (dockyard.volumes.v1.Volumes), which reads the snapshotter's layers for a stopped
+container's files.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,32 @@ from dockyard.api import bootstrap
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.services.snapshots.server import SnapshotsServicer
 from dockyard.services.snapshots.snapshotter import OverlaySnapshotter
+from dockyard.services.snapshots.volumes import local
+from dockyard.services.snapshots.volumes.server import VolumesServicer
+from dockyard.services.snapshots.volumes.store import VolumeStore
+from dockyard.services.snapshots.volumes.transfer import Transfers
+from dockyard.services.snapshots.volumes.views import Views
 from dockyard.snapshots.v1 import snapshots_pb2_grpc
+from dockyard.volumes.v1 import volumes_pb2_grpc
 
 
 @asynccontextmanager
 async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterator[None]:
     snapshotter = OverlaySnapshotter(options.data_dir)
     snapshotter.reconcile()
+    volumes = VolumeStore(options.data_dir)
+    volumes.reconcile()
+
+    def rootfs_mounts(key: str) -> list[local.Mount]:
+        return [local.Mount(m.type, m.source, m.options) for m in snapshotter.mounts(key)]
+
+    transfers = Transfers(Views(options.data_dir / "views", rootfs_mounts), volumes)
     snapshots_pb2_grpc.add_SnapshotsServicer_to_server(SnapshotsServicer(snapshotter), server)
+    volumes_pb2_grpc.add_VolumesServicer_to_server(VolumesServicer(volumes, transfers), server)
     try:
         yield
     finally:
+        volumes.close()
         snapshotter.close()
 
 
