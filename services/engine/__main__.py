@@ -12,6 +12,7 @@ from dockyard.api import bootstrap
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2_grpc
 from dockyard.services.engine.clients import proxy
+from dockyard.services.engine.copying import Copier
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.images import Images
 from dockyard.services.engine.lifecycle import Lifecycle
@@ -24,8 +25,10 @@ from dockyard.services.engine.server import (
     ImagesServicer,
     NetworksServicer,
     SystemServicer,
+    VolumesServicer,
 )
 from dockyard.services.engine.store import ContainerStore
+from dockyard.services.engine.volumes import Volumes
 
 
 @asynccontextmanager
@@ -45,6 +48,7 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
             Reader(store),
             Runner(store, lifecycle, clients),
             Running(store, lifecycle.locks, clients.tasks, events),
+            Copier(store, lifecycle.locks, lifecycle.mounter, clients.volumes),
         )
         engine_pb2_grpc.add_ContainersServicer_to_server(containers, server)
         engine_pb2_grpc.add_ImagesServicer_to_server(
@@ -52,6 +56,9 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         )
         engine_pb2_grpc.add_NetworksServicer_to_server(
             NetworksServicer(Networks(store, lifecycle.locks, clients.network, events)), server
+        )
+        engine_pb2_grpc.add_VolumesServicer_to_server(
+            VolumesServicer(Volumes(clients.volumes, lifecycle.mounter.users, events)), server
         )
         engine_pb2_grpc.add_SystemServicer_to_server(
             SystemServicer(options, store, clients, events), server

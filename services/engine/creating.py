@@ -1,9 +1,10 @@
 """Creating a container: its record, checked and merged with its image's defaults, and its
 writable layer.
 
-    images.get(config.image) → check name, host config, networks → snapshots.prepare(id, over
-    the image's chain ID; images.unpack first if its layers are missing) → the container's
-    directory → the record → event "create"
+    images.get(config.image) → check name, host config, networks, mounts → snapshots.prepare(id,
+    over the image's chain ID; images.unpack first if its layers are missing) → volumes made and
+    empty ones filled from the image (mounting.py) → the container's directory → the record →
+    event "create"
 
 Each step registers its undo before the next runs, so a failure leaves nothing behind.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from dockyard.api import errors
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import limits, names, restarts, security
+from dockyard.services.engine import limits, mounting, names, restarts, security
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import Image
 from dockyard.services.engine.clients.snapshots import Mount, SnapshotClient
@@ -54,12 +55,14 @@ class Creator:
         root: Path,
         config: DaemonConfig,
         events: EventBus,
+        mounter: mounting.Mounter,
     ) -> None:
         self._store = store
         self._c = clients
         self._root = root
         self._config = config
         self._events = events
+        self._mounter = mounter
 
     async def create(
         self,
@@ -76,14 +79,18 @@ class Creator:
         container.network_settings = NetworkSettings(
             networks=await self._networks(container.host_config, endpoints or [])
         )
+        wanted = mounting.plan(container, self._store)
         async with AsyncExitStack() as undo:
             mounts = await self._prepare(container.id, image)
             undo.push_async_callback(remove_layer, self._c.snapshots, container.id)
             container.graph_driver = graph_driver(mounts)
-            directory = container_dir(self._root, container.id)
-            directory.mkdir(parents=True, mode=0o710)
-            undo.callback(shutil.rmtree, directory, True)
-            self._store.add(container)
+            with self._mounter.users.claim() as claimed:
+                fill = await self._mounter.resolve(container, wanted, claimed, undo)
+                await self._mounter.populate(container, fill)
+                directory = container_dir(self._root, container.id)
+                directory.mkdir(parents=True, mode=0o710)
+                undo.callback(shutil.rmtree, directory, True)
+                self._store.add(container)
             undo.pop_all()
         self._events.container(container, "create")
         return container

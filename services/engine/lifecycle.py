@@ -12,6 +12,7 @@ The jobs are each their own module; this one wires them and holds the verbs:
 
     exit    tasks.delete → network.remove_sandbox → record (→ restart later, or remove)
     remove  (kill) → tasks.delete → snapshots.remove → network.remove_sandbox → files → record
+            (→ with `volumes`, or for an auto-remove container: its anonymous volumes)
 
 The layer goes before the sandbox: on a full disk it is what gives the space back, so a
 removal that fails further on succeeds when tried again. Waits for an exit after SIGKILL are
@@ -33,7 +34,7 @@ from pathlib import Path
 
 from dockyard.api import errors
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import names, restarts, signals
+from dockyard.services.engine import mounting, names, restarts, signals
 from dockyard.services.engine.attaching import AttachesAtStart
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.tasks import ExitStatus
@@ -73,8 +74,9 @@ class Lifecycle:
         self.attaches = AttachesAtStart()
         self._exits = ExitWatcher(clients.tasks, self._exited)
         self._restarts = RestartScheduler(store, self._restart_due)
-        self.creator = Creator(store, clients, root, config, events)
-        self.starter = Starter(store, clients, config, events, self._exits.watch)
+        self.mounter = mounting.Mounter(clients.volumes, mounting.VolumeUsers(store), events)
+        self.creator = Creator(store, clients, root, config, events, self.mounter)
+        self.starter = Starter(store, clients, config, events, self._exits.watch, self.mounter)
         self.repair = StartupRepair(store, clients, self.starter, self.start, self.remove)
         self._shutting_down: set[str] = set()  # stopped for a daemon shutdown
 
@@ -255,7 +257,9 @@ class Lifecycle:
         with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):  # exited meanwhile
             await self._c.tasks.kill(container.id, number, all_processes)
 
-    async def remove(self, ref: str, force: bool) -> None:
+    async def remove(self, ref: str, force: bool, volumes: bool = False) -> None:
+        """Remove the container; with `volumes` (rm -v), or for an auto-remove container, its
+        anonymous volumes too (those no other container uses)."""
         container = self._store.get(ref)
         if container.state.restarting:
             await self._mark_stopped(container.id)
@@ -276,6 +280,8 @@ class Lifecycle:
             except errors.NotFound:
                 return  # auto-removed meanwhile
             await self._release(container.id)
+        if volumes or container.host_config.auto_remove:
+            await self._release_volumes(container)
         self.locks.forget(container.id)
         self.attaches.drop(container.id)
         self._events.container(container, "destroy")
@@ -288,6 +294,13 @@ class Lifecycle:
         await self.starter.remove_sandbox(container_id)
         shutil.rmtree(container_dir(self._root, container_id), ignore_errors=True)
         self._store.remove(container_id)
+
+    async def _release_volumes(self, container: Container) -> None:
+        """A volume that cannot go is logged: the container is gone all the same."""
+        try:
+            await self.mounter.release(container)
+        except errors.DockyardError as err:
+            log.warning("removing the volumes of %s failed: %s", container.short_id, err)
 
     async def restart(self, ref: str, seconds: int | None, signal_name: str = "") -> None:
         container = await self.stop(ref, seconds, signal_name=signal_name)

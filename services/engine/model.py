@@ -95,6 +95,43 @@ class NetworkSettings:
 
 
 @dataclass
+class MountSpec:
+    """docker's HostConfig.Mounts entry (--mount)."""
+
+    type: str  # "volume" | "bind" | "tmpfs"
+    target: str
+    source: str = ""  # a volume's name ("" = anonymous), a host path
+    read_only: bool = False
+    bind_propagation: str = ""
+    volume_no_copy: bool = False
+    volume_labels: dict[str, str] = field(default_factory=dict)
+    volume_driver: str = ""
+    volume_options: dict[str, str] = field(default_factory=dict)
+    tmpfs_size: int = 0  # bytes
+    tmpfs_mode: int = 0
+    has_bind_options: bool = False
+    has_volume_options: bool = False
+    has_tmpfs_options: bool = False
+
+
+@dataclass
+class MountPoint:
+    """One of inspect's Mounts: what a container got, and how to mount it."""
+
+    type: str  # "volume" | "bind" | "tmpfs"
+    destination: str
+    name: str = ""  # a volume's
+    source: str = ""  # the host path (a volume's data directory)
+    driver: str = ""
+    mode: str = ""
+    rw: bool = True
+    propagation: str = ""
+    # The engine's own bookkeeping (not in the API):
+    anonymous: bool = False  # made for this container: `rm -v` and `run --rm` remove it
+    tmpfs_options: list[str] = field(default_factory=list)  # size=…, mode=…
+
+
+@dataclass
 class HostConfig:
     network_mode: str = ""
     auto_remove: bool = False
@@ -115,6 +152,9 @@ class HostConfig:
     dns_search: list[str] = field(default_factory=list)
     dns_options: list[str] = field(default_factory=list)
     extra_hosts: list[str] = field(default_factory=list)
+    binds: list[str] = field(default_factory=list)  # -v SOURCE:TARGET[:MODE]
+    mounts: list[MountSpec] = field(default_factory=list)  # --mount
+    volumes_from: list[str] = field(default_factory=list)  # CONTAINER[:ro|rw]
 
 
 @dataclass
@@ -153,6 +193,7 @@ class Container:
     graph_driver: dict[str, str] = field(default_factory=dict)
     sandbox_key: str = ""
     network_settings: NetworkSettings = field(default_factory=NetworkSettings)
+    mounts: list[MountPoint] = field(default_factory=list)  # sorted by destination
     # The engine's own bookkeeping (not in the API):
     manually_stopped: bool = False  # by `stop`/`kill`; restart policies then leave it alone
     restart_delay: float = 0.0  # seconds before the last automatic restart (backoff)

@@ -1,8 +1,8 @@
-"""The engine's gRPC adapters: Containers, Images, Networks and System.
+"""The engine's gRPC adapters: Containers, Images, Networks, Volumes and System.
 
 Every RPC is: convert the request, call the core, convert the reply. No logic lives here: the
 core is `lifecycle` (state changes), `runner` (run, attach), `running` (pause ... exec),
-`reading` (ps, inspect, logs), `images`, `networks` and `system`. Errors are
+`reading` (ps, inspect, logs), `copying` (cp), `images`, `networks`, `volumes` and `system`. Errors are
 `dockyard.api.errors` classes, mapped to status codes by the interceptor.
 """
 
@@ -21,7 +21,9 @@ from dockyard.services.engine import logs, reading, system
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import ImportHeader, Platform, RegistryAuth
 from dockyard.services.engine.clients.networks import NetworkSpec
+from dockyard.services.engine.clients.volumes import PathStat, PutOptions, VolumeSpec
 from dockyard.services.engine.convert import from_proto, to_proto
+from dockyard.services.engine.copying import Copier
 from dockyard.services.engine.events import EventBus, EventFilter
 from dockyard.services.engine.images import Images
 from dockyard.services.engine.lifecycle import Lifecycle
@@ -51,6 +53,8 @@ from dockyard.services.engine.streams import (
     RunOptions,
     Stdin,
 )
+from dockyard.services.engine.volumes import Volumes
+from dockyard.volumes.v1 import volumes_pb2
 from google.protobuf import empty_pb2
 
 Context = Any
@@ -60,12 +64,18 @@ StdioInput = engine_pb2.RunInput | engine_pb2.AttachInput | engine_pb2.ExecInput
 
 class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     def __init__(
-        self, lifecycle: Lifecycle, reader: Reader, runner: Runner, running: Running
+        self,
+        lifecycle: Lifecycle,
+        reader: Reader,
+        runner: Runner,
+        running: Running,
+        copier: Copier,
     ) -> None:
         self._life = lifecycle
         self._reader = reader
         self._runner = runner
         self._running = running
+        self._copier = copier
 
     async def Create(
         self, request: engine_pb2.CreateContainerRequest, context: Context
@@ -103,7 +113,7 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     async def Remove(
         self, request: engine_pb2.RemoveContainerRequest, context: Context
     ) -> empty_pb2.Empty:
-        await self._life.remove(request.id, request.force)
+        await self._life.remove(request.id, request.force, request.volumes)
         return EMPTY
 
     async def Rename(
@@ -189,6 +199,30 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
                 yield engine_pb2.ExecOutput(exited=engine_pb2.Exited(status_code=event.status_code))
             else:
                 yield _exec_output(event)
+
+    async def StatPath(
+        self, request: engine_pb2.ContainerPathRequest, context: Context
+    ) -> volumes_pb2.PathStat:
+        return to_proto(await self._copier.stat(request.id, request.path), volumes_pb2.PathStat())
+
+    async def GetArchive(
+        self, request: engine_pb2.ContainerPathRequest, context: Context
+    ) -> AsyncIterator[volumes_pb2.ArchiveOutput]:
+        async for item in self._copier.get_archive(request.id, request.path):
+            if isinstance(item, PathStat):
+                yield volumes_pb2.ArchiveOutput(stat=to_proto(item, volumes_pb2.PathStat()))
+            else:
+                yield volumes_pb2.ArchiveOutput(data=item)
+
+    async def PutArchive(
+        self, request_iterator: AsyncIterator[engine_pb2.ContainerArchiveInput], context: Context
+    ) -> empty_pb2.Empty:
+        first = await _first(request_iterator, "archive")
+        options = from_proto(PutOptions, first.options)
+        await self._copier.put_archive(
+            first.options.id, first.options.path, options, _archive_chunks(request_iterator)
+        )
+        return EMPTY
 
     async def Attach(
         self, request_iterator: AsyncIterator[engine_pb2.AttachInput], context: Context
@@ -314,6 +348,44 @@ class NetworksServicer(engine_pb2_grpc.NetworksServicer):
         return EMPTY
 
 
+class VolumesServicer(engine_pb2_grpc.VolumesServicer):
+    def __init__(self, volumes: Volumes) -> None:
+        self._volumes = volumes
+
+    async def Create(
+        self, request: volumes_pb2.CreateVolumeRequest, context: Context
+    ) -> volumes_pb2.Volume:
+        volume = await self._volumes.create(from_proto(VolumeSpec, request))
+        return to_proto(volume, volumes_pb2.Volume())
+
+    async def Inspect(
+        self, request: volumes_pb2.GetVolumeRequest, context: Context
+    ) -> volumes_pb2.Volume:
+        return to_proto(await self._volumes.get(request.name), volumes_pb2.Volume())
+
+    async def List(
+        self, request: engine_pb2.ListVolumesRequest, context: Context
+    ) -> engine_pb2.ListVolumesResponse:
+        found = await self._volumes.list_volumes(list(request.filters), request.usage)
+        return engine_pb2.ListVolumesResponse(
+            volumes=[to_proto(v, volumes_pb2.Volume()) for v in found]
+        )
+
+    async def Remove(
+        self, request: engine_pb2.RemoveVolumeRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._volumes.remove(request.name, request.force)
+        return EMPTY
+
+    async def Prune(
+        self, request: engine_pb2.PruneVolumesRequest, context: Context
+    ) -> engine_pb2.PruneVolumesResponse:
+        pruned = await self._volumes.prune(request.all, list(request.filters))
+        return engine_pb2.PruneVolumesResponse(
+            removed=pruned.removed, space_reclaimed=pruned.space_reclaimed
+        )
+
+
 class SystemServicer(engine_pb2_grpc.SystemServicer):
     def __init__(
         self, options: ServiceOptions, store: ContainerStore, clients: Clients, events: EventBus
@@ -394,6 +466,14 @@ async def _inputs(requests: AsyncIterator[StdioInput]) -> AsyncIterator[Input]:
             yield Resize(item.resize.width, item.resize.height)
         elif kind == "close_stdin":
             yield CloseStdin()
+
+
+async def _archive_chunks(
+    requests: AsyncIterator[engine_pb2.ContainerArchiveInput],
+) -> AsyncIterator[bytes]:
+    async for item in requests:
+        if item.HasField("data"):
+            yield item.data
 
 
 async def _chunks(requests: AsyncIterator[images_pb2.ImportRequest]) -> AsyncIterator[bytes]:

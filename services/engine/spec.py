@@ -12,7 +12,7 @@ a rootfs; process.user carries the numeric part the engine already knows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
@@ -68,12 +68,16 @@ class SpecInputs:
     hosts_path: str = ""
     resolv_conf_path: str = ""
     hostname_path: str = ""
+    mounts: list[dict[str, Any]] = field(default_factory=list)  # volumes, binds, tmpfs (user's)
 
 
 def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     host = container.host_config
     sec = security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
-    mounts = default_mounts(privileged=sec.privileged) + _tmpfs(host.tmpfs) + _network_files(inputs)
+    mounts = _merged(
+        default_mounts(privileged=sec.privileged),
+        _tmpfs(host.tmpfs) + _network_files(inputs) + inputs.mounts,
+    )
     doc: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
         "process": process(container, inputs.hostname, sec),
@@ -95,6 +99,17 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     if sec.seccomp is not None:
         doc["linux"]["seccomp"] = sec.seccomp
     return doc
+
+
+def _merged(defaults: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The defaults, then the rest with parents before children (docker sorts them by depth:
+    a volume on /etc goes under the engine's /etc/hosts). A mount at a destination the user's
+    take is left out (`-v /x:/etc/hosts` replaces the engine's /etc/hosts, as docker's does)."""
+    taken: dict[str, dict[str, Any]] = {}
+    for mount in more:
+        taken[mount["destination"]] = mount  # the user's come last: they win
+    rest = sorted(taken.values(), key=lambda m: len([p for p in m["destination"].split("/") if p]))
+    return [m for m in defaults if m["destination"] not in taken] + rest
 
 
 def process(container: Container, hostname: str, sec: security.Security) -> dict[str, Any]:

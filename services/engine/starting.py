@@ -1,7 +1,8 @@
 """Starting a created (or exited) container's task, and tearing it down again.
 
     create_task  network.create_sandbox (endpoints, published ports) → snapshots.mounts →
-                 the OCI spec → tasks.create (set up to the exec of the process)
+                 the volumes' mounts → the OCI spec → tasks.create (set up to the exec of the
+                 process)
     start_task   tasks.start → the record says running → exit watching begins → event "start"
     teardown     tasks.delete → network.remove_sandbox (each idempotent)
 
@@ -15,6 +16,7 @@ import contextlib
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
+from typing import Any
 
 from dockyard.api import errors
 from dockyard.api.config import DaemonConfig
@@ -26,6 +28,7 @@ from dockyard.services.engine.clients.tasks import NewTask, Resize, TaskIO
 from dockyard.services.engine.endpoints import record_sandbox, sandbox_spec
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.model import Container, ContainerState
+from dockyard.services.engine.mounting import Mounter
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.units import parse_size
 
@@ -41,12 +44,14 @@ class Starter:
         config: DaemonConfig,
         events: EventBus,
         watch: Watch,
+        mounter: Mounter,
     ) -> None:
         self._store = store
         self._c = clients
         self._config = config
         self._events = events
         self._watch = watch
+        self._mounter = mounter
 
     async def create_task(self, container: Container, size: Resize | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
@@ -55,10 +60,11 @@ class Starter:
             undo.push_async_callback(self.remove_sandbox, container.id)
             sandbox = await self._c.network.create_sandbox(sandbox_spec(container))
             mounts = await self._c.snapshots.mounts(container.id)
+            volumes = await self._mounter.entries(container)
             record_sandbox(container, sandbox)
             undo.push_async_callback(self.delete_task, container.id)
             try:
-                await self._create(self._new_task(container, sandbox, mounts, size))
+                await self._create(self._new_task(container, sandbox, mounts, volumes, size))
             except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
                 container.state.error = str(err)
                 container.state.exit_code = 127 if isinstance(err, errors.CommandNotFound) else 126
@@ -83,9 +89,15 @@ class Starter:
                 )
 
     def _new_task(
-        self, container: Container, sandbox: Sandbox, mounts: list[Mount], size: Resize | None
+        self,
+        container: Container,
+        sandbox: Sandbox,
+        mounts: list[Mount],
+        volumes: list[dict[str, Any]],
+        size: Resize | None,
     ) -> NewTask:
         inputs = spec.SpecInputs(
+            mounts=volumes,
             hostname=container.config.hostname,
             netns_path=sandbox.netns_path or None,
             cgroup_parent=self._config.cgroup_parent,

@@ -7,6 +7,7 @@ Each service the engine orchestrates is seen through one small Protocol in domai
     SnapshotClient  snapshots.py   dockyard-snapshots: a container's writable layer
     TaskClient      tasks.py       dockyard-runtime: tasks, their stdio, exec, stats
     NetworkClient   networks.py    dockyard-network: sandboxes, networks, endpoints
+    VolumeClient    volumes.py     dockyard-snapshots' volumes: volumes, a container's files
 
 Each has one gRPC implementation over the service's stub (`proxy/`, where proto messages are
 converted) and one in-memory fake (`fakes/`) that unit tests drive, failures included. A new
@@ -23,6 +24,7 @@ from dockyard.services.engine.clients.images import ImageClient
 from dockyard.services.engine.clients.networks import NetworkClient
 from dockyard.services.engine.clients.snapshots import SnapshotClient
 from dockyard.services.engine.clients.tasks import TaskClient
+from dockyard.services.engine.clients.volumes import VolumeClient
 
 
 class Health(Protocol):
@@ -39,4 +41,5 @@ class Clients:
     snapshots: SnapshotClient
     tasks: TaskClient
     network: NetworkClient
+    volumes: VolumeClient
     health: Health

@@ -18,6 +18,7 @@ from dockyard.engine.v1 import engine_pb2_grpc as rpc
 from dockyard.images.v1 import images_pb2
 from dockyard.network.v1 import network_pb2
 from dockyard.services.engine.clients.fakes.images import make_image
+from dockyard.services.engine.copying import Copier
 from dockyard.services.engine.images import Images
 from dockyard.services.engine.networks import Networks
 from dockyard.services.engine.reading import Reader
@@ -28,7 +29,9 @@ from dockyard.services.engine.server import (
     ImagesServicer,
     NetworksServicer,
     SystemServicer,
+    VolumesServicer,
 )
+from dockyard.services.engine.volumes import Volumes
 from google.protobuf import empty_pb2
 
 from .conftest import Rig
@@ -40,6 +43,7 @@ class Api:
         self.images = rpc.ImagesStub(channel)
         self.networks = rpc.NetworksStub(channel)
         self.system = rpc.SystemStub(channel)
+        self.volumes = rpc.VolumesStub(channel)
 
 
 @pytest.fixture
@@ -48,9 +52,12 @@ async def api(rig: Rig, tmp_path: Path) -> AsyncIterator[Api]:
     life, store, events = rig.life, rig.store, rig.events
     running = Running(store, life.locks, rig.clients.tasks, events)
     runner = Runner(store, life, rig.clients)
+    copier = Copier(store, life.locks, life.mounter, rig.clients.volumes)
     rpc.add_ContainersServicer_to_server(
-        ContainersServicer(life, Reader(store), runner, running), server
+        ContainersServicer(life, Reader(store), runner, running, copier), server
     )
+    volumes = Volumes(rig.clients.volumes, life.mounter.users, events)
+    rpc.add_VolumesServicer_to_server(VolumesServicer(volumes), server)
     rpc.add_ImagesServicer_to_server(ImagesServicer(Images(store, rig.images, events)), server)
     networks = Networks(store, life.locks, rig.clients.network, events)
     rpc.add_NetworksServicer_to_server(NetworksServicer(networks), server)

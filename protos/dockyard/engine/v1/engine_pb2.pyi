@@ -5,6 +5,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from dockyard.images.v1 import images_pb2 as _images_pb2
 from dockyard.network.v1 import network_pb2 as _network_pb2
 from dockyard.types.v1 import types_pb2 as _types_pb2
+from dockyard.volumes.v1 import volumes_pb2 as _volumes_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -12,6 +13,72 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class ListVolumesRequest(_message.Message):
+    __slots__ = ("filters", "usage")
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    filters: _containers.RepeatedScalarFieldContainer[str]
+    usage: bool
+    def __init__(self, filters: _Optional[_Iterable[str]] = ..., usage: _Optional[bool] = ...) -> None: ...
+
+class ListVolumesResponse(_message.Message):
+    __slots__ = ("volumes",)
+    VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    volumes: _containers.RepeatedCompositeFieldContainer[_volumes_pb2.Volume]
+    def __init__(self, volumes: _Optional[_Iterable[_Union[_volumes_pb2.Volume, _Mapping]]] = ...) -> None: ...
+
+class RemoveVolumeRequest(_message.Message):
+    __slots__ = ("name", "force")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    force: bool
+    def __init__(self, name: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class PruneVolumesRequest(_message.Message):
+    __slots__ = ("all", "filters")
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    all: bool
+    filters: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, all: _Optional[bool] = ..., filters: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PruneVolumesResponse(_message.Message):
+    __slots__ = ("removed", "space_reclaimed")
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    SPACE_RECLAIMED_FIELD_NUMBER: _ClassVar[int]
+    removed: _containers.RepeatedScalarFieldContainer[str]
+    space_reclaimed: int
+    def __init__(self, removed: _Optional[_Iterable[str]] = ..., space_reclaimed: _Optional[int] = ...) -> None: ...
+
+class ContainerPathRequest(_message.Message):
+    __slots__ = ("id", "path")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    path: str
+    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class ContainerArchiveOptions(_message.Message):
+    __slots__ = ("id", "path", "copy_uid_gid", "no_overwrite_dir_non_dir")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    COPY_UID_GID_FIELD_NUMBER: _ClassVar[int]
+    NO_OVERWRITE_DIR_NON_DIR_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    path: str
+    copy_uid_gid: bool
+    no_overwrite_dir_non_dir: bool
+    def __init__(self, id: _Optional[str] = ..., path: _Optional[str] = ..., copy_uid_gid: _Optional[bool] = ..., no_overwrite_dir_non_dir: _Optional[bool] = ...) -> None: ...
+
+class ContainerArchiveInput(_message.Message):
+    __slots__ = ("options", "data")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    options: ContainerArchiveOptions
+    data: bytes
+    def __init__(self, options: _Optional[_Union[ContainerArchiveOptions, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class NetworkConnectRequest(_message.Message):
     __slots__ = ("network", "container", "aliases", "ipv4_address")
@@ -146,7 +213,7 @@ class Resources(_message.Message):
     def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ...) -> None: ...
 
 class HostConfig(_message.Message):
-    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts")
+    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from")
     class TmpfsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +240,9 @@ class HostConfig(_message.Message):
     DNS_SEARCH_FIELD_NUMBER: _ClassVar[int]
     DNS_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     EXTRA_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    BINDS_FIELD_NUMBER: _ClassVar[int]
+    MOUNTS_FIELD_NUMBER: _ClassVar[int]
+    VOLUMES_FROM_FIELD_NUMBER: _ClassVar[int]
     network_mode: str
     auto_remove: bool
     log_config: LogConfig
@@ -192,7 +262,76 @@ class HostConfig(_message.Message):
     dns_search: _containers.RepeatedScalarFieldContainer[str]
     dns_options: _containers.RepeatedScalarFieldContainer[str]
     extra_hosts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
+    binds: _containers.RepeatedScalarFieldContainer[str]
+    mounts: _containers.RepeatedCompositeFieldContainer[MountSpec]
+    volumes_from: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[_Union[MountSpec, _Mapping]]] = ..., volumes_from: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class MountSpec(_message.Message):
+    __slots__ = ("type", "source", "target", "read_only", "bind_propagation", "volume_no_copy", "volume_labels", "volume_driver", "volume_options", "tmpfs_size", "tmpfs_mode", "has_bind_options", "has_volume_options", "has_tmpfs_options")
+    class VolumeLabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class VolumeOptionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    BIND_PROPAGATION_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_NO_COPY_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_LABELS_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_DRIVER_FIELD_NUMBER: _ClassVar[int]
+    VOLUME_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    TMPFS_SIZE_FIELD_NUMBER: _ClassVar[int]
+    TMPFS_MODE_FIELD_NUMBER: _ClassVar[int]
+    HAS_BIND_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    HAS_VOLUME_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    HAS_TMPFS_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    source: str
+    target: str
+    read_only: bool
+    bind_propagation: str
+    volume_no_copy: bool
+    volume_labels: _containers.ScalarMap[str, str]
+    volume_driver: str
+    volume_options: _containers.ScalarMap[str, str]
+    tmpfs_size: int
+    tmpfs_mode: int
+    has_bind_options: bool
+    has_volume_options: bool
+    has_tmpfs_options: bool
+    def __init__(self, type: _Optional[str] = ..., source: _Optional[str] = ..., target: _Optional[str] = ..., read_only: _Optional[bool] = ..., bind_propagation: _Optional[str] = ..., volume_no_copy: _Optional[bool] = ..., volume_labels: _Optional[_Mapping[str, str]] = ..., volume_driver: _Optional[str] = ..., volume_options: _Optional[_Mapping[str, str]] = ..., tmpfs_size: _Optional[int] = ..., tmpfs_mode: _Optional[int] = ..., has_bind_options: _Optional[bool] = ..., has_volume_options: _Optional[bool] = ..., has_tmpfs_options: _Optional[bool] = ...) -> None: ...
+
+class MountPoint(_message.Message):
+    __slots__ = ("type", "name", "source", "destination", "driver", "mode", "rw", "propagation")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    DRIVER_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    RW_FIELD_NUMBER: _ClassVar[int]
+    PROPAGATION_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    name: str
+    source: str
+    destination: str
+    driver: str
+    mode: str
+    rw: bool
+    propagation: str
+    def __init__(self, type: _Optional[str] = ..., name: _Optional[str] = ..., source: _Optional[str] = ..., destination: _Optional[str] = ..., driver: _Optional[str] = ..., mode: _Optional[str] = ..., rw: _Optional[bool] = ..., propagation: _Optional[str] = ...) -> None: ...
 
 class PortBinding(_message.Message):
     __slots__ = ("container_port", "host_ip", "host_port")
@@ -281,12 +420,14 @@ class KillContainerRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., signal: _Optional[str] = ...) -> None: ...
 
 class RemoveContainerRequest(_message.Message):
-    __slots__ = ("id", "force")
+    __slots__ = ("id", "force", "volumes")
     ID_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
+    VOLUMES_FIELD_NUMBER: _ClassVar[int]
     id: str
     force: bool
-    def __init__(self, id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+    volumes: bool
+    def __init__(self, id: _Optional[str] = ..., force: _Optional[bool] = ..., volumes: _Optional[bool] = ...) -> None: ...
 
 class ListContainersRequest(_message.Message):
     __slots__ = ("all", "filters", "limit")
@@ -483,7 +624,7 @@ class ContainerState(_message.Message):
     def __init__(self, status: _Optional[str] = ..., running: _Optional[bool] = ..., paused: _Optional[bool] = ..., restarting: _Optional[bool] = ..., oom_killed: _Optional[bool] = ..., dead: _Optional[bool] = ..., pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Container(_message.Message):
-    __slots__ = ("id", "created", "path", "args", "state", "image", "name", "restart_count", "driver", "platform", "log_path", "hostname_path", "hosts_path", "resolv_conf_path", "config", "host_config", "graph_driver", "sandbox_key", "network_settings")
+    __slots__ = ("id", "created", "path", "args", "state", "image", "name", "restart_count", "driver", "platform", "log_path", "hostname_path", "hosts_path", "resolv_conf_path", "config", "host_config", "graph_driver", "sandbox_key", "network_settings", "mounts")
     class GraphDriverEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -510,6 +651,7 @@ class Container(_message.Message):
     GRAPH_DRIVER_FIELD_NUMBER: _ClassVar[int]
     SANDBOX_KEY_FIELD_NUMBER: _ClassVar[int]
     NETWORK_SETTINGS_FIELD_NUMBER: _ClassVar[int]
+    MOUNTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     created: _timestamp_pb2.Timestamp
     path: str
@@ -529,7 +671,8 @@ class Container(_message.Message):
     graph_driver: _containers.ScalarMap[str, str]
     sandbox_key: str
     network_settings: NetworkSettings
-    def __init__(self, id: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., path: _Optional[str] = ..., args: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContainerState, _Mapping]] = ..., image: _Optional[str] = ..., name: _Optional[str] = ..., restart_count: _Optional[int] = ..., driver: _Optional[str] = ..., platform: _Optional[str] = ..., log_path: _Optional[str] = ..., hostname_path: _Optional[str] = ..., hosts_path: _Optional[str] = ..., resolv_conf_path: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., graph_driver: _Optional[_Mapping[str, str]] = ..., sandbox_key: _Optional[str] = ..., network_settings: _Optional[_Union[NetworkSettings, _Mapping]] = ...) -> None: ...
+    mounts: _containers.RepeatedCompositeFieldContainer[MountPoint]
+    def __init__(self, id: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., path: _Optional[str] = ..., args: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContainerState, _Mapping]] = ..., image: _Optional[str] = ..., name: _Optional[str] = ..., restart_count: _Optional[int] = ..., driver: _Optional[str] = ..., platform: _Optional[str] = ..., log_path: _Optional[str] = ..., hostname_path: _Optional[str] = ..., hosts_path: _Optional[str] = ..., resolv_conf_path: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., graph_driver: _Optional[_Mapping[str, str]] = ..., sandbox_key: _Optional[str] = ..., network_settings: _Optional[_Union[NetworkSettings, _Mapping]] = ..., mounts: _Optional[_Iterable[_Union[MountPoint, _Mapping]]] = ...) -> None: ...
 
 class WaitContainerRequest(_message.Message):
     __slots__ = ("id", "condition")

@@ -6,6 +6,7 @@ import warnings
 from dockyard.engine.v1 import engine_pb2 as dockyard_dot_engine_dot_v1_dot_engine__pb2
 from dockyard.images.v1 import images_pb2 as dockyard_dot_images_dot_v1_dot_images__pb2
 from dockyard.network.v1 import network_pb2 as dockyard_dot_network_dot_v1_dot_network__pb2
+from dockyard.volumes.v1 import volumes_pb2 as dockyard_dot_volumes_dot_v1_dot_volumes__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -131,6 +132,21 @@ class ContainersStub:
                 '/dockyard.engine.v1.Containers/Exec',
                 request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecInput.SerializeToString,
                 response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecOutput.FromString,
+                _registered_method=True)
+        self.StatPath = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/StatPath',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerPathRequest.SerializeToString,
+                response_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.PathStat.FromString,
+                _registered_method=True)
+        self.GetArchive = channel.unary_stream(
+                '/dockyard.engine.v1.Containers/GetArchive',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerPathRequest.SerializeToString,
+                response_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.ArchiveOutput.FromString,
+                _registered_method=True)
+        self.PutArchive = channel.stream_unary(
+                '/dockyard.engine.v1.Containers/PutArchive',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerArchiveInput.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
 
 
@@ -271,6 +287,28 @@ class ContainersServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StatPath(self, request, context):
+        """StatPath: what a path is in the container, running or not (docker's HEAD .../archive and
+        its X-Docker-Container-Path-Stat). NOT_FOUND "Could not find the file P in container C".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetArchive(self, request, context):
+        """GetArchive streams a path of the container as a tar: the stat first, then the bytes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutArchive(self, request_iterator, context):
+        """PutArchive extracts a tar into a directory of the container: the options first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -368,6 +406,21 @@ def add_ContainersServicer_to_server(servicer, server):
                     servicer.Exec,
                     request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecInput.FromString,
                     response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecOutput.SerializeToString,
+            ),
+            'StatPath': grpc.unary_unary_rpc_method_handler(
+                    servicer.StatPath,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerPathRequest.FromString,
+                    response_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.PathStat.SerializeToString,
+            ),
+            'GetArchive': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetArchive,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerPathRequest.FromString,
+                    response_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.ArchiveOutput.SerializeToString,
+            ),
+            'PutArchive': grpc.stream_unary_rpc_method_handler(
+                    servicer.PutArchive,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerArchiveInput.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -883,6 +936,338 @@ class Containers:
             '/dockyard.engine.v1.Containers/Exec',
             dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecInput.SerializeToString,
             dockyard_dot_engine_dot_v1_dot_engine__pb2.ExecOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StatPath(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/StatPath',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerPathRequest.SerializeToString,
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.PathStat.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetArchive(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/GetArchive',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerPathRequest.SerializeToString,
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.ArchiveOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutArchive(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/dockyard.engine.v1.Containers/PutArchive',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerArchiveInput.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class VolumesStub:
+    """Volumes: the engine's side of dockyard.volumes.v1 — which containers use a volume is known
+    here, so a volume in use is never removed (FAILED_PRECONDITION "remove N: volume is in use").
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Create = channel.unary_unary(
+                '/dockyard.engine.v1.Volumes/Create',
+                request_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.CreateVolumeRequest.SerializeToString,
+                response_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.Volume.FromString,
+                _registered_method=True)
+        self.Inspect = channel.unary_unary(
+                '/dockyard.engine.v1.Volumes/Inspect',
+                request_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.GetVolumeRequest.SerializeToString,
+                response_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.Volume.FromString,
+                _registered_method=True)
+        self.List = channel.unary_unary(
+                '/dockyard.engine.v1.Volumes/List',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ListVolumesRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ListVolumesResponse.FromString,
+                _registered_method=True)
+        self.Remove = channel.unary_unary(
+                '/dockyard.engine.v1.Volumes/Remove',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RemoveVolumeRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Prune = channel.unary_unary(
+                '/dockyard.engine.v1.Volumes/Prune',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesResponse.FromString,
+                _registered_method=True)
+
+
+class VolumesServicer:
+    """Volumes: the engine's side of dockyard.volumes.v1 — which containers use a volume is known
+    here, so a volume in use is never removed (FAILED_PRECONDITION "remove N: volume is in use").
+    """
+
+    def Create(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Inspect(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def List(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Remove(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Prune(self, request, context):
+        """Prune removes unused volumes: anonymous ones, or every one with `all` (docker's -a).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_VolumesServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.CreateVolumeRequest.FromString,
+                    response_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.Volume.SerializeToString,
+            ),
+            'Inspect': grpc.unary_unary_rpc_method_handler(
+                    servicer.Inspect,
+                    request_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.GetVolumeRequest.FromString,
+                    response_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.Volume.SerializeToString,
+            ),
+            'List': grpc.unary_unary_rpc_method_handler(
+                    servicer.List,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ListVolumesRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ListVolumesResponse.SerializeToString,
+            ),
+            'Remove': grpc.unary_unary_rpc_method_handler(
+                    servicer.Remove,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.RemoveVolumeRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Prune': grpc.unary_unary_rpc_method_handler(
+                    servicer.Prune,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'dockyard.engine.v1.Volumes', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('dockyard.engine.v1.Volumes', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Volumes:
+    """Volumes: the engine's side of dockyard.volumes.v1 — which containers use a volume is known
+    here, so a volume in use is never removed (FAILED_PRECONDITION "remove N: volume is in use").
+    """
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Volumes/Create',
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.CreateVolumeRequest.SerializeToString,
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.Volume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Inspect(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Volumes/Inspect',
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.GetVolumeRequest.SerializeToString,
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.Volume.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def List(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Volumes/List',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ListVolumesRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ListVolumesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Remove(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Volumes/Remove',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.RemoveVolumeRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Prune(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Volumes/Prune',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,8 +1,8 @@
 """In-memory fakes of the engine's clients, for unit tests of the orchestration without root.
 
-Each fake keeps the state its service would (images, snapshots, tasks, sandboxes, networks)
-in plain dicts, raises the same error classes in the same cases, records every call in order,
-and can be told to fail: `faults.fail("tasks.create", errors.Internal("boom"))` makes the next
+Each fake keeps the state its service would (images, snapshots, tasks, sandboxes, networks,
+volumes) in plain dicts, raises the same error classes in the same cases, records every call in
+order, and can be told to fail: `faults.fail("tasks.create", errors.Internal("boom"))` makes the next
 `create` of the task fake raise. `fake_clients()` makes one of each over one shared `Faults`.
 """
 
@@ -14,8 +14,17 @@ from dockyard.services.engine.clients.fakes.images import FakeImages
 from dockyard.services.engine.clients.fakes.networks import FakeNetwork
 from dockyard.services.engine.clients.fakes.snapshots import FakeSnapshots
 from dockyard.services.engine.clients.fakes.tasks import FakeTasks
+from dockyard.services.engine.clients.fakes.volumes import FakeVolumes
 
-__all__ = ["FakeHealth", "FakeImages", "FakeNetwork", "FakeSnapshots", "FakeTasks", "Faults"]
+__all__ = [
+    "FakeHealth",
+    "FakeImages",
+    "FakeNetwork",
+    "FakeSnapshots",
+    "FakeTasks",
+    "FakeVolumes",
+    "Faults",
+]
 
 
 class FakeHealth:
@@ -35,5 +44,6 @@ def fake_clients(faults: Faults | None = None) -> Clients:
         snapshots=snapshots,
         tasks=FakeTasks(faults),
         network=FakeNetwork(faults),
+        volumes=FakeVolumes(faults),
         health=FakeHealth(),
     )

@@ -20,6 +20,7 @@ from dockyard.services.engine.clients.proxy.images import ImageProxy
 from dockyard.services.engine.clients.proxy.networks import NetworkProxy
 from dockyard.services.engine.clients.proxy.snapshots import SnapshotProxy
 from dockyard.services.engine.clients.proxy.tasks import TaskProxy
+from dockyard.services.engine.clients.proxy.volumes import VolumeProxy
 
 SERVICES = ("images", "snapshots", "runtime", "network")
 PROBE_SECONDS = 2.0
@@ -52,5 +53,6 @@ async def connect(paths: Paths, stack: AsyncExitStack) -> Clients:
         snapshots=SnapshotProxy(channels["snapshots"]),
         tasks=TaskProxy(channels["runtime"]),
         network=NetworkProxy(channels["network"]),
+        volumes=VolumeProxy(channels["snapshots"]),  # served beside the snapshotter
         health=ChannelHealth(channels),
     )
