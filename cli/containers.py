@@ -60,12 +60,19 @@ PRIVILEGED = typer.Option(False, "--privileged", help="every capability and devi
 SECURITY_OPT = typer.Option([], "--security-opt", help="no-new-privileges, seccomp=unconfined|FILE")
 READ_ONLY = typer.Option(False, "--read-only", help="mount the root filesystem read-only")
 TMPFS = typer.Option([], "--tmpfs", help="mount a tmpfs: PATH[:OPTIONS]")
+VOLUME = typer.Option(
+    [], "-v", "--volume", help="NAME:PATH, /host/path:PATH or PATH, [:ro|rw,z,nocopy,...]"
+)
+MOUNT = typer.Option([], "--mount", help="type=volume|bind|tmpfs,source=…,target=…[,readonly,…]")
+VOLUMES_FROM = typer.Option([], "--volumes-from", help="the mounts of CONTAINER[:ro|rw]")
 INIT = typer.Option(False, "--init", help="run a small reaper as pid 1")
 
 
 def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
+    from dockyard.cli import mountflags
     from dockyard.engine.v1 import engine_pb2 as pb
 
+    binds, anonymous = mountflags.volumes(flags["volume"])
     config = pb.ContainerConfig(
         image=image,
         hostname=flags["hostname"],
@@ -80,6 +87,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         working_dir=flags["workdir"],
         labels=options.key_values(flags["label"], "label"),
         stop_signal=flags["stop_signal"],
+        volumes=anonymous,
     )
     if command:
         config.cmd.values.extend(command)
@@ -109,6 +117,9 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         security_opt=_security_opts(flags["security_opt"]),
         read_only=flags["read_only"],
         tmpfs=options.tmpfs(flags["tmpfs"]),
+        binds=binds,
+        mounts=[mountflags.mount(m) for m in flags["mount"]],
+        volumes_from=flags["volumes_from"],
         network_mode=flags["network"],
         port_bindings=options.ports(flags["publish"]),
         publish_all_ports=flags["publish_all"],
@@ -193,6 +204,9 @@ def create(
     security_opt: list[str] = SECURITY_OPT,
     read_only: bool = READ_ONLY,
     tmpfs: list[str] = TMPFS,
+    volume: list[str] = VOLUME,
+    mount: list[str] = MOUNT,
+    volumes_from: list[str] = VOLUMES_FROM,
     init: bool = INIT,
 ) -> None:
     """Create a container without starting it; print its ID."""
@@ -329,17 +343,16 @@ def rm(
     containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
     force: bool = typer.Option(False, "-f", "--force", help="kill a running container first"),
     volumes: bool = typer.Option(
-        False, "-v", "--volumes", help="(accepted for docker compatibility)"
+        False, "-v", "--volumes", help="remove the container's anonymous volumes too"
     ),
 ) -> None:
     """Remove containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    each(
-        "rm",
-        containers,
-        lambda stubs, c: stubs.containers.Remove(pb.RemoveContainerRequest(id=c, force=force)),
-    )
+    def request(c: str) -> Any:
+        return pb.RemoveContainerRequest(id=c, force=force, volumes=volumes)
+
+    each("rm", containers, lambda stubs, c: stubs.containers.Remove(request(c)))
 
 
 def rename(container: str, new_name: str) -> None:
@@ -384,7 +397,8 @@ def register(app: typer.Typer) -> None:
     group.command("create", context_settings=AFTER_IMAGE)(create)
     for command in (start, stop, restart, kill, rm, rename, wait):
         group.command()(command)
-    from dockyard.cli import operations
+    from dockyard.cli import copying, operations
 
     operations.register(app, group)
+    copying.register(app, group)
     app.add_typer(group, name="container")

@@ -24,6 +24,7 @@ class Stubs:
         self.images = rpc.ImagesStub(channel)
         self.system = rpc.SystemStub(channel)
         self.networks = rpc.NetworksStub(channel)
+        self.volumes = rpc.VolumesStub(channel)
 
 
 def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:

@@ -10,7 +10,7 @@ import os
 import sys
 
 import typer
-from dockyard.cli import containers, daemon, images, networks, system
+from dockyard.cli import containers, daemon, images, networks, system, volumes
 from dockyard.cli.state import STATE
 
 app = typer.Typer(
@@ -30,7 +30,13 @@ def _global(
     STATE.host = host or os.environ.get("DOCKYARD_HOST") or STATE.host
 
 
-REGISTRARS = (containers.register, images.register, system.register, networks.register)
+REGISTRARS = (
+    containers.register,
+    images.register,
+    system.register,
+    networks.register,
+    volumes.register,
+)
 
 
 class _Only:

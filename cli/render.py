@@ -161,6 +161,7 @@ def container_json(c: Any) -> dict[str, Any]:
         "AppArmorProfile": "",
         "ExecIDs": None,
         "HostConfig": {
+            "Binds": list(host.binds) or None,
             "NetworkMode": host.network_mode,
             "RestartPolicy": {
                 "Name": host.restart_policy.name or "no",
@@ -184,6 +185,8 @@ def container_json(c: Any) -> dict[str, Any]:
             or None,
             "ReadonlyRootfs": host.read_only,
             "Tmpfs": dict(host.tmpfs) or None,
+            "VolumesFrom": list(host.volumes_from) or None,
+            **({"Mounts": [mount_spec(m) for m in host.mounts]} if host.mounts else {}),
             "Init": host.init if host.HasField("init") else None,
             "Memory": host.resources.memory,
             "MemorySwap": host.resources.memory_swap,
@@ -199,7 +202,7 @@ def container_json(c: Any) -> dict[str, Any]:
             or None,
         },
         "GraphDriver": {"Data": dict(c.graph_driver) or None, "Name": c.driver},
-        "Mounts": [],
+        "Mounts": [mount_point(m) for m in c.mounts],
         "Config": {
             "Hostname": config.hostname,
             "Domainname": config.domainname,
@@ -228,6 +231,43 @@ def container_json(c: Any) -> dict[str, Any]:
         },
         "NetworkSettings": network_settings(c),
     }
+
+
+def mount_point(m: Any) -> dict[str, Any]:
+    """One of inspect's Mounts, in docker's shape (Name and Driver for volumes only)."""
+    doc: dict[str, Any] = {"Type": m.type}
+    if m.type == "volume":
+        doc["Name"] = m.name
+    doc |= {"Source": m.source, "Destination": m.destination}
+    if m.type == "volume":
+        doc["Driver"] = m.driver
+    return doc | {"Mode": m.mode, "RW": m.rw, "Propagation": m.propagation}
+
+
+def mount_spec(m: Any) -> dict[str, Any]:
+    """One of HostConfig.Mounts (--mount) as docker's API writes it."""
+    doc: dict[str, Any] = {"Type": m.type, "Target": m.target}
+    if m.source:
+        doc["Source"] = m.source
+    if m.read_only:
+        doc["ReadOnly"] = True
+    if m.has_bind_options:
+        doc["BindOptions"] = {"Propagation": m.bind_propagation} if m.bind_propagation else {}
+    if m.has_volume_options:
+        volume: dict[str, Any] = {}
+        if m.volume_no_copy:
+            volume["NoCopy"] = True
+        if m.volume_labels:
+            volume["Labels"] = dict(m.volume_labels)
+        if m.volume_driver or m.volume_options:
+            volume["DriverConfig"] = {"Name": m.volume_driver, "Options": dict(m.volume_options)}
+        doc["VolumeOptions"] = volume
+    if m.has_tmpfs_options:
+        doc["TmpfsOptions"] = {
+            **({"SizeBytes": m.tmpfs_size} if m.tmpfs_size else {}),
+            **({"Mode": m.tmpfs_mode} if m.tmpfs_mode else {}),
+        }
+    return doc
 
 
 def port_map(bindings: Any) -> dict[str, list[dict[str, str]]]:
