@@ -1,0 +1,97 @@
+"""Hostile paths: a mount target, a volume's image content or a `cp` path that is a symlink to
+the host (absolute, or climbing with `../`) is resolved inside the container's root, never on
+the host; nothing is written, read or mounted there (issue 12 item 6, issue 8 item 1)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.engine.test_hostile_rootfs import (
+    CLIMB,
+    assert_untouched,
+    host_dir,
+    hostile_image,
+)
+from tests.support.engine import CLI, Engine
+
+pytestmark = pytest.mark.integration
+
+
+def link_to(target: Path, climb: bool) -> str:
+    return CLIMB + str(target).lstrip("/") if climb else str(target)
+
+
+@pytest.mark.parametrize("climb", [False, True], ids=["absolute", "climbing"])
+def test_mount_targets_leading_to_the_host_mount_inside(
+    engine: Engine, tmp_path: Path, climb: bool
+) -> None:
+    target = host_dir(tmp_path)
+    source = tmp_path / "source"
+    source.mkdir()
+    links = {f"m{i}": link_to(target / f"d{i}", climb) for i in range(3)}
+    image = hostile_image(engine, tmp_path, links)
+    script = "echo v > /m0/f && echo b > /m1/f && echo t > /m2/f && echo ok"
+    out = engine.ok(
+        "run", "--rm", "-v", "hostile:/m0", "-v", f"{source}:/m1",
+        "--mount", "type=tmpfs,target=/m2", image, "sh", "-c", script,
+    )  # fmt: skip
+    assert out == "ok\n"
+    assert (source / "f").read_text() == "b\n"
+    assert_untouched(target)
+    engine.ok("volume", "rm", "hostile")
+
+
+def test_an_empty_volume_is_filled_from_the_rootfs_never_from_the_host(
+    engine: Engine, tmp_path: Path
+) -> None:
+    target = host_dir(tmp_path)
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key").write_text("host secret\n")
+    image = hostile_image(engine, tmp_path, {"data": str(secret), "up": CLIMB + str(secret)[1:]})
+    for volume, path in (("filled1", "/data"), ("filled2", "/up")):
+        out = engine.ok("run", "--rm", "-v", f"{volume}:{path}", image, "ls", "-A", path)
+        assert out == ""  # the link leads to a path the rootfs does not have: nothing to copy
+    assert sorted(p.name for p in secret.iterdir()) == ["key"]
+    assert_untouched(target)
+    engine.ok("volume", "rm", "filled1", "filled2")
+
+
+@pytest.mark.parametrize("running", [True, False], ids=["running", "stopped"])
+def test_cp_never_leaves_the_containers_root(
+    engine: Engine, busybox: str, tmp_path: Path, running: bool
+) -> None:
+    target = host_dir(tmp_path)
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key").write_text("host secret\n")
+    plant = (
+        f"ln -s {secret} /abs && ln -s {CLIMB}{str(secret)[1:]} /climb && "
+        f"ln -s {target} /into && mkdir -p {secret} {target} && echo decoy > {secret}/key"
+    )
+    if running:
+        engine.ok("run", "-d", "--name", "planted", busybox, "sh", "-c", f"{plant}; sleep 1000")
+        while engine.cli("exec", "planted", "test", "-L", "/into").returncode != 0:
+            pass
+    else:
+        engine.ok("run", "--name", "planted", busybox, "sh", "-c", plant)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("abs", "climb"):
+        engine.ok("cp", f"planted:/{name}/key", str(out / name))
+        assert (out / name).read_text() == "decoy\n"  # the container's file, not the host's
+    engine.ok("cp", "-L", "planted:/abs", str(out / "followed"))
+    assert (out / "followed" / "key").read_text() == "decoy\n"
+    (tmp_path / "payload").write_text("planted\n")
+    engine.ok("cp", str(tmp_path / "payload"), "planted:/into/")
+    engine.ok("cp", str(tmp_path / "payload"), "planted:/climb/")
+    tar = subprocess.run(
+        [CLI, "-H", engine.host, "cp", f"planted:{target}/payload", "-"], capture_output=True
+    )
+    assert tar.returncode == 0 and b"planted\n" in tar.stdout  # made inside the container
+    assert_untouched(target)
+    assert sorted(p.name for p in secret.iterdir()) == ["key"]
+    assert (secret / "key").read_text() == "host secret\n"
