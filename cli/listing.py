@@ -87,11 +87,17 @@ def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
         "Names": c.name,
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.config.labels.items())),
         "State": c.state.status,
-        "Mounts": "",
+        "Mounts": ",".join(_mount_name(m, no_trunc) for m in c.mounts),
         "Networks": ",".join(e.network for e in c.network_settings.networks)
         or c.host_config.network_mode,
-        "LocalVolumes": "0",
+        "LocalVolumes": str(sum(1 for m in c.mounts if m.driver == "local")),
     }
+
+
+def _mount_name(m: Any, no_trunc: bool) -> str:
+    """docker's ps Mounts column: a volume's name or a bind's source, 15 characters at most."""
+    name = str(m.name or m.source)
+    return name if no_trunc or len(name) <= 15 else name[:14] + "…"
 
 
 def format_rows(rows: list[dict[str, Any]], template: str, headers: dict[str, str]) -> str:

@@ -199,7 +199,11 @@ def register(app: typer.Typer) -> None:
     app.command()(version)
     app.command()(info)
     app.command()(events)
+    from dockyard.cli import diskusage, prune
+
     group = typer.Typer(help="Manage the engine", no_args_is_help=True)
     group.command("info")(info)
     group.command("events")(events)
+    group.command("df")(diskusage.df)
+    group.command("prune")(prune.prune)
     app.add_typer(group, name="system")

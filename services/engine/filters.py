@@ -3,6 +3,7 @@ must match, as docker's), keys AND.
 
 id=<prefix>  name=<regex>  status=<created|running|paused|exited|...>
 label=<key>  label=<key>=<value>  ancestor=<image name or ID prefix>  exited=<code>
+volume=<a volume's name, or a mount's destination>
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine.model import STATUSES, Container
 
-KEYS = ("id", "name", "status", "label", "ancestor", "exited")
+KEYS = ("id", "name", "status", "label", "ancestor", "exited", "volume")
 
 
 def parse(filters: list[str]) -> dict[str, list[str]]:
@@ -48,6 +49,8 @@ def matcher(
             return name in c.config.labels and (not sep or c.config.labels[name] == want)
         if key == "exited":
             return c.state.status == "exited" and str(c.state.exit_code) == value
+        if key == "volume":
+            return any(value in (m.name, m.destination) for m in c.mounts)
         bare = value.removeprefix("sha256:")
         return (
             c.image.removeprefix("sha256:").startswith(bare)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 import tarfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -54,6 +55,13 @@ def _entry(
     if xattr:
         info.pax_headers = {"SCHILY.xattr.user.origin": xattr}
     return info, data
+
+
+def until(check: Callable[[], bool], seconds: float = 60) -> None:
+    """Wait for what a container does in its own time (each check is a command round-trip)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,12 @@ import os
 import stat
 import subprocess
 import tarfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.integration.volumes.conftest import until
 from tests.support.engine import CLI, Engine
 
 pytestmark = pytest.mark.integration
@@ -161,13 +161,6 @@ def test_a_running_containers_tmpfs_is_what_cp_sees(engine: Engine, busybox: str
     with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
         member = tar.extractfile("f")
         assert member is not None and member.read() == b"in-tmpfs\n"
-
-
-def until(check: Callable[[], bool], seconds: float = 60) -> None:
-    """Wait for what a container does in its own time (each check is a command round-trip)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
 
 
 def copied_out(engine: Engine, container: str, path: str) -> dict[str, tuple[int, int, int]]:

@@ -15,6 +15,7 @@ from tests.integration.engine.test_hostile_rootfs import (
     host_dir,
     hostile_image,
 )
+from tests.integration.volumes.conftest import until
 from tests.support.engine import CLI, Engine
 
 pytestmark = pytest.mark.integration
@@ -74,8 +75,7 @@ def test_cp_never_leaves_the_containers_root(
     )
     if running:
         engine.ok("run", "-d", "--name", "planted", busybox, "sh", "-c", f"{plant}; sleep 1000")
-        while engine.cli("exec", "planted", "test", "-L", "/into").returncode != 0:
-            pass
+        until(lambda: engine.cli("exec", "planted", "test", "-L", "/into").returncode == 0)
     else:
         engine.ok("run", "--name", "planted", busybox, "sh", "-c", plant)
     out = tmp_path / "out"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.volumes.conftest import APP_GID, APP_UID
+from tests.integration.volumes.conftest import APP_GID, APP_UID, until
 from tests.support.engine import Engine
 
 pytestmark = pytest.mark.integration
@@ -286,3 +286,52 @@ def test_writing_to_a_read_only_volume_is_the_containers_error(
     assert result.returncode == 1  # the container's exit code, not an engine error
     assert "Read-only file system" in result.stderr and "daemon" not in result.stderr
     engine.ok("volume", "rm", "rov")
+
+
+def test_system_df_counts_volumes_and_system_prune_takes_anonymous_ones(
+    engine: Engine, busybox: str
+) -> None:
+    engine.ok("volume", "create", "idle")
+    fill = "head -c 100000 /dev/zero > /u/f"
+    engine.ok(
+        "run", "-d", "--name", "user", "-v", "used:/u", busybox, "sh", "-c", f"{fill}; sleep 1000"
+    )
+    engine.ok("create", "--name", "gone", "-v", "/a", busybox, "true")
+    anonymous = str(mounts_of(engine, "gone")["/a"]["Name"])
+    engine.ok("rm", "gone")
+    until(lambda: engine.cli("exec", "user", "test", "-s", "/u/f").returncode == 0)
+    rows = {line[:16].strip(): line[16:].split() for line in engine.ok("system", "df").splitlines()}
+    assert rows["TYPE"] == ["TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    total, active, size = rows["Local Volumes"][:3]
+    assert (total, active) == ("3", "1") and size.endswith("kB") and float(size[:-2]) >= 100
+    verbose = engine.ok("system", "df", "-v")
+    section = verbose.split("Local Volumes space usage:\n\n")[1].split("\n\n")[0].splitlines()
+    assert section[0].split() == ["VOLUME", "NAME", "LINKS", "SIZE"]
+    assert {line.split()[0]: line.split()[1] for line in section[1:]} == {
+        anonymous: "0",
+        "idle": "0",
+        "used": "1",
+    }
+    out = engine.ok("system", "prune", "-f", "--volumes")
+    assert f"Deleted Volumes:\n{anonymous}\n" in out and "Total reclaimed space:" in out
+    assert sorted(engine.ok("volume", "ls", "-q").split()) == ["idle", "used"]
+    engine.ok("rm", "-f", "user")
+    engine.ok("volume", "rm", "idle", "used")
+
+
+@pytest.mark.parametrize("runtime", ["runc", "crun"])
+def test_another_runtime_mounts_the_same_volumes(
+    engine: Engine, busybox: str, tmp_path: Path, runtime: str
+) -> None:
+    from tests.integration.engine.test_oci_runtimes import runtime_or_skip
+
+    runtime_or_skip(engine, busybox, runtime)
+    script = "echo v > /v/f; cat /b/f; grep -c ' /t tmpfs ' /proc/mounts; touch /b/x || true"
+    (tmp_path / "f").write_text("bound\n")
+    result = engine.cli(
+        "run", "--rm", "--runtime", runtime, "-v", "rtvol:/v", "-v", f"{tmp_path}:/b:ro",
+        "--mount", "type=tmpfs,target=/t", busybox, "sh", "-c", script,
+    )  # fmt: skip
+    assert result.stdout == "bound\n1\n" and "Read-only file system" in result.stderr
+    assert (data_dir(engine, "rtvol") / "f").read_text() == "v\n"
+    engine.ok("volume", "rm", "rtvol")
