@@ -13,8 +13,9 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, ip_address, ip_ne
 
 from dockyard.api.errors import InvalidArgument, ResourceExhausted
 
-# The default bridge's candidates when the daemon config names no `bip`: first free wins.
-BRIDGE_CANDIDATES = tuple(IPv4Network(f"10.{n}.0.0/16") for n in range(199, 189, -1))
+# The default bridge's subnet when the daemon config names no `bip`: the first free of ten
+# /16s, then of the /20s of 10.176.0.0/12 (many engines on one host each need their own).
+BRIDGE_POOLS = (*((f"10.{n}.0.0/16", 16) for n in range(199, 189, -1)), ("10.176.0.0/12", 20))
 
 
 def parse_subnet(text: str) -> IPv4Network:

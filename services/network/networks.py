@@ -71,8 +71,7 @@ class Networks:
             gateway = ipam.parse_address(self._config.bip.split("/")[0], "bip")
             subnet = ipam.parse_subnet(self._config.bip)
         else:
-            candidates = [(str(c), c.prefixlen) for c in ipam.BRIDGE_CANDIDATES]
-            subnet = ipam.pick_subnet(candidates, self._taken())
+            subnet = ipam.pick_subnet(ipam.BRIDGE_POOLS, self._taken())
             gateway = subnet.network_address + 1
         return new_network(
             name="bridge",

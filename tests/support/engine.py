@@ -45,7 +45,11 @@ class Engine:
         config_path.write_text(json.dumps({**defaults, **(config or {})}))
         process = _spawn(root, state, config_path)
         engine = cls(root, state, config_path, cgroup_parent, process)
-        engine.wait_running()
+        try:
+            engine.wait_running()
+        except BaseException:
+            engine.stop()  # an engine that did not come up must not outlive the test run
+            raise
         return engine
 
     @property

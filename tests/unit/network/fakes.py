@@ -139,9 +139,12 @@ class World:
     config: DaemonConfig = field(default_factory=lambda: DaemonConfig(bridge="br-test"))
     nft: FakeNft = field(default_factory=FakeNft)
     opened: list[list[str]] = field(default_factory=list)  # FORWARD exceptions, each time
+    routes: list[IPv4Network] | None = None  # the host's routes (FakeLinks' by default)
 
     def __post_init__(self) -> None:
         self.links = FakeLinks(self.nft)
+        if self.routes is not None:
+            self.links.routes = list(self.routes)
         self.manager = self.open()
 
     def open(self) -> Manager:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,14 @@ def test_the_default_bridge_avoids_host_routes(world: World) -> None:
     assert bridge.subnet == "10.198.0.0/16"  # 10.199/16 is a host route here
     assert bridge.interface == "br-test" and "br-test" in world.links.links
     assert {n.name for n in world.manager.networks.all()} == {"bridge", "host", "none"}
+
+
+def test_with_every_default_16_taken_the_default_bridge_gets_a_20(tmp_path: Path) -> None:
+    """Ten engines on one host took 10.190/16 … 10.199/16: the eleventh must still start."""
+    taken = [IPv4Network(f"10.{n}.0.0/16") for n in range(190, 200)]
+    world = World(tmp_path, routes=taken)
+    assert world.manager.networks.get("bridge").subnet == "10.176.0.0/20"
+    world.manager.close()
 
 
 def test_the_default_bridge_is_the_engines_own_unless_the_config_names_one(
