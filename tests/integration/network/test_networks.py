@@ -514,3 +514,20 @@ def test_a_forward_policy_of_drop_does_not_cut_our_bridges(engine: Engine, busyb
     assert comment not in rules
     if not had_filter:  # iptables made its table for this test: leave the host as it was
         subprocess.run(["nft", "delete", "table", "ip", "filter"], check=False)
+
+
+def test_distinct_networks_do_not_reach_each_other_except_by_a_published_port(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    one, two = network(), network()
+    port = free_port()
+    engine.ok(
+        "run", "-d", "--name", "island", "--network", one, "-p", f"{port}:80", busybox, *web("isle")
+    )
+    ip = inspect(engine, "island")["NetworkSettings"]["Networks"][one]["IPAddress"]
+    gateway = json.loads(engine.ok("network", "inspect", two))[0]["IPAM"]["Config"][0]["Gateway"]
+    direct = f"wget -q -O - http://{ip}/ & sleep 3; kill $! 2>/dev/null && exit 7; wait $!"
+    blocked = engine.cli("run", "--rm", "--network", two, busybox, "sh", "-c", direct)
+    assert blocked.returncode != 0 and "isle" not in blocked.stdout
+    published = fetch(f"http://{gateway}:{port}/")
+    assert engine.ok("run", "--rm", "--network", two, busybox, "sh", "-c", published) == "isle\n"
