@@ -200,6 +200,14 @@ class OverlaySnapshotter:
                 size += info.st_blocks * 512
         return size, inodes
 
+    def layer_dirs(self, key: str) -> tuple[Path, tuple[Path, ...]]:
+        """The active snapshot's own directory and its parents', nearest first (for a diff)."""
+        record = self._get(key)
+        if record.kind != "active":
+            raise FailedPrecondition(f"snapshot {key} is {record.kind}, not active")
+        chain = self._meta.chain(record.parent) if record.parent else []
+        return self._path(record) / "fs", tuple(self._path(r) / "fs" for r in chain)
+
     def apply(self, key: str, blob: Path, media_type: str, diff_id: str) -> Applied:
         record = self._get(key)
         if record.kind != "active":

@@ -149,3 +149,49 @@ class ApplyLayerResponse(_message.Message):
     diff_id: str
     size: int
     def __init__(self, diff_id: _Optional[str] = ..., size: _Optional[int] = ...) -> None: ...
+
+class DiffRequest(_message.Message):
+    __slots__ = ("key", "mount_stubs", "remove_stubs", "gzip")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MOUNT_STUBS_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_STUBS_FIELD_NUMBER: _ClassVar[int]
+    GZIP_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    mount_stubs: _containers.RepeatedScalarFieldContainer[str]
+    remove_stubs: bool
+    gzip: bool
+    def __init__(self, key: _Optional[str] = ..., mount_stubs: _Optional[_Iterable[str]] = ..., remove_stubs: _Optional[bool] = ..., gzip: _Optional[bool] = ...) -> None: ...
+
+class DiffChunk(_message.Message):
+    __slots__ = ("data", "diff_id", "size", "entries")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    DIFF_ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    diff_id: str
+    size: int
+    entries: int
+    def __init__(self, data: _Optional[bytes] = ..., diff_id: _Optional[str] = ..., size: _Optional[int] = ..., entries: _Optional[int] = ...) -> None: ...
+
+class ChangesRequest(_message.Message):
+    __slots__ = ("key", "mount_stubs")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    MOUNT_STUBS_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    mount_stubs: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key: _Optional[str] = ..., mount_stubs: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Change(_message.Message):
+    __slots__ = ("kind", "path")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    path: str
+    def __init__(self, kind: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class ChangesResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[Change]
+    def __init__(self, changes: _Optional[_Iterable[_Union[Change, _Mapping]]] = ...) -> None: ...

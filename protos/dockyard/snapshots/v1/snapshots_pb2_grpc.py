@@ -80,6 +80,16 @@ class SnapshotsStub:
                 request_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ApplyLayerRequest.SerializeToString,
                 response_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ApplyLayerResponse.FromString,
                 _registered_method=True)
+        self.Diff = channel.unary_stream(
+                '/dockyard.snapshots.v1.Snapshots/Diff',
+                request_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffRequest.SerializeToString,
+                response_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffChunk.FromString,
+                _registered_method=True)
+        self.Changes = channel.unary_unary(
+                '/dockyard.snapshots.v1.Snapshots/Changes',
+                request_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesRequest.SerializeToString,
+                response_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesResponse.FromString,
+                _registered_method=True)
 
 
 class SnapshotsServicer:
@@ -143,7 +153,25 @@ class SnapshotsServicer:
         """Apply extracts one layer (a tar blob, plain or gzip) into the active snapshot `key`:
         whiteouts become overlay whiteouts, opaque markers the opaque xattr; nothing is ever
         written outside the snapshot. Checks the uncompressed digest against `diff_id` when given.
-        Reserved for later issues: Diff (an active snapshot's changes as a layer, for build/commit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Diff(self, request, context):
+        """Diff streams the changes of the active snapshot `key` against its parents as a layer tar
+        (gzip when asked): deletions as whiteouts, replaced directories with an opaque marker.
+        Mount stubs the runtime made (absent below, left empty) are not changes; with
+        `remove_stubs` they are deleted from the snapshot too (it must not be mounted then). The
+        last message carries the tar's diff ID, size and entry count. Used by build and commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Changes(self, request, context):
+        """Changes lists what the active snapshot `key` changed, as `docker diff` does (A/C/D),
+        mount stubs left out. The snapshot may be in use (a running container's).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -196,6 +224,16 @@ def add_SnapshotsServicer_to_server(servicer, server):
                     servicer.Apply,
                     request_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ApplyLayerRequest.FromString,
                     response_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ApplyLayerResponse.SerializeToString,
+            ),
+            'Diff': grpc.unary_stream_rpc_method_handler(
+                    servicer.Diff,
+                    request_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffRequest.FromString,
+                    response_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffChunk.SerializeToString,
+            ),
+            'Changes': grpc.unary_unary_rpc_method_handler(
+                    servicer.Changes,
+                    request_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesRequest.FromString,
+                    response_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -441,6 +479,60 @@ class Snapshots:
             '/dockyard.snapshots.v1.Snapshots/Apply',
             dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ApplyLayerRequest.SerializeToString,
             dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ApplyLayerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Diff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.snapshots.v1.Snapshots/Diff',
+            dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffRequest.SerializeToString,
+            dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Changes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.snapshots.v1.Snapshots/Changes',
+            dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesRequest.SerializeToString,
+            dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,
