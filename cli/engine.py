@@ -25,6 +25,7 @@ class Stubs:
         self.system = rpc.SystemStub(channel)
         self.networks = rpc.NetworksStub(channel)
         self.volumes = rpc.VolumesStub(channel)
+        self.builds = rpc.BuildsStub(channel)
 
 
 def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:

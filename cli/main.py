@@ -10,6 +10,7 @@ import os
 import sys
 
 import typer
+from dockyard.cli import build as builds
 from dockyard.cli import containers, daemon, images, networks, system, volumes
 from dockyard.cli.state import STATE
 
@@ -36,6 +37,7 @@ REGISTRARS = (
     system.register,
     networks.register,
     volumes.register,
+    builds.register,
 )
 
 

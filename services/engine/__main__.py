@@ -11,6 +11,8 @@ import grpc
 from dockyard.api import bootstrap
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2_grpc
+from dockyard.services.engine.build.builder import Builder
+from dockyard.services.engine.build.commits import Commits
 from dockyard.services.engine.clients import proxy
 from dockyard.services.engine.copying import Copier
 from dockyard.services.engine.events import EventBus
@@ -27,6 +29,7 @@ from dockyard.services.engine.server import (
     SystemServicer,
     VolumesServicer,
 )
+from dockyard.services.engine.server_build import BuildsServicer
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.volumes import Volumes
 
@@ -43,12 +46,21 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         lifecycle.resume_watching()
         repair = asyncio.create_task(lifecycle.repair.run())
         stack.push_async_callback(_finish, repair)
+        builder = Builder(clients, options.data_dir, options.config.cgroup_parent)
+        stack.callback(builder.close)
+        cleanup = asyncio.create_task(builder.cleanup())
+        stack.push_async_callback(_finish, cleanup)
+        commits = Commits(store, clients)
         containers = ContainersServicer(
             lifecycle,
             Reader(store),
             Runner(store, lifecycle, clients),
             Running(store, lifecycle.locks, clients.tasks, events),
             Copier(store, lifecycle.locks, lifecycle.mounter, clients.volumes),
+            commits,
+        )
+        engine_pb2_grpc.add_BuildsServicer_to_server(
+            BuildsServicer(builder, commits, events), server
         )
         engine_pb2_grpc.add_ContainersServicer_to_server(containers, server)
         engine_pb2_grpc.add_ImagesServicer_to_server(

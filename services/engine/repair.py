@@ -30,6 +30,7 @@ from dockyard.services.engine.store import ContainerStore
 log = logging.getLogger(__name__)
 
 KILL_WAIT_SECONDS = 10.0
+BUILD_PREFIX = "build-"  # a build's RUN tasks and sandboxes: the builder cleans up its own
 
 Start = Callable[[str], Awaitable[object]]
 Remove = Callable[[str, bool], Awaitable[None]]
@@ -79,11 +80,13 @@ class StartupRepair:
     async def reconcile(self) -> None:
         running = set(running_records(self._store))
         for task in await self._c.tasks.list_tasks():
-            if task.id not in running:
+            if task.id not in running and not task.id.startswith(BUILD_PREFIX):
                 log.info("deleting task %s, which no running container owns", task.id[:12])
                 await self._discard_task(task.id)
         for sandbox in await self._c.network.list_sandboxes():
-            if sandbox.container_id not in running:
+            if sandbox.container_id not in running and not sandbox.container_id.startswith(
+                BUILD_PREFIX
+            ):
                 log.info(
                     "removing sandbox %s, which no running container owns",
                     sandbox.container_id[:12],

@@ -17,7 +17,8 @@ from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2, engine_pb2_grpc
 from dockyard.images.v1 import images_pb2
 from dockyard.network.v1 import network_pb2
-from dockyard.services.engine import logs, reading, system
+from dockyard.services.engine import logs, reading, server_build, system
+from dockyard.services.engine.build.commits import Commits
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import ImportHeader, Platform, RegistryAuth
 from dockyard.services.engine.clients.networks import NetworkSpec
@@ -70,12 +71,14 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         runner: Runner,
         running: Running,
         copier: Copier,
+        commits: Commits | None = None,
     ) -> None:
         self._life = lifecycle
         self._reader = reader
         self._runner = runner
         self._running = running
         self._copier = copier
+        self._commits = commits
 
     async def Create(
         self, request: engine_pb2.CreateContainerRequest, context: Context
@@ -223,6 +226,14 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
             first.options.id, first.options.path, options, _archive_chunks(request_iterator)
         )
         return EMPTY
+
+    async def Changes(
+        self, request: engine_pb2.ContainerRequest, context: Context
+    ) -> engine_pb2.ChangesResponse:
+        if self._commits is None:
+            raise errors.Unimplemented("this engine has no builder")
+        return await server_build.changes(self._commits, request)
+
 
     async def Attach(
         self, request_iterator: AsyncIterator[engine_pb2.AttachInput], context: Context

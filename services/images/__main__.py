@@ -13,6 +13,7 @@ from dockyard.images.v1 import images_pb2_grpc
 from dockyard.services.images.content import ContentStore
 from dockyard.services.images.images import Images
 from dockyard.services.images.imagestore import ImageStore
+from dockyard.services.images.leases import Leases
 from dockyard.services.images.pull import Puller
 from dockyard.services.images.server import ImagesServicer
 from dockyard.services.images.snapshots_client import SnapshotsLayerStore
@@ -32,7 +33,9 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
                 log.warning("image %s is damaged: %s", image.id, "; ".join(image.problems))
         channel = bootstrap.dial_service(options.paths, "snapshots")
         stack.push_async_callback(channel.close)
-        images = Images(content, store, SnapshotsLayerStore(channel))
+        leases = Leases(options.data_dir / "leases.db")
+        stack.callback(leases.close)
+        images = Images(content, store, SnapshotsLayerStore(channel), leases)
         puller = Puller(images, options.config, options.config_path)
         stack.push_async_callback(puller.close)
         images_pb2_grpc.add_ImagesServicer_to_server(ImagesServicer(images, puller), server)

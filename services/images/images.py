@@ -23,6 +23,7 @@ from dockyard.api.errors import FailedPrecondition, InvalidArgument, NotFound
 from dockyard.services.images import reference
 from dockyard.services.images.content import ContentStore, Locks
 from dockyard.services.images.imagestore import ImageRecord, ImageStore
+from dockyard.services.images.leases import Leases
 from dockyard.services.images.schema import Descriptor
 from dockyard.services.images.unpack import Layer, LayerStore, apply_layer, chain_ids
 
@@ -54,10 +55,17 @@ def host_arch() -> str:
 
 
 class Images:
-    def __init__(self, content: ContentStore, store: ImageStore, layers: LayerStore) -> None:
+    def __init__(
+        self,
+        content: ContentStore,
+        store: ImageStore,
+        layers: LayerStore,
+        leases: Leases | None = None,
+    ) -> None:
         self.content = content
         self.store = store
         self.layers = layers
+        self.leases = leases  # persisted holds (a build cache): never collected
         self.locks = Locks()
         self._leases: Counter[str] = Counter()
 
@@ -129,9 +137,13 @@ class Images:
         (a layer stack, base first) that no image uses; return the removed chain IDs."""
         remaining = self.store.all()
         referenced = set().union(*(i.blobs for i in remaining)) | set(self._leases)
+        if self.leases is not None:
+            referenced |= self.leases.digests()
         for digest in self.content.digests() - referenced:
             self.content.delete(digest)
         used = set().union(*(chain_ids(i.diff_ids) for i in remaining))
+        if self.leases is not None:
+            used |= self.leases.chains()
         removed = []
         for chain_id in reversed(chains):
             if chain_id in used:

@@ -11,6 +11,7 @@ from dockyard.images.v1 import images_pb2_grpc
 from dockyard.services.images.images import Images, Progress
 from dockyard.services.images.imagestore import ImageRecord
 from dockyard.services.images.pull import Puller
+from dockyard.services.images.server_authoring import AuthoringRPCs
 from dockyard.services.images.shapes import parse_time
 from dockyard.services.images.unpack import chain_ids
 from dockyard.types.v1 import types_pb2
@@ -18,7 +19,7 @@ from dockyard.types.v1 import types_pb2
 Context = Any
 
 
-class ImagesServicer(images_pb2_grpc.ImagesServicer):
+class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
     def __init__(self, images: Images, puller: Puller) -> None:
         self._images = images
         self._puller = puller

@@ -40,6 +40,12 @@ def words(text: str, env: Mapping[str, str], escape: str = "\\") -> list[str]:
     return _Lexer(text, env, escape, split=True).run()
 
 
+def text(body: str, env: Mapping[str, str], escape: str = "\\") -> str:
+    """`body` with its variables expanded and nothing else changed (a heredoc's lines: quotes
+    there are ordinary characters, as in a shell's unquoted here-document)."""
+    return "".join(_Lexer(body, env, escape, split=False, quotes=False).run())
+
+
 def used_names(text: str, escape: str = "\\") -> set[str]:
     """The variable names `text` refers to (for the build args a step's cache key takes)."""
     recorder = _Recorder()
@@ -63,6 +69,7 @@ class _Lexer:
     env: Mapping[str, str]
     escape: str
     split: bool
+    quotes: bool = True  # quotes group and protect; off: they are ordinary characters
     pos: int = 0
     _words: list[str] = field(default_factory=list)
     _current: list[str] = field(default_factory=list)
@@ -94,16 +101,16 @@ class _Lexer:
             if self.split and not stop and ch in SPACE:
                 self._next()
                 self._end_word()
-            elif ch == "'":
+            elif ch == "'" and self.quotes:
                 self._next()
                 self._add(self._single_quoted())
-            elif ch == '"':
+            elif ch == '"' and self.quotes:
                 self._next()
                 self._add(self._double_quoted())
             elif ch == "$":
                 self._next()
                 self._add_expanded(self._dollar())
-            elif ch == self.escape:
+            elif ch == self.escape and (self.quotes or self._peek(1) == "$"):
                 self._next()
                 self._add(self._next() if self.pos < len(self.text) else self.escape)
             else:

@@ -97,6 +97,16 @@ class Removal:
     deleted: list[str] = field(default_factory=list)  # image and layer IDs deleted
 
 
+@dataclass
+class NewImage:
+    """An image made of blobs already written (a build's, a commit's)."""
+
+    config: str  # the config blob's digest: the image ID
+    layers: list[Descriptor] = field(default_factory=list)  # layer blobs, base first
+    names: list[str] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # each layer's uncompressed bytes
+
+
 class ImageClient(Protocol):
     async def get(self, ref: str) -> Image:
         """The image a name, ID or unique ID prefix resolves to; NotFound otherwise."""
@@ -121,3 +131,23 @@ class ImageClient(Protocol):
     async def tag(self, source: str, target: str) -> Image: ...
 
     async def remove(self, ref: str, force: bool) -> Removal: ...
+
+    async def read_blob(self, digest: str) -> bytes:
+        """A blob of the content store, whole (configs and manifests); NotFound if absent."""
+        ...
+
+    async def write_blob(
+        self, media_type: str, chunks: AsyncIterator[bytes], lease: str = ""
+    ) -> Descriptor:
+        """Store a blob (its digest computed); it joins `lease` until an image holds it."""
+        ...
+
+    async def create_image(self, image: NewImage) -> Image:
+        """Record an image of written blobs (unpacking layers not yet unpacked), named."""
+        ...
+
+    async def lease(self, lease: str, digests: list[str], chains: list[str]) -> None:
+        """Keep blobs and layer snapshots from garbage collection until `release_lease`."""
+        ...
+
+    async def release_lease(self, lease: str) -> None: ...

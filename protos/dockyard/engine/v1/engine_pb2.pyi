@@ -921,3 +921,103 @@ class Event(_message.Message):
     time: _timestamp_pb2.Timestamp
     scope: str
     def __init__(self, type: _Optional[str] = ..., action: _Optional[str] = ..., actor_id: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., scope: _Optional[str] = ...) -> None: ...
+
+class FileChange(_message.Message):
+    __slots__ = ("kind", "path")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    path: str
+    def __init__(self, kind: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class ChangesResponse(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[FileChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[FileChange, _Mapping]]] = ...) -> None: ...
+
+class BuildOptions(_message.Message):
+    __slots__ = ("tags", "dockerfile", "build_args", "target", "no_cache", "pull", "labels", "network_mode")
+    class BuildArgsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    DOCKERFILE_FIELD_NUMBER: _ClassVar[int]
+    BUILD_ARGS_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    NO_CACHE_FIELD_NUMBER: _ClassVar[int]
+    PULL_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_MODE_FIELD_NUMBER: _ClassVar[int]
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    dockerfile: str
+    build_args: _containers.ScalarMap[str, str]
+    target: str
+    no_cache: bool
+    pull: bool
+    labels: _containers.ScalarMap[str, str]
+    network_mode: str
+    def __init__(self, tags: _Optional[_Iterable[str]] = ..., dockerfile: _Optional[str] = ..., build_args: _Optional[_Mapping[str, str]] = ..., target: _Optional[str] = ..., no_cache: _Optional[bool] = ..., pull: _Optional[bool] = ..., labels: _Optional[_Mapping[str, str]] = ..., network_mode: _Optional[str] = ...) -> None: ...
+
+class BuildInput(_message.Message):
+    __slots__ = ("options", "context")
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    options: BuildOptions
+    context: bytes
+    def __init__(self, options: _Optional[_Union[BuildOptions, _Mapping]] = ..., context: _Optional[bytes] = ...) -> None: ...
+
+class BuildError(_message.Message):
+    __slots__ = ("message", "code", "line")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    message: str
+    code: int
+    line: int
+    def __init__(self, message: _Optional[str] = ..., code: _Optional[int] = ..., line: _Optional[int] = ...) -> None: ...
+
+class BuildOutput(_message.Message):
+    __slots__ = ("stream", "output", "image_id", "error")
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    stream: str
+    output: bytes
+    image_id: str
+    error: BuildError
+    def __init__(self, stream: _Optional[str] = ..., output: _Optional[bytes] = ..., image_id: _Optional[str] = ..., error: _Optional[_Union[BuildError, _Mapping]] = ...) -> None: ...
+
+class CommitRequest(_message.Message):
+    __slots__ = ("container", "reference", "comment", "author", "changes", "no_pause")
+    CONTAINER_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    NO_PAUSE_FIELD_NUMBER: _ClassVar[int]
+    container: str
+    reference: str
+    comment: str
+    author: str
+    changes: _containers.RepeatedScalarFieldContainer[str]
+    no_pause: bool
+    def __init__(self, container: _Optional[str] = ..., reference: _Optional[str] = ..., comment: _Optional[str] = ..., author: _Optional[str] = ..., changes: _Optional[_Iterable[str]] = ..., no_pause: _Optional[bool] = ...) -> None: ...
+
+class CommitResponse(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...

@@ -148,6 +148,11 @@ class ContainersStub:
                 request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerArchiveInput.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Changes = channel.unary_unary(
+                '/dockyard.engine.v1.Containers/Changes',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ChangesResponse.FromString,
+                _registered_method=True)
 
 
 class ContainersServicer:
@@ -309,6 +314,13 @@ class ContainersServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Changes(self, request, context):
+        """Changes lists what a container changed in its filesystem (docker diff: A/C/D).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -421,6 +433,11 @@ def add_ContainersServicer_to_server(servicer, server):
                     servicer.PutArchive,
                     request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerArchiveInput.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Changes': grpc.unary_unary_rpc_method_handler(
+                    servicer.Changes,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1027,6 +1044,33 @@ class Containers:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Changes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Changes',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class VolumesStub:
     """Volumes: the engine's side of dockyard.volumes.v1 — which containers use a volume is known
@@ -1268,6 +1312,127 @@ class Volumes:
             '/dockyard.engine.v1.Volumes/Prune',
             dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesRequest.SerializeToString,
             dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneVolumesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class BuildsStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Build = channel.stream_stream(
+                '/dockyard.engine.v1.Builds/Build',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.BuildInput.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.BuildOutput.FromString,
+                _registered_method=True)
+        self.Commit = channel.unary_unary(
+                '/dockyard.engine.v1.Builds/Commit',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitResponse.FromString,
+                _registered_method=True)
+
+
+class BuildsServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Build(self, request_iterator, context):
+        """Build makes an image of a Dockerfile: the first input is the options, the others the
+        context (a tar, plain or gzip, or a Dockerfile alone), in order. Outputs stream the steps
+        and what they print; the last is `image_id`, or `error` when a step failed (nothing is
+        tagged then). A malformed Dockerfile, a missing stage or a COPY source outside the
+        context is an INVALID_ARGUMENT or NOT_FOUND status instead, before any step runs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Commit(self, request, context):
+        """Commit makes an image of a container's changes (docker commit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_BuildsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Build': grpc.stream_stream_rpc_method_handler(
+                    servicer.Build,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.BuildInput.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.BuildOutput.SerializeToString,
+            ),
+            'Commit': grpc.unary_unary_rpc_method_handler(
+                    servicer.Commit,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'dockyard.engine.v1.Builds', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('dockyard.engine.v1.Builds', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Builds:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Build(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/dockyard.engine.v1.Builds/Build',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.BuildInput.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.BuildOutput.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Commit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Builds/Commit',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from dockyard.types.v1 import types_pb2 as dockyard_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x64ockyard/images/v1/images.proto\x12\x12\x64ockyard.images.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"b\n\x0cRegistryAuth\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x16\n\x0eidentity_token\x18\x03 \x01(\t\x12\x16\n\x0eregistry_token\x18\x04 \x01(\t\"y\n\x0bPullRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12-\n\x08platform\x18\x02 \x01(\x0b\x32\x1b.dockyard.types.v1.Platform\x12.\n\x04\x61uth\x18\x03 \x01(\x0b\x32 .dockyard.images.v1.RegistryAuth\"t\n\x0cPullProgress\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x03 \x01(\x03\x12\r\n\x05total\x18\x04 \x01(\x03\x12(\n\x05image\x18\x05 \x01(\x0b\x32\x19.dockyard.images.v1.Image\"l\n\x0cImportHeader\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x03 \x03(\t\x12-\n\x08platform\x18\x04 \x01(\x0b\x32\x1b.dockyard.types.v1.Platform\"\\\n\rImportRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .dockyard.images.v1.ImportHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x1e\n\x0fGetImageRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\"$\n\x11ListImagesRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\"?\n\x12ListImagesResponse\x12)\n\x06images\x18\x01 \x03(\x0b\x32\x19.dockyard.images.v1.Image\"1\n\x0fTagImageRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\"0\n\x12RemoveImageRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"8\n\x13RemoveImageResponse\x12\x10\n\x08untagged\x18\x01 \x03(\t\x12\x0f\n\x07\x64\x65leted\x18\x02 \x03(\t\"\x1c\n\rUnpackRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\"\xac\x02\n\x0bImageConfig\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x0b\n\x03\x65nv\x18\x02 \x03(\t\x12\x12\n\nentrypoint\x18\x03 \x03(\t\x12\x0b\n\x03\x63md\x18\x04 \x03(\t\x12\x13\n\x0bworking_dir\x18\x05 \x01(\t\x12;\n\x06labels\x18\x06 \x03(\x0b\x32+.dockyard.images.v1.ImageConfig.LabelsEntry\x12\x15\n\rexposed_ports\x18\x07 \x03(\t\x12\x0f\n\x07volumes\x18\x08 \x03(\t\x12\x13\n\x0bstop_signal\x18\t \x01(\t\x12\r\n\x05shell\x18\n \x03(\t\x12\x14\n\x0c\x61rgs_escaped\x18\x0b \x01(\x08\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe9\x02\n\x05Image\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\trepo_tags\x18\x02 \x03(\t\x12\x14\n\x0crepo_digests\x18\x03 \x03(\t\x12+\n\x07\x63reated\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04size\x18\x05 \x01(\x03\x12\n\n\x02os\x18\x06 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x07 \x01(\t\x12\x0f\n\x07variant\x18\x08 \x01(\t\x12/\n\x06\x63onfig\x18\t \x01(\x0b\x32\x1f.dockyard.images.v1.ImageConfig\x12\x10\n\x08\x64iff_ids\x18\n \x03(\t\x12\x10\n\x08\x63hain_id\x18\x0b \x01(\t\x12/\n\x08manifest\x18\x0c \x01(\x0b\x32\x1d.dockyard.types.v1.Descriptor\x12\x0e\n\x06\x61uthor\x18\r \x01(\t\x12\x0f\n\x07\x63omment\x18\x0e \x01(\t\x12\x16\n\x0e\x64ocker_version\x18\x0f \x01(\t2\xb0\x04\n\x06Images\x12K\n\x04Pull\x12\x1f.dockyard.images.v1.PullRequest\x1a .dockyard.images.v1.PullProgress0\x01\x12H\n\x06Import\x12!.dockyard.images.v1.ImportRequest\x1a\x19.dockyard.images.v1.Image(\x01\x12\x45\n\x03Get\x12#.dockyard.images.v1.GetImageRequest\x1a\x19.dockyard.images.v1.Image\x12U\n\x04List\x12%.dockyard.images.v1.ListImagesRequest\x1a&.dockyard.images.v1.ListImagesResponse\x12\x45\n\x03Tag\x12#.dockyard.images.v1.TagImageRequest\x1a\x19.dockyard.images.v1.Image\x12Y\n\x06Remove\x12&.dockyard.images.v1.RemoveImageRequest\x1a\'.dockyard.images.v1.RemoveImageResponse\x12O\n\x06Unpack\x12!.dockyard.images.v1.UnpackRequest\x1a .dockyard.images.v1.PullProgress0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x64ockyard/images/v1/images.proto\x12\x12\x64ockyard.images.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"b\n\x0cRegistryAuth\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x16\n\x0eidentity_token\x18\x03 \x01(\t\x12\x16\n\x0eregistry_token\x18\x04 \x01(\t\"y\n\x0bPullRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12-\n\x08platform\x18\x02 \x01(\x0b\x32\x1b.dockyard.types.v1.Platform\x12.\n\x04\x61uth\x18\x03 \x01(\x0b\x32 .dockyard.images.v1.RegistryAuth\"t\n\x0cPullProgress\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x0f\n\x07\x63urrent\x18\x03 \x01(\x03\x12\r\n\x05total\x18\x04 \x01(\x03\x12(\n\x05image\x18\x05 \x01(\x0b\x32\x19.dockyard.images.v1.Image\"l\n\x0cImportHeader\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x0f\n\x07\x63hanges\x18\x03 \x03(\t\x12-\n\x08platform\x18\x04 \x01(\x0b\x32\x1b.dockyard.types.v1.Platform\"\\\n\rImportRequest\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32 .dockyard.images.v1.ImportHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x1e\n\x0fGetImageRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\"$\n\x11ListImagesRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\"?\n\x12ListImagesResponse\x12)\n\x06images\x18\x01 \x03(\x0b\x32\x19.dockyard.images.v1.Image\"1\n\x0fTagImageRequest\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\"0\n\x12RemoveImageRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"8\n\x13RemoveImageResponse\x12\x10\n\x08untagged\x18\x01 \x03(\t\x12\x0f\n\x07\x64\x65leted\x18\x02 \x03(\t\"\x1c\n\rUnpackRequest\x12\x0b\n\x03ref\x18\x01 \x01(\t\"\xac\x02\n\x0bImageConfig\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x0b\n\x03\x65nv\x18\x02 \x03(\t\x12\x12\n\nentrypoint\x18\x03 \x03(\t\x12\x0b\n\x03\x63md\x18\x04 \x03(\t\x12\x13\n\x0bworking_dir\x18\x05 \x01(\t\x12;\n\x06labels\x18\x06 \x03(\x0b\x32+.dockyard.images.v1.ImageConfig.LabelsEntry\x12\x15\n\rexposed_ports\x18\x07 \x03(\t\x12\x0f\n\x07volumes\x18\x08 \x03(\t\x12\x13\n\x0bstop_signal\x18\t \x01(\t\x12\r\n\x05shell\x18\n \x03(\t\x12\x14\n\x0c\x61rgs_escaped\x18\x0b \x01(\x08\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe9\x02\n\x05Image\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\trepo_tags\x18\x02 \x03(\t\x12\x14\n\x0crepo_digests\x18\x03 \x03(\t\x12+\n\x07\x63reated\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04size\x18\x05 \x01(\x03\x12\n\n\x02os\x18\x06 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x07 \x01(\t\x12\x0f\n\x07variant\x18\x08 \x01(\t\x12/\n\x06\x63onfig\x18\t \x01(\x0b\x32\x1f.dockyard.images.v1.ImageConfig\x12\x10\n\x08\x64iff_ids\x18\n \x03(\t\x12\x10\n\x08\x63hain_id\x18\x0b \x01(\t\x12/\n\x08manifest\x18\x0c \x01(\x0b\x32\x1d.dockyard.types.v1.Descriptor\x12\x0e\n\x06\x61uthor\x18\r \x01(\t\x12\x0f\n\x07\x63omment\x18\x0e \x01(\t\x12\x16\n\x0e\x64ocker_version\x18\x0f \x01(\t\"D\n\x0fWriteBlobHeader\x12\x12\n\nmedia_type\x18\x01 \x01(\t\x12\x0e\n\x06\x64igest\x18\x02 \x01(\t\x12\r\n\x05lease\x18\x03 \x01(\t\"b\n\x10WriteBlobRequest\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32#.dockyard.images.v1.WriteBlobHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"!\n\x0fReadBlobRequest\x12\x0e\n\x06\x64igest\x18\x01 \x01(\t\"\x19\n\tBlobChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"q\n\x12\x43reateImageRequest\x12\x0e\n\x06\x63onfig\x18\x01 \x01(\t\x12-\n\x06layers\x18\x02 \x03(\x0b\x32\x1d.dockyard.types.v1.Descriptor\x12\r\n\x05names\x18\x03 \x03(\t\x12\r\n\x05sizes\x18\x04 \x03(\x03\">\n\x0cLeaseRequest\x12\r\n\x05lease\x18\x01 \x01(\t\x12\x0f\n\x07\x64igests\x18\x02 \x03(\t\x12\x0e\n\x06\x63hains\x18\x03 \x03(\t\"$\n\x13ReleaseLeaseRequest\x12\r\n\x05lease\x18\x01 \x01(\t2\xb7\x07\n\x06Images\x12K\n\x04Pull\x12\x1f.dockyard.images.v1.PullRequest\x1a .dockyard.images.v1.PullProgress0\x01\x12H\n\x06Import\x12!.dockyard.images.v1.ImportRequest\x1a\x19.dockyard.images.v1.Image(\x01\x12\x45\n\x03Get\x12#.dockyard.images.v1.GetImageRequest\x1a\x19.dockyard.images.v1.Image\x12U\n\x04List\x12%.dockyard.images.v1.ListImagesRequest\x1a&.dockyard.images.v1.ListImagesResponse\x12\x45\n\x03Tag\x12#.dockyard.images.v1.TagImageRequest\x1a\x19.dockyard.images.v1.Image\x12Y\n\x06Remove\x12&.dockyard.images.v1.RemoveImageRequest\x1a\'.dockyard.images.v1.RemoveImageResponse\x12O\n\x06Unpack\x12!.dockyard.images.v1.UnpackRequest\x1a .dockyard.images.v1.PullProgress0\x01\x12R\n\tWriteBlob\x12$.dockyard.images.v1.WriteBlobRequest\x1a\x1d.dockyard.types.v1.Descriptor(\x01\x12P\n\x08ReadBlob\x12#.dockyard.images.v1.ReadBlobRequest\x1a\x1d.dockyard.images.v1.BlobChunk0\x01\x12K\n\x06\x43reate\x12&.dockyard.images.v1.CreateImageRequest\x1a\x19.dockyard.images.v1.Image\x12\x41\n\x05Lease\x12 .dockyard.images.v1.LeaseRequest\x1a\x16.google.protobuf.Empty\x12O\n\x0cReleaseLease\x12\'.dockyard.images.v1.ReleaseLeaseRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,36 +36,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IMAGECONFIG_LABELSENTRY']._loaded_options = None
   _globals['_IMAGECONFIG_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_REGISTRYAUTH']._serialized_start=119
-  _globals['_REGISTRYAUTH']._serialized_end=217
-  _globals['_PULLREQUEST']._serialized_start=219
-  _globals['_PULLREQUEST']._serialized_end=340
-  _globals['_PULLPROGRESS']._serialized_start=342
-  _globals['_PULLPROGRESS']._serialized_end=458
-  _globals['_IMPORTHEADER']._serialized_start=460
-  _globals['_IMPORTHEADER']._serialized_end=568
-  _globals['_IMPORTREQUEST']._serialized_start=570
-  _globals['_IMPORTREQUEST']._serialized_end=662
-  _globals['_GETIMAGEREQUEST']._serialized_start=664
-  _globals['_GETIMAGEREQUEST']._serialized_end=694
-  _globals['_LISTIMAGESREQUEST']._serialized_start=696
-  _globals['_LISTIMAGESREQUEST']._serialized_end=732
-  _globals['_LISTIMAGESRESPONSE']._serialized_start=734
-  _globals['_LISTIMAGESRESPONSE']._serialized_end=797
-  _globals['_TAGIMAGEREQUEST']._serialized_start=799
-  _globals['_TAGIMAGEREQUEST']._serialized_end=848
-  _globals['_REMOVEIMAGEREQUEST']._serialized_start=850
-  _globals['_REMOVEIMAGEREQUEST']._serialized_end=898
-  _globals['_REMOVEIMAGERESPONSE']._serialized_start=900
-  _globals['_REMOVEIMAGERESPONSE']._serialized_end=956
-  _globals['_UNPACKREQUEST']._serialized_start=958
-  _globals['_UNPACKREQUEST']._serialized_end=986
-  _globals['_IMAGECONFIG']._serialized_start=989
-  _globals['_IMAGECONFIG']._serialized_end=1289
-  _globals['_IMAGECONFIG_LABELSENTRY']._serialized_start=1244
-  _globals['_IMAGECONFIG_LABELSENTRY']._serialized_end=1289
-  _globals['_IMAGE']._serialized_start=1292
-  _globals['_IMAGE']._serialized_end=1653
-  _globals['_IMAGES']._serialized_start=1656
-  _globals['_IMAGES']._serialized_end=2216
+  _globals['_REGISTRYAUTH']._serialized_start=148
+  _globals['_REGISTRYAUTH']._serialized_end=246
+  _globals['_PULLREQUEST']._serialized_start=248
+  _globals['_PULLREQUEST']._serialized_end=369
+  _globals['_PULLPROGRESS']._serialized_start=371
+  _globals['_PULLPROGRESS']._serialized_end=487
+  _globals['_IMPORTHEADER']._serialized_start=489
+  _globals['_IMPORTHEADER']._serialized_end=597
+  _globals['_IMPORTREQUEST']._serialized_start=599
+  _globals['_IMPORTREQUEST']._serialized_end=691
+  _globals['_GETIMAGEREQUEST']._serialized_start=693
+  _globals['_GETIMAGEREQUEST']._serialized_end=723
+  _globals['_LISTIMAGESREQUEST']._serialized_start=725
+  _globals['_LISTIMAGESREQUEST']._serialized_end=761
+  _globals['_LISTIMAGESRESPONSE']._serialized_start=763
+  _globals['_LISTIMAGESRESPONSE']._serialized_end=826
+  _globals['_TAGIMAGEREQUEST']._serialized_start=828
+  _globals['_TAGIMAGEREQUEST']._serialized_end=877
+  _globals['_REMOVEIMAGEREQUEST']._serialized_start=879
+  _globals['_REMOVEIMAGEREQUEST']._serialized_end=927
+  _globals['_REMOVEIMAGERESPONSE']._serialized_start=929
+  _globals['_REMOVEIMAGERESPONSE']._serialized_end=985
+  _globals['_UNPACKREQUEST']._serialized_start=987
+  _globals['_UNPACKREQUEST']._serialized_end=1015
+  _globals['_IMAGECONFIG']._serialized_start=1018
+  _globals['_IMAGECONFIG']._serialized_end=1318
+  _globals['_IMAGECONFIG_LABELSENTRY']._serialized_start=1273
+  _globals['_IMAGECONFIG_LABELSENTRY']._serialized_end=1318
+  _globals['_IMAGE']._serialized_start=1321
+  _globals['_IMAGE']._serialized_end=1682
+  _globals['_WRITEBLOBHEADER']._serialized_start=1684
+  _globals['_WRITEBLOBHEADER']._serialized_end=1752
+  _globals['_WRITEBLOBREQUEST']._serialized_start=1754
+  _globals['_WRITEBLOBREQUEST']._serialized_end=1852
+  _globals['_READBLOBREQUEST']._serialized_start=1854
+  _globals['_READBLOBREQUEST']._serialized_end=1887
+  _globals['_BLOBCHUNK']._serialized_start=1889
+  _globals['_BLOBCHUNK']._serialized_end=1914
+  _globals['_CREATEIMAGEREQUEST']._serialized_start=1916
+  _globals['_CREATEIMAGEREQUEST']._serialized_end=2029
+  _globals['_LEASEREQUEST']._serialized_start=2031
+  _globals['_LEASEREQUEST']._serialized_end=2093
+  _globals['_RELEASELEASEREQUEST']._serialized_start=2095
+  _globals['_RELEASELEASEREQUEST']._serialized_end=2131
+  _globals['_IMAGES']._serialized_start=2134
+  _globals['_IMAGES']._serialized_end=3085
 # @@protoc_insertion_point(module_scope)

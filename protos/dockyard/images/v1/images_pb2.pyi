@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from dockyard.types.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
@@ -180,3 +181,61 @@ class Image(_message.Message):
     comment: str
     docker_version: str
     def __init__(self, id: _Optional[str] = ..., repo_tags: _Optional[_Iterable[str]] = ..., repo_digests: _Optional[_Iterable[str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size: _Optional[int] = ..., os: _Optional[str] = ..., architecture: _Optional[str] = ..., variant: _Optional[str] = ..., config: _Optional[_Union[ImageConfig, _Mapping]] = ..., diff_ids: _Optional[_Iterable[str]] = ..., chain_id: _Optional[str] = ..., manifest: _Optional[_Union[_types_pb2.Descriptor, _Mapping]] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., docker_version: _Optional[str] = ...) -> None: ...
+
+class WriteBlobHeader(_message.Message):
+    __slots__ = ("media_type", "digest", "lease")
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    media_type: str
+    digest: str
+    lease: str
+    def __init__(self, media_type: _Optional[str] = ..., digest: _Optional[str] = ..., lease: _Optional[str] = ...) -> None: ...
+
+class WriteBlobRequest(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: WriteBlobHeader
+    chunk: bytes
+    def __init__(self, header: _Optional[_Union[WriteBlobHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class ReadBlobRequest(_message.Message):
+    __slots__ = ("digest",)
+    DIGEST_FIELD_NUMBER: _ClassVar[int]
+    digest: str
+    def __init__(self, digest: _Optional[str] = ...) -> None: ...
+
+class BlobChunk(_message.Message):
+    __slots__ = ("data",)
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    data: bytes
+    def __init__(self, data: _Optional[bytes] = ...) -> None: ...
+
+class CreateImageRequest(_message.Message):
+    __slots__ = ("config", "layers", "names", "sizes")
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    LAYERS_FIELD_NUMBER: _ClassVar[int]
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    SIZES_FIELD_NUMBER: _ClassVar[int]
+    config: str
+    layers: _containers.RepeatedCompositeFieldContainer[_types_pb2.Descriptor]
+    names: _containers.RepeatedScalarFieldContainer[str]
+    sizes: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, config: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[_types_pb2.Descriptor, _Mapping]]] = ..., names: _Optional[_Iterable[str]] = ..., sizes: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class LeaseRequest(_message.Message):
+    __slots__ = ("lease", "digests", "chains")
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    DIGESTS_FIELD_NUMBER: _ClassVar[int]
+    CHAINS_FIELD_NUMBER: _ClassVar[int]
+    lease: str
+    digests: _containers.RepeatedScalarFieldContainer[str]
+    chains: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, lease: _Optional[str] = ..., digests: _Optional[_Iterable[str]] = ..., chains: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReleaseLeaseRequest(_message.Message):
+    __slots__ = ("lease",)
+    LEASE_FIELD_NUMBER: _ClassVar[int]
+    lease: str
+    def __init__(self, lease: _Optional[str] = ...) -> None: ...

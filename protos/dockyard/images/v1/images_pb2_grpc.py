@@ -4,6 +4,8 @@ import grpc
 import warnings
 
 from dockyard.images.v1 import images_pb2 as dockyard_dot_images_dot_v1_dot_images__pb2
+from dockyard.types.v1 import types_pb2 as dockyard_dot_types_dot_v1_dot_types__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -69,6 +71,31 @@ class ImagesStub:
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.UnpackRequest.SerializeToString,
                 response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
                 _registered_method=True)
+        self.WriteBlob = channel.stream_unary(
+                '/dockyard.images.v1.Images/WriteBlob',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.WriteBlobRequest.SerializeToString,
+                response_deserializer=dockyard_dot_types_dot_v1_dot_types__pb2.Descriptor.FromString,
+                _registered_method=True)
+        self.ReadBlob = channel.unary_stream(
+                '/dockyard.images.v1.Images/ReadBlob',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.ReadBlobRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+                _registered_method=True)
+        self.Create = channel.unary_unary(
+                '/dockyard.images.v1.Images/Create',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.CreateImageRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.Image.FromString,
+                _registered_method=True)
+        self.Lease = channel.unary_unary(
+                '/dockyard.images.v1.Images/Lease',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LeaseRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ReleaseLease = channel.unary_unary(
+                '/dockyard.images.v1.Images/ReleaseLease',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.ReleaseLeaseRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ImagesServicer:
@@ -125,7 +152,47 @@ class ImagesServicer:
     def Unpack(self, request, context):
         """Unpack makes sure every layer of the image is applied in the snapshotter (chain IDs as
         snapshot names) and returns the image; a no-op when they already are.
-        Reserved for later issues: Push, Save, Load, History, Prune, Commit.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WriteBlob(self, request_iterator, context):
+        """WriteBlob stores a blob a client made (a build's layer or config): the first message is
+        the header, the rest the blob's bytes in order. The digest is computed (and checked when
+        the header names one); the blob joins the header's lease, so garbage collection leaves it
+        until an image references it or the lease is released.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadBlob(self, request, context):
+        """ReadBlob streams a blob of the content store (NOT_FOUND when there is none).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Create(self, request, context):
+        """Create records an image made of blobs already in the store (a build's, a commit's): the
+        config is checked against the OCI schema and against the layers (one diff ID each), a
+        manifest is written, layers not yet unpacked are, and the image gets `names`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Lease(self, request, context):
+        """Lease adds blobs and layer snapshots (by chain ID) to the named lease: garbage
+        collection leaves them until the lease is released (a build cache holds its layers so).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseLease(self, request, context):
+        """Reserved for later issues: Push, Save, Load, History, Prune, Commit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -168,6 +235,31 @@ def add_ImagesServicer_to_server(servicer, server):
                     servicer.Unpack,
                     request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.UnpackRequest.FromString,
                     response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.SerializeToString,
+            ),
+            'WriteBlob': grpc.stream_unary_rpc_method_handler(
+                    servicer.WriteBlob,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.WriteBlobRequest.FromString,
+                    response_serializer=dockyard_dot_types_dot_v1_dot_types__pb2.Descriptor.SerializeToString,
+            ),
+            'ReadBlob': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadBlob,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.ReadBlobRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.SerializeToString,
+            ),
+            'Create': grpc.unary_unary_rpc_method_handler(
+                    servicer.Create,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.CreateImageRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.Image.SerializeToString,
+            ),
+            'Lease': grpc.unary_unary_rpc_method_handler(
+                    servicer.Lease,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LeaseRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'ReleaseLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseLease,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.ReleaseLeaseRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +451,141 @@ class Images:
             '/dockyard.images.v1.Images/Unpack',
             dockyard_dot_images_dot_v1_dot_images__pb2.UnpackRequest.SerializeToString,
             dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteBlob(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/dockyard.images.v1.Images/WriteBlob',
+            dockyard_dot_images_dot_v1_dot_images__pb2.WriteBlobRequest.SerializeToString,
+            dockyard_dot_types_dot_v1_dot_types__pb2.Descriptor.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadBlob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.images.v1.Images/ReadBlob',
+            dockyard_dot_images_dot_v1_dot_images__pb2.ReadBlobRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Create(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.images.v1.Images/Create',
+            dockyard_dot_images_dot_v1_dot_images__pb2.CreateImageRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.Image.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Lease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.images.v1.Images/Lease',
+            dockyard_dot_images_dot_v1_dot_images__pb2.LeaseRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.images.v1.Images/ReleaseLease',
+            dockyard_dot_images_dot_v1_dot_images__pb2.ReleaseLeaseRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -8,6 +8,7 @@ is committed in the fake snapshotter, as unpacking does.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -15,9 +16,11 @@ from dockyard.api import errors
 from dockyard.services.engine.clients.fakes.faults import Faults
 from dockyard.services.engine.clients.fakes.snapshots import FakeSnapshots
 from dockyard.services.engine.clients.images import (
+    Descriptor,
     Image,
     ImageConfig,
     ImportHeader,
+    NewImage,
     Platform,
     PullProgress,
     RegistryAuth,
@@ -41,6 +44,8 @@ class FakeImages:
         self.faults = faults
         self.images: dict[str, Image] = {}
         self.registry: dict[str, Image] = {}  # what `pull` can fetch, by name
+        self.blobs: dict[str, bytes] = {}
+        self.leases: dict[str, set[str]] = {}  # lease -> digests and chain IDs
         self._snapshots = snapshots
 
     def add(self, image: Image, *names: str) -> Image:
@@ -49,7 +54,8 @@ class FakeImages:
         for name in names:
             self._untag(_tagged(name))
             stored.repo_tags.append(_tagged(name))
-        self._snapshots.commit(image.chain_id)
+        if image.chain_id:
+            self._snapshots.add_committed(image.chain_id)
         return stored
 
     async def get(self, ref: str) -> Image:
@@ -80,7 +86,7 @@ class FakeImages:
 
     async def unpack(self, ref: str) -> None:
         self.faults.enter("images.unpack", ref)
-        self._snapshots.commit(self._resolve(ref).chain_id)
+        self._snapshots.add_committed(self._resolve(ref).chain_id)
 
     async def tag(self, source: str, target: str) -> Image:
         self.faults.enter("images.tag", target)
@@ -94,6 +100,54 @@ class FakeImages:
             return Removal(untagged=[_tagged(ref)])
         del self.images[image.id]
         return Removal(untagged=image.repo_tags, deleted=[image.id])
+
+    async def read_blob(self, digest: str) -> bytes:
+        self.faults.enter("images.read_blob", digest)
+        if digest not in self.blobs:
+            raise errors.NotFound(f"blob {digest} not found")
+        return self.blobs[digest]
+
+    async def write_blob(
+        self, media_type: str, chunks: AsyncIterator[bytes], lease: str = ""
+    ) -> Descriptor:
+        self.faults.enter("images.write_blob", media_type)
+        data = b"".join([chunk async for chunk in chunks])
+        digest = self.put_blob(data)
+        if lease:
+            self.leases.setdefault(lease, set()).add(digest)
+        return Descriptor(media_type, digest, len(data))
+
+    def put_blob(self, data: bytes) -> str:
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        self.blobs[digest] = data
+        return digest
+
+    async def create_image(self, new: NewImage) -> Image:
+        self.faults.enter("images.create_image", new.config)
+        doc = json.loads(await self.read_blob(new.config))
+        diff_ids = list(doc["rootfs"]["diff_ids"])
+        if len(diff_ids) != len(new.layers):
+            raise errors.InvalidArgument("the image config and its layers disagree")
+        missing = [d.digest for d in new.layers if d.digest not in self.blobs]
+        if missing:
+            raise errors.NotFound(f"layer {missing[0]} is not in the content store")
+        image = Image(
+            id=new.config,
+            config=config_of(doc.get("config") or {}),
+            diff_ids=diff_ids,
+            chain_id=chain_id(diff_ids),
+            os=doc.get("os", ""),
+            architecture=doc.get("architecture", ""),
+        )
+        return self.add(image, *new.names)
+
+    async def lease(self, lease: str, digests: list[str], chains: list[str]) -> None:
+        self.faults.enter("images.lease", lease)
+        self.leases.setdefault(lease, set()).update(digests, chains)
+
+    async def release_lease(self, lease: str) -> None:
+        self.faults.enter("images.release_lease", lease)
+        self.leases.pop(lease, None)
 
     def _resolve(self, ref: str) -> Image:
         for image in self.images.values():
@@ -114,3 +168,37 @@ class FakeImages:
 def _tagged(name: str) -> str:
     last = name.rsplit("/", 1)[-1]
     return name if ":" in last or "@" in last else f"{name}:latest"
+
+
+def chain_id(diff_ids: list[str]) -> str:
+    """The chain ID of a layer stack, as the images service computes it."""
+    chain = ""
+    for diff_id in diff_ids:
+        chain = (
+            diff_id
+            if not chain
+            else "sha256:" + hashlib.sha256(f"{chain} {diff_id}".encode()).hexdigest()
+        )
+    return chain
+
+
+def config_of(doc: dict[str, object]) -> ImageConfig:
+    """The runtime config of an image config's `config` section (docker's key names)."""
+
+    def strings(key: str) -> list[str]:
+        value = doc.get(key)
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    labels = doc.get("Labels")
+    return ImageConfig(
+        user=str(doc.get("User") or ""),
+        env=strings("Env"),
+        entrypoint=strings("Entrypoint"),
+        cmd=strings("Cmd"),
+        working_dir=str(doc.get("WorkingDir") or ""),
+        labels=dict(labels) if isinstance(labels, dict) else {},
+        exposed_ports=sorted(doc.get("ExposedPorts") or {}),  # type: ignore[call-overload]
+        volumes=sorted(doc.get("Volumes") or {}),  # type: ignore[call-overload]
+        stop_signal=str(doc.get("StopSignal") or ""),
+        shell=strings("Shell"),
+    )

@@ -5,14 +5,16 @@ A task exits when it is killed with SIGKILL, or with SIGTERM unless `ignore_term
 "restarted" (`restart_runtime()`): waits in flight fail with Unavailable, as when the runtime's
 socket goes away, and tasks survive, as shims do. `lose()` forgets a task altogether (what a
 reboot does to a runtime's state dir). A command named in `missing` fails `create` with
-CommandNotFound, like a real one the shim cannot find.
+CommandNotFound, like a real one the shim cannot find. A task `script` (a test's function
+of the task) makes a started task print and exit by itself: it returns (output, exit code),
+or None to leave the task running.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal as signals
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +52,7 @@ class FakeTasks:
         self.tasks: dict[str, FakeTask] = {}
         self.missing: set[str] = set()  # commands that do not exist in any image
         self.ignore_term: set[str] = set()  # tasks whose process ignores SIGTERM
+        self.script: Callable[[NewTask], tuple[bytes, int] | None] | None = None
         self._next_pid = 1000
         self._runtime_restarted = asyncio.Event()
         self._signals: dict[str, list[int]] = {}
@@ -108,7 +111,16 @@ class FakeTasks:
         if task.status != "created":
             raise errors.FailedPrecondition(f"task {task_id} is {task.status}, not created")
         task.status = "running"
+        outcome = self.script(task.spec) if self.script is not None else None
+        if outcome is not None:
+            asyncio.get_running_loop().call_soon(self._finish, task_id, *outcome)
         return task.pid
+
+    def _finish(self, task_id: str, output: bytes, code: int) -> None:
+        if task_id in self.tasks:
+            if output:
+                self.write(task_id, "stdout", output)
+            self.exit(task_id, code)
 
     async def kill(self, task_id: str, signal: int, all_processes: bool = False) -> None:
         self.faults.enter("tasks.kill", task_id)

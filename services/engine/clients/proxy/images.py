@@ -8,8 +8,10 @@ import grpc
 from dockyard.images.v1 import images_pb2 as pb
 from dockyard.images.v1 import images_pb2_grpc
 from dockyard.services.engine.clients.images import (
+    Descriptor,
     Image,
     ImportHeader,
+    NewImage,
     Platform,
     PullProgress,
     RegistryAuth,
@@ -59,3 +61,39 @@ class ImageProxy:
     async def remove(self, ref: str, force: bool) -> Removal:
         reply = await self._stub.Remove(pb.RemoveImageRequest(ref=ref, force=force), **READY)
         return from_proto(Removal, reply)
+
+    async def read_blob(self, digest: str) -> bytes:
+        parts = [
+            c.data async for c in self._stub.ReadBlob(pb.ReadBlobRequest(digest=digest), **READY)
+        ]
+        return b"".join(parts)
+
+    async def write_blob(
+        self, media_type: str, chunks: AsyncIterator[bytes], lease: str = ""
+    ) -> Descriptor:
+        async def requests() -> AsyncIterator[pb.WriteBlobRequest]:
+            yield pb.WriteBlobRequest(header=pb.WriteBlobHeader(media_type=media_type, lease=lease))
+            async for chunk in chunks:
+                yield pb.WriteBlobRequest(chunk=chunk)
+
+        written = await self._stub.WriteBlob(requests(), **LONG)
+        return Descriptor(written.media_type, written.digest, written.size)
+
+    async def create_image(self, image: NewImage) -> Image:
+        request = pb.CreateImageRequest(
+            config=image.config,
+            layers=[
+                types_pb2.Descriptor(media_type=d.media_type, digest=d.digest, size=d.size)
+                for d in image.layers
+            ],
+            names=image.names,
+            sizes=image.sizes,
+        )
+        return from_proto(Image, await self._stub.Create(request, **LONG))
+
+    async def lease(self, lease: str, digests: list[str], chains: list[str]) -> None:
+        request = pb.LeaseRequest(lease=lease, digests=digests, chains=chains)
+        await self._stub.Lease(request, **READY)
+
+    async def release_lease(self, lease: str) -> None:
+        await self._stub.ReleaseLease(pb.ReleaseLeaseRequest(lease=lease), **READY)

@@ -1,0 +1,146 @@
+"""Build verbs: build, commit, diff (and `image build`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from dockyard.cli.engine import Stubs, call, die
+
+CHUNK = 1 << 20
+
+
+def build(
+    context: str = typer.Argument(..., metavar="PATH | -"),
+    tags: list[str] = typer.Option([], "-t", "--tag", help="name[:tag] for the image"),
+    file: str = typer.Option("", "-f", "--file", help="the Dockerfile (default PATH/Dockerfile)"),
+    build_arg: list[str] = typer.Option([], "--build-arg", help="set a build-time variable"),
+    target: str = typer.Option("", "--target", help="the build stage to build"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="do not use the cache"),
+    pull: bool = typer.Option(False, "--pull", help="always pull the base images"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="print only the image ID"),
+    label: list[str] = typer.Option([], "--label", help="set metadata on the image"),
+    iidfile: str = typer.Option("", "--iidfile", help="write the image ID to this file"),
+    network: str = typer.Option("", "--network", help="RUN's network: default, none, host"),
+    rm: bool = typer.Option(True, "--rm", help="(intermediate containers are always removed)"),
+    force_rm: bool = typer.Option(False, "--force-rm", help="(always, as --rm)"),
+) -> None:
+    """Build an image from a Dockerfile."""
+    from dockyard.cli import buildcontext
+    from dockyard.cli.render import human_size
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    try:
+        prepared = buildcontext.prepare(context, file)
+    except buildcontext.ContextError as err:
+        die(str(err))
+    options = pb.BuildOptions(
+        tags=tags,
+        dockerfile=prepared.dockerfile,
+        build_args=_build_args(build_arg),
+        target=target,
+        no_cache=no_cache,
+        pull=pull,
+        labels=_labels(label),
+        network_mode=network,
+    )
+    if not quiet and context != "-":
+        print(f"Sending build context to Dockyard daemon  {human_size(prepared.size)}", flush=True)
+
+    async def requests() -> Any:
+        yield pb.BuildInput(options=options)
+        while data := prepared.stream.read(CHUNK):
+            yield pb.BuildInput(context=data)
+
+    async def work(stubs: Stubs) -> tuple[str, Any]:
+        image_id, error = "", None
+        async for output in stubs.builds.Build(requests(), timeout=None):
+            kind = output.WhichOneof("msg")
+            if kind == "stream" and not quiet:
+                sys.stdout.write(output.stream)
+                sys.stdout.flush()
+            elif kind == "output" and not quiet:
+                sys.stdout.buffer.write(output.output)
+                sys.stdout.buffer.flush()
+            elif kind == "image_id":
+                image_id = output.image_id
+            elif kind == "error":
+                error = output.error
+        return image_id, error
+
+    image_id, error = call("build", work)
+    if error is not None:
+        where = f" (Dockerfile line {error.line})" if error.line else ""
+        die(f"{error.message}{where}", error.code or 1)
+    if quiet:
+        print(image_id)
+    if iidfile:
+        _write_id(iidfile, image_id)
+
+
+def _build_args(values: list[str]) -> dict[str, str]:
+    """--build-arg K=V; "K" alone takes K from our environment (left out when unset)."""
+    found = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if sep:
+            found[key] = rest
+        elif key in os.environ:
+            found[key] = os.environ[key]
+    return found
+
+
+def _labels(values: list[str]) -> dict[str, str]:
+    return {key: rest for key, _, rest in (v.partition("=") for v in values)}
+
+
+def _write_id(path: str, image_id: str) -> None:
+    try:
+        Path(path).write_text(image_id)
+    except OSError as err:
+        die(f"failed to write the image ID to {path}: {(err.strerror or str(err)).lower()}")
+
+
+def commit(
+    container: str = typer.Argument(..., metavar="CONTAINER"),
+    reference: str = typer.Argument("", metavar="[REPOSITORY[:TAG]]"),
+    author: str = typer.Option("", "-a", "--author", help='author ("Name <email>")'),
+    change: list[str] = typer.Option([], "-c", "--change", help="apply a Dockerfile instruction"),
+    message: str = typer.Option("", "-m", "--message", help="commit message"),
+    pause: bool = typer.Option(True, "--pause/--no-pause", help="pause the container meanwhile"),
+) -> None:
+    """Create a new image from a container's changes."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    request = pb.CommitRequest(
+        container=container,
+        reference=reference,
+        comment=message,
+        author=author,
+        changes=change,
+        no_pause=not pause,
+    )
+    reply = call("commit", lambda stubs: stubs.builds.Commit(request, timeout=None))
+    print(reply.id)
+
+
+def diff(container: str = typer.Argument(..., metavar="CONTAINER")) -> None:
+    """Inspect changes to files or directories on a container's filesystem."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    request = pb.ContainerRequest(id=container)
+    reply = call("diff", lambda stubs: stubs.containers.Changes(request))
+    for change in reply.changes:
+        print(f"{change.kind} {change.path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(build)
+    app.command()(commit)
+    app.command()(diff)
+    group = typer.Typer(help="Manage images", no_args_is_help=True)
+    group.command("build")(build)
+    app.add_typer(group, name="builder")

@@ -1,0 +1,165 @@
+"""The builder: `dockyard build` in the engine (the facade the gRPC adapter calls).
+
+    build(options, context chunks) → events: the context spooled and unpacked, the Dockerfile
+        parsed and planned, the stages run (`executor.py`), the image recorded and tagged
+    cleanup()                      → at start-up: what a build killed with the engine left
+
+    <root>/build/cache.db          the cache records (`cache.py`)
+    <root>/build/cache-mounts/     RUN --mount=type=cache directories
+    <root>/build/jobs/<id>/        one build's context and scratch files
+    <root>/build/mnt/              where COPY mounts snapshots (in private namespaces)
+
+Everything a build makes that is not its image is released when it ends, however it ends (a
+failed step, a client gone, a stage cancelled): its snapshots (`build-<id>-*`), tasks and
+sandboxes, its files. A build killed with the engine is cleaned up at the next start, before
+any new build runs. Cached layers stay, leased to the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import platform
+import secrets
+import shutil
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import BinaryIO
+
+from dockyard.api import errors
+from dockyard.services.engine.build import context as contexts
+from dockyard.services.engine.build import stages
+from dockyard.services.engine.build.cache import BuildCache
+from dockyard.services.engine.build.dockerfile import parse
+from dockyard.services.engine.build.executor import Executor
+from dockyard.services.engine.build.job import (
+    SNAPSHOT_PREFIX,
+    BuildJob,
+    BuildOptions,
+    Event,
+    Failed,
+    StepFailed,
+)
+from dockyard.services.engine.build.mounting import Mounter, NamespaceMounter
+from dockyard.services.engine.build.runstep import RunStep
+from dockyard.services.engine.clients import Clients
+
+log = logging.getLogger(__name__)
+ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
+
+
+class Builder:
+    def __init__(
+        self, clients: Clients, root: Path, cgroup_parent: str, mounter: Mounter | None = None
+    ) -> None:
+        self._c = clients
+        self._dir = root / "build"
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.cache = BuildCache(self._dir / "cache.db")
+        self._mounter = mounter or NamespaceMounter(self._dir / "mnt")
+        self._runner = RunStep(clients, cgroup_parent)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._ready = asyncio.Event()
+
+    def close(self) -> None:
+        self.cache.close()
+
+    async def build(
+        self, options: BuildOptions, chunks: AsyncIterator[bytes]
+    ) -> AsyncIterator[Event]:
+        await self._ready.wait()
+        build_id = secrets.token_hex(8)
+        scratch = self._dir / "jobs" / build_id
+        try:
+            job = await self._job(build_id, options, chunks, scratch)
+            try:
+                async for event in Executor(job).run():
+                    yield event
+            except StepFailed as failure:
+                yield Failed(failure.message, failure.code, failure.line)
+        finally:
+            await self._release(build_id, scratch)
+
+    async def _job(
+        self, build_id: str, options: BuildOptions, chunks: AsyncIterator[bytes], scratch: Path
+    ) -> BuildJob:
+        spooled = scratch / "context.tar"
+        out = await asyncio.to_thread(_spool, spooled)
+        try:
+            async for chunk in chunks:
+                await asyncio.to_thread(out.write, chunk)
+        finally:
+            out.close()
+
+        def unpack() -> contexts.Context:
+            with spooled.open("rb") as stream:
+                return contexts.receive(stream, scratch / "context", options.dockerfile)
+
+        context = await asyncio.to_thread(unpack)
+        spooled.unlink()
+        plan = stages.plan(parse(context.dockerfile), options.build_args)
+        return BuildJob(
+            id=build_id,
+            options=options,
+            clients=self._c,
+            cache=self.cache,
+            context=context,
+            plan=plan,
+            mounter=self._mounter,
+            runner=self._runner,
+            cache_mounts=self._dir / "cache-mounts",
+            scratch=scratch,
+            architecture=ARCH.get(platform.machine(), platform.machine()),
+            locks=self._locks,
+        )
+
+    async def _release(self, build_id: str, scratch: Path) -> None:
+        """Remove every snapshot the build left (a step cancelled mid-way) and its files."""
+        with contextlib.suppress(errors.DockyardError):
+            for key in await self._c.snapshots.active_keys():
+                if key.startswith(f"{SNAPSHOT_PREFIX}{build_id}-"):
+                    with contextlib.suppress(errors.NotFound):
+                        await self._c.snapshots.remove(key)
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
+
+    # -- start-up ---------------------------------------------------------------------------
+
+    async def cleanup(self) -> None:
+        """What builds killed with the engine left: tasks, sandboxes, snapshots, files. Builds
+        wait for it (their names would otherwise be taken for leftovers)."""
+        try:
+            await self._cleanup()
+        except errors.DockyardError as err:
+            log.warning("build clean-up at start-up failed: %s", err)
+        finally:
+            self._ready.set()
+
+    async def _cleanup(self) -> None:
+        for task in await self._c.tasks.list_tasks():
+            if task.id.startswith(SNAPSHOT_PREFIX):
+                await self._discard_task(task.id)
+        for sandbox in await self._c.network.list_sandboxes():
+            if sandbox.container_id.startswith(SNAPSHOT_PREFIX):
+                with contextlib.suppress(errors.NotFound):
+                    await self._c.network.remove_sandbox(sandbox.container_id)
+        for key in await self._c.snapshots.active_keys():
+            if key.startswith(SNAPSHOT_PREFIX):
+                with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
+                    await self._c.snapshots.remove(key)
+        await asyncio.to_thread(shutil.rmtree, self._dir / "jobs", True)
+
+    async def _discard_task(self, task_id: str) -> None:
+        with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
+            await self._c.tasks.kill(task_id, signal.SIGKILL, all_processes=True)
+        with contextlib.suppress(errors.DockyardError, TimeoutError):
+            await asyncio.wait_for(self._c.tasks.wait(task_id), 10.0)
+        with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
+            await self._c.tasks.delete(task_id)
+
+
+def _spool(path: Path) -> BinaryIO:
+    """A new file for the context as it arrives, in the build's own new directory."""
+    path.parent.mkdir(parents=True, mode=0o700)
+    return path.open("wb")

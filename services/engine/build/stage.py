@@ -1,0 +1,304 @@
+"""One stage of a build, step by step: its base (an image, pulled when missing or asked; another
+stage; scratch), the base's ONBUILD triggers, then each instruction — from the cache when its
+key is there (and its layer snapshot still is), else done and cached.
+
+    ARG            the stage's build args (a given --build-arg wins over the default)
+    RUN            a container on the step's snapshot (`runstep.py`), its changes a layer
+    COPY, ADD      written into the step's snapshot (`copystep.py`), its changes a layer
+    anything else  the config and history only (`metadata.py`)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from dockyard.api import errors
+from dockyard.services.engine.build import cache, copystep, metadata, shellwords
+from dockyard.services.engine.build.dockerfile import parse
+from dockyard.services.engine.build.imagestate import (
+    DEFAULT_SHELL,
+    ImageState,
+    StepResult,
+    chain_id,
+    from_image,
+    history,
+    scratch,
+)
+from dockyard.services.engine.build.instructions import Arg, Copy, Instruction, Run, parse_node
+from dockyard.services.engine.build.job import BuildJob, StageOutput, StepFailed
+from dockyard.services.engine.build.layers import commit_layer
+from dockyard.services.engine.build.runstep import RunRequest, default_stubs, network_mode
+from dockyard.services.engine.build.runvolumes import MountSet
+from dockyard.services.engine.build.stages import Stage
+from dockyard.services.engine.clients.images import Image, RegistryAuth
+
+Make = Callable[[], Awaitable[StepResult]]
+
+
+def short(key: str) -> str:
+    return key.removeprefix("sha256:").removeprefix("image:sha256:")[:12]
+
+
+class StageRunner:
+    def __init__(self, job: BuildJob, numbers: dict[int, int], total: int) -> None:
+        self._job = job
+        self._numbers = numbers  # id(instruction) -> its step number
+        self._total = total
+
+    async def run(self, stage: Stage, out: StageOutput) -> ImageState:
+        self._announce(stage.origin, out)
+        state = await self._base(stage, out)
+        out.text(f" ---> {short(state.base_id or state.key)}")
+        args: dict[str, str] = {}
+        state = await self._triggers(state, args, out)
+        for step in stage.steps:
+            self._announce(step, out)
+            state = await self.step(step, state, args, out)
+        return state
+
+    def _announce(self, instruction: Instruction, out: StageOutput) -> None:
+        number = self._numbers.get(id(instruction))
+        if number is not None:
+            out.text(f"Step {number}/{self._total} : {instruction.text}")
+
+    # -- the base ---------------------------------------------------------------------------
+
+    async def _base(self, stage: Stage, out: StageOutput) -> ImageState:
+        if stage.base_stage is not None:
+            built = await self._job.stages[stage.base_stage]
+            return replace(built, cmd_set=False, base_id="")
+        if stage.base.lower() == "scratch":
+            return scratch("scratch", self._job.architecture)
+        image = await self.image(stage.base, out)
+        return await self.image_state(image)
+
+    async def image(self, ref: str, out: StageOutput) -> Image:
+        """The image `ref` names: pulled when missing, or always with --pull."""
+        images = self._job.clients.images
+        async with self._job.lock(f"pull {ref}"):
+            if not self._job.options.pull:
+                with contextlib.suppress(errors.NotFound):
+                    return await images.get(ref)
+            final: Image | None = None
+            async for progress in images.pull(ref, RegistryAuth(), None):
+                if progress.status and progress.status not in ("Downloading", "Extracting"):
+                    out.text(
+                        f"{progress.id}: {progress.status}" if progress.id else progress.status
+                    )
+                final = progress.image or final
+            return final or await images.get(ref)
+
+    async def image_state(self, image: Image) -> ImageState:
+        if image.manifest is None or not image.manifest.digest:
+            raise errors.FailedPrecondition(f"image {image.id} has no manifest to build on")
+        images = self._job.clients.images
+        config = await images.read_blob(image.id)
+        manifest = await images.read_blob(image.manifest.digest)
+        return from_image(image.id, config, manifest)
+
+    async def _triggers(
+        self, state: ImageState, args: dict[str, str], out: StageOutput
+    ) -> ImageState:
+        triggers = list(state.config.get("OnBuild") or [])
+        if not triggers:
+            return state
+        state = replace(state, config={**state.config, "OnBuild": None})
+        out.text(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) > 1 else ''}")
+        for trigger in triggers:
+            for node in parse(trigger).nodes:
+                state = await self.step(parse_node(node), state, args, out)
+        return state
+
+    # -- one step ---------------------------------------------------------------------------
+
+    async def step(
+        self, step: Instruction, state: ImageState, args: dict[str, str], out: StageOutput
+    ) -> ImageState:
+        env = metadata.expansion_env(state, args)
+        escape = self._job.plan.escape
+        if isinstance(step, Arg):
+            self._declare(step, args, env)
+            out.text(f" ---> {short(state.key)}")
+            return state
+        if isinstance(step, Run):
+            return await self._run(step, state, args, env, out)
+        if isinstance(step, Copy):
+            return await self._copy(step, state, env, out)
+        result = metadata.apply(step, state, env, escape)
+        described = {"meta": step.text, "config": result.config, "author": result.author}
+        after = await self._cached(state, described, out, lambda: _ready(result))
+        return replace(after, cmd_set=True) if step.node.command == "cmd" else after
+
+    def _declare(self, step: Arg, args: dict[str, str], env: dict[str, str]) -> None:
+        given = self._job.options.build_args
+        for name, default in step.pairs:
+            if name in given:
+                args[name] = given[name]
+                self._job.used_args.add(name)
+            elif default is not None:
+                args[name] = shellwords.word(default, env, self._job.plan.escape)
+            elif name in self._job.plan.meta_env:
+                args[name] = self._job.plan.meta_env[name]
+
+    async def _cached(
+        self, state: ImageState, described: dict[str, Any], out: StageOutput, make: Make
+    ) -> ImageState:
+        key = cache.key(state.key, described)
+        if not self._job.options.no_cache:
+            hit = self._job.cache.get(key)
+            if hit is not None and await self._usable(state, hit):
+                out.text(" ---> Using cache")
+                out.text(f" ---> {short(key)}")
+                return state.apply(key, hit)
+        result = await make()
+        self._job.cache.put(key, result)
+        out.text(f" ---> {short(key)}")
+        return state.apply(key, result)
+
+    async def _usable(self, state: ImageState, hit: StepResult) -> bool:
+        """A cached layer is used only while its snapshot is there."""
+        if hit.layer is None:
+            return True
+        diff_ids = [layer.diff_id for layer in state.layers] + [hit.layer.diff_id]
+        return await self._job.clients.snapshots.exists(chain_id(diff_ids))
+
+    # -- RUN --------------------------------------------------------------------------------
+
+    async def _run(
+        self,
+        step: Run,
+        state: ImageState,
+        args: dict[str, str],
+        env: dict[str, str],
+        out: StageOutput,
+    ) -> ImageState:
+        argv = run_argv(step, state)
+        escape = self._job.plan.escape
+        seen = {k: v for k, v in args.items() if k not in state.env()}
+        workdir = state.config.get("WorkingDir") or "/"
+        mounts = MountSet(
+            self._job, [shellwords.word(m, env, escape) for m in step.mounts], workdir
+        )
+        network = network_mode(step.network or self._job.options.network)
+        if step.security and step.security != "sandbox":
+            raise errors.InvalidArgument(f"RUN --security={step.security} is not supported")
+        described = {
+            "run": argv,
+            "args": seen,
+            "mounts": await mounts.describe(self, out),
+            "network": network,
+        }
+
+        async def make() -> StepResult:
+            key = self._job.snapshot_key()
+            rootfs = await self._job.clients.snapshots.prepare(key, state.chain_id)
+            try:
+                async with mounts.mounted(key) as oci_mounts:
+                    request = RunRequest(
+                        self._job.task_id(),
+                        argv,
+                        [*(state.config.get("Env") or []), *(f"{k}={v}" for k, v in seen.items())],
+                        rootfs,
+                        state.config.get("User") or "",
+                        workdir,
+                        network,
+                        oci_mounts,
+                    )
+                    out.text(f" ---> Running in {request.hostname}")
+                    code = await self._job.runner.run(request, out.output)
+                if code != 0:
+                    shown = " ".join(argv) if step.shell_form else str(argv).replace("'", '"')
+                    raise StepFailed(
+                        f"The command '{shown}' returned a non-zero code: {code}", code, step.line
+                    )
+                out.text(f"Removing intermediate container {request.hostname}")
+                layer = await commit_layer(
+                    self._job.clients, key, _diff_ids(state), default_stubs(request)
+                )
+            except BaseException:
+                with contextlib.suppress(errors.DockyardError):
+                    await self._job.clients.snapshots.remove(key)
+                raise
+            created_by = metadata.created_by_run(argv, step.shell_form, seen)
+            return StepResult(state.config, history(created_by, empty=layer is None), layer)
+
+        return await self._cached(state, described, out, make)
+
+    # -- COPY, ADD --------------------------------------------------------------------------
+
+    async def _copy(
+        self, step: Copy, state: ImageState, env: dict[str, str], out: StageOutput
+    ) -> ImageState:
+        workdir = state.config.get("WorkingDir") or "/"
+        prepared = copystep.prepare(step, env, workdir, self._job.plan.escape)
+        source = await self.source(
+            shellwords.word(step.source_stage, env, self._job.plan.escape), out
+        )
+        digest = ""
+        if source.context is not None and prepared.patterns:
+            digest = await copystep.digest_context(prepared, source.context)
+        described = prepared.describe(source, digest)
+
+        async def make() -> StepResult:
+            key = self._job.snapshot_key()
+            await self._job.clients.snapshots.prepare(key, state.chain_id)
+            try:
+                await copystep.write(
+                    self._job.clients, self._job.mounter, key, state, prepared, source
+                )
+                layer = await commit_layer(self._job.clients, key, _diff_ids(state), [])
+            except BaseException:
+                with contextlib.suppress(errors.DockyardError):
+                    await self._job.clients.snapshots.remove(key)
+                raise
+            return StepResult(state.config, history(step.text, empty=layer is None), layer)
+
+        return await self._cached(state, described, out, make)
+
+    async def source(self, ref: str, out: StageOutput) -> copystep.CopySource:
+        """The context (no --from), a stage (by name or index), or an image."""
+        if not ref:
+            return copystep.CopySource(context=self._job.context.directory)
+        found = self._job.plan.stage(ref, len(self._job.plan.stages))
+        if found is not None:
+            if found.index not in self._job.stages:
+                raise errors.InvalidArgument(f"stage {ref} is not built before it is used")
+            return copystep.CopySource(state=await self._job.stages[found.index])
+        if ref.lower() == "scratch":
+            return copystep.CopySource(state=scratch("scratch", self._job.architecture))
+        try:
+            image = await self.image(ref, out)
+        except errors.DockyardError as err:
+            raise type(err)(f"invalid from flag value {ref}: {err}") from None
+        return copystep.CopySource(state=await self.image_state(image))
+
+
+def run_argv(step: Run, state: ImageState) -> list[str]:
+    """RUN's command: the exec form as given; the shell form through SHELL (a heredoc alone
+    is the script; a heredoc after a command is handed to the shell as written)."""
+    if not step.shell_form:
+        return list(step.command)
+    shell = list(state.config.get("Shell") or DEFAULT_SHELL)
+    command = step.command[0]
+    if step.heredocs:
+        words = command.split()
+        if (
+            len(step.heredocs) == 1
+            and len(words) == 1
+            and words[0].lstrip("0123456789").startswith("<<")
+        ):
+            return [*shell, step.heredocs[0].body]
+        bodies = "".join(f"{doc.body}{doc.name}\n" for doc in step.heredocs)
+        command = f"{command}\n{bodies}"
+    return [*shell, command]
+
+
+def _diff_ids(state: ImageState) -> list[str]:
+    return [layer.diff_id for layer in state.layers]
+
+
+async def _ready(result: StepResult) -> StepResult:
+    return result
