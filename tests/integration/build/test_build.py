@@ -1,0 +1,178 @@
+"""dockyard build end to end: real RUN containers, COPY/ADD into snapshots, images that run."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from tests.integration.build.conftest import Context
+from tests.support.engine import Engine
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_image_built_runs_with_its_config(context: Context, busybox: str) -> None:
+    context.write("app/greeting.txt", "hello from the context\n")
+    context.dockerfile(
+        f"FROM {busybox}\n"
+        "ENV GREETING=hi WHO=world\n"
+        'RUN echo "building for $WHO" && mkdir -p /data && echo made > /data/made\n'
+        "COPY app/ /srv/app/\n"
+        "WORKDIR /srv/app\n"
+        "USER nobody\n"
+        'CMD ["sh", "-c", "echo $GREETING $WHO; cat greeting.txt /data/made; pwd; id -u"]\n'
+    )
+    out = context.ok("-t", "built:v1")
+    assert "Step 3/7 : RUN" in out and "building for world\n" in out
+    assert "Successfully tagged built:v1\n" in out
+    image_id = out.rsplit("Successfully built ", 1)[1].split()[0]
+    assert context.engine.ok("run", "--rm", "built:v1") == (
+        "hi world\nhello from the context\nmade\n/srv/app\n65534\n"
+    )
+    inspected = json.loads(context.engine.ok("image", "inspect", "built:v1"))[0]
+    assert inspected["Id"].removeprefix("sha256:").startswith(image_id)
+    assert inspected["Config"]["WorkingDir"] == "/srv/app"
+    assert inspected["Config"]["User"] == "nobody"
+    assert "GREETING=hi" in inspected["Config"]["Env"]
+
+
+def test_quiet_prints_only_the_id_and_iidfile_gets_it(context: Context, busybox: str) -> None:
+    context.dockerfile(f"FROM {busybox}\nRUN echo noisy\n")
+    iidfile = context.path.parent / "iid"
+    out = context.ok("-q", "--iidfile", str(iidfile))
+    assert out.startswith("sha256:") and len(out.split()) == 1
+    assert iidfile.read_text() == out.strip()
+
+
+def test_metadata_instructions_reach_the_config(context: Context, busybox: str) -> None:
+    context.dockerfile(
+        f"FROM {busybox}\n"
+        'LABEL a=1 b="two words"\n'
+        "EXPOSE 80 9000-9001/udp\n"
+        "VOLUME /data\n"
+        "STOPSIGNAL SIGINT\n"
+        'SHELL ["/bin/sh", "-ec"]\n'
+        "ENTRYPOINT echo entry\n"
+        "HEALTHCHECK --interval=5s --retries=2 CMD true\n"
+        "ONBUILD RUN echo triggered\n"
+    )
+    context.ok("-t", "meta", "--label", "extra=yes")
+    config = json.loads(context.engine.ok("image", "inspect", "meta"))[0]["Config"]
+    assert config["Labels"] == {"a": "1", "b": "two words", "extra": "yes"}
+    assert sorted(config["ExposedPorts"]) == ["80/tcp", "9000/udp", "9001/udp"]
+    assert config["Volumes"] == {"/data": {}}
+    assert config["StopSignal"] == "SIGINT"
+    assert config["Entrypoint"] == ["/bin/sh", "-ec", "echo entry"]
+
+
+def test_onbuild_triggers_run_in_the_child(context: Context, busybox: str) -> None:
+    context.dockerfile(f"FROM {busybox}\nONBUILD RUN echo triggered > /from-trigger\n")
+    context.ok("-t", "parent-with-trigger")
+    context.dockerfile("FROM parent-with-trigger\nRUN cat /from-trigger\n")
+    out = context.ok("-t", "child-of-trigger")
+    assert "# Executing 1 build trigger" in out and "triggered\n" in out
+
+
+def test_build_args_and_variable_substitution(context: Context, busybox: str) -> None:
+    context.dockerfile(
+        "ARG BASE\n"
+        "FROM ${BASE}\n"
+        "ARG VERSION=1.0\n"
+        "ARG UNSET\n"
+        "ENV DIR=/opt/app-${VERSION}\n"
+        'RUN echo "v=$VERSION alt=${UNSET:+set} def=${UNSET:-none}" > /v && mkdir -p $DIR\n'
+        "WORKDIR $DIR\n"
+    )
+    out = context.ok("-t", "args", "--build-arg", f"BASE={busybox}", "--build-arg", "VERSION=2.5")
+    assert "[Warning]" not in out
+    assert context.engine.ok("run", "--rm", "args", "sh", "-c", "cat /v; pwd") == (
+        "v=2.5 alt= def=none\n/opt/app-2.5\n"
+    )
+    unused = context.ok("--build-arg", f"BASE={busybox}", "--build-arg", "NOPE=1")
+    assert "[Warning] One or more build-args [NOPE] were not consumed" in unused
+
+
+def test_copy_and_add_semantics(context: Context, busybox: str) -> None:
+    context.write("one.txt", "1\n")
+    context.write("two.txt", "2\n")
+    context.write("tree/a/b.txt", "b\n", mode=0o600)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = b"from the archive\n"
+        info = tarfile.TarInfo("pkg/inside.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    (context.path / "pkg.tar.gz").write_bytes(buffer.getvalue())
+    context.dockerfile(
+        f"FROM {busybox}\n"
+        "COPY *.txt /globbed/\n"
+        "COPY tree /copied\n"
+        "COPY --chown=nobody:nogroup --chmod=700 one.txt /owned\n"
+        "ADD pkg.tar.gz /extracted/\n"
+        "COPY pkg.tar.gz /not-extracted/\n"
+        "COPY <<EOF /heredoc.txt\n"
+        "line one\n"
+        "EOF\n"
+    )
+    context.ok("-t", "copies")
+    script = (
+        "ls /globbed; cat /copied/a/b.txt; stat -c '%a %u:%g' /copied/a/b.txt /owned; "
+        "cat /extracted/pkg/inside.txt; ls /not-extracted; cat /heredoc.txt"
+    )
+    assert context.engine.ok("run", "--rm", "copies", "sh", "-c", script) == (
+        "one.txt\ntwo.txt\nb\n600 0:0\n700 65534:65534\nfrom the archive\npkg.tar.gz\nline one\n"
+    )
+
+
+def test_dockerignore_leaves_files_out(context: Context, busybox: str) -> None:
+    context.write(".dockerignore", "*.secret\nlogs/\n!logs/keep.log\n")
+    context.write("app.txt", "app\n")
+    context.write("key.secret", "secret\n")
+    context.write("logs/old.log", "old\n")
+    context.write("logs/keep.log", "keep\n")
+    context.dockerfile(f"FROM {busybox}\nCOPY . /ctx/\n")
+    context.ok("-t", "ignored")
+    listing = context.engine.ok("run", "--rm", "ignored", "find", "/ctx", "-type", "f")
+    assert sorted(listing.split()) == [
+        "/ctx/.dockerignore",
+        "/ctx/Dockerfile",
+        "/ctx/app.txt",
+        "/ctx/logs/keep.log",
+    ]
+    context.dockerfile(f"FROM {busybox}\nCOPY key.secret /\n")
+    result = context.build()
+    assert result.returncode == 1
+    assert "excluded by .dockerignore" in result.stderr
+
+
+def test_context_and_dockerfile_from_stdin(context: Context, engine: Engine, busybox: str) -> None:
+    dockerfile = f"FROM {busybox}\nRUN echo from stdin > /marker\n"
+    result = engine.cli("build", "-t", "from-stdin", "-", input=dockerfile)
+    assert result.returncode == 0, result.stderr
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, text in (("Dockerfile", f"FROM {busybox}\nCOPY f /f\n"), ("f", "in the tar\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(text)
+            tar.addfile(info, io.BytesIO(text.encode()))
+    proc = _cli_bytes(engine, ["build", "-t", "tar-stdin", "-"], buffer.getvalue())
+    assert proc.returncode == 0, proc.stderr
+    assert engine.ok("run", "--rm", "tar-stdin", "cat", "/f") == "in the tar\n"
+    outside = context.path.parent / "Elsewhere.dockerfile"
+    outside.write_text(f"FROM {busybox}\nCOPY f /f\n")
+    context.write("f", "outside dockerfile\n")
+    context.ok("-f", str(outside), "-t", "outside-file")
+    assert engine.ok("run", "--rm", "outside-file", "cat", "/f") == "outside dockerfile\n"
+
+
+def _cli_bytes(engine: Engine, args: list[str], data: bytes) -> object:
+    import subprocess
+
+    from tests.support.engine import CLI
+
+    return subprocess.run(
+        [CLI, "-H", engine.host, *args], input=data, capture_output=True, timeout=120, check=False
+    )

@@ -1,0 +1,58 @@
+"""docker diff and docker commit: a container's changes listed (A/C/D) and made an image."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.engine import Engine
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_pristine_container_has_no_changes(engine: Engine, busybox: str) -> None:
+    engine.ok("run", "--name", "pristine", busybox, "true")
+    assert engine.ok("diff", "pristine") == ""
+
+
+def test_diff_lists_added_changed_and_deleted(engine: Engine, busybox: str) -> None:
+    script = "echo new > /tmp/new; rm /etc/group; mkdir -p /root/dir; echo x >> /etc/passwd"
+    engine.ok("run", "--name", "changed", busybox, "sh", "-c", script)
+    assert engine.ok("diff", "changed") == (
+        "C /etc\nD /etc/group\nC /etc/passwd\nC /root\nA /root/dir\nC /tmp\nA /tmp/new\n"
+    )
+
+
+def test_commit_makes_an_image_of_the_changes(engine: Engine, busybox: str) -> None:
+    engine.ok(
+        "run", "-d", "--name", "to-commit", busybox, "sh", "-c", "echo made > /made; sleep 60"
+    )
+    engine.ok("exec", "to-commit", "sh", "-c", "test -e /made || sleep 1")
+    image = engine.ok(
+        "commit",
+        "-m",
+        "a message",
+        "-a",
+        "someone",
+        "-c",
+        'CMD ["cat", "/made"]',
+        "-c",
+        "ENV ADDED=yes",
+        "to-commit",
+        "committed:v1",
+    ).strip()
+    assert image.startswith("sha256:")
+    assert engine.ok("inspect", "-f", "{{.State.Status}}", "to-commit") == "running\n"
+    assert engine.ok("run", "--rm", "committed:v1") == "made\n"
+    inspected = json.loads(engine.ok("image", "inspect", "committed:v1"))[0]
+    assert "ADDED=yes" in inspected["Config"]["Env"]
+    assert inspected["Author"] == "someone"
+    assert inspected["Comment"] == "a message"
+
+
+def test_diff_and_commit_of_a_missing_container(engine: Engine) -> None:
+    for verb in ("diff", "commit"):
+        result = engine.cli(verb, "no-such-container")
+        assert result.returncode == 1
+        assert "No such container: no-such-container" in result.stderr
