@@ -234,7 +234,6 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
             raise errors.Unimplemented("this engine has no builder")
         return await server_build.changes(self._commits, request)
 
-
     async def Attach(
         self, request_iterator: AsyncIterator[engine_pb2.AttachInput], context: Context
     ) -> AsyncIterator[engine_pb2.AttachOutput]:

@@ -68,7 +68,8 @@ class CommitOptions:
 def mount_stubs(container: Container) -> list[str]:
     """Where the runtime mounts things in the container's rootfs."""
     defaults = [m["destination"] for m in spec.default_mounts()]
-    return sorted({*defaults, *NETWORK_FILES, *container.host_config.tmpfs})
+    mounted = [m.destination for m in container.mounts]
+    return sorted({*defaults, *NETWORK_FILES, *container.host_config.tmpfs, *mounted})
 
 
 class Commits:

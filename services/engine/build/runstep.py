@@ -76,9 +76,9 @@ class RunStep:
                 hosts_path=sandbox.hosts_path,
                 resolv_conf_path=sandbox.resolv_conf_path,
                 hostname_path=sandbox.hostname_path,
+                mounts=list(request.mounts),
             )
             document = spec.build(_container(request), inputs)
-            document["mounts"] += request.mounts
             undo.push_async_callback(self._discard, request.task_id)
             await self._c.tasks.create(NewTask(request.task_id, document, request.rootfs, TaskIO()))
             stream = await self._c.tasks.attach(request.task_id, False, _no_input())

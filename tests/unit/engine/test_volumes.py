@@ -33,7 +33,7 @@ def volumes(rig: Rig) -> Volumes:
 def image_with_volume(rig: Rig) -> None:
     image = make_image("db", ImageConfig(cmd=["sh"], volumes=["/var/lib/db"]))
     rig.images.add(image, "db")
-    rig.snapshots.commit(image.chain_id)
+    rig.snapshots.add_committed(image.chain_id)
     fake(rig).image_dirs[""] = set()
 
 
