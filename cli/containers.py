@@ -96,7 +96,9 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         if flags["entrypoint"]:
             config.entrypoint.values.append(flags["entrypoint"])
     if flags["stop_timeout"] is not None:
-        config.stop_timeout = flags["stop_timeout"]
+        config.stop_timeout = options.integer(
+            flags["stop_timeout"], "--stop-timeout", options.INT32
+        )
     policy, retries = options.restart_policy(flags["restart"])
     resources = options.resources(
         flags["memory"],
@@ -305,6 +307,9 @@ def stop(
     """Stop running containers (the stop signal, then SIGKILL after the timeout)."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
+    if time is not None:
+        options.integer(time, "--time", options.INT32)
+
     def request(c: str) -> Any:
         return pb.StopContainerRequest(id=c, timeout=time, signal=signal)
 
@@ -318,6 +323,9 @@ def restart(
 ) -> None:
     """Restart containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
+
+    if time is not None:
+        options.integer(time, "--time", options.INT32)
 
     def request(c: str) -> Any:
         return pb.StopContainerRequest(id=c, timeout=time, signal=signal)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from dockyard.cli.engine import die
 
@@ -43,6 +44,26 @@ def key_values(values: list[str], what: str) -> dict[str, str]:
     return out
 
 
+INT64 = (-(1 << 63), (1 << 63) - 1)
+INT32 = (-(1 << 31), (1 << 31) - 1)
+
+
+def out_of_range(text: object, what: str) -> NoReturn:
+    """docker's words for a number its flag parser (strconv) cannot hold."""
+    die(
+        f'invalid argument "{text}" for "{what}" flag: '
+        f'strconv.ParseInt: parsing "{text}": value out of range',
+        125,
+    )
+
+
+def integer(value: int, what: str, bounds: tuple[int, int] = INT64) -> int:
+    """`value` of the int flag `what`, refused as docker does when it does not fit."""
+    if not bounds[0] <= value <= bounds[1]:
+        out_of_range(value, what)
+    return value
+
+
 def size(text: str, what: str) -> int:
     """docker's RAMInBytes: "512m", "1g", "100000" (bytes); "-1" where unlimited is allowed."""
     import re
@@ -53,16 +74,49 @@ def size(text: str, what: str) -> int:
     if match is None:
         die(f'invalid argument "{text}" for "{what}" flag: invalid size: \'{text}\'', 125)
     number, unit = match.groups()
-    return int(float(number) * 1024 ** "bkmgtp".index(unit.lower() or "b"))
+    value = float(number) * 1024 ** "bkmgtp".index(unit.lower() or "b")
+    if not value <= INT64[1]:  # also inf
+        die(f'invalid argument "{text}" for "{what}" flag: value out of range', 125)
+    return int(value)
 
 
 def ulimit(text: str) -> tuple[str, int, int]:
+    """docker's name=soft[:hard]; -1 is unlimited."""
     name, _sep, values = text.partition("=")
     soft, _, hard = values.partition(":")
-    try:
-        return name, int(soft), int(hard or soft)
-    except ValueError:
-        die(f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}', 125)
+    numbers = []
+    for value in (soft, hard or soft):
+        try:
+            number = int(value)
+        except ValueError:
+            die(
+                f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}',
+                125,
+            )
+        if number > INT64[1]:
+            die(
+                f'invalid argument "{text}" for "--ulimit" flag: '
+                f'strconv.ParseInt: parsing "{value}": value out of range',
+                125,
+            )
+        if number < -1:
+            die(
+                f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}',
+                125,
+            )
+        numbers.append(number)
+    return name, numbers[0], numbers[1]
+
+
+def nano_cpus(cpus: float) -> int:
+    """--cpus as nanoCPUs. A value past int64 is sent as the largest (or smallest), which the
+    engine refuses with docker's range message, as it does any count above the host's CPUs."""
+    if not math.isfinite(cpus):
+        die(
+            f'invalid argument "{cpus}" for "--cpus" flag: failed to parse {cpus} as a rational number',
+            125,
+        )
+    return max(INT64[0], min(INT64[1], round(cpus * 1e9)))
 
 
 def resources(
@@ -81,12 +135,12 @@ def resources(
     result = pb.Resources(
         memory=size(memory, "--memory") if memory else 0,
         memory_swap=size(memory_swap, "--memory-swap") if memory_swap else 0,
-        nano_cpus=round(cpus * 1e9),
-        cpu_shares=cpu_shares,
-        cpu_period=cpu_period,
-        cpu_quota=cpu_quota,
+        nano_cpus=nano_cpus(cpus),
+        cpu_shares=integer(cpu_shares, "--cpu-shares"),
+        cpu_period=integer(cpu_period, "--cpu-period"),
+        cpu_quota=integer(cpu_quota, "--cpu-quota"),
         cpuset_cpus=cpuset_cpus,
-        pids_limit=pids_limit,
+        pids_limit=integer(pids_limit, "--pids-limit"),
     )
     for text in ulimits:
         name, soft, hard = ulimit(text)

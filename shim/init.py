@@ -297,10 +297,18 @@ def _rlimits(limits: list[dict[str, Any]]) -> None:
         kind = RLIMITS.get(limit["type"])
         if kind is None:
             raise InitError("InvalidArgument", f"unknown rlimit {limit['type']}")
+        if not all(-1 <= limit[k] < 2**63 for k in ("soft", "hard")):
+            raise InitError("InvalidArgument", f"invalid rlimit {limit['type']}: {limit}")
         _, hard_now = resource.getrlimit(kind)
-        ceiling = hard_now if hard_now != resource.RLIM_INFINITY else limit["hard"]
-        hard = min(limit["hard"], ceiling)  # never above our own hard limit: the host refuses
-        resource.setrlimit(kind, (min(limit["soft"], hard), hard))
+        hard = _at_most(limit["hard"], hard_now)  # never above our own hard limit: the host refuses
+        resource.setrlimit(kind, (_at_most(limit["soft"], hard), hard))
+
+
+def _at_most(value: int, ceiling: int) -> int:
+    """The smaller of two rlimit values, where RLIM_INFINITY (-1) is the largest."""
+    if ceiling == resource.RLIM_INFINITY:
+        return value
+    return ceiling if value == resource.RLIM_INFINITY else min(value, ceiling)
 
 
 def _switch_user(process: dict[str, Any], user: Any, syscalls: sc.Syscalls) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from dockyard.shim.inroot import Root
 
+MAX_ID = 2**31 - 1  # setuid(2) takes a uid_t; docker bounds ids as libcontainer does
+
 
 class UnknownUser(Exception):
     pass
@@ -58,6 +60,8 @@ def resolve(spec: str, uid: int = 0, gid: int = 0, root: Path = Path("/")) -> Us
         if len(g) >= 4 and g[2].isdigit() and user_name and user_name in g[3].split(",")
     )
     home = entry[5] if entry and len(entry) > 5 and entry[5] else "/"
+    if max(user_id, primary, *supplementary, 0) > MAX_ID:
+        raise UnknownUser(f"uids and gids must be in range 0-{MAX_ID}")
     # the primary group is a supplementary one too, as runc sets them (`id` shows groups=GID)
     return User(user_id, primary, tuple(sorted({*supplementary, primary})), home)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dockyard.api import errors
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import limits, mounting, names, restarts, security
+from dockyard.services.engine import limits, mounting, names, restarts, security, spec
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import Image
 from dockyard.services.engine.clients.snapshots import Mount, SnapshotClient
@@ -112,6 +112,7 @@ class Creator:
         host = _normalise_host(host, self._config)
         restarts.validate(host.restart_policy, host.auto_remove)
         limits.validate(host.resources)
+        spec.validate_user(config.user)
         security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
         config.hostname = config.hostname or (
             socket.gethostname() if host.network_mode == "host" else container_id[:12]

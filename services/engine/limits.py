@@ -8,6 +8,7 @@ raises one above its own hard limit (the host refuses, and the engine's is the c
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 from typing import Any
@@ -59,7 +60,11 @@ def validate(resources: Resources) -> None:
     for ulimit in resources.ulimits:
         if ulimit.name not in ULIMITS:
             raise InvalidArgument(f"invalid ulimit type: {ulimit.name}")
-        if ulimit.soft > ulimit.hard:
+        if min(ulimit.soft, ulimit.hard) < -1:  # -1 is unlimited; nothing is below it
+            raise InvalidArgument(
+                f"invalid ulimit argument: {ulimit.name}={ulimit.soft}:{ulimit.hard}"
+            )
+        if _amount(ulimit.soft) > _amount(ulimit.hard):
             raise InvalidArgument(
                 f"ulimit soft limit must be less than or equal to hard limit: {ulimit.soft} > {ulimit.hard}"
             )
@@ -72,11 +77,15 @@ def _check_ceiling(ulimit: Ulimit) -> None:
     if kind is None:
         return
     hard = resource.getrlimit(kind)[1]
-    if hard != resource.RLIM_INFINITY and ulimit.hard > hard:
+    if hard != resource.RLIM_INFINITY and _amount(ulimit.hard) > hard:
+        wanted = "unlimited" if ulimit.hard == -1 else ulimit.hard
         raise InvalidArgument(
-            f"ulimit {ulimit.name}: hard limit {ulimit.hard} is above the engine's own hard "
-            f"limit {hard}"
+            f"ulimit {ulimit.name}: hard limit {wanted} is above the engine's own hard limit {hard}"
         )
+
+
+def _amount(limit: int) -> float:
+    return math.inf if limit == -1 else limit
 
 
 def _check_cpuset(text: str, cpus: int) -> None:

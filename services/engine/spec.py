@@ -240,6 +240,15 @@ def _named_user(user: str) -> bool:
     return any(part and not part.isdigit() for part in user.split(":"))
 
 
+MAX_ID = 2**31 - 1
+
+
+def validate_user(user: str) -> None:
+    """The numeric parts of `--user` as docker (libcontainer's user package) bounds them."""
+    if any(part.isdigit() and int(part) > MAX_ID for part in user.split(":")):
+        raise InvalidArgument(f"uids and gids must be in range 0-{MAX_ID}")
+
+
 def _numeric_user(user: str) -> dict[str, int]:
     """uid/gid when `user` is numeric ("1000", "1000:100"); 0/0 when it names (shim resolves)."""
     if not user or _named_user(user):

@@ -16,4 +16,7 @@ def parse_size(text: str) -> int:
     if match is None:
         raise InvalidArgument(f"invalid size: '{text}'")
     number, unit = match.groups()
-    return int(float(number) * 1024 ** _POWERS[unit.lower()])
+    value = float(number) * 1024 ** _POWERS[unit.lower()]
+    if not value < 2**63:  # also inf: int64 is what every field that takes a size holds
+        raise InvalidArgument(f"invalid size: '{text}': value out of range")
+    return int(value)

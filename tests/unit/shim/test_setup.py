@@ -161,3 +161,11 @@ def test_hostname_only_with_a_new_uts_namespace() -> None:
     fake = sc.Recording()
     setup.set_hostname(spec, fake)
     assert fake.calls == []
+
+
+def test_rlimits_never_above_the_ceiling_and_unlimited_is_the_largest() -> None:
+    from dockyard.shim.init import _at_most
+
+    assert _at_most(10, 20) == 10 and _at_most(30, 20) == 20
+    assert _at_most(-1, 20) == 20  # unlimited asked, our hard limit given
+    assert _at_most(30, -1) == 30 and _at_most(-1, -1) == -1

@@ -50,3 +50,10 @@ def test_the_images_etc_is_read_inside_its_rootfs(tmp_path: Path) -> None:
     (rootfs / "etc/passwd").symlink_to(host / "passwd")
     with pytest.raises(UnknownUser):
         resolve("ghost", root=rootfs)
+
+
+def test_ids_past_what_setuid_takes_are_refused_in_dockers_words(root: Path) -> None:
+    with pytest.raises(UnknownUser, match="uids and gids must be in range 0-2147483647"):
+        resolve("99999999999", root=root)
+    with pytest.raises(UnknownUser, match="uids and gids must be in range"):
+        resolve("app:99999999999", root=root)
