@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.engine import Engine
+from tests.support.faults import own_bridge
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ def full_engine(tmp_path: Path, busybox_tar: Path) -> Iterator[Engine]:
     mount = ["mount", "-t", "tmpfs", "-o", f"size={SIZE},mode=0711", "tmpfs", str(root)]
     subprocess.run(mount, check=True)
     try:
-        engine = Engine.start(tmp_path)
+        engine = Engine.start(tmp_path, own_bridge())
         try:
             engine.ok("import", str(busybox_tar), "busybox:latest")
             yield engine

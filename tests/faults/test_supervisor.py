@@ -16,7 +16,7 @@ from dockyard.api import instances
 from dockyard.api.paths import SERVICES, Paths
 
 from tests.support.engine import Engine
-from tests.support.faults import daemon, kill_service, wait_replaced
+from tests.support.faults import daemon, kill_service, own_bridge, wait_replaced
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def own_engine(tmp_path: Path, busybox_tar: Path) -> Iterator[Engine]:
     """An engine whose supervisor a test may kill; whatever runs for it at the end is stopped."""
-    engine = Engine.start(tmp_path)
+    engine = Engine.start(tmp_path, own_bridge())
     engine.ok("import", str(busybox_tar), "busybox:latest")
     try:
         yield engine

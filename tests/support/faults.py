@@ -9,6 +9,7 @@ the operation runs, never guessed with a sleep.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import threading
@@ -24,6 +25,12 @@ STEP_SECONDS = 60.0
 OPERATION_SECONDS = 120.0
 
 Marker = Callable[[], bool]
+
+
+def own_bridge() -> dict[str, object]:
+    """Config for an engine of a test's own: a default-bridge subnet out of the ten default
+    pools, which the other engines on a busy machine (and their leftovers) may all hold."""
+    return {"bip": f"10.{random.randrange(240, 250)}.{random.randrange(256)}.1/24"}
 
 
 def kill_service(engine: Engine, service: str) -> int:
