@@ -6,13 +6,15 @@ hold once the fault is over (`settle`: a retry succeeds, the end state is the pr
 A step names the service that performs it and `arms` a marker before the operation starts
 (a directory's entries are noted then), which `Operation.wait_for` polls while it runs.
 
-Adding an operation (build, volume create/rm) is one more `Operation` in `OPERATIONS`.
+Adding an operation is one more `Operation` in `OPERATIONS`.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,10 +39,13 @@ class Subject:
     marks: dict[str, Path] = field(default_factory=dict)  # paths its steps will change
     pid: int = 0  # a container's, where it has one
     front: Front | None = None  # the registry as the engine sees it, for pulls
+    scratch: Path | None = None  # a directory of the test's (a build context)
 
     def close(self) -> None:
         if self.front is not None:
             self.front.stop()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 Armed = Callable[[Running], bool]
@@ -221,4 +226,100 @@ PULL = Operation(
     _settle_pull,
 )
 
-OPERATIONS = (RUN, RM, PULL)
+
+# -- build --------------------------------------------------------------------------------------
+
+DOCKERFILE = """FROM {base}
+RUN echo one-{token} > /one && echo ran-one && sleep 1
+RUN echo two-{token} > /two
+"""
+
+
+def _prepare_build(engine: Engine, fixtures: Fixtures) -> Subject:
+    token = secrets.token_hex(4)  # new content: no step is in the cache
+    context = Path(tempfile.mkdtemp(prefix="fault-build-"))
+    (context / "Dockerfile").write_text(DOCKERFILE.format(base=fixtures.busybox, token=token))
+    name = f"fault-build-{token}"
+    subject = Subject(["build", "-t", name, str(context)], name, scratch=context)
+    subject.marks["token"] = Path(token)
+    return subject
+
+
+def _settle_build(engine: Engine, subject: Subject) -> None:
+    again = engine.cli("build", "-t", subject.name, *subject.args[3:])
+    assert again.returncode == 0, again.stderr
+    token = subject.marks["token"].name
+    made = engine.ok("run", "--rm", subject.name, "cat", "/one", "/two")
+    assert made == f"one-{token}\ntwo-{token}\n"
+    engine.ok("rmi", subject.name)
+
+
+BUILD = Operation(
+    "build",
+    _prepare_build,
+    (
+        Step("step started", "engine", _printed("Step 2/3")),
+        Step("step runs", "runtime", _printed("ran-one")),
+        Step("step committed", "snapshots", _printed("Step 3/3")),
+        Step("built", "images", _printed("Successfully built")),
+    ),
+    _settle_build,
+)
+
+
+# -- volume create, volume rm ------------------------------------------------------------------
+
+
+def _volumes(engine: Engine) -> Path:
+    return engine.root / "snapshots" / "volumes"
+
+
+def _prepare_volume_create(engine: Engine, fixtures: Fixtures) -> Subject:
+    name = f"fault-vol-{secrets.token_hex(3)}"
+    return Subject(["volume", "create", name], name)
+
+
+def _volume_made(engine: Engine, subject: Subject) -> Armed:
+    return lambda _: (_volumes(engine) / subject.name).exists()
+
+
+def _settle_volume_create(engine: Engine, subject: Subject) -> None:
+    assert engine.ok("volume", "create", subject.name) == f"{subject.name}\n"
+    used = engine.ok("run", "--rm", "-v", f"{subject.name}:/data", _BUSYBOX, "touch", "/data/f")
+    assert used == ""
+    engine.ok("volume", "rm", subject.name)
+
+
+def _prepare_volume_rm(engine: Engine, fixtures: Fixtures) -> Subject:
+    name = f"fault-vol-{secrets.token_hex(3)}"
+    engine.ok("volume", "create", name)
+    return Subject(["volume", "rm", name], name, {"volume": _volumes(engine) / name})
+
+
+def _settle_volume_rm(engine: Engine, subject: Subject) -> None:
+    again = engine.cli("volume", "rm", subject.name)
+    assert again.returncode == 0 or "no such volume" in again.stderr, again.stderr
+    assert subject.name not in engine.ok("volume", "ls", "-q").split()
+    assert not any(p.name.startswith(".") for p in _volumes(engine).iterdir())  # no half-done
+
+
+_BUSYBOX = "busybox:latest"  # the session's image (the `busybox` fixture's name)
+
+VOLUME_CREATE = Operation(
+    "volume-create",
+    _prepare_volume_create,
+    (
+        Step("staged", "snapshots", _dir_appears(_volumes)),
+        Step("made", "snapshots", _volume_made),
+    ),
+    _settle_volume_create,
+)
+
+VOLUME_RM = Operation(
+    "volume-rm",
+    _prepare_volume_rm,
+    (Step("moved away", "snapshots", _mark_vanishes("volume")),),
+    _settle_volume_rm,
+)
+
+OPERATIONS = (RUN, RM, PULL, BUILD, VOLUME_CREATE, VOLUME_RM)
