@@ -79,6 +79,7 @@ class Lifecycle:
         self.starter = Starter(store, clients, config, events, self._exits.watch, self.mounter)
         self.repair = StartupRepair(store, clients, self.starter, self.start, self.remove)
         self._shutting_down: set[str] = set()  # stopped for a daemon shutdown
+        self._removing: set[str] = set()  # being removed: no restart policy applies any more
 
     def resume_watching(self) -> None:
         """At engine start: watch every container the records say is running."""
@@ -127,7 +128,8 @@ class Lifecycle:
             if not container.running or container.state.restarting:
                 return
             await self._teardown_after_exit(container_id)
-            again = container_id not in self._shutting_down and restarts.should_restart(
+            held = container_id in self._shutting_down or container_id in self._removing
+            again = not held and restarts.should_restart(
                 container.host_config.restart_policy,
                 status.exit_code,
                 container.restart_count,
@@ -160,6 +162,8 @@ class Lifecycle:
             except errors.NotFound:
                 return
             if not container.state.restarting or container.manually_stopped:
+                return
+            if container_id in self._removing:
                 return
             container.restart_count += 1
             try:
@@ -222,7 +226,10 @@ class Lifecycle:
 
     async def kill(self, ref: str, signal_name: str) -> Container:
         number = signals.parse(signal_name)
-        container = self._store.get(ref)
+        try:
+            container = self._store.get(ref)
+        except errors.NotFound as err:  # docker's words
+            raise errors.NotFound(f"Cannot kill container: {ref}: {err}") from None
         if container.state.restarting:
             await self._mark_stopped(ref)
             await self._abort_restart(container)
@@ -261,31 +268,43 @@ class Lifecycle:
         """Remove the container; with `volumes` (rm -v), or for an auto-remove container, its
         anonymous volumes too (those no other container uses)."""
         container = self._store.get(ref)
-        if container.state.restarting:
-            await self._mark_stopped(container.id)
-            await self._abort_restart(container)
-            container = self._store.get(container.id)
-        if container.running:
-            if not force:
-                raise errors.FailedPrecondition(
-                    f'cannot remove container "/{container.name}": container is running: '
-                    "stop the container before removing or force remove"
-                )
-            exited = self.waiters.on_exit(container.id)
-            await self._signal(container, signal.SIGKILL, all_processes=True)
-            await _killed(container, exited)
-        async with self.locks(container.id):
-            try:
-                container = self._store.get(container.id)
-            except errors.NotFound:
-                return  # auto-removed meanwhile
-            await self._release(container.id)
+        try:
+            await self._stop_for_removal(container.id, force)
+            async with self.locks(container.id):
+                try:
+                    container = self._store.get(container.id)
+                except errors.NotFound:
+                    return  # auto-removed meanwhile
+                await self._release(container.id)
+        finally:
+            self._removing.discard(container.id)
         if volumes or container.host_config.auto_remove:
             await self._release_volumes(container)
         self.locks.forget(container.id)
         self.attaches.drop(container.id)
         self._events.container(container, "destroy")
         self.waiters.removed(container.id, container.state.exit_code)
+
+    async def _stop_for_removal(self, container_id: str, force: bool) -> None:
+        """Under the container's lock, so that no restart is half-way: refuse a live container
+        without `force`; else no restart may come any more (`_removing`: kept in memory, so a
+        full disk cannot stop a removal's kill), and a running task is killed and its exit
+        waited for. A restart that held the lock first is killed in the next round."""
+        while True:
+            async with self.locks(container_id):
+                container = self._store.get(container_id)
+                if not force and (container.running or self._restarts.pending(container_id)):
+                    raise errors.FailedPrecondition(_live_refusal(container))
+                self._removing.add(container_id)
+                self._restarts.cancel(container_id)
+                if container.state.restarting:
+                    container.state.restarting, container.state.status = False, "exited"
+                    self._store.update(container)
+                if not container.running:
+                    return
+                exited = self.waiters.on_exit(container_id)
+                await self._signal(container, signal.SIGKILL, all_processes=True)
+            await _killed(container, exited)
 
     async def _release(self, container_id: str) -> None:
         """Everything a container holds, then its record (the record goes last)."""
@@ -337,6 +356,14 @@ async def _killed(container: Container, exited: asyncio.Future[int]) -> None:
         raise errors.DeadlineExceeded(
             f"container {container.id} did not exit within {KILL_WAIT_SECONDS:.0f}s of SIGKILL"
         ) from None
+
+
+def _live_refusal(container: Container) -> str:
+    """docker's refusal to remove a running, paused or restarting container without force."""
+    procedure = "Stop the container before attempting removal or force remove"
+    if container.state.paused:
+        procedure = "Unpause and then " + procedure[0].lower() + procedure[1:]
+    return f"You cannot remove a {container.state.status} container {container.id}. {procedure}"
 
 
 def _exit_state(container: Container, status: ExitStatus, restarting: bool) -> ContainerState:

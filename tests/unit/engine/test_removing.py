@@ -8,7 +8,8 @@ import signal
 import pytest
 from dockyard.api import errors
 from dockyard.services.engine import exits, lifecycle
-from dockyard.services.engine.model import HostConfig
+from dockyard.services.engine.model import HostConfig, RestartPolicy
+from dockyard.services.engine.running import Running
 
 from .conftest import Rig, eventually
 
@@ -17,7 +18,7 @@ REMOVE_STEPS = ["tasks.kill", "tasks.delete", "network.remove_sandbox", "snapsho
 
 async def test_remove_of_a_running_container_needs_force(rig: Rig) -> None:
     container = await rig.run("busy")
-    with pytest.raises(errors.FailedPrecondition, match="container is running"):
+    with pytest.raises(errors.FailedPrecondition, match="You cannot remove a running container"):
         await rig.life.remove("busy", force=False)
     await rig.life.remove("busy", force=True)
     assert rig.tasks.tasks == {} and rig.leftovers() == []
@@ -162,3 +163,52 @@ async def test_kill_with_another_signal_does_not_wait(rig: Rig) -> None:
     await rig.life.kill("hup", "HUP")
     assert rig.tasks.signals_of(container.id) == [signal.SIGHUP]
     assert rig.store.get("hup").running
+
+
+async def test_rm_f_wins_over_a_restart_in_flight(rig: Rig) -> None:
+    """`rm -f` of a container whose restart policy is starting it again (issue 15 item 5): the
+    restart that holds the container's lock when the removal comes is killed, never left
+    running (was: "cannot delete task …: it is running" about 2 times in 8)."""
+    policy = HostConfig(restart_policy=RestartPolicy("always"))
+    container = await rig.run("flappy", policy)
+    due = asyncio.Event()
+    restart_due = rig.life._restarts._on_due
+
+    async def on_due(container_id: str) -> None:
+        due.set()
+        await restart_due(container_id)
+
+    rig.life._restarts._on_due = on_due
+    lock = rig.life.locks(container.id)
+    async with lock:
+        rig.tasks.exit(container.id, 0)  # its exit waits for the lock
+    await eventually(lambda: rig.store.get("flappy").state.restarting)
+    async with lock:
+        await due.wait()  # the restart is due and waits for the lock
+        removal = asyncio.create_task(rig.life.remove("flappy", force=True))
+        for _ in range(10):  # the removal reads "restarting" and queues behind the restart
+            await asyncio.sleep(0)
+    await removal
+    assert rig.leftovers() == []
+    assert rig.actions()[-2:] == ["die", "destroy"]
+
+
+@pytest.mark.parametrize("status", ["running", "paused", "restarting"])
+async def test_rm_without_force_refuses_a_live_container_as_docker(rig: Rig, status: str) -> None:
+    policy = HostConfig(restart_policy=RestartPolicy("always"))
+    container = await rig.run("live", policy)
+    if status == "paused":
+        await Running(rig.store, rig.life.locks, rig.tasks, rig.events).pause("live")
+    elif status == "restarting":
+        rig.tasks.exit(container.id, 1)
+        await eventually(lambda: rig.store.get("live").state.restarting)
+    procedure = "Stop the container before attempting removal or force remove"
+    if status == "paused":
+        procedure = "Unpause and then stop the container before attempting removal or force remove"
+    with pytest.raises(errors.FailedPrecondition) as caught:
+        await rig.life.remove("live", force=False)
+    assert str(caught.value) == (
+        f"You cannot remove a {status} container {container.id}. {procedure}"
+    )
+    await rig.life.remove("live", force=True)
+    assert rig.leftovers() == []
