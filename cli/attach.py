@@ -56,8 +56,10 @@ def display(image: str) -> str:
 async def run_stream(
     stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool, platform: Any = None
 ) -> int:
+    from dockyard.api.errors import DockyardError
     from dockyard.cli import timings
     from dockyard.cli.auth import lookup
+    from dockyard.cli.client import CREATED
     from dockyard.engine.v1 import engine_pb2 as pb
 
     options = pb.RunOptions(
@@ -76,7 +78,12 @@ async def run_stream(
         call = stubs.containers.Run(
             drain(inputs), timeout=None, metadata=timings.request_metadata()
         )
-        code = await session.follow(call, detach, request)
+        try:
+            code = await session.follow(call, detach, request)
+        except DockyardError as err:
+            if session.container_id:
+                err.add_note(CREATED)
+            raise
     await timings.collect(call)
     return code
 
@@ -184,6 +191,13 @@ def read_stdin(inputs: asyncio.Queue[Any], raw: bool, message_type: Any) -> None
             put(message_type(stdin=chunk))
 
     threading.Thread(target=reader, name="stdin", daemon=True).start()
+
+
+def check_tty(interactive: bool, tty: bool) -> None:
+    """-it needs a terminal on stdin, as docker's CheckTty."""
+    if interactive and tty and not os.isatty(0):
+        sys.stderr.write("the input device is not a TTY\n")
+        sys.exit(1)
 
 
 def terminal_size() -> tuple[int, int]:

@@ -10,8 +10,21 @@ from typing import Any, NoReturn
 DEFAULT_HOST = "unix:///run/dockyard/dockyard.sock"
 ENGINE = "dockyardd"
 
-# run-like verbs report engine errors as 125 (docker's "the daemon failed" code)
-RUN_VERBS = ("run", "create", "start")
+# verbs whose docker client says a missing object is missing in its own words ("Error: No such
+# container: x"), not as the daemon's answer ("Error response from daemon: …")
+OWN_NOT_FOUND = {
+    "rm": "container",
+    "logs": "container",
+    "exec": "container",
+    "attach": "container",
+    "port": "container",
+    "rmi": "image",
+    "network rm": "network",
+    "volume rm": "volume",
+}
+# the note `run` adds to an error that came once its container existed (docker then points
+# to no help: the command line was not at fault)
+CREATED = "the container was created"
 
 
 def host(option: str | None) -> str:
@@ -28,18 +41,26 @@ def dial(address: str) -> Any:
 
 
 def exit_code(err: Exception, verb: str) -> int:
+    """docker's: `run` exits 125 when the daemon fails, 126/127 when the command cannot be
+    invoked or found; any other verb 1."""
     from dockyard.api import errors
 
+    if verb != "run":
+        return 1
     if isinstance(err, errors.CommandNotFound):
         return 127
     if isinstance(err, errors.CommandNotRunnable):
         return 126
-    return 125 if verb in RUN_VERBS else 1
+    return 125
 
 
-def message(err: Exception, address: str) -> str:
+def message(err: Exception, address: str, verb: str = "", name: str = "") -> str:
+    """One line for `err`; `name` is the object as the user named it, for docker's own "No such
+    container: NAME" of the verbs in OWN_NOT_FOUND."""
     from dockyard.api import errors
 
+    if verb in OWN_NOT_FOUND and isinstance(err, errors.NotFound):
+        return f"Error: No such {OWN_NOT_FOUND[verb]}: {name}" if name else f"Error: {err}"
     if isinstance(err, errors.Unreachable):  # the engine itself did not answer
         return (
             f"Cannot connect to the Dockyard daemon at {address}. Is the dockyard daemon running?"
@@ -48,11 +69,10 @@ def message(err: Exception, address: str) -> str:
 
 
 def fail(err: Exception, verb: str, address: str) -> NoReturn:
-    prefix = "dockyard: " if verb in RUN_VERBS else ""
-    sys.stderr.write(f"{prefix}{message(err, address)}\n")
+    text = message(err, address, verb)
+    if verb == "run":  # docker's reportError: "docker: …." and the help for a bad request
+        text = f"dockyard: {text.rstrip('.')}."
+        if CREATED not in getattr(err, "__notes__", ()):
+            text += "\nSee 'dockyard run --help'."
+    sys.stderr.write(text + "\n")
     sys.exit(exit_code(err, verb))
-
-
-def usage_error(text: str, verb: str) -> NoReturn:
-    sys.stderr.write(f"dockyard {verb}: {text}\n")
-    sys.exit(125 if verb in RUN_VERBS else 1)

@@ -234,11 +234,13 @@ TIMINGS = typer.Option(False, "--timings", help="print where this run's time wen
 def run(**flags: Any) -> None:
     """Create and start a container, attached to its output (or detached with -d)."""
     from dockyard.cli import timings
-    from dockyard.cli.attach import run_stream
+    from dockyard.cli.attach import check_tty, run_stream
     from dockyard.cli.images import parse_platform
 
     if flags.pop("timings"):
         timings.enable()
+    if not flags["detach"]:
+        check_tty(flags["interactive"], flags["tty"])
     request = create_request(**flags)
     target = parse_platform(flags["platform"])
     detach, interactive, tty = flags["detach"], flags["interactive"], flags["tty"]
@@ -275,27 +277,43 @@ def start(
     if attach or interactive:
         sys.exit(call("start", lambda stubs: start_attached(stubs, containers[0])))
     each(
-        "start", containers, lambda stubs, c: stubs.containers.Start(pb.StartContainerRequest(id=c))
+        "start",
+        containers,
+        lambda stubs, c: stubs.containers.Start(pb.StartContainerRequest(id=c)),
+        summary="failed to start containers: {names}",
     )
 
 
-def each(verb: str, names: list[str], action: Any, echo: bool = True) -> None:
-    """Apply `action` to every name, printing each that worked and one line per failure."""
-    from dockyard.api.errors import DockyardError
+def each(
+    verb: str,
+    names: list[str],
+    action: Any,
+    echo: bool = True,
+    missing_ok: bool = False,
+    summary: str = "",
+) -> None:
+    """Apply `action` to every name, printing each that worked and one line per failure; then,
+    as docker, `summary` ("failed to start containers: {names}") naming those that failed.
+    With `missing_ok` (rm -f), a name that is not there is said but is no failure."""
+    from dockyard.api.errors import DockyardError, NotFound
 
-    async def work(stubs: Stubs) -> int:
-        failures = 0
+    async def work(stubs: Stubs) -> list[str]:
+        failed = []
         for name in names:
             try:
                 await action(stubs, name)
                 if echo:
                     print(name, flush=True)
             except DockyardError as err:
-                sys.stderr.write(error_line(err) + "\n")
-                failures += 1
-        return failures
+                sys.stderr.write(error_line(err, verb, name) + "\n")
+                if not (missing_ok and isinstance(err, NotFound)):
+                    failed.append(name)
+        return failed
 
-    if call(verb, work):
+    failed = call(verb, work)
+    if failed and summary:
+        sys.stderr.write("Error: " + summary.format(names=", ".join(failed)) + "\n")
+    if failed:
         sys.exit(1)
 
 
@@ -360,7 +378,7 @@ def rm(
     def request(c: str) -> Any:
         return pb.RemoveContainerRequest(id=c, force=force, volumes=volumes)
 
-    each("rm", containers, lambda stubs, c: stubs.containers.Remove(request(c)))
+    each("rm", containers, lambda stubs, c: stubs.containers.Remove(request(c)), missing_ok=force)
 
 
 def rename(container: str, new_name: str) -> None:
@@ -372,6 +390,7 @@ def rename(container: str, new_name: str) -> None:
         [container],
         lambda stubs, c: stubs.containers.Rename(pb.RenameContainerRequest(id=c, name=new_name)),
         echo=False,
+        summary="failed to rename container named {names}",
     )
 
 

@@ -48,8 +48,8 @@ def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
             client.fail(err, verb, STATE.host)
 
 
-def error_line(err: Exception) -> str:
-    return client.message(err, STATE.host)
+def error_line(err: Exception, verb: str = "", name: str = "") -> str:
+    return client.message(err, STATE.host, verb, name)
 
 
 def die(text: str, code: int = 1) -> NoReturn:

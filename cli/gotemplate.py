@@ -9,6 +9,15 @@ Values print as Go prints them: true/false, "<no value>" for a missing field, ma
 maps, [a b] for lists; `json` encodes like Go's encoding/json (compact, <>& escaped).
 Field names match the data's keys exactly (docker's inspect JSON uses Go's names), with a
 case-insensitive fallback. Errors raise `TemplateError` with a one-line message.
+
+A plain dict answers a missing key with "<no value>" (a Go map). A `Context` (docker's struct
+contexts: ps rows, inspect documents) fails as Go does, with where it failed:
+
+    template: :1:2: executing "" at <.Nope>: can't evaluate field Nope in type *formatter.…
+    template: :1:9: executing "" at <.Config.Nope>: map has no entry for key "Nope"
+
+(a chain of fields is placed at its second field, as Go's parser places it). A callable value
+takes arguments as a Go method does: `{{.Label "k"}}`.
 """
 
 from __future__ import annotations
@@ -21,6 +30,29 @@ from typing import Any
 
 class TemplateError(Exception):
     pass
+
+
+class Context(dict[str, Any]):
+    """A dict that stands for one of docker's Go structs: a missing field is an error.
+
+    `type_name` is the Go type docker names ("*formatter.ContainerContext"); "map" is the raw
+    JSON map docker's inspect falls back to (its error: `map has no entry for key`)."""
+
+    def __init__(self, items: Any = (), type_name: str = "map") -> None:
+        super().__init__(items)
+        self.type_name = type_name
+
+    def missing(self, name: str) -> str:
+        if self.type_name == "map":
+            return f'map has no entry for key "{name}"'
+        return f"can't evaluate field {name} in type {self.type_name}"
+
+
+class _Field(str):
+    """A field chain token (".State.Running"), knowing where it stands in the template:
+    "line:col" as Go reports it."""
+
+    where: str = "1:0"
 
 
 NO_VALUE = object()
@@ -44,27 +76,43 @@ class Node:
 
 
 def parse(source: str) -> list[Node]:
-    tokens: list[tuple[str, str]] = []
+    tokens: list[tuple[str, str, _At]] = []
     position = 0
     for match in _ACTION.finditer(source):
         text = source[position : match.start()]
         if match.group(1):
             text = text.rstrip()
-        tokens.append(("text", text))
-        tokens.append(("action", match.group(2).strip()))
+        tokens.append(("text", text, _At()))
+        action = match.group(2)
+        start = match.start(2) + len(action) - len(action.lstrip())
+        line_start = source.rfind("\n", 0, start) + 1
+        tokens.append(
+            ("action", action.strip(), _At(source.count("\n", 0, start) + 1, start - line_start))
+        )
         position = match.end()
         if match.group(3):
             rest = source[position:]
             position += len(rest) - len(rest.lstrip())
-    tokens.append(("text", source[position:]))
+    tokens.append(("text", source[position:], _At()))
     nodes, _ = _block(tokens, 0, top=True)
     return nodes
 
 
-def _block(tokens: list[tuple[str, str]], i: int, top: bool = False) -> tuple[list[Node], int]:
+@dataclass(frozen=True)
+class _At:
+    """A place in the template: Go's line (from 1) and column (bytes from the line's start)."""
+
+    line: int = 1
+    col: int = 0
+
+    def __add__(self, columns: int) -> _At:
+        return _At(self.line, self.col + columns)
+
+
+def _block(tokens: list[tuple[str, str, _At]], i: int, top: bool = False) -> tuple[list[Node], int]:
     nodes: list[Node] = []
     while i < len(tokens):
-        kind, value = tokens[i]
+        kind, value, offset = tokens[i]
         i += 1
         if kind == "text":
             if value:
@@ -79,36 +127,38 @@ def _block(tokens: list[tuple[str, str]], i: int, top: bool = False) -> tuple[li
             continue
         if word in ("if", "range", "with"):
             node = Node(word)
-            expression = value[len(word) :]
+            expression, at = value[len(word) :], offset + len(word)
             if word == "range" and ":=" in expression:
-                node.assign, expression = (part.strip() for part in expression.split(":=", 1))
-            node.pipeline = _pipeline(expression)
+                assign, _, rest = expression.partition(":=")
+                node.assign, at, expression = assign.strip(), at + len(assign) + 2, rest
+            node.pipeline = _pipeline(expression, at)
             node.body, i = _block(tokens, i)
             i = _finish(node, tokens, i, word)
             nodes.append(node)
             continue
         node = Node("action")
         if ":=" in value and value.split(":=")[0].strip().startswith("$"):
-            node.assign = value.split(":=")[0].strip()
-            value = value.split(":=", 1)[1]
-        node.pipeline = _pipeline(value)
+            assign, _, value = value.partition(":=")
+            node.assign, offset = assign.strip(), offset + len(assign) + 2
+        node.pipeline = _pipeline(value, offset)
         nodes.append(node)
     if not top:
         raise TemplateError("unexpected EOF: a block is not closed with {{end}}")
     return nodes, i
 
 
-def _finish(node: Node, tokens: list[tuple[str, str]], i: int, word: str) -> int:
+def _finish(node: Node, tokens: list[tuple[str, str, _At]], i: int, word: str) -> int:
     """`node`'s body ended at tokens[i] ({{else …}} or {{end}}): read the rest of the block."""
     if i >= len(tokens):
         raise TemplateError(f"unexpected EOF: unclosed {{{{{word}}}}}")
-    action = tokens[i][1]
+    _, action, offset = tokens[i]
     if action == "end":
         return i + 1
     rest = action[len("else") :].strip()
     if rest.split(None, 1)[:1] in (["if"], ["with"]):  # {{else if …}}: a nested block, one end
         kind = rest.split(None, 1)[0]
-        nested = Node(kind, pipeline=_pipeline(rest[len(kind) :]))
+        at = offset + action.index(kind) + len(kind)
+        nested = Node(kind, pipeline=_pipeline(rest[len(kind) :], at))
         nested.body, j = _block(tokens, i + 1)
         node.otherwise = [nested]
         return _finish(nested, tokens, j, kind)
@@ -118,9 +168,9 @@ def _finish(node: Node, tokens: list[tuple[str, str]], i: int, word: str) -> int
     return j + 1
 
 
-def _pipeline(text: str) -> list[Any]:
+def _pipeline(text: str, offset: _At = _At()) -> list[Any]:
     """A pipeline: a list of commands, each a list of operands."""
-    items = _tokens(text)
+    items = _tokens(text, offset)
     commands: list[list[Any]] = [[]]
     stack: list[list[list[Any]]] = []
     for kind, value in items:
@@ -144,17 +194,31 @@ def _pipeline(text: str) -> list[Any]:
     return commands
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    out, position = [], 0
+def _tokens(text: str, offset: _At = _At()) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    position = 0
     text = text.rstrip()
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
             raise TemplateError(f"bad character in action: {text[position:].strip()[:20]!r}")
         kind = match.lastgroup or ""
-        out.append((kind, match.group(kind)))
+        value: str = match.group(kind)
+        if kind == "field":
+            value = _placed(value, offset + match.start(kind))
+        out.append((kind, value))
         position = match.end()
     return out
+
+
+def _placed(chain: str, start: _At) -> _Field:
+    """The field token `chain` found at `start`, knowing where Go places it: a chain (".A.B")
+    stands where its second field does."""
+    field = _Field(chain)
+    second = chain.find(".", 1)
+    at = start + second if chain.startswith(".") and second > 0 else start
+    field.where = f"{at.line}:{at.col}"
+    return field
 
 
 # -- execution ---------------------------------------------------------------------------------
@@ -228,6 +292,10 @@ def _command(command: list[Any], dot: Any, scope: dict[str, Any], piped: list[An
             raise TemplateError(f'function "{head}" not defined')
         args = [_operand(op, dot, scope) for op in command[1:]] + piped
         return FUNCTIONS[head](*args)
+    if kind == "field" and (len(command) > 1 or piped):
+        method = _operand(command[0], dot, scope)
+        if callable(method):  # a Go method with arguments: {{.Label "k"}}
+            return method(*[_operand(op, dot, scope) for op in command[1:]], *piped)
     if len(command) > 1 or piped:
         raise TemplateError(f"can't give argument to non-function {head}")
     return _operand(command[0], dot, scope)
@@ -249,19 +317,25 @@ def _operand(operand: tuple[str, Any], dot: Any, scope: dict[str, Any]) -> Any:
         base, _, path = value.partition(".")
         current = scope.get(base, NO_VALUE) if base.startswith("$") else dot
         for name in filter(None, path.split(".")):
-            current = _field(current, name)
+            current = _field(current, name, value)
         return current
     if kind == "ident":
         return _command([operand], dot, scope, [])
     raise TemplateError(f"unexpected {value!r}")
 
 
-def _field(value: Any, name: str) -> Any:
+def _field(value: Any, name: str, chain: str = "") -> Any:
     if isinstance(value, dict):
         if name in value:
             return value[name]
         lowered = {str(k).lower(): v for k, v in value.items()}
-        return lowered.get(name.lower(), NO_VALUE)
+        found = lowered.get(name.lower(), NO_VALUE)
+        if found is NO_VALUE and isinstance(value, Context):
+            where = getattr(chain, "where", "1:0")
+            raise TemplateError(
+                f'template: :{where}: executing "" at <{chain}>: {value.missing(name)}'
+            )
+        return found
     if value is NO_VALUE or value is None:
         return NO_VALUE
     raise TemplateError(f"can't evaluate field {name} in type {_type(value)}")
@@ -299,8 +373,17 @@ def to_text(value: Any) -> str:
 def go_json(value: Any) -> str:
     if value is NO_VALUE:
         value = None
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(_data(value), separators=(",", ":"), ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _data(value: Any) -> Any:
+    """`value` without its methods (callables), as Go's JSON encoder leaves them out."""
+    if isinstance(value, dict):
+        return {k: _data(v) for k, v in value.items() if not callable(v)}
+    if isinstance(value, list | tuple):
+        return [_data(v) for v in value]
+    return value
 
 
 def _index(value: Any, *keys: Any) -> Any:

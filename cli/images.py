@@ -104,7 +104,7 @@ def images(
     template = format or (
         IMAGES_DEFAULT.replace("{{.Tag}}", "{{.Tag}}\t{{.Digest}}") if digests else IMAGES_DEFAULT
     )
-    sys.stdout.write(format_rows(rows, template, IMAGES_HEADERS))
+    sys.stdout.write(format_rows(rows, template, IMAGES_HEADERS, "*formatter.imageContext"))
 
 
 def image_rows(image: Any, no_trunc: bool) -> list[dict[str, Any]]:
@@ -156,7 +156,7 @@ def rmi(
                     images_pb2.RemoveImageRequest(ref=image, force=force)
                 )
             except DockyardError as err:
-                sys.stderr.write(error_line(err) + "\n")
+                sys.stderr.write(error_line(err, "rmi", image) + "\n")
                 failures += 1
                 continue
             for name in reply.untagged:

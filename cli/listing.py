@@ -40,6 +40,7 @@ PS_HEADERS = {
     "Networks": "NETWORKS",
     "LocalVolumes": "LOCAL VOLUMES",
 }
+PS_CONTEXT = "*formatter.ContainerContext"  # the Go type docker's ps formats with
 PS_DEFAULT = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 )
@@ -69,7 +70,8 @@ def ps(
             print(c.id if no_trunc else c.id[:12])
         return
     rows = [ps_row(c, no_trunc) for c in found]
-    sys.stdout.write(format_rows(rows, format or PS_DEFAULT, PS_HEADERS))
+    template = format or PS_DEFAULT
+    sys.stdout.write(format_rows(rows, template, PS_HEADERS, PS_CONTEXT, validate=True))
 
 
 def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
@@ -86,6 +88,7 @@ def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
         "Size": "0B",
         "Names": c.name,
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.config.labels.items())),
+        "Label": lambda key: c.config.labels.get(key, ""),
         "State": c.state.status,
         "Mounts": ",".join(_mount_name(m, no_trunc) for m in c.mounts),
         "Networks": ",".join(e.network for e in c.network_settings.networks)
@@ -100,8 +103,18 @@ def _mount_name(m: Any, no_trunc: bool) -> str:
     return name if no_trunc or len(name) <= 15 else name[:14] + "…"
 
 
-def format_rows(rows: list[dict[str, Any]], template: str, headers: dict[str, str]) -> str:
-    """Rows through a docker `--format`: "table …" (with headers, aligned), "json", or a template."""
+def format_rows(
+    rows: list[dict[str, Any]],
+    template: str,
+    headers: dict[str, str],
+    context: str = "",
+    validate: bool = False,
+) -> str:
+    """Rows through a docker `--format`: "table …" (with headers, aligned), "json", or a template.
+
+    `context` names the Go type docker formats these rows with: a field it lacks is then an
+    error, as docker's. With `validate`, the template is tried before any row (docker's ps
+    does, so that a bad template fails even when nothing is listed)."""
     from dockyard.cli import gotemplate, render
 
     if template == "json":
@@ -109,12 +122,21 @@ def format_rows(rows: list[dict[str, Any]], template: str, headers: dict[str, st
     is_table = template.startswith("table")
     body = template[len("table") :].strip() if is_table else template
     body = body.replace("\\t", "\t").replace("\\n", "\n")
+    wrap = (lambda row: gotemplate.Context(row, context)) if context else dict
     try:
         nodes = gotemplate.parse(body)
-        lines = [gotemplate.execute(nodes, row) for row in rows]
+    except gotemplate.TemplateError as err:
+        die(f"template parsing error: {err}")
+    try:
+        if validate:
+            gotemplate.execute(nodes, wrap(dict.fromkeys(headers, "")))
+    except gotemplate.TemplateError as err:
+        die(f"failed to execute template: {err}")
+    try:
+        lines = [gotemplate.execute(nodes, wrap(row)) for row in rows]
         if not is_table:
             return "".join(line + "\n" for line in lines)
-        header = gotemplate.execute(nodes, {k: headers.get(k, k.upper()) for k in headers})
+        header = gotemplate.execute(nodes, wrap({k: headers.get(k, k.upper()) for k in headers}))
     except gotemplate.TemplateError as err:
         die(f"template parsing error: {err}")
     return render.table([line.split("\t") for line in [header, *lines]])
@@ -172,17 +194,43 @@ def show(names: list[str], template: str, kind: str) -> None:
 
 def print_docs(docs: list[dict[str, Any]], template: str, failures: int) -> None:
     """inspect's output: each document through the template, or all as docker's JSON array;
-    exit 1 when some were not found (their errors are written already)."""
+    exit 1 when some were not found (their errors are written already). A template naming a
+    field a document lacks fails as docker's (its raw-JSON fallback: "map has no entry")."""
     from dockyard.cli import gotemplate, render
 
     if template:
         try:
             nodes = gotemplate.parse(template)
             for doc in docs:
-                print(gotemplate.execute(nodes, doc))
+                print(gotemplate.execute(nodes, as_struct(doc)))
         except gotemplate.TemplateError as err:
+            print(flush=True)
             die(f"template parsing error: {err}")
     else:
         print(render.dumps(docs))
     if failures:
         sys.exit(1)
+
+
+# Keys of docker's inspect documents whose values are Go maps (a missing key is "<no value>"),
+# not structs (a missing field is an error); LogConfig's "Config" too.
+GO_MAPS = frozenset(
+    (
+        "Labels", "ExposedPorts", "Volumes", "PortBindings", "Tmpfs", "Sysctls", "StorageOpt",
+        "Data", "Ports", "Networks", "DriverOpts", "Options", "Containers",
+    )
+)  # fmt: skip
+
+
+def as_struct(value: Any, key: str = "", parent: str = "") -> Any:
+    """A JSON document as docker's templates see it: objects are structs but for Go maps."""
+    from dockyard.cli.gotemplate import Context
+
+    if isinstance(value, list):
+        return [as_struct(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    items = {k: as_struct(v, k, key) for k, v in value.items()}
+    if key in GO_MAPS or (key, parent) == ("Config", "LogConfig"):
+        return items
+    return Context(items)

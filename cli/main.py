@@ -91,10 +91,12 @@ def build(args: list[str]) -> None:
 
 
 def main() -> None:
+    from dockyard.cli import usage
+
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     build(sys.argv[1:])
     try:
-        app()
+        usage.run(app)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -89,7 +89,7 @@ def ls(
         print("".join(f"{r['ID']}\n" for r in rows), end="")
         return
     template = format or "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-    print(format_rows(rows, template, LS_HEADERS), end="")
+    print(format_rows(rows, template, LS_HEADERS, "*network.networkContext"), end="")
 
 
 @app.command("inspect")
@@ -168,7 +168,7 @@ def rm(networks: list[str] = typer.Argument(..., metavar="NETWORK...")) -> None:
                 await stubs.networks.Remove(pb.NetworkRequest(id=ref))
                 print(ref)
             except DockyardError as err:
-                sys.stderr.write(error_line(err))
+                sys.stderr.write(error_line(err, "network rm", ref) + "\n")
                 failures += 1
         return failures
 

@@ -8,7 +8,14 @@ from typing import Any
 
 import typer
 from dockyard.cli import options
-from dockyard.cli.attach import drain, raw_mode, read_stdin, terminal_size, watch_size
+from dockyard.cli.attach import (
+    check_tty,
+    drain,
+    raw_mode,
+    read_stdin,
+    terminal_size,
+    watch_size,
+)
 from dockyard.cli.containers import each
 from dockyard.cli.engine import Stubs, call
 
@@ -43,9 +50,13 @@ def exec_(
     if tty:
         width, height = terminal_size()
         exec_options.size.CopyFrom(pb.Resize(width=width, height=height))
+    if not detach:
+        check_tty(interactive, tty)
     raw = tty and interactive and sys.stdin.isatty()
 
     async def work(stubs: Stubs) -> int:
+        from dockyard.api.errors import CommandNotFound, CommandNotRunnable
+
         inputs: asyncio.Queue[Any] = asyncio.Queue()
         inputs.put_nowait(pb.ExecInput(options=exec_options))
         with raw_mode(raw):
@@ -53,7 +64,11 @@ def exec_(
                 read_stdin(inputs, raw, pb.ExecInput)
             if raw:
                 watch_size(inputs, pb.ExecInput)
-            return await _relay(stubs.containers.Exec(drain(inputs), timeout=None))
+            try:
+                return await _relay(stubs.containers.Exec(drain(inputs), timeout=None))
+            except (CommandNotFound, CommandNotRunnable) as err:
+                print(err, flush=True)  # on stdout, as docker's (it comes on the exec's stream)
+                return 126
 
     sys.exit(call("exec", work))
 

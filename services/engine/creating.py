@@ -107,13 +107,13 @@ class Creator:
     def _new_record(
         self, name: str, config: ContainerConfig, host: HostConfig, image: Image
     ) -> Container:
-        argv = command(config)
         container_id = secrets.token_hex(32)
         host = _normalise_host(host, self._config)
-        restarts.validate(host.restart_policy, host.auto_remove)
+        restarts.validate(host.restart_policy, host.auto_remove)  # first, as dockerd checks
         limits.validate(host.resources)
         spec.validate_user(config.user)
         security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
+        argv = command(config)
         config.hostname = config.hostname or (
             socket.gethostname() if host.network_mode == "host" else container_id[:12]
         )

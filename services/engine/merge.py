@@ -60,7 +60,7 @@ def command(config: ContainerConfig) -> list[str]:
     """The process's argv: entrypoint + cmd. InvalidArgument when there is none."""
     argv = [*(config.entrypoint or []), *(config.cmd or [])]
     if not argv or not argv[0]:
-        raise InvalidArgument("no command specified")
+        raise InvalidArgument("No command specified")
     return argv
 
 

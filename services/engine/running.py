@@ -27,6 +27,7 @@ from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.locks import Locks
 from dockyard.services.engine.merge import merge_env
 from dockyard.services.engine.model import Container, Resources, RestartPolicy
+from dockyard.services.engine.refusals import exec_failure
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.streams import (
     ContainerStats,
@@ -158,17 +159,22 @@ class Running:
 
 
 async def _started(events: AsyncIterator[ExecEvent]) -> AsyncIterator[ExecEvent]:
-    """The exec's events; a process that could not be started (unknown user, bad working
-    directory...) is docker's 126, "cannot invoke", like a command that cannot run."""
+    """The exec's events; a process that could not be started (a missing command, unknown
+    user, bad working directory...) is docker's 126, "cannot invoke", in dockerd's words."""
     started = False
     try:
         async for event in events:
             started = started or isinstance(event, ExecStarted)
             yield event
-    except (errors.InvalidArgument, errors.Internal) as err:
+    except (
+        errors.CommandNotFound,
+        errors.CommandNotRunnable,
+        errors.InvalidArgument,
+        errors.Internal,
+    ) as err:
         if started:
             raise
-        raise errors.CommandNotRunnable(str(err)) from None
+        raise errors.CommandNotRunnable(exec_failure(str(err))) from None
 
 
 def _exec_process(container: Container, options: ExecOptions) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from dockyard.services.engine.endpoints import record_sandbox, sandbox_spec
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.model import Container, ContainerState
 from dockyard.services.engine.mounting import Mounter
+from dockyard.services.engine.refusals import start_failure
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.units import parse_size
 
@@ -66,10 +67,10 @@ class Starter:
             try:
                 await self._create(self._new_task(container, sandbox, mounts, volumes, size))
             except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
-                container.state.error = str(err)
+                container.state.error = start_failure(str(err))
                 container.state.exit_code = 127 if isinstance(err, errors.CommandNotFound) else 126
                 self._store.update(container)
-                raise
+                raise type(err)(container.state.error) from None
             undo.pop_all()
 
     async def _create(self, task: NewTask) -> None:

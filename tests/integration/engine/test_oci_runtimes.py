@@ -89,4 +89,4 @@ def test_runc_container_lifecycle(engine: Engine, busybox: str) -> None:
 def test_an_unknown_runtime_is_a_clear_error(engine: Engine, busybox: str) -> None:
     result = engine.cli("run", "--rm", "--runtime", "nope", busybox, "true")
     assert result.returncode == 125
-    assert result.stderr.strip().endswith("unknown or invalid runtime name: nope")
+    assert result.stderr.splitlines()[0].endswith("unknown or invalid runtime name: nope.")

@@ -26,7 +26,8 @@ def cgroup_file(engine: Engine, controller: str, container: str, name: str) -> P
 def one_line_error(result: object, code: int | None = None) -> str:
     stderr = result.stderr  # type: ignore[attr-defined]
     assert result.returncode != 0 and (code is None or result.returncode == code), stderr  # type: ignore[attr-defined]
-    assert len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.strip().splitlines() if not line.startswith("See '")]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr  # (and docker's "See …" after run)
     return str(stderr)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from dockyard.cli.gotemplate import TemplateError, render
+from dockyard.cli.gotemplate import Context, TemplateError, render
 
 DATA: dict[str, Any] = {
     "Name": "/web",
@@ -47,3 +47,31 @@ def test_docker_style_templates(template: str, expected: str) -> None:
 def test_bad_templates_are_one_error(template: str) -> None:
     with pytest.raises(TemplateError):
         render(template, DATA)
+
+
+@pytest.mark.parametrize(
+    "template,error",
+    [
+        ("{{.Nope}}", 'template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"'),
+        (
+            "x{{.State.Nope}}",
+            ':1:9: executing "" at <.State.Nope>: map has no entry for key "Nope"',
+        ),
+        ("{{.Name}}\n {{ .Nope}}", "template: :2:4: executing"),
+        ("{{if .Nope}}{{end}}", ':1:5: executing "" at <.Nope>: map has no entry'),
+    ],
+)
+def test_a_missing_field_of_a_struct_fails_where_go_says(template: str, error: str) -> None:
+    """docker's inspect falls back to the raw JSON with missingkey=error (issue 15 item 4)."""
+    data = Context({"Name": "/web", "State": Context({"Running": True}), "Labels": {}})
+    with pytest.raises(TemplateError) as caught:
+        render(template, data)
+    assert error in str(caught.value)
+
+
+def test_a_go_map_inside_a_struct_answers_no_value_and_methods_take_arguments() -> None:
+    row = Context({"Labels": {"a": "1"}, "Label": lambda k: {"a": "1"}.get(k, "")}, "*x.Row")
+    assert render('{{.Labels.b}} {{.Label "a"}}[{{.Label "b"}}]', row) == "<no value> 1[]"
+    assert render("{{json .}}", row) == '{"Labels":{"a":"1"}}'
+    with pytest.raises(TemplateError, match=r"can't evaluate field Nope in type \*x.Row"):
+        render("{{.Nope}}", row)

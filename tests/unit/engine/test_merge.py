@@ -48,7 +48,7 @@ def test_an_empty_entrypoint_resets_it() -> None:
 
 
 def test_no_command_at_all_is_an_error() -> None:
-    with pytest.raises(InvalidArgument, match="no command specified"):
+    with pytest.raises(InvalidArgument, match="No command specified"):
         command(merge(ImageDefaults(), ContainerConfig()))
 
 

@@ -79,8 +79,11 @@ async def test_exec_streams_its_output_and_exit(rig: Rig, ops: Running) -> None:
 async def test_an_exec_that_cannot_start_is_126(rig: Rig, ops: Running) -> None:
     await rig.run("e")
     rig.tasks.missing.add("nope")
-    with pytest.raises(errors.CommandNotRunnable):
+    with pytest.raises(errors.CommandNotRunnable) as caught:
         _ = [e async for e in ops.exec(ExecOptions("e", cmd=["nope"]), _nothing())]
+    assert str(caught.value).startswith(  # dockerd's words, and 126 even for a missing command
+        'OCI runtime exec failed: exec failed: unable to start container process: exec: "nope"'
+    )
 
 
 async def test_exec_needs_a_running_unpaused_container_and_a_command(
