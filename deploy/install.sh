@@ -12,8 +12,9 @@ PACKAGES="python3 python3-venv iproute2 nftables procps busybox-static ca-certif
 # the tests: a registry, the external runtimes (--runtime runc|crun), iptables for docker's
 # FORWARD policy, mount/umount, docker-compose 1.29 (python3 only, no engine) for the Docker API;
 # wrk for the benchmarks, hyperfine for timing commands side by side (docs/performance.md);
-# gcc and libc6-dev build the static fd poller of test_shim_reach.py
-DEV_PACKAGES="docker-registry runc crun iptables mount docker-compose wrk hyperfine gcc libc6-dev"
+# gcc and libc6-dev build the static fd poller of test_shim_reach.py; skopeo for the image
+# interop tests (what dockyard pushes, another OCI tool pulls, and the other way round)
+DEV_PACKAGES="docker-registry runc crun iptables mount docker-compose wrk hyperfine gcc libc6-dev skopeo"
 extra=""
 [ "${1:-}" = "--dev" ] && extra="$DEV_PACKAGES"
 missing=""
