@@ -15,6 +15,7 @@ from dockyard.services.images.images import Images
 from dockyard.services.images.imagestore import ImageStore
 from dockyard.services.images.leases import Leases
 from dockyard.services.images.pull import Puller
+from dockyard.services.images.registry import Registries
 from dockyard.services.images.server import ImagesServicer
 from dockyard.services.images.snapshots_client import SnapshotsLayerStore
 
@@ -36,8 +37,11 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         leases = Leases(options.data_dir / "leases.db")
         stack.callback(leases.close)
         images = Images(content, store, SnapshotsLayerStore(channel), leases)
-        puller = Puller(images, options.config, options.config_path)
-        stack.push_async_callback(puller.close)
+        registries = Registries(
+            options.config.insecure_registries, options.config_path.parent / "certs.d"
+        )
+        stack.push_async_callback(registries.close)
+        puller = Puller(images, registries)
         images_pb2_grpc.add_ImagesServicer_to_server(ImagesServicer(images, puller), server)
         yield
 

@@ -4,6 +4,7 @@ from an earlier attempt's bytes (HTTP Range), verified before it becomes visible
     ingest has every byte?  → verify and commit it (or, if it fails, start again from zero)
     ingest has some bytes   → ask for the rest; a server that sends the whole blob instead (200)
                               or cannot serve the range (416) → start again from zero
+    the connection drops    → ask for the rest again (three times, with backoff)
     a byte past the size    → refused at once, the partial dropped (an endless or hostile blob)
     verification fails      → the partial dropped
     the disk is full        → the partial dropped, ResourceExhausted
@@ -21,7 +22,7 @@ from typing import Protocol
 
 from dockyard.api.errors import DigestMismatch, ResourceExhausted
 from dockyard.services.images.content import ContentStore, Writer
-from dockyard.services.images.registry import RangeNotSatisfiable
+from dockyard.services.images.registry import BACKOFF, Dropped, RangeNotSatisfiable
 from dockyard.services.images.schema import Descriptor
 
 PROGRESS_EVERY = 512 * 1024
@@ -77,6 +78,20 @@ def _committed(writer: Writer, desc: Descriptor) -> bool:
 
 
 async def _download(
+    registry: BlobSource, repository: str, desc: Descriptor, writer: Writer, report: Report | None
+) -> None:
+    """Append the rest of the blob, resuming where a dropped connection left it."""
+    for delay in (*BACKOFF, None):
+        try:
+            await _resumed(registry, repository, desc, writer, report)
+            return
+        except Dropped:
+            if delay is None:
+                raise
+            await asyncio.sleep(delay)
+
+
+async def _resumed(
     registry: BlobSource, repository: str, desc: Descriptor, writer: Writer, report: Report | None
 ) -> None:
     try:

@@ -15,18 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 
-import aiohttp
-from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import DockyardError
 from dockyard.services.images import reference
 from dockyard.services.images.content import full_disk_is_exhaustion
 from dockyard.services.images.fetch import fetch_blob
 from dockyard.services.images.images import Images, Progress, host_arch
 from dockyard.services.images.imagestore import ImageRecord
-from dockyard.services.images.registry import Credentials, Registry
+from dockyard.services.images.registry import Registries, Registry
+from dockyard.services.images.registry_auth import Credentials
 from dockyard.services.images.resolve import Platform, normal_arch, resolve
 from dockyard.services.images.schema import Descriptor
 from dockyard.services.images.unpack import Layer, apply_layer, chain_ids
@@ -61,15 +59,9 @@ class Job:
 
 
 class Puller:
-    def __init__(self, images: Images, config: DaemonConfig, config_path: Path) -> None:
+    def __init__(self, images: Images, registries: Registries) -> None:
         self._images = images
-        self._insecure = config.insecure_registries
-        self._certs = config_path.parent / "certs.d"
-        self._session: aiohttp.ClientSession | None = None
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        self._registries = registries
 
     def start(self, text: str, platform: Any, auth: Any) -> Job:
         """Start pulling `text`; the job's progress ends with the image."""
@@ -112,9 +104,7 @@ class Puller:
         queue: asyncio.Queue[Progress | None],
         chains: list[str],
     ) -> Progress:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        registry = Registry(self._session, ref.domain, self._insecure, self._certs, credentials)
+        registry = self._registries.get(ref.domain, credentials)
         queue.put_nowait(
             Progress(ref.tag or ref.digest, f"Pulling from {reference.familiar(ref.repository)}")
         )

@@ -1,25 +1,27 @@
-"""A client of the OCI distribution API (docker registries), with docker's auth flow.
+"""A client of the OCI distribution API (docker registries): the connection, retries, errors
+in docker's words, and the reads a pull makes (the writes of a push are in `upload.py`).
 
 Plain HTTP for loopback registries (localhost, 127.0.0.1, ::1) and those the daemon config
 lists in `insecure-registries`; HTTPS otherwise, trusting the system's CAs plus
-`<config dir>/certs.d/<host:port>/ca.crt` (docker's certs.d layout). A 401 answer carries a
-`WWW-Authenticate` challenge: `Basic` is answered with the credentials; `Bearer realm=…,
-service=…,scope=…` by fetching a token from the realm (with the credentials when there are
-some, anonymously otherwise) and retrying with it. Tokens are cached per scope.
+`<config dir>/certs.d/<host:port>/ca.crt` (docker's certs.d layout). Authentication is the
+`Gate`'s (`registry_auth.py`). `Registries` hands out one client per (registry, credentials),
+sharing a connection pool and remembering tokens from one pull to the next.
+
+A request that may be repeated (GET, HEAD) is retried with backoff (0.5 s, 1 s, 2 s) when the
+registry answers 5xx or drops the connection; refused connections and unknown names fail at
+once, as docker's do ("dial tcp: lookup x: no such host").
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import contextlib
 import hashlib
 import ipaddress
-import json
 import os
-import re
+import socket
 import ssl
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +34,27 @@ from dockyard.api.errors import (
     PermissionDenied,
     Unavailable,
 )
+from dockyard.services.images.registry_auth import Credentials, Gate
 from dockyard.services.images.schema import MAX_MANIFEST
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 TIMEOUT = aiohttp.ClientTimeout(total=None, connect=15, sock_read=60)
-_PARAM = re.compile(r'(\w+)="([^"]*)"')
+BACKOFF = (0.5, 1.0, 2.0)
+RETRIED = ("GET", "HEAD")
+CHUNK = 256 * 1024
+
+
+DROPS = (aiohttp.ClientPayloadError, aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)
 
 
 class RangeNotSatisfiable(Internal):
     """416: the registry will not resume a blob at the offset asked (fetch again from zero)."""
 
 
-@dataclass(frozen=True)
-class Credentials:
-    username: str = ""
-    password: str = ""
-    identity_token: str = ""
-    registry_token: str = ""
+class Dropped(Unavailable):
+    """The connection broke in the middle of a body: ask again (from where it stopped)."""
 
 
 def scheme_for(host: str, insecure: tuple[str, ...]) -> str:
@@ -81,6 +85,31 @@ def ssl_context(host: str, certs_dir: Path) -> ssl.SSLContext:
     return context
 
 
+class Registries:
+    """One `Registry` per (registry, credentials), on one connection pool, for the service's
+    lifetime: tokens are asked for once per scope and expiry, not once per pull."""
+
+    def __init__(self, insecure: tuple[str, ...], certs_dir: Path) -> None:
+        self._insecure = insecure
+        self._certs = certs_dir
+        self._session: aiohttp.ClientSession | None = None
+        self._known: dict[tuple[str, str], Registry] = {}
+
+    def get(self, domain: str, credentials: Credentials) -> Registry:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        key = (domain, credentials.key())
+        if key not in self._known:
+            self._known[key] = Registry(
+                self._session, domain, self._insecure, self._certs, credentials
+            )
+        return self._known[key]
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 class Registry:
     def __init__(
         self,
@@ -92,12 +121,11 @@ class Registry:
     ) -> None:
         self.host = DOCKER_HUB_API if domain == DOCKER_HUB else domain
         self.scheme = scheme_for(self.host, insecure)
-        self._session = session
-        self._ssl: ssl.SSLContext | bool = (
+        self.session = session
+        self.ssl: ssl.SSLContext | bool = (
             ssl_context(self.host, certs_dir) if self.scheme == "https" else False
         )
-        self._credentials = credentials
-        self._tokens: dict[str, str] = {}
+        self.gate = Gate(session, credentials, self.ssl)
 
     def url(self, path: str) -> str:
         return f"{self.scheme}://{self.host}/v2/{path}"
@@ -106,17 +134,61 @@ class Registry:
         self, repository: str, reference: str, accept: tuple[str, ...]
     ) -> tuple[bytes, str]:
         """The manifest's bytes (at most `MAX_MANIFEST`) and media type."""
-        async with self._request(
-            "GET", f"{repository}/manifests/{reference}", repository, {"Accept": ", ".join(accept)}
-        ) as response:
+        for delay in (*BACKOFF, None):
+            try:
+                return await self._manifest(repository, reference, accept)
+            except Dropped:
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _manifest(
+        self, repository: str, reference: str, accept: tuple[str, ...]
+    ) -> tuple[bytes, str]:
+        path = f"{repository}/manifests/{reference}"
+        headers = {"Accept": ", ".join(accept)}
+        async with self.request("GET", path, pull(repository), headers) as response:
             if response.status == 404:
-                raise NotFound(f"manifest unknown: {await _message(response)}")
-            await _check(response)
-            data = await _read_at_most(response, MAX_MANIFEST, "manifest")
+                raise NotFound(await error_text(response, "manifest unknown"))
+            await check(response)
+            try:
+                data = await _read_at_most(response, MAX_MANIFEST, "manifest")
+            except DROPS as err:
+                raise Dropped(f'Get "{response.url}": {err or type(err).__name__}') from None
             return data, response.headers.get("Content-Type", "").split(";")[0]
+
+    async def blob(
+        self, repository: str, digest: str, offset: int = 0
+    ) -> AsyncIterator[tuple[bytes, bool]]:
+        """The blob's bytes from `offset`; the flag says whether the server resumed there."""
+        headers = {"Range": f"bytes={offset}-"} if offset else {}
+        path = f"{repository}/blobs/{digest}"
+        async with self.request("GET", path, pull(repository), headers) as response:
+            if response.status == 404:
+                raise NotFound(f"blob {digest} unknown to the registry")
+            if response.status == 416 and offset:
+                raise RangeNotSatisfiable(f"the registry cannot send {digest} from byte {offset}")
+            await check(response)
+            resumed = response.status == 206
+            try:
+                async for chunk in response.content.iter_chunked(CHUNK):
+                    yield chunk, resumed
+            except (*DROPS, TimeoutError) as err:
+                raise Dropped(f'Get "{response.url}": {err or type(err).__name__}') from None
 
     async def blob_bytes(self, repository: str, digest: str, size: int) -> bytes:
         """A small blob (an image config) in memory: exactly `size` bytes, digest verified."""
+        for delay in (*BACKOFF, None):
+            try:
+                return await self._blob_bytes(repository, digest, size)
+            except Dropped:
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _blob_bytes(self, repository: str, digest: str, size: int) -> bytes:
         data = bytearray()
         async for chunk, _ in self.blob(repository, digest):
             data += chunk
@@ -130,126 +202,86 @@ class Registry:
             )
         return bytes(data)
 
-    async def blob(
-        self, repository: str, digest: str, offset: int = 0
-    ) -> AsyncIterator[tuple[bytes, bool]]:
-        """The blob's bytes from `offset`; the flag says whether the server resumed there."""
-        headers = {"Range": f"bytes={offset}-"} if offset else {}
-        async with self._request(
-            "GET", f"{repository}/blobs/{digest}", repository, headers
-        ) as response:
-            if response.status == 404:
-                raise NotFound(f"blob {digest} unknown to the registry")
-            if response.status == 416 and offset:
-                raise RangeNotSatisfiable(f"the registry cannot send {digest} from byte {offset}")
-            await _check(response)
-            resumed = response.status == 206
-            async for chunk in response.content.iter_chunked(256 * 1024):
-                yield chunk, resumed
+    def request(
+        self,
+        method: str,
+        path: str,
+        scope: str,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Exchange:
+        """`async with registry.request(...) as response`; `path` under /v2/ or a full URL."""
+        url = path if path.startswith(("http://", "https://")) else self.url(path)
+        return Exchange(self, method, url, scope, headers or {}, kwargs)
 
-    def _request(
-        self, method: str, path: str, repository: str, headers: dict[str, str]
-    ) -> _Exchange:
-        return _Exchange(self, method, self.url(path), f"repository:{repository}:pull", headers)
+    async def send(
+        self, method: str, url: str, scope: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> aiohttp.ClientResponse:
+        """Send (retrying what may be retried), answering one authentication challenge."""
+        tries = len(BACKOFF) if method in RETRIED else 0
+        for attempt in range(tries + 1):
+            try:
+                response = await self._authorized(method, url, scope, headers, kwargs)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, TimeoutError) as err:
+                if attempt == tries or isinstance(err, aiohttp.ClientConnectorError):
+                    raise _unreachable(method, url, err, self.host) from None
+            else:
+                if response.status < 500 or attempt == tries:
+                    return response
+                response.release()
+            await asyncio.sleep(BACKOFF[attempt])
+        raise AssertionError("unreachable")
 
-    async def _send(
-        self, method: str, url: str, scope: str, headers: dict[str, str]
+    async def _authorized(
+        self, method: str, url: str, scope: str, headers: dict[str, str], kwargs: dict[str, Any]
     ) -> aiohttp.ClientResponse:
         try:
-            response = await self._session.request(
-                method,
-                url,
-                headers=headers | self._authorization(scope),
-                ssl=self._ssl,
-                timeout=TIMEOUT,
-            )
+            response = await self._once(method, url, scope, headers, kwargs)
             if response.status != 401:
                 return response
             challenge = response.headers.get("WWW-Authenticate", "")
             response.release()
-            await self._answer(challenge, scope)
-            response = await self._session.request(
-                method,
-                url,
-                headers=headers | self._authorization(scope),
-                ssl=self._ssl,
-                timeout=TIMEOUT,
-            )
-        except aiohttp.ClientConnectorCertificateError as err:
-            reason = getattr(err.certificate_error, "verify_message", "") or str(
-                err.certificate_error
-            )
-            raise Unavailable(f'Get "{url}": tls: failed to verify certificate: {reason}') from None
+            await self.gate.answer(challenge, scope)
+            response = await self._once(method, url, scope, headers, kwargs)
         except aiohttp.ClientConnectorError as err:
-            raise Unavailable(f'Get "{url}": {_reason(err)}') from None
-        except aiohttp.ClientError as err:
-            raise Unavailable(f'Get "{url}": {err}') from None
-        except TimeoutError:
-            raise Unavailable(f'Get "{url}": timed out') from None
+            raise _unreachable(method, url, err, self.host) from None
         if response.status == 401:
-            message = await _message(response)
+            message = await error_text(response, "authentication required")
             response.release()
-            raise PermissionDenied(f"unauthorized: {message or 'authentication required'}")
+            raise PermissionDenied(f"unauthorized: {message}")
         return response
 
-    def _authorization(self, scope: str) -> dict[str, str]:
-        if scope in self._tokens:
-            return {"Authorization": self._tokens[scope]}
-        if self._credentials.registry_token:
-            return {"Authorization": f"Bearer {self._credentials.registry_token}"}
-        return {}
-
-    async def _answer(self, challenge: str, scope: str) -> None:
-        kind, _, params_text = challenge.partition(" ")
-        params = dict(_PARAM.findall(params_text))
-        if kind.lower() == "basic":
-            if not self._credentials.username:
-                raise PermissionDenied("unauthorized: authentication required")
-            self._tokens[scope] = "Basic " + _basic(self._credentials)
-        elif kind.lower() == "bearer":
-            self._tokens[scope] = "Bearer " + await self._token(params, scope)
-        else:
-            raise PermissionDenied(f"unauthorized: unsupported authentication challenge {kind!r}")
-
-    async def _token(self, params: dict[str, str], scope: str) -> str:
-        realm = params.get("realm")
-        if not realm:
-            raise PermissionDenied("unauthorized: the registry's bearer challenge has no realm")
-        query = {"service": params.get("service", ""), "scope": params.get("scope", scope)}
-        headers = {}
-        if self._credentials.username:
-            headers["Authorization"] = "Basic " + _basic(self._credentials)
-        try:
-            async with self._session.get(
-                realm, params=query, headers=headers, timeout=TIMEOUT
-            ) as response:
-                if response.status in (401, 403):
-                    raise PermissionDenied(
-                        f"unauthorized: {await _message(response) or 'incorrect username or password'}"
-                    )
-                if response.status != 200:
-                    raise Unavailable(f"the token server {realm} answered {response.status}")
-                doc: dict[str, Any] = await response.json(content_type=None)
-        except aiohttp.ClientError as err:
-            raise Unavailable(f"cannot reach the token server {realm}: {err}") from None
-        token = doc.get("token") or doc.get("access_token")
-        if not token:
-            raise PermissionDenied("unauthorized: the token server returned no token")
-        return str(token)
+    async def _once(
+        self, method: str, url: str, scope: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> aiohttp.ClientResponse:
+        return await self.session.request(
+            method,
+            url,
+            headers=headers | self.gate.header(scope),
+            ssl=self.ssl,
+            timeout=TIMEOUT,
+            **kwargs,
+        )
 
 
-class _Exchange:
-    """`async with registry._request(...) as response`: sends, follows the auth flow, releases."""
+class Exchange:
+    """`async with registry.request(...) as response`: sends, follows the auth flow, releases."""
 
     def __init__(
-        self, registry: Registry, method: str, url: str, scope: str, headers: dict[str, str]
+        self,
+        registry: Registry,
+        method: str,
+        url: str,
+        scope: str,
+        headers: dict[str, str],
+        kwargs: dict[str, Any],
     ) -> None:
-        self._args = (method, url, scope, headers)
+        self._args = (method, url, scope, headers, kwargs)
         self._registry = registry
         self._response: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
-        self._response = await self._registry._send(*self._args)
+        self._response = await self._registry.send(*self._args)
         return self._response
 
     async def __aexit__(self, *exc: object) -> None:
@@ -257,25 +289,59 @@ class _Exchange:
             self._response.release()
 
 
-def _basic(credentials: Credentials) -> str:
-    return base64.b64encode(f"{credentials.username}:{credentials.password}".encode()).decode()
+def pull(repository: str) -> str:
+    return f"repository:{repository}:pull"
 
 
-def _reason(err: aiohttp.ClientConnectorError) -> str:
+def _unreachable(method: str, url: str, err: BaseException, host: str) -> Unavailable:
+    verb = method.capitalize() if method != "HEAD" else "Head"
+    if isinstance(err, aiohttp.ClientConnectorCertificateError):
+        reason = getattr(err.certificate_error, "verify_message", "") or str(err.certificate_error)
+        return Unavailable(f'{verb} "{url}": tls: failed to verify certificate: {reason}')
+    if isinstance(err, aiohttp.ClientConnectorError):
+        return Unavailable(f'{verb} "{url}": {_dial_error(err, host)}')
+    if isinstance(err, TimeoutError):
+        return Unavailable(f'{verb} "{url}": timed out')
+    return Unavailable(f'{verb} "{url}": {err or type(err).__name__}')
+
+
+def _dial_error(err: aiohttp.ClientConnectorError, host: str) -> str:
     inner = err.os_error
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    if isinstance(inner, socket.gaierror):
+        if inner.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
+            return f"dial tcp: lookup {name}: no such host"
+        return f"dial tcp: lookup {name}: {str(inner.strerror or inner).lower()}"
     if inner is not None and inner.errno:
-        return os.strerror(inner.errno).lower()
+        return f"dial tcp {host}: connect: {os.strerror(inner.errno).lower()}"
     return str(err)
 
 
-async def _message(response: aiohttp.ClientResponse) -> str:
-    """The first error message of a distribution-API error body, if any."""
+async def error_text(response: aiohttp.ClientResponse, default: str) -> str:
+    """The first message of a distribution-API error body ("manifest unknown", ...)."""
     try:
-        doc = json.loads(await response.read())
-        first = doc.get("errors", [{}])[0]
-        return str(first.get("message") or first.get("code") or "")
-    except (ValueError, AttributeError, IndexError, aiohttp.ClientError):
-        return ""
+        doc = await response.json(content_type=None)
+        first = doc.get("errors", [{}])[0] if isinstance(doc, dict) else {}
+        return str(first.get("message") or first.get("code") or default)
+    except (ValueError, AttributeError, IndexError, TypeError, aiohttp.ClientError):
+        return default
+
+
+async def check(response: aiohttp.ClientResponse) -> None:
+    """A status of 400 or more as the error class docker would show it as."""
+    status = response.status
+    if status < 400:
+        return
+    if status >= 500:
+        raise Unavailable(f"received unexpected HTTP status: {status} {response.reason}")
+    message = await error_text(response, response.reason or str(status))
+    if status == 403:
+        raise PermissionDenied(f"denied: {message}")
+    if status == 404:
+        raise NotFound(message)
+    if status == 429:
+        raise Unavailable(f"toomanyrequests: {message}")
+    raise InvalidArgument(f"{message} ({status} {response.reason})")
 
 
 async def _read_at_most(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
@@ -290,11 +356,3 @@ async def _read_at_most(response: aiohttp.ClientResponse, limit: int, what: str)
         if len(data) > limit:
             raise InvalidArgument(f"{what} too big: more than {limit >> 20} MiB")
     return bytes(data)
-
-
-async def _check(response: aiohttp.ClientResponse) -> None:
-    if response.status >= 400:
-        message = await _message(response)
-        raise Internal(
-            f"the registry answered {response.status} {response.reason}: {message}".rstrip(": ")
-        )

@@ -213,7 +213,7 @@ class TokenServer:
     cert: Path
     server: http.server.ThreadingHTTPServer
     thread: threading.Thread
-    issued: list[str] = field(default_factory=list)
+    issued: list[str] = field(default_factory=list)  # the scopes of every token issued
 
     @classmethod
     def start(cls, root: Path) -> TokenServer:
@@ -238,18 +238,22 @@ class TokenServer:
         cert_path = root / "token.crt"
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         der = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
-        handler = _token_handler(key, der)
+        issued: list[str] = []
+        handler = _token_handler(key, der, issued)
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
-        return cls(f"http://127.0.0.1:{server.server_address[1]}/token", cert_path, server, thread)
+        url = f"http://127.0.0.1:{server.server_address[1]}/token"
+        return cls(url, cert_path, server, thread, issued)
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
 
-def _token_handler(key: Any, der_cert: str) -> type[http.server.BaseHTTPRequestHandler]:
+def _token_handler(
+    key: Any, der_cert: str, issued: list[str]
+) -> type[http.server.BaseHTTPRequestHandler]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -291,6 +295,7 @@ def _token_handler(key: Any, der_cert: str) -> type[http.server.BaseHTTPRequestH
             header = {"typ": "JWT", "alg": "RS256", "x5c": [der_cert]}
             signing = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
             signature = key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+            issued.append(" ".join(query.get("scope", [])))  # the scopes of each token issued
             self._reply(200, {"token": f"{signing}.{b64(signature)}", "expires_in": 600})
 
         def _reply(self, status: int, doc: dict[str, Any]) -> None:
@@ -392,6 +397,7 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     length: bool = True  # send Content-Length (a generator body never does)
+    times: int = 0  # answer this many requests, then pass the rest through; 0 = all of them
 
 
 @dataclass
@@ -432,6 +438,16 @@ class Front:
 
     def answer(self, path: str, answer: Answer) -> None:
         self.answers[path] = answer
+
+    def take(self, path: str) -> Answer | None:
+        """The answer for `path` now (counting down an answer given `times`)."""
+        with self.changed:
+            answer = self.answers.get(path)
+            if answer is not None and answer.times:
+                answer.times -= 1
+                if not answer.times:
+                    del self.answers[path]
+            return answer
 
     def note(self, record: list[str], path: str) -> None:
         with self.changed:
@@ -491,7 +507,7 @@ def _front_handler(holder: list[Front]) -> type[http.server.BaseHTTPRequestHandl
             front = holder[0]
             path = self.path.split("?", 1)[0]
             front.note(front.asked, path)
-            answer = front.answers.get(path)
+            answer = front.take(path)
             try:
                 if answer is None:
                     self._pass_through(front.registry, send_body)

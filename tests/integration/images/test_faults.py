@@ -173,3 +173,55 @@ def test_a_full_disk_during_a_pull_leaks_nothing(full_engine: Engine, served: Se
     engine.restart()
     assert leftovers(engine) == [] and snapshot_records(engine) == records
     assert engine.ok("run", "--rm", served.ref("faults/busybox"), "echo", "ok") == "ok\n"
+
+
+# -- an unreliable registry ----------------------------------------------------------------------
+
+
+def test_5xx_answers_and_dropped_connections_are_retried(engine: Engine, served: Served) -> None:
+    image = unique_image()
+    images.push(served.registry, "faults/flaky", "latest", image)
+    blob = image.layers[-1].blob
+    blob_path = f"/v2/faults/flaky/blobs/{images.sha256(blob)}"
+    manifest_path = served.manifest_path("faults/flaky")
+    front = served.front
+    front.answer(manifest_path, Answer(b"", status=503, times=2))
+    cut = Answer(blob[: len(blob) // 2], headers={"Content-Length": str(len(blob))}, length=False)
+    front.answer(blob_path, Answer(cut.body, 200, cut.headers, length=False, times=1))
+    ref = served.ref("faults/flaky")
+    engine.ok("pull", ref)
+    assert front.asked.count(manifest_path) == 3  # 503, 503, then the manifest
+    assert front.asked.count(blob_path) == 2  # cut half-way, then the rest (a range)
+    assert engine.ok("run", "--rm", ref, "echo", "ok") == "ok\n"
+    engine.ok("rmi", ref)
+
+
+def test_a_registry_that_keeps_failing_is_one_clear_error(engine: Engine, served: Served) -> None:
+    images.push(served.registry, "faults/down", "latest", images.busybox_image())
+    served.front.answer(served.manifest_path("faults/down"), Answer(b"", status=500))
+    result = engine.cli("pull", served.ref("faults/down"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error response from daemon: received unexpected HTTP status: 500 Internal Server Error"
+    )
+    assert served.front.asked.count(served.manifest_path("faults/down")) == 4
+
+
+@pytest.mark.parametrize(
+    ("ref", "message"),
+    [
+        (
+            "registry.nonexistent.invalid/library/busybox",
+            'Get "https://registry.nonexistent.invalid/v2/library/busybox/manifests/latest": '
+            "dial tcp: lookup registry.nonexistent.invalid: no such host",
+        ),
+        ("{host}/no/such-repository", "no/such-repository:latest not found: manifest unknown"),
+        ("{host}/faults/busybox:no-such-tag", "not found: manifest unknown"),
+    ],
+)
+def test_names_that_lead_nowhere(engine: Engine, served: Served, ref: str, message: str) -> None:
+    images.push(served.registry, "faults/busybox", "latest", images.busybox_image())
+    result = engine.cli("pull", ref.format(host=served.front.host))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr

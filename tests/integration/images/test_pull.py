@@ -210,3 +210,22 @@ def test_an_insecure_registry_from_the_daemon_config(engine: Engine, tmp_path: P
         images.push(registry, "plain/busybox", "latest", images.busybox_image())
         engine.ok("pull", f"{registry.host}/plain/busybox")
         engine.ok("rmi", f"{registry.host}/plain/busybox")
+
+
+def test_bearer_tokens_are_cached_per_repository(engine: Engine, tmp_path: Path) -> None:
+    with Registry.start(tmp_path, auth="token") as registry:
+        assert registry.token_server is not None
+        issued = registry.token_server.issued
+        for name in ("first", "second"):
+            images.push(registry, f"cached/{name}", "latest", images.busybox_image())
+        config = {"DOCKYARD_CLI_CONFIG": str(tmp_path / "cli")}
+        engine.ok("login", registry.host, "-u", "dockyard", "-p", "s3cret-password", env=config)
+        first, second = (f"{registry.host}/cached/{name}" for name in ("first", "second"))
+        engine.ok("pull", first, env=config)
+        asked = len(issued)
+        engine.ok("rmi", first)
+        engine.ok("pull", first, env=config)
+        assert len(issued) == asked  # the token for first's repository was still good
+        engine.ok("pull", second, env=config)
+        assert issued[asked:] == ["repository:cached/second:pull"]  # another repository
+        engine.ok("rmi", first, second)
