@@ -1,4 +1,4 @@
-"""Image verbs: pull, images, image inspect/ls/rm/tag/import, tag, rmi, import."""
+"""Image verbs: pull, push, images, image inspect/ls/rm/tag/import, tag, rmi, import."""
 
 from __future__ import annotations
 
@@ -64,6 +64,31 @@ def pull(
 
     call("pull", work)
     print(_full_name(image))
+
+
+def push(
+    image: str = typer.Argument(..., metavar="NAME[:TAG]"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="print only the image name"),
+) -> None:
+    """Upload an image to a registry."""
+    from dockyard.cli.auth import lookup
+    from dockyard.cli.progress import PullPrinter
+    from dockyard.images.v1 import images_pb2
+
+    request = images_pb2.PushRequest(ref=image, auth=lookup(image))
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last and "@" not in image and not quiet:
+        print("Using default tag: latest", flush=True)
+
+    async def work(stubs: Stubs) -> None:
+        printer = PullPrinter(sys.stdout)
+        async for progress in stubs.images.Push(request, timeout=None):
+            if not quiet:
+                printer.show(progress)
+
+    call("push", work)
+    if quiet:
+        print(_full_name(image))
 
 
 def _full_name(name: str) -> str:
@@ -215,6 +240,7 @@ def register(app: typer.Typer) -> None:
     app.command()(login)
     app.command()(logout)
     app.command()(pull)
+    app.command()(push)
     app.command()(images)
     app.command()(tag)
     app.command()(rmi)
@@ -223,6 +249,7 @@ def register(app: typer.Typer) -> None:
     group.command("ls")(images)
     group.command("list")(images)
     group.command("pull")(pull)
+    group.command("push")(push)
     group.command("tag")(tag)
     group.command("rm")(rmi)
     group.command("import")(import_)

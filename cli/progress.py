@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 BAR = 50
-QUIET_ON_PIPES = ("Downloading", "Extracting", "Waiting")
+QUIET_ON_PIPES = ("Downloading", "Extracting", "Waiting", "Pushing")
 
 
 class PullPrinter:
@@ -21,7 +21,7 @@ class PullPrinter:
             self._write(progress.status if not progress.id else f"{progress.id}: {progress.status}")
             return
         line = f"{progress.id}: {progress.status}"
-        if progress.total and progress.status in ("Downloading", "Extracting"):
+        if progress.total and progress.status in ("Downloading", "Extracting", "Pushing"):
             line += " " + _bar(progress.current, progress.total)
         if self._tty:
             self._redraw(progress.id, line)

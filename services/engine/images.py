@@ -35,6 +35,15 @@ class Images:
                 self._events.publish("image", "pull", ref, name=ref)
             yield progress
 
+    async def login(self, server: str, auth: RegistryAuth) -> str:
+        return await self._images.login(server, auth)
+
+    async def push(self, ref: str, auth: RegistryAuth) -> AsyncIterator[PullProgress]:
+        async for progress in self._images.push(ref, auth):
+            if progress.image is not None:
+                self._events.publish("image", "push", ref, name=ref)
+            yield progress
+
     async def import_image(self, header: ImportHeader, chunks: AsyncIterator[bytes]) -> Image:
         image = await self._images.import_image(header, chunks)
         self._events.publish("image", "import", image.id)

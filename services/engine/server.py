@@ -273,6 +273,20 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
         async for progress in self._images.pull(request.ref, auth, platform):
             yield to_proto(progress, images_pb2.PullProgress())
 
+    async def Login(
+        self, request: images_pb2.LoginRequest, context: Context
+    ) -> images_pb2.LoginResponse:
+        auth = from_proto(RegistryAuth, request.auth)
+        status = await self._images.login(request.server, auth)
+        return images_pb2.LoginResponse(status=status)
+
+    async def Push(
+        self, request: images_pb2.PushRequest, context: Context
+    ) -> AsyncIterator[images_pb2.PullProgress]:
+        auth = from_proto(RegistryAuth, request.auth)
+        async for progress in self._images.push(request.ref, auth):
+            yield to_proto(progress, images_pb2.PullProgress())
+
     async def Import(
         self, request_iterator: AsyncIterator[images_pb2.ImportRequest], context: Context
     ) -> images_pb2.Image:

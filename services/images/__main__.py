@@ -14,7 +14,6 @@ from dockyard.services.images.content import ContentStore
 from dockyard.services.images.images import Images
 from dockyard.services.images.imagestore import ImageStore
 from dockyard.services.images.leases import Leases
-from dockyard.services.images.pull import Puller
 from dockyard.services.images.registry import Registries
 from dockyard.services.images.server import ImagesServicer
 from dockyard.services.images.snapshots_client import SnapshotsLayerStore
@@ -41,8 +40,7 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
             options.config.insecure_registries, options.config_path.parent / "certs.d"
         )
         stack.push_async_callback(registries.close)
-        puller = Puller(images, registries)
-        images_pb2_grpc.add_ImagesServicer_to_server(ImagesServicer(images, puller), server)
+        images_pb2_grpc.add_ImagesServicer_to_server(ImagesServicer(images, registries), server)
         yield
 
 

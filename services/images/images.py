@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dockyard.api.errors import FailedPrecondition, InvalidArgument, NotFound
+from dockyard.api.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
 from dockyard.services.images import reference
 from dockyard.services.images.content import ContentStore, Locks
 from dockyard.services.images.imagestore import ImageRecord, ImageStore
@@ -139,8 +139,11 @@ class Images:
         referenced = set().union(*(i.blobs for i in remaining)) | set(self._leases)
         if self.leases is not None:
             referenced |= self.leases.digests()
-        for digest in self.content.digests() - referenced:
+        unreferenced = self.content.digests() - referenced
+        for digest in unreferenced:
             self.content.delete(digest)
+        with contextlib.suppress(ResourceExhausted):  # where they came from: only a hint
+            self.store.forget_sources(unreferenced)
         used = set().union(*(chain_ids(i.diff_ids) for i in remaining))
         if self.leases is not None:
             used |= self.leases.chains()

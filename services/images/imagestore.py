@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS layers (
     chain_id TEXT PRIMARY KEY,
     size INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sources (
+    digest TEXT NOT NULL,
+    repository TEXT NOT NULL,
+    PRIMARY KEY (digest, repository)
+);
 CREATE TABLE IF NOT EXISTS digests (
     repository TEXT NOT NULL,
     digest TEXT NOT NULL,
@@ -101,6 +106,27 @@ class ImageStore:
                 self._db.execute(
                     "INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", (*repo_digest, image.id)
                 )
+
+    def add_repo_digest(self, image_id: str, repository: str, digest: str) -> None:
+        with self._writing():
+            self._db.execute(
+                "INSERT OR REPLACE INTO digests VALUES (?, ?, ?)", (repository, digest, image_id)
+            )
+
+    def add_sources(self, digests: list[str], repository: str) -> None:
+        """Remember that `repository` ("host/path") holds these blobs (a push mounts from it)."""
+        with self._writing():
+            self._db.executemany(
+                "INSERT OR IGNORE INTO sources VALUES (?, ?)", [(d, repository) for d in digests]
+            )
+
+    def sources(self, digest: str) -> list[str]:
+        rows = self._db.execute("SELECT repository FROM sources WHERE digest = ?", (digest,))
+        return sorted(r[0] for r in rows)
+
+    def forget_sources(self, digests: set[str]) -> None:
+        with self._writing():
+            self._db.executemany("DELETE FROM sources WHERE digest = ?", [(d,) for d in digests])
 
     def set_layer_size(self, chain_id: str, size: int) -> None:
         with self._writing():

@@ -13,16 +13,15 @@ so a concurrent `rmi` cannot collect it, and nothing is recorded unless it all v
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from dockyard.api.errors import DockyardError
 from dockyard.services.images import reference
 from dockyard.services.images.content import full_disk_is_exhaustion
 from dockyard.services.images.fetch import fetch_blob
 from dockyard.services.images.images import Images, Progress, host_arch
 from dockyard.services.images.imagestore import ImageRecord
+from dockyard.services.images.jobs import Job, Report, first_error
 from dockyard.services.images.registry import Registries, Registry
 from dockyard.services.images.registry_auth import Credentials
 from dockyard.services.images.resolve import Platform, normal_arch, resolve
@@ -31,31 +30,6 @@ from dockyard.services.images.unpack import Layer, apply_layer, chain_ids
 
 CONCURRENT_DOWNLOADS = 3
 T = TypeVar("T")
-
-
-class Job:
-    """One pull at work. Its progress is read by the RPC that asked for it; `cancel` stops the
-    work when that RPC ends, whether or not anyone is still reading (a client that went away
-    must not leave a download running)."""
-
-    def __init__(self, work: asyncio.Task[Progress], queue: asyncio.Queue[Progress | None]):
-        self._work = work
-        self._queue = queue
-
-    def cancel(self) -> None:
-        self._work.cancel()
-
-    async def progress(self) -> AsyncIterator[Progress]:
-        """Progress lines; the last carries the image (or the pull's error is raised)."""
-        try:
-            while (item := await self._queue.get()) is not None:
-                yield item
-            yield await self._work
-        finally:
-            if not self._work.done():
-                self._work.cancel()
-                with contextlib.suppress(asyncio.CancelledError, DockyardError):
-                    await self._work
 
 
 class Puller:
@@ -75,37 +49,34 @@ class Puller:
             if platform is not None
             else Platform("linux", host_arch())
         )
-        queue: asyncio.Queue[Progress | None] = asyncio.Queue()
-        return Job(asyncio.create_task(self._pull(ref, wanted, _credentials(auth), queue)), queue)
+        return Job.start(lambda report: self._pull(ref, wanted, _credentials(auth), report))
 
     async def _pull(
         self,
         ref: reference.Reference,
         wanted: Platform,
         credentials: Credentials,
-        queue: asyncio.Queue[Progress | None],
+        report: Report,
     ) -> Progress:
         chains: list[str] = []
         try:
             with full_disk_is_exhaustion():
-                return await self._run(ref, wanted, credentials, queue, chains)
+                return await self._run(ref, wanted, credentials, report, chains)
         except BaseException:
             # nothing half-stored: what this pull committed and no image uses goes again
             await asyncio.shield(self._images.collect(chains))
             raise
-        finally:
-            queue.put_nowait(None)
 
     async def _run(
         self,
         ref: reference.Reference,
         wanted: Platform,
         credentials: Credentials,
-        queue: asyncio.Queue[Progress | None],
+        report: Report,
         chains: list[str],
     ) -> Progress:
         registry = self._registries.get(ref.domain, credentials)
-        queue.put_nowait(
+        report(
             Progress(ref.tag or ref.digest, f"Pulling from {reference.familiar(ref.repository)}")
         )
         resolved = await resolve(registry, ref, wanted)
@@ -117,7 +88,7 @@ class Puller:
             self._store_bytes(resolved.config_bytes, config_desc.digest)
             self._store_bytes(resolved.manifest_bytes, resolved.manifest_digest)
             chains.extend(chain_ids(diff_ids))
-            size = await self._layers(registry, ref, layers, diff_ids, queue)
+            size = await self._layers(registry, ref, layers, diff_ids, report)
             image = ImageRecord(
                 config_desc.digest,
                 Descriptor(
@@ -130,7 +101,8 @@ class Puller:
             self._images.store.put(
                 image, ref.name if ref.tag else "", (ref.repository, resolved.top)
             )
-        queue.put_nowait(Progress("", f"Digest: {resolved.top}"))
+            self._images.store.add_sources(sorted(image.blobs), ref.repository)
+        report(Progress("", f"Digest: {resolved.top}"))
         verb = "Image is up to date for" if up_to_date else "Downloaded newer image for"
         return Progress(
             "",
@@ -147,13 +119,13 @@ class Puller:
         ref: reference.Reference,
         layers: list[Descriptor],
         diff_ids: list[str],
-        queue: asyncio.Queue[Progress | None],
+        report: Report,
     ) -> int:
         """Download (bounded concurrency) and unpack in order as downloads land; total size."""
         try:
-            return await self._fetch_and_unpack(registry, ref, layers, diff_ids, queue)
+            return await self._fetch_and_unpack(registry, ref, layers, diff_ids, report)
         except ExceptionGroup as group:  # one clear error, not a group of them
-            raise _first(group) from None
+            raise first_error(group) from None
 
     async def _fetch_and_unpack(
         self,
@@ -161,7 +133,7 @@ class Puller:
         ref: reference.Reference,
         layers: list[Descriptor],
         diff_ids: list[str],
-        queue: asyncio.Queue[Progress | None],
+        report: Report,
     ) -> int:
         chains = chain_ids(diff_ids)
         gate = asyncio.Semaphore(CONCURRENT_DOWNLOADS)
@@ -169,12 +141,12 @@ class Puller:
             downloads: list[asyncio.Task[None] | None] = []
             for layer, chain_id in zip(layers, chains, strict=True):
                 if await self._images.layers.exists(chain_id):
-                    queue.put_nowait(Progress(layer.digest[7:19], "Already exists"))
+                    report(Progress(layer.digest[7:19], "Already exists"))
                     downloads.append(None)
                 else:
-                    queue.put_nowait(Progress(layer.digest[7:19], "Pulling fs layer"))
+                    report(Progress(layer.digest[7:19], "Pulling fs layer"))
                     downloads.append(
-                        group.create_task(self._download(registry, ref, layer, gate, queue))
+                        group.create_task(self._download(registry, ref, layer, gate, report))
                     )
             size, parent = 0, ""
             for layer, diff_id, chain_id, download in zip(
@@ -182,7 +154,7 @@ class Puller:
             ):
                 if download is not None:
                     await download
-                    queue.put_nowait(Progress(layer.digest[7:19], "Extracting"))
+                    report(Progress(layer.digest[7:19], "Extracting"))
                     layer_blob = Layer(
                         self._images.content.path(layer.digest), layer.media_type, diff_id
                     )
@@ -191,7 +163,7 @@ class Puller:
                     )
                     if applied is not None:
                         self._images.store.set_layer_size(chain_id, applied[1])
-                    queue.put_nowait(Progress(layer.digest[7:19], "Pull complete"))
+                    report(Progress(layer.digest[7:19], "Pull complete"))
                 size += self._images.store.layer_size(chain_id)
                 parent = chain_id
         return size
@@ -202,22 +174,22 @@ class Puller:
         ref: reference.Reference,
         layer: Descriptor,
         gate: asyncio.Semaphore,
-        queue: asyncio.Queue[Progress | None],
+        report: Report,
     ) -> None:
         short = layer.digest[7:19]
         async with gate, self._images.locks(layer.digest):
             if self._images.content.exists(layer.digest):
-                queue.put_nowait(Progress(short, "Download complete"))
+                report(Progress(short, "Download complete"))
                 return
             await fetch_blob(
                 registry,
                 ref.path,
                 layer,
                 self._images.content,
-                lambda done: queue.put_nowait(Progress(short, "Downloading", done, layer.size)),
+                lambda done: report(Progress(short, "Downloading", done, layer.size)),
             )
-            queue.put_nowait(Progress(short, "Verifying Checksum"))
-            queue.put_nowait(Progress(short, "Download complete"))
+            report(Progress(short, "Verifying Checksum"))
+            report(Progress(short, "Download complete"))
 
     def _store_bytes(self, data: bytes, digest: str) -> None:
         if not self._images.content.exists(digest):
@@ -235,12 +207,6 @@ async def _finish(work: Coroutine[Any, Any, T]) -> T:
     except asyncio.CancelledError:
         await asyncio.wait([step])
         raise
-
-
-def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first leaf of a (nested) exception group: the error that ended the TaskGroup."""
-    first = group.exceptions[0]
-    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _credentials(auth: Any) -> Credentials:

@@ -130,6 +130,11 @@ class Registry:
     def url(self, path: str) -> str:
         return f"{self.scheme}://{self.host}/v2/{path}"
 
+    async def login(self) -> None:
+        """Check the credentials on /v2/: PermissionDenied in the registry's words if refused."""
+        async with self.request("GET", "", "") as response:
+            await check(response)
+
     async def manifest(
         self, repository: str, reference: str, accept: tuple[str, ...]
     ) -> tuple[bytes, str]:
@@ -287,6 +292,14 @@ class Exchange:
     async def __aexit__(self, *exc: object) -> None:
         if self._response is not None:
             self._response.release()
+
+
+def login_domain(server: str) -> str:
+    """The registry a `docker login SERVER` means: "https://host:5000/v1/" → "host:5000"."""
+    host = server.split("://", 1)[-1].split("/", 1)[0].lower()
+    if host in ("", "index.docker.io", "registry-1.docker.io", DOCKER_HUB):
+        return DOCKER_HUB
+    return host
 
 
 def pull(repository: str) -> str:

@@ -11,6 +11,9 @@ from dockyard.images.v1 import images_pb2_grpc
 from dockyard.services.images.images import Images, Progress
 from dockyard.services.images.imagestore import ImageRecord
 from dockyard.services.images.pull import Puller
+from dockyard.services.images.push import Pusher
+from dockyard.services.images.registry import Registries, login_domain
+from dockyard.services.images.registry_auth import Credentials
 from dockyard.services.images.server_authoring import AuthoringRPCs
 from dockyard.services.images.shapes import parse_time
 from dockyard.services.images.unpack import chain_ids
@@ -20,9 +23,11 @@ Context = Any
 
 
 class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
-    def __init__(self, images: Images, puller: Puller) -> None:
+    def __init__(self, images: Images, registries: Registries) -> None:
         self._images = images
-        self._puller = puller
+        self._registries = registries
+        self._puller = Puller(images, registries)
+        self._pusher = Pusher(images, registries)
 
     async def Pull(
         self, request: pb.PullRequest, context: Context
@@ -32,6 +37,22 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
         context.add_done_callback(lambda _: job.cancel())  # the client went away: stop
         async for progress in job.progress():
             yield self._progress(progress)
+
+    async def Push(
+        self, request: pb.PushRequest, context: Context
+    ) -> AsyncIterator[pb.PullProgress]:
+        job = self._pusher.start(request.ref, request.auth)
+        context.add_done_callback(lambda _: job.cancel())  # the client went away: stop
+        async for progress in job.progress():
+            yield self._progress(progress)
+
+    async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
+        auth = request.auth
+        credentials = Credentials(
+            auth.username, auth.password, auth.identity_token, auth.registry_token
+        )
+        await self._registries.get(login_domain(request.server), credentials).login()
+        return pb.LoginResponse(status="Login Succeeded")
 
     async def Import(
         self, request_iterator: AsyncIterator[pb.ImportRequest], context: Context

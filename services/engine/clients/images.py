@@ -130,6 +130,14 @@ class ImageClient(Protocol):
 
     async def tag(self, source: str, target: str) -> Image: ...
 
+    async def login(self, server: str, auth: RegistryAuth) -> str:
+        """Check credentials with a registry; its status line ("Login Succeeded")."""
+        ...
+
+    def push(self, ref: str, auth: RegistryAuth) -> AsyncIterator[PullProgress]:
+        """Push the image `ref` names to its registry; the last message carries the image."""
+        ...
+
     async def remove(self, ref: str, force: bool) -> Removal: ...
 
     async def read_blob(self, digest: str) -> bytes:

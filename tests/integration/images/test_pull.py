@@ -179,11 +179,10 @@ def test_authenticated_registries(engine: Engine, tmp_path: Path, auth: str) -> 
     with Registry.start(tmp_path, auth=auth) as registry:
         images.push(registry, "private/busybox", "latest", images.busybox_image())
         ref = f"{registry.host}/private/busybox"
-        config = {"DOCKYARD_CLI_CONFIG": str(tmp_path / "cli")}
+        config = {"DOCKER_CONFIG": str(tmp_path / "cli")}
         anonymous = engine.cli("pull", ref, env=config)
         assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
-        engine.ok("login", registry.host, "-u", "dockyard", "-p", "wrong", env=config)
-        wrong = engine.cli("pull", ref, env=config)
+        wrong = engine.cli("login", registry.host, "-u", "dockyard", "-p", "wrong", env=config)
         assert wrong.returncode == 1 and "unauthorized" in wrong.stderr
         engine.ok("login", registry.host, "-u", "dockyard", "-p", "s3cret-password", env=config)
         engine.ok("pull", ref, env=config)
@@ -218,7 +217,7 @@ def test_bearer_tokens_are_cached_per_repository(engine: Engine, tmp_path: Path)
         issued = registry.token_server.issued
         for name in ("first", "second"):
             images.push(registry, f"cached/{name}", "latest", images.busybox_image())
-        config = {"DOCKYARD_CLI_CONFIG": str(tmp_path / "cli")}
+        config = {"DOCKER_CONFIG": str(tmp_path / "cli")}
         engine.ok("login", registry.host, "-u", "dockyard", "-p", "s3cret-password", env=config)
         first, second = (f"{registry.host}/cached/{name}" for name in ("first", "second"))
         engine.ok("pull", first, env=config)

@@ -1483,6 +1483,16 @@ class ImagesStub:
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageRequest.SerializeToString,
                 response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageResponse.FromString,
                 _registered_method=True)
+        self.Push = channel.unary_stream(
+                '/dockyard.engine.v1.Images/Push',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PushRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
+                _registered_method=True)
+        self.Login = channel.unary_unary(
+                '/dockyard.engine.v1.Images/Login',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
+                _registered_method=True)
 
 
 class ImagesServicer:
@@ -1525,6 +1535,18 @@ class ImagesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Push(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Login(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImagesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1557,6 +1579,16 @@ def add_ImagesServicer_to_server(servicer, server):
                     servicer.Remove,
                     request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageRequest.FromString,
                     response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageResponse.SerializeToString,
+            ),
+            'Push': grpc.unary_stream_rpc_method_handler(
+                    servicer.Push,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PushRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.SerializeToString,
+            ),
+            'Login': grpc.unary_unary_rpc_method_handler(
+                    servicer.Login,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1721,6 +1753,60 @@ class Images:
             '/dockyard.engine.v1.Images/Remove',
             dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageRequest.SerializeToString,
             dockyard_dot_images_dot_v1_dot_images__pb2.RemoveImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Push(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.engine.v1.Images/Push',
+            dockyard_dot_images_dot_v1_dot_images__pb2.PushRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Login(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Images/Login',
+            dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
             options,
             channel_credentials,
             insecure,

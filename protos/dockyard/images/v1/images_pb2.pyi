@@ -33,6 +33,30 @@ class PullRequest(_message.Message):
     auth: RegistryAuth
     def __init__(self, ref: _Optional[str] = ..., platform: _Optional[_Union[_types_pb2.Platform, _Mapping]] = ..., auth: _Optional[_Union[RegistryAuth, _Mapping]] = ...) -> None: ...
 
+class LoginRequest(_message.Message):
+    __slots__ = ("server", "auth")
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    AUTH_FIELD_NUMBER: _ClassVar[int]
+    server: str
+    auth: RegistryAuth
+    def __init__(self, server: _Optional[str] = ..., auth: _Optional[_Union[RegistryAuth, _Mapping]] = ...) -> None: ...
+
+class LoginResponse(_message.Message):
+    __slots__ = ("status", "identity_token")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    identity_token: str
+    def __init__(self, status: _Optional[str] = ..., identity_token: _Optional[str] = ...) -> None: ...
+
+class PushRequest(_message.Message):
+    __slots__ = ("ref", "auth")
+    REF_FIELD_NUMBER: _ClassVar[int]
+    AUTH_FIELD_NUMBER: _ClassVar[int]
+    ref: str
+    auth: RegistryAuth
+    def __init__(self, ref: _Optional[str] = ..., auth: _Optional[_Union[RegistryAuth, _Mapping]] = ...) -> None: ...
+
 class PullProgress(_message.Message):
     __slots__ = ("id", "status", "current", "total", "image")
     ID_FIELD_NUMBER: _ClassVar[int]

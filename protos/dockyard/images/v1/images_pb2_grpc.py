@@ -96,6 +96,16 @@ class ImagesStub:
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.ReleaseLeaseRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Push = channel.unary_stream(
+                '/dockyard.images.v1.Images/Push',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PushRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
+                _registered_method=True)
+        self.Login = channel.unary_unary(
+                '/dockyard.images.v1.Images/Login',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
+                _registered_method=True)
 
 
 class ImagesServicer:
@@ -192,7 +202,25 @@ class ImagesServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReleaseLease(self, request, context):
-        """Reserved for later issues: Push, Save, Load, History, Prune, Commit.
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Push(self, request, context):
+        """Push uploads the image `ref` names to its registry (layers 3 at a time, each skipped when
+        the repository has it, mounted when another repository of the registry does), then its
+        config and manifest, byte for byte. Progress is streamed as a pull's; the last message
+        says "<tag>: digest: sha256:… size: N" and carries the image (with its new repo digest).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Login(self, request, context):
+        """Login checks credentials with a registry, as `docker login` has the daemon do: OK when
+        the registry takes them (or needs none), PERMISSION_DENIED in its words when it does not.
+        Reserved for later issues: Commit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -260,6 +288,16 @@ def add_ImagesServicer_to_server(servicer, server):
                     servicer.ReleaseLease,
                     request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.ReleaseLeaseRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Push': grpc.unary_stream_rpc_method_handler(
+                    servicer.Push,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PushRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.SerializeToString,
+            ),
+            'Login': grpc.unary_unary_rpc_method_handler(
+                    servicer.Login,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -586,6 +624,60 @@ class Images:
             '/dockyard.images.v1.Images/ReleaseLease',
             dockyard_dot_images_dot_v1_dot_images__pb2.ReleaseLeaseRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Push(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.images.v1.Images/Push',
+            dockyard_dot_images_dot_v1_dot_images__pb2.PushRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Login(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.images.v1.Images/Login',
+            dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,15 @@ class ImageProxy:
         async for _ in self._stub.Unpack(pb.UnpackRequest(ref=ref), **LONG):
             pass  # progress: nobody watches an unpack the engine makes by itself
 
+    async def login(self, server: str, auth: RegistryAuth) -> str:
+        request = pb.LoginRequest(server=server, auth=to_proto(auth, pb.RegistryAuth()))
+        return str((await self._stub.Login(request, **READY)).status)
+
+    async def push(self, ref: str, auth: RegistryAuth) -> AsyncIterator[PullProgress]:
+        request = pb.PushRequest(ref=ref, auth=to_proto(auth, pb.RegistryAuth()))
+        async for progress in self._stub.Push(request, **LONG):
+            yield from_proto(PullProgress, progress)
+
     async def tag(self, source: str, target: str) -> Image:
         request = pb.TagImageRequest(source=source, target=target)
         return from_proto(Image, await self._stub.Tag(request, **READY))
