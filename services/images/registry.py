@@ -93,12 +93,12 @@ class Registries:
         self._insecure = insecure
         self._certs = certs_dir
         self._session: aiohttp.ClientSession | None = None
-        self._known: dict[tuple[str, str], Registry] = {}
+        self._known: dict[tuple[str, str, str], Registry] = {}
 
     def get(self, domain: str, credentials: Credentials) -> Registry:
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        key = (domain, credentials.key())
+        key = (domain, credentials.key(), self._certs_seen(domain))  # a new CA: a new client
         if key not in self._known:
             self._known[key] = Registry(
                 self._session, domain, self._insecure, self._certs, credentials
@@ -108,6 +108,17 @@ class Registries:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+    def _certs_seen(self, domain: str) -> str:
+        """What certs.d holds for `domain` now (names, sizes, times): docker reads it anew."""
+        directory = self._certs / (DOCKER_HUB_API if domain == DOCKER_HUB else domain)
+        try:
+            found = sorted(
+                (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in directory.iterdir()
+            )
+        except OSError:
+            return ""
+        return repr(found)
 
 
 class Registry:
