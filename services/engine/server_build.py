@@ -4,6 +4,7 @@ what it streams back. No logic lives here (see `build/`)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,11 +35,13 @@ class BuildsServicer(engine_pb2_grpc.BuildsServicer):
             async for message in request_iterator:
                 yield message.context
 
-        async for event in self._builder.build(_options(first.options), chunks()):
-            if isinstance(event, Built):
-                for name in event.names:
-                    self._events.publish("image", "tag", event.image_id, name=name)
-            yield _output(event)
+        build = self._builder.build(_options(first.options), chunks())
+        async with contextlib.aclosing(build) as events:
+            async for event in events:
+                if isinstance(event, Built):
+                    for name in event.names:
+                        self._events.publish("image", "tag", event.image_id, name=name)
+                yield _output(event)
 
     async def Commit(
         self, request: engine_pb2.CommitRequest, context: Context

@@ -24,7 +24,7 @@ import platform
 import secrets
 import shutil
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -68,15 +68,16 @@ class Builder:
 
     async def build(
         self, options: BuildOptions, chunks: AsyncIterator[bytes]
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         await self._ready.wait()
         build_id = secrets.token_hex(8)
         scratch = self._dir / "jobs" / build_id
         try:
             job = await self._job(build_id, options, chunks, scratch)
             try:
-                async for event in Executor(job).run():
-                    yield event
+                async with contextlib.aclosing(Executor(job).run()) as events:
+                    async for event in events:
+                        yield event
             except StepFailed as failure:
                 yield Failed(failure.message, failure.code, failure.line)
         finally:

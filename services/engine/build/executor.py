@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from dockyard.services.engine.build.cache import LEASE
 from dockyard.services.engine.build.imagestate import CONFIG, ImageState
@@ -31,7 +31,7 @@ class Executor:
     def __init__(self, job: BuildJob) -> None:
         self._job = job
 
-    async def run(self) -> AsyncIterator[Event]:
+    async def run(self) -> AsyncGenerator[Event, None]:
         plan = self._job.plan
         target = plan.target(self._job.options.target)
         needed = plan.needed(target)

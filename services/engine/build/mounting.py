@@ -70,6 +70,31 @@ class NamespaceMounter:
         return await in_new_thread(in_namespace, "build-mount")
 
 
+class DirectoryMounter:
+    """The test double: each mount list is "mounted" on a plain directory named after the
+    snapshot it describes (its upper directory, or its bind source) below `root`, which
+    persists, so what a COPY wrote can be looked at. No privileges needed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def directory(self, mounts: list[Mount]) -> Path:
+        first = mounts[0]
+        path = first.source
+        for option in first.options:
+            if option.startswith(("upperdir=", "lowerdir=")):
+                path = option.split("=", 1)[1].split(":")[0]
+                if option.startswith("upperdir="):
+                    break
+        directory = self.root / path.strip("/")
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    async def run(self, mounts: Sequence[list[Mount]], work: Work[T]) -> T:
+        dirs = [self.directory(m) for m in mounts]
+        return await asyncio.to_thread(work, dirs)
+
+
 async def in_new_thread(work: Callable[[], T], name: str) -> T:
     """`work()` in a fresh thread (which may change its namespaces and ends with them)."""
     loop = asyncio.get_running_loop()

@@ -1,0 +1,54 @@
+"""A build killed with the engine leaves nothing: the engine's next start takes back what it
+made (the RUN's container and shim, its sandbox, its snapshot, its files) before it builds."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.integration.build.conftest import Context, build_snapshots
+from tests.support.engine import CLI, Engine
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_engine_killed_mid_build_cleans_up_at_its_next_start(
+    context: Context, engine: Engine, busybox: str
+) -> None:
+    context.dockerfile(f"FROM {busybox}\nRUN echo started; sleep 600\n")
+    build = subprocess.Popen(
+        [CLI, "-H", engine.host, "build", str(context.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert build.stdout is not None
+        for line in build.stdout:
+            if line == "started\n":
+                break
+        old = engine.service_pid("engine")
+        os.kill(old, signal.SIGKILL)
+        assert build.wait(timeout=60) != 0
+    finally:
+        if build.poll() is None:
+            build.kill()
+        build.communicate()
+    _wait(lambda: engine.status()["services"]["engine"]["pid"] != old)  # type: ignore[index]
+    _wait(lambda: engine.cli("ps").returncode == 0)
+    _wait(lambda: not build_snapshots(engine) and not engine.leaks())
+    jobs = engine.root / "engine" / "build" / "jobs"
+    assert not (jobs.exists() and any(jobs.iterdir()))
+    context.dockerfile(f"FROM {busybox}\nRUN echo builds again\n")
+    assert "builds again" in context.ok()
+
+
+def _wait(check: object, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
