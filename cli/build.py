@@ -137,10 +137,66 @@ def diff(container: str = typer.Argument(..., metavar="CONTAINER")) -> None:
         print(f"{change.kind} {change.path}")
 
 
+HISTORY_HEADERS = {
+    "ID": "IMAGE",
+    "CreatedSince": "CREATED",
+    "CreatedAt": "CREATED AT",
+    "CreatedBy": "CREATED BY",
+    "Size": "SIZE",
+    "Comment": "COMMENT",
+}
+HISTORY_DEFAULT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+CREATED_BY_WIDTH = 45
+
+
+def history(
+    image: str = typer.Argument(..., metavar="IMAGE"),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="only the IDs"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="do not truncate"),
+    human: bool = typer.Option(
+        True, "-H/--human=false", "--human", help="sizes and dates for humans"
+    ),
+    format: str = typer.Option("", "--format", help="a Go template, or table/json"),
+) -> None:
+    """Show the history of an image."""
+    from dockyard.cli.listing import format_rows
+    from dockyard.images.v1 import images_pb2
+
+    request = images_pb2.GetImageRequest(ref=image)
+    reply = call("history", lambda stubs: stubs.images.History(request))
+    rows = [_history_row(entry, no_trunc, human) for entry in reply.entries]
+    if quiet:
+        for row in rows:
+            print(row["ID"])
+        return
+    sys.stdout.write(format_rows(rows, format or HISTORY_DEFAULT, HISTORY_HEADERS))
+
+
+def _history_row(entry: Any, no_trunc: bool, human: bool) -> dict[str, Any]:
+    from dockyard.cli import render
+
+    created_by = entry.created_by.replace("\t", " ").replace("\n", " ")
+    if not no_trunc and len(created_by) > CREATED_BY_WIDTH:
+        created_by = created_by[: CREATED_BY_WIDTH - 1] + "…"
+    identifier = entry.id if no_trunc or entry.id == "<missing>" else render.short_id(entry.id)
+    stamped = entry.HasField("created")
+    return {
+        "ID": identifier,
+        "CreatedSince": (render.human_duration(render.since(entry.created)) + " ago")
+        if stamped and human
+        else (render.rfc3339(entry.created) if stamped else "N/A"),
+        "CreatedAt": render.rfc3339(entry.created) if stamped else "",
+        "CreatedBy": created_by,
+        "Size": render.human_size(entry.size) if human else str(entry.size),
+        "Comment": entry.comment,
+    }
+
+
 def register(app: typer.Typer) -> None:
     app.command()(build)
     app.command()(commit)
     app.command()(diff)
+    app.command()(history)
     group = typer.Typer(help="Manage images", no_args_is_help=True)
     group.command("build")(build)
     app.add_typer(group, name="builder")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dockyard.api import errors
+from dockyard.services.engine.build.history import HistoryEntry, image_history
 from dockyard.services.engine.clients.images import (
     Image,
     ImageClient,
@@ -54,6 +55,9 @@ class Images:
 
     async def list_images(self, filters: list[str]) -> list[Image]:
         return await self._images.list_images(filters)
+
+    async def history(self, ref: str) -> list[HistoryEntry]:
+        return await image_history(self._images, ref)
 
     async def tag(self, source: str, target: str) -> Image:
         image = await self._images.tag(source, target)

@@ -319,6 +319,14 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
         removal = await self._images.remove(request.ref, request.force)
         return to_proto(removal, images_pb2.RemoveImageResponse())
 
+    async def History(
+        self, request: images_pb2.GetImageRequest, context: Context
+    ) -> engine_pb2.HistoryResponse:
+        entries = await self._images.history(request.ref)
+        return engine_pb2.HistoryResponse(
+            entries=[to_proto(e, engine_pb2.HistoryEntry()) for e in entries]
+        )
+
 
 class NetworksServicer(engine_pb2_grpc.NetworksServicer):
     def __init__(self, networks: Networks) -> None:

@@ -126,6 +126,7 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
                 args_escaped=bool(c.get("ArgsEscaped")),
             ),
             diff_ids=image.diff_ids,
+            layer_sizes=[self._images.store.layer_size(c) for c in chain_ids(image.diff_ids)],
             chain_id=(chain_ids(image.diff_ids) or [""])[-1],
             manifest=types_pb2.Descriptor(
                 media_type=image.manifest.media_type,

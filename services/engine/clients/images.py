@@ -62,6 +62,7 @@ class Image:
     author: str = ""
     comment: str = ""
     docker_version: str = ""
+    layer_sizes: list[int] = field(default_factory=list)  # uncompressed, per diff ID; 0 = unknown
 
 
 @dataclass

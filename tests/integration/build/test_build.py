@@ -176,3 +176,26 @@ def _cli_bytes(engine: Engine, args: list[str], data: bytes) -> object:
     return subprocess.run(
         [CLI, "-H", engine.host, *args], input=data, capture_output=True, timeout=120, check=False
     )
+
+
+def test_history_shows_the_steps(context: Context, busybox: str) -> None:
+    context.write("f", "x" * 1000)
+    context.dockerfile(
+        f"FROM {busybox}\nCOPY f /f\nENV A=1\nRUN echo a long command that the table truncates > /r\n"
+    )
+    image = context.ok("-q", "-t", "with-history").strip()
+    lines = context.engine.ok("history", "with-history").splitlines()
+    assert lines[0].split() == ["IMAGE", "CREATED", "CREATED", "BY", "SIZE", "COMMENT"]
+    assert lines[1].startswith(image.removeprefix("sha256:")[:12])
+    assert "RUN /bin/sh -c echo a long command that the …" in lines[1]
+    assert "ENV A=1" in lines[2] and "COPY f /f" in lines[3]
+    assert all(line.startswith("<missing>") for line in lines[2:])
+    quiet = context.engine.ok("history", "-q", "--no-trunc", "with-history").split()
+    assert quiet[0] == image and len(quiet) == len(lines) - 1
+    created_by = context.engine.ok(
+        "history", "--no-trunc", "--format", "{{.CreatedBy}}", "with-history"
+    )
+    assert (
+        created_by.splitlines()[0]
+        == "RUN /bin/sh -c echo a long command that the table truncates > /r"
+    )

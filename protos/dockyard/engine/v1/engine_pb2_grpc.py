@@ -1493,6 +1493,11 @@ class ImagesStub:
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
                 response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
                 _registered_method=True)
+        self.History = channel.unary_unary(
+                '/dockyard.engine.v1.Images/History',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.FromString,
+                _registered_method=True)
 
 
 class ImagesServicer:
@@ -1547,6 +1552,13 @@ class ImagesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def History(self, request, context):
+        """History lists the steps that made an image (its config's history), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImagesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1589,6 +1601,11 @@ def add_ImagesServicer_to_server(servicer, server):
                     servicer.Login,
                     request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.FromString,
                     response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.SerializeToString,
+            ),
+            'History': grpc.unary_unary_rpc_method_handler(
+                    servicer.History,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1807,6 +1824,33 @@ class Images:
             '/dockyard.engine.v1.Images/Login',
             dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
             dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def History(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Images/History',
+            dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

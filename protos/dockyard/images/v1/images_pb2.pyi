@@ -173,7 +173,7 @@ class ImageConfig(_message.Message):
     def __init__(self, user: _Optional[str] = ..., env: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., cmd: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., exposed_ports: _Optional[_Iterable[str]] = ..., volumes: _Optional[_Iterable[str]] = ..., stop_signal: _Optional[str] = ..., shell: _Optional[_Iterable[str]] = ..., args_escaped: _Optional[bool] = ...) -> None: ...
 
 class Image(_message.Message):
-    __slots__ = ("id", "repo_tags", "repo_digests", "created", "size", "os", "architecture", "variant", "config", "diff_ids", "chain_id", "manifest", "author", "comment", "docker_version")
+    __slots__ = ("id", "repo_tags", "repo_digests", "created", "size", "os", "architecture", "variant", "config", "diff_ids", "chain_id", "manifest", "author", "comment", "docker_version", "layer_sizes")
     ID_FIELD_NUMBER: _ClassVar[int]
     REPO_TAGS_FIELD_NUMBER: _ClassVar[int]
     REPO_DIGESTS_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +189,7 @@ class Image(_message.Message):
     AUTHOR_FIELD_NUMBER: _ClassVar[int]
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     DOCKER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    LAYER_SIZES_FIELD_NUMBER: _ClassVar[int]
     id: str
     repo_tags: _containers.RepeatedScalarFieldContainer[str]
     repo_digests: _containers.RepeatedScalarFieldContainer[str]
@@ -204,7 +205,8 @@ class Image(_message.Message):
     author: str
     comment: str
     docker_version: str
-    def __init__(self, id: _Optional[str] = ..., repo_tags: _Optional[_Iterable[str]] = ..., repo_digests: _Optional[_Iterable[str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size: _Optional[int] = ..., os: _Optional[str] = ..., architecture: _Optional[str] = ..., variant: _Optional[str] = ..., config: _Optional[_Union[ImageConfig, _Mapping]] = ..., diff_ids: _Optional[_Iterable[str]] = ..., chain_id: _Optional[str] = ..., manifest: _Optional[_Union[_types_pb2.Descriptor, _Mapping]] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., docker_version: _Optional[str] = ...) -> None: ...
+    layer_sizes: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, id: _Optional[str] = ..., repo_tags: _Optional[_Iterable[str]] = ..., repo_digests: _Optional[_Iterable[str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size: _Optional[int] = ..., os: _Optional[str] = ..., architecture: _Optional[str] = ..., variant: _Optional[str] = ..., config: _Optional[_Union[ImageConfig, _Mapping]] = ..., diff_ids: _Optional[_Iterable[str]] = ..., chain_id: _Optional[str] = ..., manifest: _Optional[_Union[_types_pb2.Descriptor, _Mapping]] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., docker_version: _Optional[str] = ..., layer_sizes: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class WriteBlobHeader(_message.Message):
     __slots__ = ("media_type", "digest", "lease")
