@@ -5,14 +5,16 @@ of every engine in turn, repetition after repetition (the order flips every repe
 that both see the same moments of a noisy machine. Set-up that is not measured (200 existing
 containers, a web server) is made by `prepare` and undone by `clean`.
 
-Build scenarios (a no-change rebuild of a five-step Dockerfile) join `SCENARIOS` once the
-engine builds: see `build_scenarios`.
+Build scenarios (a cold build and a no-change rebuild of a five-step Dockerfile) are
+`build_groups`.
 """
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -422,8 +424,66 @@ def groups(many: int) -> list[Group]:
     ]
 
 
+# -- builds -------------------------------------------------------------------------------------
+
+BUILD_TAG = "bench-build:latest"
+DOCKERFILE = """FROM {image}
+ENV APP=/app
+RUN mkdir -p $APP && echo built > $APP/built
+COPY index.html $APP/
+CMD ["cat", "/app/index.html"]
+"""
+
+
+def prepare_build(side: Side) -> None:
+    """A small context with a five-step Dockerfile, built once (the cache the rebuild uses)."""
+    context = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    (context / "Dockerfile").write_text(DOCKERFILE.format(image=side.image))
+    (context / "index.html").write_text("<p>bench</p>\n")
+    side.state["build_context"] = str(context)
+    side.cli("build", "-q", "-t", BUILD_TAG, str(context))
+
+
+def clean_build(side: Side) -> None:
+    side.cli("rmi", "-f", BUILD_TAG, check=False)
+    shutil.rmtree(str(side.state.pop("build_context", "")), ignore_errors=True)
+
+
+def rebuild(side: Side) -> float:
+    return timed(side, "build", "-q", "-t", BUILD_TAG, str(side.state["build_context"]))
+
+
+def cold_build(side: Side) -> float:
+    return timed(
+        side, "build", "-q", "--no-cache", "-t", BUILD_TAG, str(side.state["build_context"])
+    )
+
+
 def build_groups() -> list[Group]:
-    """The hook for `build` (issue 17: "no-change rebuild of a 5-step Dockerfile, ≤ 1.0"):
-    when `dockyard build` exists, return a Group whose prepare builds the Dockerfile once on
-    each engine and whose scenario times the second, unchanged build."""
-    return []
+    """Issue 17's build figure (a no-change rebuild of a five-step Dockerfile, ≤ 1.0), and the
+    cold build of the same (every step run: --no-cache) beside it."""
+    return [
+        Group(
+            (
+                Scenario(
+                    "build_rebuild",
+                    "no-change rebuild of a 5-step Dockerfile",
+                    "s",
+                    "≤ 1.0",
+                    1.0,
+                    rebuild,
+                ),
+                Scenario(
+                    "build_cold",
+                    "cold build (--no-cache) of the same 5-step Dockerfile",
+                    "s",
+                    "≤ 1.0",
+                    1.0,
+                    cold_build,
+                    heavy=True,
+                ),
+            ),
+            prepare_build,
+            clean_build,
+        )
+    ]
