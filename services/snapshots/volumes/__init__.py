@@ -4,7 +4,9 @@
     store.py     records (SQLite) and data directories, crash-safe; disk usage
     views.py     a fresh thread whose `/` is a container's filesystem (entered or assembled)
     entries.py   files as tar entries: read without following, made relative to fds
-    archive.py   docker's cp semantics: stat, archive, extract; the copy into an empty volume
+    archive.py   docker's cp semantics: stat and archive (tar out)
+    untar.py     extraction into a container's directory (tar in)
+    copyup.py    the filling of an empty volume from the image
     transfer.py  the async side: tars streamed through pipes to and from a view's thread
     server.py    the gRPC adapter
 

@@ -11,10 +11,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
-from dockyard.services.snapshots.volumes.archive import ExtractOptions, PathStat
+from dockyard.services.snapshots.volumes.archive import PathStat
 from dockyard.services.snapshots.volumes.local import Mount
 from dockyard.services.snapshots.volumes.store import Volume, VolumeStore
 from dockyard.services.snapshots.volumes.transfer import Transfers
+from dockyard.services.snapshots.volumes.untar import ExtractOptions
 from dockyard.services.snapshots.volumes.views import Filesystem
 from dockyard.types.v1 import types_pb2
 from dockyard.volumes.v1 import volumes_pb2 as pb

@@ -18,9 +18,10 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from typing import TypeVar
 
-from dockyard.services.snapshots.volumes import archive
-from dockyard.services.snapshots.volumes.archive import ExtractOptions, PathStat
+from dockyard.services.snapshots.volumes import archive, copyup, untar
+from dockyard.services.snapshots.volumes.archive import PathStat
 from dockyard.services.snapshots.volumes.store import VolumeStore
+from dockyard.services.snapshots.volumes.untar import ExtractOptions
 from dockyard.services.snapshots.volumes.views import Filesystem, Views
 
 T = TypeVar("T")
@@ -69,7 +70,7 @@ class Transfers:
 
             def work() -> None:
                 with open(read, "rb", buffering=CHUNK) as stream:
-                    archive.extract(path, stream, options, fs.label)
+                    untar.extract(path, stream, options, fs.label)
                     while stream.read(CHUNK):  # what follows the tar's end: drained, not broken
                         pass
 
@@ -86,7 +87,7 @@ class Transfers:
             try:
                 if os.listdir(top):
                     return False
-                return await self._run(fs, lambda: archive.copy_tree(path, top))
+                return await self._run(fs, lambda: copyup.copy_tree(path, top))
             finally:
                 os.close(top)
 

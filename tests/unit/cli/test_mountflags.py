@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from dockyard.cli import copying, mountflags
-from dockyard.cli.copying import Info
+from dockyard.cli import copying, copyrules, mountflags
+from dockyard.cli.copyrules import Info
 
 
 def test_v_splits_binds_from_anonymous_volumes(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,17 +84,17 @@ def test_cp_arguments() -> None:
 
 def test_cp_local_paths_keep_a_trailing_slash_or_dot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir("/tmp")
-    assert copying.local_path("x/") == "/tmp/x/"
-    assert copying.local_path("x/.") == "/tmp/x/."
-    assert copying.local_path(".") == "/tmp/."
-    assert copying.split_dir_entry("/a/b/.") == ("/a/b", ".")
-    assert copying.split_dir_entry("/a/b/") == ("/a", "b")
+    assert copyrules.local_path("x/") == "/tmp/x/"
+    assert copyrules.local_path("x/.") == "/tmp/x/."
+    assert copyrules.local_path(".") == "/tmp/."
+    assert copyrules.split_dir_entry("/a/b/.") == ("/a/b", ".")
+    assert copyrules.split_dir_entry("/a/b/") == ("/a", "b")
 
 
 def test_cp_rebase_names() -> None:
-    assert copying.rebase_name("/a/link", "/a/target") == ("/a/target", "link")
-    assert copying.rebase_name("/a/link/", "/x/dir") == ("/x/dir/", "link")
-    assert copying.rebase_name("/a/link/.", "/x/dir") == ("/x/dir/.", "")
+    assert copyrules.rebase_name("/a/link", "/a/target") == ("/a/target", "link")
+    assert copyrules.rebase_name("/a/link/", "/x/dir") == ("/x/dir/", "link")
+    assert copyrules.rebase_name("/a/link/.", "/x/dir") == ("/x/dir/.", "")
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_cp_rebase_names() -> None:
 def test_cp_prepares_the_copy_as_moby_does(
     source: Info, destination: Info, expected: tuple[str, str, str]
 ) -> None:
-    assert copying.prepare(source, destination) == expected
+    assert copyrules.prepare(source, destination) == expected
 
 
 @pytest.mark.parametrize(
@@ -125,17 +125,17 @@ def test_cp_refuses_what_moby_refuses(
     source: Info, destination: Info, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit):
-        copying.prepare(source, destination)
+        copyrules.prepare(source, destination)
     assert message in capsys.readouterr().err
 
 
 def test_cp_destinations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "dir").mkdir()
     os.symlink("dir", tmp_path / "link")
-    assert copying.destination_info(str(tmp_path / "link")) == Info(
+    assert copyrules.destination_info(str(tmp_path / "link")) == Info(
         str(tmp_path / "dir"), True, True
     )
-    assert copying.destination_info(str(tmp_path / "new")) == Info(str(tmp_path / "new"))
+    assert copyrules.destination_info(str(tmp_path / "new")) == Info(str(tmp_path / "new"))
     with pytest.raises(SystemExit):
-        copying.destination_info(str(tmp_path / "no" / "new"))
+        copyrules.destination_info(str(tmp_path / "no" / "new"))
     assert "no such file or directory" in capsys.readouterr().err

@@ -1,5 +1,6 @@
-"""docker's archive semantics, run against a directory of the host (the functions resolve
-paths with the caller's root; in the service that root is a container's, see views.py)."""
+"""docker's archive semantics (stat, archive, extract, the copy into a volume), run against a
+directory of the host: the functions resolve paths with the caller's root, which in the
+service is a container's (see views.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from dockyard.api.errors import FailedPrecondition, InvalidArgument, NotFound
-from dockyard.services.snapshots.volumes import archive
-from dockyard.services.snapshots.volumes.archive import ExtractOptions
+from dockyard.services.snapshots.volumes import archive, copyup, untar
+from dockyard.services.snapshots.volumes.untar import ExtractOptions
 
 KEEP = ExtractOptions(copy_uid_gid=True, no_overwrite_dir_non_dir=True)
 
@@ -96,7 +97,7 @@ def test_extract_makes_the_entries_below_the_target(tmp_path: Path) -> None:
     stream = tar_of(
         ("dir", "d", ""), ("file", "d/f", "x"), ("link", "d/h", "d/f"), ("symlink", "d/s", "/etc")
     )
-    archive.extract(str(tmp_path), stream, KEEP, "c1")
+    untar.extract(str(tmp_path), stream, KEEP, "c1")
     assert (tmp_path / "d" / "f").read_text() == "x"
     assert oct((tmp_path / "d").stat().st_mode & 0o777) == "0o750"
     assert oct((tmp_path / "d" / "f").stat().st_mode & 0o777) == "0o640"
@@ -120,7 +121,7 @@ def test_extract_refuses_entries_that_climb_out(
     target = tmp_path / "target"
     target.mkdir()
     with pytest.raises(InvalidArgument, match=r"invalid|outside"):
-        archive.extract(str(target), tar_of(entry), KEEP, "c1")
+        untar.extract(str(target), tar_of(entry), KEEP, "c1")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
 
 
@@ -137,7 +138,7 @@ def test_extract_resolves_symlinks_as_if_the_target_were_the_root(tmp_path: Path
         ("file", "up/climbed", "y"),
         ("link", "out/hard", "up/climbed"),
     )
-    archive.extract(str(target), stream, KEEP, "c1")
+    untar.extract(str(target), stream, KEEP, "c1")
     assert list(outside.iterdir()) == []
     assert (target / str(outside).lstrip("/") / "planted").read_text() == "x"
     assert (target / "climbed").read_text() == "y"
@@ -148,16 +149,16 @@ def test_extract_keeps_dir_and_non_dir_apart_as_docker_does(tmp_path: Path) -> N
     (tmp_path / "d").mkdir()
     (tmp_path / "f").write_text("old")
     with pytest.raises(InvalidArgument, match="cannot overwrite directory"):
-        archive.extract(str(tmp_path), tar_of(("file", "d", "x")), KEEP, "c1")
+        untar.extract(str(tmp_path), tar_of(("file", "d", "x")), KEEP, "c1")
     with pytest.raises(InvalidArgument, match="cannot overwrite non-directory"):
-        archive.extract(str(tmp_path), tar_of(("dir", "f", "")), KEEP, "c1")
-    archive.extract(str(tmp_path), tar_of(("file", "f", "new")), KEEP, "c1")
+        untar.extract(str(tmp_path), tar_of(("dir", "f", "")), KEEP, "c1")
+    untar.extract(str(tmp_path), tar_of(("file", "f", "new")), KEEP, "c1")
     assert (tmp_path / "f").read_text() == "new"
 
 
 def test_extract_leaves_the_target_itself_alone(tmp_path: Path) -> None:
     os.chmod(tmp_path, 0o711)
-    archive.extract(str(tmp_path), tar_of(("dir", ".", ""), ("file", "./f", "x")), KEEP, "c1")
+    untar.extract(str(tmp_path), tar_of(("dir", ".", ""), ("file", "./f", "x")), KEEP, "c1")
     assert oct(tmp_path.stat().st_mode & 0o777) == "0o711"
     assert (tmp_path / "f").read_text() == "x"
 
@@ -165,14 +166,14 @@ def test_extract_leaves_the_target_itself_alone(tmp_path: Path) -> None:
 def test_extract_into_a_file_or_nothing_is_refused(tmp_path: Path) -> None:
     (tmp_path / "f").write_text("x")
     with pytest.raises(InvalidArgument, match="extraction point is not a directory"):
-        archive.extract(str(tmp_path / "f"), tar_of(), KEEP, "c1")
+        untar.extract(str(tmp_path / "f"), tar_of(), KEEP, "c1")
     with pytest.raises(NotFound, match="Could not find the file"):
-        archive.extract(str(tmp_path / "nope"), tar_of(), KEEP, "c1")
+        untar.extract(str(tmp_path / "nope"), tar_of(), KEEP, "c1")
 
 
 def test_a_broken_tar_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="Error processing tar file"):
-        archive.extract(str(tmp_path), io.BytesIO(b"not a tar" * 100), KEEP, "c1")
+        untar.extract(str(tmp_path), io.BytesIO(b"not a tar" * 100), KEEP, "c1")
 
 
 def test_read_only_rootfs_and_volumes_refuse_writes_in_dockers_words(tmp_path: Path) -> None:
@@ -180,11 +181,11 @@ def test_read_only_rootfs_and_volumes_refuse_writes_in_dockers_words(tmp_path: P
     volume.mkdir()
     read_only_root = ExtractOptions(read_only_rootfs=True, mounts=((str(volume), False),))
     with pytest.raises(FailedPrecondition, match="container rootfs is marked read-only"):
-        archive.extract(str(tmp_path), tar_of(), read_only_root, "c1")
-    archive.extract(str(volume), tar_of(("file", "f", "x")), read_only_root, "c1")  # rw volume
+        untar.extract(str(tmp_path), tar_of(), read_only_root, "c1")
+    untar.extract(str(volume), tar_of(("file", "f", "x")), read_only_root, "c1")  # rw volume
     read_only_volume = ExtractOptions(mounts=((str(volume), True),))
     with pytest.raises(FailedPrecondition, match="mounted volume is marked read-only"):
-        archive.extract(str(volume), tar_of(), read_only_volume, "c1")
+        untar.extract(str(volume), tar_of(), read_only_volume, "c1")
 
 
 def test_copy_tree_fills_an_empty_directory_keeping_everything(tree: Path, tmp_path: Path) -> None:
@@ -193,7 +194,7 @@ def test_copy_tree_fills_an_empty_directory_keeping_everything(tree: Path, tmp_p
     os.chmod(tree / "dir", 0o1770)
     fd = os.open(destination, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        assert archive.copy_tree(f"{tree}/link", fd)  # resolved: the directory it names
+        assert copyup.copy_tree(f"{tree}/link", fd)  # resolved: the directory it names
     finally:
         os.close(fd)
     assert oct(destination.stat().st_mode & 0o7777) == "0o1770"  # the root takes the image's
@@ -207,8 +208,8 @@ def test_copy_tree_fills_an_empty_directory_keeping_everything(tree: Path, tmp_p
 def test_copy_tree_of_nothing_copies_nothing(tmp_path: Path) -> None:
     fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        assert not archive.copy_tree(f"{tmp_path}/missing", fd)
+        assert not copyup.copy_tree(f"{tmp_path}/missing", fd)
         (tmp_path / "file").write_text("x")
-        assert not archive.copy_tree(f"{tmp_path}/file", fd)
+        assert not copyup.copy_tree(f"{tmp_path}/file", fd)
     finally:
         os.close(fd)
