@@ -14,9 +14,9 @@ exec create/start/inspect split, which the engine's one Exec stream does not hav
     engine.py     the engine's stubs on one channel
     system.py     _ping, version, info, events, df, auth
     containers.py create … prune; create_body.py and container_json.py their JSON;
-                  streams.py attach, resize, logs, stats
+                  streams.py attach, resize, logs, stats; archives.py docker cp
     execs.py      exec create/start/inspect/resize
     images.py     pull, import, list, inspect, tag, remove, prune
-    networks.py   networks; volumes.py volumes (501 until the engine has them)
+    networks.py   networks; volumes.py volumes
     clock.py      times as docker writes them
 """

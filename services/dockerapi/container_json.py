@@ -51,7 +51,7 @@ def summary(c: engine_pb2.Container, version: tuple[int, int] = (1, 47)) -> dict
         "Status": status(c),
         "HostConfig": {"NetworkMode": c.host_config.network_mode},
         "NetworkSettings": {"Networks": networks(c, version)},
-        "Mounts": [],
+        "Mounts": mounts(c),
     }
 
 
@@ -114,10 +114,46 @@ def inspect(c: engine_pb2.Container, version: tuple[int, int] = (1, 47)) -> dict
         "ExecIDs": None,
         "HostConfig": host_config(c.host_config),
         "GraphDriver": {"Data": dict(c.graph_driver) or None, "Name": c.driver},
-        "Mounts": [],
+        "Mounts": mounts(c),
         "Config": config(c.config),
         "NetworkSettings": network_settings(c, version),
     }
+
+
+def mounts(c: engine_pb2.Container) -> list[dict[str, Any]]:
+    """Inspect's (and the list's) Mounts: Name and Driver for volumes only, as docker's."""
+    found = []
+    for m in c.mounts:
+        doc: dict[str, Any] = {"Type": m.type}
+        if m.type == "volume":
+            doc["Name"] = m.name
+        doc |= {"Source": m.source, "Destination": m.destination}
+        if m.type == "volume":
+            doc["Driver"] = m.driver
+        found.append(doc | {"Mode": m.mode, "RW": m.rw, "Propagation": m.propagation})
+    return found
+
+
+def mount_spec(m: engine_pb2.MountSpec) -> dict[str, Any]:
+    """One of HostConfig.Mounts as it was asked for."""
+    doc: dict[str, Any] = {"Type": m.type, "Source": m.source, "Target": m.target}
+    if m.read_only:
+        doc["ReadOnly"] = True
+    if m.has_bind_options:
+        doc["BindOptions"] = {"Propagation": m.bind_propagation} if m.bind_propagation else {}
+    if m.has_volume_options:
+        driver = {"Name": m.volume_driver, "Options": dict(m.volume_options)}
+        doc["VolumeOptions"] = {
+            **({"NoCopy": True} if m.volume_no_copy else {}),
+            **({"Labels": dict(m.volume_labels)} if m.volume_labels else {}),
+            **({"DriverConfig": driver} if m.volume_driver or m.volume_options else {}),
+        }
+    if m.has_tmpfs_options:
+        doc["TmpfsOptions"] = {
+            **({"SizeBytes": m.tmpfs_size} if m.tmpfs_size else {}),
+            **({"Mode": m.tmpfs_mode} if m.tmpfs_mode else {}),
+        }
+    return doc
 
 
 def _strings(values: Any) -> list[str] | None:
@@ -160,7 +196,7 @@ def config(c: engine_pb2.ContainerConfig) -> dict[str, Any]:
 def host_config(h: engine_pb2.HostConfig) -> dict[str, Any]:
     r = h.resources
     return {
-        "Binds": None,
+        "Binds": _strings(h.binds),
         "ContainerIDFile": "",
         "LogConfig": {"Type": h.log_config.type, "Config": dict(h.log_config.config)},
         "NetworkMode": h.network_mode,
@@ -171,7 +207,7 @@ def host_config(h: engine_pb2.HostConfig) -> dict[str, Any]:
         },
         "AutoRemove": h.auto_remove,
         "VolumeDriver": "",
-        "VolumesFrom": None,
+        "VolumesFrom": _strings(h.volumes_from),
         "ConsoleSize": [0, 0],
         "CapAdd": _strings(h.cap_add),
         "CapDrop": _strings(h.cap_drop),
@@ -191,6 +227,7 @@ def host_config(h: engine_pb2.HostConfig) -> dict[str, Any]:
         "ReadonlyRootfs": h.read_only,
         "SecurityOpt": _strings(h.security_opt),
         **({"Tmpfs": dict(h.tmpfs)} if h.tmpfs else {}),
+        **({"Mounts": [mount_spec(m) for m in h.mounts]} if h.mounts else {}),
         "UTSMode": "",
         "UsernsMode": "",
         "ShmSize": SHM_SIZE,

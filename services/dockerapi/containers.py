@@ -19,8 +19,8 @@ from dockyard.services.dockerapi.create_body import create_request, resources
 from dockyard.services.dockerapi.engine import UNARY
 from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
 
-ENGINE_FILTERS = ("id", "name", "status", "label", "ancestor", "exited")
-LOCAL_FILTERS = ("before", "since", "network", "publish", "expose", "volume", "health", "is-task")
+ENGINE_FILTERS = ("id", "name", "status", "label", "ancestor", "exited", "volume")
+LOCAL_FILTERS = ("before", "since", "network", "publish", "expose", "health", "is-task")
 PRUNABLE = ("created", "exited", "dead")
 
 
@@ -43,14 +43,12 @@ def register(routes: Routes) -> None:
     for method, path, what in (
         ("GET", "/containers/{id}/changes", "container changes (a snapshots diff RPC)"),
         ("GET", "/containers/{id}/export", "container export (an export RPC)"),
-        ("GET", "/containers/{id}/archive", "docker cp (an archive RPC)"),
-        ("HEAD", "/containers/{id}/archive", "docker cp (an archive RPC)"),
-        ("PUT", "/containers/{id}/archive", "docker cp (an archive RPC)"),
     ):
         routes.add(method, path, _missing(what))
-    from dockyard.services.dockerapi import streams
+    from dockyard.services.dockerapi import archives, streams
 
     streams.register(routes)
+    archives.register(routes)
 
 
 def _missing(what: str) -> Any:
@@ -172,7 +170,7 @@ async def wait(request: web.Request) -> web.StreamResponse:
 
 async def remove(request: web.Request) -> web.StreamResponse:
     message = engine_pb2.RemoveContainerRequest(
-        id=_id(request), force=params.flag(request, "force")
+        id=_id(request), force=params.flag(request, "force"), volumes=params.flag(request, "v")
     )
     await engine_of(request).containers.Remove(message, **UNARY)
     return replies.no_content()
@@ -256,7 +254,6 @@ def _matches_here(
                 )
             )
             or (key in ("publish", "expose") and not any(_port_match(c, key, v) for v in values))
-            or key == "volume"
             or (key == "health" and "none" not in values)
             or (key == "is-task" and "true" in values)
         ):

@@ -23,13 +23,9 @@ UNSET_BY_DEFAULT = {
     "ShmSize": (None, 0, 64 * 1024 * 1024),
 }
 IGNORED = {"ConsoleSize", "ContainerIDFile", "Annotations"}  # client-side or cosmetic
-NEEDS = {
-    "Binds": "volumes and bind mounts",
-    "Mounts": "volumes and bind mounts",
-    "VolumesFrom": "volumes",
-    "VolumeDriver": "volumes",
-}
+NEEDS: dict[str, str] = {}
 HOST_KEYS = {
+    "Binds", "Mounts", "VolumesFrom", "VolumeDriver",
     "NetworkMode", "AutoRemove", "LogConfig", "Runtime", "RestartPolicy", "Memory",
     "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
@@ -138,7 +134,43 @@ def host_config(h: Fields) -> engine_pb2.HostConfig:
     )
     if h.doc.get("Init") is not None:
         host.init = h.flag("Init")
+    _mounts(h, host)
     return host
+
+
+def _mounts(h: Fields, host: engine_pb2.HostConfig) -> None:
+    """Binds and VolumesFrom as docker's CLI sends them (the engine parses them, as dockerd
+    does), Mounts as MountSpec messages; a volume driver other than local is refused here."""
+    driver = h.text("VolumeDriver")
+    if driver not in ("", "local"):
+        raise InvalidArgument(
+            f'error looking up volume plugin {driver}: plugin "{driver}" not found'
+        )
+    host.binds.extend(h.texts("Binds"))
+    host.volumes_from.extend(h.texts("VolumesFrom"))
+    host.mounts.extend(mount_spec(m) for m in h.objects("Mounts"))
+
+
+def mount_spec(m: Fields) -> engine_pb2.MountSpec:
+    """One of docker's HostConfig.Mounts."""
+    bind, volume, tmpfs = m.obj("BindOptions"), m.obj("VolumeOptions"), m.obj("TmpfsOptions")
+    driver = volume.obj("DriverConfig")
+    return engine_pb2.MountSpec(
+        type=m.text("Type"),
+        source=m.text("Source"),
+        target=m.text("Target"),
+        read_only=m.flag("ReadOnly"),
+        bind_propagation=bind.text("Propagation"),
+        volume_no_copy=volume.flag("NoCopy"),
+        volume_labels=volume.text_map("Labels"),
+        volume_driver=driver.text("Name"),
+        volume_options=driver.text_map("Options"),
+        tmpfs_size=tmpfs.number("SizeBytes"),
+        tmpfs_mode=tmpfs.number("Mode") & 0o7777,
+        has_bind_options=bool(bind.doc),
+        has_volume_options=bool(volume.doc),
+        has_tmpfs_options=bool(tmpfs.doc),
+    )
 
 
 def resources(h: Fields) -> engine_pb2.Resources:

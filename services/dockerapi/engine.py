@@ -28,6 +28,7 @@ class Engine:
         self.images: Any = None
         self.networks: Any = None
         self.system: Any = None
+        self.volumes: Any = None
 
     def connect(self) -> None:
         """Open the channel (inside the loop, at the first request)."""
@@ -38,6 +39,7 @@ class Engine:
         self.images = engine_pb2_grpc.ImagesStub(self._channel)
         self.networks = engine_pb2_grpc.NetworksStub(self._channel)
         self.system = engine_pb2_grpc.SystemStub(self._channel)
+        self.volumes = engine_pb2_grpc.VolumesStub(self._channel)
 
     async def ready(self) -> None:
         """Return once the engine answers; Unavailable after READY_SECONDS."""

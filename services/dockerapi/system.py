@@ -27,6 +27,7 @@ from dockyard.services.dockerapi.router import (
     engine_of,
     without_engine,
 )
+from dockyard.services.dockerapi.volumes import volume_json
 from google.protobuf import empty_pb2
 
 EVENT_KEYS = ("container", "event", "image", "label", "type")  # the engine filters these
@@ -210,6 +211,7 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     images = await engine.images.List(images_pb2.ListImagesRequest(), **UNARY)
     listing = await engine.containers.List(engine_pb2.ListContainersRequest(all=True), **UNARY)
+    volumes = await engine.volumes.List(engine_pb2.ListVolumesRequest(usage=True), **UNARY)
     users: dict[str, int] = {}
     for c in listing.containers:
         users[c.image] = users.get(c.image, 0) + 1
@@ -221,7 +223,7 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
                 for i in images.images
             ],
             "Containers": [summary(c) for c in listing.containers],  # sizes: not measured yet
-            "Volumes": [],
+            "Volumes": [volume_json(v) for v in volumes.volumes],
             "BuildCache": [],
         }
     )

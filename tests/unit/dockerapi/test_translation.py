@@ -76,12 +76,46 @@ def test_an_empty_entrypoint_clears_the_images() -> None:
 
 
 def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
-    with pytest.raises(errors.Unimplemented, match="volumes"):
-        _create(HostConfig={"Binds": ["/tmp:/x"]})
+    with pytest.raises(errors.InvalidArgument, match='plugin "flocker" not found'):
+        _create(HostConfig={"VolumeDriver": "flocker"})
     with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.Devices"):
         _create(HostConfig={"Devices": [{"PathOnHost": "/dev/kmsg"}]})
     with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.ShmSize"):
         _create(HostConfig={"ShmSize": 1 << 30})
+
+
+def test_mounts_as_docker_sends_them() -> None:
+    host = {
+        "Binds": ["data:/data:ro", "/srv:/srv"],
+        "VolumesFrom": ["db:ro"],
+        "VolumeDriver": "local",
+        "Mounts": [
+            {
+                "Type": "volume",
+                "Source": "v",
+                "Target": "/v",
+                "VolumeOptions": {
+                    "NoCopy": True,
+                    "Labels": {"a": "b"},
+                    "DriverConfig": {"Name": "local", "Options": {"type": "tmpfs"}},
+                },
+            },
+            {"Type": "bind", "Source": "/h", "Target": "/b", "ReadOnly": True,
+             "BindOptions": {"Propagation": "rslave"}},
+            {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1024, "Mode": 0o1777}},
+        ],
+    }  # fmt: skip
+    h = _create(HostConfig=host).host_config
+    assert list(h.binds) == ["data:/data:ro", "/srv:/srv"] and list(h.volumes_from) == ["db:ro"]
+    volume, bind, tmpfs = h.mounts
+    assert (volume.type, volume.source, volume.target, volume.volume_no_copy) == (
+        "volume", "v", "/v", True,
+    )  # fmt: skip
+    assert dict(volume.volume_labels) == {"a": "b"} and volume.volume_driver == "local"
+    assert dict(volume.volume_options) == {"type": "tmpfs"} and volume.has_volume_options
+    assert (bind.read_only, bind.bind_propagation, bind.has_bind_options) == (True, "rslave", True)
+    assert not bind.has_volume_options and not bind.has_tmpfs_options
+    assert (tmpfs.tmpfs_size, tmpfs.tmpfs_mode, tmpfs.has_tmpfs_options) == (1024, 0o1777, True)
 
 
 def test_the_default_network_is_the_bridge() -> None:
