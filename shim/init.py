@@ -29,11 +29,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from dockyard.api import syscalls as sc
 from dockyard.shim import caps, seccomp
-from dockyard.shim import syscalls as sc
 from dockyard.shim.cgroups import Cgroup
 from dockyard.shim.inroot import Root
-from dockyard.shim.setup import prepare
+from dockyard.shim.setup import join_cgroup, prepare
 from dockyard.shim.users import UnknownUser, resolve
 
 USER_ANNOTATION = "org.dockyard.user"
@@ -92,7 +92,7 @@ def run(
     other fd, non-dumpable."""
     os.setsid()
     syscalls = sc.Linux()
-    seccomp_filter = _seccomp_filter(spec)
+    seccomp_program = _seccomp_program(spec)
     prepare(spec, bundle, mounts, group, syscalls)
     process = spec["process"]
     _make_cwd(process.get("cwd", "/"))
@@ -111,13 +111,10 @@ def run(
     if json.loads(sync.recv(4096) or b"{}").get("start") is not True:
         os._exit(1)  # the shim gave up on us
     _rlimits(process.get("rlimits", []))
-    if process.get("noNewPrivileges"):
-        syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
-    if seccomp_filter is not None:  # while we still have CAP_SYS_ADMIN (or no_new_privs)
-        seccomp_filter.load()
+    lock_down(process, seccomp_program, syscalls)
     if spec.get("annotations", {}).get(INIT_ANNOTATION) == "true":
         _become_reaper(sync)  # returns in the child, which goes on to exec the command
-    _switch_user(process, user, syscalls)
+    switch_user(process, user, syscalls)
     _chdir(process.get("cwd", "/"))
     _execve(path, process, env)
 
@@ -169,10 +166,11 @@ def _become_reaper(sync: socket.socket) -> None:
             os._exit(code if code >= 0 else 128 - code)
 
 
-def _seccomp_filter(spec: dict[str, Any]) -> seccomp.Filter | None:
-    """The spec's seccomp filter, built now, while the host's libseccomp can still be found."""
+def _seccomp_program(spec: dict[str, Any]) -> bytes | None:
+    """The spec's seccomp program: compiled by the shim (or its zygote) before we were forked,
+    so this is a lookup; else compiled now, while the host's libseccomp is at hand."""
     profile = spec.get("linux", {}).get("seccomp")
-    return seccomp.Filter(profile) if profile else None
+    return seccomp.program_of(profile) if profile else None
 
 
 EXEC_NAMESPACES = ("ipc", "uts", "net", "cgroup", "mnt")  # mnt last: it changes what paths mean
@@ -215,9 +213,9 @@ def run_exec(
     """Started clean by spawn.py, already in the init's pid namespace: the rest to join."""
     os.setsid()
     syscalls = sc.Linux()
-    seccomp_filter = _seccomp_filter(spec)
+    seccomp_program = _seccomp_program(spec)
     if group is not None:
-        group.add(0)  # while /sys/fs/cgroup is still the host's
+        join_cgroup(group, syscalls)  # while /sys/fs/cgroup is still the host's
     wanted = {ns["type"] for ns in spec.get("linux", {}).get("namespaces", [])}
     names = [n for n in EXEC_NAMESPACES if {"net": "network", "mnt": "mount"}.get(n, n) in wanted]
     fds = {n: os.open(f"/proc/{init_pid}/ns/{n}", os.O_RDONLY | os.O_CLOEXEC) for n in names}
@@ -238,11 +236,8 @@ def run_exec(
     if process.get("terminal"):
         _terminal(sync, user.uid, process.get("consoleSize"))
     _rlimits(process.get("rlimits", []))
-    if process.get("noNewPrivileges"):
-        syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
-    if seccomp_filter is not None:  # while we still have CAP_SYS_ADMIN (or no_new_privs)
-        seccomp_filter.load()
-    _switch_user(process, user, syscalls)
+    lock_down(process, seccomp_program, syscalls)
+    switch_user(process, user, syscalls)
     _chdir(process.get("cwd", "/"))
     _execve(path, process, env)
 
@@ -311,7 +306,17 @@ def _at_most(value: int, ceiling: int) -> int:
     return ceiling if value == resource.RLIM_INFINITY else min(value, ceiling)
 
 
-def _switch_user(process: dict[str, Any], user: Any, syscalls: sc.Syscalls) -> None:
+def lock_down(process: dict[str, Any], program: bytes | None, syscalls: sc.Syscalls) -> None:
+    """no_new_privs when asked, then the seccomp filter, while CAP_SYS_ADMIN is still held."""
+    if process.get("noNewPrivileges"):
+        syscalls.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
+    if program is not None:
+        syscalls.seccomp(program)
+
+
+def switch_user(process: dict[str, Any], user: Any, syscalls: sc.Syscalls) -> None:
+    """The bounding set cut to the spec's, then groups, gid and uid, then the capabilities
+    (kept across setuid by PR_SET_KEEPCAPS; none for a user other than root, as docker)."""
     wanted = process.get("capabilities", {})
     bounding = caps.mask(wanted.get("bounding", []))
     for cap in range(caps.last_cap() + 1):
@@ -319,9 +324,9 @@ def _switch_user(process: dict[str, Any], user: Any, syscalls: sc.Syscalls) -> N
             syscalls.prctl(sc.PR_CAPBSET_DROP, cap)
     syscalls.prctl(sc.PR_SET_KEEPCAPS, 1)
     extra = tuple(process.get("user", {}).get("additionalGids", []))
-    os.setgroups(sorted(set(user.groups + extra)))
-    os.setgid(user.gid)
-    os.setuid(user.uid)
+    syscalls.setgroups(sorted(set(user.groups + extra)))
+    syscalls.setgid(user.gid)
+    syscalls.setuid(user.uid)
     syscalls.prctl(sc.PR_SET_KEEPCAPS, 0)
     if user.uid != 0:  # docker gives a non-root user no effective or permitted capabilities
         syscalls.capset(0, 0, 0)

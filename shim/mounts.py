@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dockyard.shim import syscalls as sc
+from dockyard.api import syscalls as sc
 
 _SET = {
     "ro": sc.MS_RDONLY,

@@ -25,8 +25,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from dockyard.api import syscalls as sc
 from dockyard.api.files import write_atomic
-from dockyard.shim import syscalls as sc
 from dockyard.shim import users
 from dockyard.shim.mounts import parse_options
 from dockyard.shim.process import Process, Stdio

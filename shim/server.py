@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.api import framing
+from dockyard.api import syscalls as sc
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
-from dockyard.shim import syscalls as sc
 from dockyard.shim.logfile import JsonLog
 from dockyard.shim.process import Process
 from dockyard.shim.resources import ResourceError

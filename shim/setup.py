@@ -33,8 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from dockyard.api import syscalls as sc
 from dockyard.shim import cgroups
-from dockyard.shim import syscalls as sc
 from dockyard.shim.inroot import Create, Root, fd_path
 from dockyard.shim.mounts import Options, parse_options
 
@@ -64,6 +64,11 @@ def new_namespace_flags(spec: Spec) -> tuple[int, list[tuple[str, int]]]:
         else:
             flags |= kind
     return flags, joins
+
+
+def join_cgroup(group: cgroups.Cgroup, sys: sc.Syscalls) -> None:
+    for directory in group.dirs:
+        sys.join_cgroup(str(directory))
 
 
 def enter_namespaces(spec: Spec, sys: sc.Syscalls) -> None:
@@ -173,12 +178,12 @@ def pivot(rootfs: Path, sys: sc.Syscalls) -> None:
     old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
     new_root = os.open(rootfs, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
     try:
-        os.fchdir(new_root)
+        sys.fchdir(new_root)
         sys.pivot_root(".", ".")
-        os.fchdir(old_root)  # the old root is now stacked on "/": detach it from under us
+        sys.fchdir(old_root)  # the old root is now stacked on "/": detach it from under us
         sys.mount("", ".", "", sc.MS_SLAVE | sc.MS_REC, "")
         sys.umount(".", sc.MNT_DETACH)
-        os.chdir("/")
+        sys.chdir("/")
     finally:
         os.close(old_root)
         os.close(new_root)
@@ -240,7 +245,7 @@ def prepare(
 ) -> None:
     """Steps 1–9 of the module docstring, in order."""
     if group is not None:
-        group.add(0)  # 0 = this process (cgroups(7))
+        join_cgroup(group, sys)
     enter_namespaces(spec, sys)
     rootfs = bundle / spec.get("root", {}).get("path", "rootfs")
     mount_rootfs(rootfs, rootfs_mounts, sys)

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from dockyard.shim import syscalls as sc
+from dockyard.api import syscalls as sc
 
 MAX_FD = 0x7FFFFFFF
 PID_SECONDS = 30.0

@@ -29,10 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dockyard.api import syscalls as sc
+
 # Everything a shim imports, imported here once (the container init's modules too).
 from dockyard.shim import __main__ as launcher
-from dockyard.shim import init, oci, server  # noqa: F401 - preloaded for the children
-from dockyard.shim import syscalls as sc
+from dockyard.shim import init, oci, seccomp, server  # noqa: F401 - preloaded for the children
 
 REQUEST_LIMIT = 64 * 1024
 REQUEST_SECONDS = 10.0
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="dockyard-shim-zygote")
     parser.add_argument("--socket", required=True, type=Path)
     args = parser.parse_args(argv)
-    linux = sc.Linux()
+    linux = sc.Linux()  # ctypes and libc: imported once, here
+    with contextlib.suppress(OSError):
+        seccomp.library()  # opened once, here (a host without it fails in the shim, clearly)
     linux.prctl(sc.PR_SET_PDEATHSIG, signal.SIGTERM)
     linux.prctl(sc.PR_SET_DUMPABLE, 0)  # and so is every shim forked from us
     if os.getppid() == 1:
@@ -114,6 +117,7 @@ class Zygote:
             task_id, bundle, sock = (request[k] for k in ("id", "bundle", "socket"))
             if not all(isinstance(v, str) and v for v in (task_id, bundle, sock)):
                 raise ValueError("id, bundle and socket must be strings")
+            _prepare(Path(bundle))
             _start(self.close_all, task_id, Path(bundle), Path(sock))
         except Exception as err:  # noqa: BLE001 - reported to the runtime, which falls back
             return f"{type(err).__name__}: {err}"
@@ -136,6 +140,16 @@ class Zygote:
             conn.close()
         self.listener.close()
         self.selector.close()
+
+
+def _prepare(bundle: Path) -> None:
+    """What every shim would do alike, done here once and inherited: the container's seccomp
+    program (a profile seen before costs a lookup). A failure is the shim's to report."""
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        spec = json.loads((bundle / "config.json").read_text())
+        profile = spec.get("linux", {}).get("seccomp")
+        if profile:
+            seccomp.program_of(profile)
 
 
 def _start(forget: Callable[[], None], task_id: str, bundle: Path, sock: Path) -> None:

@@ -1,4 +1,5 @@
-"""Persistent network namespaces: made, bind-mounted to a file, unmounted. Privileged calls only.
+"""Persistent network namespaces: made, bind-mounted to a file, unmounted. Privileged calls only,
+through the engine's one syscall layer (dockyard.api.syscalls).
 
 This process has imported gRPC, so it never forks: a namespace is made by a fresh, dedicated
 thread (network namespaces are per thread, setns(2)/unshare(2)), which unshares CLONE_NEWNET,
@@ -8,7 +9,6 @@ brings `lo` up from inside (a socket opened there belongs to that namespace), bi
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import os
@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from dockyard.api import syscalls
+
 CLONE_NEWNET = 0x40000000
 MS_BIND = 0x1000
 MNT_DETACH = 0x2
@@ -26,14 +28,8 @@ SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 
-_libc = ctypes.CDLL(None, use_errno=True)
+_linux = syscalls.Linux()
 T = TypeVar("T")
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"{what}: {os.strerror(code)}")
 
 
 def create(path: Path) -> None:
@@ -43,10 +39,10 @@ def create(path: Path) -> None:
     os.close(fd)
 
     def work() -> None:
-        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        _linux.unshare(CLONE_NEWNET)
         _link_up("lo")
-        source = f"/proc/self/task/{threading.get_native_id()}/ns/net".encode()
-        _check(_libc.mount(source, str(path).encode(), None, MS_BIND, None), f"mount {path}")
+        source = f"/proc/self/task/{threading.get_native_id()}/ns/net"
+        _linux.mount(source, str(path), "", MS_BIND, "")
 
     try:
         in_own_thread(work, f"netns-{path.name[:12]}")
@@ -57,11 +53,7 @@ def create(path: Path) -> None:
 
 def enter(path: Path) -> None:
     """Move the calling thread into the network namespace pinned at `path`."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        _check(_libc.setns(fd, CLONE_NEWNET), f"setns {path}")
-    finally:
-        os.close(fd)
+    _linux.setns(str(path), CLONE_NEWNET)
 
 
 def in_own_thread(work: Callable[[], T], name: str) -> T:
@@ -86,9 +78,11 @@ def in_own_thread(work: Callable[[], T], name: str) -> T:
 
 def remove(path: Path) -> None:
     """Unmount and delete `path`; nothing there is not an error."""
-    result = _libc.umount2(str(path).encode(), MNT_DETACH)
-    if result != 0 and ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):
-        _check(result, f"umount {path}")
+    try:
+        _linux.umount(str(path), MNT_DETACH)
+    except OSError as err:
+        if err.errno not in (errno.EINVAL, errno.ENOENT):
+            raise
     path.unlink(missing_ok=True)
 
 

@@ -25,7 +25,6 @@ atomically on every change) and its pid in `<state>/supervisor.pid`.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import json
 import logging
@@ -40,13 +39,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from dockyard.api import instances
+from dockyard.api import instances, syscalls
 from dockyard.api.files import write_atomic
 from dockyard.api.paths import SERVICES, Paths
 
 log = logging.getLogger("supervisor")
 
-PR_SET_CHILD_SUBREAPER = 36
 BACKOFF_FIRST = 0.2
 BACKOFF_MAX_UP = 1.0  # for a service that had answered: back within ~2 s of a crash
 BACKOFF_MAX = 10.0  # for a service that died before it answered
@@ -294,9 +292,10 @@ def _answers(path: Path) -> bool:
 
 
 def _subreaper() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        log.warning("cannot become a child subreaper: %s", os.strerror(ctypes.get_errno()))
+    try:
+        syscalls.Linux().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
+    except OSError as err:
+        log.warning("cannot become a child subreaper: %s", err)
 
 
 def _unblock_signals() -> None:

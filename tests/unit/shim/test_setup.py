@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from dockyard.api import syscalls as sc
 from dockyard.shim import setup
-from dockyard.shim import syscalls as sc
 from dockyard.shim.inroot import Root
 
 
@@ -169,3 +169,64 @@ def test_rlimits_never_above_the_ceiling_and_unlimited_is_the_largest() -> None:
     assert _at_most(10, 20) == 10 and _at_most(30, 20) == 20
     assert _at_most(-1, 20) == 20  # unlimited asked, our hard limit given
     assert _at_most(30, -1) == 30 and _at_most(-1, -1) == -1
+
+
+def test_the_whole_set_up_of_a_container_in_order(tmp_path: Path) -> None:
+    """Everything privileged between the fork and the exec, in order, against one fake: the
+    cgroup, the namespaces, the rootfs and its mounts, pivot_root, the hostname, then (after
+    start) no_new_privs, seccomp, the capability bounding set, the user, the capabilities."""
+    from dockyard.shim import init
+    from dockyard.shim.cgroups import Cgroup
+    from dockyard.shim.users import User
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    group = Cgroup(
+        "/dy/c", {"memory": tmp_path / "memory/dy/c", "pids": tmp_path / "pids/dy/c"}, False
+    )
+
+    class Mount:
+        type, source, options = "overlay", "overlay", ["lowerdir=/l", "upperdir=/u", "workdir=/w"]
+
+    spec = _spec()
+    spec["process"] = {"args": ["sh"], "noNewPrivileges": True, "capabilities": {"bounding": []}}
+    fake = sc.Recording()
+    setup.prepare(spec, bundle, [Mount()], group, fake)
+    init.lock_down(spec["process"], b"\0" * 8 * 4, fake)
+    init.switch_user(spec["process"], User(1000, 1000, (1000, 10), "/home"), fake)
+    collapsed = [n for i, n in enumerate(fake.names()) if i == 0 or fake.names()[i - 1] != n]
+    assert collapsed == [
+        "join_cgroup",  # before the cgroup namespace, whose root is where we are then
+        "setns",  # the network sandbox, by path
+        "unshare",  # mount, uts, ipc, cgroup together
+        "mount",  # rprivate, the rootfs, the spec's mounts, the devices (onto fds)
+        "fchdir",
+        "pivot_root",
+        "fchdir",
+        "mount",  # the old root made a slave ...
+        "umount",  # ... and detached
+        "chdir",
+        "sethostname",
+        "prctl",  # no_new_privs
+        "seccomp",
+        "prctl",  # the bounding set, then PR_SET_KEEPCAPS
+        "setgroups",
+        "setgid",
+        "setuid",
+        "prctl",  # PR_SET_KEEPCAPS off
+        "capset",  # nothing for a user other than root
+    ]
+    rootfs = bundle / "rootfs"
+    assert [c[1] for c in fake.calls[:2]] == [
+        str(tmp_path / "memory/dy/c"),
+        str(tmp_path / "pids/dy/c"),
+    ]
+    assert ("fchdir", str(rootfs)) in fake.calls and ("pivot_root", ".", ".") in fake.calls
+    assert fake.calls[-5:] == [
+        ("setgroups", [10, 1000]),
+        ("setgid", 1000),
+        ("setuid", 1000),
+        ("prctl", sc.PR_SET_KEEPCAPS, 0),
+        ("capset", 0, 0, 0),
+    ]
+    assert ("seccomp", 4) in fake.calls and ("prctl", sc.PR_SET_NO_NEW_PRIVS, 1) in fake.calls

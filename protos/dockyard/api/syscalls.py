@@ -1,12 +1,16 @@
 """The one module that makes privileged system calls, and a recording fake of it.
 
-`Linux` calls libc through ctypes (Python 3.11 has no os.unshare/os.setns; neither version has
-mount, pivot_root or capset). It holds no policy: what to call and in which order is
-`shim/setup.py`'s business, which takes any `Syscalls` — `Recording` in unit tests, so they
-check the exact sequence of calls without root.
+Every process of the engine that changes namespaces, mounts, credentials or its own process
+attributes does it here: the shim's container set-up (`shim/setup.py`, `shim/init.py`,
+`shim/spawn.py`), the network service's namespace files (`services/network/nsfs.py`) and the
+supervisor (a child subreaper). `Linux` calls libc through ctypes (Python 3.11 has no
+os.unshare/os.setns; no version has mount, pivot_root, capset or a seccomp loader). It holds no
+policy: what to call and in which order is its caller's business, which takes any `Syscalls` —
+`Recording` in unit tests, so they check the exact sequence of calls without root (one test
+holds the whole set-up of a container: tests/unit/shim/test_setup.py).
 
-ctypes is imported when a `Linux` is made, i.e. in the container's set-up child, after fork:
-the long-lived shim never pays for it.
+ctypes is imported when a `Linux` is first made; the shim's zygote makes one before it forks,
+so no shim or container process pays for the import.
 """
 
 from __future__ import annotations
@@ -72,6 +76,9 @@ PR_CAPBSET_DROP = 24
 PR_SET_KEEPCAPS = 8
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+SOCK_FILTER_SIZE = 8  # struct sock_filter: u16 code, u8 jt, u8 jf, u32 k
 
 SYS_PIVOT_ROOT = 155  # x86_64; see syscall_numbers below
 SYS_CAPSET = 126
@@ -88,6 +95,13 @@ class Syscalls(Protocol):
     def sethostname(self, name: str) -> None: ...
     def prctl(self, option: int, arg: int) -> None: ...
     def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
+    def fchdir(self, fd: int) -> None: ...
+    def chdir(self, path: str) -> None: ...
+    def setgroups(self, gids: list[int]) -> None: ...
+    def setgid(self, gid: int) -> None: ...
+    def setuid(self, uid: int) -> None: ...
+    def join_cgroup(self, directory: str) -> None: ...
+    def seccomp(self, program: bytes) -> None: ...
 
 
 class SyscallError(OSError):
@@ -170,6 +184,45 @@ class Linux:
             data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
         self._check(self._libc.syscall(self._capset, ct.byref(header), data), "capset")
 
+    def fchdir(self, fd: int) -> None:
+        os.fchdir(fd)
+
+    def chdir(self, path: str) -> None:
+        os.chdir(path)
+
+    def setgroups(self, gids: list[int]) -> None:
+        os.setgroups(gids)
+
+    def setgid(self, gid: int) -> None:
+        os.setgid(gid)
+
+    def setuid(self, uid: int) -> None:
+        os.setuid(uid)
+
+    def join_cgroup(self, directory: str) -> None:
+        """Move this process into the cgroup `directory` (cgroups(7): "0" is the writer)."""
+        fd = os.open(os.path.join(directory, "cgroup.procs"), os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+
+    def seccomp(self, program: bytes) -> None:
+        """Load a compiled BPF filter (seccomp(2) SECCOMP_MODE_FILTER, through prctl): it
+        needs CAP_SYS_ADMIN or no_new_privs, so it comes before the capabilities go."""
+        import ctypes as ct
+
+        class Program(ct.Structure):
+            _fields_ = [("len", ct.c_ushort), ("filter", ct.c_void_p)]
+
+        buffer = ct.create_string_buffer(program, len(program))
+        fprog = Program(len(program) // SOCK_FILTER_SIZE, ct.cast(buffer, ct.c_void_p))
+        zero = ct.c_ulong(0)
+        result = self._libc.prctl(
+            ct.c_int(PR_SET_SECCOMP), ct.c_ulong(SECCOMP_MODE_FILTER), ct.byref(fprog), zero, zero
+        )
+        self._check(result, "prctl(PR_SET_SECCOMP)")
+
 
 @dataclass
 class Recording:
@@ -209,6 +262,27 @@ class Recording:
 
     def capset(self, effective: int, permitted: int, inheritable: int) -> None:
         self._record("capset", effective, permitted, inheritable)
+
+    def fchdir(self, fd: int) -> None:
+        self._record("fchdir", _shown(f"/proc/self/fd/{fd}"))
+
+    def chdir(self, path: str) -> None:
+        self._record("chdir", path)
+
+    def setgroups(self, gids: list[int]) -> None:
+        self._record("setgroups", list(gids))
+
+    def setgid(self, gid: int) -> None:
+        self._record("setgid", gid)
+
+    def setuid(self, uid: int) -> None:
+        self._record("setuid", uid)
+
+    def join_cgroup(self, directory: str) -> None:
+        self._record("join_cgroup", directory)
+
+    def seccomp(self, program: bytes) -> None:
+        self._record("seccomp", len(program) // SOCK_FILTER_SIZE)
 
     def names(self) -> list[str]:
         return [call[0] for call in self.calls]
