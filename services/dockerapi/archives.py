@@ -64,7 +64,7 @@ def stat_header(found: Any) -> str:
 def _path_request(request: web.Request) -> engine_pb2.ContainerPathRequest:
     path = request.query.get("path", "")
     if not path:
-        raise errors.InvalidArgument("path is required")
+        raise errors.InvalidArgument("bad parameter: path cannot be empty")  # dockerd's words
     return engine_pb2.ContainerPathRequest(id=param(request, "id"), path=path)
 
 
@@ -95,7 +95,10 @@ async def put(request: web.Request) -> web.StreamResponse:
         copy_uid_gid=params.flag(request, "copyUIDGID"),
         no_overwrite_dir_non_dir=params.flag(request, "noOverwriteDirNonDir"),
     )
-    await engine_of(request).containers.PutArchive(_inputs(request, options), **UNARY)
+    try:
+        await engine_of(request).containers.PutArchive(_inputs(request, options), **STREAM)
+    except errors.FailedPrecondition as err:  # a read-only rootfs or volume: dockerd's 400
+        raise errors.InvalidArgument(str(err)) from None
     return web.Response(status=200)
 
 

@@ -135,18 +135,22 @@ def mounts(c: engine_pb2.Container) -> list[dict[str, Any]]:
 
 
 def mount_spec(m: engine_pb2.MountSpec) -> dict[str, Any]:
-    """One of HostConfig.Mounts as it was asked for."""
-    doc: dict[str, Any] = {"Type": m.type, "Source": m.source, "Target": m.target}
+    """One of HostConfig.Mounts as it was asked for, and as dockerd writes it back: Source
+    left out when empty, DriverConfig always in VolumeOptions (its keys when set)."""
+    doc: dict[str, Any] = {"Type": m.type, **({"Source": m.source} if m.source else {})}
+    doc["Target"] = m.target
     if m.read_only:
         doc["ReadOnly"] = True
     if m.has_bind_options:
         doc["BindOptions"] = {"Propagation": m.bind_propagation} if m.bind_propagation else {}
     if m.has_volume_options:
-        driver = {"Name": m.volume_driver, "Options": dict(m.volume_options)}
         doc["VolumeOptions"] = {
             **({"NoCopy": True} if m.volume_no_copy else {}),
             **({"Labels": dict(m.volume_labels)} if m.volume_labels else {}),
-            **({"DriverConfig": driver} if m.volume_driver or m.volume_options else {}),
+            "DriverConfig": {
+                **({"Name": m.volume_driver} if m.volume_driver else {}),
+                **({"Options": dict(m.volume_options)} if m.volume_options else {}),
+            },
         }
     if m.has_tmpfs_options:
         doc["TmpfsOptions"] = {

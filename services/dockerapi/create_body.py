@@ -22,6 +22,10 @@ UNSET_BY_DEFAULT = {
     "Isolation": (None, "", "default"),
     "ShmSize": (None, 0, 64 * 1024 * 1024),
 }
+UNSUPPORTED_MOUNT_OPTIONS = (
+    ("bind", "NonRecursive"), ("bind", "CreateMountpoint"), ("bind", "ReadOnlyNonRecursive"),
+    ("bind", "ReadOnlyForceRecursive"), ("volume", "Subpath"), ("tmpfs", "Options"),
+)  # fmt: skip
 IGNORED = {"ConsoleSize", "ContainerIDFile", "Annotations"}  # client-side or cosmetic
 NEEDS: dict[str, str] = {}
 HOST_KEYS = {
@@ -152,9 +156,15 @@ def _mounts(h: Fields, host: engine_pb2.HostConfig) -> None:
 
 
 def mount_spec(m: Fields) -> engine_pb2.MountSpec:
-    """One of docker's HostConfig.Mounts."""
+    """One of docker's HostConfig.Mounts. Its option objects count when present (dockerd
+    checks `!= nil`: an empty BindOptions on a volume is refused); an option that would change
+    what is mounted and that the engine lacks is refused, not dropped."""
     bind, volume, tmpfs = m.obj("BindOptions"), m.obj("VolumeOptions"), m.obj("TmpfsOptions")
     driver = volume.obj("DriverConfig")
+    for where, key in UNSUPPORTED_MOUNT_OPTIONS:
+        options = {"bind": bind, "volume": volume, "tmpfs": tmpfs}[where]
+        if options.doc.get(key):
+            raise InvalidArgument(f"{options.name(key)} is not supported by Dockyard")
     return engine_pb2.MountSpec(
         type=m.text("Type"),
         source=m.text("Source"),
@@ -167,9 +177,9 @@ def mount_spec(m: Fields) -> engine_pb2.MountSpec:
         volume_options=driver.text_map("Options"),
         tmpfs_size=tmpfs.number("SizeBytes"),
         tmpfs_mode=tmpfs.number("Mode") & 0o7777,
-        has_bind_options=bool(bind.doc),
-        has_volume_options=bool(volume.doc),
-        has_tmpfs_options=bool(tmpfs.doc),
+        has_bind_options=m.doc.get("BindOptions") is not None,
+        has_volume_options=m.doc.get("VolumeOptions") is not None,
+        has_tmpfs_options=m.doc.get("TmpfsOptions") is not None,
     )
 
 

@@ -29,6 +29,7 @@ class Engine:
         self.networks: Any = None
         self.system: Any = None
         self.volumes: Any = None
+        self.builds: Any = None
 
     def connect(self) -> None:
         """Open the channel (inside the loop, at the first request)."""
@@ -40,6 +41,7 @@ class Engine:
         self.networks = engine_pb2_grpc.NetworksStub(self._channel)
         self.system = engine_pb2_grpc.SystemStub(self._channel)
         self.volumes = engine_pb2_grpc.VolumesStub(self._channel)
+        self.builds = engine_pb2_grpc.BuildsStub(self._channel)
 
     async def ready(self) -> None:
         """Return once the engine answers; Unavailable after READY_SECONDS."""

@@ -71,7 +71,8 @@ MAX_JSON = 16 * 1024 * 1024  # a JSON body past this is refused (the tar bodies 
 
 
 async def body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object (an empty body is {})."""
+    """The request's JSON object (an empty body is {}, and so is `null`: Go clients send a
+    nil config so, as docker CLI 20.10's commit does)."""
     chunks, size = [], 0
     while chunk := await request.content.read(64 * 1024):
         size += len(chunk)
@@ -85,6 +86,8 @@ async def body(request: web.Request) -> dict[str, Any]:
         value = json.loads(raw)
     except ValueError as err:
         raise InvalidArgument(f"invalid JSON: {err}") from None
+    if value is None:
+        return {}
     if not isinstance(value, dict):
         raise InvalidArgument("invalid JSON: expected an object")
     return value
@@ -118,14 +121,15 @@ class Fields:
         self.doc: dict[str, Any] = doc
         self._where = where
 
-    def _name(self, key: str) -> str:
+    def name(self, key: str) -> str:
+        """The key as an error names it: "HostConfig.Mounts[0].Target"."""
         return f"{self._where}.{key}" if self._where else key
 
     def _get(self, key: str, kind: type | tuple[type, ...], want: str) -> Any:
         value = self.doc.get(key)
         wrong = not isinstance(value, kind) or (isinstance(value, bool) and kind is int)
         if value is not None and wrong:
-            raise InvalidArgument(f"{self._name(key)}: want {want}")
+            raise InvalidArgument(f"{self.name(key)}: want {want}")
         return value
 
     def text(self, key: str) -> str:
@@ -140,18 +144,18 @@ class Fields:
     def texts(self, key: str) -> list[str]:
         value = self._get(key, list, "a list of strings") or []
         if not all(isinstance(v, str) for v in value):
-            raise InvalidArgument(f"{self._name(key)}: want a list of strings")
+            raise InvalidArgument(f"{self.name(key)}: want a list of strings")
         return list(value)
 
     def text_map(self, key: str) -> dict[str, str]:
         value = self._get(key, dict, "an object of strings") or {}
         if not all(isinstance(v, str) for v in value.values()):
-            raise InvalidArgument(f"{self._name(key)}: want an object of strings")
+            raise InvalidArgument(f"{self.name(key)}: want an object of strings")
         return dict(value)
 
     def obj(self, key: str) -> Fields:
-        return Fields(self._get(key, dict, "an object"), self._name(key))
+        return Fields(self._get(key, dict, "an object"), self.name(key))
 
     def objects(self, key: str) -> list[Fields]:
         value = self._get(key, list, "a list of objects") or []
-        return [Fields(v, f"{self._name(key)}[{i}]") for i, v in enumerate(value)]
+        return [Fields(v, f"{self.name(key)}[{i}]") for i, v in enumerate(value)]

@@ -1,5 +1,6 @@
 """The volume endpoints: list (filters), create, inspect, remove (a volume in use is a 409),
-prune (anonymous volumes; every unused one with the `all` filter, API 1.42+)."""
+prune (anonymous volumes; every unused one with the `all` filter, API 1.42+, and always before
+1.42, as dockerd)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from dockyard.engine.v1 import engine_pb2
 from dockyard.services.dockerapi import params, replies
 from dockyard.services.dockerapi.clock import rfc3339
 from dockyard.services.dockerapi.engine import UNARY
-from dockyard.services.dockerapi.router import Routes, engine_of, param
+from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
 from dockyard.volumes.v1 import volumes_pb2
 
 LIST_FILTERS = ("dangling", "driver", "label", "name")
 PRUNE_FILTERS = ("label", "label!", "all")
+ALL_FROM = (1, 42)
+"""Before this API version prune removes every unused volume, named ones too (dockerd adds
+the `all` filter for older clients, such as docker CLI 20.10)."""
 
 
 def register(routes: Routes) -> None:
@@ -82,8 +86,11 @@ async def prune(request: web.Request) -> web.StreamResponse:
     unknown = sorted(set(wanted) - set(PRUNE_FILTERS))
     if unknown:
         raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+    everything = version_of(request) < ALL_FROM or any(
+        v in params.TRUE for v in wanted.get("all", [])
+    )
     message = engine_pb2.PruneVolumesRequest(
-        all=any(v in params.TRUE for v in wanted.get("all", [])),
+        all=everything,
         filters=params.pairs(wanted, ("label", "label!")),
     )
     reply = await engine_of(request).volumes.Prune(message, **UNARY)

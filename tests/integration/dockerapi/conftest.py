@@ -2,7 +2,9 @@
 test engine's `docker.sock`, images from the tests' own registry, a pseudo-terminal for -it.
 
 The docker CLI is the machine's (`docker` on PATH or /usr/local/bin/docker, any 20.10+ client);
-without one, the tests that need it are skipped with the reason.
+`deploy/install.sh --dev` provides one, so without one the tests that need it fail. The
+`clients` fixture runs a test with every docker CLI the machine has (here the 28.x one in
+/usr/local/bin and Debian's 20.10 in /usr/bin): the wire differs between them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ DOCKER_CANDIDATES = ("/usr/local/bin/docker", "/usr/bin/docker")
 def find_docker() -> str | None:
     found = shutil.which("docker")
     return found or next((p for p in DOCKER_CANDIDATES if os.access(p, os.X_OK)), None)
+
+
+def every_docker() -> list[str]:
+    """Each distinct docker CLI here (the one on PATH first)."""
+    found = [find_docker(), *DOCKER_CANDIDATES]
+    real = {}
+    for path in found:
+        if path and os.access(path, os.X_OK):
+            real.setdefault(os.path.realpath(path), path)
+    return list(real.values())
 
 
 @dataclass
@@ -80,14 +92,23 @@ class Docker:
 @pytest.fixture(scope="session")
 def docker_binary() -> str:
     binary = find_docker()
-    if binary is None:
-        pytest.skip("no docker CLI on this machine (see deploy/install.sh --dev)")
+    assert binary is not None, "no docker CLI on this machine: deploy/install.sh --dev installs one"
     return binary
 
 
 @pytest.fixture(scope="session")
 def docker(docker_binary: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Docker:
     return Docker(docker_binary, engine, tmp_path_factory.mktemp("docker-config"))
+
+
+@pytest.fixture(params=every_docker() or ["no docker CLI"], ids=str)
+def clients(
+    request: pytest.FixtureRequest, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Docker:
+    """The docker CLI, once per distinct client on the machine (each with its own config)."""
+    binary = request.param
+    assert os.access(binary, os.X_OK), "no docker CLI: deploy/install.sh --dev installs one"
+    return Docker(binary, engine, tmp_path_factory.mktemp("docker-config"))
 
 
 @pytest.fixture(scope="session")
@@ -108,12 +129,16 @@ def web_image(registry: Registry) -> str:
 
 @pytest.fixture
 def cleanup(docker: Docker) -> Iterator[list[tuple[str, str]]]:
-    """Things a test made ("network", name), ("image", ref): removed after it."""
+    """Things a test made ("network", name), ("volume", name), ("image", ref): removed after
+    it (its containers first)."""
     made: list[tuple[str, str]] = []
     yield made
     docker.engine.remove_all_containers()
     for kind, name in reversed(made):
-        docker.run(kind, "rm", name) if kind == "network" else docker.run("rmi", "-f", name)
+        if kind in ("network", "volume"):
+            docker.run(kind, "rm", name)
+        else:
+            docker.run("rmi", "-f", name)
 
 
 class Terminal:

@@ -1,10 +1,10 @@
 """docker-compose 1.29 (Debian's, a docker-py program) brings a two-service project up on
-Dockyard: a web server with a named volume and a client that reaches it by service name over
-the project's network; then `ps`, `logs`, `down -v` leave nothing behind."""
+Dockyard: a web server and a client that reaches it by service name over the project's
+network, both with the project's named volume; then `ps`, `logs`, `down -v` leave nothing
+behind (the volume included)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -22,13 +22,14 @@ version: "3.8"
 services:
   web:
     image: {web}
-    volumes: ["webdata:/data"]
+    volumes: ["data:/shared"]
   client:
     image: {client}
-    command: ["sh", "-c", "until wget -q -O - http://web/hostname; do sleep 0.2; done; echo reached web"]
+    command: ["sh", "-c", "until wget -q -O - http://web/hostname; do sleep 0.2; done; echo reached web | tee /shared/note"]
+    volumes: ["data:/shared"]
     depends_on: [web]
 volumes:
-  webdata: {{}}
+  data:
 """
 
 
@@ -58,7 +59,7 @@ def test_compose_up_ps_logs_down(
     assert down.returncode == 0, down.stderr
     assert docker.ok("ps", "-aq", "--filter", "label=com.docker.compose.project=dyproj") == ""
     assert "dyproj_default" not in docker.ok("network", "ls", "--format", "{{.Name}}").split()
-    assert "dyproj_webdata" not in docker.ok("volume", "ls", "-q").split()
+    assert "dyproj_data" not in docker.ok("volume", "ls", "-q").split()
 
 
 def _up_ps_logs(docker: Docker, tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def _up_ps_logs(docker: Docker, tmp_path: Path) -> None:
     assert " Up " in rows["dyproj_web_1"] and "Exit 0" in rows["dyproj_client_1"]
     networks = docker.ok("network", "ls", "--format", "{{.Name}}").split()
     assert "dyproj_default" in networks
-    (volume,) = json.loads(docker.ok("volume", "inspect", "dyproj_webdata"))
-    assert volume["Labels"]["com.docker.compose.project"] == "dyproj"
-    mounts = json.loads(docker.ok("inspect", "-f", "{{json .Mounts}}", web_id.strip()))
-    assert [(m["Name"], m["Destination"]) for m in mounts] == [("dyproj_webdata", "/data")]
+    # the client's note is in the volume the web server mounts too
+    assert docker.ok("exec", "dyproj_web_1", "cat", "/shared/note") == "reached web\n"
+    labels = docker.ok("volume", "inspect", "-f", "{{json .Labels}}", "dyproj_data")
+    assert '"com.docker.compose.volume":"data"' in labels

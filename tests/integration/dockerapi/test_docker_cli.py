@@ -10,7 +10,6 @@ import signal
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -273,27 +272,6 @@ def test_system_df_and_info(docker: Docker, image: str) -> None:
     assert info.split()[1] == "linux"
 
 
-def test_run_with_volumes_binds_and_tmpfs(docker: Docker, image: str, tmp_path: Path) -> None:
-    docker.ok("pull", "-q", image)
-    (tmp_path / "f").write_text("from the host\n")
-    script = "echo kept > /data/f; cat /host/f; grep -c ' /t tmpfs ' /proc/mounts"
-    out = docker.ok(
-        "run", "--name", "mounts", "-v", "dvol:/data", "-v", f"{tmp_path}:/host:ro",
-        "--mount", "type=tmpfs,target=/t", image, "sh", "-c", script,
-    )  # fmt: skip
-    assert out == "from the host\n1\n"
-    mounts = json.loads(docker.ok("inspect", "-f", "{{json .Mounts}}", "mounts"))
-    by = {m["Destination"]: m for m in mounts}
-    assert by["/data"]["Type"] == "volume" and by["/data"]["Name"] == "dvol"
-    assert by["/host"]["RW"] is False and by["/t"]["Type"] == "tmpfs"
-    again = docker.ok("run", "--rm", "-v", "dvol:/data", image, "cat", "/data/f")
-    assert again == "kept\n"
-    in_use = docker.run("volume", "rm", "dvol")
-    assert in_use.returncode == 1 and "volume is in use" in in_use.stderr
-    docker.ok("rm", "-v", "mounts")
-    assert docker.ok("volume", "rm", "dvol") == "dvol\n"
-
-
 def test_docker_run_with_a_pipe_closed_early(docker: Docker, image: str) -> None:
     docker.ok("pull", "-q", image)
     process = subprocess.run(
@@ -323,43 +301,15 @@ def test_system_prune_and_image_prune_by_label(
     assert docker.ok("images", "-q", image)  # unlabelled: kept
 
 
-def test_volume_verbs(docker: Docker, image: str) -> None:
-    assert docker.ok("volume", "create", "--label", "team=a", "vverbs") == "vverbs\n"
-    doc = json.loads(docker.ok("volume", "inspect", "vverbs"))[0]
-    assert (doc["Name"], doc["Driver"], doc["Labels"]) == ("vverbs", "local", {"team": "a"})
-    assert "vverbs" in docker.ok("volume", "ls", "-q", "--filter", "label=team=a").split()
-    assert json.loads(docker.ok("inspect", "-f", "{{json .Name}}", "vverbs")) == "vverbs"
-    docker.ok("pull", "-q", image)
-    anonymous = docker.ok("create", "-v", "/anon", image, "true").strip()
-    docker.ok("rm", anonymous)
-    pruned = docker.ok("volume", "prune", "-f")
-    assert "Deleted Volumes:" in pruned and "vverbs" not in pruned  # anonymous ones only
-    assert docker.ok("volume", "rm", "vverbs") == "vverbs\n"
-    missing = docker.run("volume", "inspect", "vverbs")
-    assert missing.returncode == 1 and "no such volume" in missing.stderr
+def test_inspect_finds_a_volume_by_name_and_nothing_else(docker: Docker) -> None:
+    docker.ok("volume", "create", "inspectable")
+    try:
+        found = json.loads(docker.ok("inspect", "inspectable"))[0]
+        assert (found["Name"], found["Driver"]) == ("inspectable", "local")
+    finally:
+        docker.ok("volume", "rm", "inspectable")
     missing = docker.run("inspect", "no-such-object")
     assert missing.returncode == 1 and "No such object: no-such-object" in missing.stderr
-
-
-def test_cp_both_ways(docker: Docker, image: str, tmp_path: Path) -> None:
-    docker.ok("pull", "-q", image)
-    docker.ok("run", "-d", "--name", "cpbox", image, "sleep", "300")
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "f").write_text("copied in\n")
-    os.chmod(tmp_path / "in" / "f", 0o4751)
-    docker.ok("cp", str(tmp_path / "in"), "cpbox:/tmp/")
-    assert docker.ok("exec", "cpbox", "stat", "-c", "%a %u", "/tmp/in/f") == "4751 0\n"
-    docker.ok("cp", "cpbox:/tmp/in", str(tmp_path / "out"))
-    assert (tmp_path / "out" / "f").read_text() == "copied in\n"
-    docker.ok("cp", "cpbox:/etc/passwd", str(tmp_path))
-    assert (tmp_path / "passwd").read_text().startswith("root:")
-    docker.ok("stop", "-t", "0", "cpbox")
-    docker.ok("cp", "cpbox:/tmp/in/.", str(tmp_path / "stopped"))
-    assert (tmp_path / "stopped" / "f").read_text() == "copied in\n"
-    missing = docker.run("cp", "cpbox:/nope", str(tmp_path))
-    assert missing.returncode == 1
-    assert "Could not find the file /nope in container cpbox" in missing.stderr
-    docker.ok("rm", "cpbox")
 
 
 def test_the_front_and_the_engine_are_restarted_under_it(docker: Docker, image: str) -> None:

@@ -13,7 +13,7 @@ from dockyard.api import errors
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.api.config import DaemonConfig
 from dockyard.api.paths import Paths
-from dockyard.services.dockerapi import params, replies
+from dockyard.services.dockerapi import container_json, params, replies
 from dockyard.services.dockerapi.create_body import create_request
 from dockyard.services.dockerapi.hijack import frame
 from dockyard.services.dockerapi.router import Routes, _version
@@ -82,6 +82,19 @@ def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
         _create(HostConfig={"Devices": [{"PathOnHost": "/dev/kmsg"}]})
     with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.ShmSize"):
         _create(HostConfig={"ShmSize": 1 << 30})
+
+
+def test_mount_options_the_engine_lacks_are_refused_and_the_rest_written_back() -> None:
+    with pytest.raises(errors.InvalidArgument, match=r"Mounts\[0\]\.VolumeOptions\.Subpath"):
+        _create(HostConfig={"Mounts": [{"Type": "volume", "VolumeOptions": {"Subpath": "x"}}]})
+    empty = _create(HostConfig={"Mounts": [{"Type": "bind", "Target": "/b", "BindOptions": {}}]})
+    (spec,) = empty.host_config.mounts
+    assert spec.has_bind_options  # present though empty: dockerd checks for nil
+    assert container_json.mount_spec(spec) == {"Type": "bind", "Target": "/b", "BindOptions": {}}
+    labelled = {"Type": "volume", "Source": "v", "Target": "/v",
+                "VolumeOptions": {"Labels": {"q": "r"}, "DriverConfig": {}}}  # fmt: skip
+    (spec,) = _create(HostConfig={"Mounts": [labelled]}).host_config.mounts
+    assert container_json.mount_spec(spec) == labelled  # as the docker CLI sent it
 
 
 def test_mounts_as_docker_sends_them() -> None:
