@@ -36,7 +36,6 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/images/search", _missing("searching a registry"))
     routes.add("POST", "/images/load", _missing("image load (an images Load RPC)"))
     routes.add("GET", "/images/get", _missing("image save (an images Save RPC)"))
-    routes.add("POST", "/build", _missing("build (a builder RPC)"))
     routes.add("POST", "/build/prune", build_prune)
     routes.add("GET", "/images/{name*}/json", inspect)
     routes.add("GET", "/images/{name*}/history", _missing("image history (an images History RPC)"))

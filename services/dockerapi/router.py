@@ -62,10 +62,18 @@ class Routes:
 
 
 def build_app(engine: Engine) -> web.Application:
-    from dockyard.services.dockerapi import containers, execs, images, networks, system, volumes
+    from dockyard.services.dockerapi import (
+        builds,
+        containers,
+        execs,
+        images,
+        networks,
+        system,
+        volumes,
+    )
 
     routes = Routes()
-    for module in (system, containers, execs, images, networks, volumes):
+    for module in (system, containers, execs, images, builds, networks, volumes):
         module.register(routes)
     app = web.Application(client_max_size=0)  # bodies (build contexts, loads) are streamed
     app[ENGINE] = engine

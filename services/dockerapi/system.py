@@ -41,7 +41,6 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/events", events)
     routes.add("GET", "/system/df", disk_usage)
     routes.add("POST", "/auth", auth)
-    routes.add("POST", "/commit", _commit)
     for kind in ("swarm", "nodes", "services", "tasks", "secrets", "configs"):
         for method in ("GET", "POST", "DELETE"):
             routes.add(method, f"/{kind}", _no_swarm)
@@ -227,10 +226,6 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
             "BuildCache": [],
         }
     )
-
-
-async def _commit(request: web.Request) -> web.StreamResponse:
-    raise replies.unimplemented("commit (a snapshots diff and an image commit RPC)")
 
 
 async def _no_swarm(request: web.Request) -> web.StreamResponse:

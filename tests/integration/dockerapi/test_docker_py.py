@@ -4,8 +4,10 @@ CLI."""
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -147,3 +149,34 @@ def test_exec_ids_match_the_engines_events(client: object, image: str) -> None:
     died = [e for e in events if e["Action"].startswith("exec_die")]
     assert [e["Actor"]["Attributes"]["execID"] for e in died] == [exec_id]
     container.remove(force=True)
+
+
+def test_build_and_its_failure(client: object, image: str, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {image}\nARG WORD=x\nRUN echo $WORD > /w\nCMD cat /w\n"
+    )
+    built, logs = client.images.build(path=str(tmp_path), tag="pybuilt:1", buildargs={"WORD": "py"})  # type: ignore[attr-defined]
+    try:
+        assert "pybuilt:1" in built.tags
+        assert any("Successfully built" in line.get("stream", "") for line in logs)
+        assert client.containers.run("pybuilt:1", remove=True) == b"py\n"  # type: ignore[attr-defined]
+        failing = io.BytesIO(f"FROM {image}\nRUN exit 4\n".encode())
+        with pytest.raises(docker.errors.BuildError, match="returned a non-zero code: 4"):
+            client.images.build(fileobj=failing)  # type: ignore[attr-defined]
+    finally:
+        client.images.remove("pybuilt:1", force=True)  # type: ignore[attr-defined]
+
+
+def test_volumes(client: object, image: str) -> None:
+    client.images.pull(image)  # type: ignore[attr-defined]
+    volume = client.volumes.create("pyvol", labels={"dockyard-test": "1"})  # type: ignore[attr-defined]
+    assert volume.attrs["Labels"] == {"dockyard-test": "1"} and volume.attrs["Driver"] == "local"
+    listed = client.volumes.list(filters={"label": "dockyard-test=1"})  # type: ignore[attr-defined]
+    assert [v.name for v in listed] == ["pyvol"]
+    mounts = {"pyvol": {"bind": "/v", "mode": "rw"}}
+    client.containers.run(image, ["sh", "-c", "echo kept > /v/f"], volumes=mounts, remove=True)  # type: ignore[attr-defined]
+    out = client.containers.run(image, ["cat", "/v/f"], volumes=["pyvol:/v:ro"], remove=True)  # type: ignore[attr-defined]
+    assert out == b"kept\n"
+    volume.remove()
+    with pytest.raises(docker.errors.NotFound):
+        client.volumes.get("pyvol")  # type: ignore[attr-defined]
