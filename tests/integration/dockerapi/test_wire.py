@@ -4,6 +4,7 @@ with multiplexed frames, and a client's half-close."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -96,8 +97,22 @@ def test_a_missing_network_at_create_is_not_a_404(
 
 
 def test_unimplemented_endpoints_say_what_is_missing(engine: Engine) -> None:
-    status, _, body = call(engine, "POST", "/build")
-    assert status == 501 and "build" in json.loads(body)["message"]
+    status, _, body = call(engine, "GET", "/images/search?term=busybox")
+    assert status == 501 and "searching a registry" in json.loads(body)["message"]
+
+
+def test_a_paths_stat_rides_in_a_header(engine: Engine, docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    docker.ok("create", "--name", "stat-me", image, "true")
+    status, headers, body = call(engine, "HEAD", "/v1.41/containers/stat-me/archive?path=/etc")
+    assert (status, body) == (200, b"")
+    found = json.loads(base64.b64decode(headers["X-Docker-Container-Path-Stat"]))
+    assert (found["name"], found["mode"] & (1 << 31), found["linkTarget"]) == ("etc", 1 << 31, "")
+    status, headers, body = call(engine, "GET", "/containers/stat-me/archive?path=/nowhere")
+    assert status == 404 and "X-Docker-Container-Path-Stat" not in headers
+    assert json.loads(body) == {"message": "Could not find the file /nowhere in container stat-me"}
+    status, _, body = call(engine, "GET", "/containers/stat-me/archive")
+    assert status == 400 and b"path cannot be empty" in body
 
 
 def test_filters_are_read_in_both_encodings(engine: Engine, docker: Docker, image: str) -> None:
