@@ -40,11 +40,8 @@ def register(routes: Routes) -> None:
     routes.add("POST", "/containers/{id}/update", update)
     routes.add("GET", "/containers/{id}/top", top)
     routes.add("DELETE", "/containers/{id}", remove)
-    for method, path, what in (
-        ("GET", "/containers/{id}/changes", "container changes (a snapshots diff RPC)"),
-        ("GET", "/containers/{id}/export", "container export (an export RPC)"),
-    ):
-        routes.add(method, path, _missing(what))
+    routes.add("GET", "/containers/{id}/changes", changes)
+    routes.add("GET", "/containers/{id}/export", _missing("container export (an export RPC)"))
     from dockyard.services.dockerapi import archives, streams
 
     streams.register(routes)
@@ -56,6 +53,19 @@ def _missing(what: str) -> Any:
         raise replies.unimplemented(what)
 
     return handler
+
+
+CHANGE_KINDS = {"C": 0, "A": 1, "D": 2}
+"""docker's archive.ChangeType: Modify, Add, Delete."""
+
+
+async def changes(request: web.Request) -> web.StreamResponse:
+    """`docker diff`: [{"Path", "Kind"}], or null when nothing changed (as dockerd)."""
+    reply = await engine_of(request).containers.Changes(
+        engine_pb2.ContainerRequest(id=_id(request)), **UNARY
+    )
+    found = [{"Path": c.path, "Kind": CHANGE_KINDS[c.kind]} for c in reply.changes]
+    return replies.reply(found or None)
 
 
 def _id(request: web.Request) -> str:

@@ -32,13 +32,17 @@ def test_cp_out_of_and_into_a_container(clients: Docker, image: str, tmp_path: P
         words in missing.stderr for words in ("Could not find the file /nowhere", "files:/nowhere")
     )
     (tmp_path / "up.txt").write_text("up\n")
+    os.chmod(tmp_path / "up.txt", 0o4751)  # modes travel, setuid included
     docker.ok("cp", str(tmp_path / "up.txt"), "files:/x/y/")
+    assert docker.ok("exec", "files", "stat", "-c", "%a %u", "/x/y/up.txt") == "4751 0\n"
     docker.ok("cp", str(tmp_path / "up.txt"), "files:/x/renamed.txt")
     assert docker.ok("exec", "files", "cat", "/x/y/up.txt", "/x/renamed.txt") == "up\nup\n"
     docker.ok("stop", "-t", "0", "files")  # a stopped container's files, both ways
     docker.ok("cp", str(tmp_path / "up.txt"), "files:/stopped.txt")
     docker.ok("cp", "files:/x/f", str(tmp_path / "from-stopped"))
     assert (tmp_path / "from-stopped").read_text() == "hi\n"
+    docker.ok("cp", "files:/x/y/.", str(tmp_path / "content"))  # a directory's content
+    assert sorted(os.listdir(tmp_path / "content")) == ["up.txt"]
     docker.ok("start", "files")
     assert docker.ok("exec", "files", "cat", "/stopped.txt") == "up\n"
 
