@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp.test_utils import make_mocked_request
 from dockyard.engine.v1 import engine_pb2
 from dockyard.services.dockerapi import replies
-from dockyard.services.dockerapi.archive import go_file_mode, stat_header
+from dockyard.services.dockerapi.archives import go_mode, stat_header
 from dockyard.services.dockerapi.builds import BuildStream, config_changes
 from dockyard.services.dockerapi.params import Fields
 from dockyard.services.dockerapi.volumes import volume_json
@@ -20,11 +20,11 @@ from dockyard.volumes.v1 import volumes_pb2
 
 
 def test_modes_are_gos_file_modes() -> None:
-    assert go_file_mode(stat.S_IFDIR | 0o755) == 1 << 31 | 0o755
-    assert go_file_mode(stat.S_IFLNK | 0o777) == 134218239  # as dockerd sends a symlink's
-    assert go_file_mode(stat.S_IFREG | 0o644) == 0o644
-    assert go_file_mode(stat.S_IFCHR | 0o666) == 1 << 26 | 1 << 21 | 0o666
-    assert go_file_mode(stat.S_IFREG | stat.S_ISUID | 0o755) == 1 << 23 | 0o755
+    assert go_mode(stat.S_IFDIR | 0o755) == 1 << 31 | 0o755
+    assert go_mode(stat.S_IFLNK | 0o777) == 134218239  # as dockerd sends a symlink's
+    assert go_mode(stat.S_IFREG | 0o644) == 0o644
+    assert go_mode(stat.S_IFCHR | 0o666) == 1 << 26 | 1 << 21 | 0o666
+    assert go_mode(stat.S_IFREG | stat.S_ISUID | 0o755) == 1 << 23 | 0o755
 
 
 def test_the_path_stat_header_is_base64_json() -> None:
