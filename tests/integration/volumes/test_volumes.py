@@ -216,7 +216,10 @@ def test_volumes_from_shares_the_mounts(engine: Engine, busybox: str, tmp_path: 
     assert (data_dir(engine, "shared") / "g").exists()
     missing = engine.cli("run", "--rm", "--volumes-from", "nosuch", busybox, "true")
     assert missing.returncode == 125
-    assert missing.stderr == "dockyard: Error response from daemon: No such container: nosuch\n"
+    assert missing.stderr == (
+        "dockyard: Error response from daemon: No such container: nosuch.\n"
+        "See 'dockyard run --help'.\n"
+    )
     engine.ok("rm", "source")
     engine.ok("volume", "rm", "shared")
 
@@ -263,9 +266,10 @@ def test_bad_mounts_are_one_line_and_leave_nothing(
     engine: Engine, busybox: str, args: list[str], message: str
 ) -> None:
     result = engine.cli("run", "--rm", "-v", "first:/first", *args, busybox, "true")
-    assert result.returncode == 125
-    assert result.stderr.startswith("dockyard: Error response from daemon: ")
-    assert message in result.stderr and len(result.stderr.splitlines()) == 1
+    lines = result.stderr.splitlines()
+    assert result.returncode == 125 and len(lines) == 2, result.stderr  # docker's run errors
+    assert lines[0].startswith("dockyard: Error response from daemon: ") and message in lines[0]
+    assert lines[1] == "See 'dockyard run --help'."
     assert engine.ok("ps", "-aq") == ""
     assert engine.ok("volume", "ls", "-q") == ""  # "first" was undone with the rest
 
