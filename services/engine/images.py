@@ -76,7 +76,7 @@ class Images:
         return removal
 
     def _check_unused(self, ref: str, force: bool, image: Image) -> None:
-        users = [c for c in self._store.list() if c.image == image.id]
+        users = self._store.using_image(image.id)
         if not users:
             return
         short = image.id.removeprefix("sha256:")[:12]

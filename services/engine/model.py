@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 STATUSES = ("created", "running", "paused", "restarting", "removing", "exited", "dead")
+RUNNING_STATUSES = ("running", "paused", "restarting")  # a task exists (or is due again)
 
 
 @dataclass
@@ -204,4 +205,4 @@ class Container:
 
     @property
     def running(self) -> bool:
-        return self.state.status in ("running", "paused", "restarting")
+        return self.state.status in RUNNING_STATUSES

@@ -18,8 +18,13 @@ class Reader:
     def list(self, all_: bool, wanted: list[str], limit: int) -> list[Container]:
         """Containers matching `wanted` filters, newest first: running ones unless `all_`."""
         match = filters.matcher(filters.parse(wanted), lambda _: set())
-        found = [c for c in self._store.list() if (all_ or c.running) and match(c)]
-        return found[:limit] if limit > 0 else found
+        found = []
+        for container in self._store.each(running_only=not all_):
+            if match(container):
+                found.append(container)
+                if len(found) == limit:
+                    break
+        return found
 
     def inspect(self, ref: str) -> Container:
         return self._store.get(ref)

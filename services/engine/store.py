@@ -4,6 +4,11 @@ One row per container: its ID, its unique name and the whole record as JSON. Eve
 one transaction, so a crash leaves either the old or the new record, never half of one.
 Look-ups resolve like docker's: full ID, then exact name, then a unique ID prefix.
 
+No look-up reads every record: IDs and names are keys, an ID prefix is a range of the key,
+and the records' status and image are indexed (SQLite indexes on expressions of the JSON), so
+`ps` reads the running containers only and creating, inspecting or removing one container
+costs the same beside 2,000 others as beside none.
+
 A full disk (SQLITE_FULL) does not stop the records: a write that fails for want of space is
 tried again once the engine's reserve (`reserve.py`) is released; if it fails still, the
 transaction was rolled back and the error says so (`ResourceExhausted`), never a traceback.
@@ -13,11 +18,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from dockyard.api.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted
 from dockyard.services.engine.convert import from_json, to_json
-from dockyard.services.engine.model import Container
+from dockyard.services.engine.model import RUNNING_STATUSES, Container
 from dockyard.services.engine.reserve import Reserve
 
 _SCHEMA = """
@@ -27,7 +33,13 @@ CREATE TABLE IF NOT EXISTS containers (
     created TEXT NOT NULL,
     record TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS containers_created ON containers (created);
+CREATE INDEX IF NOT EXISTS containers_status ON containers (json_extract(record, '$.state.status'));
+CREATE INDEX IF NOT EXISTS containers_image ON containers (json_extract(record, '$.image'));
 """
+# The indexed expressions, written exactly as the indexes have them (else SQLite scans).
+_STATUS = "json_extract(record, '$.state.status')"
+_IMAGE = "json_extract(record, '$.image')"
 
 
 class ContainerStore:
@@ -92,8 +104,8 @@ class ContainerStore:
             (ref, ref, ref),
         ).fetchone()
         if row is None and all(c in "0123456789abcdef" for c in ref):
-            rows = self._db.execute(
-                "SELECT record FROM containers WHERE id LIKE ? LIMIT 2", (ref + "%",)
+            rows = self._db.execute(  # IDs are lowercase hex: those under `ref` sort before ref+"g"
+                "SELECT record FROM containers WHERE id >= ? AND id < ? LIMIT 2", (ref, ref + "g")
             ).fetchall()
             if len(rows) > 1:
                 raise InvalidArgument(f"multiple IDs found with provided prefix: {ref}")
@@ -102,10 +114,29 @@ class ContainerStore:
             raise NotFound(f"No such container: {ref}")
         return _load(row[0])
 
+    def using_image(self, image_id: str) -> list[Container]:
+        rows = self._db.execute(
+            f"SELECT record FROM containers WHERE {_IMAGE} = ? ORDER BY created DESC", (image_id,)
+        )
+        return [_load(text) for (text,) in rows.fetchall()]
+
     def list(self) -> list[Container]:
         """Every container, newest first."""
-        rows = self._db.execute("SELECT record FROM containers ORDER BY created DESC").fetchall()
-        return [_load(r[0]) for r in rows]
+        return list(self.each())
+
+    def each(self, running_only: bool = False) -> Iterator[Container]:
+        """Containers newest first (only those running, paused or restarting if asked), each
+        parsed when the caller comes to it: a caller that stops early parses no more."""
+        where = f"WHERE {_STATUS} IN (?, ?, ?)" if running_only else ""
+        rows = self._db.execute(
+            f"SELECT record FROM containers {where} ORDER BY created DESC",
+            RUNNING_STATUSES if running_only else (),
+        ).fetchall()
+        return (_load(text) for (text,) in rows)
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self._db.execute(f"SELECT {_STATUS}, count(*) FROM containers GROUP BY 1")
+        return {status: count for status, count in rows.fetchall()}
 
     def conflict(self, name: str) -> AlreadyExists:
         """Docker's error for a name that another container has."""

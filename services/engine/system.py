@@ -82,14 +82,18 @@ def cgroup_version() -> str:
 
 
 async def info(paths: Paths, config: DaemonConfig, store: ContainerStore, clients: Clients) -> Info:
-    containers = store.list()
+    statuses = store.count_by_status()
+    total, running, paused = (
+        sum(statuses.values()),
+        statuses.get("running", 0),
+        statuses.get("paused", 0),
+    )
     images = await clients.images.list_images([])
-    statuses = [c.state.status for c in containers]
     return Info(
-        containers=len(containers),
-        containers_running=statuses.count("running"),
-        containers_paused=statuses.count("paused"),
-        containers_stopped=len(containers) - statuses.count("running") - statuses.count("paused"),
+        containers=total,
+        containers_running=running,
+        containers_paused=paused,
+        containers_stopped=total - running - paused,
         images=len(images),
         driver="overlayfs",
         cgroup_driver="cgroupfs",

@@ -35,16 +35,19 @@ class Engine:
     config: Path
     cgroup_parent: str
     process: subprocess.Popen[bytes]
+    python: str = sys.executable  # the interpreter of the venv that runs it (bench: another's)
 
     @classmethod
-    def start(cls, base: Path, config: dict[str, object] | None = None) -> Engine:
+    def start(
+        cls, base: Path, config: dict[str, object] | None = None, python: str = sys.executable
+    ) -> Engine:
         root, state = base / "root", base / "state"
         cgroup_parent = f"dockyard-test-{secrets.token_hex(4)}"
         config_path = base / "daemon.json"
         defaults = {"cgroup-parent": cgroup_parent, "bridge": f"dyt{secrets.token_hex(4)}"}
         config_path.write_text(json.dumps({**defaults, **(config or {})}))
-        process = _spawn(root, state, config_path)
-        engine = cls(root, state, config_path, cgroup_parent, process)
+        process = _spawn(root, state, config_path, python)
+        engine = cls(root, state, config_path, cgroup_parent, process, python)
         try:
             engine.wait_running()
         except BaseException:
@@ -117,7 +120,7 @@ class Engine:
 
     def restart(self) -> None:
         """Start this engine again after `stop` (same root, state and config)."""
-        self.process = _spawn(self.root, self.state, self.config)
+        self.process = _spawn(self.root, self.state, self.config, self.python)
         self.wait_running()
         deadline = time.time() + START_SECONDS
         while self.cli("ps").returncode != 0 and time.time() < deadline:
@@ -239,12 +242,12 @@ class Engine:
             parent.rmdir()
 
 
-def _spawn(root: Path, state: Path, config: Path) -> subprocess.Popen[bytes]:
+def _spawn(root: Path, state: Path, config: Path, python: str) -> subprocess.Popen[bytes]:
     (root / "logs").mkdir(parents=True, exist_ok=True)
     with open(root / "logs" / "supervisor.log", "ab") as log:
         return subprocess.Popen(
             [
-                sys.executable,
+                python,
                 "-m",
                 "dockyard.services.supervisor",
                 "--root",

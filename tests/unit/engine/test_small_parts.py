@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from dockyard.api.errors import InvalidArgument
 from dockyard.engine.v1 import engine_pb2
 from dockyard.services.engine import filters, names, signals
-from dockyard.services.engine.convert import from_proto, to_proto
-from dockyard.services.engine.model import Container, ContainerConfig, ContainerState, HostConfig
+from dockyard.services.engine.convert import from_json, from_proto, to_json, to_proto
+from dockyard.services.engine.model import (
+    Container,
+    ContainerConfig,
+    ContainerState,
+    EndpointSettings,
+    HostConfig,
+    Ulimit,
+)
 from dockyard.services.engine.units import parse_size
 from dockyard.services.engine.waiters import Waiters
+from google.protobuf.timestamp_pb2 import Timestamp
 
 
 @pytest.mark.parametrize(
@@ -104,3 +113,30 @@ def test_convert_round_trip_keeps_presence() -> None:
     assert message.config.HasField("entrypoint") and not message.config.HasField("cmd")
     back = from_proto(Container, message)
     assert back == c and back.config.cmd is None and back.config.entrypoint == []
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=-5))),
+        datetime(1960, 6, 1, 0, 0, 0, 1),
+    ],
+)
+def test_timestamps_are_what_protobuf_makes(moment: datetime) -> None:
+    expected = Timestamp()
+    expected.FromDatetime(moment)
+    c = _c("x", "running")
+    c.created = moment
+    assert to_proto(c, engine_pb2.Container()).created == expected
+
+
+def test_records_round_trip_through_json() -> None:
+    c = _c("x", "running", labels={"a": "b"})
+    c.config.cmd, c.host_config.resources.ulimits = None, [Ulimit("nofile", 10, 20)]
+    c.network_settings.networks = [EndpointSettings("bridge", aliases=["w"], ip_prefix_len=16)]
+    c.state.started_at = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    assert from_json(Container, json.loads(json.dumps(to_json(c)))) == c
+    message = to_proto(c, engine_pb2.Container())
+    assert from_proto(Container, message) == c
+    assert message.host_config.HasField("restart_policy")  # a nested record is there, as set

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,3 +59,58 @@ def test_list_is_newest_first_and_survives_reopening(store: ContainerStore, tmp_
 def test_a_name_that_is_an_id_prefix_of_another_prefers_the_name(store: ContainerStore) -> None:
     store.add(_container("e" * 64, "abc"))
     assert store.get("abc").id == "e" * 64
+
+
+def _with_status(store: ContainerStore, name: str, status: str, image: str = "sha256:1") -> None:
+    c = _container(secrets.token_hex(32), name)
+    c.state.status, c.image = status, image
+    store.add(c)
+
+
+def test_running_only_reads_running_paused_and_restarting(store: ContainerStore) -> None:
+    for status in ("running", "paused", "restarting", "exited"):
+        _with_status(store, status, status)
+    assert [c.name for c in store.each(running_only=True)] == ["restarting", "paused", "running"]
+    assert len(list(store.each())) == 6
+
+
+def test_image_users_and_counts(store: ContainerStore) -> None:
+    _with_status(store, "web", "running", image="sha256:2")
+    assert [c.name for c in store.using_image("sha256:2")] == ["web"]
+    assert [c.name for c in store.using_image("sha256:1")] == ["second", "first"]
+    assert store.count_by_status() == {"created": 2, "running": 1}
+
+
+def test_prefixes_are_a_range_of_ids(store: ContainerStore) -> None:
+    assert store.get("abd4").name == "second"
+    assert store.get("abc123" + "0" * 58).name == "first"
+    with pytest.raises(NotFound):
+        store.get("abe")
+    with pytest.raises(NotFound):
+        store.get("abcf")
+
+
+def test_no_lookup_reads_every_record(store: ContainerStore) -> None:
+    """What create, inspect, ps and rm ask of the store is answered through an index: SQLite
+    plans no scan of the table (a scan reads every record, and grew with every container)."""
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    _with_status(store, "web", "running")
+    web = store.get("web")
+    store.get(web.id)
+    store.get(web.id[:10])
+    with pytest.raises(NotFound):
+        store.get("nothing")
+    list(store.each(running_only=True))
+    store.using_image("sha256:1")
+    web.state.status = "exited"
+    store.update(web)
+    store.remove(web.id)
+    store._db.set_trace_callback(None)
+    plans = [
+        str(store._db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
+        for sql in statements
+        if sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE"))
+    ]
+    assert len(plans) >= 8
+    assert not [p for p in plans if "SCAN containers" in p], plans
