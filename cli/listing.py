@@ -160,6 +160,7 @@ def inspect_containers(
 
 
 def show(names: list[str], template: str, kind: str) -> None:
+    from dockyard.api import containerjson
     from dockyard.api.errors import NotFound
     from dockyard.cli import render
     from dockyard.engine.v1 import engine_pb2 as pb
@@ -168,7 +169,7 @@ def show(names: list[str], template: str, kind: str) -> None:
     async def one(stubs: Stubs, name: str) -> dict[str, Any]:
         if kind in ("", "container"):
             try:
-                return render.container_json(
+                return containerjson.inspect(
                     await stubs.containers.Inspect(pb.InspectContainerRequest(id=name))
                 )
             except NotFound:

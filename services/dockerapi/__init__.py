@@ -13,10 +13,10 @@ exec create/start/inspect split, which the engine's one Exec stream does not hav
     session.py    one attached session: client bytes ⇄ the engine's stream; live terminals
     engine.py     the engine's stubs on one channel
     system.py     _ping, version, info, events, df, auth
-    containers.py create … prune; create_body.py and container_json.py their JSON;
+    containers.py create … prune; create_body.py their JSON (inspect and list entries:
+                  dockyard.api.containerjson, shared with the CLI);
                   streams.py attach, resize, logs, stats; archives.py docker cp
     execs.py      exec create/start/inspect/resize
     images.py     pull, import, list, inspect, tag, remove, prune
     networks.py   networks; volumes.py volumes
-    clock.py      times as docker writes them
 """

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from dockyard.api import errors
+from dockyard.api import containerjson, errors
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
-from dockyard.services.dockerapi import container_json, params, replies
+from dockyard.services.dockerapi import params, replies
 from dockyard.services.dockerapi.create_body import create_request, resources
 from dockyard.services.dockerapi.engine import UNARY
 from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
@@ -104,7 +104,7 @@ async def inspect(request: web.Request) -> web.StreamResponse:
         engine_pb2.InspectContainerRequest(id=_id(request)), **UNARY
     )
     # `size`: SizeRw/SizeRootFs are left out, not made up: the engine does not measure them yet
-    return replies.reply(container_json.inspect(c, version_of(request)))
+    return replies.reply(containerjson.inspect(c, version_of(request)))
 
 
 async def start(request: web.Request) -> web.StreamResponse:
@@ -223,7 +223,7 @@ async def list_containers(request: web.Request) -> web.StreamResponse:
     if limit > 0:
         found = found[:limit]
     version = version_of(request)
-    return replies.reply([container_json.summary(c, version) for c in found])
+    return replies.reply([containerjson.summary(c, version) for c in found])
 
 
 async def _list(

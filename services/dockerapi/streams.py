@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 from dockyard.api import errors
+from dockyard.api.gotime import rfc3339, rfc3339_ns
 from dockyard.engine.v1 import engine_pb2
 from dockyard.services.dockerapi import params, replies
-from dockyard.services.dockerapi.clock import rfc3339, rfc3339_ns
 from dockyard.services.dockerapi.engine import STREAM, UNARY
 from dockyard.services.dockerapi.hijack import STDERR, STDOUT, Hijacked, content_type, frame
 from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of

@@ -13,11 +13,11 @@ from typing import Any
 
 from aiohttp import web
 from dockyard.api import errors
+from dockyard.api.containerjson import summary
+from dockyard.api.gotime import rfc3339_ns
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
 from dockyard.services.dockerapi import params, replies
-from dockyard.services.dockerapi.clock import rfc3339_ns
-from dockyard.services.dockerapi.container_json import summary
 from dockyard.services.dockerapi.engine import STREAM, UNARY
 from dockyard.services.dockerapi.images import image_summary
 from dockyard.services.dockerapi.router import (
@@ -25,6 +25,7 @@ from dockyard.services.dockerapi.router import (
     MIN_VERSION,
     Routes,
     engine_of,
+    version_of,
     without_engine,
 )
 from dockyard.services.dockerapi.volumes import volume_json
@@ -221,7 +222,7 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
                 image_summary(i) | {"Containers": users.get(i.id, 0), "SharedSize": 0}
                 for i in images.images
             ],
-            "Containers": [summary(c) for c in listing.containers],  # sizes: not measured yet
+            "Containers": [summary(c, version_of(request)) for c in listing.containers],
             "Volumes": [volume_json(v) for v in volumes.volumes],
             "BuildCache": [],
         }

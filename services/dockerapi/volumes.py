@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp import web
 from dockyard.api import errors
+from dockyard.api.gotime import rfc3339
 from dockyard.engine.v1 import engine_pb2
 from dockyard.services.dockerapi import params, replies
-from dockyard.services.dockerapi.clock import rfc3339
 from dockyard.services.dockerapi.engine import UNARY
 from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
 from dockyard.volumes.v1 import volumes_pb2

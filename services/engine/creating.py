@@ -217,6 +217,9 @@ def _normalise_host(host: HostConfig, config: DaemonConfig) -> HostConfig:
     host.runtime = host.runtime or config.default_runtime
     if host.runtime not in available_runtimes(config):
         raise errors.InvalidArgument(f"unknown or invalid runtime name: {host.runtime}")
+    if not host.privileged:  # what inspect shows, as dockerd records it
+        host.masked_paths = host.masked_paths or list(spec.MASKED_PATHS)
+        host.readonly_paths = host.readonly_paths or list(spec.READONLY_PATHS)
     return host
 
 

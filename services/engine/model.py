@@ -156,6 +156,8 @@ class HostConfig:
     binds: list[str] = field(default_factory=list)  # -v SOURCE:TARGET[:MODE]
     mounts: list[MountSpec] = field(default_factory=list)  # --mount
     volumes_from: list[str] = field(default_factory=list)  # CONTAINER[:ro|rw]
+    masked_paths: list[str] = field(default_factory=list)  # as set at create (inspect shows)
+    readonly_paths: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from dockyard.api import containerjson as container_json
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
-from dockyard.services.dockerapi import container_json
 from dockyard.services.dockerapi.images import familiar, image_json, progress_json
 from dockyard.services.dockerapi.system import event_json
 
@@ -52,7 +52,7 @@ def test_aliases_carry_the_short_id_before_api_1_45() -> None:
 
 
 def test_inspect_has_dockers_defaults_and_exposed_ports_unbound() -> None:
-    doc = container_json.inspect(_container())
+    doc = container_json.inspect(_container(), (1, 47))
     assert doc["HostConfig"]["ShmSize"] == 64 * 1024 * 1024 and doc["HostConfig"]["Ulimits"] == []
     assert doc["NetworkSettings"]["Ports"] == {
         "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}],

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
+from dockyard.api import containerjson as container_json
 from dockyard.api import errors
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.api.config import DaemonConfig
 from dockyard.api.paths import Paths
-from dockyard.services.dockerapi import container_json, params, replies
+from dockyard.services.dockerapi import params, replies
 from dockyard.services.dockerapi.create_body import create_request
 from dockyard.services.dockerapi.hijack import frame
 from dockyard.services.dockerapi.router import Routes, _version

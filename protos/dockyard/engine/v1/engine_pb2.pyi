@@ -213,7 +213,7 @@ class Resources(_message.Message):
     def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ...) -> None: ...
 
 class HostConfig(_message.Message):
-    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from")
+    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from", "masked_paths", "readonly_paths")
     class TmpfsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -243,6 +243,8 @@ class HostConfig(_message.Message):
     BINDS_FIELD_NUMBER: _ClassVar[int]
     MOUNTS_FIELD_NUMBER: _ClassVar[int]
     VOLUMES_FROM_FIELD_NUMBER: _ClassVar[int]
+    MASKED_PATHS_FIELD_NUMBER: _ClassVar[int]
+    READONLY_PATHS_FIELD_NUMBER: _ClassVar[int]
     network_mode: str
     auto_remove: bool
     log_config: LogConfig
@@ -265,7 +267,9 @@ class HostConfig(_message.Message):
     binds: _containers.RepeatedScalarFieldContainer[str]
     mounts: _containers.RepeatedCompositeFieldContainer[MountSpec]
     volumes_from: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[_Union[MountSpec, _Mapping]]] = ..., volumes_from: _Optional[_Iterable[str]] = ...) -> None: ...
+    masked_paths: _containers.RepeatedScalarFieldContainer[str]
+    readonly_paths: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[_Union[MountSpec, _Mapping]]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., masked_paths: _Optional[_Iterable[str]] = ..., readonly_paths: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class MountSpec(_message.Message):
     __slots__ = ("type", "source", "target", "read_only", "bind_propagation", "volume_no_copy", "volume_labels", "volume_driver", "volume_options", "tmpfs_size", "tmpfs_mode", "has_bind_options", "has_volume_options", "has_tmpfs_options")

@@ -1,32 +1,30 @@
-"""Containers in docker's JSON: the list entry (`GET /containers/json`) and the inspect document
-(`GET /containers/{id}/json`), built from the engine's `Container` message.
+"""Containers in docker's JSON, built from the engine's `Container` message: the inspect
+document (`docker inspect`, `GET /containers/{id}/json`) and the list entry (`GET
+/containers/json`). One module, so that the `dockyard` CLI and the Docker API front print
+the same document.
 
-Keys docker always writes are written with docker's defaults where the engine has no such
-setting (`ShmSize`, the blkio lists, `MaskedPaths`…), so templates and clients that read them
-find what they find on docker.
+The shape is docker 20.10's (API 1.41): every key its inspect shows, in its order, with its
+defaults where the engine has no such setting (`KernelMemory: 0`, `BlkioWeightDevice: []`,
+`LogConfig.Config: {}`…); keys docker leaves out when empty (`Init`, `Tmpfs`, `Sysctls`,
+`ExposedPorts`, `Healthcheck`, `State.Health`) are left out alike. A newer `version` (the
+Docker API front passes its client's) gets what later daemons changed: `DNSNames` (1.44),
+aliases without the short ID (1.45), no kernel-memory keys (1.42), lists where 20.10 wrote
+null. tests/unit/api/test_containerjson.py holds the key sets of a recorded docker 20.10.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from dockyard.engine.v1 import engine_pb2
-from dockyard.services.dockerapi.clock import human_duration, rfc3339, seconds_ago
+from dockyard.api.gotime import human_duration, rfc3339, seconds_ago
 
+DOCKER_20_10 = (1, 41)
 PREDEFINED = ("bridge", "host", "none")
-SHM_SIZE = 64 * 1024 * 1024
-MASKED_PATHS = [
-    "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-    "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
-]  # fmt: skip
-READONLY_PATHS = [
-    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
-]  # fmt: skip
+SHM_SIZE = 64 * 1024 * 1024  # /dev/shm, as docker's default
 
 
-def status(c: engine_pb2.Container) -> str:
-    """The list's `Status` ("Up 3 minutes", "Exited (0) 2 seconds ago"…)."""
+def status(c: Any) -> str:
+    """`ps`'s STATUS and the list's `Status`: "Up 3 minutes", "Exited (0) 2 seconds ago"…"""
     state = c.state
     if state.status in ("running", "paused"):
         text = f"Up {human_duration(seconds_ago(state.started_at))}"
@@ -37,7 +35,8 @@ def status(c: engine_pb2.Container) -> str:
     return {"dead": "Dead", "removing": "Removal In Progress"}.get(state.status, "Created")
 
 
-def summary(c: engine_pb2.Container, version: tuple[int, int] = (1, 47)) -> dict[str, Any]:
+def summary(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
+    """The list entry of `GET /containers/json`."""
     return {
         "Id": c.id,
         "Names": [f"/{c.name}"],
@@ -51,11 +50,11 @@ def summary(c: engine_pb2.Container, version: tuple[int, int] = (1, 47)) -> dict
         "Status": status(c),
         "HostConfig": {"NetworkMode": c.host_config.network_mode},
         "NetworkSettings": {"Networks": networks(c, version)},
-        "Mounts": mounts(c),
+        "Mounts": [mount_point(m) for m in c.mounts],
     }
 
 
-def port_list(c: engine_pb2.Container) -> list[dict[str, Any]]:
+def port_list(c: Any) -> list[dict[str, Any]]:
     ports: list[dict[str, Any]] = []
     for b in c.network_settings.ports:
         number, _, proto = b.container_port.partition("/")
@@ -67,38 +66,26 @@ def port_list(c: engine_pb2.Container) -> list[dict[str, Any]]:
                 "Type": proto or "tcp",
             }
         )
-    bound = {_key(b.container_port) for b in c.network_settings.ports}
+    bound = {port_key(b.container_port) for b in c.network_settings.ports}
     for exposed in c.config.exposed_ports:
-        if _key(exposed) not in bound:
-            number, _, proto = _key(exposed).partition("/")
+        if port_key(exposed) not in bound:
+            number, _, proto = port_key(exposed).partition("/")
             ports.append({"PrivatePort": int(number), "Type": proto})
     return ports
 
 
-def _key(port: str) -> str:
+def port_key(port: str) -> str:
     return port if "/" in port else f"{port}/tcp"
 
 
-def inspect(c: engine_pb2.Container, version: tuple[int, int] = (1, 47)) -> dict[str, Any]:
-    state = c.state
+def inspect(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
+    """`docker container inspect` of one container."""
     return {
         "Id": c.id,
         "Created": rfc3339(c.created),
         "Path": c.path,
         "Args": list(c.args),
-        "State": {
-            "Status": state.status,
-            "Running": state.running,
-            "Paused": state.paused,
-            "Restarting": state.restarting,
-            "OOMKilled": state.oom_killed,
-            "Dead": state.dead,
-            "Pid": state.pid,
-            "ExitCode": state.exit_code,
-            "Error": state.error,
-            "StartedAt": rfc3339(state.started_at, state.HasField("started_at")),
-            "FinishedAt": rfc3339(state.finished_at, state.HasField("finished_at")),
-        },
+        "State": state(c.state),
         "Image": c.image,
         "ResolvConfPath": c.resolv_conf_path,
         "HostnamePath": c.hostname_path,
@@ -112,29 +99,192 @@ def inspect(c: engine_pb2.Container, version: tuple[int, int] = (1, 47)) -> dict
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
-        "HostConfig": host_config(c.host_config),
+        "HostConfig": host_config(c.host_config, version),
         "GraphDriver": {"Data": dict(c.graph_driver) or None, "Name": c.driver},
-        "Mounts": mounts(c),
+        "Mounts": [mount_point(m) for m in c.mounts],
         "Config": config(c.config),
         "NetworkSettings": network_settings(c, version),
     }
 
 
-def mounts(c: engine_pb2.Container) -> list[dict[str, Any]]:
-    """Inspect's (and the list's) Mounts: Name and Driver for volumes only, as docker's."""
-    found = []
-    for m in c.mounts:
-        doc: dict[str, Any] = {"Type": m.type}
-        if m.type == "volume":
-            doc["Name"] = m.name
-        doc |= {"Source": m.source, "Destination": m.destination}
-        if m.type == "volume":
-            doc["Driver"] = m.driver
-        found.append(doc | {"Mode": m.mode, "RW": m.rw, "Propagation": m.propagation})
-    return found
+def state(s: Any) -> dict[str, Any]:
+    return {
+        "Status": s.status,
+        "Running": s.running,
+        "Paused": s.paused,
+        "Restarting": s.restarting,
+        "OOMKilled": s.oom_killed,
+        "Dead": s.dead,
+        "Pid": s.pid,
+        "ExitCode": s.exit_code,
+        "Error": s.error,
+        "StartedAt": rfc3339(s.started_at, s.HasField("started_at")),
+        "FinishedAt": rfc3339(s.finished_at, s.HasField("finished_at")),
+    }
 
 
-def mount_spec(m: engine_pb2.MountSpec) -> dict[str, Any]:
+def _strings(values: Any) -> list[str] | None:
+    return list(values) or None
+
+
+def _string_list(message: Any, name: str) -> list[str] | None:
+    return list(getattr(message, name).values) if message.HasField(name) else None
+
+
+def config(c: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "Hostname": c.hostname,
+        "Domainname": c.domainname,
+        "User": c.user,
+        "AttachStdin": c.attach_stdin,
+        "AttachStdout": c.attach_stdout,
+        "AttachStderr": c.attach_stderr,
+    }
+    if c.exposed_ports:
+        doc["ExposedPorts"] = {port_key(p): {} for p in c.exposed_ports}
+    doc |= {
+        "Tty": c.tty,
+        "OpenStdin": c.open_stdin,
+        "StdinOnce": c.stdin_once,
+        "Env": _strings(c.env),
+        "Cmd": _string_list(c, "cmd"),
+    }
+    doc |= {
+        "Image": c.image,
+        "Volumes": {v: {} for v in c.volumes} or None,
+        "WorkingDir": c.working_dir,
+        "Entrypoint": _string_list(c, "entrypoint"),
+        "OnBuild": None,
+        "Labels": dict(c.labels),
+    }
+    if c.stop_signal:
+        doc["StopSignal"] = c.stop_signal
+    if c.HasField("stop_timeout"):
+        doc["StopTimeout"] = c.stop_timeout
+    return doc
+
+
+def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
+    r = h.resources
+    newer = version >= (1, 44)
+    doc: dict[str, Any] = {
+        "Binds": _strings(h.binds),
+        "ContainerIDFile": "",
+        "LogConfig": {"Type": h.log_config.type, "Config": dict(h.log_config.config)},
+        "NetworkMode": h.network_mode,
+        "PortBindings": port_map(h.port_bindings),
+        "RestartPolicy": {
+            "Name": h.restart_policy.name or "no",
+            "MaximumRetryCount": h.restart_policy.maximum_retry_count,
+        },
+        "AutoRemove": h.auto_remove,
+        "VolumeDriver": "",
+        "VolumesFrom": _strings(h.volumes_from),
+        "CapAdd": _strings(h.cap_add),
+        "CapDrop": _strings(h.cap_drop),
+        "CgroupnsMode": "private",
+        "Dns": list(h.dns),
+        "DnsOptions": list(h.dns_options),
+        "DnsSearch": list(h.dns_search),
+        "ExtraHosts": _strings(h.extra_hosts),
+        "GroupAdd": None,
+        "IpcMode": "private",
+        "Cgroup": "",
+        "Links": None,
+        "OomScoreAdj": 0,
+        "PidMode": "",
+        "Privileged": h.privileged,
+        "PublishAllPorts": h.publish_all_ports,
+        "ReadonlyRootfs": h.read_only,
+        "SecurityOpt": _strings(_security_opts(h.security_opt)),
+    }
+    if h.tmpfs:
+        doc["Tmpfs"] = dict(h.tmpfs)
+    doc |= {
+        "UTSMode": "",
+        "UsernsMode": "",
+        "ShmSize": SHM_SIZE,
+    }
+    doc |= {
+        "Runtime": h.runtime,
+        "ConsoleSize": [0, 0],
+        "Isolation": "",
+        "CpuShares": r.cpu_shares,
+        "Memory": r.memory,
+        "NanoCpus": r.nano_cpus,
+        "CgroupParent": "",
+        "BlkioWeight": 0,
+        "BlkioWeightDevice": [],
+        "BlkioDeviceReadBps": [] if newer else None,
+        "BlkioDeviceWriteBps": [] if newer else None,
+        "BlkioDeviceReadIOps": [] if newer else None,
+        "BlkioDeviceWriteIOps": [] if newer else None,
+        "CpuPeriod": r.cpu_period,
+        "CpuQuota": r.cpu_quota,
+        "CpuRealtimePeriod": 0,
+        "CpuRealtimeRuntime": 0,
+        "CpusetCpus": r.cpuset_cpus,
+        "CpusetMems": "",
+        "Devices": [],
+        "DeviceCgroupRules": None,
+        "DeviceRequests": None,
+    }
+    if version < (1, 42):
+        doc |= {"KernelMemory": 0, "KernelMemoryTCP": 0}
+    doc |= {
+        "MemoryReservation": 0,
+        "MemorySwap": r.memory_swap,
+        "MemorySwappiness": None,
+        "OomKillDisable": None if newer else False,
+        "PidsLimit": r.pids_limit or None,
+        "Ulimits": [ulimit(u) for u in r.ulimits] or ([] if newer else None),
+        "CpuCount": 0,
+        "CpuPercent": 0,
+        "IOMaximumIOps": 0,
+        "IOMaximumBandwidth": 0,
+    }
+    if h.mounts:
+        doc["Mounts"] = [mount_spec(m) for m in h.mounts]
+    doc |= {
+        "MaskedPaths": _strings(h.masked_paths),  # none: privileged
+        "ReadonlyPaths": _strings(h.readonly_paths),
+    }
+    if h.HasField("init"):
+        doc["Init"] = h.init
+    return doc
+
+
+def _security_opts(options: Any) -> list[str]:
+    """A seccomp profile given inline is shown by its name, not its JSON (docker shows the
+    file's contents; a profile of kilobytes in every inspect helps no one)."""
+    return [o if len(o) < 200 else o.split("=")[0] + "=<profile>" for o in options]
+
+
+def ulimit(u: Any) -> dict[str, Any]:
+    return {"Name": u.name, "Hard": u.hard, "Soft": u.soft}
+
+
+def port_map(bindings: Any) -> dict[str, list[dict[str, str]]]:
+    ports: dict[str, list[dict[str, str]]] = {}
+    for b in bindings:
+        ports.setdefault(port_key(b.container_port), []).append(
+            {"HostIp": b.host_ip, "HostPort": b.host_port}
+        )
+    return ports
+
+
+def mount_point(m: Any) -> dict[str, Any]:
+    """One of inspect's Mounts (Name and Driver for volumes only)."""
+    doc: dict[str, Any] = {"Type": m.type}
+    if m.type == "volume":
+        doc["Name"] = m.name
+    doc |= {"Source": m.source, "Destination": m.destination}
+    if m.type == "volume":
+        doc["Driver"] = m.driver
+    return doc | {"Mode": m.mode, "RW": m.rw, "Propagation": m.propagation}
+
+
+def mount_spec(m: Any) -> dict[str, Any]:
     """One of HostConfig.Mounts as it was asked for, and as dockerd writes it back: Source
     left out when empty, DriverConfig always in VolumeOptions (its keys when set)."""
     doc: dict[str, Any] = {"Type": m.type, **({"Source": m.source} if m.source else {})}
@@ -160,148 +310,29 @@ def mount_spec(m: engine_pb2.MountSpec) -> dict[str, Any]:
     return doc
 
 
-def _strings(values: Any) -> list[str] | None:
-    return list(values) or None
-
-
-def _string_list(message: Any, name: str) -> list[str] | None:
-    return list(getattr(message, name).values) if message.HasField(name) else None
-
-
-def config(c: engine_pb2.ContainerConfig) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "Hostname": c.hostname,
-        "Domainname": c.domainname,
-        "User": c.user,
-        "AttachStdin": c.attach_stdin,
-        "AttachStdout": c.attach_stdout,
-        "AttachStderr": c.attach_stderr,
-        "Tty": c.tty,
-        "OpenStdin": c.open_stdin,
-        "StdinOnce": c.stdin_once,
-        "Env": _strings(c.env),
-        "Cmd": _string_list(c, "cmd"),
-        "Image": c.image,
-        "Volumes": {v: {} for v in c.volumes} or None,
-        "WorkingDir": c.working_dir,
-        "Entrypoint": _string_list(c, "entrypoint") or None,
-        "OnBuild": None,
-        "Labels": dict(c.labels),
-    }
-    if c.exposed_ports:
-        doc["ExposedPorts"] = {_key(p): {} for p in c.exposed_ports}
-    if c.stop_signal:
-        doc["StopSignal"] = c.stop_signal
-    if c.HasField("stop_timeout"):
-        doc["StopTimeout"] = c.stop_timeout
-    return doc
-
-
-def host_config(h: engine_pb2.HostConfig) -> dict[str, Any]:
-    r = h.resources
-    return {
-        "Binds": _strings(h.binds),
-        "ContainerIDFile": "",
-        "LogConfig": {"Type": h.log_config.type, "Config": dict(h.log_config.config)},
-        "NetworkMode": h.network_mode,
-        "PortBindings": port_map(h.port_bindings),
-        "RestartPolicy": {
-            "Name": h.restart_policy.name or "no",
-            "MaximumRetryCount": h.restart_policy.maximum_retry_count,
-        },
-        "AutoRemove": h.auto_remove,
-        "VolumeDriver": "",
-        "VolumesFrom": _strings(h.volumes_from),
-        "ConsoleSize": [0, 0],
-        "CapAdd": _strings(h.cap_add),
-        "CapDrop": _strings(h.cap_drop),
-        "CgroupnsMode": "private",
-        "Dns": list(h.dns),
-        "DnsOptions": list(h.dns_options),
-        "DnsSearch": list(h.dns_search),
-        "ExtraHosts": _strings(h.extra_hosts),
-        "GroupAdd": None,
-        "IpcMode": "private",
-        "Cgroup": "",
-        "Links": None,
-        "OomScoreAdj": 0,
-        "PidMode": "",
-        "Privileged": h.privileged,
-        "PublishAllPorts": h.publish_all_ports,
-        "ReadonlyRootfs": h.read_only,
-        "SecurityOpt": _strings(h.security_opt),
-        **({"Tmpfs": dict(h.tmpfs)} if h.tmpfs else {}),
-        **({"Mounts": [mount_spec(m) for m in h.mounts]} if h.mounts else {}),
-        "UTSMode": "",
-        "UsernsMode": "",
-        "ShmSize": SHM_SIZE,
-        "Runtime": h.runtime,
-        "Isolation": "",
-        "CpuShares": r.cpu_shares,
-        "Memory": r.memory,
-        "NanoCpus": r.nano_cpus,
-        "CgroupParent": "",
-        "BlkioWeight": 0,
-        "BlkioWeightDevice": [],
-        "BlkioDeviceReadBps": [],
-        "BlkioDeviceWriteBps": [],
-        "BlkioDeviceReadIOps": [],
-        "BlkioDeviceWriteIOps": [],
-        "CpuPeriod": r.cpu_period,
-        "CpuQuota": r.cpu_quota,
-        "CpuRealtimePeriod": 0,
-        "CpuRealtimeRuntime": 0,
-        "CpusetCpus": r.cpuset_cpus,
-        "CpusetMems": "",
-        "Devices": [],
-        "DeviceCgroupRules": None,
-        "DeviceRequests": None,
-        "MemoryReservation": 0,
-        "MemorySwap": r.memory_swap,
-        "MemorySwappiness": None,
-        "OomKillDisable": None,
-        "PidsLimit": r.pids_limit or None,
-        "Ulimits": [{"Name": u.name, "Soft": u.soft, "Hard": u.hard} for u in r.ulimits],
-        "CpuCount": 0,
-        "CpuPercent": 0,
-        "IOMaximumIOps": 0,
-        "IOMaximumBandwidth": 0,
-        "Init": h.init if h.HasField("init") else None,
-        "MaskedPaths": [] if h.privileged else MASKED_PATHS,
-        "ReadonlyPaths": [] if h.privileged else READONLY_PATHS,
-    }
-
-
-def port_map(bindings: Any) -> dict[str, list[dict[str, str]]]:
-    ports: dict[str, list[dict[str, str]]] = {}
-    for b in bindings:
-        ports.setdefault(_key(b.container_port), []).append(
-            {"HostIp": b.host_ip, "HostPort": b.host_port}
-        )
-    return ports
-
-
-def networks(c: engine_pb2.Container, version: tuple[int, int]) -> dict[str, Any]:
+def networks(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
     found = {e.network: endpoint(c, e, version) for e in c.network_settings.networks}
     mode = c.host_config.network_mode
     if not found and mode in ("host", "none"):
+        from dockyard.engine.v1 import engine_pb2
+
         found = {mode: endpoint(c, engine_pb2.EndpointSettings(network=mode), version)}
     return found
 
 
-def endpoint(
-    c: engine_pb2.Container, e: engine_pb2.EndpointSettings, version: tuple[int, int]
-) -> dict[str, Any]:
+def endpoint(c: Any, e: Any, version: tuple[int, int]) -> dict[str, Any]:
+    """NetworkSettings.Networks[name]: what was asked and, while it runs, what it got."""
     user_network = e.network not in PREDEFINED
     aliases = list(e.aliases)
     if user_network and version < (1, 45):
-        aliases.append(c.id[:12])  # before 1.45 docker listed the short ID among the aliases
-    return {
+        # the daemon added the short ID, and a host name other than the container's name
+        for alias in (c.id[:12], c.config.hostname if c.config.hostname != c.name else ""):
+            if alias and alias not in aliases:
+                aliases.append(alias)
+    doc: dict[str, Any] = {
         "IPAMConfig": {"IPv4Address": e.ipv4_address} if e.ipv4_address else None,
         "Links": None,
         "Aliases": aliases or None,
-        "MacAddress": e.mac_address,
-        "DriverOpts": None,
         "NetworkID": e.network_id,
         "EndpointID": e.endpoint_id,
         "Gateway": e.gateway,
@@ -310,24 +341,31 @@ def endpoint(
         "IPv6Gateway": "",
         "GlobalIPv6Address": "",
         "GlobalIPv6PrefixLen": 0,
-        "DNSNames": [c.name, c.id[:12], *e.aliases] if user_network else None,
+        "MacAddress": e.mac_address,
+        "DriverOpts": None,
     }
+    if version >= (1, 44):
+        doc["DNSNames"] = [c.name, c.id[:12], *e.aliases] if user_network else None
+    return doc
 
 
-def network_settings(c: engine_pb2.Container, version: tuple[int, int]) -> dict[str, Any]:
+def network_settings(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
+    """NetworkSettings; its top-level address keys are the default bridge's, and its ports
+    those of a running container, as docker's."""
     found = networks(c, version)
     bridge = found.get("bridge", {})
     ports: dict[str, Any] = dict(port_map(c.network_settings.ports))
-    for exposed in c.config.exposed_ports:
-        ports.setdefault(_key(exposed), None)
+    if c.state.status in ("running", "paused"):  # exposed ports, published or not
+        for exposed in c.config.exposed_ports:
+            ports.setdefault(port_key(exposed), None)
     return {
         "Bridge": "",
         "SandboxID": c.id if c.sandbox_key else "",
-        "SandboxKey": c.sandbox_key,
         "HairpinMode": False,
         "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0,
         "Ports": ports,
+        "SandboxKey": c.sandbox_key,
         "SecondaryIPAddresses": None,
         "SecondaryIPv6Addresses": None,
         "EndpointID": bridge.get("EndpointID", ""),

@@ -1,5 +1,6 @@
 """Times as docker writes them: Go's RFC3339Nano (trailing zeros trimmed, "0001-01-01T00:00:00Z"
-for never), unix seconds, and go-units' HumanDuration for `Status: "Up 5 minutes"`."""
+for never), unix seconds, and go-units' HumanDuration for `Status: "Up 5 minutes"`. Shared by
+the CLI and the Docker API front, which both print docker's JSON and tables."""
 
 from __future__ import annotations
 
