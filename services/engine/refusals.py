@@ -7,15 +7,18 @@ dockerd passes runc's reason through containerd, each adding its own words aroun
                $PATH: unknown
     exec       OCI runtime exec failed: exec failed: unable to start container process: …: unknown
 
-A user or group the container lacks is found by dockerd itself, before the runtime: its reason
-("unable to find user x: no matching entries in passwd file") is left as it is.
+Only the runtime's own reasons are wrapped — the command (`exec: "x": …`) and the working
+directory (`chdir to cwd …`); what dockerd finds itself before the runtime runs (a user or group
+the container lacks, ids out of range) is left as it is.
 """
 
 from __future__ import annotations
 
+RUNTIME_REASONS = ("exec: ", "chdir to cwd")
+
 
 def start_failure(reason: str) -> str:
-    if reason.startswith(("unable to find", "failed to create shim task")):
+    if not reason.startswith(RUNTIME_REASONS):
         return reason
     return (
         "failed to create shim task: OCI runtime create failed: runc create failed: "
@@ -24,6 +27,6 @@ def start_failure(reason: str) -> str:
 
 
 def exec_failure(reason: str) -> str:
-    if reason.startswith(("unable to find", "OCI runtime exec failed")):
+    if not reason.startswith(RUNTIME_REASONS):
         return reason
     return f"OCI runtime exec failed: exec failed: unable to start container process: {reason}: unknown"
