@@ -12,11 +12,13 @@ exec create/start/inspect split, which the engine's one Exec stream does not hav
     hijack.py     attach/exec connections taken over after `101 UPGRADED`; stream framing
     session.py    one attached session: client bytes ⇄ the engine's stream; live terminals
     engine.py     the engine's stubs on one channel
-    system.py     _ping, version, info, events, df, auth
-    containers.py create … prune; create_body.py their JSON (inspect and list entries:
+    system.py     _ping, version, info, events, df
+    containers.py create … prune, changes; create_body.py their JSON (inspect and list entries:
                   dockyard.api.containerjson, shared with the CLI);
                   streams.py attach, resize, logs, stats; archives.py docker cp
     execs.py      exec create/start/inspect/resize
-    images.py     pull, import, list, inspect, tag, remove, prune
+    images.py     pull, import, list, inspect, history, tag, remove, prune
+    transfers.py  push, login (/auth)
+    builds.py     build (the classic builder's wire), commit
     networks.py   networks; volumes.py volumes
 """

@@ -1,5 +1,6 @@
-"""The image endpoints: pull and import (`POST /images/create`), list, inspect, tag, remove,
-prune; push, save, load, history, build and search answer 501 until the engine has them.
+"""The image endpoints: pull and import (`POST /images/create`), list, inspect, history, tag,
+remove, prune; save, load and search answer 501 until the engine has them (push and login are
+transfers.py's, build builds.py's).
 
 Pull streams docker's JSON progress (`Pulling fs layer`, `Downloading` with `progressDetail`
 and a drawn bar, `Digest: …`, `Status: …`), taking credentials from `X-Registry-Auth`; an error
@@ -38,9 +39,8 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/images/get", _missing("image save (an images Save RPC)"))
     routes.add("POST", "/build/prune", build_prune)
     routes.add("GET", "/images/{name*}/json", inspect)
-    routes.add("GET", "/images/{name*}/history", _missing("image history (an images History RPC)"))
+    routes.add("GET", "/images/{name*}/history", history)
     routes.add("GET", "/images/{name*}/get", _missing("image save (an images Save RPC)"))
-    routes.add("POST", "/images/{name*}/push", _missing("image push (an images Push RPC)"))
     routes.add("POST", "/images/{name*}/tag", tag)
     routes.add("DELETE", "/images/{name*}", remove)
 
@@ -76,14 +76,23 @@ def registry_auth(request: web.Request) -> images_pb2.RegistryAuth:
         raise errors.InvalidArgument("invalid X-Registry-Auth header") from None
     if not isinstance(doc, dict):
         return images_pb2.RegistryAuth()
-    username, password = doc.get("username") or "", doc.get("password") or ""
-    if doc.get("auth") and not username:
-        username, _, password = base64.b64decode(doc["auth"]).decode().partition(":")
+    return auth_config(params.Fields(doc, "X-Registry-Auth"))
+
+
+def auth_config(doc: params.Fields) -> images_pb2.RegistryAuth:
+    """docker's AuthConfig: username and password, or `auth` (base64 of "user:password"),
+    or tokens."""
+    username, password = doc.text("username"), doc.text("password")
+    if doc.text("auth") and not username:
+        try:
+            username, _, password = base64.b64decode(doc.text("auth")).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise errors.InvalidArgument("invalid auth: want base64 of user:password") from None
     return images_pb2.RegistryAuth(
         username=username,
         password=password,
-        identity_token=doc.get("identitytoken") or "",
-        registry_token=doc.get("registrytoken") or "",
+        identity_token=doc.text("identitytoken"),
+        registry_token=doc.text("registrytoken"),
     )
 
 
@@ -181,6 +190,24 @@ async def _get(request: web.Request, ref: str) -> images_pb2.Image:
         images_pb2.GetImageRequest(ref=ref), **UNARY
     )
     return image
+
+
+async def history(request: web.Request) -> web.StreamResponse:
+    """docker history: the steps newest first, "<missing>" for the ones before the image."""
+    message = images_pb2.GetImageRequest(ref=param(request, "name"))
+    reply = await engine_of(request).images.History(message, **UNARY)
+    return replies.reply([history_json(entry) for entry in reply.entries])
+
+
+def history_json(entry: engine_pb2.HistoryEntry) -> dict[str, Any]:
+    return {
+        "Comment": entry.comment,
+        "Created": entry.created.seconds,
+        "CreatedBy": entry.created_by,
+        "Id": entry.id,
+        "Size": entry.size,
+        "Tags": [familiar(t) for t in entry.tags] or None,
+    }
 
 
 async def inspect(request: web.Request) -> web.StreamResponse:

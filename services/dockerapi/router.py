@@ -69,11 +69,12 @@ def build_app(engine: Engine) -> web.Application:
         images,
         networks,
         system,
+        transfers,
         volumes,
     )
 
     routes = Routes()
-    for module in (system, containers, execs, images, builds, networks, volumes):
+    for module in (system, containers, execs, images, transfers, builds, networks, volumes):
         module.register(routes)
     app = web.Application(client_max_size=0)  # bodies (build contexts, loads) are streamed
     app[ENGINE] = engine

@@ -1,4 +1,4 @@
-"""The system endpoints: `/_ping`, `/version`, `/info`, `/events`, `/system/df`, `/auth`.
+"""The system endpoints: `/_ping`, `/version`, `/info`, `/events`, `/system/df`.
 
 `HEAD /_ping` must carry `Api-Version` (without it the docker CLI falls back to API 1.24) and
 `Builder-Version: 1` (the classic builder: Dockyard has no BuildKit). Events are docker's JSON
@@ -41,7 +41,6 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/info", info)
     routes.add("GET", "/events", events)
     routes.add("GET", "/system/df", disk_usage)
-    routes.add("POST", "/auth", auth)
     for kind in ("swarm", "nodes", "services", "tasks", "secrets", "configs"):
         for method in ("GET", "POST", "DELETE"):
             routes.add(method, f"/{kind}", _no_swarm)
@@ -235,7 +234,3 @@ async def _no_swarm(request: web.Request) -> web.StreamResponse:
         'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" '
         "to connect this node to swarm and try again."
     )
-
-
-async def auth(request: web.Request) -> web.StreamResponse:
-    raise replies.unimplemented("registry login (an images RPC that checks credentials)")

@@ -1,5 +1,6 @@
 """A container's files through the Docker API, driven by the real docker CLI: `cp` both ways
-(running and stopped containers, links, tar on stdin and stdout), `diff`, `commit`."""
+(running and stopped containers, links, tar on stdin and stdout), `diff`, `commit` and the
+committed image's `history`."""
 
 from __future__ import annotations
 
@@ -102,5 +103,10 @@ def test_diff_and_commit(clients: Docker, image: str, cleanup: list[tuple[str, s
     assert fields.strip().split("|")[:3] == [image_id, "made by a test", "tester"]
     assert "MADE=yes" in fields
     assert docker.run("run", "--rm", "committed:v1", "ls", "/bin/true").returncode == 1
+    steps = docker.ok(
+        "history", "--no-trunc", "--format", "{{.ID}}|{{.CreatedBy}}|{{.Comment}}", "committed:v1"
+    ).splitlines()
+    assert steps[0].split("|") == [image_id, f"sh -c {script}", "made by a test"]
+    assert len(steps) == 1 + len(docker.ok("history", "-q", image).split())
     missing = docker.run("commit", "no-such-container")
     assert missing.returncode == 1 and "No such container: no-such-container" in missing.stderr

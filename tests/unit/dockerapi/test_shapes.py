@@ -7,8 +7,9 @@ import time
 from dockyard.api import containerjson as container_json
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
-from dockyard.services.dockerapi.images import familiar, image_json, progress_json
+from dockyard.services.dockerapi.images import familiar, history_json, image_json, progress_json
 from dockyard.services.dockerapi.system import event_json
+from dockyard.services.dockerapi.transfers import PUSHED, _aux
 
 
 def _container(status: str = "running", **state: object) -> engine_pb2.Container:
@@ -97,3 +98,26 @@ def test_container_events_carry_the_legacy_fields() -> None:
     assert (doc["time"], doc["timeNano"]) == (1_700_000_000, 1_700_000_000_123_456_789)
     network = event_json(engine_pb2.Event(type="network", action="create", actor_id="n1"))
     assert "status" not in network and network["Actor"]["ID"] == "n1"
+
+
+def test_history_entries_read_as_dockers() -> None:
+    entry = engine_pb2.HistoryEntry(
+        id="<missing>", created_by="/bin/sh -c make", size=42, tags=["docker.io/library/app:1"]
+    )
+    entry.created.FromSeconds(1_700_000_000)
+    assert history_json(entry) == {
+        "Comment": "",
+        "Created": 1_700_000_000,
+        "CreatedBy": "/bin/sh -c make",
+        "Id": "<missing>",
+        "Size": 42,
+        "Tags": ["app:1"],
+    }
+    assert history_json(engine_pb2.HistoryEntry())["Tags"] is None
+
+
+def test_a_push_ends_with_its_aux() -> None:
+    line = f"v1: digest: sha256:{'a' * 64} size: 527"
+    pushed = PUSHED.match(line)
+    assert pushed is not None
+    assert _aux(pushed) == {"Tag": "v1", "Digest": f"sha256:{'a' * 64}", "Size": 527}
