@@ -79,10 +79,15 @@ class Transfers:
             await asyncio.wrap_future(done)
 
     async def populate(self, volume: str, fs: Filesystem, path: str) -> bool:
-        """Fill the empty volume from what the container's image has at `path`."""
+        """Fill the empty volume from what the container's image has at `path`. A volume with
+        driver options (a tmpfs, a device, a bind of another directory) is mounted by the shim
+        in each container and has no data directory of its own here: it is left as it is."""
         lock = self._volumes.setdefault(volume, asyncio.Lock())
         async with lock, self._layer(fs):
-            data = self._store.data_dir(self._store.get(volume).name)
+            found = self._store.get(volume)
+            if found.options:
+                return False
+            data = self._store.data_dir(found.name)
             top = os.open(data, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
             try:
                 if os.listdir(top):

@@ -195,6 +195,9 @@ def test_volumes_with_driver_options(engine: Engine, busybox: str, tmp_path: Pat
     engine.ok("volume", "create", *opts, "bound")
     engine.ok("run", "--rm", "-v", "bound:/b", busybox, "sh", "-c", "echo via-volume > /b/f")
     assert (tmp_path / "f").read_text() == "via-volume\n"
+    engine.ok("run", "--rm", "-v", "bound:/usr", busybox, "true")  # not filled from the image:
+    assert sorted(os.listdir(tmp_path)) == ["f"]  # its data is the device's, not _data
+    assert list(data_dir(engine, "bound").iterdir()) == []
     bad = engine.cli("volume", "create", "-o", "type=tmpfs", "half")
     assert (
         bad.stderr == 'Error response from daemon: create half: missing required option: "device"\n'
