@@ -3,7 +3,8 @@ a commit's layer), and the image record made of them.
 
     write_blob(header, chunks)   → the blob, committed once its digest is known (and checked
                                    when the header names one); it joins the header's lease
-    create(config, layers, names) → the config checked (OCI schema, one diff ID per layer),
+    create(config, layers, names) → the config checked (OCI schema, one diff ID per layer, each
+                                   layer a blob here or unpacked already),
                                    a manifest written (Docker schema2, or OCI when a layer is
                                    OCI-typed), the layers unpacked where they are not yet,
                                    the record stored and tagged
@@ -77,6 +78,7 @@ class Authoring:
         """Record the image (see the module docstring); NotFound for a missing blob."""
         refs = [reference.parse(n).name for n in names]  # a bad name fails before any work
         config = self._config(config_digest, layers)
+        await self._check_layers(layers, chain_ids(schema.diff_ids(config)))
         blobs = {config_digest, *(layer.digest for layer in layers)}
         with self._images.lease(blobs) as held:
             manifest, layers = self._manifest(config_digest, layers, held)
@@ -100,10 +102,16 @@ class Authoring:
             raise InvalidArgument(
                 f"the image config lists {len(listed)} layers, but {len(layers)} were given"
             )
-        for layer in layers:
-            if not self._images.content.exists(layer.digest):
-                raise NotFound(f"layer {layer.digest} is not in the content store")
         return config
+
+    async def _check_layers(self, layers: list[Descriptor], chains: list[str]) -> None:
+        """Each layer is a blob here, or already unpacked: a pull keeps no blob of a layer
+        whose snapshot it found ("Already exists"), and an image built on it names it."""
+        for layer, chain in zip(layers, chains, strict=True):
+            if not self._images.content.exists(
+                layer.digest
+            ) and not await self._images.layers.exists(chain):
+                raise NotFound(f"layer {layer.digest} is not in the content store")
 
     def _manifest(
         self, config: str, layers: list[Descriptor], held: set[str]

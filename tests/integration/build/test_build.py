@@ -199,3 +199,59 @@ def test_history_shows_the_steps(context: Context, busybox: str) -> None:
         created_by.splitlines()[0]
         == "RUN /bin/sh -c echo a long command that the table truncates > /r"
     )
+
+
+def test_run_mounts_a_part_of_the_context(context: Context, busybox: str) -> None:
+    context.write("src/input.txt", "from the context\n")
+    context.dockerfile(
+        f"FROM {busybox}\n"
+        "RUN --mount=type=bind,source=src,target=/src cat /src/input.txt > /copied "
+        "&& ! touch /src/readonly 2>/dev/null\n"
+    )
+    context.ok("-t", "bound")
+    assert context.engine.ok(
+        "run", "--rm", "bound", "sh", "-c", "cat /copied; ls /src 2>&1 || true"
+    ) == ("from the context\nls: /src: No such file or directory\n")
+    context.write("src/input.txt", "changed\n")  # what a bind reads is part of the step's key
+    out = context.ok("-t", "bound")
+    assert " ---> Using cache" not in out
+    assert context.engine.ok("run", "--rm", "bound", "cat", "/copied") == "changed\n"
+
+
+def test_shell_and_the_exec_form(context: Context, busybox: str) -> None:
+    context.dockerfile(
+        f"FROM {busybox}\n"
+        'SHELL ["/bin/sh", "-e", "-c"]\n'
+        "RUN echo shell-form $0 > /shell\n"
+        'RUN ["/bin/sh", "-c", "echo exec-form > /exec"]\n'
+        'ENTRYPOINT ["cat"]\n'
+        'CMD ["/shell", "/exec"]\n'
+    )
+    context.ok("-t", "forms")
+    assert context.engine.ok("run", "--rm", "forms") == "shell-form /bin/sh\nexec-form\n"
+
+
+def test_dockerfile_from_stdin_with_a_directory_context(context: Context, busybox: str) -> None:
+    context.write("f", "context file\n")
+    result = context.engine.cli(
+        "build",
+        "-t",
+        "stdin-file",
+        "-f",
+        "-",
+        str(context.path),
+        input=f"FROM {busybox}\nCOPY f /f\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert context.engine.ok("run", "--rm", "stdin-file", "cat", "/f") == "context file\n"
+
+
+def test_pull_fetches_the_base_even_when_present(
+    context: Context, engine: Engine, registry: object
+) -> None:
+    base = f"{registry.host}/library/busybox"  # type: ignore[attr-defined]
+    context.dockerfile(f"FROM {base}\nRUN echo pulled-base\n")
+    first = context.ok("-t", "from-registry")
+    assert "Pulling from" in first or "Pull complete" in first  # missing: pulled
+    assert "Pulling from" not in context.ok("-t", "from-registry")  # present: used as it is
+    assert "Pulling from" in context.ok("--pull", "-t", "from-registry")

@@ -139,7 +139,12 @@ class FakeImages:
         diff_ids = list(doc["rootfs"]["diff_ids"])
         if len(diff_ids) != len(new.layers):
             raise errors.InvalidArgument("the image config and its layers disagree")
-        missing = [d.digest for d in new.layers if d.digest not in self.blobs]
+        chains = [chain_id(diff_ids[: i + 1]) for i in range(len(diff_ids))]
+        missing = [
+            d.digest
+            for d, chain in zip(new.layers, chains, strict=True)
+            if d.digest not in self.blobs and chain not in self._snapshots.committed
+        ]
         if missing:
             raise errors.NotFound(f"layer {missing[0]} is not in the content store")
         image = Image(
