@@ -107,12 +107,29 @@ def credentials(server: str) -> tuple[str, str]:
 
 def lookup(image: str) -> Any:
     """The RegistryAuth message for `image`'s registry (empty when there are no credentials)."""
+    return auth_for(registry_of(image))
+
+
+def auth_for(server: str) -> Any:
+    """The RegistryAuth message for `server` (empty when there are no credentials)."""
     from dockyard.images.v1 import images_pb2
 
-    user, secret = credentials(registry_of(image))
+    user, secret = credentials(server)
     if user == TOKEN_USER:
         return images_pb2.RegistryAuth(identity_token=secret)
     return images_pb2.RegistryAuth(username=user, password=secret)
+
+
+def known_servers() -> list[str]:
+    """Every registry config.json has credentials for (in `auths` or a helper per registry)."""
+    doc = _load(config_path())
+    auths, helpers = doc.get("auths"), doc.get("credHelpers")
+    return sorted(
+        {
+            *(auths if isinstance(auths, dict) else {}),
+            *(helpers if isinstance(helpers, dict) else {}),
+        }
+    )
 
 
 def store(server: str, user: str, secret: str) -> None:

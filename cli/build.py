@@ -46,6 +46,7 @@ def build(
         pull=pull,
         labels=_labels(label),
         network_mode=network,
+        auths=_auths(),
     )
     if not quiet and context != "-":
         print(f"Sending build context to Dockyard daemon  {human_size(prepared.size)}", flush=True)
@@ -91,6 +92,14 @@ def _build_args(values: list[str]) -> dict[str, str]:
         elif key in os.environ:
             found[key] = os.environ[key]
     return found
+
+
+def _auths() -> dict[str, Any]:
+    """Every registry's credentials we know (as docker's CLI sends them with a build)."""
+    from dockyard.cli import auth
+
+    found = {server: auth.auth_for(server) for server in auth.known_servers()}
+    return {server: creds for server, creds in found.items() if creds.ByteSize()}
 
 
 def _labels(values: list[str]) -> dict[str, str]:

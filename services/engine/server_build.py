@@ -13,6 +13,8 @@ from dockyard.engine.v1 import engine_pb2, engine_pb2_grpc
 from dockyard.services.engine.build.builder import Builder
 from dockyard.services.engine.build.commits import CommitOptions, Commits
 from dockyard.services.engine.build.job import BuildOptions, Built, Event, Failed, RunOutput, Text
+from dockyard.services.engine.clients.images import RegistryAuth
+from dockyard.services.engine.convert import from_proto
 from dockyard.services.engine.events import EventBus
 
 Context = Any
@@ -78,6 +80,7 @@ def _options(message: engine_pb2.BuildOptions) -> BuildOptions:
         pull=message.pull,
         labels=dict(message.labels),
         network=message.network_mode,
+        auths={k: from_proto(RegistryAuth, v) for k, v in message.auths.items()},
     )
 
 

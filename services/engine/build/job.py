@@ -24,6 +24,7 @@ from dockyard.services.engine.build.mounting import Mounter
 from dockyard.services.engine.build.runstep import RunStep
 from dockyard.services.engine.build.stages import Plan
 from dockyard.services.engine.clients import Clients
+from dockyard.services.engine.clients.images import RegistryAuth
 
 SNAPSHOT_PREFIX = "build-"
 
@@ -38,6 +39,7 @@ class BuildOptions:
     pull: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     network: str = ""  # RUN's network: "" (the default bridge), "none", "host"
+    auths: dict[str, RegistryAuth] = field(default_factory=dict)  # by registry (config.json keys)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from dockyard.services.engine.build.stages import Stage
 from dockyard.services.engine.clients.images import Image, RegistryAuth
 
 Make = Callable[[], Awaitable[StepResult]]
+DOCKER_HUB = "https://index.docker.io/v1/"
 
 
 def short(key: str) -> str:
@@ -83,13 +84,16 @@ class StageRunner:
                 with contextlib.suppress(errors.NotFound):
                     return await images.get(ref)
             final: Image | None = None
-            async for progress in images.pull(ref, RegistryAuth(), None):
+            async for progress in images.pull(ref, self._auth(ref), None):
                 if progress.status and progress.status not in ("Downloading", "Extracting"):
                     out.text(
                         f"{progress.id}: {progress.status}" if progress.id else progress.status
                     )
                 final = progress.image or final
             return final or await images.get(ref)
+
+    def _auth(self, ref: str) -> RegistryAuth:
+        return self._job.options.auths.get(registry_key(ref)) or RegistryAuth()
 
     async def image_state(self, image: Image) -> ImageState:
         if image.manifest is None or not image.manifest.digest:
@@ -274,6 +278,14 @@ class StageRunner:
         except errors.DockyardError as err:
             raise type(err)(f"invalid from flag value {ref}: {err}") from None
         return copystep.CopySource(state=await self.image_state(image))
+
+
+def registry_key(ref: str) -> str:
+    """The registry `ref` is pulled from, as docker's config.json names it."""
+    first, sep, _ = ref.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return DOCKER_HUB if first in ("docker.io", "index.docker.io") else first
+    return DOCKER_HUB
 
 
 def run_argv(step: Run, state: ImageState) -> list[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from pathlib import Path
 
 import pytest
 
 from tests.integration.build.conftest import Context
 from tests.support.engine import Engine
+from tests.support.images import busybox_image, push
+from tests.support.registry import Registry
 
 pytestmark = pytest.mark.integration
 
@@ -247,11 +250,26 @@ def test_dockerfile_from_stdin_with_a_directory_context(context: Context, busybo
 
 
 def test_pull_fetches_the_base_even_when_present(
-    context: Context, engine: Engine, registry: object
+    context: Context, engine: Engine, registry: Registry
 ) -> None:
-    base = f"{registry.host}/library/busybox"  # type: ignore[attr-defined]
+    base = f"{registry.host}/library/busybox"
     context.dockerfile(f"FROM {base}\nRUN echo pulled-base\n")
     first = context.ok("-t", "from-registry")
     assert "Pulling from" in first or "Pull complete" in first  # missing: pulled
     assert "Pulling from" not in context.ok("-t", "from-registry")  # present: used as it is
     assert "Pulling from" in context.ok("--pull", "-t", "from-registry")
+
+
+def test_a_base_image_behind_a_login(context: Context, engine: Engine, tmp_path: Path) -> None:
+    with Registry.start(tmp_path / "registry", auth="basic") as registry:
+        push(registry, "private/base", "latest", busybox_image(Cmd=["echo", "private base"]))
+        base = f"{registry.host}/private/base"
+        context.dockerfile(f"FROM {base}\nRUN true\n")
+        config = {"DOCKER_CONFIG": str(tmp_path / "cli")}
+        anonymous = context.engine.cli("build", str(context.path), env=config)
+        assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
+        engine.ok("login", registry.host, "-u", "dockyard", "-p", "s3cret-password", env=config)
+        built = context.engine.cli("build", "-t", "on-private", str(context.path), env=config)
+        assert built.returncode == 0, built.stderr
+        assert engine.ok("run", "--rm", "on-private") == "private base\n"
+        engine.ok("rmi", "on-private", base)

@@ -941,7 +941,7 @@ class ChangesResponse(_message.Message):
     def __init__(self, changes: _Optional[_Iterable[_Union[FileChange, _Mapping]]] = ...) -> None: ...
 
 class BuildOptions(_message.Message):
-    __slots__ = ("tags", "dockerfile", "build_args", "target", "no_cache", "pull", "labels", "network_mode")
+    __slots__ = ("tags", "dockerfile", "build_args", "target", "no_cache", "pull", "labels", "network_mode", "auths")
     class BuildArgsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -956,6 +956,13 @@ class BuildOptions(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AuthsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: _images_pb2.RegistryAuth
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_images_pb2.RegistryAuth, _Mapping]] = ...) -> None: ...
     TAGS_FIELD_NUMBER: _ClassVar[int]
     DOCKERFILE_FIELD_NUMBER: _ClassVar[int]
     BUILD_ARGS_FIELD_NUMBER: _ClassVar[int]
@@ -964,6 +971,7 @@ class BuildOptions(_message.Message):
     PULL_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     NETWORK_MODE_FIELD_NUMBER: _ClassVar[int]
+    AUTHS_FIELD_NUMBER: _ClassVar[int]
     tags: _containers.RepeatedScalarFieldContainer[str]
     dockerfile: str
     build_args: _containers.ScalarMap[str, str]
@@ -972,7 +980,8 @@ class BuildOptions(_message.Message):
     pull: bool
     labels: _containers.ScalarMap[str, str]
     network_mode: str
-    def __init__(self, tags: _Optional[_Iterable[str]] = ..., dockerfile: _Optional[str] = ..., build_args: _Optional[_Mapping[str, str]] = ..., target: _Optional[str] = ..., no_cache: _Optional[bool] = ..., pull: _Optional[bool] = ..., labels: _Optional[_Mapping[str, str]] = ..., network_mode: _Optional[str] = ...) -> None: ...
+    auths: _containers.MessageMap[str, _images_pb2.RegistryAuth]
+    def __init__(self, tags: _Optional[_Iterable[str]] = ..., dockerfile: _Optional[str] = ..., build_args: _Optional[_Mapping[str, str]] = ..., target: _Optional[str] = ..., no_cache: _Optional[bool] = ..., pull: _Optional[bool] = ..., labels: _Optional[_Mapping[str, str]] = ..., network_mode: _Optional[str] = ..., auths: _Optional[_Mapping[str, _images_pb2.RegistryAuth]] = ...) -> None: ...
 
 class BuildInput(_message.Message):
     __slots__ = ("options", "context")
