@@ -201,11 +201,28 @@ def _history_row(entry: Any, no_trunc: bool, human: bool) -> dict[str, Any]:
     }
 
 
+def builder_prune(
+    all: bool = typer.Option(False, "-a", "--all", help="(the whole cache is pruned either way)"),
+    force: bool = typer.Option(False, "-f", "--force", help="do not ask"),
+) -> None:
+    """Remove the build cache."""
+    from dockyard.cli.render import human_size
+    from dockyard.cli.volumes import confirm
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    if not force and not confirm("WARNING! This will remove all dangling build cache."):
+        return
+    request = pb.PruneBuildCacheRequest(all=all)
+    reply = call("builder prune", lambda stubs: stubs.builds.Prune(request, timeout=None))
+    print(f"Total reclaimed space: {human_size(reply.space_reclaimed)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(build)
     app.command()(commit)
     app.command()(diff)
     app.command()(history)
-    group = typer.Typer(help="Manage images", no_args_is_help=True)
+    group = typer.Typer(help="Manage builds", no_args_is_help=True)
     group.command("build")(build)
+    group.command("prune")(builder_prune)
     app.add_typer(group, name="builder")

@@ -1,5 +1,6 @@
 """`system prune [-a] [--volumes] [-f]`, as docker's: stopped containers, unused networks,
-(with --volumes) unused anonymous volumes, dangling images (every unused one with -a).
+(with --volumes) unused anonymous volumes, dangling images (every unused one with -a), the
+build cache.
 
 Made of the engine's verbs one after the other (container removal, network and volume prune,
 image removal), in docker's order, each listed as docker lists it.
@@ -60,7 +61,19 @@ async def _prune(stubs: Stubs, everything: bool, volumes: bool) -> tuple[str, in
         reclaimed += size
     deleted, size = await _images(stubs, everything)
     report += _section("Deleted Images", deleted)
-    return report, reclaimed + size
+    return report, reclaimed + size + await _build_cache(stubs)
+
+
+async def _build_cache(stubs: Stubs) -> int:
+    """The build cache's space (docker's system prune prunes it too); 0 while a build runs."""
+    from dockyard.api.errors import FailedPrecondition
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    try:
+        pruned = await stubs.builds.Prune(pb.PruneBuildCacheRequest(), timeout=None)
+    except FailedPrecondition:
+        return 0
+    return int(pruned.space_reclaimed)
 
 
 async def _containers(stubs: Stubs) -> list[str]:

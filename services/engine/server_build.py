@@ -60,6 +60,14 @@ class BuildsServicer(engine_pb2_grpc.BuildsServicer):
         self._events.publish("container", "commit", request.container, imageID=image.id)
         return engine_pb2.CommitResponse(id=image.id)
 
+    async def Prune(
+        self, request: engine_pb2.PruneBuildCacheRequest, context: Context
+    ) -> engine_pb2.PruneBuildCacheResponse:
+        pruned = await self._builder.prune()
+        return engine_pb2.PruneBuildCacheResponse(
+            space_reclaimed=pruned.reclaimed, records=pruned.records
+        )
+
 
 async def changes(
     commits: Commits, request: engine_pb2.ContainerRequest

@@ -25,15 +25,17 @@ import secrets
 import shutil
 import signal
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.api import errors
 from dockyard.services.engine.build import context as contexts
 from dockyard.services.engine.build import stages
-from dockyard.services.engine.build.cache import BuildCache
+from dockyard.services.engine.build.cache import LEASE, BuildCache
 from dockyard.services.engine.build.dockerfile import parse
 from dockyard.services.engine.build.executor import Executor
+from dockyard.services.engine.build.imagestate import chain_id
 from dockyard.services.engine.build.job import (
     SNAPSHOT_PREFIX,
     BuildJob,
@@ -62,6 +64,8 @@ class Builder:
         self._runner = RunStep(clients, cgroup_parent)
         self._locks: dict[str, asyncio.Lock] = {}
         self._ready = asyncio.Event()
+        self._building = 0  # builds running (a prune refuses to run meanwhile)
+        self._pruning = asyncio.Lock()  # a build waits for a prune to end before it starts
 
     def close(self) -> None:
         self.cache.close()
@@ -72,6 +76,8 @@ class Builder:
         await self._ready.wait()
         build_id = secrets.token_hex(8)
         scratch = self._dir / "jobs" / build_id
+        async with self._pruning:
+            self._building += 1
         try:
             job = await self._job(build_id, options, chunks, scratch)
             try:
@@ -81,6 +87,7 @@ class Builder:
             except StepFailed as failure:
                 yield Failed(failure.message, failure.code, failure.line)
         finally:
+            self._building -= 1
             await self._release(build_id, scratch)
 
     async def _job(
@@ -125,6 +132,40 @@ class Builder:
                         await self._c.snapshots.remove(key)
         await asyncio.to_thread(shutil.rmtree, scratch, True)
 
+    # -- prune ------------------------------------------------------------------------------
+
+    async def prune(self) -> Pruned:
+        """Forget the cache and give back its space: the layer snapshots builds committed that
+        no image uses (deepest first; one a container builds on stays), the cache mounts, and
+        the cache's lease on its blobs (the images service collects them at its next sweep)."""
+        async with self._pruning:
+            if self._building:
+                raise errors.FailedPrecondition(
+                    "a build is running: prune the build cache once it ends"
+                )
+            return await self._prune()
+
+    async def _prune(self) -> Pruned:
+        pruned = Pruned(records=self.cache.clear())
+        await self._c.images.release_lease(LEASE)
+        used = {c for i in await self._c.images.list_images([]) for c in chain_ids(i.diff_ids)}
+        for chain in self.cache.chains():
+            if chain not in used:
+                pruned.reclaimed += await self._remove_chain(chain)
+        pruned.reclaimed += await asyncio.to_thread(_remove_tree, self._dir / "cache-mounts")
+        return pruned
+
+    async def _remove_chain(self, chain: str) -> int:
+        try:
+            size = await self._c.snapshots.usage(chain)
+            await self._c.snapshots.remove(chain)
+        except errors.NotFound:
+            size = 0
+        except errors.FailedPrecondition:
+            return 0  # a container's layer (or a snapshot still being made) builds on it
+        self.cache.forget_chain(chain)
+        return size
+
     # -- start-up ---------------------------------------------------------------------------
 
     async def cleanup(self) -> None:
@@ -158,6 +199,27 @@ class Builder:
             await asyncio.wait_for(self._c.tasks.wait(task_id), 10.0)
         with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
             await self._c.tasks.delete(task_id)
+
+
+@dataclass
+class Pruned:
+    records: int = 0  # cache records forgotten
+    reclaimed: int = 0  # bytes given back
+
+
+def chain_ids(diff_ids: list[str]) -> list[str]:
+    return [chain_id(diff_ids[: i + 1]) for i in range(len(diff_ids))]
+
+
+def _remove_tree(directory: Path) -> int:
+    """Remove everything in `directory`; the bytes it held."""
+    size = 0
+    for path in directory.rglob("*") if directory.exists() else []:
+        with contextlib.suppress(OSError):
+            if path.is_file() and not path.is_symlink():
+                size += path.stat().st_size
+    shutil.rmtree(directory, ignore_errors=True)
+    return size
 
 
 def _spool(path: Path) -> BinaryIO:

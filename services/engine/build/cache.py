@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS steps (
     result TEXT NOT NULL,
     created TEXT NOT NULL DEFAULT (datetime('now'))
 );
+CREATE TABLE IF NOT EXISTS chains (
+    chain TEXT PRIMARY KEY,  -- a layer snapshot a build committed
+    depth INTEGER NOT NULL   -- its layers, base included: prune removes the deepest first
+);
 """
 
 
@@ -72,3 +76,15 @@ class BuildCache:
         """Forget every record; how many there were."""
         with self._db:
             return self._db.execute("DELETE FROM steps").rowcount
+
+    def add_chain(self, chain: str, depth: int) -> None:
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO chains VALUES (?, ?)", (chain, depth))
+
+    def chains(self) -> list[str]:
+        """The layer snapshots builds committed, the deepest first."""
+        return [r[0] for r in self._db.execute("SELECT chain FROM chains ORDER BY depth DESC")]
+
+    def forget_chain(self, chain: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM chains WHERE chain = ?", (chain,))

@@ -21,6 +21,7 @@ from dockyard.services.engine.build.dockerfile import parse
 from dockyard.services.engine.build.imagestate import (
     DEFAULT_SHELL,
     ImageState,
+    Layer,
     StepResult,
     chain_id,
     from_image,
@@ -222,6 +223,7 @@ class StageRunner:
                 layer = await commit_layer(
                     self._job.clients, key, _diff_ids(state), default_stubs(request)
                 )
+                self._record_chain(state, layer)
             except BaseException:
                 with contextlib.suppress(errors.DockyardError):
                     await self._job.clients.snapshots.remove(key)
@@ -254,6 +256,7 @@ class StageRunner:
                     self._job.clients, self._job.mounter, key, state, prepared, source
                 )
                 layer = await commit_layer(self._job.clients, key, _diff_ids(state), [])
+                self._record_chain(state, layer)
             except BaseException:
                 with contextlib.suppress(errors.DockyardError):
                     await self._job.clients.snapshots.remove(key)
@@ -261,6 +264,12 @@ class StageRunner:
             return StepResult(state.config, history(step.text, empty=layer is None), layer)
 
         return await self._cached(state, described, out, make)
+
+    def _record_chain(self, state: ImageState, layer: Layer | None) -> None:
+        """A layer snapshot the build committed, for `builder prune` to find."""
+        if layer is not None:
+            diff_ids = [*_diff_ids(state), layer.diff_id]
+            self._job.cache.add_chain(chain_id(diff_ids), len(diff_ids))
 
     async def source(self, ref: str, out: StageOutput) -> copystep.CopySource:
         """The context (no --from), a stage (by name or index), or an image."""

@@ -76,3 +76,7 @@ class SnapshotClient(Protocol):
     async def changes(self, key: str, stubs: list[str]) -> list[Change]:
         """What the active snapshot `key` changed, as `docker diff` lists it."""
         ...
+
+    async def usage(self, key: str) -> int:
+        """Bytes the snapshot's own layer takes on disk."""
+        ...

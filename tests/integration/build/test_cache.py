@@ -132,3 +132,19 @@ def test_the_cache_outlives_the_images_that_used_it(
     out = context.ok("-t", "collected")
     assert [hit for _, hit in steps(out)[1:]] == [True, True, True, True, True]
     assert engine.ok("run", "--rm", "collected") == "leased\n"
+
+
+def test_builder_prune_gives_the_space_back(context: Context, engine: Engine, busybox: str) -> None:
+    context.write("big.bin", "x" * 300_000)
+    context.dockerfile(
+        f"FROM {busybox}\nCOPY big.bin /big.bin\nRUN --mount=type=cache,target=/c touch /c/x\n"
+    )
+    context.ok("-t", "to-prune")
+    context.write("Dockerfile.kept", f"FROM {busybox}\nRUN echo kept > /kept\n")
+    context.ok("-f", str(context.path / "Dockerfile.kept"), "-t", "kept-over-prune")
+    engine.ok("rmi", "to-prune")
+    out = engine.ok("builder", "prune", "-f")
+    assert out.startswith("Total reclaimed space: ")
+    assert out.split()[-1].endswith("kB") and float(out.split()[-1][:-2]) >= 300
+    assert [hit for _, hit in steps(context.ok())[1:]] == [False, False]
+    assert engine.ok("run", "--rm", "kept-over-prune", "cat", "/kept") == "kept\n"

@@ -217,3 +217,36 @@ async def test_start_up_clean_up_takes_what_a_dead_build_left(rig: BuildRig) -> 
     assert list(rig.snapshots.active) == ["a-container"]
     assert rig.network.sandboxes == {}
     assert not (rig.root / "build" / "jobs").exists()
+
+
+async def test_prune_gives_back_what_no_image_uses(rig: BuildRig) -> None:
+    kept = await rig.build("FROM busybox\nRUN echo kept\n", tags=["kept"])
+    gone = await rig.build("FROM busybox\nRUN echo gone\n", tags=["gone"])
+    assert kept.built and gone.built
+    chain_of = {
+        name: config_of(rig, outcome.built.image_id)["rootfs"]["diff_ids"]  # type: ignore[index, union-attr]
+        for name, outcome in (("kept", kept), ("gone", gone))
+    }
+    await rig.images.remove("gone", force=False)
+    for key in rig.snapshots.committed:
+        rig.snapshots.sizes[key] = 1000
+    pruned = await rig.builder.prune()
+    assert pruned.records == 2 and pruned.reclaimed == 1000
+    assert LEASE not in rig.images.leases
+    from dockyard.services.engine.build.imagestate import chain_id
+
+    assert chain_id(chain_of["kept"]) in rig.snapshots.committed
+    assert chain_id(chain_of["gone"]) not in rig.snapshots.committed
+    assert BASE_DIFF in rig.snapshots.committed
+    assert (await rig.build("FROM busybox\nRUN echo kept\n")).hits() == [False]
+
+
+async def test_prune_refuses_while_a_build_runs(rig: BuildRig) -> None:
+    rig.tasks.script = lambda task: None
+    events = rig.builder.build(BuildOptions(), _context("FROM busybox\nRUN sleep 1d\n", {}))
+    async for event in events:
+        if getattr(event, "text", "").startswith(" ---> Running in"):
+            break
+    with pytest.raises(errors.FailedPrecondition, match="a build is running"):
+        await rig.builder.prune()
+    await events.aclose()

@@ -1056,3 +1056,17 @@ class HistoryResponse(_message.Message):
     ENTRIES_FIELD_NUMBER: _ClassVar[int]
     entries: _containers.RepeatedCompositeFieldContainer[HistoryEntry]
     def __init__(self, entries: _Optional[_Iterable[_Union[HistoryEntry, _Mapping]]] = ...) -> None: ...
+
+class PruneBuildCacheRequest(_message.Message):
+    __slots__ = ("all",)
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    all: bool
+    def __init__(self, all: _Optional[bool] = ...) -> None: ...
+
+class PruneBuildCacheResponse(_message.Message):
+    __slots__ = ("space_reclaimed", "records")
+    SPACE_RECLAIMED_FIELD_NUMBER: _ClassVar[int]
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    space_reclaimed: int
+    records: int
+    def __init__(self, space_reclaimed: _Optional[int] = ..., records: _Optional[int] = ...) -> None: ...

@@ -1342,6 +1342,11 @@ class BuildsStub:
                 request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitRequest.SerializeToString,
                 response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitResponse.FromString,
                 _registered_method=True)
+        self.Prune = channel.unary_unary(
+                '/dockyard.engine.v1.Builds/Prune',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneBuildCacheRequest.SerializeToString,
+                response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneBuildCacheResponse.FromString,
+                _registered_method=True)
 
 
 class BuildsServicer:
@@ -1365,6 +1370,14 @@ class BuildsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Prune(self, request, context):
+        """Prune forgets the build cache and gives back its space (docker builder prune):
+        FAILED_PRECONDITION while a build runs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BuildsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1377,6 +1390,11 @@ def add_BuildsServicer_to_server(servicer, server):
                     servicer.Commit,
                     request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitRequest.FromString,
                     response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitResponse.SerializeToString,
+            ),
+            'Prune': grpc.unary_unary_rpc_method_handler(
+                    servicer.Prune,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneBuildCacheRequest.FromString,
+                    response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneBuildCacheResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1433,6 +1451,33 @@ class Builds:
             '/dockyard.engine.v1.Builds/Commit',
             dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitRequest.SerializeToString,
             dockyard_dot_engine_dot_v1_dot_engine__pb2.CommitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Prune(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Builds/Prune',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneBuildCacheRequest.SerializeToString,
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.PruneBuildCacheResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,6 +24,7 @@ class FakeSnapshots:
         self.unchanged: set[str] = set()  # keys whose diff is empty
         self.change_lists: dict[str, list[Change]] = {}
         self.stubs_seen: dict[str, list[str]] = {}
+        self.sizes: dict[str, int] = {}  # usage by key (0 when not set)
 
     def add_committed(self, name: str) -> None:
         """Make a committed snapshot (what unpacking an image leaves)."""
@@ -46,6 +47,11 @@ class FakeSnapshots:
 
     async def remove(self, key: str) -> None:
         self.faults.enter("snapshots.remove", key)
+        if key in self.committed:
+            if any(parent == key for parent in self.active.values()):
+                raise errors.FailedPrecondition(f"cannot remove snapshot {key}: in use")
+            self.committed.discard(key)
+            return
         if self.active.pop(key, None) is None:
             raise errors.NotFound(f"snapshot {key} does not exist")
         self.views.discard(key)
@@ -100,6 +106,12 @@ class FakeSnapshots:
             raise errors.NotFound(f"snapshot {key} does not exist")
         self.stubs_seen[key] = list(stubs)
         return list(self.change_lists.get(key, []))
+
+    async def usage(self, key: str) -> int:
+        self.faults.enter("snapshots.usage", key)
+        if key not in self.active and key not in self.committed:
+            raise errors.NotFound(f"snapshot {key} does not exist")
+        return self.sizes.get(key, 0)
 
     def _mounts(self, key: str) -> list[Mount]:
         upper = f"/fake/snapshots/{key}/fs"

@@ -58,6 +58,10 @@ class SnapshotProxy:
         async for chunk in self._stub.Diff(request, **LONG):
             yield DiffChunk(chunk.data, chunk.diff_id, chunk.size, chunk.entries)
 
+    async def usage(self, key: str) -> int:
+        reply = await self._stub.Usage(pb.UsageRequest(key=key), **LONG)
+        return int(reply.size)
+
     async def changes(self, key: str, stubs: list[str]) -> list[Change]:
         request = pb.ChangesRequest(key=key, mount_stubs=stubs)
         reply = await self._stub.Changes(request, **LONG)
