@@ -170,6 +170,9 @@ class Images:
             image.layers, image.diff_ids, chain_ids(image.diff_ids), strict=False
         ):
             short = layer.digest[7:19]
+            if await self.layers.exists(chain_id):
+                parent = chain_id  # unpacked already (its blob may not be here: "Already exists")
+                continue
             applied = await apply_layer(
                 self.layers,
                 parent,
