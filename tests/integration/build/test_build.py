@@ -258,6 +258,7 @@ def test_pull_fetches_the_base_even_when_present(
     assert "Pulling from" in first or "Pull complete" in first  # missing: pulled
     assert "Pulling from" not in context.ok("-t", "from-registry")  # present: used as it is
     assert "Pulling from" in context.ok("--pull", "-t", "from-registry")
+    engine.ok("rmi", "from-registry", base)  # the session's other tests pull it afresh
 
 
 def test_a_base_image_behind_a_login(context: Context, engine: Engine, tmp_path: Path) -> None:

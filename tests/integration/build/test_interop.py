@@ -58,3 +58,4 @@ def test_skopeo_reads_what_the_builder_made(
     engine.ok("rmi", name)
     engine.ok("pull", name)
     assert engine.ok("run", "--rm", name) == "<p>built</p>\nmade\n"
+    engine.ok("rmi", name)
