@@ -8,7 +8,8 @@ then "Successfully built <id>" and "Successfully tagged <name>" (compose 1.29 an
 find the image by that line), or `{"errorDetail": {"code", "message"}, "error"}` when a step
 failed (the docker CLI exits with that code). A Dockerfile the engine refuses before any step
 ran is a plain error reply, as dockerd's. With `q`, only the image ID is sent (on a failure,
-everything before the error), as dockerd does.
+everything before the error), as dockerd does. Base images are pulled with the credentials the
+client sends for their registries (`X-Registry-Config`).
 
 Commit's optional body is a container Config; its keys are what the engine's Commit takes as
 Dockerfile changes (`CMD […]`, `ENV k=v`, …), applied before the `changes` parameters.
@@ -16,6 +17,8 @@ Dockerfile changes (`CMD […]`, `ENV k=v`, …), applied before the `changes` p
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import platform
 from collections.abc import AsyncIterator
@@ -24,8 +27,10 @@ from typing import Any
 from aiohttp import web
 from dockyard.api import errors
 from dockyard.engine.v1 import engine_pb2
+from dockyard.images.v1 import images_pb2
 from dockyard.services.dockerapi import params, replies
 from dockyard.services.dockerapi.engine import STREAM, UNARY
+from dockyard.services.dockerapi.images import auth_config
 from dockyard.services.dockerapi.router import Routes, engine_of
 
 CHUNK = 1024 * 1024
@@ -35,6 +40,8 @@ UNSUPPORTED = ("memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems", "cp
                "cpuquota", "shmsize", "extrahosts", "remote")  # fmt: skip
 """Build parameters that would change the build and that the engine does not have: refused
 when set to anything but docker's unset value."""
+HUB_HOSTS = ("index.docker.io", "registry-1.docker.io", "docker.io")
+DOCKER_HUB = "https://index.docker.io/v1/"  # Docker Hub's key, as docker's config.json has it
 ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le"}
 
 
@@ -56,7 +63,27 @@ def build_options(request: web.Request) -> engine_pb2.BuildOptions:
         pull=params.flag(request, "pull"),
         labels=_json_map(request, "labels"),
         network_mode="" if network == "default" else network,
+        auths=registry_config(request),
     )
+
+
+def registry_config(request: web.Request) -> dict[str, images_pb2.RegistryAuth]:
+    """`X-Registry-Config`: base64url JSON of {registry: AuthConfig}, the client's every known
+    login, keyed as its config.json keys them; the engine's keys are "host:port" and Docker
+    Hub's "https://index.docker.io/v1/" (a key written as a URL is cut to its host)."""
+    raw = request.headers.get("X-Registry-Config", "")
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))) if raw else {}
+    except (binascii.Error, ValueError):
+        raise errors.InvalidArgument("invalid X-Registry-Config header") from None
+    if not isinstance(doc, dict):
+        raise errors.InvalidArgument("invalid X-Registry-Config header: want an object")
+    found = {}
+    for key, value in doc.items():
+        host = key.split("://", 1)[-1].split("/", 1)[0].lower()
+        host = DOCKER_HUB if host in HUB_HOSTS else host
+        found[host] = auth_config(params.Fields(value, f"X-Registry-Config[{key!r}]"))
+    return found
 
 
 def _check_unsupported(request: web.Request) -> None:

@@ -54,6 +54,11 @@ def test_login_then_push_to_a_registry_with_passwords(
         assert login.returncode == 0 and "Login Succeeded" in login.stdout, login.stderr
         assert private.host in (docker.config / "config.json").read_text()
         assert "digest: sha256:" in docker.ok("push", target)
+        docker.ok("rmi", target)  # a build FROM it pulls it with the client's credentials
+        (tmp_path / "Dockerfile").write_text(f"FROM {target}\nRUN echo built on the private one\n")
+        cleanup.append(("image", "from-private"))
+        built = docker.ok("build", "-t", "from-private", str(tmp_path))
+        assert "built on the private one" in built
         docker.ok("logout", private.host)
         anonymous = docker.run("push", target)
         assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr.lower()

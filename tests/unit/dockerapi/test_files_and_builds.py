@@ -13,7 +13,7 @@ from aiohttp.test_utils import make_mocked_request
 from dockyard.engine.v1 import engine_pb2
 from dockyard.services.dockerapi import replies
 from dockyard.services.dockerapi.archives import go_mode, stat_header
-from dockyard.services.dockerapi.builds import BuildStream, config_changes
+from dockyard.services.dockerapi.builds import BuildStream, config_changes, registry_config
 from dockyard.services.dockerapi.params import Fields
 from dockyard.services.dockerapi.volumes import volume_json
 from dockyard.volumes.v1 import volumes_pb2
@@ -122,3 +122,23 @@ def test_a_commit_config_becomes_dockerfile_changes() -> None:
         'CMD ["echo", "a $HOME"]',
         "WORKDIR /w",
     ]
+
+
+def test_x_registry_config_is_keyed_by_registry_host() -> None:
+    logins = {
+        "https://index.docker.io/v1/": {"username": "hub", "password": "a"},
+        "127.0.0.1:5000": {"auth": base64.b64encode(b"me:pw").decode()},
+        "http://Registry.Example:443/v2/": {"identitytoken": "t"},
+    }
+    header = base64.urlsafe_b64encode(json.dumps(logins).encode()).decode().rstrip("=")
+    request = make_mocked_request("POST", "/build", headers={"X-Registry-Config": header})
+    found = registry_config(request)
+    assert sorted(found) == [
+        "127.0.0.1:5000",
+        "https://index.docker.io/v1/",
+        "registry.example:443",
+    ]
+    assert (found["127.0.0.1:5000"].username, found["127.0.0.1:5000"].password) == ("me", "pw")
+    assert found["https://index.docker.io/v1/"].username == "hub"
+    assert found["registry.example:443"].identity_token == "t"
+    assert registry_config(make_mocked_request("POST", "/build")) == {}
