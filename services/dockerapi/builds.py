@@ -1,5 +1,5 @@
 """`POST /build` (docker's classic builder: `/_ping` says `Builder-Version: 1`) and
-`POST /commit`, onto the engine's Builds service.
+`POST /commit` and `POST /build/prune`, onto the engine's Builds service.
 
 The build's body is the context (a tar, plain or gzip, or a Dockerfile alone), streamed to the
 engine as it arrives; the reply is docker's chunked JSON: `{"stream": …}` for the builder's own
@@ -48,6 +48,7 @@ ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc6
 def register(routes: Routes) -> None:
     routes.add("POST", "/build", build)
     routes.add("POST", "/commit", commit)
+    routes.add("POST", "/build/prune", prune)
 
 
 def build_options(request: web.Request) -> engine_pb2.BuildOptions:
@@ -236,3 +237,14 @@ def config_changes(config: params.Fields) -> list[str]:
             "commit: Healthcheck and OnBuild are not supported by Dockyard"
         )
     return changes
+
+
+async def prune(request: web.Request) -> web.StreamResponse:
+    """`docker builder prune` (and `system prune`): the engine forgets its whole build cache
+    (it keeps no other kind, so `all` changes nothing); it does not name the records, so
+    CachesDeleted is null. Filters and a space to keep would prune less: refused."""
+    if params.filters(request) or request.query.get("keep-storage", "0") != "0":
+        raise errors.InvalidArgument("build cache prune filters are not supported by Dockyard")
+    message = engine_pb2.PruneBuildCacheRequest(all=params.flag(request, "all"))
+    reply = await engine_of(request).builds.Prune(message, **UNARY)
+    return replies.reply({"CachesDeleted": None, "SpaceReclaimed": reply.space_reclaimed})

@@ -37,7 +37,6 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/images/search", _missing("searching a registry"))
     routes.add("POST", "/images/load", _missing("image load (an images Load RPC)"))
     routes.add("GET", "/images/get", _missing("image save (an images Save RPC)"))
-    routes.add("POST", "/build/prune", build_prune)
     routes.add("GET", "/images/{name*}/json", inspect)
     routes.add("GET", "/images/{name*}/history", history)
     routes.add("GET", "/images/{name*}/get", _missing("image save (an images Save RPC)"))
@@ -50,11 +49,6 @@ def _missing(what: str) -> Any:
         raise replies.unimplemented(what)
 
     return handler
-
-
-async def build_prune(request: web.Request) -> web.StreamResponse:
-    """There is no build cache without a builder: nothing to reclaim (`system prune` asks)."""
-    return replies.reply({"CachesDeleted": None, "SpaceReclaimed": 0})
 
 
 def familiar(name: str) -> str:

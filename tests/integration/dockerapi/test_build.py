@@ -1,7 +1,7 @@
 """`docker build` through the Docker API (the classic builder's wire: a tar context, streamed
 JSON, `Successfully built`), driven by the real docker CLI and by docker-py: images from a
-Dockerfile FROM the tests' busybox, the cache, build args, targets, labels, .dockerignore, and a
-failing RUN's exit code. docker-py's build is in test_docker_py.py."""
+Dockerfile FROM the tests' busybox, the cache (and its prune), build args, targets, labels,
+.dockerignore, and a failing RUN's exit code. docker-py's build is in test_docker_py.py."""
 
 from __future__ import annotations
 
@@ -61,6 +61,11 @@ def test_build_tag_cache_args_and_target(
     assert quiet.strip() == base_id != image_id
     labels = docker.ok("image", "inspect", "-f", "{{json .Config.Labels}}", "built:base")
     assert "stage" not in labels  # the stage after the target was not built
+    pruned = docker.ok("builder", "prune", "-af")
+    assert pruned.splitlines()[-1].startswith("Total reclaimed space:")  # (its layers are the
+    # tagged images' too here, so they stay)
+    after = docker.ok("build", "-t", "built:v1", "--build-arg", greeting, str(context))
+    assert "Running in" in after  # the cache is gone: the RUNs ran again
 
 
 def test_a_failing_run_is_its_exit_code_and_a_bad_dockerfile_one_line(
