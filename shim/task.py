@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from dockyard.api.files import write_atomic
-from dockyard.shim import resources, seccomp, spawn
+from dockyard.shim import resources, spawn
 from dockyard.shim.cgroups import Cgroup
 from dockyard.shim.process import ExitRecord, Process, Stdio
 
@@ -61,7 +61,6 @@ class Task:
         if self.cgroup is not None:
             self.cgroup.create()
             resources.apply(self.cgroup, self.spec.get("linux", {}).get("resources", {}))
-        _compile_seccomp(self.spec)  # once here; the init and every exec find it compiled
 
         def init_main(sync: socket.socket) -> NoReturn:
             from dockyard.shim import init
@@ -266,12 +265,6 @@ def _close_child_ends(child_stdio: spawn.Stdio | None) -> None:
     for fd in (child_stdio.stdin, child_stdio.stdout, child_stdio.stderr):
         if fd is not None:
             os.close(fd)
-
-
-def _compile_seccomp(spec: dict[str, Any]) -> None:
-    profile = spec.get("linux", {}).get("seccomp")
-    if profile:
-        seccomp.program_of(profile)
 
 
 def _receive(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:
