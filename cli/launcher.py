@@ -70,7 +70,8 @@ def send_frame(sock: socket.socket, message: dict[str, Any], fds: list[int] | No
         rights = struct.pack(f"{len(fds)}i", *fds)
         sent = sock.sendmsg([frame], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
         frame = frame[sent:]
-    sock.sendall(frame)
+    if frame:  # nothing left: a peer that has already closed would answer EPIPE to b""
+        sock.sendall(frame)
 
 
 def split_frames(buffer: bytearray) -> list[dict[str, Any]]:
@@ -189,8 +190,11 @@ class Remote:
         then forwarded, or (stale server) given back to this process as they came."""
         self.held = []
         self.catch_signals()
-        try:
+        try:  # noqa: SIM105 - contextlib costs an import
             send_frame(self.sock, message, [0, 1, 2])
+        except OSError:
+            pass  # the server may have run the command, finished and closed already: read on
+        try:
             first = self.next_frame()
         except (OSError, ValueError):
             first = None

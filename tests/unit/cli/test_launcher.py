@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import signal
 import socket
 import struct
 
@@ -83,3 +84,26 @@ def test_exit_codes_as_the_interpreter_makes_them(code: object, expected: int) -
 def test_a_text_exit_is_printed_and_gives_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert forked._exit_code("dockyard: bad") == 1
     assert capsys.readouterr().err == "dockyard: bad\n"
+
+
+def test_a_command_that_ended_before_the_request_was_sent_is_not_run_again() -> None:
+    """A quick command can run, end and be reaped (the server closing the connection) before
+    the client's send returns: the client must read the child's frames that are already there,
+    not take the failed send for 'nothing ran' and run the command again in-process."""
+    client, server = socket.socketpair()
+    pidfd = os.pidfd_open(os.getpid())
+    try:
+        launcher.send_frame(server, {"pid": os.getpid()}, [pidfd])
+        launcher.send_frame(server, {"exit": 3})
+        launcher.send_frame(server, {"exit": 3, "reaped": True})
+        server.close()  # the server has dropped the connection: sending now gets EPIPE
+        remote = launcher.Remote(client)
+        try:
+            assert remote.start({"argv": ["dockyard", "cp", "/a"], "env": {"X": "y" * 65536}})
+            assert remote.pidfd >= 0
+        finally:
+            for signum, handler in remote.previous.items():  # the start caught them for us
+                signal.signal(signum, handler)
+    finally:
+        os.close(pidfd)
+        client.close()
