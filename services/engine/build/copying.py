@@ -16,7 +16,6 @@ nor an image can lead a write — or a read — out through a symlink.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import shutil
@@ -116,21 +115,25 @@ def _is_dir(root: Root, path: str) -> bool:
 
 def _ensure_dir(root: Root, path: str, options: Options) -> int:
     """An O_PATH fd of the directory `path` inside the root, made (with its parents) if
-    missing, owned as `options` say."""
+    missing, owned as `options` say. A dangling symlink on the way (an earlier step's, aimed
+    anywhere) is followed inside the root, and what it names made there, root's and 0755."""
     try:
         fd = root.open(path)
     except FileNotFoundError:
         parent, name = posixpath.split(path.rstrip("/"))
         parent_fd = _ensure_dir(root, parent or "/", options)
         try:
-            with contextlib.suppress(FileExistsError):
+            if _stat(parent_fd, name) is None:
                 os.mkdir(name, 0o755, dir_fd=parent_fd)
                 os.chmod(name, 0o755, dir_fd=parent_fd)  # whatever the umask
                 owner = options.owner or (0, 0)
                 os.chown(name, *owner, dir_fd=parent_fd, follow_symlinks=False)
         finally:
             os.close(parent_fd)
-        fd = root.open(path)
+        try:
+            fd = root.open(path)
+        except FileNotFoundError:  # `name` is a link to what does not exist (yet)
+            fd = root.open(path, "dir", 0o755)
     if not stat.S_ISDIR(os.fstat(fd).st_mode):
         os.close(fd)
         raise InvalidArgument(f"cannot copy to {path}: not a directory")

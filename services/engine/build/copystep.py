@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import posixpath
 from collections.abc import Mapping
@@ -140,6 +141,19 @@ def _copy(dirs: list[Path], prepared: PreparedCopy, source: CopySource) -> None:
         keep_owner=source.context is None,
         extract=instruction.add and source.context is not None,
     )
+    try:
+        _copy_in(dirs, prepared, source, options)
+    except OSError as err:  # the filesystem refused (a file where a directory must be, ...)
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise errors.ResourceExhausted("no space left on device") from None
+        reason = (err.strerror or str(err)).lower()
+        where = f": {err.filename}" if err.filename else ""
+        raise errors.InvalidArgument(f"{_what(prepared)} failed: {reason}{where}") from None
+
+
+def _copy_in(
+    dirs: list[Path], prepared: PreparedCopy, source: CopySource, options: Options
+) -> None:
     with Root(dirs[0]) as dest, contextlib.ExitStack() as stack:
         from_root = _source_root(dirs, source, stack)
         matched = prepared.matched

@@ -57,6 +57,7 @@ class NamespaceMounter:
 
         def in_namespace() -> T:
             _unshare_mounts()
+            os.umask(0o022)  # the thread's own (CLONE_NEWNS unshares CLONE_FS): dirs made 0755
             for index, (directory, described) in enumerate(zip(dirs, mounts, strict=True)):
                 for mount in described:
                     _mount(mount, directory, readonly=index > 0)
