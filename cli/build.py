@@ -51,21 +51,29 @@ def build(
     if not quiet and context != "-":
         print(f"Sending build context to Dockyard daemon  {human_size(prepared.size)}", flush=True)
 
+    image_id = _stream(options, prepared.stream, quiet)
+    if quiet:
+        print(image_id)
+    if iidfile:
+        _write_id(iidfile, image_id)
+
+
+def _stream(options: Any, context: Any, quiet: bool) -> str:
+    """Send the options and the context; show what the build prints; its image ID (a failed
+    step: its message and exit code)."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
     async def requests() -> Any:
         yield pb.BuildInput(options=options)
-        while data := prepared.stream.read(CHUNK):
+        while data := context.read(CHUNK):
             yield pb.BuildInput(context=data)
 
     async def work(stubs: Stubs) -> tuple[str, Any]:
         image_id, error = "", None
         async for output in stubs.builds.Build(requests(), timeout=None):
             kind = output.WhichOneof("msg")
-            if kind == "stream" and not quiet:
-                sys.stdout.write(output.stream)
-                sys.stdout.flush()
-            elif kind == "output" and not quiet:
-                sys.stdout.buffer.write(output.output)
-                sys.stdout.buffer.flush()
+            if kind in ("stream", "output") and not quiet:
+                _show(output, kind)
             elif kind == "image_id":
                 image_id = output.image_id
             elif kind == "error":
@@ -76,10 +84,16 @@ def build(
     if error is not None:
         where = f" (Dockerfile line {error.line})" if error.line else ""
         die(f"{error.message}{where}", error.code or 1)
-    if quiet:
-        print(image_id)
-    if iidfile:
-        _write_id(iidfile, image_id)
+    return image_id
+
+
+def _show(output: Any, kind: str) -> None:
+    if kind == "stream":
+        sys.stdout.write(output.stream)
+        sys.stdout.flush()
+    else:
+        sys.stdout.buffer.write(output.output)
+        sys.stdout.buffer.flush()
 
 
 def _build_args(values: list[str]) -> dict[str, str]:

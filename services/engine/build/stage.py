@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dockyard.api import errors
@@ -35,9 +35,22 @@ from dockyard.services.engine.build.runstep import RunRequest, default_stubs, ne
 from dockyard.services.engine.build.runvolumes import MountSet
 from dockyard.services.engine.build.stages import Stage
 from dockyard.services.engine.clients.images import Image, RegistryAuth
+from dockyard.services.engine.clients.snapshots import Mount
 
 Make = Callable[[], Awaitable[StepResult]]
 DOCKER_HUB = "https://index.docker.io/v1/"
+
+
+@dataclass
+class RunPlan:
+    """A RUN step with its words expanded: what its cache key and its container take."""
+
+    step: Run
+    argv: list[str]
+    seen: dict[str, str]  # the build args its environment gets (those ENV does not set)
+    workdir: str
+    network: str
+    mounts: MountSet
 
 
 def short(key: str) -> str:
@@ -180,58 +193,68 @@ class StageRunner:
         env: dict[str, str],
         out: StageOutput,
     ) -> ImageState:
-        argv = run_argv(step, state)
         escape = self._job.plan.escape
-        seen = {k: v for k, v in args.items() if k not in state.env()}
         workdir = state.config.get("WorkingDir") or "/"
-        mounts = MountSet(
-            self._job, [shellwords.word(m, env, escape) for m in step.mounts], workdir
+        plan = RunPlan(
+            step,
+            run_argv(step, state),
+            {k: v for k, v in args.items() if k not in state.env()},
+            workdir,
+            network_mode(step.network or self._job.options.network),
+            MountSet(self._job, [shellwords.word(m, env, escape) for m in step.mounts], workdir),
         )
-        network = network_mode(step.network or self._job.options.network)
         if step.security and step.security != "sandbox":
             raise errors.InvalidArgument(f"RUN --security={step.security} is not supported")
         described = {
-            "run": argv,
-            "args": seen,
-            "mounts": await mounts.describe(self, out),
-            "network": network,
+            "run": plan.argv,
+            "args": plan.seen,
+            "mounts": await plan.mounts.describe(self, out),
+            "network": plan.network,
         }
+        return await self._cached(state, described, out, lambda: self._execute(plan, state, out))
 
-        async def make() -> StepResult:
-            key = self._job.snapshot_key()
-            rootfs = await self._job.clients.snapshots.prepare(key, state.chain_id)
-            try:
-                async with mounts.mounted(key) as oci_mounts:
-                    request = RunRequest(
-                        self._job.task_id(),
-                        argv,
-                        [*(state.config.get("Env") or []), *(f"{k}={v}" for k, v in seen.items())],
-                        rootfs,
-                        state.config.get("User") or "",
-                        workdir,
-                        network,
-                        oci_mounts,
-                    )
-                    out.text(f" ---> Running in {request.hostname}")
-                    code = await self._job.runner.run(request, out.output)
-                if code != 0:
-                    shown = " ".join(argv) if step.shell_form else str(argv).replace("'", '"')
-                    raise StepFailed(
-                        f"The command '{shown}' returned a non-zero code: {code}", code, step.line
-                    )
-                out.text(f"Removing intermediate container {request.hostname}")
-                layer = await commit_layer(
-                    self._job.clients, key, _diff_ids(state), default_stubs(request)
-                )
-                self._record_chain(state, layer)
-            except BaseException:
-                with contextlib.suppress(errors.DockyardError):
-                    await self._job.clients.snapshots.remove(key)
-                raise
-            created_by = metadata.created_by_run(argv, step.shell_form, seen)
-            return StepResult(state.config, history(created_by, empty=layer is None), layer)
+    async def _execute(self, plan: RunPlan, state: ImageState, out: StageOutput) -> StepResult:
+        """The RUN's container on a new snapshot, and its changes made a layer."""
+        key = self._job.snapshot_key()
+        rootfs = await self._job.clients.snapshots.prepare(key, state.chain_id)
+        try:
+            request = await self._container(plan, state, key, rootfs, out)
+            out.text(f"Removing intermediate container {request.hostname}")
+            layer = await commit_layer(
+                self._job.clients, key, _diff_ids(state), default_stubs(request)
+            )
+            self._record_chain(state, layer)
+        except BaseException:
+            with contextlib.suppress(errors.DockyardError):
+                await self._job.clients.snapshots.remove(key)
+            raise
+        created_by = metadata.created_by_run(plan.argv, plan.step.shell_form, plan.seen)
+        return StepResult(state.config, history(created_by, empty=layer is None), layer)
 
-        return await self._cached(state, described, out, make)
+    async def _container(
+        self, plan: RunPlan, state: ImageState, key: str, rootfs: list[Mount], out: StageOutput
+    ) -> RunRequest:
+        """Run the command to its end (StepFailed unless it exits 0)."""
+        env = [*(state.config.get("Env") or []), *(f"{k}={v}" for k, v in plan.seen.items())]
+        async with plan.mounts.mounted(key) as oci_mounts:
+            request = RunRequest(
+                self._job.task_id(),
+                plan.argv,
+                env,
+                rootfs,
+                state.config.get("User") or "",
+                plan.workdir,
+                plan.network,
+                oci_mounts,
+            )
+            out.text(f" ---> Running in {request.hostname}")
+            code = await self._job.runner.run(request, out.output)
+        if code != 0:
+            argv, step = plan.argv, plan.step
+            shown = " ".join(argv) if step.shell_form else str(argv).replace("'", '"')
+            message = f"The command '{shown}' returned a non-zero code: {code}"
+            raise StepFailed(message, code, step.line)
+        return request
 
     # -- COPY, ADD --------------------------------------------------------------------------
 
