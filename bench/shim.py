@@ -24,6 +24,7 @@ import ctypes
 import io
 import json
 import os
+import shutil
 import statistics
 import sys
 import tarfile
@@ -65,6 +66,7 @@ def main() -> None:
         engine.stop()
         engine.remove_cgroup_parent()
         engine.remove_network_leftovers()
+        shutil.rmtree(base, ignore_errors=True)
     print(json.dumps(report, indent=2))
 
 
