@@ -1,7 +1,7 @@
 """An offline busybox root filesystem, made from the host's busybox-static (Debian package).
 
-`write_rootfs(dir)` lays it out on disk; `rootfs_tar()` returns it as an uncompressed tar
-(root-owned, fixed mtimes, so the same bytes every time: the same digest in every test).
+`rootfs_tar()` returns it as an uncompressed tar (root-owned, fixed mtimes, so the same bytes
+every time: the same digest in every test).
 """
 
 from __future__ import annotations
@@ -28,13 +28,6 @@ DIRS = ("bin", "dev", "etc", "proc", "sys", "tmp", "root", "var", "usr", "usr/bi
 def applets() -> tuple[str, ...]:
     out = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True, check=True)
     return tuple(name for name in out.stdout.split() if name and name != "busybox")
-
-
-def write_rootfs(root: Path) -> Path:
-    """Lay the busybox rootfs out under `root` (created) and return it."""
-    with tarfile.open(fileobj=io.BytesIO(rootfs_tar())) as tar:
-        tar.extractall(root, filter="fully_trusted")
-    return root
 
 
 @cache
