@@ -105,7 +105,7 @@ def test_inspect_ps_and_rm_know_a_containers_mounts(
         False,
     )
     assert mounts["/t"]["Type"] == "tmpfs" and mounts["/anon"]["Type"] == "volume"
-    assert doc["HostConfig"]["Binds"] == ["used:/data", f"{tmp_path}:/host:ro"]
+    assert sorted(doc["HostConfig"]["Binds"]) == sorted(["used:/data", f"{tmp_path}:/host:ro"])
     assert doc["HostConfig"]["Mounts"] == [
         {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1048576}}
     ]
