@@ -234,8 +234,44 @@ def image_inspect(
     show(names, format, "image")
 
 
+PRUNE_WARNINGS = {
+    False: "WARNING! This will remove all dangling images.",
+    True: "WARNING! This will remove all images without at least one container associated to them.",
+}
+
+
+def prune(
+    all: bool = typer.Option(False, "-a", "--all", help="every unused image, not only dangling"),
+    force: bool = typer.Option(False, "-f", "--force", help="do not ask"),
+    filter: list[str] = typer.Option([], "--filter", help="until=…, label=…"),
+) -> None:
+    """Remove unused images."""
+    from dockyard.cli.render import human_size
+    from dockyard.images.v1 import images_pb2
+
+    if not force and not _confirm(PRUNE_WARNINGS[all]):
+        return
+    request = images_pb2.PruneImagesRequest(all=all, filters=filter)
+    reply = call("image prune", lambda stubs: stubs.images.Prune(request))
+    if reply.untagged or reply.deleted:
+        lines = [f"untagged: {n}" for n in reply.untagged] + [
+            f"deleted: {d}" for d in reply.deleted
+        ]
+        print("Deleted Images:\n" + "\n".join(lines) + "\n")
+    print(f"Total reclaimed space: {human_size(reply.space_reclaimed)}")
+
+
+def _confirm(warning: str) -> bool:
+    """docker's prompt: the warning, then a y/N answer read from stdin (none: no)."""
+    sys.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
 def register(app: typer.Typer) -> None:
     from dockyard.cli.auth import login, logout
+    from dockyard.cli.build import history
 
     app.command()(login)
     app.command()(logout)
@@ -254,4 +290,6 @@ def register(app: typer.Typer) -> None:
     group.command("rm")(rmi)
     group.command("import")(import_)
     group.command("inspect")(image_inspect)
+    group.command("history")(history)
+    group.command("prune")(prune)
     app.add_typer(group, name="image")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from dockyard.api import errors
+from dockyard.services.engine import imageprune
 from dockyard.services.engine.build.history import HistoryEntry, image_history
 from dockyard.services.engine.clients.images import (
     Image,
@@ -74,6 +75,13 @@ class Images:
         for deleted in removal.deleted:
             self._events.publish("image", "delete", deleted)
         return removal
+
+    async def prune(self, all: bool, filters: list[str]) -> Removal:
+        pruned = await imageprune.prune(self._images, self._store, all, filters)
+        for deleted in pruned.deleted:
+            self._events.publish("image", "delete", deleted)
+        self._events.publish("image", "prune", "", reclaimed=str(pruned.reclaimed))
+        return pruned
 
     def _check_unused(self, ref: str, force: bool, image: Image) -> None:
         users = self._store.using_image(image.id)

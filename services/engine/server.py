@@ -273,6 +273,14 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
         async for progress in self._images.pull(request.ref, auth, platform):
             yield to_proto(progress, images_pb2.PullProgress())
 
+    async def Prune(
+        self, request: images_pb2.PruneImagesRequest, context: Context
+    ) -> images_pb2.PruneImagesResponse:
+        pruned = await self._images.prune(request.all, list(request.filters))
+        return images_pb2.PruneImagesResponse(
+            untagged=pruned.untagged, deleted=pruned.deleted, space_reclaimed=pruned.reclaimed
+        )
+
     async def Login(
         self, request: images_pb2.LoginRequest, context: Context
     ) -> images_pb2.LoginResponse:

@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import grpc
 from dockyard.api import bootstrap
 from dockyard.api.bootstrap import ServiceOptions
+from dockyard.api.errors import DockyardError
 from dockyard.images.v1 import images_pb2_grpc
 from dockyard.services.images.content import ContentStore
 from dockyard.services.images.images import Images
@@ -40,6 +41,11 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
             options.config.insecure_registries, options.config_path.parent / "certs.d"
         )
         stack.push_async_callback(registries.close)
+        try:
+            removed = await images.collect_orphans()
+            log.info("garbage collected at start-up: %d layer snapshots", len(removed))
+        except DockyardError as err:  # the snapshots service is not there yet: next time
+            log.warning("no garbage collection at start-up: %s", err)
         images_pb2_grpc.add_ImagesServicer_to_server(ImagesServicer(images, registries), server)
         yield
 

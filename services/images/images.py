@@ -14,7 +14,7 @@ import platform
 import secrets
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,13 @@ GOARCH = {
     "ppc64le": "ppc64le",
     "s390x": "s390x",
 }
+
+
+@dataclass
+class Removal:
+    untagged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # the image's ID, then layers' chain IDs
+    reclaimed: int = 0  # bytes of the layers removed (uncompressed)
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,8 @@ class Images:
 
     # -- removal ------------------------------------------------------------------------------
 
-    async def remove(self, ref: str, force: bool) -> tuple[list[str], list[str]]:
-        """(untagged names, deleted IDs), as `docker rmi` reports them."""
+    async def remove(self, ref: str, force: bool) -> Removal:
+        """What was untagged and deleted, as `docker rmi` reports it, and the bytes freed."""
         image = self.store.resolve(ref)
         by_id = reference.is_digest_prefix(ref) and image.id.removeprefix("sha256:").startswith(
             ref.removeprefix("sha256:")
@@ -119,18 +126,18 @@ class Images:
             name = reference.parse(ref).name
             if name in image.names and len(image.names) > 1:
                 self.store.untag(name)
-                return [name], []
+                return Removal([name])
         elif len(image.names) > 1 and not force:
             raise FailedPrecondition(
                 f"conflict: unable to delete {image.id[7:19]} (must be forced) - "
                 "image is referenced in multiple repositories"
             )
         self.store.delete(image.id)
-        deleted = [image.id, *await self._collect(image)]
-        return image.names + image.repo_digests, deleted
-
-    async def _collect(self, gone: ImageRecord) -> list[str]:
-        return await self.collect(chain_ids(gone.diff_ids))
+        chains = chain_ids(image.diff_ids)
+        sizes = {chain: self.store.layer_size(chain) for chain in chains}
+        removed = await self.collect(chains)
+        reclaimed = sum(sizes[chain] for chain in removed)
+        return Removal(image.names + image.repo_digests, [image.id, *removed], reclaimed)
 
     async def collect(self, chains: list[str]) -> list[str]:
         """Sweep blobs no image references (nor a lease holds), then the snapshots of `chains`
@@ -159,6 +166,17 @@ class Images:
                 break  # a container (or another snapshot) builds on it
             self.store.forget_layer(chain_id)
             removed.append(chain_id)
+        return removed
+
+    async def collect_orphans(self) -> list[str]:
+        """At start-up: what a killed pull (or an older version) left that nothing uses — blobs,
+        and layer snapshots no image, lease or other snapshot builds on — goes."""
+        committed = dict(await self.layers.committed())
+        parents = set(committed.values())
+        orphans = [name for name in committed if name not in parents]
+        removed = await self.collect([])
+        for name in orphans:  # each a top: collect walks down what nothing else uses
+            removed += await self.collect(_chain_to(name, committed))
         return removed
 
     # -- unpack -------------------------------------------------------------------------------
@@ -235,6 +253,15 @@ class Images:
         digest = writer.commit()
         held.add(digest)
         return Descriptor(media_type, digest, len(data))
+
+
+def _chain_to(name: str, parents: dict[str, str]) -> list[str]:
+    """`name` and the snapshots below it, base first."""
+    chain = []
+    while name and name not in chain:
+        chain.append(name)
+        name = parents.get(name, "")
+    return chain[::-1]
 
 
 def _import_config(diff_id: str, message: str) -> dict[str, Any]:

@@ -82,8 +82,10 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
     async def Remove(
         self, request: pb.RemoveImageRequest, context: Context
     ) -> pb.RemoveImageResponse:
-        untagged, deleted = await self._images.remove(request.ref, request.force)
-        return pb.RemoveImageResponse(untagged=untagged, deleted=deleted)
+        removal = await self._images.remove(request.ref, request.force)
+        return pb.RemoveImageResponse(
+            untagged=removal.untagged, deleted=removal.deleted, reclaimed=removal.reclaimed
+        )
 
     async def Unpack(
         self, request: pb.UnpackRequest, context: Context

@@ -39,3 +39,8 @@ class SnapshotsLayerStore:
 
     async def remove(self, key: str) -> None:
         await self._stub.Remove(pb.RemoveSnapshotRequest(key=key), **CALL)
+
+    async def committed(self) -> list[tuple[str, str]]:
+        request = pb.ListSnapshotsRequest(filters=["kind=committed"])
+        reply = await self._stub.List(request, **CALL)
+        return [(info.name, info.parent) for info in reply.snapshots]

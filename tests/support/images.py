@@ -68,11 +68,28 @@ class Image:
             "created": "2026-01-01T00:00:00Z",
             "config": self.config,
             "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in self.layers]},
-            "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "dockyard tests"}],
+            "history": self.history(),
         }
         if self.architecture == "arm64":
             doc["variant"] = "v8"
         return json.dumps(doc, sort_keys=True).encode()
+
+    def history(self) -> list[dict[str, Any]]:
+        """A step per layer, as docker writes them, and an empty-layer step for a CMD."""
+        steps: list[dict[str, Any]] = [
+            {"created": "2026-01-01T00:00:00Z", "created_by": f"/bin/sh -c #(nop) ADD layer{i} /"}
+            for i, _ in enumerate(self.layers)
+        ]
+        if "Cmd" in self.config:
+            cmd = json.dumps(self.config["Cmd"])
+            steps.append(
+                {
+                    "created": "2026-01-02T00:00:00Z",
+                    "created_by": f"/bin/sh -c #(nop)  CMD {cmd}",
+                    "empty_layer": True,
+                }
+            )
+        return steps
 
     def manifest_bytes(self) -> bytes:
         config = self.config_bytes()

@@ -96,6 +96,7 @@ class ImportHeader:
 class Removal:
     untagged: list[str] = field(default_factory=list)  # names removed
     deleted: list[str] = field(default_factory=list)  # image and layer IDs deleted
+    reclaimed: int = 0  # bytes of layers removed
 
 
 @dataclass

@@ -1543,6 +1543,11 @@ class ImagesStub:
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.SerializeToString,
                 response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.FromString,
                 _registered_method=True)
+        self.Prune = channel.unary_unary(
+                '/dockyard.engine.v1.Images/Prune',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PruneImagesRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PruneImagesResponse.FromString,
+                _registered_method=True)
 
 
 class ImagesServicer:
@@ -1604,6 +1609,13 @@ class ImagesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Prune(self, request, context):
+        """Prune removes the images no container uses (dangling ones, or all with `all`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImagesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1651,6 +1663,11 @@ def add_ImagesServicer_to_server(servicer, server):
                     servicer.History,
                     request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.FromString,
                     response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.SerializeToString,
+            ),
+            'Prune': grpc.unary_unary_rpc_method_handler(
+                    servicer.Prune,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PruneImagesRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PruneImagesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1896,6 +1913,33 @@ class Images:
             '/dockyard.engine.v1.Images/History',
             dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.SerializeToString,
             dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Prune(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.engine.v1.Images/Prune',
+            dockyard_dot_images_dot_v1_dot_images__pb2.PruneImagesRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.PruneImagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

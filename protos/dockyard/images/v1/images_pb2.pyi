@@ -126,12 +126,32 @@ class RemoveImageRequest(_message.Message):
     def __init__(self, ref: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class RemoveImageResponse(_message.Message):
-    __slots__ = ("untagged", "deleted")
+    __slots__ = ("untagged", "deleted", "reclaimed")
     UNTAGGED_FIELD_NUMBER: _ClassVar[int]
     DELETED_FIELD_NUMBER: _ClassVar[int]
+    RECLAIMED_FIELD_NUMBER: _ClassVar[int]
     untagged: _containers.RepeatedScalarFieldContainer[str]
     deleted: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, untagged: _Optional[_Iterable[str]] = ..., deleted: _Optional[_Iterable[str]] = ...) -> None: ...
+    reclaimed: int
+    def __init__(self, untagged: _Optional[_Iterable[str]] = ..., deleted: _Optional[_Iterable[str]] = ..., reclaimed: _Optional[int] = ...) -> None: ...
+
+class PruneImagesRequest(_message.Message):
+    __slots__ = ("all", "filters")
+    ALL_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    all: bool
+    filters: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, all: _Optional[bool] = ..., filters: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PruneImagesResponse(_message.Message):
+    __slots__ = ("untagged", "deleted", "space_reclaimed")
+    UNTAGGED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    SPACE_RECLAIMED_FIELD_NUMBER: _ClassVar[int]
+    untagged: _containers.RepeatedScalarFieldContainer[str]
+    deleted: _containers.RepeatedScalarFieldContainer[str]
+    space_reclaimed: int
+    def __init__(self, untagged: _Optional[_Iterable[str]] = ..., deleted: _Optional[_Iterable[str]] = ..., space_reclaimed: _Optional[int] = ...) -> None: ...
 
 class UnpackRequest(_message.Message):
     __slots__ = ("ref",)

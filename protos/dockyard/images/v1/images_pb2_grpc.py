@@ -220,7 +220,6 @@ class ImagesServicer:
     def Login(self, request, context):
         """Login checks credentials with a registry, as `docker login` has the daemon do: OK when
         the registry takes them (or needs none), PERMISSION_DENIED in its words when it does not.
-        Reserved for later issues: Commit.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
