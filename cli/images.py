@@ -292,4 +292,7 @@ def register(app: typer.Typer) -> None:
     group.command("inspect")(image_inspect)
     group.command("history")(history)
     group.command("prune")(prune)
+    from dockyard.cli.build import build
+
+    group.command("build")(build)
     app.add_typer(group, name="image")

@@ -46,7 +46,12 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         lifecycle.resume_watching()
         repair = asyncio.create_task(lifecycle.repair.run())
         stack.push_async_callback(_finish, repair)
-        builder = Builder(clients, options.data_dir, options.config.cgroup_parent)
+        builder = Builder(
+            clients,
+            options.data_dir,
+            options.config.cgroup_parent,
+            runtime=options.config.default_runtime,
+        )
         stack.callback(builder.close)
         cleanup = asyncio.create_task(builder.cleanup())
         stack.push_async_callback(_finish, cleanup)

@@ -54,14 +54,19 @@ ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 
 class Builder:
     def __init__(
-        self, clients: Clients, root: Path, cgroup_parent: str, mounter: Mounter | None = None
+        self,
+        clients: Clients,
+        root: Path,
+        cgroup_parent: str,
+        mounter: Mounter | None = None,
+        runtime: str = "",
     ) -> None:
         self._c = clients
         self._dir = root / "build"
         self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.cache = BuildCache(self._dir / "cache.db")
         self._mounter = mounter or NamespaceMounter(self._dir / "mnt")
-        self._runner = RunStep(clients, cgroup_parent)
+        self._runner = RunStep(clients, cgroup_parent, runtime)
         self._locks: dict[str, asyncio.Lock] = {}
         self._ready = asyncio.Event()
         self._building = 0  # builds running (a prune refuses to run meanwhile)

@@ -58,9 +58,10 @@ def network_mode(text: str) -> str:
 
 
 class RunStep:
-    def __init__(self, clients: Clients, cgroup_parent: str) -> None:
+    def __init__(self, clients: Clients, cgroup_parent: str, runtime: str = "") -> None:
         self._c = clients
         self._cgroup_parent = cgroup_parent
+        self._runtime = "" if runtime == "dockyard" else runtime  # daemon.json's default
 
     async def run(self, request: RunRequest, output: Callable[[bytes], None]) -> int:
         """Run the command to its end; its exit code. Its output goes to `output`."""
@@ -80,7 +81,8 @@ class RunStep:
             )
             document = spec.build(_container(request), inputs)
             undo.push_async_callback(self._discard, request.task_id)
-            await self._c.tasks.create(NewTask(request.task_id, document, request.rootfs, TaskIO()))
+            task = NewTask(request.task_id, document, request.rootfs, TaskIO(), self._runtime)
+            await self._c.tasks.create(task)
             stream = await self._c.tasks.attach(request.task_id, False, _no_input())
             await self._c.tasks.start(request.task_id)
             async for chunk in stream:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from dockyard.api import errors
@@ -250,3 +251,17 @@ async def test_prune_refuses_while_a_build_runs(rig: BuildRig) -> None:
     with pytest.raises(errors.FailedPrecondition, match="a build is running"):
         await rig.builder.prune()
     await events.aclose()
+
+
+async def test_runs_use_the_daemons_default_runtime(rig: BuildRig, tmp_path: Path) -> None:
+    from dockyard.services.engine.build.builder import Builder
+
+    clients = rig.builder._c
+    for runtime, expected in (("runc", "runc"), ("dockyard", "")):
+        builder = Builder(clients, tmp_path / runtime, "cg", rig.mounter, runtime=runtime)
+        await builder.cleanup()
+        rig.ran.clear()
+        async for _ in builder.build(BuildOptions(no_cache=True), _context(SIMPLE, {})):
+            pass
+        builder.close()
+        assert rig.ran[0].runtime == expected
