@@ -271,7 +271,7 @@ def _confirm(warning: str) -> bool:
 
 def register(app: typer.Typer) -> None:
     from dockyard.cli.auth import login, logout
-    from dockyard.cli.build import history
+    from dockyard.cli.build import build, history
 
     app.command()(login)
     app.command()(logout)
@@ -292,7 +292,5 @@ def register(app: typer.Typer) -> None:
     group.command("inspect")(image_inspect)
     group.command("history")(history)
     group.command("prune")(prune)
-    from dockyard.cli.build import build
-
     group.command("build")(build)
     app.add_typer(group, name="image")

@@ -112,7 +112,9 @@ class Builder:
 
         context = await asyncio.to_thread(unpack)
         spooled.unlink()
-        plan = stages.plan(parse(context.dockerfile), options.build_args)
+        architecture = ARCH.get(platform.machine(), platform.machine())
+        automatic = stages.platform_args(architecture)
+        plan = stages.plan(parse(context.dockerfile), options.build_args, automatic)
         return BuildJob(
             id=build_id,
             options=options,
@@ -124,7 +126,7 @@ class Builder:
             runner=self._runner,
             cache_mounts=self._dir / "cache-mounts",
             scratch=scratch,
-            architecture=ARCH.get(platform.machine(), platform.machine()),
+            architecture=architecture,
             locks=self._locks,
         )
 

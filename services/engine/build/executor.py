@@ -17,7 +17,7 @@ from dockyard.services.engine.build.cache import LEASE
 from dockyard.services.engine.build.imagestate import CONFIG, ImageState
 from dockyard.services.engine.build.job import BuildJob, Built, Event, StageOutput, Text
 from dockyard.services.engine.build.stage import StageRunner, short
-from dockyard.services.engine.build.stages import Stage
+from dockyard.services.engine.build.stages import Stage, platform_args
 from dockyard.services.engine.clients.images import Descriptor, NewImage
 
 PREDEFINED_ARGS = {
@@ -73,6 +73,7 @@ class Executor:
             - self._job.used_args
             - {n for arg in self._job.plan.meta_args for n, _ in arg.pairs}
             - PREDEFINED_ARGS
+            - set(platform_args("", ""))
         )
         if unused:
             yield Text(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")

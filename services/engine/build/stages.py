@@ -90,12 +90,26 @@ class Plan:
         return [s for s in self.stages if s.index in wanted]
 
 
-def plan(dockerfile: Dockerfile, build_args: Mapping[str, str]) -> Plan:
-    """The stages of `dockerfile` and their dependencies (ParseError for a malformed one)."""
+def platform_args(architecture: str, os: str = "linux") -> dict[str, str]:
+    """BuildKit's automatic args, the build's and the target's platform (the host's): every
+    FROM sees them, a stage that declares `ARG TARGETARCH` gets its value."""
+    values = {"PLATFORM": f"{os}/{architecture}", "OS": os, "ARCH": architecture, "VARIANT": ""}
+    return {f"{side}{k}": v for side in ("BUILD", "TARGET") for k, v in values.items()}
+
+
+def plan(
+    dockerfile: Dockerfile,
+    build_args: Mapping[str, str],
+    automatic: Mapping[str, str] | None = None,
+) -> Plan:
+    """The stages of `dockerfile` and their dependencies (ParseError for a malformed one);
+    `automatic` args (`platform_args`) are there before the first line, build args win."""
     instructions = [parse_node(node) for node in dockerfile.nodes]
     meta: list[Arg] = []
     stages: list[Stage] = []
-    result = Plan(meta, {}, stages, dockerfile.escape)
+    automatic = automatic or {}
+    env = {**automatic, **{k: v for k, v in build_args.items() if k in automatic}}
+    result = Plan(meta, env, stages, dockerfile.escape)
     for instruction in instructions:
         if isinstance(instruction, From):
             _add_stage(result, instruction)

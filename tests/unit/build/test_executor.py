@@ -265,3 +265,9 @@ async def test_runs_use_the_daemons_default_runtime(rig: BuildRig, tmp_path: Pat
             pass
         builder.close()
         assert rig.ran[0].runtime == expected
+
+
+async def test_a_stage_declaring_a_platform_arg_gets_its_value(rig: BuildRig) -> None:
+    await rig.build("FROM busybox\nARG TARGETARCH\nRUN echo $TARGETARCH\n")
+    assert "TARGETARCH=" in " ".join(rig.ran[0].spec["process"]["env"])
+    assert not any(e == "TARGETARCH=" for e in rig.ran[0].spec["process"]["env"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine.build.dockerfile import ParseError, parse
-from dockyard.services.engine.build.stages import plan
+from dockyard.services.engine.build.stages import plan, platform_args
 
 MULTI = """
 ARG BASE=busybox
@@ -66,3 +66,13 @@ def test_duplicate_stage_names_and_blank_bases() -> None:
 def test_from_index_must_be_earlier() -> None:
     with pytest.raises(InvalidArgument, match="refers to current or future build stage"):
         plan(parse("FROM x\nCOPY --from=0 a b\n"), {})
+
+
+def test_the_platform_args_are_there_before_the_first_line() -> None:
+    text = "FROM busybox:${TARGETARCH}\nARG TARGETOS\n"
+    result = plan(parse(text), {}, platform_args("arm64"))
+    assert result.stages[0].base == "busybox:arm64"
+    assert result.meta_env["BUILDPLATFORM"] == "linux/arm64"
+    assert plan(parse(text), {"TARGETARCH": "riscv64"}, platform_args("arm64")).stages[0].base == (
+        "busybox:riscv64"
+    )
