@@ -25,11 +25,13 @@ import stat
 import struct
 import sys
 import termios
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from dockyard.api import syscalls as sc
+from dockyard.api.timings import Timings
 from dockyard.shim import caps, seccomp
 from dockyard.shim.cgroups import Cgroup
 from dockyard.shim.inroot import Root
@@ -91,9 +93,12 @@ def run(
     """Started clean by spawn.py: pid 1 of its pid namespace, stdio on 0–2, `sync` its only
     other fd, non-dumpable."""
     os.setsid()
+    phases = Timings()  # sent with "ready": the shim passes them on when asked
     syscalls = sc.Linux()
     seccomp_program = _seccomp_program(spec)
-    prepare(spec, bundle, mounts, group, syscalls)
+    with phases.phase("setup"):  # cgroup, namespaces, rootfs, mounts, pivot_root
+        prepare(spec, bundle, mounts, group, syscalls)
+    resolving = time.time_ns()  # the user, the command, the terminal
     process = spec["process"]
     _make_cwd(process.get("cwd", "/"))
     user = resolve(
@@ -107,7 +112,8 @@ def run(
     path = lookup(process["args"][0], env)
     if process.get("terminal"):
         _terminal(sync, user.uid, process.get("consoleSize"))
-    send(sync, {"ready": True})
+    phases.add("command", resolving, time.time_ns() - resolving)
+    send(sync, {"ready": True, "timings": phases.encode()})
     if json.loads(sync.recv(4096) or b"{}").get("start") is not True:
         os._exit(1)  # the shim gave up on us
     _rlimits(process.get("rlimits", []))

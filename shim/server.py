@@ -24,7 +24,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockyard.api import framing
+from dockyard.api import framing, timings
 from dockyard.api import syscalls as sc
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
 from dockyard.shim.logfile import JsonLog
@@ -124,7 +124,8 @@ class Server:
             self._refuse(listener, "InvalidArgument", f"unknown or empty request ({op or 'none'})")
             return
         try:
-            handler(listener, request)
+            with timings.recording() if request.timings else contextlib.nullcontext():
+                handler(listener, request)
         except (TaskError, ResourceError, OSError, ValueError) as err:
             self._refuse(listener, _kind(err), str(err))
         except Exception as err:  # noqa: BLE001 - logged, answered; the shim goes on
@@ -136,7 +137,9 @@ class Server:
         self._maybe_done(self.task.init)  # a failed start is an exit
 
     def _reply_state(self, listener: tuple[object, int]) -> None:
-        self._send(listener, pb.Response(state=self.state()), end=True)
+        recorder = timings.current()  # the request asked for its phases
+        response = pb.Response(state=self.state(), timings=recorder.encode() if recorder else "")
+        self._send(listener, response, end=True)
 
     def state(self) -> pb.State:
         status = {"new": "created"}.get(self.task.status, self.task.status)

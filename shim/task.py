@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from dockyard.api import timings
 from dockyard.api.files import write_atomic
 from dockyard.shim import resources, spawn
 from dockyard.shim.cgroups import Cgroup
@@ -59,18 +60,20 @@ class Task:
 
     def create(self, mounts: list[Any], terminal: bool, stdin: bool) -> None:
         if self.cgroup is not None:
-            self.cgroup.create()
-            resources.apply(self.cgroup, self.spec.get("linux", {}).get("resources", {}))
+            with timings.phase("cgroup"):
+                self.cgroup.create()
+                resources.apply(self.cgroup, self.spec.get("linux", {}).get("resources", {}))
 
         def init_main(sync: socket.socket) -> NoReturn:
             from dockyard.shim import init
 
             init.main(self.spec, self.bundle, mounts, self.cgroup, sync)
 
-        pid, ours, parent = _spawn(init_main, spawn.PidNamespace(), terminal, stdin, self.id)
-        self.init.pid, self.init.stdio, self._sync = pid, ours, parent
-        write_atomic(self.bundle / "init.pid", str(pid))
-        self._await_ready()
+        with timings.phase("init"):
+            pid, ours, parent = _spawn(init_main, spawn.PidNamespace(), terminal, stdin, self.id)
+            self.init.pid, self.init.stdio, self._sync = pid, ours, parent
+            write_atomic(self.bundle / "init.pid", str(pid))
+            self._await_ready()
         self.status = "created"
 
     def _await_ready(self) -> None:
@@ -82,6 +85,7 @@ class Task:
                 self.init.stdio.master = fds[0]
                 os.set_blocking(fds[0], False)
             elif message.get("ready"):
+                _add_phases(message.get("timings", ""))  # the init's own: setup, command
                 return
             else:
                 self._failed(message)
@@ -89,8 +93,9 @@ class Task:
     def start(self) -> None:
         if self.status != "created" or self._sync is None:
             raise TaskError("FailedPrecondition", f"cannot start a task that is {self.status}")
-        self._sync.send(json.dumps({"start": True}).encode())
-        message, _ = _receive(self._sync)  # EOF ({}) once execve succeeded
+        with timings.phase("exec"):
+            self._sync.send(json.dumps({"start": True}).encode())
+            message, _ = _receive(self._sync)  # EOF ({}) once execve succeeded
         self._sync.close()
         self._sync = None
         if message:
@@ -265,6 +270,13 @@ def _close_child_ends(child_stdio: spawn.Stdio | None) -> None:
     for fd in (child_stdio.stdin, child_stdio.stdout, child_stdio.stderr):
         if fd is not None:
             os.close(fd)
+
+
+def _add_phases(text: str) -> None:
+    recorder = timings.current()
+    if recorder is not None:
+        with contextlib.suppress(ValueError):  # the container's own process wrote it: a report
+            recorder.extend(timings.decode(text))
 
 
 def _receive(sock: socket.socket) -> tuple[dict[str, Any], list[int]]:

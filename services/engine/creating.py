@@ -19,7 +19,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dockyard.api import errors
+from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
 from dockyard.services.engine import limits, mounting, names, restarts, security, spec
 from dockyard.services.engine.clients import Clients
@@ -71,6 +71,16 @@ class Creator:
         host: HostConfig,
         endpoints: list[EndpointSettings] | None = None,
     ) -> Container:
+        with timings.phase("engine.create"):
+            return await self._create(name, config, host, endpoints)
+
+    async def _create(
+        self,
+        name: str,
+        config: ContainerConfig,
+        host: HostConfig,
+        endpoints: list[EndpointSettings] | None = None,
+    ) -> Container:
         image = await self._c.images.get(config.image)
         name = names.validate(name) if name else names.generate(self._name_taken)
         if self._name_taken(name):
@@ -98,11 +108,12 @@ class Creator:
     async def _prepare(self, container_id: str, image: Image) -> list[Mount]:
         """The container's writable layer over the image's; layers that are not (or no
         longer) in the snapshotter are unpacked again first, as containerd does."""
-        try:
-            return await self._c.snapshots.prepare(container_id, image.chain_id)
-        except errors.NotFound:
-            await self._c.images.unpack(image.id)
-            return await self._c.snapshots.prepare(container_id, image.chain_id)
+        with timings.phase("engine.snapshot"):
+            try:
+                return await self._c.snapshots.prepare(container_id, image.chain_id)
+            except errors.NotFound:
+                await self._c.images.unpack(image.id)
+                return await self._c.snapshots.prepare(container_id, image.chain_id)
 
     def _new_record(
         self, name: str, config: ContainerConfig, host: HostConfig, image: Image

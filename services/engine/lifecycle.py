@@ -32,7 +32,7 @@ import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dockyard.api import errors
+from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
 from dockyard.services.engine import mounting, names, restarts, signals
 from dockyard.services.engine.attaching import AttachesAtStart
@@ -127,17 +127,18 @@ class Lifecycle:
                 return
             if not container.running or container.state.restarting:
                 return
-            await self._teardown_after_exit(container_id)
-            held = container_id in self._shutting_down or container_id in self._removing
-            again = not held and restarts.should_restart(
-                container.host_config.restart_policy,
-                status.exit_code,
-                container.restart_count,
-                container.manually_stopped,
-            )
-            container.state = _exit_state(container, status, restarting=again)
-            clear_endpoints(container)
-            self._store.update(container)
+            with timings.phase("engine.exit"):
+                await self._teardown_after_exit(container_id)
+                held = container_id in self._shutting_down or container_id in self._removing
+                again = not held and restarts.should_restart(
+                    container.host_config.restart_policy,
+                    status.exit_code,
+                    container.restart_count,
+                    container.manually_stopped,
+                )
+                container.state = _exit_state(container, status, restarting=again)
+                clear_endpoints(container)
+                self._store.update(container)
         if status.oom_killed:
             self._events.container(container, "oom")
         self._events.container(container, "die", exitCode=str(status.exit_code))
@@ -308,11 +309,12 @@ class Lifecycle:
 
     async def _release(self, container_id: str) -> None:
         """Everything a container holds, then its record (the record goes last)."""
-        await self.starter.delete_task(container_id)
-        await remove_layer(self._c.snapshots, container_id)
-        await self.starter.remove_sandbox(container_id)
-        shutil.rmtree(container_dir(self._root, container_id), ignore_errors=True)
-        self._store.remove(container_id)
+        with timings.phase("engine.remove"):
+            await self.starter.delete_task(container_id)
+            await remove_layer(self._c.snapshots, container_id)
+            await self.starter.remove_sandbox(container_id)
+            shutil.rmtree(container_dir(self._root, container_id), ignore_errors=True)
+            self._store.remove(container_id)
 
     async def _release_volumes(self, container: Container) -> None:
         """A volume that cannot go is logged: the container is gone all the same."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable
 
-from dockyard.api import errors
+from dockyard.api import errors, timings
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import PullProgress
 from dockyard.services.engine.lifecycle import Lifecycle
@@ -38,8 +38,9 @@ class Runner:
     async def run(
         self, options: RunOptions, inputs: AsyncIterator[Input]
     ) -> AsyncIterator[RunEvent]:
-        async for progress in self._pull_if_missing(options):
-            yield progress
+        with timings.phase("engine.resolve"):
+            async for progress in self._pull_if_missing(options):
+                yield progress
         container = await self._life.creator.create(
             options.name, options.config, options.host_config, options.networks
         )
@@ -108,9 +109,10 @@ class Runner:
         async with self._life.locks(container.id):
             await starter.create_task(container, size)  # a terminal starts at the client's size
             try:
-                output = await self._c.tasks.attach(
-                    container.id, container.config.open_stdin, inputs
-                )
+                with timings.phase("engine.attach"):
+                    output = await self._c.tasks.attach(
+                        container.id, container.config.open_stdin, inputs
+                    )
                 await starter.start_task(container)
             except BaseException:
                 await starter.teardown(container.id)

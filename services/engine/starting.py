@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from dockyard.api import errors
+from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
 from dockyard.services.engine import spec
 from dockyard.services.engine.clients import Clients
@@ -59,13 +59,16 @@ class Starter:
         self._check_shared_namespace(container)
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self.remove_sandbox, container.id)
-            sandbox = await self._c.network.create_sandbox(sandbox_spec(container))
-            mounts = await self._c.snapshots.mounts(container.id)
-            volumes = await self._mounter.entries(container)
+            with timings.phase("engine.network"):
+                sandbox = await self._c.network.create_sandbox(sandbox_spec(container))
+            with timings.phase("engine.mounts"):
+                mounts = await self._c.snapshots.mounts(container.id)
+                volumes = await self._mounter.entries(container)
             record_sandbox(container, sandbox)
             undo.push_async_callback(self.delete_task, container.id)
             try:
-                await self._create(self._new_task(container, sandbox, mounts, volumes, size))
+                with timings.phase("engine.task"):
+                    await self._create(self._new_task(container, sandbox, mounts, volumes, size))
             except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
                 container.state.error = start_failure(str(err))
                 container.state.exit_code = 127 if isinstance(err, errors.CommandNotFound) else 126
@@ -120,6 +123,10 @@ class Starter:
         return NewTask(container.id, spec.build(container, inputs), mounts, io, runtime)
 
     async def start_task(self, container: Container) -> None:
+        with timings.phase("engine.start"):
+            await self._start_task(container)
+
+    async def _start_task(self, container: Container) -> None:
         try:
             pid = await self._c.tasks.start(container.id)
         except errors.DockyardError:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.api import errors
+from dockyard.api import errors, timings
 from dockyard.api.files import write_atomic
 from dockyard.api.paths import Paths
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
@@ -103,21 +103,12 @@ class Tasks:
         task = Task(task_id, bundle, self._paths.shim_socket(task_id), create.terminal, runtime)
         self._tasks[task_id] = task
         try:
-            bundle.mkdir(mode=0o700)
-            write_atomic(bundle / "config.json", spec)
-            write_atomic(
-                bundle / "task.json",
-                json.dumps(
-                    {
-                        "terminal": create.terminal,
-                        "runtime": runtime,
-                        "runtime_path": argv[0] if argv else "",
-                        "runtime_args": (argv or [])[1:],
-                    }
-                ).encode(),
-            )
-            await self._launch(task)
-            reply = await task.conn.call(pb.Request(create=create))  # type: ignore[union-attr]
+            with timings.phase("runtime.bundle"):
+                _write_bundle(bundle, spec, create.terminal, runtime, argv or [])
+            with timings.phase("runtime.shim"):
+                await self._launch(task)
+            with timings.phase("runtime.create"):
+                reply = await _call(task.conn, pb.Request(create=create))  # type: ignore[arg-type]
         except BaseException:
             await self._discard(task)
             raise
@@ -142,7 +133,8 @@ class Tasks:
             raise errors.FailedPrecondition(f"task {task_id} is {task.status}, not created")
         conn = self._connection(task)
         try:
-            reply = await conn.call(pb.Request(start=pb.Empty()))
+            with timings.phase("runtime.start"):
+                reply = await _call(conn, pb.Request(start=pb.Empty()))
         finally:
             self._watch(task)
         task.pid, task.status = reply.state.pid, "running"
@@ -166,7 +158,8 @@ class Tasks:
         task = self.get(task_id)
         if task.status in ("running", "paused"):
             raise errors.FailedPrecondition(f"cannot delete task {task_id}: it is {task.status}")
-        await self._discard(task)
+        with timings.phase("runtime.delete"):
+            await self._discard(task)
         return task
 
     async def pause(self, task_id: str) -> None:
@@ -374,6 +367,29 @@ class Tasks:
                 task.watcher.cancel()
             if task.conn is not None:
                 await task.conn.close()
+
+
+def _write_bundle(bundle: Path, spec: bytes, terminal: bool, runtime: str, argv: list[str]) -> None:
+    bundle.mkdir(mode=0o700)
+    write_atomic(bundle / "config.json", spec)
+    meta = {
+        "terminal": terminal,
+        "runtime": runtime,
+        "runtime_path": argv[0] if argv else "",
+        "runtime_args": argv[1:],
+    }
+    write_atomic(bundle / "task.json", json.dumps(meta).encode())
+
+
+async def _call(conn: ShimConnection, request: pb.Request) -> pb.Response:
+    """`conn.call`, asking the shim for its phases when the request being served records."""
+    recorder = timings.current()
+    request.timings = recorder is not None
+    reply = await conn.call(request)
+    if recorder is not None and reply.timings:
+        with contextlib.suppress(ValueError):  # a report: never worth failing the call for
+            recorder.extend(timings.decode(reply.timings), prefix="shim.")
+    return reply
 
 
 def _kill_shim(bundle: Path) -> None:

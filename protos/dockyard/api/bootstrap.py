@@ -37,6 +37,7 @@ from dockyard.api import errors, private
 from dockyard.api.config import DaemonConfig
 from dockyard.api.paths import DEFAULT_CONFIG, Paths
 from dockyard.api.status import ErrorInterceptor, translators
+from dockyard.api.timings_rpc import TimingsInterceptor, asking
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ async def _serve(options: ServiceOptions, setup: Setup) -> None:
     _private(options)
     lock = lock_file(options.paths.state / f"{options.name}.lock", options.name)
     socket = options.paths.socket(options.name)
-    server = grpc.aio.server(interceptors=[ErrorInterceptor(options.name)], options=CHANNEL_OPTIONS)
+    interceptors = [TimingsInterceptor(), ErrorInterceptor(options.name)]
+    server = grpc.aio.server(interceptors=interceptors, options=CHANNEL_OPTIONS)
     try:
         async with setup(server, options):
             _private(options)  # and the databases the set-up has just made
@@ -155,14 +157,15 @@ async def _until_signalled() -> None:
 
 
 def dial(address: str, name: str) -> grpc.aio.Channel:
-    """A channel to `address` ("unix:///…") whose calls raise Dockyard errors.
+    """A channel to `address` ("unix:///…") whose calls raise Dockyard errors (and pass on a
+    request's question for timings, timings_rpc.py).
 
-    Call it inside a coroutine: grpc.aio binds a channel to the running loop. `name` is how
-    errors name the peer ("dockyard-images at unix:///run/dockyard/images.sock").
+        Call it inside a coroutine: grpc.aio binds a channel to the running loop. `name` is how
+        errors name the peer ("dockyard-images at unix:///run/dockyard/images.sock").
     """
     target = f"{name} at {address}"
     return grpc.aio.insecure_channel(
-        address, options=CHANNEL_OPTIONS, interceptors=translators(target)
+        address, options=CHANNEL_OPTIONS, interceptors=[*translators(target), *asking()]
     )
 
 

@@ -16,6 +16,16 @@ called another one for the request (the engine calling the runtime, the runtime 
 appends the callee's phases to its own, named `<process>.<phase>` (`engine.resolve`,
 `runtime.bundle`, `shim.rootfs`). Encoding: `name@start_ns+duration_ns` joined by commas;
 names are `[a-z0-9_.-]`. Nothing here imports gRPC: the shim uses it too.
+
+Inside a service, the request's recorder is the context's (a ContextVar, so tasks the request
+starts record into it too): the server side sets it up (`recording`, see timings_rpc.py) and
+domain code only says what it is doing,
+
+    with timings.phase("engine.snapshot"):
+        mounts = await snapshots.prepare(...)
+
+which costs nothing when no one asked. A recorder is closed when its request ends: a task
+that outlives the request (an exit watcher started by `run -d`) records nothing more.
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 HEADER = "dockyard-timings"
@@ -45,6 +56,7 @@ class Phase:
 @dataclass
 class Timings:
     phases: list[Phase] = field(default_factory=list)
+    closed: bool = False  # the request ended: what comes later is no one's
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -57,7 +69,8 @@ class Timings:
     def add(self, name: str, start_ns: int, duration_ns: int) -> None:
         if not _NAME.fullmatch(name):
             raise ValueError(f"bad phase name {name!r}")
-        self.phases.append(Phase(name, start_ns, max(0, duration_ns)))
+        if not self.closed and len(self.phases) < MAX_PHASES:
+            self.phases.append(Phase(name, start_ns, max(0, duration_ns)))
 
     def extend(self, phases: Iterable[Phase], prefix: str = "") -> None:
         for phase in phases:
@@ -65,6 +78,35 @@ class Timings:
 
     def encode(self) -> str:
         return ",".join(phase.encode() for phase in self.phases)
+
+
+_current: ContextVar[Timings | None] = ContextVar("dockyard_timings", default=None)
+
+
+def current() -> Timings | None:
+    """The recorder of the request being served, when its caller asked for timings."""
+    timings = _current.get()
+    return None if timings is None or timings.closed else timings
+
+
+def phase(name: str) -> AbstractContextManager[None]:
+    """Record `name` into the current request's phases (nothing, when none are asked)."""
+    timings = current()
+    return nullcontext() if timings is None else timings.phase(name)
+
+
+@contextmanager
+def recording() -> Iterator[Timings]:
+    """A recorder for the request being served, current for it and the tasks it starts;
+    closed when the request ends."""
+    timings = Timings()
+    token = _current.set(timings)
+    try:
+        yield timings
+    finally:
+        timings.closed = True
+        with suppress(ValueError):  # ended in another context: a generator finalised late
+            _current.reset(token)
 
 
 def decode(text: str) -> list[Phase]:

@@ -31,3 +31,64 @@ def test_the_environment_asks_it_of_any_command(
     assert done.returncode == 0 and done.stdout == ""
     assert phases(done.stderr) == ["cli.start", "cli.call", "cli.total"]
     assert "PHASE" not in engine.ok("ps", "-q") + engine.cli("ps").stderr
+
+
+RUN_PHASES = [  # what a `run --rm` goes through, in the order it begins
+    "engine.resolve",
+    "engine.create",
+    "engine.snapshot",
+    "engine.network",
+    "engine.task",
+    "runtime.bundle",
+    "runtime.shim",
+    "runtime.create",
+    "shim.init",
+    "shim.setup",
+    "engine.attach",
+    "engine.start",
+    "runtime.start",
+    "shim.exec",
+    "engine.exit",
+    "runtime.delete",
+    "engine.remove",
+]
+INSIDE = {  # phase: the phase it is part of
+    "engine.snapshot": "engine.create",
+    "runtime.bundle": "engine.task",
+    "runtime.shim": "engine.task",
+    "runtime.create": "engine.task",
+    "shim.init": "runtime.create",
+    "shim.setup": "shim.init",
+    "runtime.start": "engine.start",
+    "shim.exec": "runtime.start",
+    "runtime.delete": "engine.exit",
+}
+
+
+def table(stderr: str) -> dict[str, tuple[float, float]]:
+    """Each phase's (start, end) in ms from the CLI's start, as the table shows them."""
+    lines = stderr.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("PHASE")))
+    rows = {}
+    for line in lines[start + 1 :]:
+        name, begin, _, took, _ = line.split()
+        rows[name] = (float(begin), float(begin) + float(took))
+    return rows
+
+
+def test_run_timings_has_every_services_phases_in_order(engine: Engine, busybox: str) -> None:
+    """The engine, the runtime and the shim report where a run went; each phase lies within
+    the command's span and within the phase it is part of (no timing is asserted)."""
+    done = engine.cli("run", "--rm", "--timings", busybox, "true")
+    assert done.returncode == 0, done.stderr
+    rows = table(done.stderr)
+    assert [name for name in rows if name in RUN_PHASES] == RUN_PHASES
+    _, end = rows["cli.total"]
+    slack = 0.2  # the table's rounding, in ms
+    for name in RUN_PHASES:
+        begin, finish = rows[name]
+        assert rows["cli.call"][0] - slack <= begin <= finish <= end + slack, name
+        if name in INSIDE:
+            outer = rows[INSIDE[name]]
+            assert outer[0] - slack <= begin and finish <= outer[1] + slack, (name, outer)
+    assert engine.ok("ps", "-aq") == ""

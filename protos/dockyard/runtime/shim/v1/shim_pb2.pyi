@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Request(_message.Message):
-    __slots__ = ("create", "start", "kill", "state", "wait", "delete", "attach", "stdin", "resize", "close_stdin", "exec", "pause", "resume", "update", "stats", "pids")
+    __slots__ = ("create", "start", "kill", "state", "wait", "delete", "attach", "stdin", "resize", "close_stdin", "exec", "pause", "resume", "update", "stats", "pids", "timings")
     CREATE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     KILL_FIELD_NUMBER: _ClassVar[int]
@@ -24,6 +24,7 @@ class Request(_message.Message):
     UPDATE_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
     PIDS_FIELD_NUMBER: _ClassVar[int]
+    TIMINGS_FIELD_NUMBER: _ClassVar[int]
     create: Create
     start: Empty
     kill: Kill
@@ -40,7 +41,8 @@ class Request(_message.Message):
     update: bytes
     stats: Empty
     pids: Empty
-    def __init__(self, create: _Optional[_Union[Create, _Mapping]] = ..., start: _Optional[_Union[Empty, _Mapping]] = ..., kill: _Optional[_Union[Kill, _Mapping]] = ..., state: _Optional[_Union[Empty, _Mapping]] = ..., wait: _Optional[_Union[Empty, _Mapping]] = ..., delete: _Optional[_Union[Empty, _Mapping]] = ..., attach: _Optional[_Union[Attach, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[_Union[Empty, _Mapping]] = ..., exec: _Optional[_Union[Exec, _Mapping]] = ..., pause: _Optional[_Union[Empty, _Mapping]] = ..., resume: _Optional[_Union[Empty, _Mapping]] = ..., update: _Optional[bytes] = ..., stats: _Optional[_Union[Empty, _Mapping]] = ..., pids: _Optional[_Union[Empty, _Mapping]] = ...) -> None: ...
+    timings: bool
+    def __init__(self, create: _Optional[_Union[Create, _Mapping]] = ..., start: _Optional[_Union[Empty, _Mapping]] = ..., kill: _Optional[_Union[Kill, _Mapping]] = ..., state: _Optional[_Union[Empty, _Mapping]] = ..., wait: _Optional[_Union[Empty, _Mapping]] = ..., delete: _Optional[_Union[Empty, _Mapping]] = ..., attach: _Optional[_Union[Attach, _Mapping]] = ..., stdin: _Optional[bytes] = ..., resize: _Optional[_Union[Resize, _Mapping]] = ..., close_stdin: _Optional[_Union[Empty, _Mapping]] = ..., exec: _Optional[_Union[Exec, _Mapping]] = ..., pause: _Optional[_Union[Empty, _Mapping]] = ..., resume: _Optional[_Union[Empty, _Mapping]] = ..., update: _Optional[bytes] = ..., stats: _Optional[_Union[Empty, _Mapping]] = ..., pids: _Optional[_Union[Empty, _Mapping]] = ..., timings: _Optional[bool] = ...) -> None: ...
 
 class Exec(_message.Message):
     __slots__ = ("exec_id", "process", "terminal", "stdin", "detach", "width", "height")
@@ -179,7 +181,7 @@ class Error(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("error", "state", "attached", "stdout", "stderr", "exit", "exec_started", "stats", "pids")
+    __slots__ = ("error", "state", "attached", "stdout", "stderr", "exit", "exec_started", "stats", "pids", "timings")
     ERROR_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     ATTACHED_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +191,7 @@ class Response(_message.Message):
     EXEC_STARTED_FIELD_NUMBER: _ClassVar[int]
     STATS_FIELD_NUMBER: _ClassVar[int]
     PIDS_FIELD_NUMBER: _ClassVar[int]
+    TIMINGS_FIELD_NUMBER: _ClassVar[int]
     error: Error
     state: State
     attached: bool
@@ -198,4 +201,5 @@ class Response(_message.Message):
     exec_started: int
     stats: Stats
     pids: Pids
-    def __init__(self, error: _Optional[_Union[Error, _Mapping]] = ..., state: _Optional[_Union[State, _Mapping]] = ..., attached: _Optional[bool] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., exit: _Optional[_Union[Exit, _Mapping]] = ..., exec_started: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ..., pids: _Optional[_Union[Pids, _Mapping]] = ...) -> None: ...
+    timings: str
+    def __init__(self, error: _Optional[_Union[Error, _Mapping]] = ..., state: _Optional[_Union[State, _Mapping]] = ..., attached: _Optional[bool] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., exit: _Optional[_Union[Exit, _Mapping]] = ..., exec_started: _Optional[int] = ..., stats: _Optional[_Union[Stats, _Mapping]] = ..., pids: _Optional[_Union[Pids, _Mapping]] = ..., timings: _Optional[str] = ...) -> None: ...
