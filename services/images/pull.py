@@ -6,7 +6,9 @@
 
 Progress is docker's: "Pulling fs layer", "Downloading" (bytes), "Verifying Checksum",
 "Download complete", "Extracting", "Pull complete" or "Already exists" per layer, then
-"Digest: …" and "Status: …". Everything the pull writes is leased until the image is recorded,
+"Digest: …" and "Status: …". A layer counts as there ("Already exists") when both its
+snapshot and its blob are: one unpacked from elsewhere (an import, a build) is downloaded
+all the same, for push and save need the blob the manifest names. Everything the pull writes is leased until the image is recorded,
 so a concurrent `rmi` cannot collect it, and nothing is recorded unless it all verified.
 """
 
@@ -139,21 +141,24 @@ class Puller:
         gate = asyncio.Semaphore(CONCURRENT_DOWNLOADS)
         async with asyncio.TaskGroup() as group:
             downloads: list[asyncio.Task[None] | None] = []
+            unpacked: list[bool] = []
             for layer, chain_id in zip(layers, chains, strict=True):
-                if await self._images.layers.exists(chain_id):
+                unpacked.append(await self._images.layers.exists(chain_id))
+                if unpacked[-1] and self._images.content.exists(layer.digest):
                     report(Progress(layer.digest[7:19], "Already exists"))
                     downloads.append(None)
-                else:
+                else:  # a layer unpacked from elsewhere (import, build) still gets its blob
                     report(Progress(layer.digest[7:19], "Pulling fs layer"))
                     downloads.append(
                         group.create_task(self._download(registry, ref, layer, gate, report))
                     )
             size, parent = 0, ""
-            for layer, diff_id, chain_id, download in zip(
-                layers, diff_ids, chains, downloads, strict=True
+            for layer, diff_id, chain_id, download, done in zip(
+                layers, diff_ids, chains, downloads, unpacked, strict=True
             ):
                 if download is not None:
                     await download
+                if download is not None and not done:
                     report(Progress(layer.digest[7:19], "Extracting"))
                     layer_blob = Layer(
                         self._images.content.path(layer.digest), layer.media_type, diff_id
@@ -194,6 +199,7 @@ class Puller:
     def _store_bytes(self, data: bytes, digest: str) -> None:
         if not self._images.content.exists(digest):
             writer = self._images.content.writer(f"manifest-{digest}")
+            writer.restart()  # what a killed pull left in the ingest is written again, whole
             writer.write(data)
             writer.commit(digest)
 

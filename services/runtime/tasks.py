@@ -10,6 +10,12 @@
 Bundles live in `<state>/runtime/tasks/<id>/` and outlive this process: at start-up `restore`
 reconnects to every live shim and settles every dead one, so kill -9 of the runtime loses
 nothing. The engine learns of exits through `wait`, one per running task.
+
+A create cut short (the engine that asked died, so its call was cancelled) still lets the
+shim's start run to its end: the shim's pid and socket are then in the bundle, and the undo
+deletes that shim (undone earlier, it removed the bundle while the zygote was still forking
+the shim into it, and the shim ran on, unknown to anyone). Until its create has settled, a
+task is deleted by nobody else (`delete` waits for it), and a discarded task ends its waiters.
 """
 
 from __future__ import annotations
@@ -24,9 +30,10 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dockyard.api import errors, timings
 from dockyard.api.files import write_atomic
@@ -37,6 +44,7 @@ from dockyard.services.runtime.shim_client import ShimConnection, ShimGone, Stre
 log = logging.getLogger(__name__)
 
 SHIM_DIED = 255
+T = TypeVar("T")
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
@@ -59,7 +67,8 @@ class Task:
     status: str = "created"  # created | running | paused | stopped
     exit: Exit | None = None
     conn: ShimConnection | None = None
-    exited: asyncio.Event = field(default_factory=asyncio.Event)
+    exited: asyncio.Event = field(default_factory=asyncio.Event)  # exited, or discarded
+    made: asyncio.Event = field(default_factory=asyncio.Event)  # its create has settled
     watcher: asyncio.Task[None] | None = None
 
 
@@ -106,12 +115,14 @@ class Tasks:
             with timings.phase("runtime.bundle"):
                 _write_bundle(bundle, spec, create.terminal, runtime, argv or [])
             with timings.phase("runtime.shim"):
-                await self._launch(task)
+                await _to_its_end(self._launch(task))
             with timings.phase("runtime.create"):
                 reply = await _call(task.conn, pb.Request(create=create))  # type: ignore[arg-type]
         except BaseException:
             await self._discard(task)
             raise
+        finally:
+            task.made.set()
         task.pid = reply.state.pid
         return task
 
@@ -151,10 +162,12 @@ class Tasks:
     async def wait(self, task_id: str) -> Exit:
         task = self.get(task_id)
         await task.exited.wait()
-        assert task.exit is not None
+        if task.exit is None:
+            raise errors.NotFound(f"task {task_id} was deleted before it ran")
         return task.exit
 
     async def delete(self, task_id: str) -> Task:
+        await self.get(task_id).made.wait()  # a create in flight finishes, or undoes itself
         task = self.get(task_id)
         if task.status in ("running", "paused"):
             raise errors.FailedPrecondition(f"cannot delete task {task_id}: it is {task.status}")
@@ -264,6 +277,7 @@ class Tasks:
         shutil.rmtree(task.bundle, ignore_errors=True)
         task.socket.unlink(missing_ok=True)
         self._tasks.pop(task.id, None)
+        task.exited.set()  # a waiter's task is gone (`wait` says so)
 
     # -- restart ------------------------------------------------------------------------------
 
@@ -287,6 +301,7 @@ class Tasks:
             meta.get("runtime", ""),
         )
         self._tasks[task.id] = task
+        task.made.set()
         if not (bundle / "shim.pid").exists():  # died mid-create: the task never existed
             await self._discard(task)
             return
@@ -390,6 +405,19 @@ async def _call(conn: ShimConnection, request: pb.Request) -> pb.Response:
         with contextlib.suppress(ValueError):  # a report: never worth failing the call for
             recorder.extend(timings.decode(reply.timings), prefix="shim.")
     return reply
+
+
+async def _to_its_end(work: Awaitable[T]) -> T:
+    """Await `work`; when the caller is cancelled meanwhile, let `work` finish first (its own
+    bounds hold), then raise the cancellation: a shim being started is started, and its pid in
+    the bundle, before whoever cleans up looks for it."""
+    job = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(job)
+    except asyncio.CancelledError:
+        with contextlib.suppress(errors.DockyardError, OSError):  # moot: the caller is gone
+            await job
+        raise
 
 
 def _kill_shim(bundle: Path) -> None:

@@ -82,7 +82,8 @@ def test_a_container_that_fills_the_disk_is_never_a_ghost(full_engine: Engine) -
     assert free_bytes(engine.root) < 1024 * 1024
     refused = engine.cli("run", "--rm", "busybox", "echo", "hi", timeout=STEP_SECONDS)
     assert refused.returncode == 125 and "no space left on device" in refused.stderr
-    assert len(refused.stderr.splitlines()) == 1, refused.stderr  # one line, no traceback
+    # docker's two lines: the reason, then "See 'docker run --help'." (no traceback)
+    assert refused.stderr.splitlines()[1:] == ["See 'dockyard run --help'."], refused.stderr
     assert engine.ok("ps", "-a", "--format", "{{.Names}}") == "filler\n"  # nothing half-made
 
     stopped = engine.cli("stop", "-t", "1", "filler", timeout=STEP_SECONDS)

@@ -18,14 +18,6 @@ from tests.support.registry import Registry
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="images service (issue 10, found by the fault suite at pull/'blob stored'): a "
-    "manifest or config whose ingest a kill left complete, uncommitted, is appended to by "
-    "the next pull (services/images/pull.py `_store_bytes` resumes the writer, then writes "
-    "the whole blob again), so that pull fails 'failed to verify blob ... 2x bytes'; the "
-    "one after it succeeds",
-)
 def test_a_config_a_kill_left_in_its_ingest_is_pulled_at_once(
     engine: Engine, registry: Registry
 ) -> None:

@@ -23,6 +23,7 @@ def _ingests(engine: Engine) -> list[Path]:
 
 def test_pull_by_tag_then_run(engine: Engine, registry: Registry) -> None:
     ref = f"{registry.host}/library/busybox"
+    engine.cli("rmi", ref)  # the session's Docker API tests may have pulled it: a new tag here
     out = engine.ok("pull", ref)
     assert "Using default tag: latest" in out
     assert f"Status: Downloaded newer image for {ref}:latest" in out
@@ -228,3 +229,21 @@ def test_bearer_tokens_are_cached_per_repository(engine: Engine, tmp_path: Path)
         engine.ok("pull", second, env=config)
         assert issued[asked:] == ["repository:cached/second:pull"]  # another repository
         engine.ok("rmi", first, second)
+
+
+def test_a_layer_unpacked_from_an_import_still_gets_its_blob(
+    engine: Engine, busybox: str, registry: Registry
+) -> None:
+    """The imported busybox and the registry's share their layer (one diff id): the pull finds
+    it unpacked, yet keeps its blob, for a push of the pulled image sends that blob."""
+    ref = f"{registry.host}/library/busybox"
+    engine.cli("rmi", ref)
+    image = images.busybox_image()
+    engine.ok("pull", ref)
+    assert {images.sha256(layer.blob)[7:] for layer in image.layers} <= _blobs(engine)
+    copy = f"{registry.host}/copies/busybox:pushed"
+    engine.ok("tag", ref, copy)
+    try:
+        engine.ok("push", copy)
+    finally:
+        engine.cli("rmi", ref, copy)
