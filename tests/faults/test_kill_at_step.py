@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from dockyard.api.paths import Paths
 
 from tests.faults.steps import OPERATIONS, Fixtures, Operation, Step
 from tests.support.engine import Engine, _parent, _processes
@@ -168,7 +169,7 @@ def test_a_shim_the_zygote_starts_for_an_engine_that_died_is_deleted(
     finally:
         os.kill(zygote, signal.SIGCONT)
     _served_after(engine)  # the zygote has started the shim (or failed to)
-    traces = (tasks / task_id, engine.state / "shims" / f"{task_id[:24]}.sock")
+    traces = (tasks / task_id, Paths(engine.root, engine.state).shim_socket(task_id))
     deadline = time.monotonic() + 60
     while left := [str(path) for path in traces if path.exists()]:
         assert time.monotonic() < deadline, f"left behind: {left}"

@@ -3,7 +3,9 @@
     <state>/<service>.sock      each service's gRPC socket ("dockyard.sock" for the engine)
     <state>/docker.sock         the Docker Engine API (HTTP; the `dockerapi` front)
     <state>/<service>/          a service's runtime state (bundles, netns files, locks)
-    <state>/shims/<id24>.sock   one socket per shim (the ID's first 24 hex digits)
+    <state>/shims/<id24>.sock   one socket per shim (the ID's first 24 hex digits); under
+                                /run/dockyard-shims/<hash of state>/ when that path would not
+                                fit in a UNIX socket address (a state dir deep in a tree)
     <root>/<service>/           a service's persistent data (databases, blobs, snapshots)
     <root>/logs/<service>.log   service logs, when started by `dockyard daemon`
 
@@ -13,6 +15,7 @@ No gRPC here: the shim and the CLI use it too.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,9 @@ from pathlib import Path
 DEFAULT_ROOT = "/var/lib/dockyard"
 DEFAULT_STATE = "/run/dockyard"
 DEFAULT_CONFIG = "/etc/dockyard/daemon.json"
+SOCKET_PATH_MAX = 107
+"""The longest path a UNIX socket address holds (sun_path is 108 bytes, NUL included)."""
+DEEP_STATE_SHIMS = Path("/run/dockyard-shims")
 
 SERVICES = ("snapshots", "images", "network", "runtime", "cli", "engine", "dockerapi")
 """Every service, in start order: each one's dependencies come before it. `cli` is the CLI's
@@ -71,7 +77,12 @@ class Paths:
 
     def shim_socket(self, task_id: str) -> Path:
         # a UNIX socket path must fit in 108 bytes: 24 hex digits of the ID are unique enough
-        return self.state / "shims" / f"{task_id[:24]}.sock"
+        name = f"{task_id[:24]}.sock"
+        path = self.state / "shims" / name
+        if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+            return path
+        own = hashlib.sha256(os.fsencode(self.state)).hexdigest()[:16]  # one dir per engine
+        return DEEP_STATE_SHIMS / own / name
 
     def log(self, service: str) -> Path:
         return self.root / "logs" / f"{service}.log"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from dockyard.api import framing
+from dockyard.api.paths import Paths
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
 
 from tests.support.engine import Engine
@@ -56,7 +57,7 @@ def closed_by_peer(sock: socket.socket) -> bool:
 
 
 def shim_socket(engine: Engine, cid: str) -> Path:
-    return engine.state / "shims" / f"{cid[:24]}.sock"
+    return Paths(engine.root, engine.state).shim_socket(cid)
 
 
 def test_bad_frames_cost_their_connection_only(engine: Engine, busybox: str) -> None:
