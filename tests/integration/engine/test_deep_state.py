@@ -42,7 +42,7 @@ def test_containers_run_under_a_state_dir_too_deep_for_a_shim_socket(
         leaks = engine.leaks()
         engine.remove_cgroup_parent()
         engine.remove_network_leftovers()
-        shims = Paths(engine.root, engine.state).shim_socket("x").parent
+        shims = Paths(engine.root, engine.state).shim_socket("0" * 64).parent
         if shims.exists():
             shims.rmdir()  # empty: what an engine keeps there, as in its state dir, is its own
     assert not leaks, f"the engine left behind: {leaks}"
