@@ -27,6 +27,7 @@ import sys
 import termios
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,10 +37,11 @@ from dockyard.shim import caps, seccomp
 from dockyard.shim.cgroups import Cgroup
 from dockyard.shim.inroot import Root
 from dockyard.shim.setup import join_cgroup, prepare
-from dockyard.shim.users import UnknownUser, resolve
+from dockyard.shim.users import UnknownUser, User, added_groups, resolve
 
 USER_ANNOTATION = "org.dockyard.user"
 INIT_ANNOTATION = "org.dockyard.init"  # "true": a small reaper stays pid 1 (docker run --init)
+GROUPS_ANNOTATION = "org.dockyard.groups"  # --group-add names, as comma-separated words
 FORWARDED = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 RLIMITS = {
@@ -101,10 +103,13 @@ def run(
     resolving = time.time_ns()  # the user, the command, the terminal
     process = spec["process"]
     _make_cwd(process.get("cwd", "/"))
-    user = resolve(
-        spec.get("annotations", {}).get(USER_ANNOTATION, ""),
-        process.get("user", {}).get("uid", 0),
-        process.get("user", {}).get("gid", 0),
+    user = _with_added_groups(
+        spec,
+        resolve(
+            spec.get("annotations", {}).get(USER_ANNOTATION, ""),
+            process.get("user", {}).get("uid", 0),
+            process.get("user", {}).get("gid", 0),
+        ),
     )
     env = list(process.get("env", []))
     if not any(e.startswith("HOME=") for e in env):
@@ -125,11 +130,28 @@ def run(
     _execve(path, process, env)
 
 
+def _with_added_groups(spec: dict[str, Any], user: User) -> User:
+    """`user` with the groups --group-add names (its numeric ones are additionalGids)."""
+    names = spec.get("annotations", {}).get(GROUPS_ANNOTATION, "")
+    added = added_groups([n for n in names.split(",") if n])
+    return replace(user, groups=tuple(sorted({*user.groups, *added}))) if added else user
+
+
 def _make_cwd(cwd: str) -> None:
-    """`docker run -w DIR` makes a missing DIR (root's, 0755), inside the rootfs; if it cannot,
-    the chdir before exec says why."""
-    with contextlib.suppress(OSError), Root("/") as root:
-        os.close(root.open(cwd, "dir"))
+    """`docker run -w DIR` makes a missing DIR (root's, 0755), inside the rootfs; what is there
+    and no directory is refused in dockerd's words. Other failures: the chdir says why."""
+    try:
+        with Root("/") as root:
+            fd = root.open(cwd, "dir")
+    except NotADirectoryError:
+        raise InitError("InvalidArgument", f"Cannot mkdir: {cwd} is not a directory") from None
+    except OSError:
+        return
+    try:
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise InitError("InvalidArgument", f"Cannot mkdir: {cwd} is not a directory")
+    finally:
+        os.close(fd)
 
 
 def _chdir(cwd: str) -> None:
@@ -230,10 +252,13 @@ def run_exec(
             fds[name], sc.NAMESPACES[{"net": "network", "mnt": "mount"}.get(name, name)]
         )
         os.close(fds[name])
-    user = resolve(
-        process.get(USER_KEY, ""),
-        process.get("user", {}).get("uid", 0),
-        process.get("user", {}).get("gid", 0),
+    user = _with_added_groups(
+        spec,
+        resolve(
+            process.get(USER_KEY, ""),
+            process.get("user", {}).get("uid", 0),
+            process.get("user", {}).get("gid", 0),
+        ),
     )
     env = list(process.get("env", []))
     if not any(e.startswith("HOME=") for e in env):

@@ -1,17 +1,19 @@
 """The order in which a container is set up from its OCI spec, against any `Syscalls`.
 
-It runs in the child the shim forks, which is already pid 1 of the container's pid namespace
-(the shim unshared CLONE_NEWPID before forking, so the child's /proc mount shows it):
+It runs in the child the shim forks, which is already in the container's pid namespace (pid 1
+of a new one the intermediate unshared, or one the spec names: --pid host or container:X):
 
  1. join the cgroup — before the cgroup namespace, whose root is the cgroup the process is in
     when it unshares (cgroup_namespaces(7))
- 2. join the namespaces the spec names by path (the network sandbox), then unshare the new
-    ones together (mount, uts, ipc, cgroup; network when the spec asks for a fresh one)
+ 2. join the namespaces the spec names by path (the network sandbox, --ipc container:X), then
+    unshare the new ones together (mount, cgroup; uts, ipc as asked; network for a fresh one);
+    then the spec's sysctls, which belong to those namespaces
  3. make every mount rprivate, so nothing below propagates back to the host
  4. mount the rootfs (the snapshot's mounts) at <bundle>/rootfs, in the new mount namespace
     only: the host never sees it, and it vanishes with the container
  5. the spec's mounts in order
- 6. the default devices (bind mounts of the host's nodes) and the /dev symlinks
+ 6. the default devices (bind mounts of the host's nodes), the /dev symlinks, and the spec's
+    devices (--device: nodes made in place)
  7. masked paths, read-only paths
  8. pivot_root into the rootfs and detach the old root (pivot_root(2): the "." trick runc uses)
  9. a read-only root when asked, the hostname
@@ -174,6 +176,30 @@ def host_devices() -> list[str]:
     return names
 
 
+def write_sysctls(spec: Spec, sys: sc.Syscalls) -> None:
+    """The spec's sysctls, written once the namespaces they belong to are ours (the engine
+    lets through only those a namespace isolates)."""
+    for key, value in sorted(spec.get("linux", {}).get("sysctl", {}).items()):
+        sys.sysctl(key, str(value))
+
+
+def create_spec_devices(root: Root, spec: Spec, sys: sc.Syscalls) -> None:
+    """The spec's devices (--device), made as nodes inside the rootfs (whatever the image has
+    at that path goes first, as runc does) and owned as on the host."""
+    for device in spec.get("linux", {}).get("devices", []):
+        directory, _, name = device["path"].rstrip("/").rpartition("/")
+        kind = stat.S_IFCHR if device.get("type", "c") == "c" else stat.S_IFBLK
+        parent = root.open(directory or "/", "dir")
+        try:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                os.unlink(name, dir_fd=parent)
+            mode = kind | device.get("fileMode", 0o666)
+            owner = (device.get("uid", 0), device.get("gid", 0))
+            sys.mknod(parent, name, mode, os.makedev(device["major"], device["minor"]), owner)
+        finally:
+            os.close(parent)
+
+
 def pivot(rootfs: Path, sys: sc.Syscalls) -> None:
     old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
     new_root = os.open(rootfs, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
@@ -247,12 +273,14 @@ def prepare(
     if group is not None:
         join_cgroup(group, sys)
     enter_namespaces(spec, sys)
+    write_sysctls(spec, sys)
     rootfs = bundle / spec.get("root", {}).get("path", "rootfs")
     mount_rootfs(rootfs, rootfs_mounts, sys)
     privileged = spec.get("annotations", {}).get(PRIVILEGED_ANNOTATION) == "true"
     with Root(rootfs) as root:
         mount_spec(root, spec, sys)
         create_devices(root, sys, privileged)
+        create_spec_devices(root, spec, sys)
         mask_paths(root, spec, sys)
     pivot(rootfs, sys)
     readonly_root(spec, sys)

@@ -11,7 +11,7 @@ CVE-2024-21626). So every process that enters the container is born through an i
                      pidfd_getfd for anyone without CAP_SYS_PTRACE), signal dispositions the
                      defaults, stdio set to the process's own (or /dev/null), every other fd
                      closed (close_range) but the sync socket, then the pid namespace entered
-                     (unshare for the init, setns to the init's for an exec)
+                     (unshare for the init, setns to the init's for an exec; see PidNamespace)
                    ──fork──▶ the process: pid 1, or a pid in the container's namespace,
                      holding its stdio and the sync socket only, and non-dumpable until it
                      execs (execve makes the new program dumpable again, as usual)
@@ -31,7 +31,7 @@ import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from dockyard.api import syscalls as sc
 
@@ -52,15 +52,29 @@ class Stdio:
 
 @dataclass(frozen=True)
 class PidNamespace:
-    """Where the process goes: a new pid namespace (the init), or the init's (an exec)."""
+    """Where the process goes: a new pid namespace (an init, by default), one it joins by path
+    (an exec: its init's; an init of --pid container:X: X's), or the shim's (--pid host)."""
 
-    init_pid: int = 0  # 0: a new one
+    path: str = ""  # join this one
+    new: bool = True  # without a path: a new one, or (False) the shim's own
+
+    @classmethod
+    def of_init(cls, init_pid: int) -> PidNamespace:
+        return cls(f"/proc/{init_pid}/ns/pid", new=False)
+
+    @classmethod
+    def of_spec(cls, spec: dict[str, Any]) -> PidNamespace:
+        """The init's, as the spec's linux.namespaces say (no "pid" entry: the host's)."""
+        for ns in spec.get("linux", {}).get("namespaces", []):
+            if ns.get("type") == "pid":
+                return cls(ns.get("path", ""), new=not ns.get("path"))
+        return cls(new=False)
 
     def enter(self, sys: sc.Syscalls) -> None:
-        if not self.init_pid:
+        if self.path:
+            sys.setns(self.path, sc.CLONE_NEWPID)
+        elif self.new:
             sys.unshare(sc.CLONE_NEWPID)
-        else:
-            sys.setns(f"/proc/{self.init_pid}/ns/pid", sc.CLONE_NEWPID)
 
 
 def start(

@@ -69,8 +69,9 @@ class Task:
 
             init.main(self.spec, self.bundle, mounts, self.cgroup, sync)
 
+        namespace = spawn.PidNamespace.of_spec(self.spec)
         with timings.phase("init"):
-            pid, ours, parent = _spawn(init_main, spawn.PidNamespace(), terminal, stdin, self.id)
+            pid, ours, parent = _spawn(init_main, namespace, terminal, stdin, self.id)
             self.init.pid, self.init.stdio, self._sync = pid, ours, parent
             write_atomic(self.bundle / "init.pid", str(pid))
             self._await_ready()
@@ -139,7 +140,7 @@ class Task:
 
             init.exec_main(self.spec, process, self.init.pid, self.cgroup, sync)
 
-        namespace = spawn.PidNamespace(self.init.pid)
+        namespace = spawn.PidNamespace.of_init(self.init.pid)
         pid, ours, parent = _spawn(exec_main, namespace, terminal, stdin, self.id)
         proc = Process(exec_id, pid, ours)
         self._await_exec(proc, parent)

@@ -83,3 +83,19 @@ def _group_id(group: list[list[str]], name: str) -> int:
     if entry is None or not entry[2].isdigit():
         raise UnknownUser(f"unable to find group {name}: no matching entries in group file")
     return int(entry[2])
+
+
+def added_groups(names: list[str], root: Path = Path("/")) -> tuple[int, ...]:
+    """--group-add's group names as gids, from the container's own /etc/group (read inside
+    `root`); one that is not there is an error in dockerd's words."""
+    if not names:
+        return ()
+    with Root(root) as opened:
+        group = _table(opened, "/etc/group")
+    ids = []
+    for name in names:
+        entry = next((g for g in group if g[0] == name and g[2].isdigit()), None)
+        if entry is None:
+            raise UnknownUser(f"Unable to find group {name}: no matching entries in group file")
+        ids.append(int(entry[2]))
+    return tuple(ids)

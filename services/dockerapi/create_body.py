@@ -17,16 +17,14 @@ from dockyard.services.dockerapi.params import Fields
 # HostConfig keys with no engine setting yet, and the values that mean "not set" for them
 UNSET_BY_DEFAULT = {
     "MemorySwappiness": (None, -1),
-    "IpcMode": (None, "", "private", "shareable"),
     "CgroupnsMode": (None, "", "private"),
     "Isolation": (None, "", "default"),
-    "ShmSize": (None, 0, 64 * 1024 * 1024),
 }
 UNSUPPORTED_MOUNT_OPTIONS = (
     ("bind", "NonRecursive"), ("bind", "CreateMountpoint"), ("bind", "ReadOnlyNonRecursive"),
     ("bind", "ReadOnlyForceRecursive"), ("volume", "Subpath"), ("tmpfs", "Options"),
 )  # fmt: skip
-IGNORED = {"ConsoleSize", "ContainerIDFile", "Annotations"}  # client-side or cosmetic
+IGNORED = {"ConsoleSize", "Annotations"}  # client-side or cosmetic
 NEEDS: dict[str, str] = {}
 HOST_KEYS = {
     "Binds", "Mounts", "VolumesFrom", "VolumeDriver",
@@ -34,6 +32,8 @@ HOST_KEYS = {
     "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
+    "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
+    "ContainerIDFile",
 }  # fmt: skip
 
 
@@ -139,7 +139,27 @@ def host_config(h: Fields) -> engine_pb2.HostConfig:
     if h.doc.get("Init") is not None:
         host.init = h.flag("Init")
     _mounts(h, host)
+    _namespaces_and_devices(h, host)
     return host
+
+
+def _namespaces_and_devices(h: Fields, host: engine_pb2.HostConfig) -> None:
+    """--ipc, --pid, --uts, --shm-size, --sysctl, --device, --group-add, --cidfile's record."""
+    host.ipc_mode = "" if h.text("IpcMode") == "private" else h.text("IpcMode")
+    host.pid_mode = h.text("PidMode")
+    host.uts_mode = h.text("UTSMode")
+    host.shm_size = h.number("ShmSize")
+    host.sysctls.update(h.text_map("Sysctls"))
+    host.group_add.extend(h.texts("GroupAdd"))
+    host.container_id_file = h.text("ContainerIDFile")
+    for device in h.objects("Devices"):
+        host.devices.append(
+            engine_pb2.DeviceMapping(
+                path_on_host=device.text("PathOnHost"),
+                path_in_container=device.text("PathInContainer"),
+                cgroup_permissions=device.text("CgroupPermissions"),
+            )
+        )
 
 
 def _mounts(h: Fields, host: engine_pb2.HostConfig) -> None:

@@ -21,7 +21,15 @@ from pathlib import Path
 
 from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import limits, mounting, names, restarts, security, spec
+from dockyard.services.engine import (
+    isolation,
+    limits,
+    mounting,
+    names,
+    restarts,
+    security,
+    spec,
+)
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import Image
 from dockyard.services.engine.clients.snapshots import Mount, SnapshotClient
@@ -124,9 +132,17 @@ class Creator:
         limits.validate(host.resources)
         spec.validate_user(config.user)
         security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
+        isolation.check(host, config.hostname)
+        self._resolve_modes(host)
+        if config.working_dir and not config.working_dir.startswith("/"):
+            raise errors.InvalidArgument(
+                f"the working directory '{config.working_dir}' is invalid, it needs to be an "
+                "absolute path"
+            )
         argv = command(config)
+        hosts_own = host.network_mode == "host" or host.uts_mode == "host"
         config.hostname = config.hostname or (
-            socket.gethostname() if host.network_mode == "host" else container_id[:12]
+            socket.gethostname() if hosts_own else container_id[:12]
         )
         log_path = container_dir(self._root, container_id) / f"{container_id}-json.log"
         return Container(
@@ -140,6 +156,14 @@ class Creator:
             args=argv[1:],
             log_path=str(log_path),
         )
+
+    def _resolve_modes(self, host: HostConfig) -> None:
+        """--ipc/--pid container:NAME name that container by its ID (it must exist)."""
+        for field in ("ipc_mode", "pid_mode"):
+            mode = getattr(host, field)
+            if mode.startswith("container:"):
+                other = self._store.get(mode.removeprefix("container:"))
+                setattr(host, field, f"container:{other.id}")
 
     async def _networks(
         self, host: HostConfig, endpoints: list[EndpointSettings]

@@ -133,6 +133,13 @@ class MountPoint:
 
 
 @dataclass
+class DeviceMapping:
+    path_on_host: str = ""
+    path_in_container: str = ""
+    cgroup_permissions: str = ""
+
+
+@dataclass
 class HostConfig:
     network_mode: str = ""
     auto_remove: bool = False
@@ -158,6 +165,14 @@ class HostConfig:
     volumes_from: list[str] = field(default_factory=list)  # CONTAINER[:ro|rw]
     masked_paths: list[str] = field(default_factory=list)  # as set at create (inspect shows)
     readonly_paths: list[str] = field(default_factory=list)
+    container_id_file: str = ""  # --cidfile (the client writes it)
+    ipc_mode: str = ""  # "" (private) | shareable | host | container:<id>
+    pid_mode: str = ""  # "" | host | container:<id>
+    uts_mode: str = ""  # "" | host
+    shm_size: int = 0  # bytes; 0 = 64 MiB
+    sysctls: dict[str, str] = field(default_factory=dict)
+    devices: list[DeviceMapping] = field(default_factory=list)
+    group_add: list[str] = field(default_factory=list)
 
 
 @dataclass

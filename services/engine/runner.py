@@ -9,10 +9,11 @@ the exit only after the output has drained and, with auto-remove, after the cont
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable
+from dataclasses import astuple
 
 from dockyard.api import errors, timings
 from dockyard.services.engine.clients import Clients
-from dockyard.services.engine.clients.images import PullProgress
+from dockyard.services.engine.clients.images import Image, Platform, PullProgress
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.model import Container
 from dockyard.services.engine.store import ContainerStore
@@ -27,6 +28,20 @@ from dockyard.services.engine.streams import (
     RunEvent,
     RunOptions,
 )
+
+
+def of_platform(image: Image, platform: Platform) -> bool:
+    """Whether `image` is of `platform` (what it leaves empty matches anything)."""
+    have = (image.os, image.architecture, image.variant)
+    return all(not want or want == got for want, got in zip(astuple(platform), have, strict=True))
+
+
+def _wanted(container: Container, stream: str) -> bool:
+    """-a: only the streams the config attaches (a config that attaches none: all of them)."""
+    c = container.config
+    if not (c.attach_stdin or c.attach_stdout or c.attach_stderr):
+        return True
+    return c.attach_stdout if stream == "stdout" else c.attach_stderr
 
 
 class Runner:
@@ -59,7 +74,8 @@ class Runner:
                 await self._life.remove(container.id, force=True)
             raise
         async for chunk in output:
-            yield chunk
+            if _wanted(container, chunk.stream):
+                yield chunk
         yield Exited(await done)
 
     async def attach(
@@ -93,14 +109,24 @@ class Runner:
                 yield chunk
 
     async def _pull_if_missing(self, options: RunOptions) -> AsyncIterator[PullProgress]:
+        """Pull the image when it is missing, or of another platform than --platform asks (an
+        image of another platform is never run in its stead, as docker's)."""
         ref = options.config.image
         try:
-            await self._c.images.get(ref)
-            return
+            image = await self._c.images.get(ref)
+            if options.platform is None or of_platform(image, options.platform):
+                return
         except errors.NotFound:
             pass
         async for progress in self._c.images.pull(ref, options.auth, options.platform):
             yield progress
+        image = await self._c.images.get(ref)
+        if options.platform is not None and not of_platform(image, options.platform):
+            wanted = "/".join(p for p in astuple(options.platform) if p)
+            raise errors.NotFound(
+                f"image with reference {ref} was found but does not match the specified "
+                f"platform: wanted {wanted}, actual: {image.os}/{image.architecture}"
+            )
 
     async def _start_attached(
         self, container: Container, inputs: AsyncIterator[Input], size: Resize | None

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
-from dockyard.services.engine import limits, security
+from dockyard.services.engine import isolation, limits, security
 from dockyard.services.engine.merge import command, process_env
-from dockyard.services.engine.model import Container
+from dockyard.services.engine.model import Container, HostConfig
 
 OCI_VERSION = "1.1.0"
 USER_ANNOTATION = "org.dockyard.user"
@@ -69,15 +69,17 @@ class SpecInputs:
     resolv_conf_path: str = ""
     hostname_path: str = ""
     mounts: list[dict[str, Any]] = field(default_factory=list)  # volumes, binds, tmpfs (user's)
+    joined: isolation.Joined = field(default_factory=isolation.Joined)  # --ipc/--pid container:X
 
 
 def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     host = container.host_config
     sec = security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
     mounts = _merged(
-        default_mounts(privileged=sec.privileged),
+        default_mounts(sec.privileged, isolation.shm_mount(host)),
         _tmpfs(host.tmpfs) + _network_files(inputs) + inputs.mounts,
     )
+    nodes, device_rules = isolation.devices(host.devices)
     doc: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
         "process": process(container, inputs.hostname, sec),
@@ -86,12 +88,14 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
         "mounts": mounts,
         "annotations": _annotations(container, sec),
         "linux": {
-            "namespaces": _namespaces(inputs.netns_path),
+            "namespaces": isolation.namespaces(host, inputs.netns_path, inputs.joined),
             "cgroupsPath": f"/{inputs.cgroup_parent.strip('/')}/{container.id}",
             "resources": {
                 **limits.oci_resources(host.resources),
-                "devices": _device_rules(sec.privileged),
+                "devices": _device_rules(sec.privileged) + device_rules,
             },
+            **({"devices": nodes} if nodes else {}),
+            **({"sysctl": dict(host.sysctls)} if host.sysctls else {}),
             "maskedPaths": [] if sec.privileged else list(MASKED_PATHS),
             "readonlyPaths": [] if sec.privileged else list(READONLY_PATHS),
         },
@@ -118,7 +122,7 @@ def process(container: Container, hostname: str, sec: security.Security) -> dict
     caps = list(sec.capabilities)
     return {
         "terminal": config.tty,
-        "user": _numeric_user(config.user),
+        "user": _numeric_user(config.user, container.host_config.group_add),
         "args": command(config),
         "env": process_env(config, hostname),
         "cwd": config.working_dir or "/",
@@ -136,6 +140,9 @@ def _annotations(container: Container, sec: security.Security) -> dict[str, str]
         annotations[INIT_ANNOTATION] = "true"
     if sec.privileged:
         annotations[PRIVILEGED_ANNOTATION] = "true"
+    _ids, names = isolation.group_ids(container.host_config.group_add)
+    if names:
+        annotations[isolation.GROUPS_ANNOTATION] = ",".join(names)
     return annotations
 
 
@@ -156,7 +163,11 @@ def _tmpfs(tmpfs: dict[str, str]) -> list[dict[str, Any]]:
     return mounts
 
 
-def default_mounts(privileged: bool = False) -> list[dict[str, Any]]:
+def default_mounts(
+    privileged: bool = False, shm: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """/proc, /dev and its pts, mqueue and shm (`shm`: isolation.shm_mount's), /sys, cgroups."""
+
     def mount(dest: str, kind: str, *options: str, source: str | None = None) -> dict[str, Any]:
         return {
             "destination": dest,
@@ -189,16 +200,7 @@ def default_mounts(privileged: bool = False) -> list[dict[str, Any]]:
             *(() if privileged else ("ro",)),
         ),
         mount("/dev/mqueue", "mqueue", "nosuid", "noexec", "nodev"),
-        mount(
-            "/dev/shm",
-            "tmpfs",
-            "nosuid",
-            "noexec",
-            "nodev",
-            "mode=1777",
-            "size=65536k",
-            source="shm",
-        ),
+        shm or isolation.shm_mount(HostConfig()),
     ]
 
 
@@ -213,13 +215,6 @@ def _network_files(inputs: SpecInputs) -> list[dict[str, Any]]:
         for dest, src in files
         if src
     ]
-
-
-def _namespaces(netns_path: str | None) -> list[dict[str, str]]:
-    spaces = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "cgroup")]
-    if netns_path is not None:
-        spaces.append({"type": "network", "path": netns_path})
-    return spaces
 
 
 def _device_rules(privileged: bool) -> list[dict[str, Any]]:
@@ -249,9 +244,12 @@ def validate_user(user: str) -> None:
         raise InvalidArgument(f"uids and gids must be in range 0-{MAX_ID}")
 
 
-def _numeric_user(user: str) -> dict[str, int]:
-    """uid/gid when `user` is numeric ("1000", "1000:100"); 0/0 when it names (shim resolves)."""
+def _numeric_user(user: str, group_add: list[str]) -> dict[str, Any]:
+    """uid/gid when `user` is numeric ("1000", "1000:100"), 0/0 when it names one (the shim
+    resolves it); --group-add's numeric groups as additionalGids (its names: the shim's)."""
+    extra, _names = isolation.group_ids(group_add)
+    gids: dict[str, Any] = {"additionalGids": extra} if extra else {}
     if not user or _named_user(user):
-        return {"uid": 0, "gid": 0}
+        return {"uid": 0, "gid": 0, **gids}
     uid, _, gid = user.partition(":")
-    return {"uid": int(uid), "gid": int(gid or 0)}
+    return {"uid": int(uid), "gid": int(gid or 0), **gids}

@@ -20,7 +20,7 @@ from typing import Any
 
 from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import spec
+from dockyard.services.engine import isolation, spec
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.networks import Sandbox
 from dockyard.services.engine.clients.snapshots import Mount
@@ -57,6 +57,7 @@ class Starter:
     async def create_task(self, container: Container, size: Resize | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
         self._check_shared_namespace(container)
+        joined = self._joined(container)
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self.remove_sandbox, container.id)
             with timings.phase("engine.network"):
@@ -67,8 +68,9 @@ class Starter:
             record_sandbox(container, sandbox)
             undo.push_async_callback(self.delete_task, container.id)
             try:
+                task = self._new_task(container, sandbox, mounts, volumes, size, joined)
                 with timings.phase("engine.task"):
-                    await self._create(self._new_task(container, sandbox, mounts, volumes, size))
+                    await self._create(task)
             except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
                 container.state.error = start_failure(str(err))
                 container.state.exit_code = 127 if isinstance(err, errors.CommandNotFound) else 126
@@ -92,6 +94,29 @@ class Starter:
                     f"cannot join network namespace of a non running container: {other.id}"
                 )
 
+    def _joined(self, container: Container) -> isolation.Joined:
+        """The ipc and pid namespaces of the containers --ipc/--pid container:X name: each
+        must run (and an ipc donor be shareable, as docker's)."""
+        paths = {}
+        for kind, mode in (
+            ("ipc", container.host_config.ipc_mode),
+            ("pid", container.host_config.pid_mode),
+        ):
+            if not mode.startswith("container:"):
+                continue
+            other = self._store.get(mode.removeprefix("container:"))
+            if not other.running or other.state.restarting or not other.state.pid:
+                raise errors.FailedPrecondition(
+                    f"cannot join {kind.upper()} of a non running container: {other.id}"
+                )
+            if kind == "ipc" and other.host_config.ipc_mode not in ("shareable", "host"):
+                raise errors.FailedPrecondition(
+                    f"can't join IPC of container {other.id}: non-shareable IPC (hint: use "
+                    "IpcMode:shareable for the donor container)"
+                )
+            paths[kind] = f"/proc/{other.state.pid}/ns/{kind}"
+        return isolation.Joined(**paths)
+
     def _new_task(
         self,
         container: Container,
@@ -99,8 +124,10 @@ class Starter:
         mounts: list[Mount],
         volumes: list[dict[str, Any]],
         size: Resize | None,
+        joined: isolation.Joined,
     ) -> NewTask:
         inputs = spec.SpecInputs(
+            joined=joined,
             mounts=volumes,
             hostname=container.config.hostname,
             netns_path=sandbox.netns_path or None,

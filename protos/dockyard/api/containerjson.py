@@ -45,7 +45,7 @@ def summary(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
         "Command": " ".join([c.path, *c.args]),
         "Created": c.created.seconds,
         "Ports": port_list(c),
-        "Labels": dict(c.config.labels),
+        "Labels": go_map(c.config.labels),
         "State": c.state.status,
         "Status": status(c),
         "HostConfig": {"NetworkMode": c.host_config.network_mode},
@@ -66,6 +66,8 @@ def port_list(c: Any) -> list[dict[str, Any]]:
                 "Type": proto or "tcp",
             }
         )
+    if c.state.status not in ("running", "paused"):  # exposed ports show while it runs
+        return ports
     bound = {port_key(b.container_port) for b in c.network_settings.ports}
     for exposed in c.config.exposed_ports:
         if port_key(exposed) not in bound:
@@ -100,7 +102,7 @@ def inspect(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
         "AppArmorProfile": "",
         "ExecIDs": None,
         "HostConfig": host_config(c.host_config, version),
-        "GraphDriver": {"Data": dict(c.graph_driver) or None, "Name": c.driver},
+        "GraphDriver": {"Data": go_map(c.graph_driver) or None, "Name": c.driver},
         "Mounts": [mount_point(m) for m in c.mounts],
         "Config": config(c.config),
         "NetworkSettings": network_settings(c, version),
@@ -123,6 +125,11 @@ def state(s: Any) -> dict[str, Any]:
     }
 
 
+def go_map(values: Any) -> dict[str, Any]:
+    """A Go map as encoding/json writes it: its keys sorted."""
+    return {key: values[key] for key in sorted(values)}
+
+
 def _strings(values: Any) -> list[str] | None:
     return list(values) or None
 
@@ -141,7 +148,7 @@ def config(c: Any) -> dict[str, Any]:
         "AttachStderr": c.attach_stderr,
     }
     if c.exposed_ports:
-        doc["ExposedPorts"] = {port_key(p): {} for p in c.exposed_ports}
+        doc["ExposedPorts"] = go_map({port_key(p): {} for p in c.exposed_ports})
     doc |= {
         "Tty": c.tty,
         "OpenStdin": c.open_stdin,
@@ -151,11 +158,11 @@ def config(c: Any) -> dict[str, Any]:
     }
     doc |= {
         "Image": c.image,
-        "Volumes": {v: {} for v in c.volumes} or None,
+        "Volumes": go_map({v: {} for v in c.volumes}) or None,
         "WorkingDir": c.working_dir,
         "Entrypoint": _string_list(c, "entrypoint"),
         "OnBuild": None,
-        "Labels": dict(c.labels),
+        "Labels": go_map(c.labels),
     }
     if c.stop_signal:
         doc["StopSignal"] = c.stop_signal
@@ -169,10 +176,10 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
     newer = version >= (1, 44)
     doc: dict[str, Any] = {
         "Binds": _strings(h.binds),
-        "ContainerIDFile": "",
-        "LogConfig": {"Type": h.log_config.type, "Config": dict(h.log_config.config)},
+        "ContainerIDFile": h.container_id_file,
+        "LogConfig": {"Type": h.log_config.type, "Config": go_map(h.log_config.config)},
         "NetworkMode": h.network_mode,
-        "PortBindings": port_map(h.port_bindings),
+        "PortBindings": go_map(port_map(h.port_bindings)),
         "RestartPolicy": {
             "Name": h.restart_policy.name or "no",
             "MaximumRetryCount": h.restart_policy.maximum_retry_count,
@@ -187,24 +194,26 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "DnsOptions": list(h.dns_options),
         "DnsSearch": list(h.dns_search),
         "ExtraHosts": _strings(h.extra_hosts),
-        "GroupAdd": None,
-        "IpcMode": "private",
+        "GroupAdd": _strings(h.group_add),
+        "IpcMode": h.ipc_mode or "private",
         "Cgroup": "",
         "Links": None,
         "OomScoreAdj": 0,
-        "PidMode": "",
+        "PidMode": h.pid_mode,
         "Privileged": h.privileged,
         "PublishAllPorts": h.publish_all_ports,
         "ReadonlyRootfs": h.read_only,
         "SecurityOpt": _strings(_security_opts(h.security_opt)),
     }
     if h.tmpfs:
-        doc["Tmpfs"] = dict(h.tmpfs)
+        doc["Tmpfs"] = go_map(h.tmpfs)
     doc |= {
-        "UTSMode": "",
+        "UTSMode": h.uts_mode,
         "UsernsMode": "",
-        "ShmSize": SHM_SIZE,
+        "ShmSize": h.shm_size or SHM_SIZE,
     }
+    if h.sysctls:
+        doc["Sysctls"] = go_map(h.sysctls)
     doc |= {
         "Runtime": h.runtime,
         "ConsoleSize": [0, 0],
@@ -225,7 +234,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "CpuRealtimeRuntime": 0,
         "CpusetCpus": r.cpuset_cpus,
         "CpusetMems": "",
-        "Devices": [],
+        "Devices": [device(d) for d in h.devices],
         "DeviceCgroupRules": None,
         "DeviceRequests": None,
     }
@@ -258,6 +267,14 @@ def _security_opts(options: Any) -> list[str]:
     """A seccomp profile given inline is shown by its name, not its JSON (docker shows the
     file's contents; a profile of kilobytes in every inspect helps no one)."""
     return [o if len(o) < 200 else o.split("=")[0] + "=<profile>" for o in options]
+
+
+def device(d: Any) -> dict[str, str]:
+    return {
+        "PathOnHost": d.path_on_host,
+        "PathInContainer": d.path_in_container or d.path_on_host,
+        "CgroupPermissions": d.cgroup_permissions or "rwm",
+    }
 
 
 def ulimit(u: Any) -> dict[str, Any]:
@@ -296,7 +313,7 @@ def mount_spec(m: Any) -> dict[str, Any]:
     if m.has_volume_options:
         doc["VolumeOptions"] = {
             **({"NoCopy": True} if m.volume_no_copy else {}),
-            **({"Labels": dict(m.volume_labels)} if m.volume_labels else {}),
+            **({"Labels": go_map(m.volume_labels)} if m.volume_labels else {}),
             "DriverConfig": {
                 **({"Name": m.volume_driver} if m.volume_driver else {}),
                 **({"Options": dict(m.volume_options)} if m.volume_options else {}),
@@ -364,7 +381,7 @@ def network_settings(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[st
         "HairpinMode": False,
         "LinkLocalIPv6Address": "",
         "LinkLocalIPv6PrefixLen": 0,
-        "Ports": ports,
+        "Ports": go_map(ports),
         "SandboxKey": c.sandbox_key,
         "SecondaryIPAddresses": None,
         "SecondaryIPv6Addresses": None,
@@ -376,5 +393,5 @@ def network_settings(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[st
         "IPPrefixLen": bridge.get("IPPrefixLen", 0),
         "IPv6Gateway": "",
         "MacAddress": bridge.get("MacAddress", ""),
-        "Networks": found,
+        "Networks": go_map(found),
     }

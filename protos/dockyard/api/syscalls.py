@@ -102,6 +102,10 @@ class Syscalls(Protocol):
     def setuid(self, uid: int) -> None: ...
     def join_cgroup(self, directory: str) -> None: ...
     def seccomp(self, program: bytes) -> None: ...
+    def mknod(
+        self, parent_fd: int, name: str, mode: int, device: int, owner: tuple[int, int]
+    ) -> None: ...
+    def sysctl(self, key: str, value: str) -> None: ...
 
 
 class SyscallError(OSError):
@@ -207,6 +211,28 @@ class Linux:
         finally:
             os.close(fd)
 
+    def mknod(
+        self, parent_fd: int, name: str, mode: int, device: int, owner: tuple[int, int]
+    ) -> None:
+        """A device node `name` in the directory `parent_fd` (mode holds S_IFCHR/S_IFBLK), with
+        exactly the permission bits of `mode` (no umask), owned by `owner` (uid, gid)."""
+        previous = os.umask(0)
+        try:
+            os.mknod(name, mode, device, dir_fd=parent_fd)
+        finally:
+            os.umask(previous)
+        os.chown(name, *owner, dir_fd=parent_fd, follow_symlinks=False)
+
+    def sysctl(self, key: str, value: str) -> None:
+        """Write a kernel parameter of this process's namespaces ("net.ipv4.ip_forward" is
+        /proc/sys/net/ipv4/ip_forward, as sysctl(8) names them)."""
+        path = "/proc/sys/" + key.replace(".", "/")
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
+
     def seccomp(self, program: bytes) -> None:
         """Load a compiled BPF filter (seccomp(2) SECCOMP_MODE_FILTER, through prctl): it
         needs CAP_SYS_ADMIN or no_new_privs, so it comes before the capabilities go."""
@@ -283,6 +309,14 @@ class Recording:
 
     def seccomp(self, program: bytes) -> None:
         self._record("seccomp", len(program) // SOCK_FILTER_SIZE)
+
+    def mknod(
+        self, parent_fd: int, name: str, mode: int, device: int, owner: tuple[int, int]
+    ) -> None:
+        self._record("mknod", _shown(f"/proc/self/fd/{parent_fd}"), name, mode, device, owner)
+
+    def sysctl(self, key: str, value: str) -> None:
+        self._record("sysctl", key, value)
 
     def names(self) -> list[str]:
         return [call[0] for call in self.calls]

@@ -79,10 +79,30 @@ def test_an_empty_entrypoint_clears_the_images() -> None:
 def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
     with pytest.raises(errors.InvalidArgument, match='plugin "flocker" not found'):
         _create(HostConfig={"VolumeDriver": "flocker"})
-    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.Devices"):
-        _create(HostConfig={"Devices": [{"PathOnHost": "/dev/kmsg"}]})
-    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.ShmSize"):
-        _create(HostConfig={"ShmSize": 1 << 30})
+    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.OomScoreAdj"):
+        _create(HostConfig={"OomScoreAdj": 500})
+    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CgroupParent"):
+        _create(HostConfig={"CgroupParent": "/elsewhere"})
+
+
+def test_namespaces_devices_and_shm_as_docker_sends_them() -> None:
+    host = _create(
+        HostConfig={
+            "IpcMode": "shareable", "PidMode": "host", "UTSMode": "host", "ShmSize": 1 << 30,
+            "Sysctls": {"net.ipv4.ip_forward": "1"}, "GroupAdd": ["10", "wheel"],
+            "Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/x",
+                         "CgroupPermissions": "r"}],
+            "ContainerIDFile": "/tmp/cid",
+        }
+    ).host_config  # fmt: skip
+    assert (host.ipc_mode, host.pid_mode, host.uts_mode, host.shm_size) == (
+        "shareable", "host", "host", 1 << 30,
+    )  # fmt: skip
+    assert dict(host.sysctls) == {"net.ipv4.ip_forward": "1"}
+    assert list(host.group_add) == ["10", "wheel"] and host.container_id_file == "/tmp/cid"
+    assert [(d.path_on_host, d.path_in_container, d.cgroup_permissions) for d in host.devices] == [
+        ("/dev/null", "/dev/x", "r")
+    ]
 
 
 def test_mount_options_the_engine_lacks_are_refused_and_the_rest_written_back() -> None:

@@ -1,0 +1,147 @@
+"""What `run --ipc/--pid/--uts/--sysctl/--device/--shm-size/--group-add` ask of a container,
+checked as docker checks them and turned into the OCI spec's parts.
+
+    ipc   "" (private) | shareable   a namespace of its own (a shareable one others may join)
+          host                       the host's, and the host's /dev/shm
+          container:<id>             that container's (it must run and be shareable); its
+                                     /dev/shm is not shared yet (a mount of another mount
+                                     namespace cannot be bound: the donor's would have to live
+                                     in the host's, as dockerd keeps it)
+    pid   "" | host | container:<id> its own, the host's, another running container's
+    uts   "" | host                  its own host name, or the host's (no -h with it)
+
+A sysctl must be one a namespace isolates (runc refuses others): `kernel.msg*`, `kernel.sem`,
+`kernel.shm*`, `fs.mqueue.*` (ipc namespace) and `net.*` (network namespace); and not one of
+the host's own namespace (`net.*` with --network host, ipc ones with --ipc host).
+A device must be a host device node (its type, numbers and mode are read at start, as dockerd
+does); its permissions are some of "rwm" and become a cgroup rule allowing just that.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from typing import Any
+
+from dockyard.api import errors
+from dockyard.services.engine.model import DeviceMapping, HostConfig
+
+SHM_SIZE = 64 * 1024 * 1024  # docker's default /dev/shm
+IPC_MODES = ("", "private", "shareable", "host")
+IPC_SYSCTLS = (
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+    "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+)  # fmt: skip
+GROUPS_ANNOTATION = "org.dockyard.groups"  # --group-add names, resolved in the container's root
+
+
+def check(host: HostConfig, hostname: str) -> None:
+    """At create: modes, sysctls and device permissions (what docker refuses up front)."""
+    if host.ipc_mode not in IPC_MODES and not host.ipc_mode.startswith("container:"):
+        raise errors.InvalidArgument(f"Invalid IPC mode: {host.ipc_mode}")
+    if host.pid_mode not in ("", "host") and not host.pid_mode.startswith("container:"):
+        raise errors.InvalidArgument(f"invalid PID mode: {host.pid_mode}")
+    if host.uts_mode not in ("", "host"):
+        raise errors.InvalidArgument(f"invalid UTS mode: {host.uts_mode}")
+    if host.uts_mode == "host" and hostname:
+        raise errors.InvalidArgument("conflicting options: hostname and the UTS mode")
+    if host.shm_size < 0:
+        raise errors.InvalidArgument("SHM size can not be less than 0")
+    for key in host.sysctls:
+        check_sysctl(key, host)
+    for device in host.devices:
+        paths = (device.path_on_host, device.path_in_container or "/")
+        if not all(p.startswith("/") for p in paths) or set(device.cgroup_permissions) - set("rwm"):
+            raise errors.InvalidArgument(f"invalid device mapping: {device.path_on_host}")
+
+
+def check_sysctl(key: str, host: HostConfig) -> None:
+    ipc = key in IPC_SYSCTLS or key.startswith("fs.mqueue.")
+    if not (ipc or key.startswith("net.")) or not all(c.isalnum() or c in "._-" for c in key):
+        raise errors.InvalidArgument(f'sysctl "{key}" is not in a separate kernel namespace')
+    if ipc and host.ipc_mode == "host":
+        raise errors.InvalidArgument(f'sysctl "{key}" is not allowed in the hosts ipc namespace')
+    if key.startswith("net.") and host.network_mode == "host":
+        raise errors.InvalidArgument(f'sysctl "{key}" not allowed in host network namespace')
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The namespaces of other containers this one joins, by path (/proc/<pid>/ns/<type>)."""
+
+    ipc: str = ""
+    pid: str = ""
+
+
+def namespaces(host: HostConfig, netns_path: str | None, joined: Joined) -> list[dict[str, str]]:
+    """The OCI spec's linux.namespaces: mount and cgroup always new; pid, ipc and uts as asked;
+    the network's by path (none for the host's)."""
+    spaces: list[dict[str, str]] = []
+    for kind, mode, path in (
+        ("pid", host.pid_mode, joined.pid),
+        ("ipc", host.ipc_mode, joined.ipc),
+    ):
+        if path:
+            spaces.append({"type": kind, "path": path})
+        elif mode != "host":
+            spaces.append({"type": kind})
+    if host.uts_mode != "host":
+        spaces.append({"type": "uts"})
+    spaces += [{"type": "mount"}, {"type": "cgroup"}]
+    if netns_path is not None:
+        spaces.append({"type": "network", "path": netns_path})
+    return spaces
+
+
+def shm_mount(host: HostConfig) -> dict[str, Any]:
+    """/dev/shm: a tmpfs of --shm-size (64 MiB), or the host's with --ipc host."""
+    if host.ipc_mode == "host":
+        return {"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
+                "options": ["rbind", "rprivate"]}  # fmt: skip
+    size = host.shm_size or SHM_SIZE
+    options = ["nosuid", "noexec", "nodev", "mode=1777", f"size={size}"]
+    return {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": options}
+
+
+def devices(mappings: list[DeviceMapping]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The spec's linux.devices (nodes to make) and the cgroup rules allowing them."""
+    nodes, rules = [], []
+    for mapping in mappings:
+        node = device_node(mapping)
+        nodes.append(node)
+        access = mapping.cgroup_permissions or "rwm"
+        rules.append({"allow": True, "type": node["type"], "major": node["major"],
+                      "minor": node["minor"], "access": access})  # fmt: skip
+    return nodes, rules
+
+
+def device_node(mapping: DeviceMapping) -> dict[str, Any]:
+    source = mapping.path_on_host
+    try:
+        info = os.stat(source)
+    except OSError as err:
+        reason = (err.strerror or str(err)).lower()
+        raise errors.NotFound(
+            f'error gathering device information while adding custom device "{source}": {reason}'
+        ) from None
+    if not (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
+        raise errors.InvalidArgument(
+            f'error gathering device information while adding custom device "{source}": '
+            "not a device node"
+        )
+    return {
+        "path": mapping.path_in_container or source,
+        "type": "c" if stat.S_ISCHR(info.st_mode) else "b",
+        "major": os.major(info.st_rdev),
+        "minor": os.minor(info.st_rdev),
+        "fileMode": stat.S_IMODE(info.st_mode),
+        "uid": info.st_uid,
+        "gid": info.st_gid,
+    }
+
+
+def group_ids(group_add: list[str]) -> tuple[list[int], list[str]]:
+    """--group-add's numeric ids, and the names the shim resolves in the container's root."""
+    ids = [int(g) for g in group_add if g.isdigit()]
+    return ids, [g for g in group_add if not g.isdigit()]
