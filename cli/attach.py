@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from dockyard.cli.engine import Stubs
@@ -32,8 +32,9 @@ async def pull_if_missing(stubs: Stubs, image: str, platform: Any = None) -> Non
     from dockyard.images.v1 import images_pb2
 
     try:
-        await stubs.images.Inspect(images_pb2.GetImageRequest(ref=image))
-        return
+        found = await stubs.images.Inspect(images_pb2.GetImageRequest(ref=image))
+        if platform is None or _of_platform(found, platform):
+            return
     except NotFound:
         pass
     sys.stderr.write(f"Unable to find image '{display(image)}' locally\n")
@@ -46,6 +47,13 @@ async def pull_if_missing(stubs: Stubs, image: str, platform: Any = None) -> Non
     printer.done()
 
 
+def _of_platform(image: Any, platform: Any) -> bool:
+    """--platform: an image of another platform is as good as missing (docker pulls)."""
+    wanted = (platform.os, platform.architecture, platform.variant)
+    have = (image.os, image.architecture, image.variant)
+    return all(not w or w == h for w, h in zip(wanted, have, strict=True))
+
+
 def display(image: str) -> str:
     """docker's form in "Unable to find image …": the familiar name with its tag."""
     name = familiar(image)
@@ -54,8 +62,17 @@ def display(image: str) -> str:
 
 
 async def run_stream(
-    stubs: Stubs, request: Any, detach: bool, interactive: bool, tty: bool, platform: Any = None
+    stubs: Stubs,
+    request: Any,
+    detach: bool,
+    interactive: bool,
+    tty: bool,
+    platform: Any = None,
+    keys: bytes = DETACH_KEYS,
+    created: Callable[[str], None] | None = None,
 ) -> int:
+    """`run`: the stream to the engine; `keys` detach a terminal session, `created` is told
+    the new container's ID (--cidfile)."""
     from dockyard.api.errors import DockyardError
     from dockyard.cli import timings
     from dockyard.cli.auth import lookup
@@ -71,10 +88,11 @@ async def run_stream(
         options.size.CopyFrom(pb.Resize(width=width, height=height))
     inputs: asyncio.Queue[Any] = asyncio.Queue()
     inputs.put_nowait(pb.RunInput(options=options))
-    session = _Session(stubs, inputs, raw)
+    session = _Session(stubs, inputs, raw, created)
+    session.print_id = detach or not (request.config.attach_stdout or request.config.attach_stderr)
     with raw_mode(raw):
         if interactive and not detach:
-            read_stdin(inputs, raw, pb.RunInput)
+            read_stdin(inputs, raw, pb.RunInput, keys)
         call = stubs.containers.Run(
             drain(inputs), timeout=None, metadata=timings.request_metadata()
         )
@@ -89,10 +107,18 @@ async def run_stream(
 
 
 class _Session:
-    def __init__(self, stubs: Stubs, inputs: asyncio.Queue[Any], raw: bool) -> None:
+    def __init__(
+        self,
+        stubs: Stubs,
+        inputs: asyncio.Queue[Any],
+        raw: bool,
+        created: Callable[[str], None] | None = None,
+    ) -> None:
         from dockyard.engine.v1 import engine_pb2 as pb
 
         self._message_type = pb.RunInput
+        self._created = created
+        self.print_id = False  # detached, or attached to no output (-a stdin): say the ID
         self._stubs = stubs
         self._inputs = inputs
         self._raw = raw
@@ -126,8 +152,12 @@ class _Session:
         if printer is not None:
             printer.done()
         self.container_id = container_id
-        if detach:
+        if self._created is not None:
+            self._created(container_id)
+        if self.print_id:
             print(container_id, flush=True)
+        if detach:
+            return
         elif self._raw:
             watch_size(self._inputs, self._message_type)
         else:
@@ -167,27 +197,29 @@ async def drain(inputs: asyncio.Queue[Any]) -> AsyncIterator[Any]:
         yield item
 
 
-def read_stdin(inputs: asyncio.Queue[Any], raw: bool, message_type: Any) -> None:
-    """A thread reads fd 0 and queues chunks; EOF (or Ctrl-P Ctrl-Q with a tty) ends it."""
+def read_stdin(
+    inputs: asyncio.Queue[Any], raw: bool, message_type: Any, keys: bytes = DETACH_KEYS
+) -> None:
+    """A thread reads fd 0 and queues chunks; EOF (or the detach `keys` with a tty) ends it."""
     loop = asyncio.get_running_loop()
 
     def put(item: Any) -> None:
         loop.call_soon_threadsafe(inputs.put_nowait, item)
 
     def reader() -> None:
-        previous = b""
+        tail = b""  # the last bytes read, for a key sequence split between two reads
         while True:
             try:
                 chunk = os.read(0, 64 * 1024)
             except OSError:
                 chunk = b""
-            if raw and DETACH_KEYS in previous[-1:] + chunk:
+            if raw and keys and keys in tail + chunk:
                 sys.stderr.write("\r\nread escape sequence\r\n")
                 os._exit(0)
             if not chunk:
                 put(message_type(close_stdin=True))
                 return
-            previous = chunk
+            tail = (tail + chunk)[-(len(keys) - 1) :] if len(keys) > 1 else b""
             put(message_type(stdin=chunk))
 
     threading.Thread(target=reader, name="stdin", daemon=True).start()

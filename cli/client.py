@@ -51,6 +51,12 @@ def exit_code(err: Exception, verb: str) -> int:
         return 127
     if isinstance(err, errors.CommandNotRunnable):
         return 126
+    if CREATED in getattr(err, "__notes__", ()):  # a start that failed: docker reads its words
+        text = str(err)
+        if "executable file not found" in text or "no such file or directory" in text:
+            return 127
+        if "permission denied" in text or "is a directory" in text:
+            return 126
     return 125
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from dockyard.cli import options
+from dockyard.cli import cidfiles, options, runflags
 from dockyard.cli.engine import Stubs, call, error_line
 
 AFTER_IMAGE = {"allow_interspersed_args": False}
@@ -66,6 +66,18 @@ VOLUME = typer.Option(
 MOUNT = typer.Option([], "--mount", help="type=volume|bind|tmpfs,source=…,target=…[,readonly,…]")
 VOLUMES_FROM = typer.Option([], "--volumes-from", help="the mounts of CONTAINER[:ro|rw]")
 INIT = typer.Option(False, "--init", help="run a small reaper as pid 1")
+SHM_SIZE = typer.Option("", "--shm-size", help="size of /dev/shm (64m by default)")
+IPC = typer.Option("", "--ipc", help="private | shareable | host | container:NAME")
+PID = typer.Option(
+    "", "--pid", help="host | container:NAME (a pid namespace of its own by default)"
+)
+UTS = typer.Option("", "--uts", help="host (a host name of its own by default)")
+SYSCTL = typer.Option([], "--sysctl", help="namespaced kernel parameters: KEY=VALUE")
+DEVICE = typer.Option([], "--device", help="a host device: HOST[:CONTAINER][:rwm]")
+GROUP_ADD = typer.Option([], "--group-add", help="more groups to join (names or ids)")
+CIDFILE = typer.Option("", "--cidfile", help="write the container ID to the file")
+ATTACH = typer.Option([], "-a", "--attach", help="attach to STDIN, STDOUT or STDERR")
+EXPOSE = typer.Option([], "--expose", help="expose a port or a range of ports")
 
 
 def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
@@ -73,6 +85,8 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     from dockyard.engine.v1 import engine_pb2 as pb
 
     binds, anonymous = mountflags.volumes(flags["volume"])
+    streams = runflags.attach_streams(flags["attach"], bool(flags.get("detach")))
+    bindings = runflags.published(flags["publish"])
     config = pb.ContainerConfig(
         image=image,
         hostname=flags["hostname"],
@@ -80,9 +94,10 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         tty=flags["tty"],
         open_stdin=flags["interactive"],
         stdin_once=flags["interactive"],
-        attach_stdin=flags["interactive"],
-        attach_stdout=not flags.get("detach"),
-        attach_stderr=not flags.get("detach"),
+        attach_stdin="stdin" in streams if streams else flags["interactive"],
+        attach_stdout="stdout" in streams if streams else not flags.get("detach"),
+        attach_stderr="stderr" in streams if streams else not flags.get("detach"),
+        exposed_ports=_exposed(flags["expose"], bindings),
         env=options.env(flags["env"], flags["env_file"]),
         working_dir=flags["workdir"],
         labels=options.key_values(flags["label"], "label"),
@@ -123,7 +138,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         mounts=[mountflags.mount(m) for m in flags["mount"]],
         volumes_from=flags["volumes_from"],
         network_mode=flags["network"],
-        port_bindings=options.ports(flags["publish"]),
+        port_bindings=bindings,
         publish_all_ports=flags["publish_all"],
         dns=flags["dns"],
         dns_search=flags["dns_search"],
@@ -138,11 +153,40 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     )
     if flags["init"]:
         host.init = True
+    _namespaces_and_devices(host, flags)
     request = pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
     if flags["network_alias"] or flags["ip"]:
         mode = flags["network"] or "bridge"
         request.networks.add(network=mode, aliases=flags["network_alias"], ipv4_address=flags["ip"])
     return request
+
+
+def _exposed(expose: list[str], bindings: list[Any]) -> list[str]:
+    """--expose's ports and the published ones, as docker's CLI puts both in ExposedPorts."""
+    ports = runflags.exposed(expose) + [b.container_port for b in bindings]
+    return sorted(set(ports), key=ports.index)
+
+
+def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
+    """--shm-size, --ipc, --pid, --uts, --sysctl, --device, --group-add, --cidfile."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    if flags["shm_size"]:
+        host.shm_size = options.size(flags["shm_size"], "--shm-size")
+    host.ipc_mode = flags["ipc"]
+    host.pid_mode = runflags.namespace_mode(flags["pid"], "pid")
+    host.uts_mode = runflags.namespace_mode(flags["uts"], "uts")
+    host.sysctls.update(runflags.sysctls(flags["sysctl"]))
+    for value in flags["device"]:
+        source, target, permissions = runflags.device(value)
+        host.devices.append(
+            pb.DeviceMapping(
+                path_on_host=source, path_in_container=target, cgroup_permissions=permissions
+            )
+        )
+    host.group_add.extend(flags["group_add"])
+    if flags["cidfile"]:
+        host.container_id_file = cidfiles.claim(flags["cidfile"])
 
 
 def _security_opts(values: list[str]) -> list[str]:
@@ -210,6 +254,16 @@ def create(
     mount: list[str] = MOUNT,
     volumes_from: list[str] = VOLUMES_FROM,
     init: bool = INIT,
+    shm_size: str = SHM_SIZE,
+    ipc: str = IPC,
+    pid: str = PID,
+    uts: str = UTS,
+    sysctl: list[str] = SYSCTL,
+    device: list[str] = DEVICE,
+    group_add: list[str] = GROUP_ADD,
+    cidfile: str = CIDFILE,
+    attach: list[str] = ATTACH,
+    expose: list[str] = EXPOSE,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())
@@ -224,11 +278,21 @@ def create(
         reply = await stubs.containers.Create(request)
         return str(reply.id)
 
-    print(call("create", work))
+    with cidfile_for(request) as write:
+        container_id = call("create", work)
+        write(container_id)
+    print(container_id)
 
 
 DETACH = typer.Option(False, "-d", "--detach", help="run in the background, print the ID")
 TIMINGS = typer.Option(False, "--timings", help="print where this run's time went (stderr)")
+DETACH_KEYS = typer.Option("", "--detach-keys", help="keys that detach (ctrl-p,ctrl-q)")
+
+
+def cidfile_for(request: Any) -> Any:
+    """--cidfile: the file claimed (made empty) by create_request, written once the container
+    is, and removed when none was made (docker's)."""
+    return cidfiles.writer(request.host_config.container_id_file)
 
 
 def run(**flags: Any) -> None:
@@ -239,12 +303,17 @@ def run(**flags: Any) -> None:
 
     if flags.pop("timings"):
         timings.enable()
+    keys = runflags.detach_keys(flags.pop("detach_keys") or "ctrl-p,ctrl-q")
     if not flags["detach"]:
         check_tty(flags["interactive"], flags["tty"])
     request = create_request(**flags)
     target = parse_platform(flags["platform"])
     detach, interactive, tty = flags["detach"], flags["interactive"], flags["tty"]
-    code = call("run", lambda stubs: run_stream(stubs, request, detach, interactive, tty, target))
+    with cidfile_for(request) as write:
+        code = call(
+            "run",
+            lambda stubs: run_stream(stubs, request, detach, interactive, tty, target, keys, write),
+        )
     sys.exit(code)
 
 
@@ -253,13 +322,19 @@ def _run_signature() -> None:
     parameters = list(inspect.signature(create).parameters.values())
     detach = inspect.Parameter("detach", inspect.Parameter.KEYWORD_ONLY, default=DETACH)
     timings = inspect.Parameter("timings", inspect.Parameter.KEYWORD_ONLY, default=TIMINGS)
+    keys = inspect.Parameter("detach_keys", inspect.Parameter.KEYWORD_ONLY, default=DETACH_KEYS)
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[:2]]
-        + [detach, timings]
+        + [detach, timings, keys]
         + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[2:]],
         return_annotation=None,
     )
-    run.__annotations__ = {**create.__annotations__, "detach": "bool", "timings": "bool"}
+    run.__annotations__ = {
+        **create.__annotations__,
+        "detach": "bool",
+        "timings": "bool",
+        "detach_keys": "str",
+    }
 
 
 _run_signature()

@@ -22,12 +22,25 @@ IMAGES_DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{
 CHUNK = 1 << 20
 
 
+KNOWN_OS = ("linux", "windows", "darwin", "freebsd")
+KNOWN_ARCH = ("amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le")
+
+
 def parse_platform(text: str) -> Any:
     from dockyard.types.v1 import types_pb2
 
     if not text:
         return None
     parts = text.split("/")
+    if len(parts) > 3 or not (parts[0] in KNOWN_OS or (len(parts) == 1 and parts[0] in KNOWN_ARCH)):
+        from dockyard.cli.usage import Refused
+
+        raise Refused(
+            f'error parsing specified platform: "{text}": unknown operating system or '
+            "architecture: invalid argument"
+        )
+    if len(parts) == 1 and parts[0] in KNOWN_ARCH:
+        parts = ["linux", parts[0]]
     return types_pb2.Platform(
         os=parts[0],
         architecture=parts[1] if len(parts) > 1 else "",

@@ -254,7 +254,7 @@ def port(
         for b in found:
             print(f"{b.host_ip}:{b.host_port}")
         return
-    for b in ports:
+    for b in sorted(ports, key=lambda b: b.container_port):  # as docker's, by port and protocol
         print(f"{b.container_port} -> {b.host_ip}:{b.host_port}")
 
 

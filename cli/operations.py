@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 import typer
-from dockyard.cli import options
+from dockyard.cli import options, runflags
 from dockyard.cli.attach import (
     check_tty,
     drain,
@@ -32,6 +32,7 @@ def exec_(
     workdir: str = typer.Option("", "-w", "--workdir", help="working directory"),
     user: str = typer.Option("", "-u", "--user", help="user[:group]"),
     privileged: bool = typer.Option(False, "--privileged", help="every capability"),
+    detach_keys: str = typer.Option("", "--detach-keys", help="keys that detach (ctrl-p,ctrl-q)"),
 ) -> None:
     """Run a command in a running container."""
     from dockyard.engine.v1 import engine_pb2 as pb
@@ -52,6 +53,7 @@ def exec_(
         exec_options.size.CopyFrom(pb.Resize(width=width, height=height))
     if not detach:
         check_tty(interactive, tty)
+    keys = runflags.detach_keys(detach_keys or "ctrl-p,ctrl-q")
     raw = tty and interactive and sys.stdin.isatty()
 
     async def work(stubs: Stubs) -> int:
@@ -61,7 +63,7 @@ def exec_(
         inputs.put_nowait(pb.ExecInput(options=exec_options))
         with raw_mode(raw):
             if interactive and not detach:
-                read_stdin(inputs, raw, pb.ExecInput)
+                read_stdin(inputs, raw, pb.ExecInput, keys)
             if raw:
                 watch_size(inputs, pb.ExecInput)
             try:
@@ -89,9 +91,12 @@ async def _relay(outputs: Any) -> int:
 def attach(
     container: str,
     no_stdin: bool = typer.Option(False, "--no-stdin", help="do not attach stdin"),
+    detach_keys: str = typer.Option("", "--detach-keys", help="keys that detach (ctrl-p,ctrl-q)"),
 ) -> None:
     """Attach to a running container's output (and input); exit with its code."""
     from dockyard.engine.v1 import engine_pb2 as pb
+
+    keys = runflags.detach_keys(detach_keys or "ctrl-p,ctrl-q")
 
     async def work(stubs: Stubs) -> int:
         info = await stubs.containers.Inspect(pb.InspectContainerRequest(id=container))
@@ -105,7 +110,7 @@ def attach(
         )
         with raw_mode(raw):
             if stdin:
-                read_stdin(inputs, raw, pb.AttachInput)
+                read_stdin(inputs, raw, pb.AttachInput, keys)
             if raw:
                 watch_size(inputs, pb.AttachInput)
             await _relay(stubs.containers.Attach(drain(inputs), timeout=None))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from dockyard.cli.engine import die
+from dockyard.cli.usage import FlagError
 
 
 def env(values: list[str], files: list[Path]) -> list[str]:
@@ -50,10 +51,9 @@ INT32 = (-(1 << 31), (1 << 31) - 1)
 
 def out_of_range(text: object, what: str) -> NoReturn:
     """docker's words for a number its flag parser (strconv) cannot hold."""
-    die(
+    raise FlagError(
         f'invalid argument "{text}" for "{what}" flag: '
-        f'strconv.ParseInt: parsing "{text}": value out of range',
-        125,
+        f'strconv.ParseInt: parsing "{text}": value out of range'
     )
 
 
@@ -72,11 +72,11 @@ def size(text: str, what: str) -> int:
         return -1
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([bkmgtp]?)i?b?", text.strip(), re.IGNORECASE)
     if match is None:
-        die(f'invalid argument "{text}" for "{what}" flag: invalid size: \'{text}\'', 125)
+        raise FlagError(f'invalid argument "{text}" for "{what}" flag: invalid size: \'{text}\'')
     number, unit = match.groups()
     value = float(number) * 1024 ** "bkmgtp".index(unit.lower() or "b")
     if not value <= INT64[1]:  # also inf
-        die(f'invalid argument "{text}" for "{what}" flag: value out of range', 125)
+        raise FlagError(f'invalid argument "{text}" for "{what}" flag: value out of range')
     return int(value)
 
 
@@ -89,20 +89,17 @@ def ulimit(text: str) -> tuple[str, int, int]:
         try:
             number = int(value)
         except ValueError:
-            die(
-                f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}',
-                125,
-            )
+            raise FlagError(
+                f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}'
+            ) from None
         if number > INT64[1]:
-            die(
+            raise FlagError(
                 f'invalid argument "{text}" for "--ulimit" flag: '
-                f'strconv.ParseInt: parsing "{value}": value out of range',
-                125,
+                f'strconv.ParseInt: parsing "{value}": value out of range'
             )
         if number < -1:
-            die(
-                f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}',
-                125,
+            raise FlagError(
+                f'invalid argument "{text}" for "--ulimit" flag: invalid ulimit argument: {text}'
             )
         numbers.append(number)
     return name, numbers[0], numbers[1]
@@ -112,9 +109,8 @@ def nano_cpus(cpus: float) -> int:
     """--cpus as nanoCPUs. A value past int64 is sent as the largest (or smallest), which the
     engine refuses with docker's range message, as it does any count above the host's CPUs."""
     if not math.isfinite(cpus):
-        die(
-            f'invalid argument "{cpus}" for "--cpus" flag: failed to parse {cpus} as a rational number',
-            125,
+        raise FlagError(
+            f'invalid argument "{cpus}" for "--cpus" flag: failed to parse {cpus} as a rational number'
         )
     return max(INT64[0], min(INT64[1], round(cpus * 1e9)))
 
@@ -133,7 +129,7 @@ def resources(
     from dockyard.engine.v1 import engine_pb2 as pb
 
     result = pb.Resources(
-        memory=size(memory, "--memory") if memory else 0,
+        memory=size(memory, "-m, --memory") if memory else 0,
         memory_swap=size(memory_swap, "--memory-swap") if memory_swap else 0,
         nano_cpus=nano_cpus(cpus),
         cpu_shares=integer(cpu_shares, "--cpu-shares"),
@@ -161,39 +157,6 @@ def restart_policy(value: str) -> tuple[str, int]:
     if count and not count.isdigit():
         die(f"invalid restart policy: maximum retry count must be an integer: {value}", 125)
     return name, int(count or 0)
-
-
-def ports(values: list[str]) -> list[Any]:
-    """docker's -p: [ip:][hostPort:]containerPort[/tcp|/udp] → PortBinding messages."""
-    from dockyard.engine.v1 import engine_pb2 as pb
-
-    bindings = []
-    for value in values:
-        spec, _, protocol = value.partition("/")
-        protocol = protocol or "tcp"
-        host_ip, host_port, container_port = "", "", spec
-        if spec.count(":") == 1:
-            host_port, container_port = spec.split(":")
-        elif spec.count(":") == 2:
-            host_ip, host_port, container_port = spec.split(":")
-        elif spec.count(":") > 2:
-            die(f"invalid port format for --publish: {value}")
-        if "-" in container_port or "-" in host_port:
-            die(f"port ranges are not supported: {value}")
-        if (
-            protocol not in ("tcp", "udp")
-            or not container_port.isdigit()
-            or (host_port and not host_port.isdigit())
-        ):
-            die(f"invalid port format for --publish: {value}")
-        bindings.append(
-            pb.PortBinding(
-                container_port=f"{int(container_port)}/{protocol}",
-                host_ip=host_ip,
-                host_port=str(int(host_port)) if host_port else "",
-            )
-        )
-    return bindings
 
 
 def extra_hosts(values: list[str]) -> list[str]:

@@ -75,13 +75,38 @@ def _string_list(message: Any, name: str) -> list[str] | None:
 
 
 def ports_column(c: Any) -> str:
-    """ps's PORTS: "0.0.0.0:8080->80/tcp, 53/udp"."""
-    parts = []
-    for b in c.network_settings.ports:
-        parts.append(f"{b.host_ip}:{b.host_port}->{b.container_port}")
-    bound = {b.container_port for b in c.network_settings.ports}
-    parts += [p for p in c.config.exposed_ports if p not in bound]
-    return ", ".join(parts)
+    """ps's PORTS, as docker's DisplayablePorts writes them: sorted by container port, runs of
+    unpublished ports grouped ("7000-7001/udp"), then the published ones ("0.0.0.0:8080->80/tcp")."""
+    from dockyard.api.containerjson import port_list
+
+    ports = sorted(
+        port_list(c),
+        key=lambda p: (p["PrivatePort"], p.get("IP", ""), p.get("PublicPort", 0), p["Type"]),
+    )
+    groups: dict[str, list[int]] = {}  # key → [first, last], in the order first seen
+    result, published = [], []
+    for port in ports:
+        number, key = port["PrivatePort"], port["Type"]
+        if port.get("IP"):
+            if port["PublicPort"] != number:
+                published.append(f"{port['IP']}:{port['PublicPort']}->{number}/{port['Type']}")
+                continue
+            key = f"{port['IP']}/{port['Type']}"
+        group = groups.get(key)
+        if group is not None and number == group[1] + 1:
+            group[1] = number
+            continue
+        if group is not None:
+            result.append(_port_group(key, *group))
+        groups[key] = [number, number]
+    result += [_port_group(key, *group) for key, group in groups.items()]
+    return ", ".join(result + published)
+
+
+def _port_group(key: str, first: int, last: int) -> str:
+    ip, _, kind = key.rpartition("/")
+    text = str(first) if first == last else f"{first}-{last}"
+    return f"{ip}:{text}->{text}/{kind}" if ip else f"{text}/{kind}"
 
 
 def image_json(image: Any) -> dict[str, Any]:

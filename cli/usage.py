@@ -31,10 +31,30 @@ _QUOTED = re.compile(r"'([^']*)' is not a valid")
 _NEEDS = re.compile(r"Option '(.+)' requires an argument")
 
 
+class FlagError(Exception):
+    """A flag's value does not parse: 'invalid argument "x" for "--flag" flag: reason' (125)."""
+
+
+class Conflict(Exception):
+    """Options that cannot go together, as docker's CLI says it: the line alone, exit 1."""
+
+
+class Refused(Exception):
+    """The command line asks for what cannot be (docker's CLI checks it before any request):
+    "dockyard: <reason>." and the help pointer, 125."""
+
+
 def run(app: Any) -> None:
     """Run the typer `app`; exit with docker's code and words for a usage mistake."""
     try:
         result = app(standalone_mode=False)
+    except FlagError as err:
+        fail(FLAG_ERROR, f"{err}\nSee '{_command_path(app, sys.argv[1:])} --help'.\n")
+    except Conflict as err:
+        fail(USAGE_ERROR, f"{err}\n")
+    except Refused as err:
+        path = _command_path(app, sys.argv[1:])
+        fail(FLAG_ERROR, f"dockyard: {str(err).rstrip('.')}.\nSee '{path} --help'.\n")
     except _errors.NoArgsIsHelpError as err:
         if err.ctx.parent is None:
             sys.stdout.write(err.ctx.get_help() + "\n")

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from dockyard.cli import options
+from dockyard.cli import options, runflags
+from dockyard.cli.usage import Refused
 
 
 def bindings(*values: str) -> list[tuple[str, str, str]]:
-    return [(b.container_port, b.host_ip, b.host_port) for b in options.ports(list(values))]
+    return [(b.container_port, b.host_ip, b.host_port) for b in runflags.published(list(values))]
 
 
 def test_dockers_publish_forms() -> None:
@@ -17,12 +18,19 @@ def test_dockers_publish_forms() -> None:
     ]
 
 
-@pytest.mark.parametrize("value", ["http", "80/sctp", "a:b:c:d", "8080:eighty", "8000-8010:80"])
-def test_bad_publish_values_exit(value: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        options.ports([value])
-    assert exit_.value.code != 0
-    assert value in capsys.readouterr().err
+@pytest.mark.parametrize(
+    "value,said",
+    [
+        ("http", "Invalid containerPort: http"),
+        ("80/sctp", "sctp is not supported"),
+        ("a:b:c:d", "too many colons in address"),
+        ("8080:eighty", "Invalid containerPort: eighty"),
+        ("8000-8010:80", "a range of host ports for one container port is not supported"),
+    ],
+)
+def test_bad_publish_values_are_refused(value: str, said: str) -> None:
+    with pytest.raises(Refused, match=said):
+        runflags.published([value])
 
 
 def test_add_host() -> None:

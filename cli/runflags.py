@@ -1,0 +1,180 @@
+"""Parsing `run`/`create`'s namespace, device and stream flags as docker's CLI parses them:
+--sysctl, --device, --pid/--uts, --group-add, -a, --detach-keys, --expose, -p with ranges.
+
+Mistakes are refused before any request, in docker's words: a flag value its parser rejects
+(`usage.FlagError`: 'invalid argument "x" for "--sysctl" flag: …') or a combination its option
+checks reject (`usage.Refused`: "dockyard: --pid: invalid PID mode."), both 125.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockyard.cli.usage import Conflict, FlagError, Refused
+
+IPC_SYSCTLS = {
+    "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+    "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+}  # fmt: skip
+STREAMS = ("stdin", "stdout", "stderr")
+# term.ToBytes' names: ctrl-@ is 0, ctrl-a … ctrl-z 1 … 26, then ctrl-[ \ ] ^ _
+CONTROL = {"ctrl-@": 0, **{f"ctrl-{chr(97 + i)}": i + 1 for i in range(26)}}
+CONTROL |= {"ctrl-[": 27, "ctrl-\\": 28, "ctrl-]": 29, "ctrl-^": 30, "ctrl-_": 31}
+
+
+def sysctls(values: list[str]) -> dict[str, str]:
+    """--sysctl KEY=VALUE, only the keys a namespace isolates (docker's ValidateSysctl)."""
+    out = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        allowed = key in IPC_SYSCTLS or key.startswith(("net.", "fs.mqueue."))
+        if not sep or not allowed:
+            raise FlagError(
+                f'invalid argument "{value}" for "--sysctl" flag: '
+                f"sysctl '{value}' is not whitelisted"
+            )
+        out[key] = setting
+    return out
+
+
+def device(value: str) -> tuple[str, str, str]:
+    """--device HOST[:CONTAINER][:PERMISSIONS], checked as docker's validateLinuxPath then
+    parsed as its parseDevice: (host path, container path, permissions)."""
+    parts = value.split(":")
+    if len(parts) > 3 or not parts[0]:
+        raise Refused(f"bad format for path: {value}")
+    source, target, permissions = parts[0], "", "rwm"
+    if len(parts) == 3:
+        target, permissions = parts[1], parts[2]
+        if not _is_mode(permissions):
+            raise Refused(f"bad mode specified: {permissions}")
+    elif len(parts) == 2:
+        if _is_mode(parts[1]):
+            permissions = parts[1]
+        else:
+            target = parts[1]
+    checked = target or source
+    if not checked.startswith("/"):
+        raise Refused(f"{checked} is not an absolute path")
+    return source, target or source, permissions
+
+
+def _is_mode(text: str) -> bool:
+    return bool(text) and not set(text) - set("rwm") and len(set(text)) == len(text)
+
+
+def namespace_mode(value: str, flag: str) -> str:
+    """--pid and --uts: "", host, or (--pid only) container:NAME, as docker's CLI checks."""
+    allowed = value in ("", "host") or (flag == "pid" and value.startswith("container:"))
+    if not allowed or value == "container:":
+        raise Refused(f"--{flag}: invalid {flag.upper()} mode")
+    return value
+
+
+def attach_streams(values: list[str], detach: bool) -> set[str]:
+    """-a STREAM...: the streams to attach (all of stdout and stderr without -a)."""
+    wanted = {v.lower() for v in values}
+    for value in values:
+        if value.lower() not in STREAMS:
+            raise FlagError(
+                f'invalid argument "{value}" for "-a, --attach" flag: '
+                "valid streams are STDIN, STDOUT and STDERR"
+            )
+    if wanted and detach:
+        raise Conflict("Conflicting options: -a and -d")
+    return wanted
+
+
+def detach_keys(value: str) -> bytes:
+    """--detach-keys "ctrl-p,ctrl-q" (docker's term.ToBytes), as the bytes to watch for."""
+    codes = bytearray()
+    for key in value.split(","):
+        if len(key) == 1:
+            codes.append(ord(key))
+        elif key in CONTROL:
+            codes.append(CONTROL[key])
+        else:
+            raise Refused(f"Invalid detach keys ({value}) provided")
+    return bytes(codes)
+
+
+def exposed(values: list[str]) -> list[str]:
+    """--expose PORT[-PORT][/PROTO] → "90/tcp", "7000/udp", "7001/udp"."""
+    out = []
+    for value in values:
+        ports, _, proto = value.partition("/")
+        try:
+            first, last = port_range(ports)
+        except ValueError as err:
+            raise Refused(f"invalid range format for --expose: {value}, error: {err}") from None
+        out += [f"{port}/{proto or 'tcp'}" for port in range(first, last + 1)]
+    return out
+
+
+def port_range(text: str) -> tuple[int, int]:
+    """ "80" or "8000-8010" → (first, last); ValueError in Go's words."""
+    first, _, last = text.partition("-")
+    for number in (first, last or first):
+        if not number.isdigit():
+            raise ValueError(f'strconv.ParseUint: parsing "{number}": invalid syntax')
+        if int(number) > 65535:
+            raise ValueError(f'strconv.ParseUint: parsing "{number}": value out of range')
+    low, high = int(first), int(last or first)
+    if high < low:
+        raise ValueError(f"Invalid range specified for the Port: {text}")
+    return low, high
+
+
+def published(values: list[str]) -> list[Any]:
+    """-p [IP:][HOST[-HOST]:]CONTAINER[-CONTAINER][/PROTO] → PortBinding messages, a range
+    one binding per port (host and container ranges of one length, or no host port)."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    bindings = []
+    for value in values:
+        spec, _, proto = value.partition("/")
+        proto = proto or "tcp"
+        if proto not in ("tcp", "udp"):
+            raise Refused(f"invalid proto: {proto}" if proto != "sctp" else "sctp is not supported")
+        host_ip, host, container = _split(spec)
+        pairs = _pairs(host, container)
+        bindings += [
+            pb.PortBinding(container_port=f"{c}/{proto}", host_ip=host_ip, host_port=h)
+            for h, c in pairs
+        ]
+    return bindings
+
+
+def _split(spec: str) -> tuple[str, str, str]:
+    """(ip, host ports, container ports) of an -p value without its protocol."""
+    if spec.startswith("["):  # [::1]:80:80
+        address, _, rest = spec[1:].partition("]")
+        host, _, container = rest.lstrip(":").rpartition(":")
+        return address, host, container
+    parts = spec.split(":")
+    if len(parts) > 3:
+        address = ":".join(parts[:-2])
+        raise Refused(
+            f"Invalid ip address {address}: address {address}:: too many colons in address"
+        )
+    return ("", "", *parts)[-3:]  # type: ignore[return-value]
+
+
+def _pairs(host: str, container: str) -> list[tuple[str, int]]:
+    try:
+        first, last = port_range(container)
+    except ValueError:
+        raise Refused(f"Invalid containerPort: {container}") from None
+    if not host:
+        return [("", port) for port in range(first, last + 1)]
+    try:
+        host_first, host_last = port_range(host)
+    except ValueError:
+        raise Refused(f"Invalid hostPort: {host}") from None
+    if host_last - host_first != last - first:
+        if last == first:
+            raise Refused(f"a range of host ports for one container port is not supported: {host}")
+        raise Refused(
+            f"Invalid ranges specified for container and host Ports: {container} and {host}"
+        )
+    return [(str(host_first + i), first + i) for i in range(last - first + 1)]
