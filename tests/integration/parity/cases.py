@@ -325,4 +325,58 @@ REMOVAL = [
     ),
 ]
 
-CASES = [*USAGE, *MISSING, *COMMANDS, *TEMPLATES, *REMOVAL]
+# -- issue 15 item 3: run's flags -------------------------------------------------------------
+
+DONOR = ("run", "-d", "--name", "p-donor", "busybox", "sleep", "600")
+SHM = ("sh", "-c", "df -k /dev/shm | tail -1")
+RUN_FLAGS = [
+    Case("shm-default", ("run", "--rm", "busybox", *SHM), docker=Out(0, stdout='shm                      65536         0     65536   0% /dev/shm\n')),
+    Case("shm-size", ("run", "--rm", "--shm-size", "1m", "busybox", *SHM), docker=Out(0, stdout='shm                       1024         0      1024   0% /dev/shm\n')),
+    Case("shm-size-bad", ("run", "--rm", "--shm-size", "bogus", "busybox", "true"), docker=Out(125, stderr='invalid argument "bogus" for "--shm-size" flag: invalid size: \'bogus\'\nSee \'docker run --help\'.\n')),
+    Case("sysctl", ("run", "--rm", "--sysctl", "kernel.shmmax=1000000", "busybox", "cat", "/proc/sys/kernel/shmmax"), docker=Out(0, stdout='1000000\n')),
+    Case("sysctl-not-namespaced", ("run", "--rm", "--sysctl", "kernel.foo=1", "busybox", "true"), docker=Out(125, stderr='invalid argument "kernel.foo=1" for "--sysctl" flag: sysctl \'kernel.foo=1\' is not whitelisted\nSee \'docker run --help\'.\n')),
+    Case("ipc-not-shareable", ("run", "--rm", "--ipc", "container:p-donor", "busybox", "true"), docker=Out(125, stderr="docker: Error response from daemon: can't join IPC of container fea4ea03999997a9306e6ae3c6f0a12bcf14b19c929d3b88fdf51a01457981de: non-shareable IPC (hint: use IpcMode:shareable for the donor container).\n"), setup=(DONOR,)),
+    Case("ipc-bogus", ("run", "--rm", "--ipc", "bogus", "busybox", "true"), docker=Out(125, stderr='docker: Error response from daemon: Invalid IPC mode: bogus.\ntime="2026-12-02T01:27:16Z" level=error msg="error waiting for container: context canceled"\n'), lines=1),
+    Case("pid-bogus", ("run", "--rm", "--pid", "bogus", "busybox", "true"), docker=Out(125, stderr="docker: --pid: invalid PID mode.\nSee 'docker run --help'.\n")),
+    Case("uts-bogus", ("run", "--rm", "--uts", "bogus", "busybox", "true"), docker=Out(125, stderr="docker: --uts: invalid UTS mode.\nSee 'docker run --help'.\n")),
+    Case("uts-host", ("run", "--rm", "--uts", "host", "busybox", "hostname"), docker=Out(0, stdout='vm\n')),
+    Case("uts-host-and-hostname", ("run", "--rm", "--uts", "host", "-h", "x", "busybox", "true"), docker=Out(125, stderr="docker: Error response from daemon: conflicting options: hostname and the UTS mode.\nSee 'docker run --help'.\n")),
+    Case("device", ("run", "--rm", "--device", "/dev/null:/dev/xnull", "busybox", "stat", "-c", "%t:%T %a %F", "/dev/xnull"), docker=Out(0, stdout='1:3 666 character special file\n')),
+    Case("device-bad-mode", ("create", "--device", "/dev/null:/x:rq", "busybox"), docker=Out(125, stderr="docker: bad mode specified: rq.\nSee 'docker create --help'.\n")),
+    Case("device-missing", ("run", "--rm", "--device", "/dev/nosuch", "busybox", "true"), docker=Out(127, stderr='docker: Error response from daemon: error gathering device information while adding custom device "/dev/nosuch": no such file or directory.\n'), lines=1),
+    Case("group-add", ("run", "--rm", "--group-add", "10", "--group-add", "daemon", "busybox", "id"), docker=Out(0, stdout='uid=0(root) gid=0(root) groups=0(root),1(daemon),10(wheel)\n')),
+    Case("group-add-missing", ("run", "--rm", "--group-add", "nosuchgroup", "busybox", "true"), docker=Out(125, stderr='docker: Error response from daemon: Unable to find group nosuchgroup: no matching entries in group file.\n')),
+    Case("attach-stdout", ("run", "--rm", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2"), docker=Out(0, stdout='out\n')),
+    Case("attach-stderr", ("run", "--rm", "-a", "stderr", "busybox", "sh", "-c", "echo out; echo err >&2"), docker=Out(0, stderr='err\n')),
+    Case("attach-bogus", ("run", "--rm", "-a", "bogus", "busybox", "true"), docker=Out(125, stderr='invalid argument "bogus" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR\nSee \'docker run --help\'.\n')),
+    Case("attach-and-detach", ("run", "-d", "-a", "stdout", "busybox", "true"), docker=Out(1, stderr='Conflicting options: -a and -d\n')),
+    Case("expose-out-of-range", ("run", "--rm", "--expose", "70000", "busybox", "true"), docker=Out(125, stderr='docker: invalid range format for --expose: 70000, error: strconv.ParseUint: parsing "70000": value out of range.\nSee \'docker run --help\'.\n')),
+    Case("expose-backwards", ("run", "--rm", "--expose", "90-80", "busybox", "true"), docker=Out(125, stderr="docker: invalid range format for --expose: 90-80, error: Invalid range specified for the Port: 90-80.\nSee 'docker run --help'.\n")),
+    Case(
+        "expose-ranges-in-ps",
+        ("ps", "--format", "{{.Ports}}", "-f", "name=p-exposed"),
+        docker=Out(0, stdout='90/tcp, 7000-7001/udp\n'),
+        setup=(("run", "-d", "--name", "p-exposed", "--expose", "90", "--expose", "7000-7001/udp", "busybox", "sleep", "600"),),
+    ),
+    Case(
+        "published-ranges",
+        ("port", "p-published"),
+        docker=Out(0, stdout='53/udp -> 127.0.0.1:18092\n80/tcp -> 127.0.0.1:18090\n81/tcp -> 127.0.0.1:18091\n'),
+        setup=(("run", "-d", "--name", "p-published", "-p", "127.0.0.1:18090-18091:80-81", "-p", "127.0.0.1:18092:53/udp", "busybox", "sleep", "600"),),
+    ),
+    Case(
+        "published-ranges-in-ps",
+        ("ps", "--format", "{{.Ports}}", "-f", "name=p-published"),
+        docker=Out(0, stdout='127.0.0.1:18092->53/udp, 127.0.0.1:18090->80/tcp, 127.0.0.1:18091->81/tcp\n'),
+        setup=(("run", "-d", "--name", "p-published", "-p", "127.0.0.1:18090-18091:80-81", "-p", "127.0.0.1:18092:53/udp", "busybox", "sleep", "600"),),
+    ),
+    Case("publish-uneven-ranges", ("run", "--rm", "-p", "18090-18092:80-81", "busybox", "true"), docker=Out(125, stderr="docker: Invalid ranges specified for container and host Ports: 80-81 and 18090-18092.\nSee 'docker run --help'.\n")),
+    Case("publish-bad-port", ("run", "--rm", "-p", "abc", "busybox", "true"), docker=Out(125, stderr="docker: Invalid containerPort: abc.\nSee 'docker run --help'.\n")),
+    Case("publish-too-many-colons", ("run", "--rm", "-p", "1:2:3:4", "busybox", "true"), docker=Out(125, stderr="docker: Invalid ip address 1:2: address 1:2:: too many colons in address.\nSee 'docker run --help'.\n")),
+    Case("platform-bogus", ("run", "--rm", "--platform", "bogus", "busybox", "true"), docker=Out(125, stderr='docker: error parsing specified platform: "bogus": unknown operating system or architecture: invalid argument.\nSee \'docker run --help\'.\n')),
+    Case("workdir-made", ("run", "--rm", "-w", "/new/dir", "busybox", "pwd"), docker=Out(0, stdout='/new/dir\n')),
+    Case("workdir-a-file", ("run", "--rm", "-w", "/etc/passwd", "busybox", "pwd"), docker=Out(125, stderr="docker: Error response from daemon: Cannot mkdir: /etc/passwd is not a directory.\nSee 'docker run --help'.\n"), lines=1),
+    Case("workdir-relative", ("run", "--rm", "-w", "rel", "busybox", "pwd"), docker=Out(125, stderr="docker: Error response from daemon: the working directory 'rel' is invalid, it needs to be an absolute path.\nSee 'docker run --help'.\n")),
+]  # fmt: skip
+
+CASES = [*USAGE, *MISSING, *COMMANDS, *TEMPLATES, *REMOVAL, *RUN_FLAGS]

@@ -1,0 +1,200 @@
+"""run's namespace, device and stream flags on real containers (issue 15 item 3): --shm-size,
+--ipc, --pid, --uts, --sysctl, --device (and its cgroup rule), --group-add, --cidfile, -a,
+--detach-keys, --expose and port ranges, --platform, -w."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.engine.test_tty import Terminal
+from tests.support.engine import Engine
+from tests.support.registry import Registry
+
+pytestmark = pytest.mark.integration
+
+SLEEP = ["sleep", "600"]
+
+
+def run(engine: Engine, *args: str) -> str:
+    return engine.ok("run", "--rm", *args)
+
+
+def test_shm_is_64_mib_by_default_and_as_big_as_asked(engine: Engine, busybox: str) -> None:
+    df = "df -k /dev/shm | tail -1 | awk '{print $2}'"
+    assert run(engine, busybox, "sh", "-c", df) == "65536\n"
+    assert run(engine, "--shm-size", "1m", busybox, "sh", "-c", df) == "1024\n"
+    cid = engine.ok("create", "--shm-size", "2g", busybox, "true").strip()
+    assert engine.ok("inspect", "-f", "{{.HostConfig.ShmSize}}", cid) == "2147483648\n"
+
+
+def test_ipc_shareable_and_joined(engine: Engine, busybox: str) -> None:
+    """A queue made in the donor's ipc namespace shows in the joiner's /dev/mqueue (the
+    mqueue fs of its ipc namespace), and its ipc sysctls are the donor's."""
+    donor = ["sh", "-c", "touch /dev/mqueue/shared && exec sleep 600"]
+    engine.ok(
+        "run", "-d", "--name", "ipc-donor", "--ipc", "shareable",
+        "--sysctl", "kernel.shmmax=123456", busybox, *donor,
+    )  # fmt: skip
+    engine.ok("run", "-d", "--name", "ipc-private", busybox, *SLEEP)
+    deadline = time.monotonic() + 30
+    while "shared" not in engine.ok("exec", "ipc-donor", "ls", "/dev/mqueue"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    joined = run(engine, "--ipc", "container:ipc-donor", busybox, "sh", "-c",
+                 "ls /dev/mqueue; cat /proc/sys/kernel/shmmax")  # fmt: skip
+    assert joined == "shared\n123456\n"
+    assert run(engine, busybox, "ls", "/dev/mqueue") == ""
+    refused = engine.cli("run", "--rm", "--ipc", "container:ipc-private", busybox, "true")
+    assert refused.returncode == 125 and "non-shareable IPC" in refused.stderr
+    assert engine.ok("inspect", "-f", "{{.HostConfig.IpcMode}}", "ipc-private") == "private\n"
+
+
+def test_pid_host_and_joined(engine: Engine, busybox: str) -> None:
+    engine.ok("run", "-d", "--name", "pid-donor", busybox, "sleep", "601")
+    seen = run(engine, "--pid", "container:pid-donor", busybox, "ps", "-o", "pid,args")
+    assert "1 sleep 601" in " ".join(seen.split())
+    assert run(engine, "--pid", "host", busybox, "sh", "-c", "test $$ -gt 1 && echo host") == (
+        "host\n"
+    )
+    engine.ok("stop", "-t", "0", "pid-donor")
+    stopped = engine.cli("run", "--rm", "--pid", "container:pid-donor", busybox, "true")
+    assert stopped.returncode == 125 and "cannot join PID of a non running" in stopped.stderr
+
+
+def test_uts_host_is_the_hosts_name(engine: Engine, busybox: str) -> None:
+    assert run(engine, "--uts", "host", busybox, "hostname") == f"{socket.gethostname()}\n"
+    both = engine.cli("run", "--rm", "--uts", "host", "-h", "x", busybox, "true")
+    assert both.returncode == 125 and "conflicting options: hostname and the UTS mode" in (
+        both.stderr
+    )
+
+
+def test_namespaced_sysctls_only(engine: Engine, busybox: str) -> None:
+    read = "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni"
+    flags = ["--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmni=1234"]
+    assert run(engine, *flags, busybox, "sh", "-c", read) == "1\n1234\n"
+    host = Path("/proc/sys/kernel/shmmni").read_text()
+    assert host != "1234\n"  # the container's namespace, not the host's
+    refused = engine.cli("run", "--rm", "--sysctl", "kernel.hostname=x", busybox, "true")
+    assert refused.returncode == 125 and "is not whitelisted" in refused.stderr
+    hosts = engine.cli("run", "--rm", "--network", "host", "--sysctl", "net.x=1", busybox, "true")
+    assert hosts.returncode == 125 and "not allowed in host network namespace" in hosts.stderr
+
+
+def test_a_device_and_its_cgroup_rule(engine: Engine, busybox: str) -> None:
+    """/dev/loop-control (10:237) is not among the devices every container may open: --device
+    makes the node and allows just the access asked (reading, not writing, with :r)."""
+    probe = "dd if=/dev/lc of=/dev/null count=0 2>/dev/null && echo read; : > /dev/lc && echo wrote"
+    only_read = engine.cli(
+        "run", "--rm", "--device", "/dev/loop-control:/dev/lc:r", busybox, "sh", "-c", probe
+    )
+    assert only_read.stdout == "read\n" and "Operation not permitted" in only_read.stderr
+    both = run(engine, "--device", "/dev/loop-control:/dev/lc", busybox, "sh", "-c", probe)
+    assert both == "read\nwrote\n"
+    node = run(engine, "--device", "/dev/loop-control:/dev/lc", busybox, "stat", "-c", "%t:%T %F",
+               "/dev/lc")  # fmt: skip
+    assert node == "a:ed character special file\n"
+    assert engine.cli("run", "--rm", busybox, "test", "-e", "/dev/lc").returncode == 1
+    missing = engine.cli("run", "--rm", "--device", "/dev/nosuch", busybox, "true")
+    assert missing.returncode == 127 and 'custom device "/dev/nosuch"' in missing.stderr
+
+
+def test_group_add_by_id_and_by_name(engine: Engine, busybox: str) -> None:
+    groups = run(engine, "--group-add", "10", "--group-add", "daemon", busybox, "id", "-G")
+    assert groups.split() == ["0", "1", "10"]
+    execd = engine.ok("run", "-d", "--group-add", "daemon", busybox, *SLEEP).strip()
+    assert "1" in engine.ok("exec", execd, "id", "-G").split()
+    missing = engine.cli("run", "--rm", "--group-add", "nosuchgroup", busybox, "true")
+    assert missing.returncode == 125
+    assert "Unable to find group nosuchgroup: no matching entries in group file" in missing.stderr
+
+
+def test_cidfile_is_written_and_never_reused(engine: Engine, busybox: str, tmp_path: Path) -> None:
+    cidfile = tmp_path / "cid"
+    cid = engine.ok("run", "-d", "--cidfile", str(cidfile), busybox, *SLEEP).strip()
+    assert cidfile.read_text() == cid
+    assert engine.ok("inspect", "-f", "{{.HostConfig.ContainerIDFile}}", cid) == f"{cidfile}\n"
+    again = engine.cli("run", "--rm", "--cidfile", str(cidfile), busybox, "true")
+    assert again.returncode == 125 and "container ID file found" in again.stderr
+    failed = tmp_path / "failed"
+    engine.cli("run", "--rm", "--cidfile", str(failed), "--restart", "bogus", busybox, "true")
+    assert not failed.exists()  # no container, no file
+
+
+def test_attach_only_the_streams_asked(engine: Engine, busybox: str) -> None:
+    both = ["sh", "-c", "echo out; echo err >&2"]
+    out = engine.cli("run", "--rm", "-a", "stdout", busybox, *both)
+    assert (out.stdout, out.stderr) == ("out\n", "")
+    err = engine.cli("run", "--rm", "-a", "stderr", busybox, *both)
+    assert (err.stdout, err.stderr) == ("", "err\n")
+    conflict = engine.cli("run", "-d", "-a", "stdout", busybox, "true")
+    assert (conflict.returncode, conflict.stderr) == (1, "Conflicting options: -a and -d\n")
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    made: list[Terminal] = []
+    yield made
+    for term in made:
+        term.close()
+
+
+def test_detach_keys_of_ones_own(engine: Engine, busybox: str, terminals: list[Terminal]) -> None:
+    term = Terminal(engine, "run", "-it", "--name", "keys", "--detach-keys", "ctrl-a,x", busybox,
+                    "sh")  # fmt: skip
+    terminals.append(term)
+    term.expect(b"# ")
+    term.type(b"\x10\x11")  # docker's default keys are just input now
+    term.type(b"echo still-here\r")
+    term.expect(b"still-here")
+    term.type(b"\x01x")
+    term.expect(b"read escape sequence")
+    assert term.process.wait(timeout=20) == 0
+    assert engine.ok("inspect", "-f", "{{.State.Running}}", "keys") == "true\n"
+
+
+def test_exposed_ranges_and_published_ranges(engine: Engine, busybox: str) -> None:
+    cid = engine.ok(
+        "run", "-d", "--expose", "90", "--expose", "7000-7001/udp",
+        "-p", "127.0.0.1::80-81", "-p", "127.0.0.1::53/udp", busybox, *SLEEP,
+    ).strip()  # fmt: skip
+    exposed = engine.ok("inspect", "-f", "{{json .Config.ExposedPorts}}", cid)
+    assert exposed.strip() == (
+        '{"53/udp":{},"7000/udp":{},"7001/udp":{},"80/tcp":{},"81/tcp":{},"90/tcp":{}}'
+    )
+    listed = engine.ok("port", cid).splitlines()
+    assert [line.split(" -> ")[0] for line in listed] == ["53/udp", "80/tcp", "81/tcp"]
+    column = engine.ok("ps", "--format", "{{.Ports}}", "-f", f"id={cid}").strip()
+    assert column.startswith("90/tcp, 7000-7001/udp, 127.0.0.1:")  # docker's grouping
+    bad = engine.cli("run", "--rm", "-p", "8000-8002:80-81", busybox, "true")
+    assert bad.returncode == 125 and "Invalid ranges specified" in bad.stderr
+
+
+def test_platform_pulls_the_one_asked_never_runs_another(
+    engine: Engine, registry: Registry
+) -> None:
+    ref = f"{registry.host}/test/multi:latest"
+    engine.ok("pull", ref)  # this host's: amd64
+    assert engine.ok("image", "inspect", "-f", "{{.Architecture}}", ref) == "amd64\n"
+    created = engine.cli("create", "--platform", "linux/arm64", ref)
+    assert created.returncode == 0, created.stderr
+    assert "Unable to find image" in created.stderr  # the amd64 one did not do: pulled
+    image = engine.ok("inspect", "-f", "{{.Image}}", created.stdout.strip()).strip()
+    assert engine.ok("image", "inspect", "-f", "{{.Architecture}}", image) == "arm64\n"
+    engine.ok("rm", created.stdout.strip())
+    engine.ok("rmi", "-f", ref)
+
+
+def test_workdir_is_made_when_missing_and_refused_when_a_file(engine: Engine, busybox: str) -> None:
+    assert run(engine, "-w", "/new/dir", busybox, "pwd") == "/new/dir\n"
+    afile = engine.cli("run", "--rm", "-w", "/etc/passwd", busybox, "pwd")
+    assert afile.returncode == 125 and "Cannot mkdir: /etc/passwd is not a directory" in (
+        afile.stderr
+    )
+    relative = engine.cli("run", "--rm", "-w", "rel", busybox, "pwd")
+    assert relative.returncode == 125 and "needs to be an absolute path" in relative.stderr
