@@ -40,6 +40,20 @@ GOARCH = {
 }
 
 
+class Held(set[str]):
+    """The digests of one lease: adding one protects it at once."""
+
+    def __init__(self, counts: Counter[str], digests: set[str]) -> None:
+        super().__init__(digests)
+        self._counts = counts
+        counts.update(self)
+
+    def add(self, digest: str) -> None:
+        if digest not in self:
+            self._counts[digest] += 1
+            super().add(digest)
+
+
 @dataclass
 class Removal:
     untagged: list[str] = field(default_factory=list)
@@ -79,10 +93,10 @@ class Images:
     # -- leases -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lease(self, digests: set[str]) -> Iterator[set[str]]:
-        """Protect `digests` (added to as the operation goes) from garbage collection."""
-        held = set(digests)
-        self._leases.update(held)
+    def lease(self, digests: set[str]) -> Iterator[Held]:
+        """Protect `digests` (and what is added to the lease as the operation goes) from
+        garbage collection."""
+        held = Held(self._leases, digests)
         try:
             yield held
         finally:
