@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -19,7 +18,6 @@ IMAGES_HEADERS = {
     "Size": "SIZE",
 }
 IMAGES_DEFAULT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-CHUNK = 1 << 20
 
 
 KNOWN_OS = ("linux", "windows", "darwin", "freebsd")
@@ -207,36 +205,6 @@ def rmi(
         sys.exit(1)
 
 
-def import_(
-    file: str = typer.Argument(..., metavar="file|-"),
-    reference: str = typer.Argument("", metavar="[REPOSITORY[:TAG]]"),
-    message: str = typer.Option("", "-m", "--message", help="commit message"),
-) -> None:
-    """Import a rootfs tarball as a one-layer image; print its ID."""
-    from dockyard.images.v1 import images_pb2
-
-    source = sys.stdin.buffer if file == "-" else _open(file)
-
-    async def chunks() -> Any:
-        yield images_pb2.ImportRequest(
-            header=images_pb2.ImportHeader(ref=reference, message=message)
-        )
-        while data := source.read(CHUNK):
-            yield images_pb2.ImportRequest(chunk=data)
-
-    image = call("import", lambda stubs: stubs.images.Import(chunks(), timeout=None))
-    print(image.id)
-
-
-def _open(path: str) -> Any:
-    try:
-        return Path(path).open("rb")
-    except OSError as err:
-        from dockyard.cli.engine import die
-
-        die(f"open {path}: {(err.strerror or str(err)).lower()}")
-
-
 def image_inspect(
     names: list[str] = typer.Argument(..., metavar="IMAGE..."),
     format: str = typer.Option("", "-f", "--format", help="a Go template"),
@@ -283,6 +251,7 @@ def _confirm(warning: str) -> bool:
 
 
 def register(app: typer.Typer) -> None:
+    from dockyard.cli import archives
     from dockyard.cli.auth import login, logout
     from dockyard.cli.build import build, history
 
@@ -293,7 +262,6 @@ def register(app: typer.Typer) -> None:
     app.command()(images)
     app.command()(tag)
     app.command()(rmi)
-    app.command("import")(import_)
     group = typer.Typer(help="Manage images", no_args_is_help=True)
     group.command("ls")(images)
     group.command("list")(images)
@@ -301,9 +269,9 @@ def register(app: typer.Typer) -> None:
     group.command("push")(push)
     group.command("tag")(tag)
     group.command("rm")(rmi)
-    group.command("import")(import_)
     group.command("inspect")(image_inspect)
     group.command("history")(history)
     group.command("prune")(prune)
     group.command("build")(build)
+    archives.register(app, group)
     app.add_typer(group, name="image")

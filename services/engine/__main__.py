@@ -16,6 +16,7 @@ from dockyard.services.engine.build.commits import Commits
 from dockyard.services.engine.clients import proxy
 from dockyard.services.engine.copying import Copier
 from dockyard.services.engine.events import EventBus
+from dockyard.services.engine.exporting import Exporter
 from dockyard.services.engine.images import Images
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.networks import Networks
@@ -63,6 +64,7 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
             Running(store, lifecycle.locks, clients.tasks, events),
             Copier(store, lifecycle.locks, lifecycle.mounter, clients.volumes),
             commits,
+            Exporter(store, clients.snapshots, events),
         )
         engine_pb2_grpc.add_BuildsServicer_to_server(
             BuildsServicer(builder, commits, events), server

@@ -20,6 +20,7 @@ from dockyard.services.engine.clients.images import (
     Removal,
 )
 from dockyard.services.engine.events import EventBus
+from dockyard.services.engine.importing import import_with_changes
 from dockyard.services.engine.store import ContainerStore
 
 
@@ -37,6 +38,18 @@ class Images:
                 self._events.publish("image", "pull", ref, name=ref)
             yield progress
 
+    async def save(self, refs: list[str]) -> AsyncIterator[bytes]:
+        async for piece in self._images.save(refs):
+            yield piece
+        for ref in refs:
+            self._events.publish("image", "save", ref, name=ref)
+
+    async def load(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[PullProgress]:
+        async for progress in self._images.load(chunks):
+            if progress.image is not None:
+                self._events.publish("image", "load", progress.image.id)
+            yield progress
+
     async def login(self, server: str, auth: RegistryAuth) -> str:
         return await self._images.login(server, auth)
 
@@ -47,7 +60,10 @@ class Images:
             yield progress
 
     async def import_image(self, header: ImportHeader, chunks: AsyncIterator[bytes]) -> Image:
-        image = await self._images.import_image(header, chunks)
+        if header.changes:
+            image = await import_with_changes(self._images, header, chunks)
+        else:
+            image = await self._images.import_image(header, chunks)
         self._events.publish("image", "import", image.id)
         return image
 

@@ -26,6 +26,7 @@ from dockyard.services.engine.clients.volumes import PathStat, PutOptions, Volum
 from dockyard.services.engine.convert import from_proto, to_proto
 from dockyard.services.engine.copying import Copier
 from dockyard.services.engine.events import EventBus, EventFilter
+from dockyard.services.engine.exporting import Exporter
 from dockyard.services.engine.images import Images
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.model import (
@@ -72,6 +73,7 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         running: Running,
         copier: Copier,
         commits: Commits | None = None,
+        exporter: Exporter | None = None,
     ) -> None:
         self._life = lifecycle
         self._reader = reader
@@ -79,6 +81,7 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         self._running = running
         self._copier = copier
         self._commits = commits
+        self._exporter = exporter
 
     async def Create(
         self, request: engine_pb2.CreateContainerRequest, context: Context
@@ -227,6 +230,14 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         )
         return EMPTY
 
+    async def Export(
+        self, request: engine_pb2.ContainerRequest, context: Context
+    ) -> AsyncIterator[images_pb2.BlobChunk]:
+        if self._exporter is None:
+            raise errors.Unimplemented("this engine does not export")
+        async for piece in self._exporter.export(request.id):
+            yield images_pb2.BlobChunk(data=piece)
+
     async def Changes(
         self, request: engine_pb2.ContainerRequest, context: Context
     ) -> engine_pb2.ChangesResponse:
@@ -271,6 +282,22 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
         auth = from_proto(RegistryAuth, request.auth)
         platform = from_proto(Platform, request.platform) if request.HasField("platform") else None
         async for progress in self._images.pull(request.ref, auth, platform):
+            yield to_proto(progress, images_pb2.PullProgress())
+
+    async def Save(
+        self, request: images_pb2.SaveRequest, context: Context
+    ) -> AsyncIterator[images_pb2.BlobChunk]:
+        async for piece in self._images.save(list(request.refs)):
+            yield images_pb2.BlobChunk(data=piece)
+
+    async def Load(
+        self, request_iterator: AsyncIterator[images_pb2.LoadRequest], context: Context
+    ) -> AsyncIterator[images_pb2.PullProgress]:
+        async def chunks() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                yield message.chunk
+
+        async for progress in self._images.load(chunks()):
             yield to_proto(progress, images_pb2.PullProgress())
 
     async def Prune(

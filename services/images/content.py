@@ -34,6 +34,11 @@ class ContentStore:
         self._blobs.mkdir(parents=True, exist_ok=True)
         self._ingest.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def ingest_dir(self) -> Path:
+        """Where ingests live (and other work files that clean_ingests sweeps if left)."""
+        return self._ingest
+
     def path(self, digest: str) -> Path:
         path = self._blobs / _hex(digest)
         if not path.exists():

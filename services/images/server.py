@@ -8,8 +8,10 @@ from typing import Any
 from dockyard.api.errors import InvalidArgument
 from dockyard.images.v1 import images_pb2 as pb
 from dockyard.images.v1 import images_pb2_grpc
+from dockyard.services.images.archives import Archives
 from dockyard.services.images.images import Images, Progress
 from dockyard.services.images.imagestore import ImageRecord
+from dockyard.services.images.jobs import Job
 from dockyard.services.images.pull import Puller
 from dockyard.services.images.push import Pusher
 from dockyard.services.images.registry import Registries, login_domain
@@ -28,6 +30,7 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
         self._registries = registries
         self._puller = Puller(images, registries)
         self._pusher = Pusher(images, registries)
+        self._archives = Archives(images)
 
     async def Pull(
         self, request: pb.PullRequest, context: Context
@@ -42,6 +45,22 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
         self, request: pb.PushRequest, context: Context
     ) -> AsyncIterator[pb.PullProgress]:
         job = self._pusher.start(request.ref, request.auth)
+        context.add_done_callback(lambda _: job.cancel())  # the client went away: stop
+        async for progress in job.progress():
+            yield self._progress(progress)
+
+    async def Save(self, request: pb.SaveRequest, context: Context) -> AsyncIterator[pb.BlobChunk]:
+        async for piece in self._archives.save(list(request.refs)):
+            yield pb.BlobChunk(data=piece)
+
+    async def Load(
+        self, request_iterator: AsyncIterator[pb.LoadRequest], context: Context
+    ) -> AsyncIterator[pb.PullProgress]:
+        async def chunks() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                yield message.chunk
+
+        job = Job.start(lambda report: self._archives.load(chunks(), report))
         context.add_done_callback(lambda _: job.cancel())  # the client went away: stop
         async for progress in job.progress():
             yield self._progress(progress)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.snapshots.metastore import Record
 from dockyard.services.snapshots.server_diff import DiffRPCs
+from dockyard.services.snapshots.server_export import ExportRPCs
 from dockyard.services.snapshots.snapshotter import Mount, OverlaySnapshotter
 from dockyard.snapshots.v1 import snapshots_pb2 as pb
 from dockyard.snapshots.v1 import snapshots_pb2_grpc
@@ -29,7 +30,7 @@ _KINDS = {
 }
 
 
-class SnapshotsServicer(DiffRPCs, snapshots_pb2_grpc.SnapshotsServicer):
+class SnapshotsServicer(DiffRPCs, ExportRPCs, snapshots_pb2_grpc.SnapshotsServicer):
     def __init__(self, snapshotter: OverlaySnapshotter) -> None:
         self._s = snapshotter
         self._lock = asyncio.Lock()

@@ -208,6 +208,12 @@ class OverlaySnapshotter:
         chain = self._meta.chain(record.parent) if record.parent else []
         return self._path(record) / "fs", tuple(self._path(r) / "fs" for r in chain)
 
+    def view_dirs(self, key: str) -> tuple[Path, ...]:
+        """The directories whose union the snapshot shows, its own first (any kind)."""
+        record = self._get(key)
+        chain = self._meta.chain(record.parent) if record.parent else []
+        return tuple(self._path(r) / "fs" for r in (record, *chain))
+
     def apply(self, key: str, blob: Path, media_type: str, diff_id: str) -> Applied:
         record = self._get(key)
         if record.kind != "active":

@@ -132,6 +132,14 @@ class ImageClient(Protocol):
 
     async def tag(self, source: str, target: str) -> Image: ...
 
+    def save(self, refs: list[str]) -> AsyncIterator[bytes]:
+        """The images as one tar (docker's archive and the OCI layout), in pieces."""
+        ...
+
+    def load(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[PullProgress]:
+        """Images from a tar streamed in `chunks`; progress lines, the last with the image."""
+        ...
+
     async def login(self, server: str, auth: RegistryAuth) -> str:
         """Check credentials with a registry; its status line ("Login Succeeded")."""
         ...

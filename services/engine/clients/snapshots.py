@@ -73,6 +73,10 @@ class SnapshotClient(Protocol):
         `stubs` the runtime made are left out (and removed from it with `remove_stubs`)."""
         ...
 
+    def export(self, key: str) -> AsyncIterator[bytes]:
+        """The whole filesystem the snapshot shows, as a tar, in pieces."""
+        ...
+
     async def changes(self, key: str, stubs: list[str]) -> list[Change]:
         """What the active snapshot `key` changed, as `docker diff` lists it."""
         ...

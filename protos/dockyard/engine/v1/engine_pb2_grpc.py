@@ -153,6 +153,11 @@ class ContainersStub:
                 request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
                 response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ChangesResponse.FromString,
                 _registered_method=True)
+        self.Export = channel.unary_stream(
+                '/dockyard.engine.v1.Containers/Export',
+                request_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+                _registered_method=True)
 
 
 class ContainersServicer:
@@ -321,6 +326,14 @@ class ContainersServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Export(self, request, context):
+        """Export streams the container's filesystem (its image's layers under its own; no volume)
+        as a tar, as `docker export` writes it; running or not.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContainersServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -438,6 +451,11 @@ def add_ContainersServicer_to_server(servicer, server):
                     servicer.Changes,
                     request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.FromString,
                     response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ChangesResponse.SerializeToString,
+            ),
+            'Export': grpc.unary_stream_rpc_method_handler(
+                    servicer.Export,
+                    request_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1071,6 +1089,33 @@ class Containers:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def Export(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.engine.v1.Containers/Export',
+            dockyard_dot_engine_dot_v1_dot_engine__pb2.ContainerRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class VolumesStub:
     """Volumes: the engine's side of dockyard.volumes.v1 — which containers use a volume is known
@@ -1543,6 +1588,16 @@ class ImagesStub:
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.SerializeToString,
                 response_deserializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.FromString,
                 _registered_method=True)
+        self.Save = channel.unary_stream(
+                '/dockyard.engine.v1.Images/Save',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.SaveRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+                _registered_method=True)
+        self.Load = channel.stream_stream(
+                '/dockyard.engine.v1.Images/Load',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoadRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
+                _registered_method=True)
         self.Prune = channel.unary_unary(
                 '/dockyard.engine.v1.Images/Prune',
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PruneImagesRequest.SerializeToString,
@@ -1609,6 +1664,20 @@ class ImagesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Save(self, request, context):
+        """Save streams the images as one tar (docker save); Load makes images of such a tar, or of
+        docker's older one, or an OCI layout (docker load): an "image save"/"image load" event each.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Load(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Prune(self, request, context):
         """Prune removes the images no container uses (dangling ones, or all with `all`).
         """
@@ -1663,6 +1732,16 @@ def add_ImagesServicer_to_server(servicer, server):
                     servicer.History,
                     request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.FromString,
                     response_serializer=dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.SerializeToString,
+            ),
+            'Save': grpc.unary_stream_rpc_method_handler(
+                    servicer.Save,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.SaveRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.SerializeToString,
+            ),
+            'Load': grpc.stream_stream_rpc_method_handler(
+                    servicer.Load,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoadRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.SerializeToString,
             ),
             'Prune': grpc.unary_unary_rpc_method_handler(
                     servicer.Prune,
@@ -1913,6 +1992,60 @@ class Images:
             '/dockyard.engine.v1.Images/History',
             dockyard_dot_images_dot_v1_dot_images__pb2.GetImageRequest.SerializeToString,
             dockyard_dot_engine_dot_v1_dot_engine__pb2.HistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Save(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.engine.v1.Images/Save',
+            dockyard_dot_images_dot_v1_dot_images__pb2.SaveRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Load(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/dockyard.engine.v1.Images/Load',
+            dockyard_dot_images_dot_v1_dot_images__pb2.LoadRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
             options,
             channel_credentials,
             insecure,

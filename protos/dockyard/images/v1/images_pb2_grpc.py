@@ -106,6 +106,16 @@ class ImagesStub:
                 request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
                 response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
                 _registered_method=True)
+        self.Save = channel.unary_stream(
+                '/dockyard.images.v1.Images/Save',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.SaveRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+                _registered_method=True)
+        self.Load = channel.stream_stream(
+                '/dockyard.images.v1.Images/Load',
+                request_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoadRequest.SerializeToString,
+                response_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
+                _registered_method=True)
 
 
 class ImagesServicer:
@@ -225,6 +235,23 @@ class ImagesServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Save(self, request, context):
+        """Save writes the images `refs` name as one tar: the OCI image layout with docker's
+        manifest.json beside it (what `docker save` of docker 25 writes; every docker loads it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Load(self, request_iterator, context):
+        """Load reads such a tar, or docker's older archive, or an OCI layout: the messages carry its
+        bytes in order. Each image is checked, unpacked and named; the last progress message
+        carries the last image ("Loaded image: …" / "Loaded image ID: …" lines).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ImagesServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -297,6 +324,16 @@ def add_ImagesServicer_to_server(servicer, server):
                     servicer.Login,
                     request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.FromString,
                     response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.SerializeToString,
+            ),
+            'Save': grpc.unary_stream_rpc_method_handler(
+                    servicer.Save,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.SaveRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.SerializeToString,
+            ),
+            'Load': grpc.stream_stream_rpc_method_handler(
+                    servicer.Load,
+                    request_deserializer=dockyard_dot_images_dot_v1_dot_images__pb2.LoadRequest.FromString,
+                    response_serializer=dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -677,6 +714,60 @@ class Images:
             '/dockyard.images.v1.Images/Login',
             dockyard_dot_images_dot_v1_dot_images__pb2.LoginRequest.SerializeToString,
             dockyard_dot_images_dot_v1_dot_images__pb2.LoginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Save(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.images.v1.Images/Save',
+            dockyard_dot_images_dot_v1_dot_images__pb2.SaveRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.BlobChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Load(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/dockyard.images.v1.Images/Load',
+            dockyard_dot_images_dot_v1_dot_images__pb2.LoadRequest.SerializeToString,
+            dockyard_dot_images_dot_v1_dot_images__pb2.PullProgress.FromString,
             options,
             channel_credentials,
             insecure,

@@ -162,6 +162,12 @@ class DiffRequest(_message.Message):
     gzip: bool
     def __init__(self, key: _Optional[str] = ..., mount_stubs: _Optional[_Iterable[str]] = ..., remove_stubs: _Optional[bool] = ..., gzip: _Optional[bool] = ...) -> None: ...
 
+class ExportRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    def __init__(self, key: _Optional[str] = ...) -> None: ...
+
 class DiffChunk(_message.Message):
     __slots__ = ("data", "diff_id", "size", "entries")
     DATA_FIELD_NUMBER: _ClassVar[int]

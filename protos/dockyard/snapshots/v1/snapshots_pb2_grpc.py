@@ -90,6 +90,11 @@ class SnapshotsStub:
                 request_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesRequest.SerializeToString,
                 response_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesResponse.FromString,
                 _registered_method=True)
+        self.Export = channel.unary_stream(
+                '/dockyard.snapshots.v1.Snapshots/Export',
+                request_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ExportRequest.SerializeToString,
+                response_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffChunk.FromString,
+                _registered_method=True)
 
 
 class SnapshotsServicer:
@@ -177,6 +182,14 @@ class SnapshotsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Export(self, request, context):
+        """Export streams the whole filesystem the snapshot `key` shows (any kind; a running
+        container's may be read) as a tar, as `docker export` writes it. Nothing is mounted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SnapshotsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -234,6 +247,11 @@ def add_SnapshotsServicer_to_server(servicer, server):
                     servicer.Changes,
                     request_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesRequest.FromString,
                     response_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesResponse.SerializeToString,
+            ),
+            'Export': grpc.unary_stream_rpc_method_handler(
+                    servicer.Export,
+                    request_deserializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ExportRequest.FromString,
+                    response_serializer=dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -533,6 +551,33 @@ class Snapshots:
             '/dockyard.snapshots.v1.Snapshots/Changes',
             dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesRequest.SerializeToString,
             dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Export(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/dockyard.snapshots.v1.Snapshots/Export',
+            dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.ExportRequest.SerializeToString,
+            dockyard_dot_snapshots_dot_v1_dot_snapshots__pb2.DiffChunk.FromString,
             options,
             channel_credentials,
             insecure,

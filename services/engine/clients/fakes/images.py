@@ -76,6 +76,19 @@ class FakeImages:
         yield PullProgress(status=f"Pulling from {ref}")
         yield PullProgress(status="Pull complete", image=self.add(found, ref))
 
+    async def save(self, refs: list[str]) -> AsyncIterator[bytes]:
+        self.faults.enter("images.save", *refs)
+        for ref in refs:
+            yield self._resolve(ref).id.encode()
+
+    async def load(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[PullProgress]:
+        self.faults.enter("images.load")
+        digest = hashlib.sha256()
+        async for chunk in chunks:
+            digest.update(chunk)
+        image = self.add(Image(id=f"sha256:{digest.hexdigest()}"))
+        yield PullProgress(status=f"Loaded image ID: {image.id}", image=image)
+
     async def login(self, server: str, auth: RegistryAuth) -> str:
         self.faults.enter("images.login", server)
         return "Login Succeeded"

@@ -87,6 +87,12 @@ class FakeSnapshots:
         self.faults.enter("snapshots.active_keys")
         return list(self.active)
 
+    async def export(self, key: str) -> AsyncIterator[bytes]:
+        self.faults.enter("snapshots.export", key)
+        if key not in self.active:
+            raise errors.NotFound(f"snapshot {key} does not exist")
+        yield f"the files of {key}".encode()
+
     async def diff(
         self, key: str, stubs: list[str], remove_stubs: bool
     ) -> AsyncIterator[DiffChunk]:

@@ -54,6 +54,18 @@ class ImageProxy:
         async for _ in self._stub.Unpack(pb.UnpackRequest(ref=ref), **LONG):
             pass  # progress: nobody watches an unpack the engine makes by itself
 
+    async def save(self, refs: list[str]) -> AsyncIterator[bytes]:
+        async for piece in self._stub.Save(pb.SaveRequest(refs=refs), **LONG):
+            yield piece.data
+
+    async def load(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[PullProgress]:
+        async def requests() -> AsyncIterator[pb.LoadRequest]:
+            async for chunk in chunks:
+                yield pb.LoadRequest(chunk=chunk)
+
+        async for progress in self._stub.Load(requests(), **LONG):
+            yield from_proto(PullProgress, progress)
+
     async def login(self, server: str, auth: RegistryAuth) -> str:
         request = pb.LoginRequest(server=server, auth=to_proto(auth, pb.RegistryAuth()))
         return str((await self._stub.Login(request, **READY)).status)

@@ -58,6 +58,10 @@ class SnapshotProxy:
         async for chunk in self._stub.Diff(request, **LONG):
             yield DiffChunk(chunk.data, chunk.diff_id, chunk.size, chunk.entries)
 
+    async def export(self, key: str) -> AsyncIterator[bytes]:
+        async for chunk in self._stub.Export(pb.ExportRequest(key=key), **LONG):
+            yield chunk.data
+
     async def usage(self, key: str) -> int:
         reply = await self._stub.Usage(pb.UsageRequest(key=key), **LONG)
         return int(reply.size)
