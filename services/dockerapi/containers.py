@@ -8,8 +8,6 @@ makes the docker CLI, docker-py and compose pull) and 400 for anything else not 
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from dockyard.api import containerjson, errors
 from dockyard.engine.v1 import engine_pb2
@@ -41,18 +39,10 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/containers/{id}/top", top)
     routes.add("DELETE", "/containers/{id}", remove)
     routes.add("GET", "/containers/{id}/changes", changes)
-    routes.add("GET", "/containers/{id}/export", _missing("container export (an export RPC)"))
     from dockyard.services.dockerapi import archives, streams
 
     streams.register(routes)
     archives.register(routes)
-
-
-def _missing(what: str) -> Any:
-    async def handler(request: web.Request) -> web.StreamResponse:
-        raise replies.unimplemented(what)
-
-    return handler
 
 
 CHANGE_KINDS = {"C": 0, "A": 1, "D": 2}

@@ -1,6 +1,6 @@
 """The image endpoints: pull and import (`POST /images/create`), list, inspect, history, tag,
-remove, prune; save, load and search answer 501 until the engine has them (push and login are
-transfers.py's, build builds.py's).
+remove, prune; search answers 501 until the engine has it (push and login are transfers.py's,
+build builds.py's, save and load tarballs.py's).
 
 Pull streams docker's JSON progress (`Pulling fs layer`, `Downloading` with `progressDetail`
 and a drawn bar, `Digest: …`, `Status: …`), taking credentials from `X-Registry-Auth`; an error
@@ -35,11 +35,8 @@ def register(routes: Routes) -> None:
     routes.add("GET", "/images/json", list_images)
     routes.add("POST", "/images/prune", prune)
     routes.add("GET", "/images/search", _missing("searching a registry"))
-    routes.add("POST", "/images/load", _missing("image load (an images Load RPC)"))
-    routes.add("GET", "/images/get", _missing("image save (an images Save RPC)"))
     routes.add("GET", "/images/{name*}/json", inspect)
     routes.add("GET", "/images/{name*}/history", history)
-    routes.add("GET", "/images/{name*}/get", _missing("image save (an images Save RPC)"))
     routes.add("POST", "/images/{name*}/tag", tag)
     routes.add("DELETE", "/images/{name*}", remove)
 

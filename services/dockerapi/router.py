@@ -69,12 +69,14 @@ def build_app(engine: Engine) -> web.Application:
         images,
         networks,
         system,
+        tarballs,
         transfers,
         volumes,
     )
 
     routes = Routes()
-    for module in (system, containers, execs, images, transfers, builds, networks, volumes):
+    modules = (system, containers, execs, images, tarballs, transfers, builds, networks, volumes)
+    for module in modules:
         module.register(routes)
     app = web.Application(client_max_size=0)  # bodies (build contexts, loads) are streamed
     app[ENGINE] = engine
