@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from dockyard.api.errors import DockyardError, InvalidArgument, NotFound
@@ -98,7 +98,7 @@ class Archives:
         with self._images.lease(set()) as held:
             archive = await asyncio.to_thread(Archive, path, self._images.content, platform)
             try:
-                found = await asyncio.to_thread(archive.images, held.add)
+                found = await _copied_in(archive, held.add)
             finally:
                 archive.close()
             if not found:
@@ -130,6 +130,20 @@ class Archives:
             if await self._images.layers.exists(chain):
                 blob = self._images.content.path(layer.digest)
                 await asyncio.to_thread(verify_diff_id, blob, diff_id)
+
+
+async def _copied_in(archive: Archive, keep: Callable[[str], None]) -> list[Loadable]:
+    """`archive.images` in a thread. If the load is cancelled meanwhile, the archive is closed
+    under the thread (its next read fails and drops its half-copied blob) and the thread is
+    waited for: nothing it copies in may land after the failed load has collected."""
+    reading = asyncio.ensure_future(asyncio.to_thread(archive.images, keep))
+    try:
+        return await asyncio.shield(reading)
+    except asyncio.CancelledError:
+        archive.close()
+        await asyncio.wait([reading])
+        reading.exception()  # the thread's error (reading a closed archive) is no news
+        raise
 
 
 def _loaded(image_id: str, names: list[str]) -> list[str]:

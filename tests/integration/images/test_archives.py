@@ -9,7 +9,8 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -270,6 +271,38 @@ def test_a_truncated_archive_changes_nothing(engine: Engine, registry: Registry)
     )
     assert loaded.stdout.decode() == f"Loaded image: {ref}:latest\n"
     engine.ok("rmi", ref)
+
+
+def test_a_load_whose_client_goes_away_changes_nothing(engine: Engine, registry: Registry) -> None:
+    ref = f"{registry.host}/test/layered"
+    engine.ok("pull", ref)
+    saved = subprocess.run(
+        [CLI, "-H", engine.host, "save", ref], capture_output=True, check=True
+    ).stdout
+    engine.ok("rmi", ref)
+    before = store_state(engine)
+    ingest = engine.root / "images/ingest"
+    loading = subprocess.Popen(
+        [CLI, "-H", engine.host, "load"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    try:
+        assert loading.stdin is not None
+        loading.stdin.write(saved[: len(saved) // 2])
+        loading.stdin.flush()
+        wait_for(lambda: any(ingest.glob("spool-*/archive.tar")), "the load's spool")
+    finally:
+        loading.kill()
+        loading.wait()
+        loading.stdin.close()  # type: ignore[union-attr]
+    wait_for(lambda: not any(ingest.iterdir()), "the spool to go")
+    assert store_state(engine) == before
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} never came"
+        time.sleep(0.01)
 
 
 def test_export_then_import_with_changes(engine: Engine, busybox: str, tmp_path: Path) -> None:
