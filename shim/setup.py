@@ -5,13 +5,14 @@ of a new one the intermediate unshared, or one the spec names: --pid host or con
 
  1. join the cgroup — before the cgroup namespace, whose root is the cgroup the process is in
     when it unshares (cgroup_namespaces(7))
- 2. join the namespaces the spec names by path (the network sandbox, --ipc container:X), then
-    unshare the new ones together (mount, cgroup; uts, ipc as asked; network for a fresh one);
-    then the spec's sysctls, which belong to those namespaces
+ 2. with --ipc container:X, a copy of X's /dev/shm mount, taken inside X's mount namespace;
+    join the namespaces the spec names by path (the network sandbox, --ipc container:X),
+    then unshare the new ones together (mount, cgroup; uts, ipc as asked; network for a
+    fresh one); then the spec's sysctls, which belong to those namespaces
  3. make every mount rprivate, so nothing below propagates back to the host
  4. mount the rootfs (the snapshot's mounts) at <bundle>/rootfs, in the new mount namespace
     only: the host never sees it, and it vanishes with the container
- 5. the spec's mounts in order
+ 5. the spec's mounts in order, then X's /dev/shm over the container's own
  6. the default devices (bind mounts of the host's nodes), the /dev symlinks, and the spec's
     devices (--device: nodes made in place)
  7. masked paths, read-only paths
@@ -44,6 +45,7 @@ Spec = dict[str, Any]
 
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 PRIVILEGED_ANNOTATION = "org.dockyard.privileged"
+SHM_ANNOTATION = "org.dockyard.shm-of"  # --ipc container:X: X's mount namespace, for its /dev/shm
 DEV_LINKS = {
     "fd": "/proc/self/fd",
     "stdin": "/proc/self/fd/0",
@@ -200,6 +202,35 @@ def create_spec_devices(root: Root, spec: Spec, sys: sc.Syscalls) -> None:
             os.close(parent)
 
 
+def take_shm(spec: Spec, sys: sc.Syscalls) -> int | None:
+    """--ipc container:X: a detached copy of X's /dev/shm mount (an fd), taken inside X's
+    mount namespace (a mount of another namespace cannot be bound from here), then back in
+    this process's own; None when the spec shares no /dev/shm."""
+    donor = spec.get("annotations", {}).get(SHM_ANNOTATION)
+    if not donor:
+        return None
+    own = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        sys.setns(donor, sc.CLONE_NEWNS)
+        try:
+            return sys.open_tree("/dev/shm")
+        finally:
+            sys.setns_fd(own, sc.CLONE_NEWNS)
+    finally:
+        os.close(own)
+
+
+def attach_shm(root: Root, shm: int | None, sys: sc.Syscalls) -> None:
+    """The donor's /dev/shm (take_shm's) over the container's own."""
+    if shm is None:
+        return
+    try:
+        with root.target("/dev/shm", "dir") as target:
+            sys.move_mount(shm, target)
+    finally:
+        os.close(shm)
+
+
 def pivot(rootfs: Path, sys: sc.Syscalls) -> None:
     old_root = os.open("/", os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
     new_root = os.open(rootfs, os.O_DIRECTORY | os.O_RDONLY | os.O_CLOEXEC)
@@ -272,6 +303,7 @@ def prepare(
     """Steps 1–9 of the module docstring, in order."""
     if group is not None:
         join_cgroup(group, sys)
+    shm = take_shm(spec, sys)
     enter_namespaces(spec, sys)
     write_sysctls(spec, sys)
     rootfs = bundle / spec.get("root", {}).get("path", "rootfs")
@@ -279,6 +311,7 @@ def prepare(
     privileged = spec.get("annotations", {}).get(PRIVILEGED_ANNOTATION) == "true"
     with Root(rootfs) as root:
         mount_spec(root, spec, sys)
+        attach_shm(root, shm, sys)
         create_devices(root, sys, privileged)
         create_spec_devices(root, spec, sys)
         mask_paths(root, spec, sys)

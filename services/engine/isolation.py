@@ -3,10 +3,11 @@ checked as docker checks them and turned into the OCI spec's parts.
 
     ipc   "" (private) | shareable   a namespace of its own (a shareable one others may join)
           host                       the host's, and the host's /dev/shm
-          container:<id>             that container's (it must run and be shareable); its
-                                     /dev/shm is not shared yet (a mount of another mount
-                                     namespace cannot be bound: the donor's would have to live
-                                     in the host's, as dockerd keeps it)
+          container:<id>             that container's (it must run and be shareable), and
+                                     its /dev/shm: the shim takes a copy of that mount inside
+                                     the donor's mount namespace (org.dockyard.shm-of names
+                                     it; another OCI runtime ignores it and gives a /dev/shm
+                                     of its own)
     pid   "" | host | container:<id> its own, the host's, another running container's
     uts   "" | host                  its own host name, or the host's (no -h with it)
 
@@ -33,6 +34,7 @@ IPC_SYSCTLS = (
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
     "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
 )  # fmt: skip
+SHM_ANNOTATION = "org.dockyard.shm-of"  # the mount namespace whose /dev/shm the shim shares
 GROUPS_ANNOTATION = "org.dockyard.groups"  # --group-add names, resolved in the container's root
 
 
@@ -72,6 +74,7 @@ class Joined:
 
     ipc: str = ""
     pid: str = ""
+    shm: str = ""  # the ipc donor's mount namespace, whose /dev/shm is shared too
 
 
 def namespaces(host: HostConfig, netns_path: str | None, joined: Joined) -> list[dict[str, str]]:

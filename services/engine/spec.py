@@ -86,7 +86,7 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
         "root": {"path": "rootfs", "readonly": host.read_only},
         "hostname": inputs.hostname,
         "mounts": mounts,
-        "annotations": _annotations(container, sec),
+        "annotations": _annotations(container, sec, inputs.joined),
         "linux": {
             "namespaces": isolation.namespaces(host, inputs.netns_path, inputs.joined),
             "cgroupsPath": f"/{inputs.cgroup_parent.strip('/')}/{container.id}",
@@ -132,8 +132,12 @@ def process(container: Container, hostname: str, sec: security.Security) -> dict
     }
 
 
-def _annotations(container: Container, sec: security.Security) -> dict[str, str]:
+def _annotations(
+    container: Container, sec: security.Security, joined: isolation.Joined
+) -> dict[str, str]:
     annotations = {}
+    if joined.shm:
+        annotations[isolation.SHM_ANNOTATION] = joined.shm
     if container.config.user:
         annotations[USER_ANNOTATION] = container.config.user
     if container.host_config.init:

@@ -115,6 +115,8 @@ class Starter:
                     "IpcMode:shareable for the donor container)"
                 )
             paths[kind] = f"/proc/{other.state.pid}/ns/{kind}"
+            if kind == "ipc":
+                paths["shm"] = f"/proc/{other.state.pid}/ns/mnt"
         return isolation.Joined(**paths)
 
     def _new_task(

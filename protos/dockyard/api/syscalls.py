@@ -83,6 +83,13 @@ SOCK_FILTER_SIZE = 8  # struct sock_filter: u16 code, u8 jt, u8 jf, u32 k
 SYS_PIVOT_ROOT = 155  # x86_64; see syscall_numbers below
 SYS_CAPSET = 126
 _SYSCALL_NUMBERS = {"x86_64": (155, 126), "aarch64": (41, 91)}
+# the new mount API (Linux 5.2): one number on every architecture
+SYS_OPEN_TREE, SYS_MOVE_MOUNT = 428, 429
+OPEN_TREE_CLONE = 1
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW = 0x100
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOVE_MOUNT_T_SYMLINKS = 0x10  # follow the target path's links (a /proc/self/fd/N one)
 
 
 class Syscalls(Protocol):
@@ -106,6 +113,8 @@ class Syscalls(Protocol):
         self, parent_fd: int, name: str, mode: int, device: int, owner: tuple[int, int]
     ) -> None: ...
     def sysctl(self, key: str, value: str) -> None: ...
+    def open_tree(self, path: str) -> int: ...
+    def move_mount(self, fd: int, target: str) -> None: ...
 
 
 class SyscallError(OSError):
@@ -233,6 +242,24 @@ class Linux:
         finally:
             os.close(fd)
 
+    def open_tree(self, path: str) -> int:
+        """A detached copy of the mount at `path` (open_tree(2) OPEN_TREE_CLONE, its last
+        component not followed) as an fd, to attach elsewhere with move_mount, even in another
+        mount namespace than the one it was taken from."""
+        flags = OPEN_TREE_CLONE | os.O_CLOEXEC | AT_SYMLINK_NOFOLLOW
+        fd = int(self._libc.syscall(SYS_OPEN_TREE, AT_FDCWD, path.encode(), flags))
+        if fd < 0:
+            errno = self._ctypes.get_errno()
+            raise SyscallError(errno, f"open_tree({path}): {os.strerror(errno)}")
+        return fd
+
+    def move_mount(self, fd: int, target: str) -> None:
+        """Attach the detached mount `fd` (open_tree's) at `target` (move_mount(2)), which
+        may be a /proc/self/fd/N path, as the shim names what it mounts onto."""
+        flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS
+        result = self._libc.syscall(SYS_MOVE_MOUNT, fd, b"", AT_FDCWD, target.encode(), flags)
+        self._check(result, f"move_mount onto {target}")
+
     def seccomp(self, program: bytes) -> None:
         """Load a compiled BPF filter (seccomp(2) SECCOMP_MODE_FILTER, through prctl): it
         needs CAP_SYS_ADMIN or no_new_privs, so it comes before the capabilities go."""
@@ -317,6 +344,14 @@ class Recording:
 
     def sysctl(self, key: str, value: str) -> None:
         self._record("sysctl", key, value)
+
+    def open_tree(self, path: str) -> int:
+        """Records the call; the fd it returns is one on /dev/null (its caller closes it)."""
+        self._record("open_tree", path)
+        return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+
+    def move_mount(self, fd: int, target: str) -> None:
+        self._record("move_mount", _shown(target))
 
     def names(self) -> list[str]:
         return [call[0] for call in self.calls]

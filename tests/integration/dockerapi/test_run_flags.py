@@ -42,7 +42,7 @@ def test_shm_sysctl_groups_and_a_device(docker: Docker, image: str, tmp_path: Pa
 
 def test_shared_ipc_and_pid_and_the_hosts_uts(docker: Docker, image: str) -> None:
     docker.ok("pull", "-q", image)
-    donor = ["sh", "-c", "touch /dev/mqueue/shared && exec sleep 602"]
+    donor = ["sh", "-c", "echo hi > /dev/shm/d && touch /dev/mqueue/shared && exec sleep 602"]
     docker.ok("run", "-d", "--name", "api-donor", "--ipc", "shareable", image, *donor)
     try:
         deadline = time.monotonic() + 30
@@ -51,9 +51,9 @@ def test_shared_ipc_and_pid_and_the_hosts_uts(docker: Docker, image: str) -> Non
             time.sleep(0.1)
         joined = docker.ok(
             "run", "--rm", "--ipc", "container:api-donor", "--pid", "container:api-donor",
-            image, "sh", "-c", "ls /dev/mqueue; ps -o args | grep -c '^sleep 602'",
+            image, "sh", "-c", "ls /dev/mqueue; cat /dev/shm/d; ps -o args | grep -c '^sleep 602'",
         )  # fmt: skip
-        assert joined == "shared\n1\n"
+        assert joined == "shared\nhi\n1\n"
         assert docker.ok("run", "--rm", "--uts", "host", image, "hostname") == (
             f"{socket.gethostname()}\n"
         )

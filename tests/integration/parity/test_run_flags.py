@@ -34,8 +34,9 @@ def test_shm_is_64_mib_by_default_and_as_big_as_asked(engine: Engine, busybox: s
 
 def test_ipc_shareable_and_joined(engine: Engine, busybox: str) -> None:
     """A queue made in the donor's ipc namespace shows in the joiner's /dev/mqueue (the
-    mqueue fs of its ipc namespace), and its ipc sysctls are the donor's."""
-    donor = ["sh", "-c", "touch /dev/mqueue/shared && exec sleep 600"]
+    mqueue fs of its ipc namespace), its ipc sysctls are the donor's, and so is its /dev/shm
+    (both ways), as docker's."""
+    donor = ["sh", "-c", "echo hi > /dev/shm/d && touch /dev/mqueue/shared && exec sleep 600"]
     engine.ok(
         "run", "-d", "--name", "ipc-donor", "--ipc", "shareable",
         "--sysctl", "kernel.shmmax=123456", busybox, *donor,
@@ -46,9 +47,10 @@ def test_ipc_shareable_and_joined(engine: Engine, busybox: str) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     joined = run(engine, "--ipc", "container:ipc-donor", busybox, "sh", "-c",
-                 "ls /dev/mqueue; cat /proc/sys/kernel/shmmax")  # fmt: skip
-    assert joined == "shared\n123456\n"
-    assert run(engine, busybox, "ls", "/dev/mqueue") == ""
+                 "ls /dev/mqueue; cat /proc/sys/kernel/shmmax /dev/shm/d; echo j > /dev/shm/j")  # fmt: skip
+    assert joined == "shared\n123456\nhi\n"
+    assert engine.ok("exec", "ipc-donor", "cat", "/dev/shm/j") == "j\n"
+    assert run(engine, busybox, "ls", "/dev/mqueue", "/dev/shm") == "/dev/mqueue:\n\n/dev/shm:\n"
     refused = engine.cli("run", "--rm", "--ipc", "container:ipc-private", busybox, "true")
     assert refused.returncode == 125 and "non-shareable IPC" in refused.stderr
     assert engine.ok("inspect", "-f", "{{.HostConfig.IpcMode}}", "ipc-private") == "private\n"

@@ -85,3 +85,32 @@ def test_group_add_names_are_read_from_the_containers_group_file(tmp_path: Path)
     assert users.added_groups(["wheel", "audio"], tmp_path) == (10, 29)
     with pytest.raises(users.UnknownUser, match="Unable to find group video: no matching entries"):
         users.added_groups(["video"], tmp_path)
+
+
+def test_a_joined_ipc_namespace_brings_the_donors_shm(tmp_path: Path) -> None:
+    """--ipc container:X: X's /dev/shm is copied inside X's mount namespace, before any
+    namespace of the container's own, and attached over the container's /dev/shm."""
+
+    class Mount:
+        type, source, options = "overlay", "overlay", ["lowerdir=/l"]
+
+    spec = _spec({"type": "ipc", "path": "/proc/7/ns/ipc"}, {"type": "mount"})
+    spec["annotations"] = {setup.SHM_ANNOTATION: "/proc/7/ns/mnt"}
+    spec["mounts"] = []
+    (tmp_path / "rootfs").mkdir()
+    fake = sc.Recording()
+    setup.prepare(spec, tmp_path, [Mount()], None, fake)
+    assert fake.calls[:3] == [
+        ("setns", "/proc/7/ns/mnt", sc.CLONE_NEWNS),
+        ("open_tree", "/dev/shm"),
+        ("setns_fd", fake.calls[2][1], sc.CLONE_NEWNS),  # back in its own
+    ]
+    assert fake.calls[3:5] == [
+        ("setns", "/proc/7/ns/ipc", sc.CLONE_NEWIPC),
+        ("unshare", sc.CLONE_NEWNS),
+    ]
+    assert ("move_mount", str(tmp_path / "rootfs" / "dev" / "shm")) in fake.calls
+    fake = sc.Recording()
+    del spec["annotations"]
+    setup.prepare(spec, tmp_path, [Mount()], None, fake)
+    assert "open_tree" not in fake.names() and "move_mount" not in fake.names()
