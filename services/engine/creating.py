@@ -236,6 +236,7 @@ def image_defaults(image: Image) -> ImageDefaults:
         exposed_ports=tuple(c.exposed_ports),
         volumes=tuple(c.volumes),
         stop_signal=c.stop_signal,
+        healthcheck=c.healthcheck,
     )
 
 

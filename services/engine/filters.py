@@ -4,6 +4,7 @@ must match, as docker's), keys AND.
 id=<prefix>  name=<regex>  status=<created|running|paused|exited|...>
 label=<key>  label=<key>=<value>  ancestor=<image name or ID prefix>  exited=<code>
 volume=<a volume's name, or a mount's destination>
+health=<starting|healthy|unhealthy|none>
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from dockyard.api.errors import InvalidArgument
+from dockyard.services.engine import health
 from dockyard.services.engine.model import STATUSES, Container
 
-KEYS = ("id", "name", "status", "label", "ancestor", "exited", "volume")
+KEYS = ("id", "name", "status", "label", "ancestor", "exited", "volume", "health")
+HEALTH_VALUES = (*health.STATUSES, health.NO_HEALTHCHECK)
 
 
 def parse(filters: list[str]) -> dict[str, list[str]]:
@@ -28,6 +31,8 @@ def parse(filters: list[str]) -> dict[str, list[str]]:
             raise InvalidArgument(f"invalid filter '{key}'")
         if key == "status" and value not in STATUSES:
             raise InvalidArgument(f"invalid filter 'status={value}'")
+        if key == "health" and value not in HEALTH_VALUES:
+            raise InvalidArgument(f"Unrecognised filter value for health: {value}")
         parsed[key].append(value)
     return dict(parsed)
 
@@ -51,6 +56,8 @@ def matcher(
             return c.state.status == "exited" and str(c.state.exit_code) == value
         if key == "volume":
             return any(value in (m.name, m.destination) for m in c.mounts)
+        if key == "health":
+            return health.status_of(c) == value
         bare = value.removeprefix("sha256:")
         return (
             c.image.removeprefix("sha256:").startswith(bare)

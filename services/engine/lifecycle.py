@@ -42,6 +42,7 @@ from dockyard.services.engine.creating import Creator, container_dir, remove_lay
 from dockyard.services.engine.endpoints import clear_endpoints
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.exits import ExitWatcher
+from dockyard.services.engine.healthmonitor import HealthMonitor
 from dockyard.services.engine.locks import Locks
 from dockyard.services.engine.model import Container, ContainerState
 from dockyard.services.engine.repair import StartupRepair, running_records
@@ -73,20 +74,27 @@ class Lifecycle:
         self.waiters = Waiters()
         self.attaches = AttachesAtStart()
         self._exits = ExitWatcher(clients.tasks, self._exited)
+        self.health = HealthMonitor(store, clients.tasks, events, self.locks)
         self._restarts = RestartScheduler(store, self._restart_due)
         self.mounter = mounting.Mounter(clients.volumes, mounting.VolumeUsers(store), events)
         self.creator = Creator(store, clients, root, config, events, self.mounter)
-        self.starter = Starter(store, clients, config, events, self._exits.watch, self.mounter)
+        self.starter = Starter(store, clients, config, events, self._watch, self.mounter)
         self.repair = StartupRepair(store, clients, self.starter, self.start, self.remove)
         self._shutting_down: set[str] = set()  # stopped for a daemon shutdown
         self._removing: set[str] = set()  # being removed: no restart policy applies any more
 
     def resume_watching(self) -> None:
-        """At engine start: watch every container the records say is running."""
+        """At engine start: watch every container the records say is running (its exit, and
+        its health where it has a check)."""
         for container_id in running_records(self._store):
-            self._exits.watch(container_id)
+            self._watch(container_id)
+
+    def _watch(self, container_id: str) -> None:
+        self._exits.watch(container_id)
+        self.health.arm(container_id)
 
     async def close(self) -> None:
+        await self.health.close()
         await self._exits.close()
         await self._restarts.close()
 
@@ -120,6 +128,7 @@ class Lifecycle:
     # -- exit -----------------------------------------------------------------------------
 
     async def _exited(self, container_id: str, status: ExitStatus) -> None:
+        self.health.disarm(container_id)
         async with self.locks(container_id):
             try:
                 container = self._store.get(container_id)
@@ -377,4 +386,5 @@ def _exit_state(container: Container, status: ExitStatus, restarting: bool) -> C
         error=status.error,
         started_at=container.state.started_at,
         finished_at=status.exited_at or datetime.now(UTC),
+        health=container.state.health,
     )

@@ -13,7 +13,8 @@ import copy
 from dataclasses import dataclass, field
 
 from dockyard.api.errors import InvalidArgument
-from dockyard.services.engine.model import ContainerConfig
+from dockyard.services.engine import health
+from dockyard.services.engine.model import ContainerConfig, HealthConfig
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -31,6 +32,7 @@ class ImageDefaults:
     exposed_ports: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
     stop_signal: str = ""
+    healthcheck: HealthConfig | None = None
 
 
 def merge(image: ImageDefaults, config: ContainerConfig) -> ContainerConfig:
@@ -43,6 +45,7 @@ def merge(image: ImageDefaults, config: ContainerConfig) -> ContainerConfig:
     merged.stop_signal = merged.stop_signal or image.stop_signal
     merged.exposed_ports = sorted(set(merged.exposed_ports) | set(image.exposed_ports))
     merged.volumes = sorted(set(merged.volumes) | set(image.volumes))
+    merged.healthcheck = health.merge(merged.healthcheck, image.healthcheck)
     if not merged.entrypoint:
         if not merged.cmd:
             merged.cmd = list(image.cmd)

@@ -15,6 +15,17 @@ RUNNING_STATUSES = ("running", "paused", "restarting")  # a task exists (or is d
 
 
 @dataclass
+class HealthConfig:
+    """docker's Config.Healthcheck: durations in nanoseconds, 0 = the default (`health.py`)."""
+
+    test: list[str] = field(default_factory=list)  # ["CMD", ...] | ["CMD-SHELL", s] | ["NONE"]
+    interval: int = 0
+    timeout: int = 0
+    start_period: int = 0
+    retries: int = 0
+
+
+@dataclass
 class ContainerConfig:
     hostname: str = ""
     domainname: str = ""
@@ -35,6 +46,7 @@ class ContainerConfig:
     stop_timeout: int | None = None
     exposed_ports: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    healthcheck: HealthConfig | None = None
 
 
 @dataclass
@@ -176,6 +188,25 @@ class HostConfig:
 
 
 @dataclass
+class HealthResult:
+    """One probe: when it ran, its exit code (-1: it could not run or timed out), its output."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    exit_code: int = 0
+    output: str = ""
+
+
+@dataclass
+class Health:
+    """docker's State.Health."""
+
+    status: str = "starting"  # starting | healthy | unhealthy
+    failing_streak: int = 0
+    log: list[HealthResult] = field(default_factory=list)  # the last 5, oldest first
+
+
+@dataclass
 class ContainerState:
     status: str = "created"
     running: bool = False
@@ -188,6 +219,7 @@ class ContainerState:
     error: str = ""
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    health: Health | None = None  # with a healthcheck only
 
 
 @dataclass

@@ -138,7 +138,7 @@ class Running:
         exec_spec = ExecSpec(
             task_id=container.id,
             exec_id=exec_id,
-            process=_exec_process(container, options),
+            process=exec_process(container, options),
             terminal=options.tty,
             stdin=options.stdin,
             detach=options.detach,
@@ -177,7 +177,7 @@ async def _started(events: AsyncIterator[ExecEvent]) -> AsyncIterator[ExecEvent]
         raise errors.CommandNotRunnable(exec_failure(str(err))) from None
 
 
-def _exec_process(container: Container, options: ExecOptions) -> dict[str, Any]:
+def exec_process(container: Container, options: ExecOptions) -> dict[str, Any]:
     host = container.host_config
     privileged = host.privileged or options.privileged
     sec = security.resolve(host.cap_add, host.cap_drop, privileged, host.security_opt)

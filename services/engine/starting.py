@@ -20,7 +20,7 @@ from typing import Any
 
 from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import isolation, spec
+from dockyard.services.engine import health, isolation, spec
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.networks import Sandbox
 from dockyard.services.engine.clients.snapshots import Mount
@@ -167,6 +167,7 @@ class Starter:
             pid=pid,
             started_at=datetime.now(UTC),
             finished_at=container.state.finished_at,
+            health=health.reset(container),
         )
         self._store.update(container)
         self._watch(container.id)

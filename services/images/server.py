@@ -145,6 +145,7 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
                 stop_signal=c.get("StopSignal") or "",
                 shell=c.get("Shell") or [],
                 args_escaped=bool(c.get("ArgsEscaped")),
+                healthcheck=_healthcheck(c.get("Healthcheck")),
             ),
             diff_ids=image.diff_ids,
             layer_sizes=[self._images.store.layer_size(c) for c in chain_ids(image.diff_ids)],
@@ -161,3 +162,16 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
         if doc.get("created"):
             message.created.FromDatetime(parse_time(doc["created"]))
         return message
+
+
+def _healthcheck(doc: Any) -> pb.Healthcheck | None:
+    """The config's Healthcheck (HEALTHCHECK), validated by the schema before it was stored."""
+    if not isinstance(doc, dict) or not doc.get("Test"):
+        return None
+    return pb.Healthcheck(
+        test=[str(word) for word in doc["Test"]],
+        interval=int(doc.get("Interval") or 0),
+        timeout=int(doc.get("Timeout") or 0),
+        start_period=int(doc.get("StartPeriod") or 0),
+        retries=int(doc.get("Retries") or 0),
+    )

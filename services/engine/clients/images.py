@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from dockyard.services.engine.model import HealthConfig
+
 
 @dataclass
 class Descriptor:
@@ -43,6 +45,7 @@ class ImageConfig:
     stop_signal: str = ""
     shell: list[str] = field(default_factory=list)
     args_escaped: bool = False
+    healthcheck: HealthConfig | None = None  # HEALTHCHECK
 
 
 @dataclass

@@ -109,7 +109,7 @@ class StringList(_message.Message):
     def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ContainerConfig(_message.Message):
-    __slots__ = ("hostname", "domainname", "user", "attach_stdin", "attach_stdout", "attach_stderr", "tty", "open_stdin", "stdin_once", "env", "cmd", "entrypoint", "image", "working_dir", "labels", "stop_signal", "stop_timeout", "exposed_ports", "volumes")
+    __slots__ = ("hostname", "domainname", "user", "attach_stdin", "attach_stdout", "attach_stderr", "tty", "open_stdin", "stdin_once", "env", "cmd", "entrypoint", "image", "working_dir", "labels", "stop_signal", "stop_timeout", "exposed_ports", "volumes", "healthcheck")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -136,6 +136,7 @@ class ContainerConfig(_message.Message):
     STOP_TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     EXPOSED_PORTS_FIELD_NUMBER: _ClassVar[int]
     VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    HEALTHCHECK_FIELD_NUMBER: _ClassVar[int]
     hostname: str
     domainname: str
     user: str
@@ -155,7 +156,22 @@ class ContainerConfig(_message.Message):
     stop_timeout: int
     exposed_ports: _containers.RepeatedScalarFieldContainer[str]
     volumes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, hostname: _Optional[str] = ..., domainname: _Optional[str] = ..., user: _Optional[str] = ..., attach_stdin: _Optional[bool] = ..., attach_stdout: _Optional[bool] = ..., attach_stderr: _Optional[bool] = ..., tty: _Optional[bool] = ..., open_stdin: _Optional[bool] = ..., stdin_once: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., cmd: _Optional[_Union[StringList, _Mapping]] = ..., entrypoint: _Optional[_Union[StringList, _Mapping]] = ..., image: _Optional[str] = ..., working_dir: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., exposed_ports: _Optional[_Iterable[str]] = ..., volumes: _Optional[_Iterable[str]] = ...) -> None: ...
+    healthcheck: HealthConfig
+    def __init__(self, hostname: _Optional[str] = ..., domainname: _Optional[str] = ..., user: _Optional[str] = ..., attach_stdin: _Optional[bool] = ..., attach_stdout: _Optional[bool] = ..., attach_stderr: _Optional[bool] = ..., tty: _Optional[bool] = ..., open_stdin: _Optional[bool] = ..., stdin_once: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., cmd: _Optional[_Union[StringList, _Mapping]] = ..., entrypoint: _Optional[_Union[StringList, _Mapping]] = ..., image: _Optional[str] = ..., working_dir: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., exposed_ports: _Optional[_Iterable[str]] = ..., volumes: _Optional[_Iterable[str]] = ..., healthcheck: _Optional[_Union[HealthConfig, _Mapping]] = ...) -> None: ...
+
+class HealthConfig(_message.Message):
+    __slots__ = ("test", "interval", "timeout", "start_period", "retries")
+    TEST_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    START_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    test: _containers.RepeatedScalarFieldContainer[str]
+    interval: int
+    timeout: int
+    start_period: int
+    retries: int
+    def __init__(self, test: _Optional[_Iterable[str]] = ..., interval: _Optional[int] = ..., timeout: _Optional[int] = ..., start_period: _Optional[int] = ..., retries: _Optional[int] = ...) -> None: ...
 
 class LogConfig(_message.Message):
     __slots__ = ("type", "config")
@@ -635,7 +651,7 @@ class InspectContainerRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ContainerState(_message.Message):
-    __slots__ = ("status", "running", "paused", "restarting", "oom_killed", "dead", "pid", "exit_code", "error", "started_at", "finished_at")
+    __slots__ = ("status", "running", "paused", "restarting", "oom_killed", "dead", "pid", "exit_code", "error", "started_at", "finished_at", "health")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RUNNING_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
@@ -647,6 +663,7 @@ class ContainerState(_message.Message):
     ERROR_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_FIELD_NUMBER: _ClassVar[int]
     status: str
     running: bool
     paused: bool
@@ -658,7 +675,30 @@ class ContainerState(_message.Message):
     error: str
     started_at: _timestamp_pb2.Timestamp
     finished_at: _timestamp_pb2.Timestamp
-    def __init__(self, status: _Optional[str] = ..., running: _Optional[bool] = ..., paused: _Optional[bool] = ..., restarting: _Optional[bool] = ..., oom_killed: _Optional[bool] = ..., dead: _Optional[bool] = ..., pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    health: Health
+    def __init__(self, status: _Optional[str] = ..., running: _Optional[bool] = ..., paused: _Optional[bool] = ..., restarting: _Optional[bool] = ..., oom_killed: _Optional[bool] = ..., dead: _Optional[bool] = ..., pid: _Optional[int] = ..., exit_code: _Optional[int] = ..., error: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., health: _Optional[_Union[Health, _Mapping]] = ...) -> None: ...
+
+class Health(_message.Message):
+    __slots__ = ("status", "failing_streak", "log")
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FAILING_STREAK_FIELD_NUMBER: _ClassVar[int]
+    LOG_FIELD_NUMBER: _ClassVar[int]
+    status: str
+    failing_streak: int
+    log: _containers.RepeatedCompositeFieldContainer[HealthResult]
+    def __init__(self, status: _Optional[str] = ..., failing_streak: _Optional[int] = ..., log: _Optional[_Iterable[_Union[HealthResult, _Mapping]]] = ...) -> None: ...
+
+class HealthResult(_message.Message):
+    __slots__ = ("start", "end", "exit_code", "output")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    exit_code: int
+    output: str
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., output: _Optional[str] = ...) -> None: ...
 
 class Container(_message.Message):
     __slots__ = ("id", "created", "path", "args", "state", "image", "name", "restart_count", "driver", "platform", "log_path", "hostname_path", "hosts_path", "resolv_conf_path", "config", "host_config", "graph_driver", "sandbox_key", "network_settings", "mounts")

@@ -172,7 +172,7 @@ class UnpackRequest(_message.Message):
     def __init__(self, ref: _Optional[str] = ...) -> None: ...
 
 class ImageConfig(_message.Message):
-    __slots__ = ("user", "env", "entrypoint", "cmd", "working_dir", "labels", "exposed_ports", "volumes", "stop_signal", "shell", "args_escaped")
+    __slots__ = ("user", "env", "entrypoint", "cmd", "working_dir", "labels", "exposed_ports", "volumes", "stop_signal", "shell", "args_escaped", "healthcheck")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -191,6 +191,7 @@ class ImageConfig(_message.Message):
     STOP_SIGNAL_FIELD_NUMBER: _ClassVar[int]
     SHELL_FIELD_NUMBER: _ClassVar[int]
     ARGS_ESCAPED_FIELD_NUMBER: _ClassVar[int]
+    HEALTHCHECK_FIELD_NUMBER: _ClassVar[int]
     user: str
     env: _containers.RepeatedScalarFieldContainer[str]
     entrypoint: _containers.RepeatedScalarFieldContainer[str]
@@ -202,7 +203,22 @@ class ImageConfig(_message.Message):
     stop_signal: str
     shell: _containers.RepeatedScalarFieldContainer[str]
     args_escaped: bool
-    def __init__(self, user: _Optional[str] = ..., env: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., cmd: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., exposed_ports: _Optional[_Iterable[str]] = ..., volumes: _Optional[_Iterable[str]] = ..., stop_signal: _Optional[str] = ..., shell: _Optional[_Iterable[str]] = ..., args_escaped: _Optional[bool] = ...) -> None: ...
+    healthcheck: Healthcheck
+    def __init__(self, user: _Optional[str] = ..., env: _Optional[_Iterable[str]] = ..., entrypoint: _Optional[_Iterable[str]] = ..., cmd: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., exposed_ports: _Optional[_Iterable[str]] = ..., volumes: _Optional[_Iterable[str]] = ..., stop_signal: _Optional[str] = ..., shell: _Optional[_Iterable[str]] = ..., args_escaped: _Optional[bool] = ..., healthcheck: _Optional[_Union[Healthcheck, _Mapping]] = ...) -> None: ...
+
+class Healthcheck(_message.Message):
+    __slots__ = ("test", "interval", "timeout", "start_period", "retries")
+    TEST_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    START_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    test: _containers.RepeatedScalarFieldContainer[str]
+    interval: int
+    timeout: int
+    start_period: int
+    retries: int
+    def __init__(self, test: _Optional[_Iterable[str]] = ..., interval: _Optional[int] = ..., timeout: _Optional[int] = ..., start_period: _Optional[int] = ..., retries: _Optional[int] = ...) -> None: ...
 
 class Image(_message.Message):
     __slots__ = ("id", "repo_tags", "repo_digests", "created", "size", "os", "architecture", "variant", "config", "diff_ids", "chain_id", "manifest", "author", "comment", "docker_version", "layer_sizes")

@@ -26,6 +26,7 @@ from dockyard.services.engine.clients.images import (
     RegistryAuth,
     Removal,
 )
+from dockyard.services.engine.model import HealthConfig
 
 
 def make_image(name: str, config: ImageConfig | None = None) -> Image:
@@ -230,4 +231,17 @@ def config_of(doc: dict[str, object]) -> ImageConfig:
         volumes=sorted(doc.get("Volumes") or {}),  # type: ignore[call-overload]
         stop_signal=str(doc.get("StopSignal") or ""),
         shell=strings("Shell"),
+        healthcheck=_healthcheck(doc.get("Healthcheck")),
+    )
+
+
+def _healthcheck(doc: object) -> HealthConfig | None:
+    if not isinstance(doc, dict) or not doc.get("Test"):
+        return None
+    return HealthConfig(
+        test=[str(word) for word in doc["Test"]],
+        interval=int(doc.get("Interval") or 0),
+        timeout=int(doc.get("Timeout") or 0),
+        start_period=int(doc.get("StartPeriod") or 0),
+        retries=int(doc.get("Retries") or 0),
     )

@@ -7,7 +7,8 @@ socket goes away, and tasks survive, as shims do. `lose()` forgets a task altoge
 reboot does to a runtime's state dir). A command named in `missing` fails `create` with
 CommandNotFound, like a real one the shim cannot find. A task `script` (a test's function
 of the task) makes a started task print and exit by itself: it returns (output, exit code),
-or None to leave the task running.
+or None to leave the task running. An `exec_script` does the same for execs (None: the
+exec hangs until it is cancelled); without one an exec echoes its arguments and exits 0.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class FakeTasks:
         self.missing: set[str] = set()  # commands that do not exist in any image
         self.ignore_term: set[str] = set()  # tasks whose process ignores SIGTERM
         self.script: Callable[[NewTask], tuple[bytes, int] | None] | None = None
+        self.exec_script: Callable[[ExecSpec], tuple[bytes, int] | None] | None = None
+        self.execs: list[ExecSpec] = []
         self._next_pid = 1000
         self._runtime_restarted = asyncio.Event()
         self._signals: dict[str, list[int]] = {}
@@ -201,11 +204,16 @@ class FakeTasks:
         if args[0] in self.missing:
             raise errors.InvalidArgument(f'exec: "{args[0]}": executable file not found')
         self._next_pid += 1
+        self.execs.append(spec)
         yield ExecStarted(self._next_pid)
         if spec.detach:
             return
-        yield Output("stdout", " ".join(args[1:]).encode() + b"\n")
-        yield ExitStatus(0, datetime.now(UTC))
+        scripted = self.exec_script(spec) if self.exec_script else (" ".join(args[1:]).encode(), 0)
+        if scripted is None:
+            await asyncio.Event().wait()
+            return
+        yield Output("stdout", scripted[0] + (b"" if self.exec_script else b"\n"))
+        yield ExitStatus(scripted[1], datetime.now(UTC))
 
     def _get(self, task_id: str) -> FakeTask:
         try:
