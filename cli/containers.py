@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from dockyard.cli import cidfiles, options, runflags
+from dockyard.cli import cidfiles, healthflags, options, runflags
 from dockyard.cli.engine import Stubs, call, error_line
+from dockyard.cli.healthflags import (
+    HEALTH_CMD,
+    HEALTH_INTERVAL,
+    HEALTH_RETRIES,
+    HEALTH_START_PERIOD,
+    HEALTH_TIMEOUT,
+    NO_HEALTHCHECK,
+)
 
 AFTER_IMAGE = {"allow_interspersed_args": False}
 
@@ -110,6 +118,9 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         config.entrypoint.SetInParent()
         if flags["entrypoint"]:
             config.entrypoint.values.append(flags["entrypoint"])
+    check = healthflags.healthcheck(flags)
+    if check is not None:
+        config.healthcheck.CopyFrom(check)
     if flags["stop_timeout"] is not None:
         config.stop_timeout = options.integer(
             flags["stop_timeout"], "--stop-timeout", options.INT32
@@ -234,6 +245,12 @@ def create(
     log_opt: list[str] = LOG_OPT,
     stop_signal: str = STOP_SIGNAL,
     stop_timeout: int = STOP_TIMEOUT,
+    health_cmd: str = HEALTH_CMD,
+    health_interval: str = HEALTH_INTERVAL,
+    health_timeout: str = HEALTH_TIMEOUT,
+    health_retries: int = HEALTH_RETRIES,
+    health_start_period: str = HEALTH_START_PERIOD,
+    no_healthcheck: bool = NO_HEALTHCHECK,
     runtime: str = RUNTIME,
     memory: str = MEMORY,
     memory_swap: str = MEMORY_SWAP,

@@ -17,8 +17,8 @@ from dockyard.services.dockerapi.create_body import create_request, resources
 from dockyard.services.dockerapi.engine import UNARY
 from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
 
-ENGINE_FILTERS = ("id", "name", "status", "label", "ancestor", "exited", "volume")
-LOCAL_FILTERS = ("before", "since", "network", "publish", "expose", "health", "is-task")
+ENGINE_FILTERS = ("id", "name", "status", "label", "ancestor", "exited", "volume", "health")
+LOCAL_FILTERS = ("before", "since", "network", "publish", "expose", "is-task")
 PRUNABLE = ("created", "exited", "dead")
 
 
@@ -254,7 +254,6 @@ def _matches_here(
                 )
             )
             or (key in ("publish", "expose") and not any(_port_match(c, key, v) for v in values))
-            or (key == "health" and "none" not in values)
             or (key == "is-task" and "true" in values)
         ):
             return False

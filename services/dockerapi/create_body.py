@@ -77,9 +77,6 @@ def _str_slice(value: Any, key: str) -> list[str] | None:
 
 
 def container_config(body: Fields) -> engine_pb2.ContainerConfig:
-    health = body.obj("Healthcheck").doc
-    if health.get("Test") and health["Test"] != ["NONE"]:
-        raise Unimplemented("Healthcheck: healthchecks are not implemented yet")
     config = engine_pb2.ContainerConfig(
         hostname=body.text("Hostname"),
         domainname=body.text("Domainname"),
@@ -109,7 +106,18 @@ def container_config(body: Fields) -> engine_pb2.ContainerConfig:
         config.entrypoint.values.extend(e for e in entrypoint if entrypoint != [""])
     if body.doc.get("StopTimeout") is not None:
         config.stop_timeout = body.number("StopTimeout")
+    if body.obj("Healthcheck").doc:
+        config.healthcheck.CopyFrom(healthcheck(body.obj("Healthcheck")))
     return config
+
+
+def healthcheck(h: Fields) -> engine_pb2.HealthConfig:
+    """Config.Healthcheck: its durations in nanoseconds, as docker's CLI sends them."""
+    check = engine_pb2.HealthConfig(test=h.texts("Test"), retries=h.number("Retries"))
+    check.interval = h.number("Interval")
+    check.timeout = h.number("Timeout")
+    check.start_period = h.number("StartPeriod")
+    return check
 
 
 def host_config(h: Fields) -> engine_pb2.HostConfig:

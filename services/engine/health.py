@@ -20,17 +20,32 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta
 
+from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine.model import Container, Health, HealthConfig, HealthResult
 
 SECOND = 10**9
 DEFAULT_INTERVAL = 30 * SECOND
 DEFAULT_TIMEOUT = 30 * SECOND
 DEFAULT_RETRIES = 3
+MINIMUM = 10**6  # 1ms
 LOG_ENTRIES = 5
 OUTPUT_BYTES = 4096
 SHELL = ["/bin/sh", "-c"]
 STATUSES = ("starting", "healthy", "unhealthy")
 NO_HEALTHCHECK = "none"  # what `ps --filter health=` calls a container without one
+
+
+def validate(check: HealthConfig | None) -> None:
+    """dockerd's checks at create: durations of at least 1ms (or 0), retries not negative."""
+    if check is None:
+        return
+    for name, value in (("Interval", check.interval), ("Timeout", check.timeout)):
+        if value and value < MINIMUM:
+            raise InvalidArgument(f"{name} in Healthcheck cannot be less than 1ms")
+    if check.retries < 0:
+        raise InvalidArgument("Retries in Healthcheck cannot be negative")
+    if check.start_period and check.start_period < MINIMUM:
+        raise InvalidArgument("StartPeriod in Healthcheck cannot be less than 1ms")
 
 
 def merge(own: HealthConfig | None, image: HealthConfig | None) -> HealthConfig | None:

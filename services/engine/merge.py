@@ -45,6 +45,7 @@ def merge(image: ImageDefaults, config: ContainerConfig) -> ContainerConfig:
     merged.stop_signal = merged.stop_signal or image.stop_signal
     merged.exposed_ports = sorted(set(merged.exposed_ports) | set(image.exposed_ports))
     merged.volumes = sorted(set(merged.volumes) | set(image.volumes))
+    health.validate(merged.healthcheck)
     merged.healthcheck = health.merge(merged.healthcheck, image.healthcheck)
     if not merged.entrypoint:
         if not merged.cmd:

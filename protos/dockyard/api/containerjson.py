@@ -21,6 +21,12 @@ from dockyard.api.gotime import human_duration, rfc3339, seconds_ago
 DOCKER_20_10 = (1, 41)
 PREDEFINED = ("bridge", "host", "none")
 SHM_SIZE = 64 * 1024 * 1024  # /dev/shm, as docker's default
+HEALTH_KEYS = (
+    ("Interval", "interval"),
+    ("Timeout", "timeout"),
+    ("StartPeriod", "start_period"),
+    ("Retries", "retries"),
+)
 
 
 def status(c: Any) -> str:
@@ -28,7 +34,12 @@ def status(c: Any) -> str:
     state = c.state
     if state.status in ("running", "paused"):
         text = f"Up {human_duration(seconds_ago(state.started_at))}"
-        return text + " (Paused)" if state.paused else text
+        if state.paused:
+            return text + " (Paused)"
+        if state.HasField("health"):
+            status = state.health.status
+            return text + (" (health: starting)" if status == "starting" else f" ({status})")
+        return text
     if state.status in ("restarting", "exited"):
         ago = human_duration(seconds_ago(state.finished_at))
         return f"{state.status.capitalize()} ({state.exit_code}) {ago} ago"
@@ -122,12 +133,38 @@ def state(s: Any) -> dict[str, Any]:
         "Error": s.error,
         "StartedAt": rfc3339(s.started_at, s.HasField("started_at")),
         "FinishedAt": rfc3339(s.finished_at, s.HasField("finished_at")),
+    } | ({"Health": health(s.health)} if s.HasField("health") else {})
+
+
+def health(h: Any) -> dict[str, Any]:
+    """State.Health: the status, the failing streak and the last results (docker's `[]`)."""
+    return {
+        "Status": h.status,
+        "FailingStreak": h.failing_streak,
+        "Log": [
+            {
+                "Start": rfc3339(r.start, r.HasField("start")),
+                "End": rfc3339(r.end, r.HasField("end")),
+                "ExitCode": r.exit_code,
+                "Output": r.output,
+            }
+            for r in h.log
+        ],
     }
 
 
 def go_map(values: Any) -> dict[str, Any]:
     """A Go map as encoding/json writes it: its keys sorted."""
     return {key: values[key] for key in sorted(values)}
+
+
+def healthcheck(h: Any) -> dict[str, Any]:
+    """Config.Healthcheck, each key left out when empty (docker's omitempty)."""
+    doc: dict[str, Any] = {"Test": list(h.test)} if h.test else {}
+    for key, name in HEALTH_KEYS:
+        if getattr(h, name):
+            doc[key] = getattr(h, name)
+    return doc
 
 
 def _strings(values: Any) -> list[str] | None:
@@ -156,6 +193,8 @@ def config(c: Any) -> dict[str, Any]:
         "Env": _strings(c.env),
         "Cmd": _string_list(c, "cmd"),
     }
+    if c.HasField("healthcheck"):
+        doc["Healthcheck"] = healthcheck(c.healthcheck)
     doc |= {
         "Image": c.image,
         "Volumes": go_map({v: {} for v in c.volumes}) or None,

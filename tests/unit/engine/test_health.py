@@ -224,3 +224,15 @@ async def test_ps_filters_on_health(rig: Rig) -> None:
     assert names("starting") == set()
     with pytest.raises(errors.InvalidArgument, match="Unrecognised filter value for health: x"):
         filters.parse(["health=x"])
+
+
+async def test_a_check_under_a_millisecond_is_refused_at_create(rig: Rig) -> None:
+    config = ContainerConfig(image="busybox", healthcheck=HealthConfig(["CMD", "true"], interval=1))
+    with pytest.raises(
+        errors.InvalidArgument, match="Interval in Healthcheck cannot be less than 1ms"
+    ):
+        await rig.life.creator.create("fast", config, HostConfig())
+    bad = ContainerConfig(image="busybox", healthcheck=HealthConfig(["CMD", "true"], retries=-1))
+    with pytest.raises(errors.InvalidArgument, match="Retries in Healthcheck cannot be negative"):
+        await rig.life.creator.create("neg", bad, HostConfig())
+    assert rig.leftovers() == []
