@@ -3,7 +3,8 @@
 --health-cmd makes the test `["CMD-SHELL", cmd]`; the durations are Go durations ("30s",
 "1m30s", "500ms"), sent in nanoseconds; any of the flags makes a check (without --health-cmd
 the image's command is kept, its other settings overridden); --no-healthcheck is `["NONE"]`
-and conflicts with the others. Errors are docker's words, exit 125.
+and conflicts with the others. Errors are docker's words (`usage.FlagError`, `usage.Refused`),
+exit 125.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from typing import Any
 
 import typer
-from dockyard.cli.engine import die
+from dockyard.cli.usage import FlagError, Refused
 
 HEALTH_CMD = typer.Option("", "--health-cmd", help="command to run to check health")
 HEALTH_INTERVAL = typer.Option("", "--health-interval", help="time between checks (ms|s|m|h)")
@@ -46,7 +47,9 @@ def duration_ns(text: str, flag: str) -> int:
     if body == "0":
         return 0
     if not body or pos != len(body):
-        die(f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"', 125)
+        raise FlagError(
+            f'invalid argument "{text}" for "{flag}" flag: time: invalid duration "{text}"'
+        )
     return sign * int(total)
 
 
@@ -60,7 +63,7 @@ def healthcheck(flags: dict[str, Any]) -> Any:
     retries = flags["health_retries"]
     if flags["no_healthcheck"]:
         if flags["health_cmd"] or retries or any(durations.values()):
-            die("--no-healthcheck conflicts with --health-* options", 125)
+            raise Refused("--no-healthcheck conflicts with --health-* options")
         return pb.HealthConfig(test=["NONE"])
     if not (flags["health_cmd"] or retries or any(durations.values())):
         return None
@@ -71,7 +74,7 @@ def healthcheck(flags: dict[str, Any]) -> Any:
         ("--health-start-period", durations.get("start_period", 0)),
     ):
         if value < 0:
-            die(f"{flag} cannot be negative", 125)
+            raise Refused(f"{flag} cannot be negative")
     check = pb.HealthConfig(retries=retries)
     for name, value in durations.items():
         setattr(check, name, value)

@@ -174,8 +174,17 @@ def test_an_image_healthcheck_applies_and_no_healthcheck_drops_it(
 
 def test_bad_health_flags_are_refused_as_docker_does(engine: Engine, busybox: str) -> None:
     result = engine.cli("run", "--no-healthcheck", "--health-cmd", "true", busybox, "true")
-    assert result.returncode == 125
-    assert "--no-healthcheck conflicts with --health-* options" in result.stderr
+    assert (result.returncode, result.stderr) == (
+        125,
+        "dockyard: --no-healthcheck conflicts with --health-* options.\n"
+        "See 'dockyard run --help'.\n",
+    )
+    result = engine.cli("run", "--health-interval", "soon", busybox, "true")
+    assert (result.returncode, result.stderr) == (
+        125,
+        'invalid argument "soon" for "--health-interval" flag: time: invalid duration "soon"\n'
+        "See 'dockyard run --help'.\n",
+    )
     result = engine.cli("run", "--health-interval", "10us", busybox, "true")
     assert result.returncode == 125
     assert "Interval in Healthcheck cannot be less than 1ms" in result.stderr
