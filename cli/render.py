@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 # times and statuses as docker writes them: shared with the Docker API front
+from dockyard.api import containerjson
 from dockyard.api.containerjson import status as status
 from dockyard.api.gotime import ZERO_TIME as ZERO_TIME
 from dockyard.api.gotime import human_duration as human_duration
@@ -137,6 +138,7 @@ def image_json(image: Any) -> dict[str, Any]:
         config["ExposedPorts"] = {p: {} for p in c.exposed_ports}
     if c.stop_signal:
         config["StopSignal"] = c.stop_signal
+    config = containerjson.with_healthcheck(config, c.healthcheck)
     return {
         "Id": image.id,
         "RepoTags": [familiar(t) for t in image.repo_tags],

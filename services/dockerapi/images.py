@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from dockyard.api import errors
+from dockyard.api import containerjson, errors
 from dockyard.api.gotime import rfc3339
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
@@ -250,7 +250,7 @@ def _config(image: images_pb2.Image) -> dict[str, Any]:
         config["StopSignal"] = c.stop_signal
     if c.shell:
         config["Shell"] = list(c.shell)
-    return config
+    return containerjson.with_healthcheck(config, c.healthcheck)
 
 
 def image_json(image: images_pb2.Image, version: tuple[int, int] = (1, 47)) -> dict[str, Any]:

@@ -167,6 +167,16 @@ def healthcheck(h: Any) -> dict[str, Any]:
     return doc
 
 
+def with_healthcheck(config: dict[str, Any], check: Any) -> dict[str, Any]:
+    """An image's Config with its Healthcheck where docker puts it (after Cmd), if it has one."""
+    if not check.test:
+        return config
+    keys = list(config)
+    at = keys.index("Cmd") + 1 if "Cmd" in keys else len(keys)
+    items = list(config.items())
+    return dict([*items[:at], ("Healthcheck", healthcheck(check)), *items[at:]])
+
+
 def _strings(values: Any) -> list[str] | None:
     return list(values) or None
 

@@ -142,6 +142,14 @@ def test_an_image_healthcheck_applies_and_no_healthcheck_drops_it(
     )
     engine.ok("build", "-q", "-t", "h-checked", str(tmp_path))
     try:
+        image_config = json.loads(engine.ok("image", "inspect", "h-checked"))[0]["Config"]
+        assert image_config["Healthcheck"] == {
+            "Test": ["CMD-SHELL", "echo from-image"],
+            "Interval": 300_000_000,
+            "Retries": 4,
+        }
+        keys = list(image_config)
+        assert keys.index("Healthcheck") == keys.index("Cmd") + 1
         engine.ok("run", "-d", "--name", "h-img", "h-checked", "sleep", "600")
         config = inspect(engine, "h-img")["Config"]["Healthcheck"]
         assert config == {

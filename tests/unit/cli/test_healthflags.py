@@ -131,3 +131,20 @@ def test_inspect_shows_the_check_and_the_health() -> None:
     assert "Health" not in plain["State"] and "Healthcheck" not in plain["Config"]
     starting = containerjson.inspect(_running("starting"))["State"]["Health"]
     assert starting == {"Status": "starting", "FailingStreak": 0, "Log": []}
+
+
+def test_image_inspect_shows_the_image_s_healthcheck_after_cmd() -> None:
+    from dockyard.cli import render
+    from dockyard.images.v1 import images_pb2
+    from dockyard.services.dockerapi import images as api_images
+
+    image = images_pb2.Image(id="sha256:" + "a" * 64)
+    image.config.cmd.append("sh")
+    image.config.healthcheck.test.extend(["CMD", "true"])
+    image.config.healthcheck.retries = 2
+    for config in (render.image_json(image)["Config"], api_images.image_json(image)["Config"]):
+        assert config["Healthcheck"] == {"Test": ["CMD", "true"], "Retries": 2}
+        keys = list(config)
+        assert keys.index("Healthcheck") == keys.index("Cmd") + 1
+    image.config.ClearField("healthcheck")
+    assert "Healthcheck" not in render.image_json(image)["Config"]
