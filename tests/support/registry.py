@@ -469,12 +469,16 @@ class Front:
         self.stop()
 
 
-def endless(chunk: bytes = b"\0" * 65536) -> Callable[[], Iterator[bytes]]:
-    """A body that never ends."""
+def endless(chunk: bytes = b"\0" * 65536, per_second: int = 0) -> Callable[[], Iterator[bytes]]:
+    """A body that never ends; at most `per_second` bytes a second when that is given."""
 
     def body() -> Iterator[bytes]:
+        start, sent = time.monotonic(), 0
         while True:
             yield chunk
+            sent += len(chunk)
+            if per_second and (ahead := sent / per_second - (time.monotonic() - start)) > 0:
+                time.sleep(ahead)
 
     return body
 

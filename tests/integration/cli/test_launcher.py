@@ -72,13 +72,16 @@ def wait_for(predicate: object, what: str) -> None:
 def start_events(
     command: str, engine: Engine, started: list[subprocess.Popen[bytes]], **env: str
 ) -> subprocess.Popen[bytes]:
-    """`dockyard events`: a command that runs until it is signalled."""
+    """`dockyard events`: a command that runs until it is signalled. In a process group of its
+    own, as a shell's job: pytest's may be orphaned (a CI runner whose parent left), and the
+    kernel discards the SIGTSTP a process of an orphaned group sends itself."""
     process = subprocess.Popen(
         [command, "-H", engine.host, "events"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, **env},
+        process_group=0,
     )
     started.append(process)
     return process
