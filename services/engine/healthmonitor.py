@@ -29,7 +29,6 @@ from dockyard.services.engine import health
 from dockyard.services.engine.clients.tasks import (
     ExecSpec,
     ExecStarted,
-    ExitStatus,
     Input,
     Output,
     TaskClient,
@@ -147,7 +146,7 @@ class HealthMonitor:
         output = bytearray()
         try:
             async with asyncio.timeout(check.timeout / health.SECOND):
-                code = await _run(self._tasks.exec(spec, _no_input()), pids, output)
+                code = await self._run(container, spec, pids, output)
         except TimeoutError:
             for pid in pids:
                 self._kill(pid)
@@ -158,6 +157,25 @@ class HealthMonitor:
         except errors.DockyardError as err:
             return HealthResult(start, datetime.now(UTC), -1, str(err))
         return HealthResult(start, datetime.now(UTC), code, output.decode(errors="replace"))
+
+    async def _run(
+        self, container: Container, spec: ExecSpec, pids: list[int], output: bytearray
+    ) -> int:
+        """The probe's exit code; its pid goes to `pids` (for a kill), its output to `output`.
+        Its exec events are published as for any exec (dockerd's probes have them too)."""
+        exec_id = spec.exec_id
+        self._events.container(container, "exec_create", execID=exec_id)
+        async for event in self._tasks.exec(spec, _no_input()):
+            if isinstance(event, ExecStarted):
+                pids.append(event.pid)
+                self._events.container(container, "exec_start", execID=exec_id)
+            elif isinstance(event, Output):
+                output.extend(event.data[: max(0, health.OUTPUT_BYTES - len(output))])
+            else:
+                code = str(event.exit_code)
+                self._events.container(container, "exec_die", execID=exec_id, exitCode=code)
+                return event.exit_code
+        raise errors.Internal("the probe's stream ended without its exit")
 
     async def _record(
         self,
@@ -178,21 +196,6 @@ class HealthMonitor:
             self._store.update(container)
         if changed:
             self._events.container(container, f"health_status: {state.health.status}")
-
-
-async def _run(
-    events: AsyncIterator[ExitStatus | ExecStarted | Output], pids: list[int], output: bytearray
-) -> int:
-    """The probe's exit code; its pid goes to `pids` (for a kill), its output to `output`."""
-    async for event in events:
-        if isinstance(event, ExecStarted):
-            pids.append(event.pid)
-        elif isinstance(event, Output):
-            if len(output) < health.OUTPUT_BYTES:
-                output.extend(event.data[: health.OUTPUT_BYTES - len(output)])
-        else:
-            return event.exit_code
-    raise errors.Internal("the probe's stream ended without its exit")
 
 
 async def _no_input() -> AsyncIterator[Input]:

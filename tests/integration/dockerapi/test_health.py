@@ -65,6 +65,7 @@ def test_docker_run_health_flags_reach_inspect_ps_and_events(
     assert unhealthy == "dh-bad\n"
     out = docker.ok(
         "events", "--since", since, "--until", f"{time.time():.3f}",
+        "--filter", "container=dh-ok", "--filter", "container=dh-bad",
         "--filter", "event=health_status", "--format", "{{.Actor.Attributes.name}} {{.Action}}",
     )  # fmt: skip
     assert sorted(out.splitlines()) == [

@@ -120,6 +120,9 @@ async def test_a_passing_probe_makes_the_container_healthy(rig: Rig) -> None:
     assert probe.task_id == container.id
     assert probe.process["args"] == ["/bin/sh", "-c", "true"]
     assert rig.actions().count("health_status: healthy") == 1  # on a change only
+    probe_events = [e for e in rig.events.recent() if e.attributes.get("execID") == probe.exec_id]
+    assert [e.action for e in probe_events] == ["exec_create", "exec_start", "exec_die"]
+    assert probe_events[-1].attributes["exitCode"] == "0"
 
 
 async def test_failures_up_to_the_retries_make_it_unhealthy(rig: Rig) -> None:
