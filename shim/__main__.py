@@ -95,7 +95,7 @@ def _daemonize(bundle: Path) -> None:
 
 
 def _write_pid(path: Path, pid: int) -> None:
-    write_atomic(path, f"{pid}\n")
+    write_atomic(path, f"{pid}\n", durable=False)  # the state dir (api/files.py)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ class Task:
         with timings.phase("init"):
             pid, ours, parent = _spawn(init_main, namespace, terminal, stdin, self.id)
             self.init.pid, self.init.stdio, self._sync = pid, ours, parent
-            write_atomic(self.bundle / "init.pid", str(pid))
+            write_atomic(self.bundle / "init.pid", str(pid), durable=False)  # the state dir
             self._await_ready()
         self.status = "created"
 
@@ -211,7 +211,7 @@ class Task:
         self.status = "stopped"
         if self.init.exit is None:
             self.init.exit = ExitRecord(255, time.time_ns())
-        write_atomic(self.bundle / "exit.json", json.dumps(self.init.exit.__dict__))
+        write_atomic(self.bundle / "exit.json", json.dumps(self.init.exit.__dict__), durable=False)
 
     def cleanup(self) -> None:
         if self.init.exit is None and self.init.pid:  # created but never started (or never done)

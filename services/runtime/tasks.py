@@ -288,11 +288,7 @@ class Tasks:
                 await self._restore_one(bundle)
 
     async def _restore_one(self, bundle: Path) -> None:
-        meta = (
-            json.loads((bundle / "task.json").read_text())
-            if (bundle / "task.json").exists()
-            else {}
-        )
+        meta = _task_meta(bundle)
         task = Task(
             bundle.name,
             bundle,
@@ -385,15 +381,15 @@ class Tasks:
 
 
 def _write_bundle(bundle: Path, spec: bytes, terminal: bool, runtime: str, argv: list[str]) -> None:
-    bundle.mkdir(mode=0o700)
-    write_atomic(bundle / "config.json", spec)
+    bundle.mkdir(mode=0o700)  # in the state dir: atomic, not durable (api/files.py)
+    write_atomic(bundle / "config.json", spec, durable=False)
     meta = {
         "terminal": terminal,
         "runtime": runtime,
         "runtime_path": argv[0] if argv else "",
         "runtime_args": argv[1:],
     }
-    write_atomic(bundle / "task.json", json.dumps(meta).encode())
+    write_atomic(bundle / "task.json", json.dumps(meta).encode(), durable=False)
 
 
 async def _call(conn: ShimConnection, request: pb.Request) -> pb.Response:
@@ -418,6 +414,16 @@ async def _to_its_end(work: Awaitable[T]) -> T:
         with contextlib.suppress(errors.DockyardError, OSError):  # moot: the caller is gone
             await job
         raise
+
+
+def _task_meta(bundle: Path) -> dict[str, Any]:
+    """task.json; {} when it is missing or unreadable (written without fsync: a power cut may
+    leave it empty, and then its task is dead anyway)."""
+    try:
+        meta = json.loads((bundle / "task.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _kill_shim(bundle: Path) -> None:
