@@ -78,18 +78,22 @@ class Creator:
         config: ContainerConfig,
         host: HostConfig,
         endpoints: list[EndpointSettings] | None = None,
+        image: Image | None = None,
     ) -> Container:
+        """The container's record and writable layer; `image` is config.image's, when the
+        caller has just looked it up (run) and need not ask again."""
         with timings.phase("engine.create"):
-            return await self._create(name, config, host, endpoints)
+            image = image or await self._c.images.get(config.image)
+            return await self._create(name, config, host, endpoints, image)
 
     async def _create(
         self,
         name: str,
         config: ContainerConfig,
         host: HostConfig,
-        endpoints: list[EndpointSettings] | None = None,
+        endpoints: list[EndpointSettings] | None,
+        image: Image,
     ) -> Container:
-        image = await self._c.images.get(config.image)
         name = names.validate(name) if name else names.generate(self._name_taken)
         if self._name_taken(name):
             raise self._store.conflict(name)

@@ -53,11 +53,12 @@ class Runner:
     async def run(
         self, options: RunOptions, inputs: AsyncIterator[Input]
     ) -> AsyncIterator[RunEvent]:
+        found: list[Image] = []
         with timings.phase("engine.resolve"):
-            async for progress in self._pull_if_missing(options):
+            async for progress in self._pull_if_missing(options, found):
                 yield progress
         container = await self._life.creator.create(
-            options.name, options.config, options.host_config, options.networks
+            options.name, options.config, options.host_config, options.networks, found[0]
         )
         yield Created(container.id)
         if options.detach:
@@ -108,13 +109,17 @@ class Runner:
             if wanted[chunk.stream]:
                 yield chunk
 
-    async def _pull_if_missing(self, options: RunOptions) -> AsyncIterator[PullProgress]:
+    async def _pull_if_missing(
+        self, options: RunOptions, found: list[Image]
+    ) -> AsyncIterator[PullProgress]:
         """Pull the image when it is missing, or of another platform than --platform asks (an
-        image of another platform is never run in its stead, as docker's)."""
+        image of another platform is never run in its stead, as docker's); the image to run
+        goes to `found` (create need not ask for it again)."""
         ref = options.config.image
         try:
             image = await self._c.images.get(ref)
             if options.platform is None or of_platform(image, options.platform):
+                found.append(image)
                 return
         except errors.NotFound:
             pass
@@ -127,6 +132,7 @@ class Runner:
                 f"image with reference {ref} was found but does not match the specified "
                 f"platform: wanted {wanted}, actual: {image.os}/{image.architecture}"
             )
+        found.append(image)
 
     async def _start_attached(
         self, container: Container, inputs: AsyncIterator[Input], size: Resize | None

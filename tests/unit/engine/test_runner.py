@@ -67,12 +67,18 @@ async def test_run_with_auto_remove_reports_the_exit_once_the_container_is_gone(
     assert rig.leftovers() == []
 
 
+async def test_run_looks_the_image_up_once(rig: Rig) -> None:
+    await _run(rig, _options())
+    assert rig.faults.ops().count("images.get") == 1
+
+
 async def test_run_pulls_a_missing_image(rig: Rig) -> None:
     rig.images.registry["alpine:latest"] = make_image("alpine")
     events = await _run(rig, _options("alpine"))
     pulls = [e for e in events if isinstance(e, PullProgress)]
     assert pulls[-1].image is not None and pulls[-1].image.repo_tags == ["alpine:latest"]
     assert events[-1] == Exited(3)
+    assert rig.faults.ops().count("images.get") == 2  # missing, then pulled: create asks not
 
 
 async def test_run_detached_only_starts(rig: Rig) -> None:
