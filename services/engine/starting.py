@@ -4,7 +4,7 @@
                  the volumes' mounts → the OCI spec → tasks.create (set up to the exec of the
                  process)
     start_task   tasks.start → the record says running → exit watching begins → event "start"
-    teardown     tasks.delete → network.remove_sandbox (each idempotent)
+    teardown     tasks.delete and network.remove_sandbox, both at once (each idempotent)
 
 Each step registers its undo before the next runs, so a failed start leaves nothing behind.
 The caller holds the container's lock.
@@ -12,6 +12,7 @@ The caller holds the container's lock.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -174,9 +175,17 @@ class Starter:
         self._events.container(container, "start")
 
     async def teardown(self, container_id: str) -> None:
-        """Delete the task and the sandbox (each idempotent)."""
-        await self.delete_task(container_id)
-        await self.remove_sandbox(container_id)
+        """Delete the task and the sandbox (each idempotent), both at once: neither needs the
+        other gone first (the task's processes are dead, or die with its shim's delete). The
+        first failure is raised once both are done."""
+        done = await asyncio.gather(
+            self.delete_task(container_id),
+            self.remove_sandbox(container_id),
+            return_exceptions=True,
+        )
+        for outcome in done:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def delete_task(self, container_id: str) -> None:
         with contextlib.suppress(errors.NotFound):

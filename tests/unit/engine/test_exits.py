@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from dockyard.api import errors
 from dockyard.services.engine.exits import LOST_TASK_EXIT
 
 from .conftest import Rig, eventually
@@ -25,6 +26,19 @@ async def test_an_exit_is_recorded_and_its_resources_released(rig: Rig) -> None:
     assert rig.tasks.tasks == {} and rig.network.sandboxes == {}
     assert rig.store.get("short").network_settings.networks[0].ip_address == ""
     assert rig.actions()[-2:] == ["oom", "die"]
+
+
+async def test_a_task_that_will_not_go_keeps_no_sandbox(rig: Rig) -> None:
+    """The exit's teardown removes the sandbox even when deleting the task fails (both are
+    asked at once); the failure is left for the removal, and the exit is recorded."""
+    container = await rig.run("stuck")
+    rig.faults.fail("tasks.delete", errors.Unavailable("the runtime went away"))
+    exited = rig.life.waiters.on_exit(container.id)
+    rig.tasks.exit(container.id, 0)
+    assert await exited == 0
+    assert rig.network.sandboxes == {} and container.id in rig.tasks.tasks
+    await rig.life.remove("stuck", force=False)
+    assert rig.leftovers() == []
 
 
 async def test_an_exit_during_a_runtime_restart_is_not_missed(rig: Rig) -> None:
