@@ -6,20 +6,29 @@
 
 `Dockyard` runs a whole engine of its own (tests/support/engine.py: temporary root and state,
 its own cgroup parent and bridge). `Docker` runs a `dockerd` of its own only when docker is
-installed: data-root, exec-root, pidfile and socket under a temporary directory, its own
-bridge (`dyb<hex>`, 10.181.0.1/24: collides with neither docker0's 172.17.0.0/16 nor ours),
-`--iptables=false` (it touches no host firewall), stopped and removed at the end. The real
-`docker` client drives it through DOCKER_HOST. Nothing here asserts anything.
+installed: data-root, exec-root, pidfile and socket under temporary directories, its own
+bridge (`dyb<hex>`, the first /24 of 10.181.0.0/16 no route of the host's covers yet: never
+docker0's 172.17.0.0/16, nor ours, nor another bridge's on this shared machine),
+`--iptables=false --ip-forward=false` (it touches no host firewall and no sysctl), stopped by
+its pid at the end; what it leaves (processes, mounts, the bridge, the few fixed paths dockerd
+20.10 writes whatever its flags: /etc/docker/key.json, /run/docker/plugins, /run/containerd/s)
+is removed, unless it was there before. The real `docker` client drives it through DOCKER_HOST,
+with a client config of its own (DOCKER_CONFIG) and the classic builder (DOCKER_BUILDKIT=0: the
+28.x client has no buildx here, and 20.10's daemon builds classically by default). Nothing here
+asserts anything.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import os
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,9 +41,17 @@ if str(ROOT) not in sys.path:
 
 from tests.support.engine import Engine  # noqa: E402
 
-DOCKER_BRIDGE_CIDR = "10.181.0.1/24"
+DOCKER_BRIDGES = ipaddress.IPv4Network("10.181.0.0/16")  # a /24 of it, one no route covers
 DOCKER_POOL = "base=10.182.0.0/16,size=24"
 START_SECONDS = 60.0
+HOST_PATHS = (  # dockerd 20.10 makes these whatever --data-root and --exec-root say
+    Path("/etc/docker/key.json"),
+    Path("/etc/docker"),
+    Path("/run/docker/plugins"),
+    Path("/run/docker"),
+    Path("/run/containerd/s"),
+    Path("/run/containerd"),
+)
 
 
 @dataclass
@@ -133,36 +150,43 @@ def docker_engine(base: Path) -> Iterator[Docker]:
     """A dockerd of our own (see the module docstring), or nothing when docker is absent."""
     root = base / "docker"
     root.mkdir(parents=True)
+    # short: dockerd puts sockets named by 64-hex ids here (a socket path has 108 bytes)
+    exec_root = Path(tempfile.mkdtemp(prefix="dyb-"))
     bridge = f"dyb{secrets.token_hex(3)}"
-    _add_bridge(bridge)
     socket = root / "docker.sock"
-    exec_root = Path(f"/run/dyb-{secrets.token_hex(3)}")  # dockerd keeps its sockets short
+    there_before = {path for path in HOST_PATHS if path.exists()}
     log = open(root / "dockerd.log", "wb")  # noqa: SIM115 - lives as long as the daemon
-    daemon = subprocess.Popen(
-        dockerd_argv(root, exec_root, socket, bridge),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    side = Docker(
-        "docker",
-        ["docker"],
-        {"DOCKER_HOST": f"unix://{socket}"},
-        daemon=daemon,
-        exec_root=exec_root,
-    )
+    daemon: subprocess.Popen[bytes] | None = None
     try:
-        _wait_docker(side, root)
-        yield side
+        _add_bridge(bridge)
+        daemon = subprocess.Popen(
+            dockerd_argv(root, exec_root, socket, bridge),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        env = {
+            "DOCKER_HOST": f"unix://{socket}",
+            "DOCKER_CONFIG": str(root / "client"),
+            "DOCKER_BUILDKIT": "0",
+        }
+        side = Docker("docker", ["docker"], env, daemon=daemon, exec_root=exec_root)
+        try:
+            _wait_docker(side, root)
+            yield side
+        finally:
+            side.remove_all()
     finally:
-        side.remove_all()
-        _stop(daemon)
+        if daemon is not None:
+            _stop(daemon)
         log.close()
+        _kill_left_behind(exec_root)
         subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
         _unmount_under(root)
         _unmount_under(exec_root)
         shutil.rmtree(exec_root, ignore_errors=True)
+        _remove_host_paths(there_before)
 
 
 def dockerd_argv(root: Path, exec_root: Path, socket: Path, bridge: str) -> list[str]:
@@ -177,16 +201,38 @@ def dockerd_argv(root: Path, exec_root: Path, socket: Path, bridge: str) -> list
         "--iptables=false",
         "--ip6tables=false",
         "--ip-masq=false",
+        "--ip-forward=false",
     ]
 
 
 def _add_bridge(name: str) -> None:
+    network = free_subnet(DOCKER_BRIDGES, _routes())
     for args in (
         ["link", "add", name, "type", "bridge"],
-        ["addr", "add", DOCKER_BRIDGE_CIDR, "dev", name],
+        ["addr", "add", f"{network[1]}/{network.prefixlen}", "dev", name],
         ["link", "set", name, "up"],
     ):
         subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+def free_subnet(
+    pool: ipaddress.IPv4Network, taken: list[ipaddress.IPv4Network]
+) -> ipaddress.IPv4Network:
+    """The first /24 of `pool` that overlaps nothing in `taken` (a bridge whose subnet another
+    interface routes already would be unreachable from the host: its proxy could not connect)."""
+    for candidate in pool.subnets(new_prefix=24):
+        if not any(candidate.overlaps(net) for net in taken):
+            return candidate
+    raise RuntimeError(f"no free /24 left in {pool} for dockerd's bridge")
+
+
+def _routes() -> list[ipaddress.IPv4Network]:
+    out = subprocess.run(["ip", "-o", "-4", "route"], capture_output=True, text=True).stdout
+    found = []
+    for line in out.splitlines():
+        with contextlib.suppress(ValueError):
+            found.append(ipaddress.IPv4Network(line.split()[0], strict=False))
+    return found
 
 
 def _wait_docker(side: Docker, root: Path) -> None:
@@ -201,9 +247,37 @@ def _wait_docker(side: Docker, root: Path) -> None:
             ).returncode
             == 0
         ):
+            _check_pidfile(root / "docker.pid", side.daemon.pid)
             return
         time.sleep(0.1)
     raise TimeoutError("dockerd did not answer")
+
+
+def _check_pidfile(path: Path, pid: int) -> None:
+    """The daemon we started is the one serving the socket (not one that was there already)."""
+    written = path.read_text().strip() if path.exists() else ""
+    if written != str(pid):
+        raise RuntimeError(f"dockerd's pidfile says {written or 'nothing'}, we started {pid}")
+
+
+def _kill_left_behind(exec_root: Path) -> None:
+    """containerd and shims of ours (their command lines name our exec-root) that outlived
+    dockerd, killed by pid."""
+    for pid, cmdline in processes():
+        if str(exec_root) in cmdline and pid != os.getpid():
+            print(f"bench: killing {pid} left behind by dockerd: {cmdline}", file=sys.stderr)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _remove_host_paths(there_before: set[Path]) -> None:
+    """What dockerd made outside its own directories (HOST_PATHS), unless it was there before
+    it started (a directory only when empty: another docker may use it)."""
+    for path in HOST_PATHS:
+        if path in there_before or not path.exists():
+            continue
+        with contextlib.suppress(OSError):
+            path.rmdir() if path.is_dir() else path.unlink()
 
 
 def _stop(daemon: subprocess.Popen[bytes]) -> None:

@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             with sides(base, args, pushed) as made:
                 info = meta(made, args)
                 results = measure(made, args)
+                info["machine"] += f", {os.getloadavg()[0]:.1f} at the end"
         write(results, info, args.docs)
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -7,12 +7,13 @@ the bench would ask of the real one (it never produces a figure).
 from __future__ import annotations
 
 import os
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
 from bench import report
-from bench.engines import Docker, Side, docker_installed, dockerd_argv
+from bench.engines import Docker, Side, docker_installed, dockerd_argv, free_subnet
 from bench.scenarios import Group, Samples, Scenario, alternate, run_group
 
 
@@ -130,5 +131,17 @@ def test_the_docker_side_drives_its_own_daemon(
         f"--host=unix://{tmp_path / 'docker.sock'}",
         "--bridge=dyb1",
         "--iptables=false",
+        "--ip-forward=false",
     ):
         assert flag in argv
+
+
+def test_the_docker_bridge_takes_a_subnet_no_route_covers() -> None:
+    """On a shared host another interface may route the pool's first /24 already; a bridge on
+    it would be unreachable from the host (docker's proxy could not reach its containers)."""
+    pool = IPv4Network("10.181.0.0/16")
+    assert free_subnet(pool, []) == IPv4Network("10.181.0.0/24")
+    taken = [IPv4Network("10.181.0.0/24"), IPv4Network("10.181.1.0/24")]
+    assert free_subnet(pool, taken) == IPv4Network("10.181.2.0/24")
+    with pytest.raises(RuntimeError):
+        free_subnet(pool, [IPv4Network("10.0.0.0/8")])
