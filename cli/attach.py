@@ -45,6 +45,16 @@ async def pull_if_missing(stubs: Stubs, image: str, platform: Any = None) -> Non
     async for progress in stubs.images.Pull(request, timeout=None):
         printer.show(progress)
     printer.done()
+    if platform is not None:  # a registry with one manifest gives the one it has
+        pulled = await stubs.images.Inspect(images_pb2.GetImageRequest(ref=image))
+        if not _of_platform(pulled, platform):
+            wanted = "/".join(
+                p for p in (platform.os, platform.architecture, platform.variant) if p
+            )
+            raise NotFound(
+                f"image with reference {image} was found but does not match the specified "
+                f"platform: wanted {wanted}, actual: {pulled.os}/{pulled.architecture}"
+            )
 
 
 def _of_platform(image: Any, platform: Any) -> bool:

@@ -200,3 +200,21 @@ def test_workdir_is_made_when_missing_and_refused_when_a_file(engine: Engine, bu
     )
     relative = engine.cli("run", "--rm", "-w", "rel", busybox, "pwd")
     assert relative.returncode == 125 and "needs to be an absolute path" in relative.stderr
+
+
+def test_platform_never_runs_an_image_of_another(engine: Engine, registry: Registry) -> None:
+    """The registry has busybox for amd64 only (one manifest, no index): asked for arm64, run
+    and create pull it, then fail (125, dockerd's words) rather than run it."""
+    ref = f"{registry.host}/library/busybox:latest"
+    engine.ok("pull", ref)
+    refused = engine.cli("run", "--rm", "--platform", "linux/arm64", ref, "echo", "ran")
+    assert (refused.returncode, refused.stdout) == (125, ""), refused.stderr
+    assert (
+        "was found but does not match the specified platform: wanted linux/arm64, actual: "
+        "linux/amd64" in refused.stderr
+    ), refused.stderr
+    created = engine.cli("create", "--platform", "linux/arm64", ref, "true")
+    assert (created.returncode, created.stdout) == (1, "")  # docker's create: 1, as the table
+    assert "Error response from daemon: image with reference" in created.stderr
+    assert engine.ok("ps", "-aq") == ""
+    engine.ok("rmi", ref)
