@@ -29,6 +29,7 @@ from dockyard.api import errors
 from dockyard.services.engine.model import DeviceMapping, HostConfig
 
 SHM_SIZE = 64 * 1024 * 1024  # docker's default /dev/shm
+MAX_GID = 2**31 - 1  # runc's range, as spec.MAX_ID for -u
 IPC_MODES = ("", "private", "shareable", "host")
 IPC_SYSCTLS = (
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
@@ -52,6 +53,8 @@ def check(host: HostConfig, hostname: str) -> None:
         raise errors.InvalidArgument("SHM size can not be less than 0")
     for key in host.sysctls:
         check_sysctl(key, host)
+    if any(g.isdigit() and int(g) > MAX_GID for g in host.group_add):
+        raise errors.InvalidArgument(f"uids and gids must be in range 0-{MAX_GID}")
     for device in host.devices:
         paths = (device.path_on_host, device.path_in_container or "/")
         if not all(p.startswith("/") for p in paths) or set(device.cgroup_permissions) - set("rwm"):

@@ -114,6 +114,9 @@ def test_group_add_by_id_and_by_name(engine: Engine, busybox: str) -> None:
     missing = engine.cli("run", "--rm", "--group-add", "nosuchgroup", busybox, "true")
     assert missing.returncode == 125
     assert "Unable to find group nosuchgroup: no matching entries in group file" in missing.stderr
+    too_big = engine.cli("run", "--rm", "--group-add", "2147483648", busybox, "true")
+    assert too_big.returncode == 125
+    assert "uids and gids must be in range 0-2147483647" in too_big.stderr
 
 
 def test_cidfile_is_written_and_never_reused(engine: Engine, busybox: str, tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ from .conftest import Rig
             "",
             "invalid device mapping",
         ),
+        (HostConfig(group_add=["2147483648"]), "", "uids and gids must be in range 0-2147483647"),
     ],
 )
 def test_what_docker_refuses_is_refused_in_its_words(
