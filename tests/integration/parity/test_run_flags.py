@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,23 @@ def test_platform_never_runs_an_image_of_another(engine: Engine, registry: Regis
     assert "Error response from daemon: image with reference" in created.stderr
     assert engine.ok("ps", "-aq") == ""
     engine.ok("rmi", ref)
+
+
+def test_a_published_range_forwards_each_port(engine: Engine, busybox: str) -> None:
+    """-p 127.0.0.1::80-81: two host ports, each reaching its own port of the container."""
+    serve = "mkdir /w && echo 81 > /w/x && httpd -p 80 -h /etc && exec httpd -f -p 81 -h /w"
+    cid = engine.ok("run", "-d", "-p", "127.0.0.1::80-81", busybox, "sh", "-c", serve).strip()
+    bound = dict(line.split(" -> ") for line in engine.ok("port", cid).splitlines())
+    assert sorted(bound) == ["80/tcp", "81/tcp"]
+    for port, path, expected in (("80/tcp", "hostname", f"{cid[:12]}\n"), ("81/tcp", "x", "81\n")):
+        url = f"http://{bound[port]}/{path}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as reply:
+                    body = reply.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, url
+                time.sleep(0.2)
+        assert body == expected
