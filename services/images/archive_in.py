@@ -17,18 +17,16 @@ recorded, named).
 from __future__ import annotations
 
 import contextlib
-import gzip
 import hashlib
-import io
 import json
 import posixpath
 import tarfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from dockyard.api.compression import CORRUPT, GZIP_MAGIC, ZSTD_MAGIC, uncompressed
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.images import reference, schema, shapes
 from dockyard.services.images.content import ContentStore
@@ -44,7 +42,6 @@ DOCKER_ARCHIVE = shapes.Array(
         required=("Config", "Layers"),
     )
 )
-GZIP, ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
 LAYER_TYPES = {
     "gzip": "application/vnd.docker.image.rootfs.diff.tar.gzip",
     "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
@@ -122,7 +119,13 @@ class Archive:
         member = self._member(path)
         source = self._open(member, path)
         magic = source.read(4)
-        kind = "gzip" if magic.startswith(GZIP) else "zstd" if magic.startswith(ZSTD) else ""
+        kind = (
+            "gzip"
+            if magic.startswith(GZIP_MAGIC)
+            else "zstd"
+            if magic.startswith(ZSTD_MAGIC)
+            else ""
+        )
         source.close()
         blob = self._blob(path, "", keep)
         return Descriptor(LAYER_TYPES[kind], blob.digest, blob.size)
@@ -233,19 +236,15 @@ class Archive:
 
 
 def verify_diff_id(blob: Path, diff_id: str) -> None:
-    """The uncompressed tar of the layer `blob` (gzip or none) must hash to `diff_id`."""
+    """The uncompressed tar of the layer `blob` (gzip, zstd or none) must hash to `diff_id`."""
     digest = hashlib.sha256()
     with blob.open("rb") as raw:
-        magic = raw.read(4)
-        raw.seek(0)
-        if magic.startswith(ZSTD):
-            raise InvalidArgument(f"unsupported layer compression (zstd): {blob.name[:12]}")
-        source: io.BufferedIOBase = gzip.GzipFile(fileobj=raw) if magic.startswith(GZIP) else raw
+        source = uncompressed(raw)
         try:
             while piece := source.read(1 << 20):
                 digest.update(piece)
-        except (OSError, EOFError, zlib.error) as err:
-            raise InvalidArgument(f"layer {blob.name[:12]} is not valid gzip: {err}") from None
+        except (OSError, *CORRUPT) as err:
+            raise InvalidArgument(f"layer {blob.name[:12]} is corrupt: {err}") from None
     if f"sha256:{digest.hexdigest()}" != diff_id:
         raise InvalidArgument(
             f"layer diff ID mismatch: expected {diff_id}, got sha256:{digest.hexdigest()}"

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gzip
 import logging
 import os
 import shutil
 import tarfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
+from dockyard.api.compression import CORRUPT, uncompressed
 from dockyard.api.errors import (
     DigestMismatch,
     FailedPrecondition,
@@ -43,8 +42,6 @@ from dockyard.services.snapshots.extract import Extractor, HashingReader
 from dockyard.services.snapshots.metastore import MetaStore, Record
 
 log = logging.getLogger("dockyard.snapshots")
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 EXTRACT_PREFIX = "extract-"
 
 
@@ -222,12 +219,12 @@ class OverlaySnapshotter:
             [self._path(r) / "fs" for r in self._meta.chain(record.parent)] if record.parent else []
         )
         with open(blob, "rb") as raw:
-            stream = HashingReader(_decompressed(raw, media_type, blob))
+            stream = HashingReader(uncompressed(raw))
             try:
                 with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
                     Extractor(self._path(record) / "fs", lowers).apply(tar)
                 stream.drain()
-            except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as err:
+            except (tarfile.TarError, *CORRUPT) as err:
                 raise InvalidArgument(
                     f"layer {blob.name[:19]} is not a valid tar archive: {err}"
                 ) from None
@@ -264,13 +261,3 @@ class OverlaySnapshotter:
 
     def _path(self, record: Record) -> Path:
         return self._dir / str(record.id)
-
-
-def _decompressed(raw: BinaryIO, media_type: str, blob: Path) -> BinaryIO:
-    magic = raw.read(4)
-    raw.seek(0)
-    if magic.startswith(ZSTD_MAGIC) or "zstd" in media_type:
-        raise InvalidArgument(f"unsupported layer compression (zstd): {media_type or blob.name}")
-    if magic.startswith(GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw

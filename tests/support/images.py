@@ -19,6 +19,8 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import Any
 
+import zstandard
+
 from tests.support.registry import Client, Registry
 from tests.support.rootfs import add_dir, add_file, rootfs_tar
 
@@ -44,10 +46,20 @@ def _gzip(tar: bytes) -> bytes:
 @dataclass(frozen=True)
 class Layer:
     tar: bytes  # uncompressed
+    compression: str = "gzip"  # or "zstd", or "" (the tar as it is)
 
     @property
     def blob(self) -> bytes:
-        return _gzip(self.tar)
+        if self.compression == "zstd":
+            return zstandard.ZstdCompressor(level=3).compress(self.tar)
+        return _gzip(self.tar) if self.compression == "gzip" else self.tar
+
+    def media_type(self, oci: bool) -> str:
+        if oci:
+            return OCI_LAYER.removesuffix("+gzip") + (
+                f"+{self.compression}" if self.compression else ""
+            )
+        return DOCKER_LAYER if self.compression == "gzip" else DOCKER_LAYER.removesuffix(".gzip")
 
     @property
     def diff_id(self) -> str:
@@ -103,7 +115,7 @@ class Image:
             },
             "layers": [
                 {
-                    "mediaType": OCI_LAYER if self.oci else DOCKER_LAYER,
+                    "mediaType": layer.media_type(self.oci),
                     "digest": sha256(layer.blob),
                     "size": len(layer.blob),
                 }

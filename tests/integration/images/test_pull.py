@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from tests.support import images
 from tests.support.engine import Engine
-from tests.support.registry import Registry
+from tests.support.registry import Client, Registry
 
 pytestmark = pytest.mark.integration
 
@@ -247,3 +248,47 @@ def test_a_layer_unpacked_from_an_import_still_gets_its_blob(
         engine.ok("push", copy)
     finally:
         engine.cli("rmi", ref, copy)
+
+
+@pytest.mark.parametrize("compression", ["zstd", ""])
+def test_zstd_and_uncompressed_layers_pull_and_run(
+    engine: Engine, registry: Registry, compression: str
+) -> None:
+    """OCI's tar+zstd (BuildKit's and podman's `--compression zstd`) and a plain tar: each
+    layer is unpacked, its diff ID checked against the uncompressed tar."""
+    marker = images.unique_layer()
+    layers = [images.busybox_layer(), images.Layer(marker.tar, compression)]
+    image = images.Image(layers, {"Cmd": ["sh"]}, oci=True)
+    repository = f"formats/{compression or 'plain'}"
+    images.push(registry, repository, "v1", image)
+    ref = f"{registry.host}/{repository}:v1"
+    try:
+        engine.ok("pull", ref)
+        listed = engine.ok("run", "--rm", ref, "sh", "-c", "ls / | grep unique-")
+        assert listed.startswith("unique-")
+    finally:
+        engine.cli("rmi", ref)
+
+
+def test_a_corrupt_zstd_layer_is_one_line_and_leaves_nothing(
+    engine: Engine, registry: Registry
+) -> None:
+    good = images.Layer(images.unique_layer().tar, "zstd")
+    blob = bytearray(good.blob)
+    blob[len(blob) // 2] ^= 0xFF  # damaged inside the frame: its digest is its own, the tar not
+    image = images.Image([images.busybox_layer(), good], {"Cmd": ["sh"]}, oci=True)
+    doc = json.loads(image.manifest_bytes())
+    doc["layers"][-1]["digest"] = images.sha256(bytes(blob))
+    doc["layers"][-1]["size"] = len(blob)
+    client = Client(registry)
+    client.push_blob("formats/corrupt", bytes(blob), images.sha256(bytes(blob)))
+    for layer in image.layers[:1]:
+        client.push_blob("formats/corrupt", layer.blob, images.sha256(layer.blob))
+    config = image.config_bytes()
+    client.push_blob("formats/corrupt", config, images.sha256(config))
+    client.push_manifest("formats/corrupt", "v1", json.dumps(doc).encode(), images.OCI_MANIFEST)
+    result = engine.cli("pull", f"{registry.host}/formats/corrupt:v1")
+    assert result.returncode == 1, result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert images.sha256(bytes(blob))[7:] not in _blobs(engine)
+    assert "formats/corrupt" not in engine.ok("images")

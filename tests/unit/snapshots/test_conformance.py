@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import zstandard
 from dockyard.api.errors import (
     AlreadyExists,
     DigestMismatch,
@@ -190,9 +191,13 @@ def test_apply_checks_the_layer(snap: Snapshotter, tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="not a valid tar"):
         snap.apply("extract-x", garbage, "", "")
     zstd = tmp_path / "zstd"
-    zstd.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 10)
-    with pytest.raises(InvalidArgument, match="zstd"):
+    zstd.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 10)  # zstd's magic, then no frame
+    with pytest.raises(InvalidArgument, match="not a valid tar"):
         snap.apply("extract-x", zstd, "", "")
+    packed = tmp_path / "packed"
+    packed.write_bytes(zstandard.ZstdCompressor().compress(layer({"z": b"2"})))
+    snap.apply("extract-x", packed, "application/vnd.oci.image.layer.v1.tar+zstd", "")
+    assert (upper(snap.mounts("extract-x")) / "z").read_bytes() == b"2"
     committed(snap, "done")
     with pytest.raises(FailedPrecondition):
         snap.apply("done", blob, "", "")
