@@ -10,9 +10,10 @@ installed: data-root, exec-root, pidfile and socket under temporary directories,
 bridge (`dyb<hex>`, the first /24 of 10.181.0.0/16 no route of the host's covers yet: never
 docker0's 172.17.0.0/16, nor ours, nor another bridge's on this shared machine),
 `--iptables=false --ip-forward=false` (it touches no host firewall and no sysctl), stopped by
-its pid at the end; what it leaves (processes, mounts, the bridge, the few fixed paths dockerd
-20.10 writes whatever its flags: /etc/docker/key.json, /run/docker/plugins, /run/containerd/s)
-is removed, unless it was there before. The real `docker` client drives it through DOCKER_HOST,
+its pid at the end; its containers' cgroups under a parent of its own (`/dyb<hex>`, not
+`/docker`); what it leaves (processes, mounts, the bridge, that cgroup parent, the few fixed
+paths dockerd 20.10 writes whatever its flags: /etc/docker/key.json, /run/docker/plugins,
+/run/containerd/s) is removed, unless it was there before. The real `docker` client drives it through DOCKER_HOST,
 with a client config of its own (DOCKER_CONFIG) and the classic builder (DOCKER_BUILDKIT=0: the
 28.x client has no buildx here, and 20.10's daemon builds classically by default). Nothing here
 asserts anything.
@@ -183,6 +184,7 @@ def docker_engine(base: Path) -> Iterator[Docker]:
         log.close()
         _kill_left_behind(exec_root)
         subprocess.run(["ip", "link", "del", bridge], capture_output=True, check=False)
+        _remove_cgroups(bridge)
         _unmount_under(root)
         _unmount_under(exec_root)
         shutil.rmtree(exec_root, ignore_errors=True)
@@ -197,6 +199,7 @@ def dockerd_argv(root: Path, exec_root: Path, socket: Path, bridge: str) -> list
         f"--pidfile={root / 'docker.pid'}",
         f"--host=unix://{socket}",
         f"--bridge={bridge}",
+        f"--cgroup-parent=/{bridge}",  # named as the bridge: one name for what is ours
         f"--default-address-pool={DOCKER_POOL}",
         "--iptables=false",
         "--ip6tables=false",
@@ -278,6 +281,17 @@ def _remove_host_paths(there_before: set[Path]) -> None:
             continue
         with contextlib.suppress(OSError):
             path.rmdir() if path.is_dir() else path.unlink()
+
+
+def _remove_cgroups(parent: str) -> None:
+    """The cgroup parent of our containers, in every hierarchy (empty once they are removed:
+    their own cgroups first, should one be left)."""
+    for hierarchy in Path("/sys/fs/cgroup").glob(f"*/{parent}"):
+        for child in sorted(hierarchy.glob("**/"), key=lambda p: len(str(p)), reverse=True):
+            with contextlib.suppress(OSError):
+                child.rmdir()
+    with contextlib.suppress(OSError):  # a unified (cgroup v2) host
+        Path("/sys/fs/cgroup", parent).rmdir()
 
 
 def _stop(daemon: subprocess.Popen[bytes]) -> None:

@@ -130,6 +130,7 @@ def test_the_docker_side_drives_its_own_daemon(
         f"--pidfile={tmp_path / 'docker.pid'}",
         f"--host=unix://{tmp_path / 'docker.sock'}",
         "--bridge=dyb1",
+        "--cgroup-parent=/dyb1",
         "--iptables=false",
         "--ip-forward=false",
     ):
