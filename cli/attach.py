@@ -27,17 +27,22 @@ from dockyard.cli.progress import PullPrinter
 DETACH_KEYS = b"\x10\x11"  # Ctrl-P Ctrl-Q
 
 
-async def pull_if_missing(stubs: Stubs, image: str, platform: Any = None) -> None:
+async def pull_if_missing(
+    stubs: Stubs, image: str, platform: Any = None, always: bool = False
+) -> None:
+    """create's pull: of a missing image (or of another platform than asked), or `always`
+    (--pull always: docker's progress without "Unable to find image")."""
     from dockyard.api.errors import NotFound
     from dockyard.images.v1 import images_pb2
 
     try:
         found = await stubs.images.Inspect(images_pb2.GetImageRequest(ref=image))
-        if platform is None or _of_platform(found, platform):
+        if not always and (platform is None or _of_platform(found, platform)):
             return
     except NotFound:
         pass
-    sys.stderr.write(f"Unable to find image '{display(image)}' locally\n")
+    if not always:
+        sys.stderr.write(f"Unable to find image '{display(image)}' locally\n")
     printer = PullPrinter(sys.stderr)
     from dockyard.cli.auth import lookup
 
@@ -80,6 +85,7 @@ async def run_stream(
     platform: Any = None,
     keys: bytes = DETACH_KEYS,
     created: Callable[[str], None] | None = None,
+    pull: str = "missing",
 ) -> int:
     """`run`: the stream to the engine; `keys` detach a terminal session, `created` is told
     the new container's ID (--cidfile)."""
@@ -90,7 +96,11 @@ async def run_stream(
     from dockyard.engine.v1 import engine_pb2 as pb
 
     options = pb.RunOptions(
-        create=request, detach=detach, auth=lookup(request.config.image), platform=platform
+        create=request,
+        detach=detach,
+        auth=lookup(request.config.image),
+        platform=platform,
+        pull=pull,
     )
     raw = tty and interactive and sys.stdin.isatty()
     if tty:
@@ -99,6 +109,7 @@ async def run_stream(
     inputs: asyncio.Queue[Any] = asyncio.Queue()
     inputs.put_nowait(pb.RunInput(options=options))
     session = _Session(stubs, inputs, raw, created)
+    session.missing_only = pull != "always"  # "Unable to find image" before a pull's progress
     session.print_id = detach or not (request.config.attach_stdout or request.config.attach_stderr)
     with raw_mode(raw):
         if interactive and not detach:
@@ -133,6 +144,7 @@ class _Session:
         self._inputs = inputs
         self._raw = raw
         self.container_id = ""
+        self.missing_only = True
 
     async def follow(self, outputs: AsyncIterator[Any], detach: bool, request: Any) -> int:
         printer: PullPrinter | None = None
@@ -145,9 +157,9 @@ class _Session:
                 stream.flush()
             elif kind == "pull":
                 if printer is None:
-                    sys.stderr.write(
-                        f"Unable to find image '{display(request.config.image)}' locally\n"
-                    )
+                    if self.missing_only:
+                        image = display(request.config.image)
+                        sys.stderr.write(f"Unable to find image '{image}' locally\n")
                     printer = PullPrinter(sys.stderr)
                 printer.show(message.pull)
             elif kind == "container_id":

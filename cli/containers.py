@@ -44,6 +44,9 @@ DNS_SEARCH = typer.Option([], "--dns-search", help="DNS search domains")
 DNS_OPTION = typer.Option([], "--dns-option", help="resolv.conf options")
 ADD_HOST = typer.Option([], "--add-host", help="NAME:IP lines for /etc/hosts")
 PLATFORM = typer.Option("", "--platform", help="os/arch[/variant] of the image to pull")
+PULL = typer.Option(
+    "missing", "--pull", help='pull the image before running ("always"|"missing"|"never")'
+)
 LABEL = typer.Option([], "-l", "--label", help="set metadata")
 RESTART = typer.Option("", "--restart", help="no | on-failure[:N] | always | unless-stopped")
 LOG_DRIVER = typer.Option("", "--log-driver", help="json-file | none")
@@ -239,6 +242,7 @@ def create(
     dns_option: list[str] = DNS_OPTION,
     add_host: list[str] = ADD_HOST,
     platform: str = PLATFORM,
+    pull: str = PULL,
     label: list[str] = LABEL,
     restart: str = RESTART,
     log_driver: str = LOG_DRIVER,
@@ -286,12 +290,14 @@ def create(
     flags = dict(locals())
     from dockyard.cli.attach import pull_if_missing
 
+    policy = runflags.pull_policy(flags.pop("pull"))
     request = create_request(**flags)
 
     from dockyard.cli.images import parse_platform
 
     async def work(stubs: Stubs) -> str:
-        await pull_if_missing(stubs, image, parse_platform(platform))
+        if policy != "never":
+            await pull_if_missing(stubs, image, parse_platform(platform), policy == "always")
         reply = await stubs.containers.Create(request)
         return str(reply.id)
 
@@ -323,13 +329,16 @@ def run(**flags: Any) -> None:
     keys = runflags.detach_keys(flags.pop("detach_keys") or "ctrl-p,ctrl-q")
     if not flags["detach"]:
         check_tty(flags["interactive"], flags["tty"])
+    policy = runflags.pull_policy(flags.pop("pull"))
     request = create_request(**flags)
     target = parse_platform(flags["platform"])
     detach, interactive, tty = flags["detach"], flags["interactive"], flags["tty"]
     with cidfile_for(request) as write:
         code = call(
             "run",
-            lambda stubs: run_stream(stubs, request, detach, interactive, tty, target, keys, write),
+            lambda stubs: run_stream(
+                stubs, request, detach, interactive, tty, target, keys, write, policy
+            ),
         )
     sys.exit(code)
 

@@ -85,6 +85,20 @@ def attach_streams(values: list[str], detach: bool) -> set[str]:
     return wanted
 
 
+PULL_POLICIES = ("always", "missing", "never")
+
+
+def pull_policy(value: str) -> str:
+    """--pull always|missing|never, as docker's CLI checks it."""
+    if value not in PULL_POLICIES:
+        raise Refused(
+            f"invalid pull option: '{value}': must be one of "
+            + ", ".join(f'"{p}"' for p in PULL_POLICIES[:-1])
+            + f' or "{PULL_POLICIES[-1]}"'
+        )
+    return value
+
+
 def detach_keys(value: str) -> bytes:
     """--detach-keys "ctrl-p,ctrl-q" (docker's term.ToBytes), as the bytes to watch for."""
     codes = bytearray()

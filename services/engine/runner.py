@@ -113,16 +113,21 @@ class Runner:
         self, options: RunOptions, found: list[Image]
     ) -> AsyncIterator[PullProgress]:
         """Pull the image when it is missing, or of another platform than --platform asks (an
-        image of another platform is never run in its stead, as docker's); the image to run
-        goes to `found` (create need not ask for it again)."""
+        image of another platform is never run in its stead, as docker's) — or always, or
+        never, as --pull says; the image to run goes to `found` (create need not ask again)."""
         ref = options.config.image
         try:
             image = await self._c.images.get(ref)
-            if options.platform is None or of_platform(image, options.platform):
+            if options.pull != "always" and (
+                options.platform is None or of_platform(image, options.platform)
+            ):
                 found.append(image)
                 return
         except errors.NotFound:
-            pass
+            if options.pull == "never":
+                raise
+        if options.pull == "never":  # there, but of another platform: never pulled in its stead
+            raise errors.NotFound(f"No such image: {ref} (of the platform asked, and --pull never)")
         async for progress in self._c.images.pull(ref, options.auth, options.platform):
             yield progress
         image = await self._c.images.get(ref)

@@ -513,6 +513,7 @@ def _run_options(options: engine_pb2.RunOptions) -> RunOptions:
         auth=from_proto(RegistryAuth, options.auth),
         size=Resize(options.size.width, options.size.height) if options.HasField("size") else None,
         platform=from_proto(Platform, options.platform) if options.HasField("platform") else None,
+        pull=options.pull or "missing",
     )
 
 

@@ -26,6 +26,7 @@ class RunOptions:
     auth: RegistryAuth = field(default_factory=RegistryAuth)  # for the pull of a missing image
     size: Resize | None = None  # the terminal's first size
     platform: Platform | None = None  # for the pull of a missing image
+    pull: str = "missing"  # --pull: "missing", "always" (pull first) or "never" (never pull)
 
 
 @dataclass(frozen=True)

@@ -292,3 +292,31 @@ def test_a_corrupt_zstd_layer_is_one_line_and_leaves_nothing(
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert images.sha256(bytes(blob))[7:] not in _blobs(engine)
     assert "formats/corrupt" not in engine.ok("images")
+
+
+def test_run_and_create_pull_as_pull_says(engine: Engine, registry: Registry) -> None:
+    """--pull missing (the default), always (asks the registry even when the image is here:
+    docker's progress, without "Unable to find image") and never (a missing image is an
+    error, nothing asked of the registry); another word is refused as docker's CLI does."""
+    ref = f"{registry.host}/test/configured:v1"
+    engine.cli("rmi", ref)
+    never = engine.cli("run", "--rm", "--pull", "never", ref)
+    assert never.returncode == 125 and "No such image" in never.stderr, never.stderr
+    assert engine.cli("create", "--pull", "never", ref).returncode != 0
+    assert engine.cli("image", "inspect", ref).returncode == 1  # nothing was pulled
+    first = engine.cli("run", "--rm", ref)
+    assert first.stdout == "hello from the image\n" and "Unable to find image" in first.stderr
+    again = engine.cli("run", "--rm", "--pull", "always", ref)
+    assert again.stdout == "hello from the image\n", again.stderr
+    assert "Image is up to date" in again.stderr and "Unable to find" not in again.stderr
+    created = engine.cli("create", "--pull", "always", ref)
+    assert created.returncode == 0 and "Image is up to date" in created.stderr, created.stderr
+    engine.ok("rm", created.stdout.strip())
+    assert engine.ok("run", "--rm", "--pull", "never", ref) == "hello from the image\n"
+    bad = engine.cli("run", "--pull", "sometimes", ref)
+    assert bad.returncode == 125
+    assert bad.stderr.splitlines()[0] == (
+        "dockyard: invalid pull option: 'sometimes': must be one of "
+        '"always", "missing" or "never".'
+    ), bad.stderr
+    engine.ok("rmi", ref)

@@ -842,18 +842,20 @@ class AttachOutput(_message.Message):
     def __init__(self, stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., attached: _Optional[bool] = ...) -> None: ...
 
 class RunOptions(_message.Message):
-    __slots__ = ("create", "detach", "auth", "size", "platform")
+    __slots__ = ("create", "detach", "auth", "size", "platform", "pull")
     CREATE_FIELD_NUMBER: _ClassVar[int]
     DETACH_FIELD_NUMBER: _ClassVar[int]
     AUTH_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    PULL_FIELD_NUMBER: _ClassVar[int]
     create: CreateContainerRequest
     detach: bool
     auth: _images_pb2.RegistryAuth
     size: Resize
     platform: _types_pb2.Platform
-    def __init__(self, create: _Optional[_Union[CreateContainerRequest, _Mapping]] = ..., detach: _Optional[bool] = ..., auth: _Optional[_Union[_images_pb2.RegistryAuth, _Mapping]] = ..., size: _Optional[_Union[Resize, _Mapping]] = ..., platform: _Optional[_Union[_types_pb2.Platform, _Mapping]] = ...) -> None: ...
+    pull: str
+    def __init__(self, create: _Optional[_Union[CreateContainerRequest, _Mapping]] = ..., detach: _Optional[bool] = ..., auth: _Optional[_Union[_images_pb2.RegistryAuth, _Mapping]] = ..., size: _Optional[_Union[Resize, _Mapping]] = ..., platform: _Optional[_Union[_types_pb2.Platform, _Mapping]] = ..., pull: _Optional[str] = ...) -> None: ...
 
 class RunInput(_message.Message):
     __slots__ = ("options", "stdin", "resize", "close_stdin")
