@@ -1,8 +1,8 @@
 """The engine's event stream (`dockyard events`), shaped like docker's.
 
-Every state change publishes an `Event` (type "container" or "image", an action such as
-create, start, die, stop, kill, pause, unpause, oom, destroy, rename, restart, pull, tag,
-untag, delete, import; the actor's ID and attributes). The bus keeps the last `HISTORY` events
+Every state change publishes an `Event` (type "container", "image", "network" or "volume", an
+action such as create, start, die, stop, kill, pause, unpause, oom, destroy, rename, restart,
+pull, tag, untag, delete, import, connect, mount, unmount; the actor's ID and attributes). The bus keeps the last `HISTORY` events
 for `--since`, and hands each subscriber its own bounded queue: a subscriber too slow to keep
 up loses its oldest events, never blocks the engine.
 """
@@ -20,7 +20,7 @@ from dockyard.services.engine.model import Container
 
 HISTORY = 1024
 QUEUE = 1024
-FILTER_KEYS = ("container", "event", "image", "label", "type")
+FILTER_KEYS = ("container", "event", "image", "label", "network", "type", "volume")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ class EventFilter:
             return event.attributes.get("image") == value or (
                 event.type == "image" and event.actor_id.startswith(value)
             )
+        if key == "volume":
+            return event.type == "volume" and event.actor_id == value
+        if key == "network":
+            return event.type == "network" and (
+                event.actor_id.startswith(value) or event.attributes.get("name") == value
+            )
         name, _, want = value.partition("=")
         return name in event.attributes and (not want or event.attributes[name] == want)
 
@@ -97,6 +103,25 @@ class EventBus:
             **extra,
         }
         return self.publish("container", action, container.id, **attributes)
+
+    def volumes(self, container: Container, action: str) -> None:
+        """docker's volume "mount" (at start: the container, destination, driver, propagation,
+        read/write) and "unmount" (at exit: the container, driver) of each of its volumes."""
+        for point in container.mounts:
+            if point.type != "volume":
+                continue
+            extra = (
+                {
+                    "destination": point.destination,
+                    "propagation": point.propagation,
+                    "read/write": "true" if point.rw else "false",
+                }
+                if action == "mount"
+                else {}
+            )
+            self.publish(
+                "volume", action, point.name, container=container.id, driver=point.driver, **extra
+            )
 
     def recent(self) -> list[Event]:
         """The events kept for `--since`, oldest first."""

@@ -151,6 +151,7 @@ class Lifecycle:
         if status.oom_killed:
             self._events.container(container, "oom")
         self._events.container(container, "die", exitCode=str(status.exit_code))
+        self._events.volumes(container, "unmount")
         self.waiters.exited(container_id, status.exit_code)
         if again:
             self._restarts.schedule(container)

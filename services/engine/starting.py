@@ -172,6 +172,7 @@ class Starter:
         )
         self._store.update(container)
         self._watch(container.id)
+        self._events.volumes(container, "mount")
         self._events.container(container, "start")
 
     async def teardown(self, container_id: str) -> None:

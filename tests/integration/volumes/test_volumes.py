@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,33 @@ def test_another_runtime_mounts_the_same_volumes(
     assert result.stdout == "bound\n1\n" and "Read-only file system" in result.stderr
     assert (data_dir(engine, "rtvol") / "f").read_text() == "v\n"
     engine.ok("volume", "rm", "rtvol")
+
+
+def test_volume_events_create_mount_unmount_destroy(engine: Engine, busybox: str) -> None:
+    """docker's volume events: create, mount at each start (destination, read/write),
+    unmount at each exit, destroy; `--filter volume=NAME` keeps that volume's only."""
+    since = str(int(time.time()) - 1)
+    engine.ok("run", "--rm", "-v", "evented:/data:ro", busybox, "true")
+    engine.ok("run", "--rm", "-v", "other-evented:/data", busybox, "true")
+    engine.ok("volume", "rm", "evented", "other-evented")
+    window = ("--since", since, "--until", str(int(time.time()) + 1))
+    mine = ("--filter", "volume=evented")
+    shown = engine.ok("events", *window, *mine, "--format", "{{.Type}} {{.Action}} {{.Actor.ID}}")
+    assert shown.splitlines() == [
+        "volume create evented",
+        "volume mount evented",
+        "volume unmount evented",
+        "volume destroy evented",
+    ]
+    mounted = engine.ok(
+        "events",
+        *window,
+        *mine,
+        "--filter",
+        "event=mount",
+        "--format",
+        "{{json .Actor.Attributes}}",
+    )
+    attributes = json.loads(mounted)
+    assert (attributes["destination"], attributes["read/write"]) == ("/data", "false")
+    assert attributes["driver"] == "local" and len(attributes["container"]) == 64

@@ -69,7 +69,7 @@ async def test_filters(query: tuple[str, ...], actions: list[str]) -> None:
 
 
 def test_a_bad_filter_is_refused() -> None:
-    for item in ("nokey", "volume=x"):
+    for item in ("nokey", "plugin=x"):
         with pytest.raises(InvalidArgument, match="invalid filter"):
             wanted(item)
 
@@ -94,3 +94,13 @@ async def test_history_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         bus.publish("container", "start", str(n))
     assert len(bus.recent()) == events_module.HISTORY
     assert bus.recent()[0].actor_id == "5"
+
+
+def test_volume_and_network_filters_keep_their_own_events() -> None:
+    volume = Event("volume", "mount", "data", {"container": "c" * 64})
+    other = Event("volume", "mount", "data2", {})
+    network = Event("network", "connect", "n" * 64, {"name": "app"})
+    assert wanted("volume=data").wants(volume) and not wanted("volume=data").wants(other)
+    assert not wanted("volume=data").wants(network)
+    assert wanted("network=app").wants(network) and wanted("network=nnnn").wants(network)
+    assert not wanted("network=app").wants(volume)
