@@ -427,8 +427,23 @@ def _task_meta(bundle: Path) -> dict[str, Any]:
 
 
 def _kill_shim(bundle: Path) -> None:
+    """SIGKILL the shim `bundle/shim.pid` names — if that pid is still a shim of this runtime
+    (its command line names dockyard's shim and this state dir): a shim long dead, or gone
+    with a reboot that kept the state dir (a /run on disk), leaves its pid to any process."""
     with contextlib.suppress(OSError, ValueError):
-        os.kill(int((bundle / "shim.pid").read_text()), signal.SIGKILL)
+        pid = int((bundle / "shim.pid").read_text())
+        pidfd = os.pidfd_open(pid)
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            runtime = os.fsencode(bundle.parent.parent) + b"/"  # <state>/runtime/tasks/<id>
+            if b"dockyard.shim" in cmdline and runtime in cmdline:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            else:
+                log.warning(
+                    "pid %d of %s is no shim of ours now: not killed", pid, bundle.name[:12]
+                )
+        finally:
+            os.close(pidfd)
 
 
 def _shim_argv(command: str, task: Task) -> list[str]:
