@@ -1,8 +1,9 @@
 """`system df [-v]`: what images, containers, volumes and the build cache take, as docker's.
 
 Images are sized by the images service, volumes measured by the volumes service (with the
-containers using each, from the engine); a container's writable layer is not measured yet
-(0B, as docker shows for one that wrote nothing) and there is no build cache.
+containers using each, from the engine), containers' writable layers by the snapshots service
+(through the engine's list with `size`); there is no build cache. The summary's sizes are
+docker's units.HumanSize (4 significant digits), the verbose rows' its ps's (3).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SUMMARY_HEADERS = {
     "Reclaimable": "RECLAIMABLE",
 }
 SUMMARY_DEFAULT = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+ACTIVE = ("running", "paused", "restarting")  # a container whose layer is not reclaimable
 
 
 @dataclass
@@ -35,7 +37,7 @@ async def usage(stubs: Stubs) -> Usage:
     from dockyard.images.v1 import images_pb2
 
     images = await stubs.images.List(images_pb2.ListImagesRequest())
-    containers = await stubs.containers.List(pb.ListContainersRequest(all=True))
+    containers = await stubs.containers.List(pb.ListContainersRequest(all=True, size=True))
     volumes = await stubs.volumes.List(pb.ListVolumesRequest(usage=True))
     return Usage(list(images.images), list(containers.containers), list(volumes.volumes))
 
@@ -60,7 +62,7 @@ def summary(found: Usage) -> list[dict[str, str]]:
     unused_images = sum(i.size for i in found.images if i.id not in used_images)
     volume_sizes = [max(v.usage.size, 0) for v in found.volumes]
     unused_volumes = sum(max(v.usage.size, 0) for v in found.volumes if v.usage.ref_count == 0)
-    running = sum(1 for c in found.containers if c.state.running)
+    active = [c for c in found.containers if c.state.status in ACTIVE]
     return [
         _row(
             "Images",
@@ -69,7 +71,13 @@ def summary(found: Usage) -> list[dict[str, str]]:
             image_size,
             unused_images,
         ),
-        _row("Containers", len(found.containers), running, 0, 0),
+        _row(
+            "Containers",
+            len(found.containers),
+            len(active),
+            sum(c.size_rw for c in found.containers),
+            sum(c.size_rw for c in found.containers if c.state.status not in ACTIVE),
+        ),
         _row(
             "Local Volumes",
             len(found.volumes),
@@ -84,14 +92,14 @@ def summary(found: Usage) -> list[dict[str, str]]:
 def _row(kind: str, total: int, active: int, size: int, reclaimable: int) -> dict[str, str]:
     from dockyard.cli import render
 
-    text = render.human_size(reclaimable)
+    text = render.human_size(reclaimable, 4)
     if size > 0:
         text += f" ({reclaimable * 100 // size}%)"
     return {
         "Type": kind,
         "TotalCount": str(total),
         "Active": str(active),
-        "Size": render.human_size(size),
+        "Size": render.human_size(size, 4),
         "Reclaimable": text,
     }
 
@@ -142,7 +150,7 @@ def verbose_report(found: Usage) -> str:
                 row["Image"],
                 row["Command"],
                 row["LocalVolumes"],
-                "0B",
+                render.human_size(c.size_rw),  # without "(virtual …)", as docker's
                 row["RunningFor"],
                 row["Status"],
                 row["Names"],

@@ -54,12 +54,16 @@ def ps(
     latest: bool = typer.Option(False, "-l", "--latest", help="the last created (any state)"),
     filter: list[str] = typer.Option([], "-f", "--filter", help="key=value"),
     format: str = typer.Option("", "--format", help="a Go template, or table/json"),
+    size: bool = typer.Option(False, "-s", "--size", help="total file sizes"),
 ) -> None:
     """List containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
     limit = 1 if latest else max(last, 0)
-    request = pb.ListContainersRequest(all=all or limit > 0, filters=filter, limit=limit)
+    measure = not quiet and (size or uses_size(format))
+    request = pb.ListContainersRequest(
+        all=all or limit > 0, filters=filter, limit=limit, size=measure
+    )
 
     async def work(stubs: Stubs) -> list[Any]:
         return list((await stubs.containers.List(request)).containers)
@@ -70,8 +74,15 @@ def ps(
             print(c.id if no_trunc else c.id[:12])
         return
     rows = [ps_row(c, no_trunc) for c in found]
-    template = format or PS_DEFAULT
+    template = format or (PS_DEFAULT + "\t{{.Size}}" if size else PS_DEFAULT)
     sys.stdout.write(format_rows(rows, template, PS_HEADERS, PS_CONTEXT, validate=True))
+
+
+def uses_size(template: str) -> bool:
+    """A template naming .Size has the sizes measured (docker's ps asks for them then)."""
+    import re
+
+    return re.search(r"\.Size\b", template) is not None
 
 
 def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
@@ -85,7 +96,7 @@ def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
         "RunningFor": render.human_duration(render.since(c.created)) + " ago",
         "Ports": render.ports_column(c),
         "Status": render.status(c),
-        "Size": "0B",
+        "Size": render.container_size(c.size_rw, c.size_root_fs),
         "Names": c.name,
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.config.labels.items())),
         "Label": lambda key: c.config.labels.get(key, ""),
@@ -146,20 +157,22 @@ def inspect(
     names: list[str] = typer.Argument(..., metavar="NAME|ID..."),
     format: str = typer.Option("", "-f", "--format", help="a Go template"),
     type: str = typer.Option("", "--type", help="container | image"),
+    size: bool = typer.Option(False, "-s", "--size", help="total file sizes (containers)"),
 ) -> None:
     """Show low-level information about containers or images (docker's JSON)."""
-    show(names, format, type)
+    show(names, format, type, size)
 
 
 def inspect_containers(
     names: list[str] = typer.Argument(..., metavar="CONTAINER..."),
     format: str = typer.Option("", "-f", "--format", help="a Go template"),
+    size: bool = typer.Option(False, "-s", "--size", help="total file sizes"),
 ) -> None:
     """Show low-level information about containers."""
-    show(names, format, "container")
+    show(names, format, "container", size)
 
 
-def show(names: list[str], template: str, kind: str) -> None:
+def show(names: list[str], template: str, kind: str, size: bool = False) -> None:
     from dockyard.api import containerjson
     from dockyard.api.errors import NotFound
     from dockyard.cli import render
@@ -170,7 +183,7 @@ def show(names: list[str], template: str, kind: str) -> None:
         if kind in ("", "container"):
             try:
                 return containerjson.inspect(
-                    await stubs.containers.Inspect(pb.InspectContainerRequest(id=name))
+                    await stubs.containers.Inspect(pb.InspectContainerRequest(id=name, size=size))
                 )
             except NotFound:
                 if kind:

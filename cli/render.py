@@ -39,14 +39,21 @@ def table(rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def human_size(size: float) -> str:
-    """docker's HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits."""
+def human_size(size: float, precision: int = 3) -> str:
+    """docker's HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits (its
+    HumanSize, which `system df` prints with, is precision 4)."""
     units = ["B", "kB", "MB", "GB", "TB", "PB"]
     i = 0
     while size >= 1000 and i < len(units) - 1:
         size /= 1000
         i += 1
-    return f"{size:.3g}{units[i]}"
+    return f"{size:.{precision}g}{units[i]}"
+
+
+def container_size(size_rw: int, size_root_fs: int) -> str:
+    """`ps -s`'s SIZE: what it wrote, and with its image's: "1.05MB (virtual 5.3MB)"."""
+    text = human_size(size_rw)
+    return f"{text} (virtual {human_size(size_root_fs)})" if size_root_fs > 0 else text
 
 
 def local_time(stamp: Any) -> str:

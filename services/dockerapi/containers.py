@@ -91,9 +91,9 @@ async def _check_platform(request: web.Request, ref: str, wanted: str) -> None:
 
 async def inspect(request: web.Request) -> web.StreamResponse:
     c = await engine_of(request).containers.Inspect(
-        engine_pb2.InspectContainerRequest(id=_id(request)), **UNARY
+        engine_pb2.InspectContainerRequest(id=_id(request), size=params.flag(request, "size")),
+        **UNARY,
     )
-    # `size`: SizeRw/SizeRootFs are left out, not made up: the engine does not measure them yet
     return replies.reply(containerjson.inspect(c, version_of(request)))
 
 
@@ -220,7 +220,9 @@ async def _list(
     request: web.Request, wanted: dict[str, list[str]], everything: bool
 ) -> list[engine_pb2.Container]:
     message = engine_pb2.ListContainersRequest(
-        all=everything, filters=params.pairs(wanted, ENGINE_FILTERS)
+        all=everything,
+        filters=params.pairs(wanted, ENGINE_FILTERS),
+        size=params.flag(request, "size"),
     )
     reply = await engine_of(request).containers.List(message, **UNARY)
     return list(reply.containers)

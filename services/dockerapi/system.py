@@ -209,7 +209,9 @@ def event_json(event: engine_pb2.Event) -> dict[str, Any]:
 async def disk_usage(request: web.Request) -> web.StreamResponse:
     engine = engine_of(request)
     images = await engine.images.List(images_pb2.ListImagesRequest(), **UNARY)
-    listing = await engine.containers.List(engine_pb2.ListContainersRequest(all=True), **UNARY)
+    listing = await engine.containers.List(
+        engine_pb2.ListContainersRequest(all=True, size=True), **UNARY
+    )
     volumes = await engine.volumes.List(engine_pb2.ListVolumesRequest(usage=True), **UNARY)
     users: dict[str, int] = {}
     for c in listing.containers:

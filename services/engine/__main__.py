@@ -31,6 +31,7 @@ from dockyard.services.engine.server import (
     VolumesServicer,
 )
 from dockyard.services.engine.server_build import BuildsServicer
+from dockyard.services.engine.sizes import Sizes
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.volumes import Volumes
 
@@ -59,7 +60,7 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         commits = Commits(store, clients)
         containers = ContainersServicer(
             lifecycle,
-            Reader(store),
+            Reader(store, Sizes(clients.snapshots, clients.images)),
             Runner(store, lifecycle, clients),
             Running(store, lifecycle.locks, clients.tasks, events),
             Copier(store, lifecycle.locks, lifecycle.mounter, clients.volumes),

@@ -1,19 +1,22 @@
-"""What reads containers without changing them: `ps` (filters, limit), inspect, and logs."""
+"""What reads containers without changing them: `ps` (filters, limit), inspect, their sizes
+(when asked for), and logs."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from dockyard.api import errors
 from dockyard.services.engine import filters, logs
 from dockyard.services.engine.model import Container
+from dockyard.services.engine.sizes import Size, Sizes
 from dockyard.services.engine.store import ContainerStore
 
 
 class Reader:
-    def __init__(self, store: ContainerStore) -> None:
+    def __init__(self, store: ContainerStore, sizes: Sizes) -> None:
         self._store = store
+        self._sizes = sizes
 
     def list(self, all_: bool, wanted: list[str], limit: int) -> list[Container]:
         """Containers matching `wanted` filters, newest first: running ones unless `all_`."""
@@ -28,6 +31,10 @@ class Reader:
 
     def inspect(self, ref: str) -> Container:
         return self._store.get(ref)
+
+    async def sizes(self, containers: Sequence[Container]) -> dict[str, Size]:
+        """`ps -s`, `inspect -s`: each one's writable layer and root file system, by ID."""
+        return await self._sizes.measure(containers)
 
     async def logs(self, ref: str, query: logs.Query, follow: bool) -> AsyncIterator[logs.Entry]:
         """The container's json-file log; with `follow`, until the container stops."""

@@ -30,6 +30,7 @@ from dockyard.services.engine.exporting import Exporter
 from dockyard.services.engine.images import Images
 from dockyard.services.engine.lifecycle import Lifecycle
 from dockyard.services.engine.model import (
+    Container,
     ContainerConfig,
     EndpointSettings,
     HostConfig,
@@ -40,6 +41,7 @@ from dockyard.services.engine.networks import Networks
 from dockyard.services.engine.reading import Reader
 from dockyard.services.engine.runner import Runner
 from dockyard.services.engine.running import Running
+from dockyard.services.engine.sizes import Size
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.streams import (
     Attached,
@@ -141,14 +143,17 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         self, request: engine_pb2.ListContainersRequest, context: Context
     ) -> engine_pb2.ListContainersResponse:
         found = self._reader.list(request.all, list(request.filters), request.limit)
+        sizes = await self._reader.sizes(found) if request.size else {}
         return engine_pb2.ListContainersResponse(
-            containers=[to_proto(c, engine_pb2.Container()) for c in found]
+            containers=[_container(c, sizes.get(c.id)) for c in found]
         )
 
     async def Inspect(
         self, request: engine_pb2.InspectContainerRequest, context: Context
     ) -> engine_pb2.Container:
-        return to_proto(self._reader.inspect(request.id), engine_pb2.Container())
+        container = self._reader.inspect(request.id)
+        sizes = await self._reader.sizes([container]) if request.size else {}
+        return _container(container, sizes.get(container.id))
 
     async def Logs(
         self, request: engine_pb2.LogsRequest, context: Context
@@ -490,6 +495,13 @@ class SystemServicer(engine_pb2_grpc.SystemServicer):
             )
             message.time.FromNanoseconds(event.time_ns)
             yield message
+
+
+def _container(c: Container, size: Size | None) -> engine_pb2.Container:
+    message = to_proto(c, engine_pb2.Container())
+    if size is not None:
+        message.size_rw, message.size_root_fs = size.rw, size.root_fs
+    return message
 
 
 def _create_args(

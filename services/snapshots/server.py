@@ -73,7 +73,7 @@ class SnapshotsServicer(DiffRPCs, ExportRPCs, snapshots_pb2_grpc.SnapshotsServic
         return pb.ListSnapshotsResponse(snapshots=[_info(r) for r in found])
 
     async def Usage(self, request: pb.UsageRequest, context: Context) -> pb.UsageResponse:
-        size, inodes = await asyncio.to_thread(self._s.usage, request.key)
+        size, inodes = await asyncio.to_thread(self._s.usage, request.key, request.content)
         return pb.UsageResponse(size=size, inodes=inodes)
 
     async def Apply(self, request: pb.ApplyLayerRequest, context: Context) -> pb.ApplyLayerResponse:

@@ -25,6 +25,7 @@ import errno
 import logging
 import os
 import shutil
+import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,7 +67,7 @@ class Snapshotter(Protocol):
     def remove(self, key: str) -> None: ...
     def stat(self, key: str) -> Record: ...
     def list(self) -> list[Record]: ...
-    def usage(self, key: str) -> tuple[int, int]: ...
+    def usage(self, key: str, content: bool = False) -> tuple[int, int]: ...
     def apply(self, key: str, blob: Path, media_type: str, diff_id: str) -> Applied: ...
 
 
@@ -184,8 +185,10 @@ class OverlaySnapshotter:
     def list(self) -> list[Record]:
         return [r for r in self._meta.all() if r.key not in self._doomed]
 
-    def usage(self, key: str) -> tuple[int, int]:
-        """(bytes, inodes) of the snapshot's own layer; hardlinks counted once."""
+    def usage(self, key: str, content: bool = False) -> tuple[int, int]:
+        """(bytes, inodes) of the snapshot's own layer; hardlinks counted once. The bytes are
+        the disk blocks of everything, or with `content` the sizes of the files only (docker's
+        SizeRw: what a container wrote, directories and empty mount stubs taking nothing)."""
         size, inodes, seen = 0, 0, set()
         for dirpath, dirnames, filenames in os.walk(self._path(self._get(key)) / "fs"):
             for name in dirnames + filenames:
@@ -194,7 +197,10 @@ class OverlaySnapshotter:
                     continue
                 seen.add((info.st_dev, info.st_ino))
                 inodes += 1
-                size += info.st_blocks * 512
+                if not content:
+                    size += info.st_blocks * 512
+                elif not stat.S_ISDIR(info.st_mode):
+                    size += info.st_size
         return size, inodes
 
     def layer_dirs(self, key: str) -> tuple[Path, tuple[Path, ...]]:

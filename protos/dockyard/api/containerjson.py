@@ -56,6 +56,7 @@ def summary(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
         "Command": " ".join([c.path, *c.args]),
         "Created": c.created.seconds,
         "Ports": port_list(c),
+        **sizes(c, omit_zero=True),
         "Labels": go_map(c.config.labels),
         "State": c.state.status,
         "Status": status(c),
@@ -63,6 +64,16 @@ def summary(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
         "NetworkSettings": {"Networks": networks(c, version)},
         "Mounts": [mount_point(m) for m in c.mounts],
     }
+
+
+def sizes(c: Any, omit_zero: bool = False) -> dict[str, int]:
+    """SizeRw and SizeRootFs, when the engine measured them (asked for with `size`). The list
+    leaves a zero out (docker's omitempty on an int64), inspect shows it (on a pointer)."""
+    found = {}
+    for key, name in (("SizeRw", "size_rw"), ("SizeRootFs", "size_root_fs")):
+        if c.HasField(name) and not (omit_zero and getattr(c, name) == 0):
+            found[key] = getattr(c, name)
+    return found
 
 
 def port_list(c: Any) -> list[dict[str, Any]]:
@@ -114,6 +125,7 @@ def inspect(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
         "ExecIDs": None,
         "HostConfig": host_config(c.host_config, version),
         "GraphDriver": {"Data": go_map(c.graph_driver) or None, "Name": c.driver},
+        **sizes(c),
         "Mounts": [mount_point(m) for m in c.mounts],
         "Config": config(c.config),
         "NetworkSettings": network_settings(c, version),

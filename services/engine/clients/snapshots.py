@@ -81,6 +81,7 @@ class SnapshotClient(Protocol):
         """What the active snapshot `key` changed, as `docker diff` lists it."""
         ...
 
-    async def usage(self, key: str) -> int:
-        """Bytes the snapshot's own layer takes on disk."""
+    async def usage(self, key: str, content: bool = False) -> int:
+        """Bytes the snapshot's own layer takes on disk; with `content`, its files' own sizes
+        (docker's SizeRw)."""
         ...

@@ -141,3 +141,17 @@ def test_a_user_network_lists_the_short_id_among_aliases_before_api_1_45() -> No
     newer = containerjson.inspect(c, (1, 47))
     assert newer["NetworkSettings"]["Networks"]["pnet"]["Aliases"] is None
     assert "KernelMemory" not in newer["HostConfig"] and newer["HostConfig"]["Ulimits"] == []
+
+
+def test_sizes_where_docker_puts_them_and_only_when_measured() -> None:
+    c = running()
+    assert "SizeRw" not in containerjson.inspect(c) and "SizeRw" not in containerjson.summary(c)
+    c.size_rw, c.size_root_fs = 0, 1_240_000
+    keys = list(containerjson.inspect(c))
+    assert keys[keys.index("GraphDriver") + 1 : keys.index("Mounts")] == ["SizeRw", "SizeRootFs"]
+    assert containerjson.inspect(c)["SizeRw"] == 0  # a pointer in docker's: shown when zero
+    listed = containerjson.summary(c)  # omitempty int64s in docker's: a zero is left out
+    keys = list(listed)
+    assert keys[keys.index("Ports") + 1 : keys.index("Labels")] == ["SizeRootFs"]
+    c.size_rw = 1_048_576
+    assert (containerjson.summary(c)["SizeRw"], listed["SizeRootFs"]) == (1_048_576, 1_240_000)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from dockyard.cli.names import familiar, repository_and_tag
-from dockyard.cli.render import human_duration, human_size, table
+from dockyard.cli.render import container_size, human_duration, human_size, table
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,26 @@ def test_durations_as_docker_prints_them(seconds: float, text: str) -> None:
 )
 def test_sizes_as_docker_prints_them(size: float, text: str) -> None:
     assert human_size(size) == text
+
+
+@pytest.mark.parametrize(
+    "size,text",
+    [(512, "512B"), (1_049_000, "1.049MB"), (16_430_000, "16.43MB"), (999_999, "1000kB")],
+)
+def test_sizes_as_docker_s_system_df_prints_them(size: float, text: str) -> None:
+    assert human_size(size, 4) == text  # units.HumanSize: 4 significant digits
+
+
+@pytest.mark.parametrize(
+    "rw,root_fs,text",
+    [
+        (0, 1_240_000, "0B (virtual 1.24MB)"),
+        (1_052_672, 2_292_672, "1.05MB (virtual 2.29MB)"),
+        (4096, 0, "4.1kB"),  # nothing known of its image: docker's leaves "virtual" out
+    ],
+)
+def test_ps_size_column_as_docker_s(rw: int, root_fs: int, text: str) -> None:
+    assert container_size(rw, root_fs) == text
 
 
 def test_tables_align_like_tabwriter() -> None:

@@ -31,6 +31,7 @@ from dockyard.services.engine.server import (
     SystemServicer,
     VolumesServicer,
 )
+from dockyard.services.engine.sizes import Sizes
 from dockyard.services.engine.volumes import Volumes
 from google.protobuf import empty_pb2
 
@@ -54,7 +55,10 @@ async def api(rig: Rig, tmp_path: Path) -> AsyncIterator[Api]:
     runner = Runner(store, life, rig.clients)
     copier = Copier(store, life.locks, life.mounter, rig.clients.volumes)
     rpc.add_ContainersServicer_to_server(
-        ContainersServicer(life, Reader(store), runner, running, copier), server
+        ContainersServicer(
+            life, Reader(store, Sizes(rig.clients.snapshots, rig.images)), runner, running, copier
+        ),
+        server,
     )
     volumes = Volumes(rig.clients.volumes, life.mounter.users, events)
     rpc.add_VolumesServicer_to_server(VolumesServicer(volumes), server)
@@ -98,6 +102,22 @@ async def test_create_start_inspect_list_stop_remove(api: Api, rig: Rig) -> None
     await api.containers.Remove(pb.RemoveContainerRequest(id="web"))
     with pytest.raises(errors.NotFound, match="No such container: web"):
         await api.containers.Inspect(pb.InspectContainerRequest(id="web"))
+
+
+async def test_sizes_only_when_asked_for(api: Api, rig: Rig) -> None:
+    created = await api.containers.Create(_create("sized"))
+    rig.snapshots.sizes[created.id] = 4096
+    rig.images.images[make_image("busybox").id].size = 1_000_000
+    plain = await api.containers.Inspect(pb.InspectContainerRequest(id="sized"))
+    listed = await api.containers.List(pb.ListContainersRequest(all=True))
+    assert not plain.HasField("size_rw") and not plain.HasField("size_root_fs")
+    assert not listed.containers[0].HasField("size_rw")
+    assert "snapshots.usage" not in [op for op, _ in rig.faults.calls]  # never measured
+    sized = await api.containers.Inspect(pb.InspectContainerRequest(id="sized", size=True))
+    assert (sized.size_rw, sized.size_root_fs) == (4096, 1_004_096)
+    listed = await api.containers.List(pb.ListContainersRequest(all=True, size=True))
+    assert [(c.size_rw, c.size_root_fs) for c in listed.containers] == [(4096, 1_004_096)]
+    await api.containers.Remove(pb.RemoveContainerRequest(id="sized"))
 
 
 async def test_run_streams_the_output_and_the_exit(api: Api, rig: Rig) -> None:

@@ -345,10 +345,11 @@ async def _fail_on_nth(rig: Rig, op: str, n: int) -> None:
 
 async def test_ps_filters_by_volume_name_or_destination(rig: Rig) -> None:
     from dockyard.services.engine.reading import Reader
+    from dockyard.services.engine.sizes import Sizes
 
     await rig.create("with", HostConfig(binds=["data:/data", f"{rig.root}:/host"]))
     await rig.create("without")
-    reader = Reader(rig.store)
+    reader = Reader(rig.store, Sizes(rig.snapshots, rig.images))
     for value in ("data", "/data", "/host"):
         assert [c.name for c in reader.list(True, [f"volume={value}"], 0)] == ["with"]
     assert reader.list(True, ["volume=other"], 0) == []

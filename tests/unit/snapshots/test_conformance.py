@@ -166,6 +166,18 @@ def test_usage_counts_the_own_layer_once_per_inode(snap: Snapshotter) -> None:
     assert size >= empty_bytes + 10000
 
 
+def test_usage_of_the_content_counts_files_bytes_only(snap: Snapshotter) -> None:
+    mounts = snap.prepare("c1", "", {})
+    assert snap.usage("c1", content=True)[0] == 0
+    (upper(mounts) / "etc").mkdir()
+    (upper(mounts) / "etc" / "hosts").touch()  # a mount stub: no bytes, as docker's SizeRw
+    data = upper(mounts) / "etc" / "data"
+    data.write_bytes(b"x" * 10001)
+    os.link(data, upper(mounts) / "again")
+    os.symlink("etc/data", upper(mounts) / "link")
+    assert snap.usage("c1", content=True)[0] == 10001 + len("etc/data")
+
+
 @pytest.mark.parametrize("compress", [False, True])
 def test_apply_extracts_a_layer_and_names_its_diff_id(
     snap: Snapshotter, tmp_path: Path, compress: bool

@@ -483,14 +483,16 @@ class RemoveContainerRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., force: _Optional[bool] = ..., volumes: _Optional[bool] = ...) -> None: ...
 
 class ListContainersRequest(_message.Message):
-    __slots__ = ("all", "filters", "limit")
+    __slots__ = ("all", "filters", "limit", "size")
     ALL_FIELD_NUMBER: _ClassVar[int]
     FILTERS_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
     all: bool
     filters: _containers.RepeatedScalarFieldContainer[str]
     limit: int
-    def __init__(self, all: _Optional[bool] = ..., filters: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ...) -> None: ...
+    size: bool
+    def __init__(self, all: _Optional[bool] = ..., filters: _Optional[_Iterable[str]] = ..., limit: _Optional[int] = ..., size: _Optional[bool] = ...) -> None: ...
 
 class ListContainersResponse(_message.Message):
     __slots__ = ("containers",)
@@ -645,10 +647,12 @@ class ExecOutput(_message.Message):
     def __init__(self, exec_id: _Optional[str] = ..., stdout: _Optional[bytes] = ..., stderr: _Optional[bytes] = ..., exited: _Optional[_Union[Exited, _Mapping]] = ...) -> None: ...
 
 class InspectContainerRequest(_message.Message):
-    __slots__ = ("id",)
+    __slots__ = ("id", "size")
     ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
     id: str
-    def __init__(self, id: _Optional[str] = ...) -> None: ...
+    size: bool
+    def __init__(self, id: _Optional[str] = ..., size: _Optional[bool] = ...) -> None: ...
 
 class ContainerState(_message.Message):
     __slots__ = ("status", "running", "paused", "restarting", "oom_killed", "dead", "pid", "exit_code", "error", "started_at", "finished_at", "health")
@@ -701,7 +705,7 @@ class HealthResult(_message.Message):
     def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_code: _Optional[int] = ..., output: _Optional[str] = ...) -> None: ...
 
 class Container(_message.Message):
-    __slots__ = ("id", "created", "path", "args", "state", "image", "name", "restart_count", "driver", "platform", "log_path", "hostname_path", "hosts_path", "resolv_conf_path", "config", "host_config", "graph_driver", "sandbox_key", "network_settings", "mounts")
+    __slots__ = ("id", "created", "path", "args", "state", "image", "name", "restart_count", "driver", "platform", "log_path", "hostname_path", "hosts_path", "resolv_conf_path", "config", "host_config", "graph_driver", "sandbox_key", "network_settings", "mounts", "size_rw", "size_root_fs")
     class GraphDriverEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -729,6 +733,8 @@ class Container(_message.Message):
     SANDBOX_KEY_FIELD_NUMBER: _ClassVar[int]
     NETWORK_SETTINGS_FIELD_NUMBER: _ClassVar[int]
     MOUNTS_FIELD_NUMBER: _ClassVar[int]
+    SIZE_RW_FIELD_NUMBER: _ClassVar[int]
+    SIZE_ROOT_FS_FIELD_NUMBER: _ClassVar[int]
     id: str
     created: _timestamp_pb2.Timestamp
     path: str
@@ -749,7 +755,9 @@ class Container(_message.Message):
     sandbox_key: str
     network_settings: NetworkSettings
     mounts: _containers.RepeatedCompositeFieldContainer[MountPoint]
-    def __init__(self, id: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., path: _Optional[str] = ..., args: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContainerState, _Mapping]] = ..., image: _Optional[str] = ..., name: _Optional[str] = ..., restart_count: _Optional[int] = ..., driver: _Optional[str] = ..., platform: _Optional[str] = ..., log_path: _Optional[str] = ..., hostname_path: _Optional[str] = ..., hosts_path: _Optional[str] = ..., resolv_conf_path: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., graph_driver: _Optional[_Mapping[str, str]] = ..., sandbox_key: _Optional[str] = ..., network_settings: _Optional[_Union[NetworkSettings, _Mapping]] = ..., mounts: _Optional[_Iterable[_Union[MountPoint, _Mapping]]] = ...) -> None: ...
+    size_rw: int
+    size_root_fs: int
+    def __init__(self, id: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., path: _Optional[str] = ..., args: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[ContainerState, _Mapping]] = ..., image: _Optional[str] = ..., name: _Optional[str] = ..., restart_count: _Optional[int] = ..., driver: _Optional[str] = ..., platform: _Optional[str] = ..., log_path: _Optional[str] = ..., hostname_path: _Optional[str] = ..., hosts_path: _Optional[str] = ..., resolv_conf_path: _Optional[str] = ..., config: _Optional[_Union[ContainerConfig, _Mapping]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., graph_driver: _Optional[_Mapping[str, str]] = ..., sandbox_key: _Optional[str] = ..., network_settings: _Optional[_Union[NetworkSettings, _Mapping]] = ..., mounts: _Optional[_Iterable[_Union[MountPoint, _Mapping]]] = ..., size_rw: _Optional[int] = ..., size_root_fs: _Optional[int] = ...) -> None: ...
 
 class WaitContainerRequest(_message.Message):
     __slots__ = ("id", "condition")

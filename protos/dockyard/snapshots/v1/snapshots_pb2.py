@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from dockyard.types.v1 import types_pb2 as dockyard_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%dockyard/snapshots/v1/snapshots.proto\x12\x15\x64ockyard.snapshots.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"\xaf\x01\n\x16PrepareSnapshotRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12I\n\x06labels\x18\x03 \x03(\x0b\x32\x39.dockyard.snapshots.v1.PrepareSnapshotRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1c\n\rMountsRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\":\n\x0eMountsResponse\x12(\n\x06mounts\x18\x01 \x03(\x0b\x32\x18.dockyard.types.v1.Mount\"\xab\x01\n\x15\x43ommitSnapshotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12H\n\x06labels\x18\x03 \x03(\x0b\x32\x38.dockyard.snapshots.v1.CommitSnapshotRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"$\n\x15RemoveSnapshotRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"\"\n\x13StatSnapshotRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"\xa9\x02\n\x0cSnapshotInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x31\n\x04kind\x18\x03 \x01(\x0e\x32#.dockyard.snapshots.v1.SnapshotKind\x12?\n\x06labels\x18\x04 \x03(\x0b\x32/.dockyard.snapshots.v1.SnapshotInfo.LabelsEntry\x12+\n\x07\x63reated\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07updated\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\'\n\x14ListSnapshotsRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\"O\n\x15ListSnapshotsResponse\x12\x36\n\tsnapshots\x18\x01 \x03(\x0b\x32#.dockyard.snapshots.v1.SnapshotInfo\"\x1b\n\x0cUsageRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"-\n\rUsageResponse\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12\x0e\n\x06inodes\x18\x02 \x01(\x03\"S\n\x11\x41pplyLayerRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\x12\x0f\n\x07\x64iff_id\x18\x04 \x01(\t\"3\n\x12\x41pplyLayerResponse\x12\x0f\n\x07\x64iff_id\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"S\n\x0b\x44iffRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x13\n\x0bmount_stubs\x18\x02 \x03(\t\x12\x14\n\x0cremove_stubs\x18\x03 \x01(\x08\x12\x0c\n\x04gzip\x18\x04 \x01(\x08\"\x1c\n\rExportRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"I\n\tDiffChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07\x64iff_id\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\x0f\n\x07\x65ntries\x18\x04 \x01(\x03\"2\n\x0e\x43hangesRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x13\n\x0bmount_stubs\x18\x02 \x03(\t\"$\n\x06\x43hange\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"A\n\x0f\x43hangesResponse\x12.\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1d.dockyard.snapshots.v1.Change*|\n\x0cSnapshotKind\x12\x1d\n\x19SNAPSHOT_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12SNAPSHOT_KIND_VIEW\x10\x01\x12\x18\n\x14SNAPSHOT_KIND_ACTIVE\x10\x02\x12\x1b\n\x17SNAPSHOT_KIND_COMMITTED\x10\x03\x32\xad\x08\n\tSnapshots\x12_\n\x07Prepare\x12-.dockyard.snapshots.v1.PrepareSnapshotRequest\x1a%.dockyard.snapshots.v1.MountsResponse\x12\\\n\x04View\x12-.dockyard.snapshots.v1.PrepareSnapshotRequest\x1a%.dockyard.snapshots.v1.MountsResponse\x12U\n\x06Mounts\x12$.dockyard.snapshots.v1.MountsRequest\x1a%.dockyard.snapshots.v1.MountsResponse\x12N\n\x06\x43ommit\x12,.dockyard.snapshots.v1.CommitSnapshotRequest\x1a\x16.google.protobuf.Empty\x12N\n\x06Remove\x12,.dockyard.snapshots.v1.RemoveSnapshotRequest\x1a\x16.google.protobuf.Empty\x12W\n\x04Stat\x12*.dockyard.snapshots.v1.StatSnapshotRequest\x1a#.dockyard.snapshots.v1.SnapshotInfo\x12\x61\n\x04List\x12+.dockyard.snapshots.v1.ListSnapshotsRequest\x1a,.dockyard.snapshots.v1.ListSnapshotsResponse\x12R\n\x05Usage\x12#.dockyard.snapshots.v1.UsageRequest\x1a$.dockyard.snapshots.v1.UsageResponse\x12\\\n\x05\x41pply\x12(.dockyard.snapshots.v1.ApplyLayerRequest\x1a).dockyard.snapshots.v1.ApplyLayerResponse\x12N\n\x04\x44iff\x12\".dockyard.snapshots.v1.DiffRequest\x1a .dockyard.snapshots.v1.DiffChunk0\x01\x12X\n\x07\x43hanges\x12%.dockyard.snapshots.v1.ChangesRequest\x1a&.dockyard.snapshots.v1.ChangesResponse\x12R\n\x06\x45xport\x12$.dockyard.snapshots.v1.ExportRequest\x1a .dockyard.snapshots.v1.DiffChunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%dockyard/snapshots/v1/snapshots.proto\x12\x15\x64ockyard.snapshots.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"\xaf\x01\n\x16PrepareSnapshotRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12I\n\x06labels\x18\x03 \x03(\x0b\x32\x39.dockyard.snapshots.v1.PrepareSnapshotRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x1c\n\rMountsRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\":\n\x0eMountsResponse\x12(\n\x06mounts\x18\x01 \x03(\x0b\x32\x18.dockyard.types.v1.Mount\"\xab\x01\n\x15\x43ommitSnapshotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12H\n\x06labels\x18\x03 \x03(\x0b\x32\x38.dockyard.snapshots.v1.CommitSnapshotRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"$\n\x15RemoveSnapshotRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"\"\n\x13StatSnapshotRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"\xa9\x02\n\x0cSnapshotInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x31\n\x04kind\x18\x03 \x01(\x0e\x32#.dockyard.snapshots.v1.SnapshotKind\x12?\n\x06labels\x18\x04 \x03(\x0b\x32/.dockyard.snapshots.v1.SnapshotInfo.LabelsEntry\x12+\n\x07\x63reated\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07updated\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\'\n\x14ListSnapshotsRequest\x12\x0f\n\x07\x66ilters\x18\x01 \x03(\t\"O\n\x15ListSnapshotsResponse\x12\x36\n\tsnapshots\x18\x01 \x03(\x0b\x32#.dockyard.snapshots.v1.SnapshotInfo\",\n\x0cUsageRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x08\"-\n\rUsageResponse\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12\x0e\n\x06inodes\x18\x02 \x01(\x03\"S\n\x11\x41pplyLayerRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x12\n\nmedia_type\x18\x03 \x01(\t\x12\x0f\n\x07\x64iff_id\x18\x04 \x01(\t\"3\n\x12\x41pplyLayerResponse\x12\x0f\n\x07\x64iff_id\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\"S\n\x0b\x44iffRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x13\n\x0bmount_stubs\x18\x02 \x03(\t\x12\x14\n\x0cremove_stubs\x18\x03 \x01(\x08\x12\x0c\n\x04gzip\x18\x04 \x01(\x08\"\x1c\n\rExportRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"I\n\tDiffChunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0f\n\x07\x64iff_id\x18\x02 \x01(\t\x12\x0c\n\x04size\x18\x03 \x01(\x03\x12\x0f\n\x07\x65ntries\x18\x04 \x01(\x03\"2\n\x0e\x43hangesRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x13\n\x0bmount_stubs\x18\x02 \x03(\t\"$\n\x06\x43hange\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"A\n\x0f\x43hangesResponse\x12.\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1d.dockyard.snapshots.v1.Change*|\n\x0cSnapshotKind\x12\x1d\n\x19SNAPSHOT_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12SNAPSHOT_KIND_VIEW\x10\x01\x12\x18\n\x14SNAPSHOT_KIND_ACTIVE\x10\x02\x12\x1b\n\x17SNAPSHOT_KIND_COMMITTED\x10\x03\x32\xad\x08\n\tSnapshots\x12_\n\x07Prepare\x12-.dockyard.snapshots.v1.PrepareSnapshotRequest\x1a%.dockyard.snapshots.v1.MountsResponse\x12\\\n\x04View\x12-.dockyard.snapshots.v1.PrepareSnapshotRequest\x1a%.dockyard.snapshots.v1.MountsResponse\x12U\n\x06Mounts\x12$.dockyard.snapshots.v1.MountsRequest\x1a%.dockyard.snapshots.v1.MountsResponse\x12N\n\x06\x43ommit\x12,.dockyard.snapshots.v1.CommitSnapshotRequest\x1a\x16.google.protobuf.Empty\x12N\n\x06Remove\x12,.dockyard.snapshots.v1.RemoveSnapshotRequest\x1a\x16.google.protobuf.Empty\x12W\n\x04Stat\x12*.dockyard.snapshots.v1.StatSnapshotRequest\x1a#.dockyard.snapshots.v1.SnapshotInfo\x12\x61\n\x04List\x12+.dockyard.snapshots.v1.ListSnapshotsRequest\x1a,.dockyard.snapshots.v1.ListSnapshotsResponse\x12R\n\x05Usage\x12#.dockyard.snapshots.v1.UsageRequest\x1a$.dockyard.snapshots.v1.UsageResponse\x12\\\n\x05\x41pply\x12(.dockyard.snapshots.v1.ApplyLayerRequest\x1a).dockyard.snapshots.v1.ApplyLayerResponse\x12N\n\x04\x44iff\x12\".dockyard.snapshots.v1.DiffRequest\x1a .dockyard.snapshots.v1.DiffChunk0\x01\x12X\n\x07\x43hanges\x12%.dockyard.snapshots.v1.ChangesRequest\x1a&.dockyard.snapshots.v1.ChangesResponse\x12R\n\x06\x45xport\x12$.dockyard.snapshots.v1.ExportRequest\x1a .dockyard.snapshots.v1.DiffChunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,8 +40,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMMITSNAPSHOTREQUEST_LABELSENTRY']._serialized_options = b'8\001'
   _globals['_SNAPSHOTINFO_LABELSENTRY']._loaded_options = None
   _globals['_SNAPSHOTINFO_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_SNAPSHOTKIND']._serialized_start=1656
-  _globals['_SNAPSHOTKIND']._serialized_end=1780
+  _globals['_SNAPSHOTKIND']._serialized_start=1673
+  _globals['_SNAPSHOTKIND']._serialized_end=1797
   _globals['_PREPARESNAPSHOTREQUEST']._serialized_start=158
   _globals['_PREPARESNAPSHOTREQUEST']._serialized_end=333
   _globals['_PREPARESNAPSHOTREQUEST_LABELSENTRY']._serialized_start=288
@@ -67,25 +67,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTSNAPSHOTSRESPONSE']._serialized_start=1014
   _globals['_LISTSNAPSHOTSRESPONSE']._serialized_end=1093
   _globals['_USAGEREQUEST']._serialized_start=1095
-  _globals['_USAGEREQUEST']._serialized_end=1122
-  _globals['_USAGERESPONSE']._serialized_start=1124
-  _globals['_USAGERESPONSE']._serialized_end=1169
-  _globals['_APPLYLAYERREQUEST']._serialized_start=1171
-  _globals['_APPLYLAYERREQUEST']._serialized_end=1254
-  _globals['_APPLYLAYERRESPONSE']._serialized_start=1256
-  _globals['_APPLYLAYERRESPONSE']._serialized_end=1307
-  _globals['_DIFFREQUEST']._serialized_start=1309
-  _globals['_DIFFREQUEST']._serialized_end=1392
-  _globals['_EXPORTREQUEST']._serialized_start=1394
-  _globals['_EXPORTREQUEST']._serialized_end=1422
-  _globals['_DIFFCHUNK']._serialized_start=1424
-  _globals['_DIFFCHUNK']._serialized_end=1497
-  _globals['_CHANGESREQUEST']._serialized_start=1499
-  _globals['_CHANGESREQUEST']._serialized_end=1549
-  _globals['_CHANGE']._serialized_start=1551
-  _globals['_CHANGE']._serialized_end=1587
-  _globals['_CHANGESRESPONSE']._serialized_start=1589
-  _globals['_CHANGESRESPONSE']._serialized_end=1654
-  _globals['_SNAPSHOTS']._serialized_start=1783
-  _globals['_SNAPSHOTS']._serialized_end=2852
+  _globals['_USAGEREQUEST']._serialized_end=1139
+  _globals['_USAGERESPONSE']._serialized_start=1141
+  _globals['_USAGERESPONSE']._serialized_end=1186
+  _globals['_APPLYLAYERREQUEST']._serialized_start=1188
+  _globals['_APPLYLAYERREQUEST']._serialized_end=1271
+  _globals['_APPLYLAYERRESPONSE']._serialized_start=1273
+  _globals['_APPLYLAYERRESPONSE']._serialized_end=1324
+  _globals['_DIFFREQUEST']._serialized_start=1326
+  _globals['_DIFFREQUEST']._serialized_end=1409
+  _globals['_EXPORTREQUEST']._serialized_start=1411
+  _globals['_EXPORTREQUEST']._serialized_end=1439
+  _globals['_DIFFCHUNK']._serialized_start=1441
+  _globals['_DIFFCHUNK']._serialized_end=1514
+  _globals['_CHANGESREQUEST']._serialized_start=1516
+  _globals['_CHANGESREQUEST']._serialized_end=1566
+  _globals['_CHANGE']._serialized_start=1568
+  _globals['_CHANGE']._serialized_end=1604
+  _globals['_CHANGESRESPONSE']._serialized_start=1606
+  _globals['_CHANGESRESPONSE']._serialized_end=1671
+  _globals['_SNAPSHOTS']._serialized_start=1800
+  _globals['_SNAPSHOTS']._serialized_end=2869
 # @@protoc_insertion_point(module_scope)

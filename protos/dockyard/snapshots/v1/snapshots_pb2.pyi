@@ -117,10 +117,12 @@ class ListSnapshotsResponse(_message.Message):
     def __init__(self, snapshots: _Optional[_Iterable[_Union[SnapshotInfo, _Mapping]]] = ...) -> None: ...
 
 class UsageRequest(_message.Message):
-    __slots__ = ("key",)
+    __slots__ = ("key", "content")
     KEY_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
     key: str
-    def __init__(self, key: _Optional[str] = ...) -> None: ...
+    content: bool
+    def __init__(self, key: _Optional[str] = ..., content: _Optional[bool] = ...) -> None: ...
 
 class UsageResponse(_message.Message):
     __slots__ = ("size", "inodes")

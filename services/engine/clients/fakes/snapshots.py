@@ -113,7 +113,7 @@ class FakeSnapshots:
         self.stubs_seen[key] = list(stubs)
         return list(self.change_lists.get(key, []))
 
-    async def usage(self, key: str) -> int:
+    async def usage(self, key: str, content: bool = False) -> int:
         self.faults.enter("snapshots.usage", key)
         if key not in self.active and key not in self.committed:
             raise errors.NotFound(f"snapshot {key} does not exist")

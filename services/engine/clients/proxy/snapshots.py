@@ -62,8 +62,8 @@ class SnapshotProxy:
         async for chunk in self._stub.Export(pb.ExportRequest(key=key), **LONG):
             yield chunk.data
 
-    async def usage(self, key: str) -> int:
-        reply = await self._stub.Usage(pb.UsageRequest(key=key), **LONG)
+    async def usage(self, key: str, content: bool = False) -> int:
+        reply = await self._stub.Usage(pb.UsageRequest(key=key, content=content), **LONG)
         return int(reply.size)
 
     async def changes(self, key: str, stubs: list[str]) -> list[Change]:
