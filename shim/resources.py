@@ -1,7 +1,8 @@
 """A container's resource limits and usage, through its cgroup (v1 controller files or v2).
 
 `apply` writes the OCI runtime-spec `linux.resources` (memory and swap, CPU shares, quota and
-period, cpuset, pids, and on v1 the device allow-list); `stats` reads what docker's `stats`
+period, cpuset, pids, and the device rules: v1's devices.allow/deny, v2's eBPF program made by
+`devicefilter`); `stats` reads what docker's `stats`
 shows; `oom_killed` tells whether the kernel's OOM killer struck in the cgroup.
 Limits the kernel refuses (EINVAL, EBUSY) raise `ResourceError` with the file and the value.
 """
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from dockyard.shim import devicefilter
 from dockyard.shim.cgroups import Cgroup
 
 UNLIMITED_V1 = 9223372036854771712  # what v1 reports for "no limit" (PAGE_COUNTER_MAX pages)
@@ -96,6 +98,16 @@ def _apply_v2(group: Cgroup, resources: dict[str, Any]) -> None:
     if "pids" in resources:
         limit = resources["pids"].get("limit", 0)
         _write(d, "pids.max", limit if limit > 0 else "max")
+    if "devices" in resources:
+        _devices_v2(d, resources["devices"])
+
+
+def _devices_v2(directory: Path, rules: list[dict[str, Any]]) -> None:
+    """No devices controller on v2: without its program the container opens any device."""
+    try:
+        devicefilter.attach(directory, rules)
+    except (devicefilter.DeviceFilterError, OSError) as err:
+        raise ResourceError(f"cannot apply the device rules to the cgroup: {err}") from None
 
 
 def _read(directory: Path | None, name: str) -> str:
