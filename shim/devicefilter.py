@@ -42,7 +42,7 @@ ALU_AND_K = 0x54  # dst = (u32) dst & imm
 ALU_RSH_K = 0x74  # dst = (u32) dst >> imm
 MOV64_K = 0xB7  # dst = imm
 JA = 0x05  # goto +off
-JNE_K = 0x55  # if dst != imm goto +off
+JEQ_K = 0x15  # if dst == imm goto +off
 JSET_K = 0x45  # if dst & imm goto +off
 EXIT = 0x95  # return r0
 R0, R1, R2, R3, R4, R5 = range(6)  # r1: the context; r2 type, r3 access, r4 major, r5 minor
@@ -94,12 +94,15 @@ def program(rules: list[Rule]) -> list[Insn]:
     """The instructions deciding as `rules` do: one section per access bit, each a chain of
     the rules that speak of that bit, last rule first; a section denies or goes on."""
     asm = _Assembler()
-    asm.emit(Insn(LDX_W, R2, R1, 0), Insn(ALU_AND_K, R2, imm=0xFFFF))
-    asm.emit(Insn(LDX_W, R3, R1, 0), Insn(ALU_RSH_K, R3, imm=16))
-    asm.emit(Insn(LDX_W, R4, R1, 4), Insn(LDX_W, R5, R1, 8))
     bits = sorted(ACCESS.values())
     for n, bit in enumerate(bits):
         after = f"bit{n + 1}"
+        # each section reads the context afresh: what a section's checks taught the verifier
+        # about r2-r5 is dead where the next begins, so its paths meet there (and are pruned)
+        # instead of multiplying from section to section
+        asm.emit(Insn(LDX_W, R2, R1, 0), Insn(ALU_AND_K, R2, imm=0xFFFF))
+        asm.emit(Insn(LDX_W, R3, R1, 0), Insn(ALU_RSH_K, R3, imm=16))
+        asm.emit(Insn(LDX_W, R4, R1, 4), Insn(LDX_W, R5, R1, 8))
         asm.jump(Insn(JSET_K, R3, imm=bit), 1)  # asked for this bit: decide it
         asm.jump(Insn(JA), after)
         _section(asm, [r for r in reversed(rules) if r.access & bit], after)
@@ -113,8 +116,9 @@ def _section(asm: _Assembler, rules: list[Rule], allowed: str) -> None:
         skip = f"{allowed}-r{n}"
         checks = [(R2, rule.kind), (R4, rule.major), (R5, rule.minor)]
         for reg, value in checks:
-            if value is not None:
-                asm.jump(Insn(JNE_K, reg, imm=value), skip)
+            if value is not None:  # the mismatch falls through: the verifier walks it first,
+                asm.jump(Insn(JEQ_K, reg, imm=value), 1)  # with r2-r5 still unknown, and
+                asm.jump(Insn(JA), skip)  # prunes the narrower paths that reach `skip` later
         if rule.allow:
             asm.jump(Insn(JA), allowed)
         else:

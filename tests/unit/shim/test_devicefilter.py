@@ -45,9 +45,9 @@ def run(code: bytes, kind: int, major: int, minor: int, access: int) -> int:
             defined.add(dst)
         elif op == 0x05:
             pc += off
-        elif op in (0x55, 0x45):  # jne, jset (immediate)
+        elif op in (0x15, 0x45):  # jeq, jset (immediate)
             assert dst in defined and off >= 0
-            taken = regs[dst] != imm if op == 0x55 else regs[dst] & imm
+            taken = regs[dst] == imm if op == 0x15 else regs[dst] & imm
             pc += off if taken else 0
         elif op == 0x95:
             assert 0 in defined, "exit before r0 is set"
@@ -160,7 +160,7 @@ def test_every_instruction_is_reachable() -> None:
         seen.add(pc)
         op, _, off, _ = struct.unpack_from("<BBhi", code, pc * 8)
         nexts = {0x95: [], 0x05: [pc + 1 + off]}.get(op, [pc + 1])
-        todo += nexts + ([pc + 1 + off] if op in (0x55, 0x45) else [])
+        todo += nexts + ([pc + 1 + off] if op in (0x15, 0x45) else [])
     assert seen == set(range(len(code) // 8))
 
 
