@@ -149,7 +149,10 @@ class _Assembler:
         out = []
         for at, (insn, target) in enumerate(self.insns):
             if isinstance(target, str):
-                insn = Insn(insn.code, insn.dst, insn.src, self.labels[target] - at - 1, insn.imm)
+                off = self.labels[target] - at - 1
+                if off > 0x7FFF:  # bpf_insn.off is an s16
+                    raise DeviceFilterError("too many device rules for one program")
+                insn = Insn(insn.code, insn.dst, insn.src, off, insn.imm)
             elif isinstance(target, int):
                 insn = Insn(insn.code, insn.dst, insn.src, target, insn.imm)
             out.append(insn)

@@ -186,6 +186,12 @@ def test_bad_rules_are_refused(rule: dict[str, Any]) -> None:
         Rule.of_spec(rule)
 
 
+def test_a_program_too_long_to_jump_across_is_refused() -> None:
+    rules = [Rule(True, CHAR, n, 0, M | R | W) for n in range(6000)]
+    with pytest.raises(DeviceFilterError, match="too many device rules"):
+        devicefilter.program(rules)
+
+
 def test_a_filter_the_kernel_refuses_fails_the_containers_start(tmp_path: Path) -> None:
     """Never an unfiltered container: a directory that is no cgroup (or no right to load a
     program) is one line from `apply`, which fails the create."""
