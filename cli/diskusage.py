@@ -3,7 +3,8 @@
 Images are sized by the images service, volumes measured by the volumes service (with the
 containers using each, from the engine), containers' writable layers by the snapshots service
 (through the engine's list with `size`); there is no build cache. The summary's sizes are
-docker's units.HumanSize (4 significant digits), the verbose rows' its ps's (3).
+docker's units.HumanSize (4 significant digits), as are the verbose rows' but for images' and
+containers' SIZE (3, as its `images` and `ps -s`).
 """
 
 from __future__ import annotations
@@ -126,16 +127,15 @@ def verbose_report(found: Usage) -> str:
     ]
     for image in found.images:
         for row in image_rows(image, False):
-            size = render.human_size(image.size)
             images.append(
                 [
                     row["Repository"],
                     row["Tag"],
                     row["ID"],
                     row["CreatedSince"],
-                    size,
+                    render.human_size(image.size),
                     "0B",
-                    size,
+                    render.human_size(image.size, 4),  # docker's HumanSize, as SHARED SIZE
                     str(users.get(image.id, 0)),
                 ]
             )
@@ -158,7 +158,7 @@ def verbose_report(found: Usage) -> str:
         )
     volumes = [["VOLUME NAME", "LINKS", "SIZE"]]
     for v in found.volumes:
-        size = render.human_size(v.usage.size) if v.usage.size >= 0 else "N/A"
+        size = render.human_size(v.usage.size, 4) if v.usage.size >= 0 else "N/A"
         volumes.append([v.name, str(v.usage.ref_count), size])
     return (
         f"Images space usage:\n\n{render.table(images)}\n"
