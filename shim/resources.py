@@ -71,6 +71,8 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
 
 
 def _devices_v1(directory: Path | None, rules: list[dict[str, Any]]) -> None:
+    if directory is None or not (directory / "devices.allow").exists():  # never unfiltered
+        raise ResourceError("cannot apply the device rules: this host has no devices cgroup")
     for rule in rules:
         kind = rule.get("type", "a")
         major, minor = rule.get("major", "*"), rule.get("minor", "*")

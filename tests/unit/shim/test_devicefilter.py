@@ -200,3 +200,16 @@ def test_a_filter_the_kernel_refuses_fails_the_containers_start(tmp_path: Path) 
         resources.apply(group, {"devices": DEFAULTS})
     assert str(caught.value).startswith("cannot apply the device rules to the cgroup: cannot ")
     assert "\n" not in str(caught.value)
+
+
+def test_a_v1_host_without_a_devices_cgroup_runs_no_container(tmp_path: Path) -> None:
+    """v1's rules used to be skipped without a word when the devices hierarchy was missing."""
+    group = Cgroup("/dockyard/x", {"memory": tmp_path / "memory"}, v2=False)
+    with pytest.raises(resources.ResourceError, match="no devices cgroup"):
+        resources.apply(group, {"devices": DEFAULTS})
+    (tmp_path / "devices").mkdir()
+    (tmp_path / "devices" / "devices.allow").write_text("")
+    (tmp_path / "devices" / "devices.deny").write_text("")
+    group = Cgroup("/dockyard/x", {"devices": tmp_path / "devices"}, v2=False)
+    resources.apply(group, {"devices": DEFAULTS})
+    assert (tmp_path / "devices" / "devices.allow").read_text() == "c 10:200 rwm"
