@@ -15,8 +15,7 @@ import shutil
 import socket
 import subprocess
 
-from pyroute2.netlink.exceptions import NetlinkError
-from pyroute2.nftables.main import NFTables
+from dockyard.services.network import netlink
 
 
 def open_forward(tag: str, interfaces: list[str]) -> None:
@@ -69,9 +68,12 @@ def _iptables_in_use() -> bool:
     if not _iptables_nft():
         return True  # legacy iptables: listing creates nothing
     try:
-        with NFTables(nfgen_family=socket.AF_INET) as tables:
+        with netlink.NFTables(nfgen_family=socket.AF_INET) as tables:
             return any(t.get_attr("NFTA_TABLE_NAME") == "filter" for t in tables.get_tables())
-    except (NetlinkError, OSError):  # as `nft list tables` failing did: no iptables-nft rules
+    except (
+        netlink.NetlinkError,
+        OSError,
+    ):  # as `nft list tables` failing did: no iptables-nft rules
         return False
 
 

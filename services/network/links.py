@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from dockyard.api.errors import InvalidArgument
-from dockyard.services.network import nsfs
+from dockyard.services.network import netlink, nsfs
 from dockyard.services.network.kernel import Attachment
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
 
 T = TypeVar("T")
 
@@ -36,7 +34,7 @@ def in_netns(netns: Path, work: Callable[[], T]) -> T:
 
 def ensure_bridge(name: str, gateway: IPv4Interface) -> None:
     """The bridge `name` exists, is up and holds `gateway`; the host forwards."""
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         if _index(name) is None:
             ipr.link("add", ifname=name, kind="bridge")
         index = socket.if_nametoindex(name)
@@ -67,12 +65,12 @@ def release_bridge(name: str, gateway: IPv4Interface, delete: bool) -> None:
     index = _index(name)
     if index is None:
         return
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         try:
             ipr.addr(
                 "del", index=index, address=str(gateway.ip), prefixlen=gateway.network.prefixlen
             )
-        except NetlinkError as err:
+        except netlink.NetlinkError as err:
             if err.code != errno.EADDRNOTAVAIL:
                 raise
         others = ipr.get_addr(index=index, family=2)
@@ -85,10 +83,10 @@ def delete_link(name: str) -> None:
     index = _index(name)
     if index is None:
         return
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         try:
             ipr.link("del", index=index)
-        except NetlinkError as err:
+        except netlink.NetlinkError as err:
             if err.code not in (errno.ENODEV, errno.ENOENT, errno.EINVAL):
                 raise
 
@@ -98,14 +96,14 @@ def ports_of(bridge: str) -> list[str]:
     master = _index(bridge)
     if master is None:
         return []
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         return [
             link.get("IFLA_IFNAME") for link in ipr.get_links() if link.get("IFLA_MASTER") == master
         ]
 
 
 def links_named(prefix: str) -> list[str]:
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         return [
             name
             for link in ipr.get_links()
@@ -116,7 +114,7 @@ def links_named(prefix: str) -> list[str]:
 def host_routes() -> list[IPv4Network]:
     """The host's IPv4 routes, default route excepted: what a new subnet must not overlap."""
     routes = []
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         for route in ipr.get_routes(family=2, table=254):
             if route["dst_len"] == 0:
                 continue
@@ -134,7 +132,7 @@ def add_veth(netns: Path, bridge: str, host_name: str, attachment: Attachment) -
         raise InvalidArgument(f"bridge {bridge} does not exist")
     delete_link(host_name)  # left by a crash half way: start over
     peer = {"ifname": attachment.ifname, "address": attachment.mac, "net_ns_fd": str(netns)}
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         ipr.link("add", ifname=host_name, kind="veth", master=master, state="up", peer=peer)
     try:
         in_netns(netns, lambda: _configure(attachment))
@@ -148,7 +146,7 @@ def add_macvlan(netns: Path, parent: str, mode: str, attachment: Attachment) -> 
     lower = _index(parent)
     if lower is None:
         raise InvalidArgument(f"parent interface {parent} does not exist")
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         ipr.link(
             "add",
             ifname=attachment.ifname,
@@ -170,7 +168,7 @@ def _configure(attachment: Attachment) -> None:
     """Inside the namespace: the interface's address, up, and the default route."""
     index = socket.if_nametoindex(attachment.ifname)
     address = attachment.address
-    with IPRoute() as ipr:
+    with netlink.IPRoute() as ipr:
         ipr.addr("add", index=index, address=str(address.ip), prefixlen=address.network.prefixlen)
         ipr.link("set", index=index, state="up")
         if attachment.gateway is not None:
