@@ -1,7 +1,8 @@
 """What the command server loads before it forks, and how it notices that code changed on disk.
 
 `load()` imports every module a command may need (the CLI's own, gRPC, the generated stubs,
-the standard library it uses lazily), so that a forked child imports nothing; and returns the
+the standard library it uses lazily) and builds typer's click commands, so that a forked child
+imports and builds nothing; and returns the
 `Fingerprint` of what is loaded: each module file's mtime and size, outside the system's own
 standard library. `changed()` stats them again (a few hundred stats, well under a millisecond)
 and names the first that differs: an upgrade or a developer's edit makes the server stale.
@@ -85,4 +86,7 @@ def load() -> Fingerprint:
         for info in pkgutil.iter_modules(module.__path__, f"{package}."):
             if info.name not in SERVER_ONLY:
                 importlib.import_module(info.name)
+    from dockyard.cli import main
+
+    main.prebuild()  # every command's click command, built once for all the children
     return Fingerprint.of_loaded()

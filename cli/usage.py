@@ -45,7 +45,8 @@ class Refused(Exception):
 
 
 def run(app: Any) -> None:
-    """Run the typer `app`; exit with docker's code and words for a usage mistake."""
+    """Run `app`, a typer app or the click command made of one already (main.prebuild); exit
+    with docker's code and words for a usage mistake."""
     try:
         result = app(standalone_mode=False)
     except FlagError as err:
@@ -98,7 +99,7 @@ def explain(err: Any, path: str = "dockyard") -> tuple[int, str]:
 
 def _command_path(app: Any, args: list[str]) -> str:
     """ "dockyard container ls": the program and the command words at the head of `args`."""
-    command: Any = typer.main.get_command(app)
+    command: Any = typer.main.get_command(app) if isinstance(app, typer.Typer) else app
     words, skip = ["dockyard"], False
     for arg in args:
         if skip or arg in ("-H", "--host"):
