@@ -23,9 +23,9 @@ import socket
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+from dockyard.api import lazy
 from dockyard.api.errors import (
     DigestMismatch,
     Internal,
@@ -37,16 +37,29 @@ from dockyard.api.errors import (
 from dockyard.services.images.registry_auth import Credentials, Gate
 from dockyard.services.images.schema import MAX_MANIFEST
 
+if TYPE_CHECKING:
+    import aiohttp
+else:
+    aiohttp = lazy.module("aiohttp")  # imported at the first request to a registry
+
 LOOPBACK = ("localhost", "127.0.0.1", "::1", "[::1]")
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
-TIMEOUT = aiohttp.ClientTimeout(total=None, connect=15, sock_read=60)
+CONNECT_TIMEOUT, READ_TIMEOUT = 15, 60
 BACKOFF = (0.5, 1.0, 2.0)
 RETRIED = ("GET", "HEAD")
 CHUNK = 256 * 1024
 
 
-DROPS = (aiohttp.ClientPayloadError, aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)
+def drops(*more: type[Exception]) -> tuple[type[Exception], ...]:
+    """aiohttp's errors for a connection that broke (the request may be asked again), and
+    `more`."""
+    return (
+        aiohttp.ClientPayloadError,
+        aiohttp.ClientOSError,
+        aiohttp.ServerDisconnectedError,
+        *more,
+    )
 
 
 class RangeNotSatisfiable(Internal):
@@ -170,7 +183,7 @@ class Registry:
             await check(response)
             try:
                 data = await _read_at_most(response, MAX_MANIFEST, "manifest")
-            except DROPS as err:
+            except drops() as err:
                 raise Dropped(f'Get "{response.url}": {err or type(err).__name__}') from None
             return data, response.headers.get("Content-Type", "").split(";")[0]
 
@@ -190,7 +203,7 @@ class Registry:
             try:
                 async for chunk in response.content.iter_chunked(CHUNK):
                     yield chunk, resumed
-            except (*DROPS, TimeoutError) as err:
+            except drops(TimeoutError) as err:
                 raise Dropped(f'Get "{response.url}": {err or type(err).__name__}') from None
 
     async def blob_bytes(self, repository: str, digest: str, size: int) -> bytes:
@@ -275,7 +288,7 @@ class Registry:
             url,
             headers=headers | self.gate.header(scope),
             ssl=self.ssl,
-            timeout=TIMEOUT,
+            timeout=aiohttp.ClientTimeout(connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT),
             **kwargs,
         )
 

@@ -20,12 +20,17 @@ import re
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+from dockyard.api import lazy
 from dockyard.api.errors import PermissionDenied, Unavailable
 
-TIMEOUT = aiohttp.ClientTimeout(total=60, connect=15)
+if TYPE_CHECKING:
+    import aiohttp
+else:
+    aiohttp = lazy.module("aiohttp")  # imported at the first request to a registry
+
+TOTAL_TIMEOUT, CONNECT_TIMEOUT = 60, 15
 DEFAULT_EXPIRY = 60.0
 EARLY = 10.0
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -103,13 +108,13 @@ class Gate:
                 "refresh_token": credentials.identity_token,
                 "client_id": "dockyard",
             }
-            request = self.session.post(realm, data=form, timeout=TIMEOUT, ssl=self.ssl)
+            request = self.session.post(realm, data=form, timeout=_timeout(), ssl=self.ssl)
         else:
             headers = (
                 {"Authorization": "Basic " + _basic(credentials)} if credentials.username else {}
             )
             request = self.session.get(
-                realm, params=query, headers=headers, timeout=TIMEOUT, ssl=self.ssl
+                realm, params=query, headers=headers, timeout=_timeout(), ssl=self.ssl
             )
         async with request as response:
             if response.status in (401, 403):
@@ -134,3 +139,7 @@ async def _message(response: aiohttp.ClientResponse) -> str:
         return str(first.get("message") or first.get("code") or "")
     except (ValueError, AttributeError, IndexError, TypeError, aiohttp.ClientError):
         return ""
+
+
+def _timeout() -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT)

@@ -18,11 +18,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urljoin
 
-import aiohttp
 from dockyard.api.errors import InvalidArgument, Unavailable
-from dockyard.services.images.registry import BACKOFF, DROPS, Registry, check
+from dockyard.services.images.registry import BACKOFF, Registry, check, drops
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MONOLITHIC_MAX = 16 << 20
 CHUNK = 8 << 20
@@ -76,7 +79,7 @@ async def upload(
             else:
                 await _chunks(registry, repository, location, digest, blob, size, chunk, report)
             return
-        except (*DROPS, Unavailable):
+        except drops(Unavailable):
             if delay is None:
                 raise
             await asyncio.sleep(delay)
