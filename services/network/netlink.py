@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,13 +34,15 @@ WHERE = {
     "NFTables": "pyroute2.nftables.main",
     "NetlinkError": "pyroute2.netlink.exceptions",
 }
+_LOADING = threading.RLock()  # links.py works in threads of its own (one per netns)
 
 
 def __getattr__(name: str) -> object:
     if name not in WHERE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    _package()
-    value = getattr(importlib.import_module(WHERE[name]), name)
+    with _LOADING:
+        _package()
+        value = getattr(importlib.import_module(WHERE[name]), name)
     globals()[name] = value  # asked once
     return value
 
@@ -56,8 +59,10 @@ def _package() -> None:
     def whole(name: str) -> object:
         if name.startswith("__") or importlib.util.find_spec(f"pyroute2.{name}") is not None:
             raise AttributeError(name)  # a submodule: `from pyroute2 import config` imports it
-        del package.__getattr__
-        loader.exec_module(package)
+        with _LOADING:
+            if "__getattr__" in vars(package):  # not run yet (by another thread)
+                del package.__getattr__
+                loader.exec_module(package)
         return getattr(package, name)
 
     package.__getattr__ = whole  # type: ignore[method-assign]
