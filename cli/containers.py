@@ -525,8 +525,9 @@ def register(app: typer.Typer) -> None:
     group.command("create", context_settings=AFTER_IMAGE)(create)
     for command in (start, stop, restart, kill, rm, rename, wait):
         group.command()(command)
-    from dockyard.cli import copying, operations
+    from dockyard.cli import copying, operations, prune
 
+    group.command("prune")(prune.container_prune)
     operations.register(app, group)
     copying.register(app, group)
     app.add_typer(group, name="container")

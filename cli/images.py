@@ -231,11 +231,14 @@ def prune(
     from dockyard.images.v1 import images_pb2
 
     if not force and not _confirm(PRUNE_WARNINGS[all]):
+        print("Total reclaimed space: 0B")  # as docker 20.10 prints it when declined
         return
     request = images_pb2.PruneImagesRequest(all=all, filters=filter)
     reply = call("image prune", lambda stubs: stubs.images.Prune(request))
     if reply.untagged or reply.deleted:
-        lines = [f"untagged: {n}" for n in reply.untagged] + [
+        from dockyard.cli.names import familiar
+
+        lines = [f"untagged: {familiar(n)}" for n in reply.untagged] + [
             f"deleted: {d}" for d in reply.deleted
         ]
         print("Deleted Images:\n" + "\n".join(lines) + "\n")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import typer
+from dockyard.api.prunefilters import labelled
 from dockyard.cli.engine import Stubs, call, die, error_line
 
 app = typer.Typer(help="Manage networks", no_args_is_help=True)
@@ -50,7 +52,9 @@ def ls(
     quiet: bool = typer.Option(False, "-q", "--quiet", help="only IDs"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="full IDs"),
     format: str = typer.Option("", "--format", help="a Go template, table or json"),
-    filter: list[str] = typer.Option([], "-f", "--filter", help="name=…, driver=…, id=…"),
+    filter: list[str] = typer.Option(
+        [], "-f", "--filter", help="name=, driver=, id=, label=, scope=, type=, dangling="
+    ),
 ) -> None:
     """List networks."""
     from dockyard.cli.listing import format_rows
@@ -59,21 +63,8 @@ def ls(
     async def work(stubs: Stubs) -> list[Any]:
         return list((await stubs.networks.List(pb.ListNetworksRequest())).networks)
 
-    networks = sorted(call("network ls", work), key=lambda n: n.name)
-    wanted = [f.partition("=") for f in filter]
-    for key, _, _ in wanted:
-        if key not in ("name", "driver", "id"):
-            die(f"invalid filter '{key}'")
-    networks = [
-        n
-        for n in networks
-        if all(
-            (k == "name" and v in n.name)
-            or (k == "driver" and v == n.driver)
-            or (k == "id" and n.id.startswith(v))
-            for k, _, v in wanted
-        )
-    ]
+    chosen = ls_filter(filter)
+    networks = [n for n in sorted(call("network ls", work), key=lambda n: n.name) if chosen(n)]
     rows = [
         {
             "ID": n.id if no_trunc else n.id[:12],
@@ -90,6 +81,33 @@ def ls(
         return
     template = format or "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
     print(format_rows(rows, template, LS_HEADERS, "*network.networkContext"), end="")
+
+
+BUILTIN = ("bridge", "host", "none")
+LS_FILTERS: dict[str, Callable[[Any, str], bool]] = {
+    "name": lambda n, v: v in n.name,
+    "driver": lambda n, v: v == n.driver,
+    "id": lambda n, v: n.id.startswith(v),
+    "label": lambda n, v: labelled(n.labels, v),
+    "scope": lambda n, v: v == n.scope,
+    "type": lambda n, v: (n.name in BUILTIN) == (v == "builtin"),
+    "dangling": lambda n, v: (not n.containers) == (v in ("true", "1")),
+}
+
+
+def ls_filter(filters: list[str]) -> Callable[[Any], bool]:
+    """docker's `network ls` filters: the values of one key OR (labels AND), keys AND; a bad
+    one exits 1."""
+    wanted: dict[str, list[str]] = {}
+    for key, _, value in (f.partition("=") for f in filters):
+        if key not in LS_FILTERS:
+            die(f"Error response from daemon: Invalid filter '{key}'")
+        if key == "type" and value not in ("custom", "builtin"):
+            die(f"Error response from daemon: invalid filter: 'type'='{value}'")
+        wanted.setdefault(key, []).append(value)
+    return lambda n: all(
+        (all if k == "label" else any)(LS_FILTERS[k](n, v) for v in vs) for k, vs in wanted.items()
+    )
 
 
 @app.command("inspect")
@@ -177,24 +195,20 @@ def rm(networks: list[str] = typer.Argument(..., metavar="NETWORK...")) -> None:
 
 
 @app.command("prune")
-def prune(force: bool = typer.Option(False, "-f", "--force", help="do not ask")) -> None:
+def prune(
+    force: bool = typer.Option(False, "-f", "--force", help="do not ask"),
+    filter: list[str] = typer.Option([], "--filter", help="until=…, label=…, label!=…"),
+) -> None:
     """Remove every user network no container uses."""
-    from dockyard.network.v1 import network_pb2 as pb
+    from dockyard.cli.prune import prune_networks
+    from dockyard.cli.volumes import confirm
 
-    if not force and sys.stdin.isatty():
-        answer = input(
-            "WARNING! This will remove all custom networks not used by at least one container.\n"
-            "Are you sure you want to continue? [y/N] "
-        )
-        if answer.strip().lower() not in ("y", "yes"):
-            return
-
-    async def work(stubs: Stubs) -> list[str]:
-        return list((await stubs.networks.Prune(pb.PruneNetworksRequest())).removed)
-
-    removed = call("network prune", work)
+    warning = "WARNING! This will remove all custom networks not used by at least one container."
+    if not force and not confirm(warning):
+        return
+    removed = call("network prune", lambda stubs: prune_networks(stubs, filter))
     if removed:
-        print("Deleted Networks:\n" + "".join(f"{name}\n" for name in removed), end="")
+        print("Deleted Networks:\n" + "".join(f"{name}\n" for name in removed))
 
 
 @app.command("connect")

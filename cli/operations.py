@@ -154,16 +154,17 @@ def stats(
     containers: list[str] = typer.Argument(None, metavar="[CONTAINER...]"),
     no_stream: bool = typer.Option(False, "--no-stream", help="one sample, then exit"),
     format: str = typer.Option("", "--format", help="a Go template, or table/json"),
+    all: bool = typer.Option(False, "-a", "--all", help="stopped containers too"),
+    no_trunc: bool = typer.Option(False, "--no-trunc", help="full IDs"),
 ) -> None:
     """Show containers' resource usage (all running ones by default)."""
     from dockyard.cli import statsview
     from dockyard.engine.v1 import engine_pb2 as pb
 
     async def work(stubs: Stubs) -> None:
-        names = containers or [
-            c.id for c in (await stubs.containers.List(pb.ListContainersRequest())).containers
-        ]
-        await statsview.show(stubs, names, not no_stream, format)
+        listing = pb.ListContainersRequest(all=all)
+        names = containers or [c.id for c in (await stubs.containers.List(listing)).containers]
+        await statsview.show(stubs, names, not no_stream, format, no_trunc)
 
     call("stats", work)
 

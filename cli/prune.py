@@ -1,9 +1,11 @@
-"""`system prune [-a] [--volumes] [-f]`, as docker's: stopped containers, unused networks,
-(with --volumes) unused anonymous volumes, dangling images (every unused one with -a), the
-build cache.
+"""`system prune [-a] [--volumes] [-f] [--filter]`, as docker's: stopped containers, unused
+networks, (with --volumes) unused anonymous volumes, dangling images (every unused one with -a),
+the build cache; and `container prune [-f] [--filter]`, its first part.
 
 Made of the engine's verbs one after the other (container removal, network and volume prune,
-image removal), in docker's order, each listed as docker lists it.
+image removal), in docker's order, each listed as docker lists it. The filters (`until=`,
+`label=`, `label!=`: dockyard.api.prunefilters) choose the containers and networks here, the
+images in the engine; a filtered prune leaves the build cache alone, as docker 20.10's does.
 """
 
 from __future__ import annotations
@@ -15,53 +17,99 @@ import typer
 from dockyard.cli.engine import Stubs, call
 
 STOPPED = ("created", "exited", "dead")
+BUILTIN_NETWORKS = ("bridge", "host", "none")
+FILTER_HELP = "until=…, label=…, label!=…"
 
 
 def prune(
     all: bool = typer.Option(False, "-a", "--all", help="every unused image, not only dangling"),
     volumes: bool = typer.Option(False, "--volumes", help="unused anonymous volumes too"),
     force: bool = typer.Option(False, "-f", "--force", help="do not ask"),
+    filter: list[str] = typer.Option([], "--filter", help=FILTER_HELP),
 ) -> None:
     """Remove stopped containers, unused networks and images (and volumes with --volumes)."""
     from dockyard.cli.volumes import confirm
 
-    if not force and not confirm(_warning(all, volumes)):
+    if not force and not confirm(_warning(all, volumes, filter)):
         return
-    report, reclaimed = call("system prune", lambda stubs: _prune(stubs, all, volumes))
+    report, reclaimed = call("system prune", lambda stubs: _prune(stubs, all, volumes, filter))
     from dockyard.cli import render
 
     sys.stdout.write(report + f"Total reclaimed space: {render.human_size(reclaimed)}\n")
 
 
-def _warning(everything: bool, volumes: bool) -> str:
+def container_prune(
+    force: bool = typer.Option(False, "-f", "--force", help="do not ask"),
+    filter: list[str] = typer.Option([], "--filter", help=FILTER_HELP),
+) -> None:
+    """Remove all stopped containers."""
+    from dockyard.cli.volumes import confirm
+
+    removed: list[str] = []
+    if force or confirm("WARNING! This will remove all stopped containers."):
+        removed = call("container prune", lambda stubs: _containers(stubs, filter))
+    # docker 20.10 prints the total even when the prompt was declined
+    sys.stdout.write(_section("Deleted Containers", removed) + "Total reclaimed space: 0B\n")
+
+
+def _warning(everything: bool, volumes: bool, filters: list[str]) -> str:
     lines = ["  - all stopped containers", "  - all networks not used by at least one container"]
     if volumes:
-        lines.append("  - all anonymous volumes not used by at least one container")
+        lines.append("  - all volumes not used by at least one container")
     lines.append(
         "  - all images without at least one container associated to them"
         if everything
         else "  - all dangling images"
     )
-    lines.append("  - unused build cache")
+    lines.append("  - all build cache" if everything else "  - all dangling build cache")
+    if filters:
+        lines += ["", "  Items to be pruned will be filtered with:", *(f"  - {f}" for f in filters)]
     return "WARNING! This will remove:\n" + "\n".join(lines) + "\n"
 
 
-async def _prune(stubs: Stubs, everything: bool, volumes: bool) -> tuple[str, int]:
+async def _prune(
+    stubs: Stubs, everything: bool, volumes: bool, filters: list[str]
+) -> tuple[str, int]:
     from dockyard.cli.volumes import prune_volumes
-    from dockyard.network.v1 import network_pb2
 
     report, reclaimed = "", 0
-    containers = await _containers(stubs)
+    containers = await _containers(stubs, filters)
     report += _section("Deleted Containers", containers)
-    networks = (await stubs.networks.Prune(network_pb2.PruneNetworksRequest())).removed
-    report += _section("Deleted Networks", list(networks))
+    report += _section("Deleted Networks", await prune_networks(stubs, filters))
     if volumes:
-        removed, size = await prune_volumes(stubs, False, [])
+        labels = [f for f in filters if not f.startswith("until=")]
+        removed, size = await prune_volumes(stubs, False, labels)
         report += _section("Deleted Volumes", removed)
         reclaimed += size
-    deleted, size = await _images(stubs, everything)
+    deleted, size = await _images(stubs, everything, filters)
     report += _section("Deleted Images", deleted)
-    return report, reclaimed + size + await _build_cache(stubs)
+    cache = 0 if filters else await _build_cache(stubs)
+    return report, reclaimed + size + cache
+
+
+async def prune_networks(stubs: Stubs, filters: list[str]) -> list[str]:
+    """The names of the unused user networks removed (those `filters` choose)."""
+    from dockyard.api import prunefilters
+    from dockyard.api.errors import FailedPrecondition, NotFound
+    from dockyard.network.v1 import network_pb2 as pb
+
+    if not filters:
+        return list((await stubs.networks.Prune(pb.PruneNetworksRequest())).removed)
+    chosen = prunefilters.matcher(filters)
+    removed = []
+    for n in (await stubs.networks.List(pb.ListNetworksRequest())).networks:
+        if n.name in BUILTIN_NETWORKS or n.containers or not chosen(_time(n), n.labels):
+            continue
+        try:
+            await stubs.networks.Remove(pb.NetworkRequest(id=n.id))
+        except (NotFound, FailedPrecondition):
+            continue  # gone, or joined meanwhile
+        removed.append(n.name)
+    return removed
+
+
+def _time(thing: Any) -> float | None:
+    return thing.created.seconds + thing.created.nanos / 1e9 if thing.HasField("created") else None
 
 
 async def _build_cache(stubs: Stubs) -> int:
@@ -76,40 +124,33 @@ async def _build_cache(stubs: Stubs) -> int:
     return int(pruned.space_reclaimed)
 
 
-async def _containers(stubs: Stubs) -> list[str]:
+async def _containers(stubs: Stubs, filters: list[str]) -> list[str]:
+    from dockyard.api import prunefilters
+    from dockyard.api.errors import FailedPrecondition, NotFound
     from dockyard.engine.v1 import engine_pb2 as pb
 
+    chosen = prunefilters.matcher(filters)
     listing = await stubs.containers.List(pb.ListContainersRequest(all=True))
     removed = []
     for c in listing.containers:
-        if c.state.status in STOPPED:
-            await stubs.containers.Remove(pb.RemoveContainerRequest(id=c.id))
+        if c.state.status in STOPPED and chosen(_time(c), c.config.labels):
+            try:
+                await stubs.containers.Remove(pb.RemoveContainerRequest(id=c.id))
+            except (NotFound, FailedPrecondition):
+                continue  # removed or started meanwhile
             removed.append(c.id)
     return removed
 
 
-async def _images(stubs: Stubs, everything: bool) -> tuple[list[str], int]:
-    from dockyard.api.errors import DockyardError
-    from dockyard.engine.v1 import engine_pb2 as pb
+async def _images(stubs: Stubs, everything: bool, filters: list[str]) -> tuple[list[str], int]:
+    from dockyard.cli.names import familiar
     from dockyard.images.v1 import images_pb2
 
-    used = {
-        c.image
-        for c in (await stubs.containers.List(pb.ListContainersRequest(all=True))).containers
-    }
-    images = (await stubs.images.List(images_pb2.ListImagesRequest())).images
-    lines, size = [], 0
-    for image in images:
-        if image.id in used or (image.repo_tags and not everything):
-            continue
-        try:
-            removal: Any = await stubs.images.Remove(images_pb2.RemoveImageRequest(ref=image.id))
-        except DockyardError:
-            continue  # taken meanwhile
-        lines += [f"untagged: {t}" for t in removal.untagged]
-        lines += [f"deleted: {d}" for d in removal.deleted]
-        size += image.size
-    return lines, size
+    request = images_pb2.PruneImagesRequest(all=everything, filters=filters)
+    reply = await stubs.images.Prune(request)
+    lines = [f"untagged: {familiar(t)}" for t in reply.untagged]
+    lines += [f"deleted: {d}" for d in reply.deleted]
+    return lines, int(reply.space_reclaimed)
 
 
 def _section(title: str, items: list[str]) -> str:

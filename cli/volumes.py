@@ -155,6 +155,7 @@ def prune(
     if not force and not confirm(
         f"WARNING! This will remove {what} not used by at least one container."
     ):
+        print("Total reclaimed space: 0B")  # as docker 20.10 prints it when declined
         return
     removed, reclaimed = call("volume prune", lambda stubs: prune_volumes(stubs, all, filter))
     if removed:
@@ -178,8 +179,6 @@ def confirm(warning: str) -> bool:
     sys.stdout.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
     sys.stdout.flush()
     answer = sys.stdin.readline()
-    if not sys.stdin.isatty() and not answer.endswith("\n"):
-        sys.stdout.write("\n")
     return answer.strip().lower() in ("y", "yes")
 
 
