@@ -20,7 +20,7 @@ class Reader:
 
     def list(self, all_: bool, wanted: list[str], limit: int) -> list[Container]:
         """Containers matching `wanted` filters, newest first: running ones unless `all_`."""
-        match = filters.matcher(filters.parse(wanted), lambda _: set())
+        match = filters.matcher(filters.parse(wanted), lambda _: set(), self._store.get)
         found = []
         for container in self._store.each(running_only=not all_):
             if match(container):
