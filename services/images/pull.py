@@ -6,7 +6,7 @@
 
 Progress is docker's: "Pulling fs layer", "Downloading" (bytes), "Verifying Checksum",
 "Download complete", "Extracting", "Pull complete" or "Already exists" per layer, then
-"Digest: …" and "Status: …". A layer counts as there ("Already exists") when both its
+"Digest: …" and "Status: …" (no layer lines for an image that is here already, as docker's). A layer counts as there ("Already exists") when both its
 snapshot and its blob are: one unpacked from elsewhere (an import, a build) is downloaded
 all the same, for push and save need the blob the manifest names. Everything the pull writes is leased until the image is recorded,
 so a concurrent `rmi` cannot collect it, and nothing is recorded unless it all verified.
@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from dockyard.api.errors import NotFound
 from dockyard.services.images import reference
 from dockyard.services.images.content import full_disk_is_exhaustion
 from dockyard.services.images.fetch import fetch_blob
@@ -78,9 +79,7 @@ class Puller:
         chains: list[str],
     ) -> Progress:
         registry = self._registries.get(ref.domain, credentials)
-        report(
-            Progress(ref.tag or ref.digest, f"Pulling from {reference.familiar(ref.repository)}")
-        )
+        report(Progress(ref.tag or ref.digest, f"Pulling from {ref.path}"))
         resolved = await resolve(registry, ref, wanted)
         manifest, config_desc = resolved.manifest, resolved.manifest.config
         layers, diff_ids = manifest.layers, resolved.diff_ids
@@ -90,7 +89,8 @@ class Puller:
             self._store_bytes(resolved.config_bytes, config_desc.digest)
             self._store_bytes(resolved.manifest_bytes, resolved.manifest_digest)
             chains.extend(chain_ids(diff_ids))
-            size = await self._layers(registry, ref, layers, diff_ids, report)
+            quiet = self._known(config_desc.digest)  # docker: no layer lines for an image it has
+            size = await self._layers(registry, ref, layers, diff_ids, _silent if quiet else report)
             image = ImageRecord(
                 config_desc.digest,
                 Descriptor(
@@ -111,6 +111,13 @@ class Puller:
             f"Status: {verb} {reference.familiar(str(ref))}",
             image=self._images.store.get(config_desc.digest),
         )
+
+    def _known(self, image_id: str) -> bool:
+        try:
+            self._images.store.get(image_id)
+        except NotFound:
+            return False
+        return True
 
     def _up_to_date(self, ref: reference.Reference, image_id: str) -> bool:
         return self._images.store.image_of(ref.name) == image_id
@@ -219,3 +226,7 @@ def _credentials(auth: Any) -> Credentials:
     if auth is None:
         return Credentials()
     return Credentials(auth.username, auth.password, auth.identity_token, auth.registry_token)
+
+
+def _silent(progress: Progress) -> None:
+    """A report that shows nothing."""
