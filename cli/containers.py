@@ -186,7 +186,7 @@ def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
     from dockyard.engine.v1 import engine_pb2 as pb
 
     if flags["shm_size"]:
-        host.shm_size = options.size(flags["shm_size"], "--shm-size")
+        host.shm_size = options.size(flags["shm_size"], "--shm-size", unlimited=False)
     host.ipc_mode = flags["ipc"]
     host.pid_mode = runflags.namespace_mode(flags["pid"], "pid")
     host.uts_mode = runflags.namespace_mode(flags["uts"], "uts")

@@ -64,11 +64,12 @@ def integer(value: int, what: str, bounds: tuple[int, int] = INT64) -> int:
     return value
 
 
-def size(text: str, what: str) -> int:
-    """docker's RAMInBytes: "512m", "1g", "100000" (bytes); "-1" where unlimited is allowed."""
+def size(text: str, what: str, unlimited: bool = True) -> int:
+    """docker's RAMInBytes: "512m", "1g", "100000" (bytes); "-1" where `unlimited` is allowed
+    (--shm-size is a docker MemBytes: no -1)."""
     import re
 
-    if text.strip() == "-1":
+    if text.strip() == "-1" and unlimited:
         return -1
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([bkmgtp]?)i?b?", text.strip(), re.IGNORECASE)
     if match is None:
