@@ -55,7 +55,9 @@ def container_prune(
 def _warning(everything: bool, volumes: bool, filters: list[str]) -> str:
     lines = ["  - all stopped containers", "  - all networks not used by at least one container"]
     if volumes:
-        lines.append("  - all volumes not used by at least one container")
+        # docker 20.10 prunes every unused volume; dockyard, as docker 23 and later, the
+        # anonymous ones only (volume prune -a for all), and says so
+        lines.append("  - all anonymous volumes not used by at least one container")
     lines.append(
         "  - all images without at least one container associated to them"
         if everything

@@ -211,7 +211,10 @@ def test_stats_no_stream_shows_the_container_and_its_limit(engine: Engine, busyb
     one = engine.ok("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "measured")
     assert one == "measured 1\n"
     engine.ok("stop", "-t", "0", "measured")
-    assert "is not running" in failed(engine.cli("stats", "--no-stream", "measured"))
+    stopped = engine.ok("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.MemUsage}}")
+    assert stopped == "unlimited 1 " + stopped.split(" ", 2)[2]  # running ones only
+    idle = engine.ok("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.MemUsage}}", cid)
+    assert idle == "measured 0 0B / 0B\n"  # a stopped one named: zeroes, as docker's
 
 
 def test_update_memory_of_a_running_container(engine: Engine, busybox: str) -> None:

@@ -379,4 +379,129 @@ RUN_FLAGS = [
     Case("workdir-relative", ("run", "--rm", "-w", "rel", "busybox", "pwd"), docker=Out(125, stderr="docker: Error response from daemon: the working directory 'rel' is invalid, it needs to be an absolute path.\nSee 'docker run --help'.\n")),
 ]  # fmt: skip
 
-CASES = [*USAGE, *MISSING, *COMMANDS, *TEMPLATES, *REMOVAL, *RUN_FLAGS]
+# -- issue 15 item 2: cleanup verbs (each case's own labels keep it to what it made) ---------
+
+OLD = ("create", "--name", "p-old", "--label", "p=1", "busybox", "true")
+KEEP = ("create", "--name", "p-keep", "busybox", "true")
+NET = ("network", "create", "--label", "p=1", "p-net")
+PRUNE = [
+    Case("container-prune-label", ("container", "prune", "-f", "--filter", "label=p=1"), docker=Out(0, stdout='Deleted Containers:\nc4fe1965638a7939d714fd32a6f22edbdfb665e1064d723e36504051179aed06\n\nTotal reclaimed space: 0B\n'), setup=(OLD, KEEP)),
+    Case("container-prune-label-not", ("container", "prune", "-f", "--filter", "label!=p"), docker=Out(0, stdout='Deleted Containers:\n690e99114a1d0646fe609f7b39376567a89df987c4d88d140335f7b5356bfff2\n\nTotal reclaimed space: 0B\n'), setup=(OLD, KEEP)),
+    Case("container-prune-until", ("container", "prune", "-f", "--filter", "until=1h", "--filter", "label=p=1"), docker=Out(0, stdout='Total reclaimed space: 0B\n'), setup=(OLD,)),
+    Case("container-prune-bad-filter", ("container", "prune", "-f", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("container-prune-bad-until", ("container", "prune", "-f", "--filter", "until=soon"), docker=Out(1, stderr='Error response from daemon: failed to parse value as time or duration: "soon"\n')),
+    Case("container-prune-declined", ("container", "prune"), docker=Out(0, stdout='WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] Total reclaimed space: 0B\n'), setup=(OLD,), stdin=""),
+    Case("network-prune-label", ("network", "prune", "-f", "--filter", "label=p=1"), docker=Out(0, stdout='Deleted Networks:\np-net\n\n'), setup=(NET,), networks=("p-net",)),
+    Case("network-prune-until", ("network", "prune", "-f", "--filter", "until=1h", "--filter", "label=p=1"), docker=Out(0), setup=(NET,), networks=("p-net",)),
+    Case("network-prune-bad-filter", ("network", "prune", "-f", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("network-prune-declined", ("network", "prune"), docker=Out(0, stdout='WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '), setup=(NET,), stdin="", networks=("p-net",)),
+    Case("system-prune-label", ("system", "prune", "-f", "--filter", "label=p=1"), docker=Out(0, stdout='Deleted Containers:\n186d2029c8650f187fc6d9dae1063b610742c1df3525f8c29208d0116407c9a1\n\nDeleted Networks:\np-net\n\nTotal reclaimed space: 0B\n'), setup=(OLD, KEEP, NET), networks=("p-net",)),
+    Case("system-prune-bad-filter", ("system", "prune", "-f", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("system-prune-declined", ("system", "prune", "-a", "--filter", "label=p=1"), docker=Out(0, stdout='WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all images without at least one container associated to them\n  - all build cache\n\n  Items to be pruned will be filtered with:\n  - label=p=1\n\nAre you sure you want to continue? [y/N] '), stdin=""),
+    Case("image-prune-bad-filter", ("image", "prune", "-f", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("image-prune-bad-until", ("image", "prune", "-f", "--filter", "until=soon"), docker=Out(1, stderr='Error response from daemon: failed to parse value as time or duration: "soon"\n')),
+    Case("image-prune-declined", ("image", "prune", "-a"), docker=Out(0, stdout='WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] Total reclaimed space: 0B\n'), stdin=""),
+]  # fmt: skip
+
+# -- issue 15 item 6: listing filters, stats ---------------------------------------------------
+
+A, B, C = (("create", "--name", f"p-{n}", "busybox", "true") for n in "abc")
+ON_NET = ("run", "-d", "--name", "p-onnet", "--network", "p-net", "busybox", "sleep", "600")
+PORTS = (
+    "run",
+    "-d",
+    "--name",
+    "p-ports",
+    "-p",
+    "127.0.0.1:18290:80",
+    "--expose",
+    "90",
+    "busybox",
+    "sleep",
+    "600",
+)
+NAMES = ("--format", "{{.Names}}")
+LISTING = [
+    Case("ps-filter-network", ("ps", "--filter", "network=p-net", *NAMES), docker=Out(0, stdout='p-onnet\n'), setup=(NET, ON_NET), networks=("p-net",)),
+    Case("ps-filter-publish", ("ps", "--filter", "publish=18290", *NAMES), docker=Out(0, stdout='p-ports\n'), setup=(PORTS,)),
+    Case("ps-filter-publish-range", ("ps", "--filter", "publish=18000-19000/tcp", "--filter", "expose=80", *NAMES), docker=Out(0, stdout='p-ports\n'), setup=(PORTS,)),
+    Case("ps-filter-publish-other-protocol", ("ps", "--filter", "publish=18290/udp", *NAMES), docker=Out(0), setup=(PORTS,)),
+    Case("ps-filter-expose", ("ps", "--filter", "expose=85-95", *NAMES), docker=Out(0, stdout='p-ports\n'), setup=(PORTS,)),
+    Case("ps-filter-expose-bad", ("ps", "--filter", "expose=abc"), docker=Out(1, stderr='Error response from daemon: error while looking up for expose abc: strconv.ParseUint: parsing "abc": invalid syntax\n')),
+    Case("ps-filter-publish-backwards", ("ps", "--filter", "publish=90-80"), docker=Out(1, stderr='Error response from daemon: error while looking up for publish 90-80: Invalid range specified for the Port: 90-80\n')),
+    Case("ps-filter-before-since", ("ps", "-a", "--filter", "since=p-a", "--filter", "before=p-c", *NAMES), docker=Out(0, stdout='p-b\n'), setup=(A, B, C)),
+    Case("ps-filter-before-missing", ("ps", "--filter", "before=nosuch"), docker=Out(1, stderr='Error response from daemon: no such container nosuch\n')),
+    Case("ps-filter-unknown", ("ps", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("ps-filter-bad-status", ("ps", "--filter", "status=bogus"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'status=bogus'\n")),
+    Case("network-ls-label", ("network", "ls", "--filter", "label=p=1", "--format", "{{.Name}} {{.Driver}}"), docker=Out(0, stdout='p-net bridge\n'), setup=(NET,), networks=("p-net",)),
+    Case("network-ls-labels-and", ("network", "ls", "--filter", "label=p=1", "--filter", "label=q", "--format", "{{.Name}}"), docker=Out(0), setup=(NET,), networks=("p-net",)),
+    Case("network-ls-names-or", ("network", "ls", "--filter", "name=p-net", "--filter", "name=host", "--format", "{{.Name}}"), docker=Out(0, stdout='host\np-net\n'), setup=(NET,), networks=("p-net",)),
+    Case("network-ls-builtin", ("network", "ls", "--filter", "type=builtin", "--format", "{{.Name}}"), docker=Out(0, stdout='bridge\nhost\nnone\n')),
+    Case("network-ls-custom", ("network", "ls", "--filter", "type=custom", "--filter", "label=p", "--format", "{{.Name}}"), docker=Out(0, stdout='p-net\n'), setup=(NET,), networks=("p-net",)),
+    Case("network-ls-bad-type", ("network", "ls", "--filter", "type=bogus"), docker=Out(1, stderr="Error response from daemon: invalid filter: 'type'='bogus'\n")),
+    Case("network-ls-unknown-filter", ("network", "ls", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("stats-stopped", ("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.PIDs}}", "p-a"), docker=Out(0, stdout='p-a 0.00% 0B / 0B 0B / 0B 0\n'), setup=(A,)),
+    Case("stats-all", ("stats", "--no-stream", "-a", "--format", "{{.Name}} {{.PIDs}}"), docker=Out(0, stdout='p-a 0\n'), setup=(A,)),
+    Case("stats-no-trunc", ("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}} {{.Container}} {{.Name}}", "p-sleeper"), docker=Out(0, stdout='d22d7a87071b568cefbce39048df0dcfcbbba24f80933fbb725df5e739be953c p-sleeper p-sleeper\n'), setup=(SLEEPER,)),
+    Case("stats-template-unknown-field", ("stats", "--no-stream", "--format", "{{.Nope}}", "p-sleeper"), docker=Out(1, stderr='template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *container.statsContext\n'), setup=(SLEEPER,)),
+]  # fmt: skip
+
+# -- issue 15 item 1: healthchecks (states that do not depend on timing) ----------------------
+
+WAITING = (
+    "run",
+    "-d",
+    "--name",
+    "p-waiting",
+    "--health-cmd",
+    "true",
+    "--health-interval",
+    "1h",
+    "--health-start-period",
+    "1h",
+    "busybox",
+    "sleep",
+    "600",
+)
+HEALTH = [
+    Case("health-starting-filter", ("ps", "--filter", "health=starting", *NAMES), docker=Out(0, stdout='p-waiting\n'), setup=(WAITING,)),
+    Case("health-starting-inspect", ("inspect", "-f", "{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{len .State.Health.Log}} {{json .Config.Healthcheck}}", "p-waiting"), docker=Out(0, stdout='starting 0 0 {"Test":["CMD-SHELL","true"],"Interval":3600000000000,"StartPeriod":3600000000000}\n'), setup=(WAITING,)),
+    Case("health-none-filter", ("ps", "--filter", "health=none", *NAMES), docker=Out(0, stdout='p-sleeper\n'), setup=(SLEEPER,)),
+    Case("health-bad-filter", ("ps", "--filter", "health=bogus"), docker=Out(1, stderr='Error response from daemon: Unrecognised filter value for health: bogus\n')),
+    Case("health-bad-interval", ("run", "--rm", "--health-interval", "bogus", "busybox", "true"), docker=Out(125, stderr='invalid argument "bogus" for "--health-interval" flag: time: invalid duration "bogus"\nSee \'docker run --help\'.\n')),
+    Case("health-negative-retries", ("run", "--rm", "--health-retries", "-1", "busybox", "true"), docker=Out(125, stderr="docker: --health-retries cannot be negative.\nSee 'docker run --help'.\n")),
+    Case("health-conflict", ("run", "--rm", "--no-healthcheck", "--health-cmd", "true", "busybox", "true"), docker=Out(125, stderr="docker: --no-healthcheck conflicts with --health-* options.\nSee 'docker run --help'.\n")),
+    Case("health-disabled-inspect", ("inspect", "-f", "{{json .Config.Healthcheck}}", "p-nohealth"), docker=Out(0, stdout='{"Test":["NONE"]}\n'), setup=(("create", "--name", "p-nohealth", "--no-healthcheck", "busybox", "true"),)),
+]  # fmt: skip
+
+# -- issue 13 item 5 and issue 15 item 3: --pull, and the run flags not covered above ----------
+
+PULL_AND_FLAGS = [
+    Case("run-pull-never-missing", ("run", "--rm", "--pull", "never", "nosuchimage", "true"), docker=Out(125, stderr="docker: Error response from daemon: No such image: nosuchimage:latest.\nSee 'docker run --help'.\n")),
+    Case("create-pull-never-missing", ("create", "--pull", "never", "nosuchimage", "true"), docker=Out(1, stderr='Error response from daemon: No such image: nosuchimage:latest\n')),
+    Case("run-pull-never-present", ("run", "--rm", "--pull", "never", "busybox", "echo", "hi"), docker=Out(0, stdout='hi\n')),
+    Case("pid-host", ("run", "--rm", "--pid", "host", "busybox", "sh", "-c", "test $$ -gt 1 && echo host"), docker=Out(0, stdout='host\n')),
+    Case("pid-container", ("run", "--rm", "--pid", "container:p-sleeper", "busybox", "sh", "-c", "ps -o comm | grep -c sleep"), docker=Out(0, stdout='1\n'), setup=(SLEEPER,)),
+    Case("pid-container-missing", ("run", "--rm", "--pid", "container:nosuch", "busybox", "true"), docker=Out(125, stderr="docker: Error response from daemon: No such container: nosuch.\nSee 'docker run --help'.\n")),
+    Case("ipc-container-missing", ("run", "--rm", "--ipc", "container:nosuch", "busybox", "true"), docker=Out(125, stderr="docker: Error response from daemon: No such container: nosuch.\nSee 'docker run --help'.\n")),
+    Case("sysctl-net", ("run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "busybox", "cat", "/proc/sys/net/ipv4/ip_forward"), docker=Out(0, stdout='1\n')),
+    Case("device-read-only", ("run", "--rm", "--device", "/dev/null:/dev/xnull:r", "busybox", "sh", "-c", "echo x > /dev/xnull"), docker=Out(0)),
+    Case("group-add-number", ("run", "--rm", "--group-add", "12345", "busybox", "id", "-G"), docker=Out(0, stdout='0 10 12345\n')),
+    Case("attach-upper-case", ("run", "--rm", "-a", "STDOUT", "busybox", "echo", "hi"), docker=Out(0, stdout='hi\n')),
+    Case("shm-size-zero-is-default", ("run", "--rm", "--shm-size", "0", "busybox", *SHM), docker=Out(0, stdout='shm                      65536         0     65536   0% /dev/shm\n')),
+    Case("shm-size-negative", ("run", "--rm", "--shm-size", "-1", "busybox", "true"), docker=Out(125, stderr='invalid argument "-1" for "--shm-size" flag: invalid size: \'-1\'\nSee \'docker run --help\'.\n')),
+    Case("run-flags-in-inspect", ("inspect", "-f", "{{.HostConfig.ShmSize}} {{.HostConfig.IpcMode}} {{.HostConfig.PidMode}} {{json .HostConfig.Devices}} {{json .HostConfig.GroupAdd}}", "p-sleeper"), docker=Out(0, stdout='67108864 private  [] null\n'), setup=(SLEEPER,)),
+]  # fmt: skip
+
+CASES = [
+    *USAGE,
+    *MISSING,
+    *COMMANDS,
+    *TEMPLATES,
+    *REMOVAL,
+    *RUN_FLAGS,
+    *PRUNE,
+    *LISTING,
+    *HEALTH,
+    *PULL_AND_FLAGS,
+]

@@ -43,6 +43,7 @@ class Case:
     stdin: str | None = None
     lines: int | None = None  # compare only this many lines of stderr
     remove: tuple[str, ...] = field(default=())  # containers to remove afterwards
+    networks: tuple[str, ...] = field(default=())  # networks to remove afterwards (if left)
 
     def containers(self) -> tuple[str, ...]:
         """Every container the case names with --name, and those it says to remove."""
@@ -71,6 +72,8 @@ def play(case: Case, run: Runner) -> Out:
     finally:
         if case.containers():
             run("rm", "-f", *case.containers())
+        if case.networks:
+            run("network", "rm", *case.networks)
 
 
 def expected(case: Case) -> Out:
