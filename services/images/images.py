@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.api.errors import FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
-from dockyard.services.images import reference
+from dockyard.services.images import listing, reference
 from dockyard.services.images.content import ContentStore, Locks
 from dockyard.services.images.imagestore import ImageRecord, ImageStore
 from dockyard.services.images.leases import Leases
@@ -109,16 +109,8 @@ class Images:
         return self.store.resolve(ref)
 
     def matching(self, filters: list[str]) -> list[ImageRecord]:
-        images = self.store.all()
-        for item in filters:
-            key, sep, value = item.partition("=")
-            if not sep or key not in ("reference", "dangling"):
-                raise InvalidArgument(f"invalid filter '{item}'")
-            if key == "dangling":
-                images = [i for i in images if (not i.names) == (value.lower() in ("true", "1"))]
-            else:
-                images = [i for i in images if any(_matches(value, n) for n in i.names)]
-        return images
+        """The images `filters` keep, newest first (services/images/listing.py)."""
+        return listing.matching(self.store.all(), filters, self.store.resolve)
 
     def tag(self, source: str, target: str) -> ImageRecord:
         image = self.store.resolve(source)
@@ -293,11 +285,3 @@ def _import_config(diff_id: str, message: str) -> dict[str, Any]:
 def _is_gzip(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(2) == b"\x1f\x8b"
-
-
-def _matches(pattern: str, name: str) -> bool:
-    import fnmatch
-
-    familiar = reference.familiar(name)
-    candidates = {name, familiar, familiar.split(":")[0], name.rsplit(":", 1)[0]}
-    return any(fnmatch.fnmatchcase(c, pattern) for c in candidates)
