@@ -205,7 +205,7 @@ async def list_containers(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - set(ENGINE_FILTERS) - set(LOCAL_FILTERS))
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
     limit = params.integer(request, "limit") or 0
     everything = params.flag(request, "all") or limit > 0
     found = await _list(request, wanted, everything)
@@ -290,7 +290,9 @@ async def prune(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - {"until", "label", "label!"})
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
+    for value in wanted.get("until", []):
+        params.until_seconds(value)  # refused before anything goes, even with nothing to prune
     engine = engine_of(request)
     found = await _list(request, {"label": wanted.get("label", [])}, True)
     deleted = []

@@ -284,7 +284,7 @@ async def list_images(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - {*ENGINE_FILTERS, "label", "before", "since"})
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
     images = await _list(request, wanted)
     version = version_of(request)
     # `all` shows docker's intermediate images too: there are none (no image has a parent here);
@@ -345,7 +345,7 @@ async def prune(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - {"dangling", "label", "until"})
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
     dangling_only = wanted.get("dangling", ["true"]) != ["false"]
     engine = engine_of(request)
     images = await _list(request, {"label": wanted.get("label", [])})

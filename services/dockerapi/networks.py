@@ -69,7 +69,7 @@ async def list_networks(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - set(LIST_FILTERS))
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
     reply = await engine_of(request).networks.List(network_pb2.ListNetworksRequest(), **UNARY)
     found = [n for n in reply.networks if _matches(n, wanted)]
     return replies.reply([network_json(n, containers=False) for n in found])
@@ -159,7 +159,9 @@ async def prune(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - {"until", "label"})
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
+    for value in wanted.get("until", []):
+        params.until_seconds(value)  # refused before anything goes, even with nothing to prune
     engine = engine_of(request)
     if not wanted:
         reply = await engine.networks.Prune(network_pb2.PruneNetworksRequest(), **UNARY)

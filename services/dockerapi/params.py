@@ -6,11 +6,10 @@ integers, unix timestamps ("1700000000.5"), the `filters` JSON in both of its en
 from __future__ import annotations
 
 import json
-import re
-import time
 from typing import Any
 
 from aiohttp import web
+from dockyard.api import prunefilters
 from dockyard.api.errors import InvalidArgument
 
 TRUE = ("1", "true", "True", "TRUE", "yes")
@@ -93,19 +92,9 @@ async def body(request: web.Request) -> dict[str, Any]:
     return value
 
 
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)$")
-_UNIT = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def until_seconds(value: str) -> float:
-    """A prune filter's `until=`: a unix timestamp, or a Go duration before now ("10m")."""
-    m = _DURATION.match(value)
-    if m:
-        return time.time() - float(m[1]) * _UNIT[m[2]]
-    try:
-        return timestamp_ns(value, "until") / 1e9
-    except InvalidArgument:
-        raise InvalidArgument(f"invalid filter 'until={value}'") from None
+    """A prune filter's `until=`: a time, a unix timestamp, or a Go duration before now."""
+    return prunefilters.until(value)
 
 
 class Fields:

@@ -159,7 +159,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - set(EVENT_KEYS) - set(LOCAL_EVENT_KEYS))
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
     query = engine_pb2.EventsRequest(filters=params.pairs(wanted, EVENT_KEYS))
     for name in ("since", "until"):
         if request.query.get(name):

@@ -50,7 +50,7 @@ async def list_volumes(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - set(LIST_FILTERS))
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
     message = engine_pb2.ListVolumesRequest(filters=params.pairs(wanted, LIST_FILTERS))
     reply = await engine_of(request).volumes.List(message, **UNARY)
     return replies.reply({"Volumes": [volume_json(v) for v in reply.volumes], "Warnings": None})
@@ -85,7 +85,7 @@ async def prune(request: web.Request) -> web.StreamResponse:
     wanted = params.filters(request)
     unknown = sorted(set(wanted) - set(PRUNE_FILTERS))
     if unknown:
-        raise errors.InvalidArgument(f"invalid filter '{unknown[0]}'")
+        raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
     everything = version_of(request) < ALL_FROM or any(
         v in params.TRUE for v in wanted.get("all", [])
     )

@@ -113,7 +113,7 @@ def _filters(items: list[str], keys: tuple[str, ...]) -> dict[str, list[str]]:
     for item in items:
         key, sep, value = item.partition("=")  # "label!=k" is the key "label!"
         if not sep or key not in keys:
-            raise errors.InvalidArgument(f"invalid filter '{key}'")
+            raise errors.InvalidArgument(f"Invalid filter '{key}'")
         if key == "dangling":
             _boolean(value)
         parsed.setdefault(key, []).append(value)
@@ -125,7 +125,7 @@ def _boolean(value: str) -> bool:
         return True
     if value.lower() in ("false", "0"):
         return False
-    raise errors.InvalidArgument(f"invalid filter 'dangling={value}'")
+    raise errors.InvalidArgument(f"Invalid filter 'dangling=[{value}]'")
 
 
 def _labels_match(volume: Volume, wanted: dict[str, list[str]]) -> bool:

@@ -59,7 +59,7 @@ def test_ls_filters_and_prune(engine: Engine, busybox: str) -> None:
     bad = engine.cli("volume", "ls", "-f", "colour=red")
     assert (bad.returncode, bad.stderr) == (
         1,
-        "Error response from daemon: invalid filter 'colour'\n",
+        "Error response from daemon: Invalid filter 'colour'\n",
     )
     engine.ok("rm", "holder")  # no -v: its anonymous volume stays, unused
     out = engine.ok("volume", "prune", "-f")

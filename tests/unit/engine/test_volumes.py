@@ -266,7 +266,7 @@ async def test_ls_filters_and_usage(rig: Rig) -> None:
     assert names(await api.list_volumes(["driver=local"], False)) == ["held", "loose"]
     with_usage = {v.name: v.usage for v in await api.list_volumes([], True)}
     assert with_usage["held"] is not None and with_usage["held"].ref_count == 1
-    with pytest.raises(errors.InvalidArgument, match="invalid filter 'colour'"):
+    with pytest.raises(errors.InvalidArgument, match="Invalid filter 'colour'"):
         await api.list_volumes(["colour=red"], False)
 
 
