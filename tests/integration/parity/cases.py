@@ -446,6 +446,24 @@ LISTING = [
     Case("stats-template-unknown-field", ("stats", "--no-stream", "--format", "{{.Nope}}", "p-sleeper"), docker=Out(1, stderr='template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *container.statsContext\n'), setup=(SLEEPER,)),
 ]  # fmt: skip
 
+TAGGED = ("tag", "busybox", "p-other:1")
+COMMITTED = (("create", "--name", "p-base", "busybox", "true"), ("commit", "p-base", "p-newer:1"))
+REPO_TAG = ("--format", "{{.Repository}}:{{.Tag}}")
+IMAGES = [
+    Case("images-repository", ("images", "busybox", *REPO_TAG), docker=Out(0, stdout='busybox:latest\n'), setup=(TAGGED,), images=("p-other:1",)),
+    Case("images-repository-tag", ("images", "p-other:1", *REPO_TAG), docker=Out(0, stdout='p-other:1\n'), setup=(TAGGED,), images=("p-other:1",)),
+    Case("images-references-or", ("images", "--filter", "reference=p-other", "--filter", "reference=busybox", *REPO_TAG), docker=Out(0, stdout='busybox:latest\np-other:1\n'), setup=(TAGGED,), images=("p-other:1",)),
+    Case("images-since", ("images", "--filter", "since=busybox", *REPO_TAG), docker=Out(0, stdout='p-newer:1\n'), setup=COMMITTED, images=("p-newer:1",)),
+    Case("images-before", ("images", "--filter", "before=p-newer:1", *REPO_TAG), docker=Out(0, stdout='busybox:latest\n'), setup=COMMITTED, images=("p-newer:1",)),
+    Case("images-newest-first", ("images", *REPO_TAG), docker=Out(0, stdout='p-newer:1\nbusybox:latest\n'), setup=COMMITTED, images=("p-newer:1",)),
+    Case("images-before-missing", ("images", "--filter", "before=nosuch"), docker=Out(1, stderr='Error response from daemon: No such image: nosuch:latest\n')),
+    Case("images-label", ("images", "--filter", "label=nosuch", *REPO_TAG), docker=Out(0)),
+    Case("images-bad-dangling", ("images", "--filter", "dangling=maybe"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'dangling=[maybe]'\n")),
+    Case("images-unknown-filter", ("images", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("volume-ls-bad-dangling", ("volume", "ls", "--filter", "dangling=maybe"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'dangling=[maybe]'\n")),
+    Case("volume-ls-unknown-filter", ("volume", "ls", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+]  # fmt: skip
+
 # -- issue 15 item 1: healthchecks (states that do not depend on timing) ----------------------
 
 WAITING = (
@@ -502,6 +520,7 @@ CASES = [
     *RUN_FLAGS,
     *PRUNE,
     *LISTING,
+    *IMAGES,
     *HEALTH,
     *PULL_AND_FLAGS,
 ]

@@ -44,6 +44,7 @@ class Case:
     lines: int | None = None  # compare only this many lines of stderr
     remove: tuple[str, ...] = field(default=())  # containers to remove afterwards
     networks: tuple[str, ...] = field(default=())  # networks to remove afterwards (if left)
+    images: tuple[str, ...] = field(default=())  # image names to remove afterwards (if left)
 
     def containers(self) -> tuple[str, ...]:
         """Every container the case names with --name, and those it says to remove."""
@@ -74,6 +75,8 @@ def play(case: Case, run: Runner) -> Out:
             run("rm", "-f", *case.containers())
         if case.networks:
             run("network", "rm", *case.networks)
+        if case.images:
+            run("rmi", *case.images)
 
 
 def expected(case: Case) -> Out:
