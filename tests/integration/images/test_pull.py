@@ -36,6 +36,23 @@ def test_pull_by_tag_then_run(engine: Engine, registry: Registry) -> None:
     engine.ok("rmi", ref)
 
 
+def test_an_up_to_date_pull_reads_as_docker_20_10s(engine: Engine, registry: Registry) -> None:
+    """Recorded from dockerd 20.10 pulling the same image from the same kind of registry: the
+    repository's path (not the registry's host), and no layer lines for an image it has."""
+    ref = f"{registry.host}/library/busybox"
+    engine.cli("rmi", ref)
+    first = engine.ok("pull", ref).splitlines()
+    assert first[:2] == ["Using default tag: latest", "latest: Pulling from library/busybox"]
+    assert engine.ok("pull", ref) == (
+        "Using default tag: latest\n"
+        "latest: Pulling from library/busybox\n"
+        f"Digest: {images.busybox_image().digest}\n"
+        f"Status: Image is up to date for {ref}:latest\n"
+        f"{ref}:latest\n"
+    )
+    engine.ok("rmi", ref)
+
+
 def test_pull_by_digest_records_the_repo_digest(engine: Engine, registry: Registry) -> None:
     digest = images.busybox_image().digest
     ref = f"{registry.host}/library/busybox@{digest}"
