@@ -292,13 +292,32 @@ def _command(command: list[Any], dot: Any, scope: dict[str, Any], piped: list[An
             raise TemplateError(f'function "{head}" not defined')
         args = [_operand(op, dot, scope) for op in command[1:]] + piped
         return FUNCTIONS[head](*args)
-    if kind == "field" and (len(command) > 1 or piped):
+    if kind == "field":
         method = _operand(command[0], dot, scope)
-        if callable(method):  # a Go method with arguments: {{.Label "k"}}
-            return method(*[_operand(op, dot, scope) for op in command[1:]], *piped)
+        if callable(method):  # a Go method: {{.Label "k"}}
+            args = [_operand(op, dot, scope) for op in command[1:]] + piped
+            return _call(method, head, args)
     if len(command) > 1 or piped:
         raise TemplateError(f"can't give argument to non-function {head}")
     return _operand(command[0], dot, scope)
+
+
+def _call(method: Any, chain: str, args: list[Any]) -> Any:
+    """A method of docker's contexts (each takes one string, as Label does), checked as Go
+    checks a call: the number of arguments, then their type."""
+    where = getattr(chain, "where", "1:0")
+    name = chain.rsplit(".", 1)[-1]
+    at = f'template: :{where}: executing "" at <{chain}>'
+    if len(args) != 1:
+        raise TemplateError(f"{at}: wrong number of args for {name}: want 1 got {len(args)}")
+    if not isinstance(args[0], str):
+        line, _, column = where.partition(":")
+        found = to_text(args[0])
+        place = f"{line}:{int(column or 0) + len(chain) + 1}"  # the argument after the field
+        raise TemplateError(
+            f'template: :{place}: executing "" at <{found}>: expected string; found {found}'
+        )
+    return method(*args)
 
 
 def _operand(operand: tuple[str, Any], dot: Any, scope: dict[str, Any]) -> Any:

@@ -138,19 +138,26 @@ def format_rows(
         nodes = gotemplate.parse(body)
     except gotemplate.TemplateError as err:
         die(f"template parsing error: {err}")
+    methods = {"Label": label_header} if "Labels" in headers else {}
     try:
         if validate:
-            gotemplate.execute(nodes, wrap(dict.fromkeys(headers, "")))
+            gotemplate.execute(nodes, wrap(dict.fromkeys(headers, "") | methods))
     except gotemplate.TemplateError as err:
         die(f"failed to execute template: {err}")
     try:
         lines = [gotemplate.execute(nodes, wrap(row)) for row in rows]
         if not is_table:
             return "".join(line + "\n" for line in lines)
-        header = gotemplate.execute(nodes, wrap({k: headers.get(k, k.upper()) for k in headers}))
+        titles = {k: headers.get(k, k.upper()) for k in headers} | methods
+        header = gotemplate.execute(nodes, wrap(titles))
     except gotemplate.TemplateError as err:
         die(f"template parsing error: {err}")
     return render.table([line.split("\t") for line in [header, *lines]])
+
+
+def label_header(name: str) -> str:
+    """The column title docker gives {{.Label "com.example.my-key"}}: "my key"."""
+    return name.split(".")[-1].replace("-", " ").replace("_", " ")
 
 
 def inspect(

@@ -421,6 +421,19 @@ PORTS = (
     "600",
 )
 NAMES = ("--format", "{{.Names}}")
+LABELLED = (
+    "run",
+    "-d",
+    "--name",
+    "p-labelled",
+    "--label",
+    "p=1",
+    "--label",
+    "com.example.my-key=v",
+    "busybox",
+    "sleep",
+    "600",
+)
 LISTING = [
     Case("ps-filter-network", ("ps", "--filter", "network=p-net", *NAMES), docker=Out(0, stdout='p-onnet\n'), setup=(NET, ON_NET), networks=("p-net",)),
     Case("ps-filter-publish", ("ps", "--filter", "publish=18290", *NAMES), docker=Out(0, stdout='p-ports\n'), setup=(PORTS,)),
@@ -440,6 +453,11 @@ LISTING = [
     Case("network-ls-custom", ("network", "ls", "--filter", "type=custom", "--filter", "label=p", "--format", "{{.Name}}"), docker=Out(0, stdout='p-net\n'), setup=(NET,), networks=("p-net",)),
     Case("network-ls-bad-type", ("network", "ls", "--filter", "type=bogus"), docker=Out(1, stderr="Error response from daemon: invalid filter: 'type'='bogus'\n")),
     Case("network-ls-unknown-filter", ("network", "ls", "--filter", "colour=red"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'colour'\n")),
+    Case("ps-label", ("ps", "--format", '{{.Names}} {{.Label "p"}}|{{.Label "nosuch"}}'), docker=Out(0, stdout='p-labelled 1|\n'), setup=(LABELLED,)),
+    Case("ps-label-table", ("ps", "--format", 'table {{.Names}}\t{{.Label "com.example.my-key"}}'), docker=Out(0, stdout='NAMES        my key\np-labelled   v\n'), setup=(LABELLED,)),
+    Case("ps-label-table-empty", ("ps", "--format", 'table {{.Names}}\t{{.Label "com.example.my_key"}}'), docker=Out(0, stdout='NAMES     my key\n')),
+    Case("ps-label-without-argument", ("ps", "--format", "{{.Label}}"), docker=Out(1, stderr='failed to execute template: template: :1:2: executing "" at <.Label>: wrong number of args for Label: want 1 got 0\n')),
+    Case("ps-label-not-a-string", ("ps", "--format", "{{.Label 1}}"), docker=Out(1, stderr='failed to execute template: template: :1:9: executing "" at <1>: expected string; found 1\n')),
     Case("stats-stopped", ("stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.NetIO}} {{.PIDs}}", "p-a"), docker=Out(0, stdout='p-a 0.00% 0B / 0B 0B / 0B 0\n'), setup=(A,)),
     Case("stats-all", ("stats", "--no-stream", "-a", "--format", "{{.Name}} {{.PIDs}}"), docker=Out(0, stdout='p-a 0\n'), setup=(A,)),
     Case("stats-no-trunc", ("stats", "--no-stream", "--no-trunc", "--format", "{{.ID}} {{.Container}} {{.Name}}", "p-sleeper"), docker=Out(0, stdout='d22d7a87071b568cefbce39048df0dcfcbbba24f80933fbb725df5e739be953c p-sleeper p-sleeper\n'), setup=(SLEEPER,)),
