@@ -54,7 +54,8 @@ def df(
     if verbose:
         print(verbose_report(found), end="")
         return
-    print(format_rows(summary(found), format or SUMMARY_DEFAULT, SUMMARY_HEADERS), end="")
+    rows, template = summary(found), format or SUMMARY_DEFAULT
+    print(format_rows(rows, template, SUMMARY_HEADERS, "*formatter.diskUsageImagesContext"), end="")
 
 
 def summary(found: Usage) -> list[dict[str, str]]:

@@ -27,9 +27,9 @@ def logs(
         id=container, follow=follow, stdout=True, stderr=True, tail=tail, timestamps=timestamps
     )
     if since:
-        request.since.FromNanoseconds(parse_time(since))
+        request.since.FromNanoseconds(parse_time(since, "since"))
     if until:
-        request.until.FromNanoseconds(parse_time(until))
+        request.until.FromNanoseconds(parse_time(until, "until"))
 
     async def work(stubs: Stubs) -> None:
         async for entry in stubs.containers.Logs(request, timeout=None):
@@ -45,7 +45,7 @@ def logs(
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_time(text: str) -> int:
+def parse_time(text: str, flag: str = "") -> int:
     """docker's --since/--until: RFC 3339, a Unix timestamp, or a duration ago (10m, 1h30m).
 
     Exact to the nanosecond (no float on the way): a line's own timestamp names that line."""
@@ -63,7 +63,8 @@ def parse_time(text: str) -> int:
             return seconds * 10**9 + int(((stamp[2] or "") + "000000000")[:9])
         return int(datetime.fromisoformat(text).timestamp()) * 10**9
     except ValueError:
-        die(f'invalid value for time: "{text}"')
+        why = f'failed to parse value as time or duration: "{text}"'
+        die(f'invalid value for "{flag}": {why}' if flag else why)
 
 
 def _duration(text: str) -> float | None:

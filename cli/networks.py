@@ -264,7 +264,7 @@ def port(
         key = private if "/" in private else f"{private}/tcp"
         found = [b for b in ports if b.container_port == key]
         if not found:
-            die(f"No public port '{key}' published for {container}", 1)
+            die(f"Error: No public port '{key}' published for {container}", 1)
         for b in found:
             print(f"{b.host_ip}:{b.host_port}")
         return

@@ -18,7 +18,9 @@ def env(values: list[str], files: list[Path]) -> list[str]:
         try:
             lines = path.read_text().splitlines()
         except OSError as err:
-            die(f"open {path}: {err.strerror.lower() if err.strerror else err}", 125)
+            from dockyard.cli.usage import Refused
+
+            raise Refused(f"open {path}: {err.strerror.lower() if err.strerror else err}") from None
         entries += [
             line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
         ]

@@ -35,7 +35,7 @@ def version(format: str = typer.Option("", "-f", "--format", help="a Go template
         "KernelVersion": reply.kernel_version,
     }
     if format:
-        _template(format, {"Client": client, "Server": server})
+        _template(format, {"Client": client, "Server": server}, "system.versionInfo", "version")
         return
     print("Client:")
     for key in ("Version", "ApiVersion", "PythonVersion", "Os", "Arch"):
@@ -90,7 +90,7 @@ def info(format: str = typer.Option("", "-f", "--format", help="a Go template"))
         "Services": dict(reply.services),
     }
     if format:
-        _template(format, doc)
+        _template(format, doc, "")  # lenient: docker's info has many a key this one lacks
         return
     from dockyard.cli.render import human_size
 
@@ -186,13 +186,19 @@ def _event_line(event: Any, template: str) -> str:
     return f"{stamp} {event.type} {event.action} {event.actor_id} ({attributes})"
 
 
-def _template(template: str, doc: dict[str, Any]) -> None:
+def _template(template: str, doc: dict[str, Any], type_name: str, name: str = "") -> None:
+    """`doc` through `template` as docker's info (`name` "") and version ("version") run it:
+    a field the Go type `type_name` lacks fails after an empty line, in Go's words (with no
+    `type_name`, a missing field is "<no value>")."""
     from dockyard.cli import gotemplate
 
+    data = gotemplate.Context(doc, type_name) if type_name else doc
     try:
-        print(gotemplate.render(template, doc))
+        print(gotemplate.render(template, data))
     except gotemplate.TemplateError as err:
-        die(f"template parsing error: {err}")
+        print()
+        text = str(err).replace("template: :", f"template: {name}:", 1)
+        die(text.replace('executing ""', f'executing "{name}"', 1))
 
 
 def register(app: typer.Typer) -> None:

@@ -57,8 +57,9 @@ class Reader:
 
 
 def parse_tail(text: str) -> int | None:
-    """`--tail`: "all" (or "", or a negative number) is None; else the number of lines."""
-    tail = text.strip() or "all"
-    if tail != "all" and not tail.lstrip("-").isdigit():
-        raise errors.InvalidArgument(f"invalid value for tail: {text}")
-    return None if tail == "all" or int(tail) < 0 else int(tail)
+    """`--tail`: "all" (or "", a negative number, or what is no number at all, as dockerd reads
+    it) is None; else the number of lines."""
+    tail = text.strip()
+    if not tail.lstrip("-").isdigit():
+        return None
+    return None if int(tail) < 0 else int(tail)

@@ -16,7 +16,7 @@ def parse(text: str, default: int = signal.SIGKILL) -> int:
         number = int(text)
         if 0 < number < signal.NSIG:
             return number
-        raise InvalidArgument(f"invalid signal: {text}")
+        raise InvalidArgument(f"Invalid signal: {text}")
     name = text.upper()
     name = name if name.startswith("SIG") else "SIG" + name
     for base, sign in (("SIGRTMIN+", 1), ("SIGRTMAX-", -1)):
@@ -26,8 +26,8 @@ def parse(text: str, default: int = signal.SIGKILL) -> int:
             number = int(anchor) + sign * int(offset)
             if signal.SIGRTMIN <= number <= signal.SIGRTMAX:
                 return number
-            raise InvalidArgument(f"invalid signal: {text}")
+            raise InvalidArgument(f"Invalid signal: {text}")
     try:
         return int(signal.Signals[name])
     except KeyError:
-        raise InvalidArgument(f"invalid signal: {text}") from None
+        raise InvalidArgument(f"Invalid signal: {text}") from None

@@ -189,6 +189,8 @@ class Networks:
     def _check(self, name: str, driver: str, options: dict[str, str]) -> None:
         if not name or "/" in name or name.strip() != name:
             raise InvalidArgument(f"invalid network name {name!r}")
+        if name in PREDEFINED:
+            raise FailedPrecondition(f"operation is not permitted on predefined {name} network")
         if self._store.find(name) is not None:
             raise AlreadyExists(f"network with name {name} already exists")
         if driver not in DRIVER_OPTIONS:

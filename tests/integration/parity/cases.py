@@ -314,6 +314,21 @@ TEMPLATES = [
     ),
 ]  # fmt: skip
 
+MORE_TEXTS = [
+    Case("port-not-published", ("port", "p-sleeper", "80"), docker=Out(1, stderr="Error: No public port '80/tcp' published for p-sleeper\n"), setup=(SLEEPER,)),
+    Case("logs-bad-since", ("logs", "--since", "soonish", "p-sleeper"), docker=Out(1, stderr='invalid value for "since": failed to parse value as time or duration: "soonish"\n'), setup=(SLEEPER,)),
+    Case("logs-bad-until", ("logs", "--until", "soonish", "p-sleeper"), docker=Out(1, stderr='invalid value for "until": failed to parse value as time or duration: "soonish"\n'), setup=(SLEEPER,)),
+    Case("logs-bad-tail-is-all", ("logs", "--tail", "bogus", "p-said"), docker=Out(0, stdout='said\n'), setup=(("run", "--name", "p-said", "busybox", "echo", "said"),)),
+    Case("events-bad-since", ("events", "--since", "soonish"), docker=Out(1, stderr='failed to parse value as time or duration: "soonish"\n')),
+    Case("events-bad-until", ("events", "--until", "soonish"), docker=Out(1, stderr='failed to parse value as time or duration: "soonish"\n')),
+    Case("kill-bad-signal", ("kill", "-s", "BOGUS", "p-sleeper"), docker=Out(1, stderr='Error response from daemon: Invalid signal: BOGUS\n'), setup=(SLEEPER,)),
+    Case("version-template-unknown-field", ("version", "--format", "{{.Nope}}"), docker=Out(1, stdout='\n', stderr='template: version:1:2: executing "version" at <.Nope>: can\'t evaluate field Nope in type system.versionInfo\n')),
+    Case("system-df-template-unknown-field", ("system", "df", "--format", "{{.Nope}}"), docker=Out(1, stderr='template parsing error: template: :1:2: executing "" at <.Nope>: can\'t evaluate field Nope in type *formatter.diskUsageImagesContext\n')),
+    Case("run-env-file-missing", ("run", "--rm", "--env-file", "/no/such/file", "busybox", "true"), docker=Out(125, stderr="docker: open /no/such/file: no such file or directory.\nSee 'docker run --help'.\n")),
+    Case("network-create-predefined", ("network", "create", "bridge"), docker=Out(1, stderr='Error response from daemon: operation is not permitted on predefined bridge network\n')),
+    Case("network-create-predefined-none", ("network", "create", "none"), docker=Out(1, stderr='Error response from daemon: operation is not permitted on predefined none network\n')),
+]  # fmt: skip
+
 # -- issue 15 item 5: rm -f against a restart policy ---------------------------------------------
 
 REMOVAL = [
@@ -534,6 +549,7 @@ CASES = [
     *MISSING,
     *COMMANDS,
     *TEMPLATES,
+    *MORE_TEXTS,
     *REMOVAL,
     *RUN_FLAGS,
     *PRUNE,

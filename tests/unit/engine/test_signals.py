@@ -24,5 +24,5 @@ def test_dockers_signal_names(text: str, number: int) -> None:
 
 @pytest.mark.parametrize("text", ["SIGNOPE", "99", "0", "RTMIN+99", "RTMAX-x"])
 def test_unknown_signals(text: str) -> None:
-    with pytest.raises(InvalidArgument, match="invalid signal"):
+    with pytest.raises(InvalidArgument, match="Invalid signal"):
         parse(text)

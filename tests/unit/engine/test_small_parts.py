@@ -34,7 +34,7 @@ def test_signals(text: str, number: int) -> None:
 
 @pytest.mark.parametrize("text", ["NOPE", "0", "99", "-1"])
 def test_bad_signals(text: str) -> None:
-    with pytest.raises(InvalidArgument, match="invalid signal"):
+    with pytest.raises(InvalidArgument, match="Invalid signal"):
         signals.parse(text)
 
 
