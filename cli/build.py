@@ -228,7 +228,7 @@ def builder_prune(
         return
     request = pb.PruneBuildCacheRequest(all=all)
     reply = call("builder prune", lambda stubs: stubs.builds.Prune(request, timeout=None))
-    print(f"Total reclaimed space: {human_size(reply.space_reclaimed)}")
+    print(f"Total reclaimed space: {human_size(reply.space_reclaimed, 4)}")  # units.HumanSize
 
 
 def register(app: typer.Typer) -> None:

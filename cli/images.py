@@ -242,7 +242,7 @@ def prune(
             f"deleted: {d}" for d in reply.deleted
         ]
         print("Deleted Images:\n" + "\n".join(lines) + "\n")
-    print(f"Total reclaimed space: {human_size(reply.space_reclaimed)}")
+    print(f"Total reclaimed space: {human_size(reply.space_reclaimed, 4)}")  # units.HumanSize
 
 
 def _confirm(warning: str) -> bool:

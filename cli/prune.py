@@ -35,7 +35,7 @@ def prune(
     report, reclaimed = call("system prune", lambda stubs: _prune(stubs, all, volumes, filter))
     from dockyard.cli import render
 
-    sys.stdout.write(report + f"Total reclaimed space: {render.human_size(reclaimed)}\n")
+    sys.stdout.write(report + f"Total reclaimed space: {render.human_size(reclaimed, 4)}\n")
 
 
 def container_prune(
@@ -43,13 +43,16 @@ def container_prune(
     filter: list[str] = typer.Option([], "--filter", help=FILTER_HELP),
 ) -> None:
     """Remove all stopped containers."""
+    from dockyard.cli import render
     from dockyard.cli.volumes import confirm
 
     removed: list[str] = []
+    reclaimed = 0
     if force or confirm("WARNING! This will remove all stopped containers."):
-        removed = call("container prune", lambda stubs: _containers(stubs, filter))
+        removed, reclaimed = call("container prune", lambda stubs: _containers(stubs, filter))
     # docker 20.10 prints the total even when the prompt was declined
-    sys.stdout.write(_section("Deleted Containers", removed) + "Total reclaimed space: 0B\n")
+    total = f"Total reclaimed space: {render.human_size(reclaimed, 4)}\n"  # units.HumanSize
+    sys.stdout.write(_section("Deleted Containers", removed) + total)
 
 
 def _warning(everything: bool, volumes: bool, filters: list[str]) -> str:
@@ -74,8 +77,8 @@ async def _prune(
 ) -> tuple[str, int]:
     from dockyard.cli.volumes import prune_volumes
 
-    report, reclaimed = "", 0
-    containers = await _containers(stubs, filters)
+    containers, reclaimed = await _containers(stubs, filters)
+    report = ""
     report += _section("Deleted Containers", containers)
     report += _section("Deleted Networks", await prune_networks(stubs, filters))
     if volumes:
@@ -126,14 +129,15 @@ async def _build_cache(stubs: Stubs) -> int:
     return int(pruned.space_reclaimed)
 
 
-async def _containers(stubs: Stubs, filters: list[str]) -> list[str]:
+async def _containers(stubs: Stubs, filters: list[str]) -> tuple[list[str], int]:
+    """The stopped containers `filters` choose, removed: their IDs and the bytes they wrote."""
     from dockyard.api import prunefilters
     from dockyard.api.errors import FailedPrecondition, NotFound
     from dockyard.engine.v1 import engine_pb2 as pb
 
     chosen = prunefilters.matcher(filters)
-    listing = await stubs.containers.List(pb.ListContainersRequest(all=True))
-    removed = []
+    listing = await stubs.containers.List(pb.ListContainersRequest(all=True, size=True))
+    removed, reclaimed = [], 0
     for c in listing.containers:
         if c.state.status in STOPPED and chosen(_time(c), c.config.labels):
             try:
@@ -141,7 +145,8 @@ async def _containers(stubs: Stubs, filters: list[str]) -> list[str]:
             except (NotFound, FailedPrecondition):
                 continue  # removed or started meanwhile
             removed.append(c.id)
-    return removed
+            reclaimed += c.size_rw
+    return removed, reclaimed
 
 
 async def _images(stubs: Stubs, everything: bool, filters: list[str]) -> tuple[list[str], int]:

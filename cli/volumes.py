@@ -162,7 +162,7 @@ def prune(
         print("Deleted Volumes:\n" + "".join(f"{name}\n" for name in removed))
     from dockyard.cli import render
 
-    print(f"Total reclaimed space: {render.human_size(reclaimed)}")
+    print(f"Total reclaimed space: {render.human_size(reclaimed, 4)}")  # units.HumanSize
 
 
 async def prune_volumes(
