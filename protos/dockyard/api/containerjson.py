@@ -221,7 +221,7 @@ def config(c: Any) -> dict[str, Any]:
         "Image": c.image,
         "Volumes": go_map({v: {} for v in c.volumes}) or None,
         "WorkingDir": c.working_dir,
-        "Entrypoint": _string_list(c, "entrypoint"),
+        "Entrypoint": _string_list(c, "entrypoint") or None,  # none, or --entrypoint "": null
         "OnBuild": None,
         "Labels": go_map(c.labels),
     }

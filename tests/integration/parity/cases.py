@@ -542,6 +542,7 @@ PULL_AND_FLAGS = [
     Case("attach-upper-case", ("run", "--rm", "-a", "STDOUT", "busybox", "echo", "hi"), docker=Out(0, stdout='hi\n')),
     Case("shm-size-zero-is-default", ("run", "--rm", "--shm-size", "0", "busybox", *SHM), docker=Out(0, stdout='shm                      65536         0     65536   0% /dev/shm\n')),
     Case("shm-size-negative", ("run", "--rm", "--shm-size", "-1", "busybox", "true"), docker=Out(125, stderr='invalid argument "-1" for "--shm-size" flag: invalid size: \'-1\'\nSee \'docker run --help\'.\n')),
+    Case("inspect-no-entrypoint", ("inspect", "-f", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}", "p-noentry", "p-emptyentry"), docker=Out(0, stdout='null ["true"]\nnull ["true"]\n'), setup=(("create", "--name", "p-noentry", "busybox", "true"), ("create", "--name", "p-emptyentry", "--entrypoint", "", "busybox", "true"))),
     Case("run-flags-in-inspect", ("inspect", "-f", "{{.HostConfig.ShmSize}} {{.HostConfig.IpcMode}} {{.HostConfig.PidMode}} {{json .HostConfig.Devices}} {{json .HostConfig.GroupAdd}}", "p-sleeper"), docker=Out(0, stdout='67108864 private  [] null\n'), setup=(SLEEPER,)),
 ]  # fmt: skip
 

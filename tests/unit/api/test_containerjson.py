@@ -47,6 +47,7 @@ def container(status: str, network: str = "bridge") -> pb.Container:
     c.driver, c.platform = "overlayfs", "linux"
     c.config.hostname, c.config.image = "abababababab", "busybox"
     c.config.cmd.values.extend(["sleep", "600"])
+    c.config.entrypoint.SetInParent()  # as the engine keeps it: present, and empty
     c.state.status = status
     c.state.running = status == "running"
     if status != "created":
