@@ -78,7 +78,7 @@ MOUNT = typer.Option([], "--mount", help="type=volume|bind|tmpfs,source=…,targ
 VOLUMES_FROM = typer.Option([], "--volumes-from", help="the mounts of CONTAINER[:ro|rw]")
 INIT = typer.Option(False, "--init", help="run a small reaper as pid 1")
 SHM_SIZE = typer.Option("", "--shm-size", help="size of /dev/shm (64m by default)")
-IPC = typer.Option("", "--ipc", help="private | shareable | host | container:NAME")
+IPC = typer.Option("", "--ipc", help="private | shareable | host | none | container:NAME")
 PID = typer.Option(
     "", "--pid", help="host | container:NAME (a pid namespace of its own by default)"
 )

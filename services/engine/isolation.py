@@ -2,6 +2,7 @@
 checked as docker checks them and turned into the OCI spec's parts.
 
     ipc   "" (private) | shareable   a namespace of its own (a shareable one others may join)
+          none                       a namespace of its own and no /dev/shm at all
           host                       the host's, and the host's /dev/shm
           container:<id>             that container's (it must run and be shareable), and
                                      its /dev/shm: the shim takes a copy of that mount inside
@@ -30,7 +31,7 @@ from dockyard.services.engine.model import DeviceMapping, HostConfig
 
 SHM_SIZE = 64 * 1024 * 1024  # docker's default /dev/shm
 MAX_GID = 2**31 - 1  # runc's range, as spec.MAX_ID for -u
-IPC_MODES = ("", "private", "shareable", "host")
+IPC_MODES = ("", "private", "shareable", "host", "none")
 IPC_SYSCTLS = (
     "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
     "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
@@ -101,7 +102,10 @@ def namespaces(host: HostConfig, netns_path: str | None, joined: Joined) -> list
 
 
 def shm_mount(host: HostConfig) -> dict[str, Any]:
-    """/dev/shm: a tmpfs of --shm-size (64 MiB), or the host's with --ipc host."""
+    """/dev/shm: a tmpfs of --shm-size (64 MiB), the host's with --ipc host, none ({}) with
+    --ipc none."""
+    if host.ipc_mode == "none":
+        return {}
     if host.ipc_mode == "host":
         return {"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
                 "options": ["rbind", "rprivate"]}  # fmt: skip

@@ -170,7 +170,9 @@ def _tmpfs(tmpfs: dict[str, str]) -> list[dict[str, Any]]:
 def default_mounts(
     privileged: bool = False, shm: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
-    """/proc, /dev and its pts, mqueue and shm (`shm`: isolation.shm_mount's), /sys, cgroups."""
+    """/proc, /dev and its pts, mqueue and shm (`shm`: isolation.shm_mount's; {} for none),
+    /sys, cgroups."""
+    shm = isolation.shm_mount(HostConfig()) if shm is None else shm
 
     def mount(dest: str, kind: str, *options: str, source: str | None = None) -> dict[str, Any]:
         return {
@@ -204,7 +206,7 @@ def default_mounts(
             *(() if privileged else ("ro",)),
         ),
         mount("/dev/mqueue", "mqueue", "nosuid", "noexec", "nodev"),
-        shm or isolation.shm_mount(HostConfig()),
+        *([shm] if shm else []),
     ]
 
 

@@ -535,6 +535,8 @@ PULL_AND_FLAGS = [
     Case("pid-host", ("run", "--rm", "--pid", "host", "busybox", "sh", "-c", "test $$ -gt 1 && echo host"), docker=Out(0, stdout='host\n')),
     Case("pid-container", ("run", "--rm", "--pid", "container:p-sleeper", "busybox", "sh", "-c", "ps -o comm | grep -c sleep"), docker=Out(0, stdout='1\n'), setup=(SLEEPER,)),
     Case("pid-container-missing", ("run", "--rm", "--pid", "container:nosuch", "busybox", "true"), docker=Out(125, stderr="docker: Error response from daemon: No such container: nosuch.\nSee 'docker run --help'.\n")),
+    Case("ipc-none-has-no-shm", ("run", "--rm", "--ipc", "none", "busybox", "ls", "/dev/shm"), docker=Out(1, stderr='ls: /dev/shm: No such file or directory\n')),
+    Case("ipc-none-in-inspect", ("inspect", "-f", "{{.HostConfig.IpcMode}} {{.HostConfig.ShmSize}}", "p-noipc"), docker=Out(0, stdout='none 67108864\n'), setup=(("create", "--name", "p-noipc", "--ipc", "none", "busybox", "true"),)),
     Case("ipc-container-missing", ("run", "--rm", "--ipc", "container:nosuch", "busybox", "true"), docker=Out(125, stderr="docker: Error response from daemon: No such container: nosuch.\nSee 'docker run --help'.\n")),
     Case("sysctl-net", ("run", "--rm", "--sysctl", "net.ipv4.ip_forward=1", "busybox", "cat", "/proc/sys/net/ipv4/ip_forward"), docker=Out(0, stdout='1\n')),
     Case("device-read-only", ("run", "--rm", "--device", "/dev/null:/dev/xnull:r", "busybox", "sh", "-c", "echo x > /dev/xnull"), docker=Out(0)),
