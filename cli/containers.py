@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from dockyard.cli.healthflags import (
 )
 
 AFTER_IMAGE = {"allow_interspersed_args": False}
+PARALLEL = 50  # names worked on at once by stop, kill, rm, pause, unpause (docker's figure)
 
 # Options shared by `run` and `create` (typer reads them from the defaults).
 RM = typer.Option(False, "--rm", help="remove the container when it exits")
@@ -392,17 +394,27 @@ def each(
     echo: bool = True,
     missing_ok: bool = False,
     summary: str = "",
+    parallel: bool = False,
 ) -> None:
     """Apply `action` to every name, printing each that worked and one line per failure; then,
     as docker, `summary` ("failed to start containers: {names}") naming those that failed.
-    With `missing_ok` (rm -f), a name that is not there is said but is no failure."""
+    With `missing_ok` (rm -f), a name that is not there is said but is no failure. With
+    `parallel` (stop, kill, rm, pause, unpause: docker's parallelOperation), up to `PARALLEL`
+    names are worked on at once, and their lines still come in the order of the names."""
     from dockyard.api.errors import DockyardError, NotFound
 
     async def work(stubs: Stubs) -> list[str]:
-        failed = []
-        for name in names:
-            try:
+        limit = asyncio.Semaphore(PARALLEL if parallel else 1)
+
+        async def one(name: str) -> None:
+            async with limit:
                 await action(stubs, name)
+
+        tasks = [asyncio.ensure_future(one(name)) for name in names]
+        failed = []
+        for name, task in zip(names, tasks, strict=True):
+            try:
+                await task
                 if echo:
                     print(name, flush=True)
             except DockyardError as err:
@@ -432,7 +444,12 @@ def stop(
     def request(c: str) -> Any:
         return pb.StopContainerRequest(id=c, timeout=time, signal=signal)
 
-    each("stop", containers, lambda stubs, c: stubs.containers.Stop(request(c)))
+    each(
+        "stop",
+        containers,
+        lambda stubs, c: stubs.containers.Stop(request(c)),
+        parallel=True,
+    )
 
 
 def restart(
@@ -463,6 +480,7 @@ def kill(
         "kill",
         containers,
         lambda stubs, c: stubs.containers.Kill(pb.KillContainerRequest(id=c, signal=signal)),
+        parallel=True,
     )
 
 
@@ -479,7 +497,13 @@ def rm(
     def request(c: str) -> Any:
         return pb.RemoveContainerRequest(id=c, force=force, volumes=volumes)
 
-    each("rm", containers, lambda stubs, c: stubs.containers.Remove(request(c)), missing_ok=force)
+    each(
+        "rm",
+        containers,
+        lambda stubs, c: stubs.containers.Remove(request(c)),
+        missing_ok=force,
+        parallel=True,
+    )
 
 
 def rename(container: str, new_name: str) -> None:

@@ -124,7 +124,12 @@ def pause(containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -
     """Freeze every process of containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    each("pause", containers, lambda stubs, c: stubs.containers.Pause(pb.ContainerRequest(id=c)))
+    each(
+        "pause",
+        containers,
+        lambda stubs, c: stubs.containers.Pause(pb.ContainerRequest(id=c)),
+        parallel=True,
+    )
 
 
 def unpause(containers: list[str] = typer.Argument(..., metavar="CONTAINER...")) -> None:
@@ -132,7 +137,10 @@ def unpause(containers: list[str] = typer.Argument(..., metavar="CONTAINER..."))
     from dockyard.engine.v1 import engine_pb2 as pb
 
     each(
-        "unpause", containers, lambda stubs, c: stubs.containers.Unpause(pb.ContainerRequest(id=c))
+        "unpause",
+        containers,
+        lambda stubs, c: stubs.containers.Unpause(pb.ContainerRequest(id=c)),
+        parallel=True,
     )
 
 

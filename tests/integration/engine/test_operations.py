@@ -234,3 +234,45 @@ def test_logs_timestamps_since_and_until(engine: Engine, busybox: str) -> None:
     assert (
         "invalid" in one_line_error(engine.cli("logs", "--since", "yesterday-ish", "timed")).lower()
     )
+
+
+# -- several containers at once -------------------------------------------------------------------
+
+TRAPS_TERM = "trap 'echo got-term' TERM; echo ready; while :; do sleep 0.1; done"
+
+
+def _logged(engine: Engine, container: str, text: str, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in engine.ok("logs", container):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_stop_of_several_works_on_all_at_once(engine: Engine, busybox: str) -> None:
+    """docker's stop (as kill, rm, pause, unpause) works on every name at once: the second
+    container has its SIGTERM while the first still waits out its timeout; the names are
+    printed in the order given."""
+    for name in ("first", "second"):
+        engine.ok("run", "-d", "--name", name, busybox, "sh", "-c", TRAPS_TERM)
+        assert _logged(engine, name, "ready")
+    stop = subprocess.Popen(
+        [CLI, "-H", engine.host, "stop", "-t", "600", "first", "second"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _logged(engine, "first", "got-term") and _logged(engine, "second", "got-term")
+        assert stop.poll() is None  # both still wait out their 600 s
+        engine.ok("kill", "second", "first")
+        out, err = stop.communicate(timeout=60)
+    finally:
+        if stop.poll() is None:
+            stop.kill()
+            stop.wait()
+    assert (stop.returncode, out) == (0, "first\nsecond\n"), err
+    result = engine.cli("rm", "-f", "second", "no-such-one", "first")
+    assert (result.returncode, result.stdout) == (0, "second\nfirst\n"), result.stderr
+    assert result.stderr.strip() == "Error: No such container: no-such-one"
