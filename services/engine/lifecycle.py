@@ -320,9 +320,12 @@ class Lifecycle:
     async def _release(self, container_id: str) -> None:
         """Everything a container holds, then its record (the record goes last)."""
         with timings.phase("engine.remove"):
-            await self.starter.delete_task(container_id)
+            torn_down = self.starter.torn_down(container_id)  # by its exit: nothing to ask
+            if not torn_down:
+                await self.starter.delete_task(container_id)
             await remove_layer(self._c.snapshots, container_id)
-            await self.starter.remove_sandbox(container_id)
+            if not torn_down:
+                await self.starter.remove_sandbox(container_id)
             shutil.rmtree(container_dir(self._root, container_id), ignore_errors=True)
             self._store.remove(container_id)
 

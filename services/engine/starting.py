@@ -6,6 +6,10 @@
     start_task   tasks.start → the record says running → exit watching begins → event "start"
     teardown     tasks.delete and network.remove_sandbox, both at once (each idempotent)
 
+A removal after an exit finds both released already (the exit's teardown): `torn_down` says
+so, and it asks the runtime and the network service no more. Kept in memory only: after an
+engine restart, a removal asks again (each step is idempotent).
+
 Each step registers its undo before the next runs, so a failed start leaves nothing behind.
 The caller holds the container's lock.
 """
@@ -54,10 +58,12 @@ class Starter:
         self._events = events
         self._watch = watch
         self._mounter = mounter
+        self._torn_down: set[str] = set()  # by a teardown that succeeded since their last start
 
     async def create_task(self, container: Container, size: Resize | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
         self._check_shared_namespace(container)
+        self._torn_down.discard(container.id)
         joined = self._joined(container)
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self.remove_sandbox, container.id)
@@ -187,6 +193,16 @@ class Starter:
         for outcome in done:
             if isinstance(outcome, BaseException):
                 raise outcome
+        self._torn_down.add(container_id)
+
+    def torn_down(self, container_id: str) -> bool:
+        """Whether a teardown released the container's task and sandbox since its last start
+        (asked once, by its removal: the answer is forgotten)."""
+        try:
+            self._torn_down.remove(container_id)
+        except KeyError:
+            return False
+        return True
 
     async def delete_task(self, container_id: str) -> None:
         with contextlib.suppress(errors.NotFound):

@@ -7,6 +7,7 @@ import signal
 
 import pytest
 from dockyard.api import errors
+from dockyard.api.config import DaemonConfig
 from dockyard.services.engine import exits, lifecycle
 from dockyard.services.engine.model import HostConfig, RestartPolicy
 from dockyard.services.engine.running import Running
@@ -29,10 +30,15 @@ async def test_remove_of_a_running_container_needs_force(rig: Rig) -> None:
 
 @pytest.mark.parametrize("step", REMOVE_STEPS[1:])
 async def test_a_failed_remove_keeps_the_record_and_can_be_retried(rig: Rig, step: str) -> None:
+    """The task and the sandbox are the exit's to release: a removal asks for them again only
+    when that failed (so both fail here), the layer only a removal releases."""
     container = await rig.run("doomed")
+    if step != "snapshots.remove":
+        rig.faults.fail(step, errors.Unavailable(f"{step} is down"), times=2)
     rig.tasks.exit(container.id, 0)
     await eventually(lambda: not rig.store.get("doomed").running)
-    rig.faults.fail(step, errors.Unavailable(f"{step} is down"))
+    if step == "snapshots.remove":
+        rig.faults.fail(step, errors.Unavailable(f"{step} is down"))
     with pytest.raises(errors.Unavailable):
         await rig.life.remove("doomed", force=False)
     rig.store.get("doomed")  # nothing is released without its record to find it again
@@ -212,3 +218,21 @@ async def test_rm_without_force_refuses_a_live_container_as_docker(rig: Rig, sta
     )
     await rig.life.remove("live", force=True)
     assert rig.leftovers() == []
+
+
+async def test_a_remove_after_a_clean_exit_asks_no_more_than_the_layer(rig: Rig) -> None:
+    """The exit released the task and the sandbox: removing the container then asks the
+    runtime and the network service nothing (with 20 at once, those calls queued behind the
+    network service's one lock); an engine that restarted meanwhile asks again."""
+    for name in ("quiet", "after-restart"):
+        container = await rig.run(name)
+        rig.tasks.exit(container.id, 0)
+        await eventually(lambda: not rig.store.get(name).running)  # noqa: B023
+    rig.faults.calls.clear()
+    await rig.life.remove("quiet", force=False)
+    assert rig.faults.ops() == ["snapshots.remove"]
+    restarted = lifecycle.Lifecycle(rig.store, rig.clients, rig.root, DaemonConfig(), rig.events)
+    await restarted.remove("after-restart", force=False)
+    assert rig.faults.ops()[1:] == ["tasks.delete", "snapshots.remove", "network.remove_sandbox"]
+    assert rig.leftovers() == []
+    await restarted.close()
