@@ -71,6 +71,7 @@ class Creator:
         self._config = config
         self._events = events
         self._mounter = mounter
+        self._creating: dict[str, str] = {}  # name: ID, of creates under way, not yet recorded
 
     async def create(
         self,
@@ -95,9 +96,28 @@ class Creator:
         image: Image,
     ) -> Container:
         name = names.validate(name) if name else names.generate(self._name_taken)
+        if name in self._creating:
+            raise self._store.conflict(name, self._creating[name])
         if self._name_taken(name):
             raise self._store.conflict(name)
-        container = self._new_record(name, merge(image_defaults(image), config), host, image)
+        container_id = secrets.token_hex(32)
+        self._creating[name] = container_id  # until recorded: no create meanwhile may take it
+        try:
+            return await self._record(container_id, name, config, host, endpoints, image)
+        finally:
+            del self._creating[name]
+
+    async def _record(
+        self,
+        container_id: str,
+        name: str,
+        config: ContainerConfig,
+        host: HostConfig,
+        endpoints: list[EndpointSettings] | None,
+        image: Image,
+    ) -> Container:
+        config = merge(image_defaults(image), config)
+        container = self._new_record(container_id, name, config, host, image)
         container.network_settings = NetworkSettings(
             networks=await self._networks(container.host_config, endpoints or [])
         )
@@ -128,9 +148,8 @@ class Creator:
                 return await self._c.snapshots.prepare(container_id, image.chain_id)
 
     def _new_record(
-        self, name: str, config: ContainerConfig, host: HostConfig, image: Image
+        self, container_id: str, name: str, config: ContainerConfig, host: HostConfig, image: Image
     ) -> Container:
-        container_id = secrets.token_hex(32)
         host = _normalise_host(host, self._config)
         restarts.validate(host.restart_policy, host.auto_remove)  # first, as dockerd checks
         limits.validate(host.resources)
@@ -216,6 +235,8 @@ class Creator:
         return network.driver
 
     def _name_taken(self, name: str) -> bool:
+        if name in self._creating:
+            return True
         try:
             return self._store.get(name).name == name
         except errors.NotFound:

@@ -37,6 +37,7 @@ CREATE INDEX IF NOT EXISTS containers_created ON containers (created);
 CREATE INDEX IF NOT EXISTS containers_status ON containers (json_extract(record, '$.state.status'));
 CREATE INDEX IF NOT EXISTS containers_image ON containers (json_extract(record, '$.image'));
 """
+Records = list[tuple[str, str]]  # (ID, record as stored), from `records`
 # The indexed expressions, written exactly as the indexes have them (else SQLite scans).
 _STATUS = "json_extract(record, '$.state.status')"
 _IMAGE = "json_extract(record, '$.image')"
@@ -134,14 +135,26 @@ class ContainerStore:
         ).fetchall()
         return (_load(text) for (text,) in rows)
 
+    def records(self, running_only: bool = False) -> Records:
+        """Each container's ID and record as stored (JSON), newest first: for a reader that
+        keeps what it parsed before (`reading.py`) and parses only records that changed."""
+        where = f"WHERE {_STATUS} IN (?, ?, ?)" if running_only else ""
+        rows = self._db.execute(
+            f"SELECT id, record FROM containers {where} ORDER BY created DESC",
+            RUNNING_STATUSES if running_only else (),
+        )
+        return [(container_id, text) for container_id, text in rows.fetchall()]
+
     def count_by_status(self) -> dict[str, int]:
         rows = self._db.execute(f"SELECT {_STATUS}, count(*) FROM containers GROUP BY 1")
         return {status: count for status, count in rows.fetchall()}
 
-    def conflict(self, name: str) -> AlreadyExists:
-        """Docker's error for a name that another container has."""
-        row = self._db.execute("SELECT id FROM containers WHERE name = ?", (name,)).fetchone()
-        owner = row[0] if row else "?"
+    def conflict(self, name: str, owner: str = "") -> AlreadyExists:
+        """Docker's error for a name that another container has (`owner`, else the one the
+        records say)."""
+        if not owner:
+            row = self._db.execute("SELECT id FROM containers WHERE name = ?", (name,)).fetchone()
+            owner = row[0] if row else "?"
         return AlreadyExists(
             f'Conflict. The container name "/{name}" is already in use by container "{owner}". '
             "You have to remove (or rename) that container to be able to reuse that name."
@@ -154,6 +167,11 @@ def _full(err: sqlite3.OperationalError) -> bool:
 
 def _dump(container: Container) -> str:
     return json.dumps(to_json(container), separators=(",", ":"))
+
+
+def load(text: str) -> Container:
+    """A container from its stored record (`records`)."""
+    return _load(text)
 
 
 def _load(text: str) -> Container:
