@@ -79,6 +79,7 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     ) -> None:
         self._life = lifecycle
         self._reader = reader
+        self._listed = _Listed()
         self._runner = runner
         self._running = running
         self._copier = copier
@@ -143,10 +144,13 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         self, request: engine_pb2.ListContainersRequest, context: Context
     ) -> engine_pb2.ListContainersResponse:
         found = self._reader.list(request.all, list(request.filters), request.limit)
-        sizes = await self._reader.sizes(found) if request.size else {}
-        return engine_pb2.ListContainersResponse(
-            containers=[_container(c, sizes.get(c.id)) for c in found]
-        )
+        if request.size:
+            sizes = await self._reader.sizes(found)
+            return engine_pb2.ListContainersResponse(
+                containers=[_container(c, sizes.get(c.id)) for c in found]
+            )
+        every = request.all and not request.filters and not request.limit
+        return engine_pb2.ListContainersResponse(containers=self._listed.messages(found, every))
 
     async def Inspect(
         self, request: engine_pb2.InspectContainerRequest, context: Context
@@ -495,6 +499,25 @@ class SystemServicer(engine_pb2_grpc.SystemServicer):
             )
             message.time.FromNanoseconds(event.time_ns)
             yield message
+
+
+class _Listed:
+    """The messages of the containers `ps -a` listed last, reused while the reader hands out
+    the same (unchanged, shared) container again: converting each was, with parsing it, what
+    made `ps -a` cost more with every container. A listing of every container replaces them;
+    the others only read them."""
+
+    def __init__(self) -> None:
+        self._messages: dict[str, tuple[Container, engine_pb2.Container]] = {}
+
+    def messages(self, found: list[Container], every: bool) -> list[engine_pb2.Container]:
+        made: dict[str, tuple[Container, engine_pb2.Container]] = {}
+        for c in found:
+            kept = self._messages.get(c.id)
+            made[c.id] = kept if kept is not None and kept[0] is c else (c, _container(c, None))
+        if every:
+            self._messages = made
+        return [message for _, message in made.values()]
 
 
 def _container(c: Container, size: Size | None) -> engine_pb2.Container:

@@ -189,3 +189,29 @@ async def test_networks_and_system(api: Api, rig: Rig) -> None:
     assert (info.containers, info.images, info.services["runtime"]) == (1, 1, "ok")
     version = await api.system.Version(empty_pb2.Empty())
     assert version.os == "linux"
+
+
+async def test_ps_a_again_shows_every_change_since(api: Api, rig: Rig) -> None:
+    """`ps -a` keeps what it parsed and converted: each listing still shows every change."""
+
+    async def listing(**request: object) -> list[tuple[str, str]]:
+        listed = await api.containers.List(pb.ListContainersRequest(**request))  # type: ignore[arg-type]
+        return [(c.name, c.state.status) for c in listed.containers]
+
+    for name in ("one", "two", "three"):
+        await api.containers.Create(_create(name))
+    assert await listing(all=True) == [("three", "created"), ("two", "created"), ("one", "created")]
+    await api.containers.Start(pb.StartContainerRequest(id="two"))
+    await api.containers.Rename(pb.RenameContainerRequest(id="one", name="uno"))
+    await api.containers.Remove(pb.RemoveContainerRequest(id="three"))
+    await api.containers.Create(_create("four"))
+    assert await listing(all=True) == [("four", "created"), ("two", "running"), ("uno", "created")]
+    assert await listing() == [("two", "running")]
+    assert await listing(all=True, filters=["status=created"]) == [
+        ("four", "created"),
+        ("uno", "created"),
+    ]
+    assert await listing(all=True, limit=1) == [("four", "created")]
+    await api.containers.Kill(pb.KillContainerRequest(id="two", signal="KILL"))
+    assert await listing(all=True) == [("four", "created"), ("two", "exited"), ("uno", "created")]
+    assert await listing() == []
