@@ -61,7 +61,7 @@ class Entry:
 @dataclass(frozen=True)
 class Written:
     diff_id: str  # sha256 of the tar
-    size: int  # bytes of the tar
+    size: int  # the layer's size as docker counts it: its files' bytes (hardlinks once)
     entries: int  # tar entries written (0: the layer is empty)
 
 
@@ -103,13 +103,18 @@ class Differ:
                         os.unlink(name, dir_fd=fd)
 
     def write_tar(self, out: Sink) -> Written:
-        """The layer tar of the changes, written to `out`; its diff ID and size."""
+        """The layer tar of the changes, written to `out`; its diff ID and size (docker's: the
+        st_size of every entry but directories, a hardlinked file once; not the tar's bytes)."""
         sink = _Hashing(out)
-        count, links = 0, _Links()
+        count, links, size, seen = 0, _Links(), 0, set()
         with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
             for entry in self.entries():
                 count += _add(tar, self.upper, entry, links)
-        return Written(f"sha256:{sink.hash.hexdigest()}", sink.size, count)
+                st = entry.info
+                if not stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    size += st.st_size
+        return Written(f"sha256:{sink.hash.hexdigest()}", size, count)
 
     # -- the walk ---------------------------------------------------------------------------
 

@@ -237,7 +237,7 @@ class OverlaySnapshotter:
         computed = f"sha256:{stream.digest.hexdigest()}"
         if diff_id and computed != diff_id:
             raise DigestMismatch(f"layer diff ID mismatch: expected {diff_id}, got {computed}")
-        return Applied(computed, stream.size)
+        return Applied(computed, self.usage(key, content=True)[0])  # docker's layer size
 
     def reconcile(self) -> None:
         """After a crash or a full disk: finish removals (trash first: it frees the space the
