@@ -34,9 +34,12 @@ def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
     from dockyard.cli import timings
 
     async def session() -> T:
+        from dockyard.api.timings import made_current
+
         channel = client.dial(STATE.host)
         try:
-            return await work(Stubs(channel))
+            with made_current(timings.recorder()):  # unary calls bring the engine's phases
+                return await work(Stubs(channel))
         finally:
             await channel.close()
 

@@ -96,6 +96,20 @@ def phase(name: str) -> AbstractContextManager[None]:
 
 
 @contextmanager
+def made_current(timings: Timings | None) -> Iterator[None]:
+    """`timings` as the current recorder (a client's own, e.g. the CLI's with --timings): the
+    unary calls made meanwhile ask their callee for its phases and add them
+    (timings_rpc.asking). Nothing changes with None."""
+    token = _current.set(timings) if timings is not None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            with suppress(ValueError):
+                _current.reset(token)
+
+
+@contextmanager
 def recording() -> Iterator[Timings]:
     """A recorder for the request being served, current for it and the tasks it starts;
     closed when the request ends."""

@@ -92,3 +92,18 @@ def test_run_timings_has_every_services_phases_in_order(engine: Engine, busybox:
             outer = rows[INSIDE[name]]
             assert outer[0] - slack <= begin and finish <= outer[1] + slack, (name, outer)
     assert engine.ok("ps", "-aq") == ""
+
+
+@pytest.mark.parametrize("in_process", ["", "1"])
+def test_a_unary_command_brings_the_engines_phases(
+    engine: Engine, busybox: str, in_process: str
+) -> None:
+    """DOCKYARD_TIMINGS=1 rm -f: the engine's own phase of the removal is in the table (only
+    run's stream carried the engine's phases before)."""
+    cid = engine.ok("run", "-d", busybox, "sleep", "600").strip()
+    env = {"DOCKYARD_TIMINGS": "1", "DOCKYARD_NO_SERVER": in_process}
+    done = engine.cli("rm", "-f", cid, env=env)
+    assert done.returncode == 0 and done.stdout == f"{cid}\n", done.stderr
+    names = phases(done.stderr)
+    assert names[:2] == ["cli.start", "cli.call"] and names[-1] == "cli.total"
+    assert "engine.remove" in names, done.stderr
