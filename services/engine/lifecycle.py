@@ -10,8 +10,8 @@ The jobs are each their own module; this one wires them and holds the verbs:
     repair.py      start-up repair: stale tasks and sandboxes, restarts due at start
     endpoints.py   what a sandbox is asked for and what it gave
 
-    exit    tasks.delete → network.remove_sandbox → record (→ restart later, or remove)
-    remove  (kill) → tasks.delete → snapshots.remove → network.remove_sandbox → files → record
+    exit    tasks.delete, network.remove_sandbox, volumes.unmount → record (→ restart later, or remove)
+    remove  (kill) → tasks.delete → volumes.unmount → snapshots.remove → network.remove_sandbox → files → record
             (→ with `volumes`, or for an auto-remove container: its anonymous volumes)
 
 The layer goes before the sandbox: on a full disk it is what gives the space back, so a
@@ -323,6 +323,7 @@ class Lifecycle:
             torn_down = self.starter.torn_down(container_id)  # by its exit: nothing to ask
             if not torn_down:
                 await self.starter.delete_task(container_id)
+                await self.starter.release_volumes(container_id)
             await remove_layer(self._c.snapshots, container_id)
             if not torn_down:
                 await self.starter.remove_sandbox(container_id)

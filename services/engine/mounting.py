@@ -8,7 +8,8 @@
               container's `mounts` recorded in docker's inspect shape; every volume made here
               is removed again if the create fails
     populate  an empty volume filled from the image at its destination (docker's copy-up)
-    entries   the bundle's mounts at start, from each volume's current description
+    entries   the bundle's mounts at start: each volume mounted for the container by the volumes
+              service (a device on its data directory at its first user, docker's local driver)
     release   `rm -v` and `run --rm`: the container's anonymous volumes, unless others use them
 
 Which containers use a volume is read from the records; `VolumeUsers` adds the creates in
@@ -229,10 +230,14 @@ class Mounter:
 
     async def entries(self, container: Container) -> list[dict[str, Any]]:
         """The bundle's mounts for the container's volumes, binds and tmpfs mounts, parents
-        before children (docker sorts them by depth)."""
+        before children (docker sorts them by depth). Each volume is mounted for the container
+        (`VolumeClient.mount`), to be let go by `VolumeClient.unmount` when it stops."""
         out = []
         for point in sorted(container.mounts, key=lambda m: _depth(m.destination)):
-            mount = await self.mount(point)
+            if point.type == "volume":
+                mount = _volume_mount(point, await self._volumes.mount(point.name, container.id))
+            else:
+                mount = await self.mount(point)
             out.append(
                 {
                     "destination": point.destination,
@@ -244,14 +249,10 @@ class Mounter:
         return out
 
     async def mount(self, point: MountPoint) -> Mount:
-        """How `point` is mounted (its target is the destination)."""
+        """How `point` is mounted (its target is the destination) where no container runs."""
         read_only = [] if point.rw else ["ro"]
         if point.type == "volume":
-            described = (await self._volumes.get(point.name)).mount
-            options = [*described.options, *read_only]
-            if described.type == "bind":
-                options.append("rprivate")
-            return Mount(described.type, described.source, point.destination, options)
+            return _volume_mount(point, (await self._volumes.get(point.name)).mount)
         if point.type == "bind":
             _make_source(point.source)
             options = ["rbind", point.propagation or mountspecs.DEFAULT_PROPAGATION, *read_only]
@@ -285,6 +286,13 @@ class Mounter:
                 continue
             with self.users.removing(point.name):
                 await self._forget(point.name)
+
+
+def _volume_mount(point: MountPoint, described: Mount) -> Mount:
+    options = [*described.options, *([] if point.rw else ["ro"])]
+    if described.type == "bind":
+        options.append("rprivate")
+    return Mount(described.type, described.source, point.destination, options)
 
 
 def _depth(path: str) -> int:

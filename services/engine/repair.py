@@ -3,10 +3,11 @@
 1. `reconcile`: tear down tasks and sandboxes no running container owns. A crash of the
    engine between two steps of a start or a removal leaves them; the records are the truth (a
    task without a running record is killed, waited for and deleted).
-2. `resume`: watch every container the records say is running, and start again those a
+2. `retain_volumes`: the volumes service lets go of the volumes of containers not running.
+3. `resume`: watch every container the records say is running, and start again those a
    restart policy says should run (restarting ones; `always`, and `unless-stopped` unless
    stopped by hand).
-3. Remove the auto-remove containers (`run --rm`) an engine that died left behind, exited or
+4. Remove the auto-remove containers (`run --rm`) an engine that died left behind, exited or
    never started: auto-remove is a promise (docker's restore does the same). Only records
    from before this start count: a `run --rm` made since is not left behind.
 """
@@ -58,6 +59,10 @@ class StartupRepair:
             await self.reconcile()
         except errors.DockyardError as err:
             log.warning("start-up repair failed: %s", err)
+        try:
+            await self.retain_volumes()
+        except errors.DockyardError as err:
+            log.warning("start-up repair of the volumes' mounts failed: %s", err)
         for container in self._store.list():
             if _due(container):
                 try:
@@ -92,6 +97,13 @@ class StartupRepair:
                     sandbox.container_id[:12],
                 )
                 await self._starter.remove_sandbox(sandbox.container_id)
+
+    async def retain_volumes(self) -> None:
+        """The volumes service lets go of the volumes of every container that no longer runs
+        (an engine that died between a mount and its record, or between an exit and its
+        unmount, left them held). Those this engine is starting count as running."""
+        keep = set(running_records(self._store)) | self._starter.holding
+        await self._c.volumes.retain(sorted(keep))
 
     async def _discard_task(self, task_id: str) -> None:
         with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):

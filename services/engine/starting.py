@@ -1,13 +1,14 @@
 """Starting a created (or exited) container's task, and tearing it down again.
 
     create_task  network.create_sandbox (endpoints, published ports) → snapshots.mounts →
-                 the volumes' mounts → the OCI spec → tasks.create (set up to the exec of the
-                 process)
+                 volumes.mount of each volume (counted per container) → the OCI spec →
+                 tasks.create (set up to the exec of the process)
     start_task   tasks.start → the record says running → exit watching begins → event "start"
-    teardown     tasks.delete and network.remove_sandbox, both at once (each idempotent)
+    teardown     tasks.delete, network.remove_sandbox and volumes.unmount, all at once (each
+                 idempotent)
 
-A removal after an exit finds both released already (the exit's teardown): `torn_down` says
-so, and it asks the runtime and the network service no more. Kept in memory only: after an
+A removal after an exit finds all three released already (the exit's teardown): `torn_down`
+says so, and it asks the runtime, the network and the volumes service no more. Kept in memory only: after an
 engine restart, a removal asks again (each step is idempotent).
 
 Each step registers its undo before the next runs, so a failed start leaves nothing behind.
@@ -59,6 +60,7 @@ class Starter:
         self._watch = watch
         self._mounter = mounter
         self._torn_down: set[str] = set()  # by a teardown that succeeded since their last start
+        self.holding: set[str] = set()  # containers this engine mounted volumes for
 
     async def create_task(self, container: Container, size: Resize | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
@@ -69,8 +71,10 @@ class Starter:
             undo.push_async_callback(self.remove_sandbox, container.id)
             with timings.phase("engine.network"):
                 sandbox = await self._c.network.create_sandbox(sandbox_spec(container))
+            undo.push_async_callback(self.release_volumes, container.id)
             with timings.phase("engine.mounts"):
                 mounts = await self._c.snapshots.mounts(container.id)
+                self.holding.add(container.id)
                 volumes = await self._mounter.entries(container)
             record_sandbox(container, sandbox)
             undo.push_async_callback(self.delete_task, container.id)
@@ -182,12 +186,14 @@ class Starter:
         self._events.container(container, "start")
 
     async def teardown(self, container_id: str) -> None:
-        """Delete the task and the sandbox (each idempotent), both at once: neither needs the
-        other gone first (the task's processes are dead, or die with its shim's delete). The
-        first failure is raised once both are done."""
+        """Delete the task and the sandbox and let the volumes go (each idempotent), all at
+        once: none needs another gone first (the task's processes are dead, or die with its
+        shim's delete; a volume unmounted on the host stays in their mount namespace until
+        then). The first failure is raised once all are done."""
         done = await asyncio.gather(
             self.delete_task(container_id),
             self.remove_sandbox(container_id),
+            self.release_volumes(container_id),
             return_exceptions=True,
         )
         for outcome in done:
@@ -207,6 +213,11 @@ class Starter:
     async def delete_task(self, container_id: str) -> None:
         with contextlib.suppress(errors.NotFound):
             await self._c.tasks.delete(container_id)
+
+    async def release_volumes(self, container_id: str) -> None:
+        """The container uses its volumes no more (a tmpfs volume's last user: data gone)."""
+        await self._c.volumes.unmount(container_id)
+        self.holding.discard(container_id)
 
     async def remove_sandbox(self, container_id: str) -> None:
         with contextlib.suppress(errors.NotFound):

@@ -16,6 +16,7 @@ from dockyard.api.bootstrap import ServiceOptions
 from dockyard.services.snapshots.server import SnapshotsServicer
 from dockyard.services.snapshots.snapshotter import OverlaySnapshotter
 from dockyard.services.snapshots.volumes import local
+from dockyard.services.snapshots.volumes.mounts import HostMounts, VolumeMounts
 from dockyard.services.snapshots.volumes.server import VolumesServicer
 from dockyard.services.snapshots.volumes.store import VolumeStore
 from dockyard.services.snapshots.volumes.transfer import Transfers
@@ -30,13 +31,17 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
     snapshotter.reconcile()
     volumes = VolumeStore(options.data_dir)
     volumes.reconcile()
+    mounts = VolumeMounts(volumes.db, volumes.volumes_dir, HostMounts())
+    mounts.reconcile({v.name for v in volumes.list() if v.options})
 
     def rootfs_mounts(key: str) -> list[local.Mount]:
         return [local.Mount(m.type, m.source, m.options) for m in snapshotter.mounts(key)]
 
     transfers = Transfers(Views(options.data_dir / "views", rootfs_mounts), volumes)
     snapshots_pb2_grpc.add_SnapshotsServicer_to_server(SnapshotsServicer(snapshotter), server)
-    volumes_pb2_grpc.add_VolumesServicer_to_server(VolumesServicer(volumes, transfers), server)
+    volumes_pb2_grpc.add_VolumesServicer_to_server(
+        VolumesServicer(volumes, transfers, mounts), server
+    )
     try:
         yield
     finally:

@@ -1,9 +1,10 @@
 """`VolumeClient`: named volumes and a container's files, from the volumes service (served by
 the snapshots process, dockyard.volumes.v1).
 
-A volume is described, never mounted for a container: `Volume.mount` is what a bundle names
-(a bind of its data directory, or the tmpfs or device its options name) and the shim mounts
-it. A container's files are reached as it sees them (`ContainerFilesystem`): entered while it
+`Volume.mount` describes a volume (a bind of its data directory, or the tmpfs or device its
+options name); a container that starts gets its volumes through `mount` (counted per container
+until `unmount`: a volume with options has its device mounted once on its data directory, as
+docker's local driver does) and binds what it answers. A container's files are reached as it sees them (`ContainerFilesystem`): entered while it
 runs, assembled from its layer, volumes and binds while it does not. The engine owns which
 containers use a volume: the service removes what it is told to. `Volume` mirrors the proto's
 fields, so it passes through the engine's API unchanged.
@@ -82,11 +83,23 @@ class VolumeClient(Protocol):
     async def list_volumes(self) -> list[Volume]: ...
 
     async def remove(self, name: str) -> None:
-        """Delete the volume and its data (whether a container uses it is not checked here)."""
+        """Delete the volume and its data; FailedPrecondition while a container mounts it."""
         ...
 
     async def usage(self, names: list[str]) -> dict[str, int]:
         """Bytes each volume's data takes ([] = every volume)."""
+        ...
+
+    async def mount(self, name: str, container_id: str) -> Mount:
+        """The container uses the volume (until `unmount`); the mount it gets."""
+        ...
+
+    async def unmount(self, container_id: str) -> None:
+        """The container uses no volume any more (idempotent)."""
+        ...
+
+    async def retain(self, container_ids: list[str]) -> None:
+        """Every container not named uses no volume any more."""
         ...
 
     async def populate(self, volume: str, container: ContainerFilesystem, path: str) -> bool:

@@ -2,6 +2,7 @@
 
     local.py     docker's local driver: names, options, the mount a container gets
     store.py     records (SQLite) and data directories, crash-safe; disk usage
+    mounts.py    which containers mount a volume; a device mounted on its data directory
     views.py     a fresh thread whose `/` is a container's filesystem (entered or assembled)
     entries.py   files as tar entries: read without following, made relative to fds
     archive.py   docker's cp semantics: stat and archive (tar out)

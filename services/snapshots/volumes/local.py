@@ -3,9 +3,8 @@
 A plain volume is a directory, `<volumes>/<name>/_data`, which a container gets as a bind mount.
 `-o type=… -o device=… -o o=…` make it a mount of its own instead, as docker's local driver
 does (`type=tmpfs device=tmpfs o=size=64m`, `type=none device=/srv/x o=bind`, `type=nfs …`).
-That mount is described here and performed by the shim, in the container's mount namespace:
-nothing is mounted on the host, so nothing can leak there, and it ends with the container.
-(Unlike docker, two containers using one tmpfs volume at once each see their own tmpfs.)
+That mount is described here; mounts.py mounts it on the data directory while containers use
+the volume, and they bind that (one tmpfs for all of them, as docker's).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.snapshots.volumes.archive import PathStat
 from dockyard.services.snapshots.volumes.local import Mount
+from dockyard.services.snapshots.volumes.mounts import VolumeMounts
 from dockyard.services.snapshots.volumes.store import Volume, VolumeStore
 from dockyard.services.snapshots.volumes.transfer import Transfers
 from dockyard.services.snapshots.volumes.untar import ExtractOptions
@@ -26,9 +27,10 @@ Context = Any
 
 
 class VolumesServicer(volumes_pb2_grpc.VolumesServicer):
-    def __init__(self, store: VolumeStore, transfers: Transfers) -> None:
+    def __init__(self, store: VolumeStore, transfers: Transfers, mounts: VolumeMounts) -> None:
         self._store = store
         self._transfers = transfers
+        self._mounts = mounts
         self._lock = asyncio.Lock()
 
     async def Create(self, request: pb.CreateVolumeRequest, context: Context) -> pb.Volume:
@@ -52,7 +54,26 @@ class VolumesServicer(volumes_pb2_grpc.VolumesServicer):
 
     async def Remove(self, request: pb.RemoveVolumeRequest, context: Context) -> empty_pb2.Empty:
         async with self._lock:
+            self._mounts.check_unused(self._store.get(request.name).name)
             await asyncio.to_thread(self._store.remove, request.name)
+        return empty_pb2.Empty()
+
+    async def Mount(self, request: pb.MountVolumeRequest, context: Context) -> types_pb2.Mount:
+        if not request.container_id:
+            raise InvalidArgument("a volume is mounted for a container")
+        async with self._lock:
+            volume = self._store.get(request.name)
+            mount = await asyncio.to_thread(self._mounts.acquire, volume, request.container_id)
+        return _mount(mount)
+
+    async def Unmount(self, request: pb.UnmountVolumesRequest, context: Context) -> empty_pb2.Empty:
+        async with self._lock:
+            await asyncio.to_thread(self._mounts.release, request.container_id)
+        return empty_pb2.Empty()
+
+    async def Retain(self, request: pb.RetainVolumesRequest, context: Context) -> empty_pb2.Empty:
+        async with self._lock:
+            await asyncio.to_thread(self._mounts.retain, list(request.container_ids))
         return empty_pb2.Empty()
 
     async def Usage(self, request: pb.UsageRequest, context: Context) -> pb.UsageResponse:
@@ -124,15 +145,18 @@ def _filesystem(message: pb.ContainerFilesystem) -> Filesystem:
     )
 
 
+def _mount(mount: Mount) -> types_pb2.Mount:
+    return types_pb2.Mount(type=mount.type, source=mount.source, options=list(mount.options))
+
+
 def _volume(volume: Volume) -> pb.Volume:
-    mount = volume.mount
     message = pb.Volume(
         name=volume.name,
         driver=volume.driver,
         mountpoint=volume.mountpoint,
         labels=volume.labels,
         options=volume.options,
-        mount=types_pb2.Mount(type=mount.type, source=mount.source, options=list(mount.options)),
+        mount=_mount(volume.mount),
     )
     message.created.FromDatetime(volume.created)
     return message

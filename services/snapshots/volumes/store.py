@@ -69,6 +69,15 @@ class VolumeStore:
         self._db.executescript(_SCHEMA)
         os.chmod(root / "volumes.db", 0o600)
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The records' database (the mounts' counts live there too, mounts.py)."""
+        return self._db
+
+    @property
+    def volumes_dir(self) -> Path:
+        return self._dir
+
     def close(self) -> None:
         self._db.close()
 

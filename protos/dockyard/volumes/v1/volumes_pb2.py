@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from dockyard.types.v1 import types_pb2 as dockyard_dot_types_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/volumes/v1/volumes.proto\x12\x13\x64ockyard.volumes.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"\x92\x03\n\x06Volume\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12\x12\n\nmountpoint\x18\x03 \x01(\t\x12\x37\n\x06labels\x18\x04 \x03(\x0b\x32\'.dockyard.volumes.v1.Volume.LabelsEntry\x12\x39\n\x07options\x18\x05 \x03(\x0b\x32(.dockyard.volumes.v1.Volume.OptionsEntry\x12+\n\x07\x63reated\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x05mount\x18\x07 \x01(\x0b\x32\x18.dockyard.types.v1.Mount\x12-\n\x05usage\x18\x08 \x01(\x0b\x32\x1e.dockyard.volumes.v1.UsageData\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\",\n\tUsageData\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12\x11\n\tref_count\x18\x02 \x01(\x03\"\xa0\x02\n\x13\x43reateVolumeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12\x46\n\x07options\x18\x03 \x03(\x0b\x32\x35.dockyard.volumes.v1.CreateVolumeRequest.OptionsEntry\x12\x44\n\x06labels\x18\x04 \x03(\x0b\x32\x34.dockyard.volumes.v1.CreateVolumeRequest.LabelsEntry\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\" \n\x10GetVolumeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x14\n\x12ListVolumesRequest\"C\n\x13ListVolumesResponse\x12,\n\x07volumes\x18\x01 \x03(\x0b\x32\x1b.dockyard.volumes.v1.Volume\"#\n\x13RemoveVolumeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1d\n\x0cUsageRequest\x12\r\n\x05names\x18\x01 \x03(\t\"{\n\rUsageResponse\x12<\n\x05sizes\x18\x01 \x03(\x0b\x32-.dockyard.volumes.v1.UsageResponse.SizesEntry\x1a,\n\nSizesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x95\x01\n\x13\x43ontainerFilesystem\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x10\n\x08snapshot\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\x12(\n\x06mounts\x18\x04 \x03(\x0b\x32\x18.dockyard.types.v1.Mount\x12\x11\n\tread_only\x18\x05 \x01(\x08\x12\x0c\n\x04name\x18\x06 \x01(\t\"l\n\x0fPopulateRequest\x12\x0e\n\x06volume\x18\x01 \x01(\t\x12;\n\tcontainer\x18\x02 \x01(\x0b\x32(.dockyard.volumes.v1.ContainerFilesystem\x12\x0c\n\x04path\x18\x03 \x01(\t\"\"\n\x10PopulateResponse\x12\x0e\n\x06\x63opied\x18\x01 \x01(\x08\"X\n\x0bPathRequest\x12;\n\tcontainer\x18\x01 \x01(\x0b\x32(.dockyard.volumes.v1.ContainerFilesystem\x12\x0c\n\x04path\x18\x02 \x01(\t\"t\n\x08PathStat\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0c\n\x04mode\x18\x03 \x01(\r\x12)\n\x05mtime\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blink_target\x18\x05 \x01(\t\"U\n\rArchiveOutput\x12-\n\x04stat\x18\x01 \x01(\x0b\x32\x1d.dockyard.volumes.v1.PathStatH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x05\n\x03msg\"}\n\x11PutArchiveOptions\x12\x30\n\x06target\x18\x01 \x01(\x0b\x32 .dockyard.volumes.v1.PathRequest\x12\x14\n\x0c\x63opy_uid_gid\x18\x02 \x01(\x08\x12 \n\x18no_overwrite_dir_non_dir\x18\x03 \x01(\x08\"c\n\x0fPutArchiveInput\x12\x39\n\x07options\x18\x01 \x01(\x0b\x32&.dockyard.volumes.v1.PutArchiveOptionsH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x05\n\x03msg2\xe6\x05\n\x07Volumes\x12O\n\x06\x43reate\x12(.dockyard.volumes.v1.CreateVolumeRequest\x1a\x1b.dockyard.volumes.v1.Volume\x12I\n\x03Get\x12%.dockyard.volumes.v1.GetVolumeRequest\x1a\x1b.dockyard.volumes.v1.Volume\x12Y\n\x04List\x12\'.dockyard.volumes.v1.ListVolumesRequest\x1a(.dockyard.volumes.v1.ListVolumesResponse\x12J\n\x06Remove\x12(.dockyard.volumes.v1.RemoveVolumeRequest\x1a\x16.google.protobuf.Empty\x12N\n\x05Usage\x12!.dockyard.volumes.v1.UsageRequest\x1a\".dockyard.volumes.v1.UsageResponse\x12W\n\x08Populate\x12$.dockyard.volumes.v1.PopulateRequest\x1a%.dockyard.volumes.v1.PopulateResponse\x12K\n\x08StatPath\x12 .dockyard.volumes.v1.PathRequest\x1a\x1d.dockyard.volumes.v1.PathStat\x12T\n\nGetArchive\x12 .dockyard.volumes.v1.PathRequest\x1a\".dockyard.volumes.v1.ArchiveOutput0\x01\x12L\n\nPutArchive\x12$.dockyard.volumes.v1.PutArchiveInput\x1a\x16.google.protobuf.Empty(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!dockyard/volumes/v1/volumes.proto\x12\x13\x64ockyard.volumes.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1d\x64ockyard/types/v1/types.proto\"\x92\x03\n\x06Volume\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12\x12\n\nmountpoint\x18\x03 \x01(\t\x12\x37\n\x06labels\x18\x04 \x03(\x0b\x32\'.dockyard.volumes.v1.Volume.LabelsEntry\x12\x39\n\x07options\x18\x05 \x03(\x0b\x32(.dockyard.volumes.v1.Volume.OptionsEntry\x12+\n\x07\x63reated\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x05mount\x18\x07 \x01(\x0b\x32\x18.dockyard.types.v1.Mount\x12-\n\x05usage\x18\x08 \x01(\x0b\x32\x1e.dockyard.volumes.v1.UsageData\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\",\n\tUsageData\x12\x0c\n\x04size\x18\x01 \x01(\x03\x12\x11\n\tref_count\x18\x02 \x01(\x03\"\xa0\x02\n\x13\x43reateVolumeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64river\x18\x02 \x01(\t\x12\x46\n\x07options\x18\x03 \x03(\x0b\x32\x35.dockyard.volumes.v1.CreateVolumeRequest.OptionsEntry\x12\x44\n\x06labels\x18\x04 \x03(\x0b\x32\x34.dockyard.volumes.v1.CreateVolumeRequest.LabelsEntry\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\" \n\x10GetVolumeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x14\n\x12ListVolumesRequest\"8\n\x12MountVolumeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontainer_id\x18\x02 \x01(\t\"-\n\x15UnmountVolumesRequest\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\"-\n\x14RetainVolumesRequest\x12\x15\n\rcontainer_ids\x18\x01 \x03(\t\"C\n\x13ListVolumesResponse\x12,\n\x07volumes\x18\x01 \x03(\x0b\x32\x1b.dockyard.volumes.v1.Volume\"#\n\x13RemoveVolumeRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1d\n\x0cUsageRequest\x12\r\n\x05names\x18\x01 \x03(\t\"{\n\rUsageResponse\x12<\n\x05sizes\x18\x01 \x03(\x0b\x32-.dockyard.volumes.v1.UsageResponse.SizesEntry\x1a,\n\nSizesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\x95\x01\n\x13\x43ontainerFilesystem\x12\x14\n\x0c\x63ontainer_id\x18\x01 \x01(\t\x12\x10\n\x08snapshot\x18\x02 \x01(\t\x12\x0b\n\x03pid\x18\x03 \x01(\r\x12(\n\x06mounts\x18\x04 \x03(\x0b\x32\x18.dockyard.types.v1.Mount\x12\x11\n\tread_only\x18\x05 \x01(\x08\x12\x0c\n\x04name\x18\x06 \x01(\t\"l\n\x0fPopulateRequest\x12\x0e\n\x06volume\x18\x01 \x01(\t\x12;\n\tcontainer\x18\x02 \x01(\x0b\x32(.dockyard.volumes.v1.ContainerFilesystem\x12\x0c\n\x04path\x18\x03 \x01(\t\"\"\n\x10PopulateResponse\x12\x0e\n\x06\x63opied\x18\x01 \x01(\x08\"X\n\x0bPathRequest\x12;\n\tcontainer\x18\x01 \x01(\x0b\x32(.dockyard.volumes.v1.ContainerFilesystem\x12\x0c\n\x04path\x18\x02 \x01(\t\"t\n\x08PathStat\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x0c\n\x04mode\x18\x03 \x01(\r\x12)\n\x05mtime\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blink_target\x18\x05 \x01(\t\"U\n\rArchiveOutput\x12-\n\x04stat\x18\x01 \x01(\x0b\x32\x1d.dockyard.volumes.v1.PathStatH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x05\n\x03msg\"}\n\x11PutArchiveOptions\x12\x30\n\x06target\x18\x01 \x01(\x0b\x32 .dockyard.volumes.v1.PathRequest\x12\x14\n\x0c\x63opy_uid_gid\x18\x02 \x01(\x08\x12 \n\x18no_overwrite_dir_non_dir\x18\x03 \x01(\x08\"c\n\x0fPutArchiveInput\x12\x39\n\x07options\x18\x01 \x01(\x0b\x32&.dockyard.volumes.v1.PutArchiveOptionsH\x00\x12\x0e\n\x04\x64\x61ta\x18\x02 \x01(\x0cH\x00\x42\x05\n\x03msg2\xce\x07\n\x07Volumes\x12O\n\x06\x43reate\x12(.dockyard.volumes.v1.CreateVolumeRequest\x1a\x1b.dockyard.volumes.v1.Volume\x12I\n\x03Get\x12%.dockyard.volumes.v1.GetVolumeRequest\x1a\x1b.dockyard.volumes.v1.Volume\x12Y\n\x04List\x12\'.dockyard.volumes.v1.ListVolumesRequest\x1a(.dockyard.volumes.v1.ListVolumesResponse\x12J\n\x06Remove\x12(.dockyard.volumes.v1.RemoveVolumeRequest\x1a\x16.google.protobuf.Empty\x12N\n\x05Usage\x12!.dockyard.volumes.v1.UsageRequest\x1a\".dockyard.volumes.v1.UsageResponse\x12W\n\x08Populate\x12$.dockyard.volumes.v1.PopulateRequest\x1a%.dockyard.volumes.v1.PopulateResponse\x12K\n\x08StatPath\x12 .dockyard.volumes.v1.PathRequest\x1a\x1d.dockyard.volumes.v1.PathStat\x12T\n\nGetArchive\x12 .dockyard.volumes.v1.PathRequest\x1a\".dockyard.volumes.v1.ArchiveOutput0\x01\x12L\n\nPutArchive\x12$.dockyard.volumes.v1.PutArchiveInput\x1a\x16.google.protobuf.Empty(\x01\x12J\n\x05Mount\x12\'.dockyard.volumes.v1.MountVolumeRequest\x1a\x18.dockyard.types.v1.Mount\x12M\n\x07Unmount\x12*.dockyard.volumes.v1.UnmountVolumesRequest\x1a\x16.google.protobuf.Empty\x12K\n\x06Retain\x12).dockyard.volumes.v1.RetainVolumesRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -62,32 +62,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETVOLUMEREQUEST']._serialized_end=925
   _globals['_LISTVOLUMESREQUEST']._serialized_start=927
   _globals['_LISTVOLUMESREQUEST']._serialized_end=947
-  _globals['_LISTVOLUMESRESPONSE']._serialized_start=949
-  _globals['_LISTVOLUMESRESPONSE']._serialized_end=1016
-  _globals['_REMOVEVOLUMEREQUEST']._serialized_start=1018
-  _globals['_REMOVEVOLUMEREQUEST']._serialized_end=1053
-  _globals['_USAGEREQUEST']._serialized_start=1055
-  _globals['_USAGEREQUEST']._serialized_end=1084
-  _globals['_USAGERESPONSE']._serialized_start=1086
-  _globals['_USAGERESPONSE']._serialized_end=1209
-  _globals['_USAGERESPONSE_SIZESENTRY']._serialized_start=1165
-  _globals['_USAGERESPONSE_SIZESENTRY']._serialized_end=1209
-  _globals['_CONTAINERFILESYSTEM']._serialized_start=1212
-  _globals['_CONTAINERFILESYSTEM']._serialized_end=1361
-  _globals['_POPULATEREQUEST']._serialized_start=1363
-  _globals['_POPULATEREQUEST']._serialized_end=1471
-  _globals['_POPULATERESPONSE']._serialized_start=1473
-  _globals['_POPULATERESPONSE']._serialized_end=1507
-  _globals['_PATHREQUEST']._serialized_start=1509
-  _globals['_PATHREQUEST']._serialized_end=1597
-  _globals['_PATHSTAT']._serialized_start=1599
-  _globals['_PATHSTAT']._serialized_end=1715
-  _globals['_ARCHIVEOUTPUT']._serialized_start=1717
-  _globals['_ARCHIVEOUTPUT']._serialized_end=1802
-  _globals['_PUTARCHIVEOPTIONS']._serialized_start=1804
-  _globals['_PUTARCHIVEOPTIONS']._serialized_end=1929
-  _globals['_PUTARCHIVEINPUT']._serialized_start=1931
-  _globals['_PUTARCHIVEINPUT']._serialized_end=2030
-  _globals['_VOLUMES']._serialized_start=2033
-  _globals['_VOLUMES']._serialized_end=2775
+  _globals['_MOUNTVOLUMEREQUEST']._serialized_start=949
+  _globals['_MOUNTVOLUMEREQUEST']._serialized_end=1005
+  _globals['_UNMOUNTVOLUMESREQUEST']._serialized_start=1007
+  _globals['_UNMOUNTVOLUMESREQUEST']._serialized_end=1052
+  _globals['_RETAINVOLUMESREQUEST']._serialized_start=1054
+  _globals['_RETAINVOLUMESREQUEST']._serialized_end=1099
+  _globals['_LISTVOLUMESRESPONSE']._serialized_start=1101
+  _globals['_LISTVOLUMESRESPONSE']._serialized_end=1168
+  _globals['_REMOVEVOLUMEREQUEST']._serialized_start=1170
+  _globals['_REMOVEVOLUMEREQUEST']._serialized_end=1205
+  _globals['_USAGEREQUEST']._serialized_start=1207
+  _globals['_USAGEREQUEST']._serialized_end=1236
+  _globals['_USAGERESPONSE']._serialized_start=1238
+  _globals['_USAGERESPONSE']._serialized_end=1361
+  _globals['_USAGERESPONSE_SIZESENTRY']._serialized_start=1317
+  _globals['_USAGERESPONSE_SIZESENTRY']._serialized_end=1361
+  _globals['_CONTAINERFILESYSTEM']._serialized_start=1364
+  _globals['_CONTAINERFILESYSTEM']._serialized_end=1513
+  _globals['_POPULATEREQUEST']._serialized_start=1515
+  _globals['_POPULATEREQUEST']._serialized_end=1623
+  _globals['_POPULATERESPONSE']._serialized_start=1625
+  _globals['_POPULATERESPONSE']._serialized_end=1659
+  _globals['_PATHREQUEST']._serialized_start=1661
+  _globals['_PATHREQUEST']._serialized_end=1749
+  _globals['_PATHSTAT']._serialized_start=1751
+  _globals['_PATHSTAT']._serialized_end=1867
+  _globals['_ARCHIVEOUTPUT']._serialized_start=1869
+  _globals['_ARCHIVEOUTPUT']._serialized_end=1954
+  _globals['_PUTARCHIVEOPTIONS']._serialized_start=1956
+  _globals['_PUTARCHIVEOPTIONS']._serialized_end=2081
+  _globals['_PUTARCHIVEINPUT']._serialized_start=2083
+  _globals['_PUTARCHIVEINPUT']._serialized_end=2182
+  _globals['_VOLUMES']._serialized_start=2185
+  _globals['_VOLUMES']._serialized_end=3159
 # @@protoc_insertion_point(module_scope)

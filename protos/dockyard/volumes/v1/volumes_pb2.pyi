@@ -89,6 +89,26 @@ class ListVolumesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class MountVolumeRequest(_message.Message):
+    __slots__ = ("name", "container_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    container_id: str
+    def __init__(self, name: _Optional[str] = ..., container_id: _Optional[str] = ...) -> None: ...
+
+class UnmountVolumesRequest(_message.Message):
+    __slots__ = ("container_id",)
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    def __init__(self, container_id: _Optional[str] = ...) -> None: ...
+
+class RetainVolumesRequest(_message.Message):
+    __slots__ = ("container_ids",)
+    CONTAINER_IDS_FIELD_NUMBER: _ClassVar[int]
+    container_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, container_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ListVolumesResponse(_message.Message):
     __slots__ = ("volumes",)
     VOLUMES_FIELD_NUMBER: _ClassVar[int]

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from dockyard.types.v1 import types_pb2 as dockyard_dot_types_dot_v1_dot_types__pb2
 from dockyard.volumes.v1 import volumes_pb2 as dockyard_dot_volumes_dot_v1_dot_volumes__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 
@@ -80,6 +81,21 @@ class VolumesStub:
                 request_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.PutArchiveInput.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.Mount = channel.unary_unary(
+                '/dockyard.volumes.v1.Volumes/Mount',
+                request_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.MountVolumeRequest.SerializeToString,
+                response_deserializer=dockyard_dot_types_dot_v1_dot_types__pb2.Mount.FromString,
+                _registered_method=True)
+        self.Unmount = channel.unary_unary(
+                '/dockyard.volumes.v1.Volumes/Unmount',
+                request_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.UnmountVolumesRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.Retain = channel.unary_unary(
+                '/dockyard.volumes.v1.Volumes/Retain',
+                request_serializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.RetainVolumesRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class VolumesServicer:
@@ -109,7 +125,8 @@ class VolumesServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Remove(self, request, context):
-        """Remove deletes the volume's record, then its data. NOT_FOUND when there is none.
+        """Remove deletes the volume's record, then its data. NOT_FOUND when there is none,
+        FAILED_PRECONDITION "remove NAME: volume is in use - [IDs]" while containers mount it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -151,6 +168,31 @@ class VolumesServicer:
         """PutArchive extracts a tar into the directory `path` (docker's PUT .../archive): first the
         options, then the tar's bytes. Entries never land outside `path`; symlinks are followed
         only inside the container.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Mount(self, request, context):
+        """Mount: the container uses the volume until `Unmount` (again for the same container: one
+        use). A volume with options gets its device mounted on its data directory at its first
+        user. The answer is the mount the container gets (a bind of the data directory).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unmount(self, request, context):
+        """Unmount: the container uses no volume any more; a volume it was the last user of is
+        unmounted (a tmpfs' data is gone, as docker's). Nothing held: nothing done.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Retain(self, request, context):
+        """Retain: every container not named uses no volume any more (the engine's start-up repair
+        names those that still run).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -202,6 +244,21 @@ def add_VolumesServicer_to_server(servicer, server):
             'PutArchive': grpc.stream_unary_rpc_method_handler(
                     servicer.PutArchive,
                     request_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.PutArchiveInput.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Mount': grpc.unary_unary_rpc_method_handler(
+                    servicer.Mount,
+                    request_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.MountVolumeRequest.FromString,
+                    response_serializer=dockyard_dot_types_dot_v1_dot_types__pb2.Mount.SerializeToString,
+            ),
+            'Unmount': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unmount,
+                    request_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.UnmountVolumesRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'Retain': grpc.unary_unary_rpc_method_handler(
+                    servicer.Retain,
+                    request_deserializer=dockyard_dot_volumes_dot_v1_dot_volumes__pb2.RetainVolumesRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
@@ -447,6 +504,87 @@ class Volumes:
             target,
             '/dockyard.volumes.v1.Volumes/PutArchive',
             dockyard_dot_volumes_dot_v1_dot_volumes__pb2.PutArchiveInput.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Mount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.volumes.v1.Volumes/Mount',
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.MountVolumeRequest.SerializeToString,
+            dockyard_dot_types_dot_v1_dot_types__pb2.Mount.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unmount(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.volumes.v1.Volumes/Unmount',
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.UnmountVolumesRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Retain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.volumes.v1.Volumes/Retain',
+            dockyard_dot_volumes_dot_v1_dot_volumes__pb2.RetainVolumesRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,

@@ -35,6 +35,7 @@ class FakeVolumes:
         self.files: dict[tuple[str, str], tuple[int, bytes]] = {}  # (snapshot, path) -> file
         self.seen: list[ContainerFilesystem] = []
         self.put: list[tuple[str, PutOptions, bytes]] = []  # (path, options, tar)
+        self.holders: dict[str, set[str]] = {}  # volume -> containers mounting it
 
     async def create(self, spec: VolumeSpec) -> Volume:
         self.faults.enter("volumes.create", spec.name)
@@ -68,12 +69,31 @@ class FakeVolumes:
     async def remove(self, name: str) -> None:
         self.faults.enter("volumes.remove", name)
         self._volume(name)
+        if self.holders.get(name):
+            users = ", ".join(sorted(self.holders[name]))
+            raise errors.FailedPrecondition(f"remove {name}: volume is in use - [{users}]")
         del self.volumes[name]
         del self.contents[name]
 
     async def usage(self, names: list[str]) -> dict[str, int]:
         self.faults.enter("volumes.usage")
         return {n: 4096 * len(self.contents[n]) for n in names or list(self.volumes)}
+
+    async def mount(self, name: str, container_id: str) -> Mount:
+        self.faults.enter("volumes.mount", name)
+        volume = self._volume(name)
+        self.holders.setdefault(name, set()).add(container_id)
+        return Mount("bind", volume.mountpoint, options=["rbind"])
+
+    async def unmount(self, container_id: str) -> None:
+        self.faults.enter("volumes.unmount", container_id)
+        for users in self.holders.values():
+            users.discard(container_id)
+
+    async def retain(self, container_ids: list[str]) -> None:
+        self.faults.enter("volumes.retain")
+        for users in self.holders.values():
+            users &= set(container_ids)
 
     async def populate(self, volume: str, container: ContainerFilesystem, path: str) -> bool:
         self.faults.enter("volumes.populate", volume)

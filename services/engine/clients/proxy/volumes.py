@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 from dockyard.services.engine.clients.proxy.deadlines import LONG, READY
+from dockyard.services.engine.clients.snapshots import Mount
 from dockyard.services.engine.clients.volumes import (
     ContainerFilesystem,
     PathStat,
@@ -39,6 +40,17 @@ class VolumeProxy:
     async def usage(self, names: list[str]) -> dict[str, int]:
         reply = await self._stub.Usage(pb.UsageRequest(names=names), **LONG)
         return dict(reply.sizes)
+
+    async def mount(self, name: str, container_id: str) -> Mount:
+        request = pb.MountVolumeRequest(name=name, container_id=container_id)
+        return from_proto(Mount, await self._stub.Mount(request, **READY))
+
+    async def unmount(self, container_id: str) -> None:
+        request = pb.UnmountVolumesRequest(container_id=container_id)
+        await self._stub.Unmount(request, **READY)
+
+    async def retain(self, container_ids: list[str]) -> None:
+        await self._stub.Retain(pb.RetainVolumesRequest(container_ids=container_ids), **READY)
 
     async def populate(self, volume: str, container: ContainerFilesystem, path: str) -> bool:
         request = pb.PopulateRequest(volume=volume, container=_fs(container), path=path)
