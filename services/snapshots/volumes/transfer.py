@@ -80,8 +80,8 @@ class Transfers:
 
     async def populate(self, volume: str, fs: Filesystem, path: str) -> bool:
         """Fill the empty volume from what the container's image has at `path`. A volume with
-        driver options (a tmpfs, a device, a bind of another directory) is mounted by the shim
-        in each container and has no data directory of its own here: it is left as it is."""
+        driver options (a tmpfs, a device, a bind of another directory) has its data on its
+        device, mounted only while containers use it (mounts.py): it is left as it is."""
         lock = self._volumes.setdefault(volume, asyncio.Lock())
         async with lock, self._layer(fs):
             found = self._store.get(volume)
