@@ -216,8 +216,17 @@ class Starter:
 
     async def release_volumes(self, container_id: str) -> None:
         """The container uses its volumes no more (a tmpfs volume's last user: data gone)."""
-        await self._c.volumes.unmount(container_id)
+        if self._uses_volumes(container_id):
+            await self._c.volumes.unmount(container_id)
         self.holding.discard(container_id)
+
+    def _uses_volumes(self, container_id: str) -> bool:
+        """False only for a recorded container without volumes (no call needed)."""
+        try:
+            container = self._store.get(container_id)
+        except errors.NotFound:
+            return True
+        return any(m.type == "volume" for m in container.mounts)
 
     async def remove_sandbox(self, container_id: str) -> None:
         with contextlib.suppress(errors.NotFound):
