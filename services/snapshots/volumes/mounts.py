@@ -133,6 +133,13 @@ class VolumeMounts:
             )
         return local.Mount("bind", target, ("rbind",))
 
+    def current(self, volume: Volume) -> local.Mount:
+        """How the volume is reached now: its data directory while containers mount it (its
+        device is there: `cp` into a stopped container sees what they see), else as described."""
+        if volume.options and self.holders(volume.name):
+            return local.Mount("bind", self.target(volume.name), ("rbind",))
+        return volume.mount
+
     def release(self, container: str) -> None:
         """`container` uses no volume any more; the volumes left unused are unmounted."""
         rows = self._db.execute("SELECT volume FROM holders WHERE container = ?", (container,))

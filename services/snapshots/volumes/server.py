@@ -42,10 +42,11 @@ class VolumesServicer(volumes_pb2_grpc.VolumesServicer):
                 dict(request.options),
                 dict(request.labels),
             )
-        return _volume(volume)
+        return _volume(volume, self._mounts.current(volume))
 
     async def Get(self, request: pb.GetVolumeRequest, context: Context) -> pb.Volume:
-        return _volume(self._store.get(request.name))
+        volume = self._store.get(request.name)
+        return _volume(volume, self._mounts.current(volume))
 
     async def List(
         self, request: pb.ListVolumesRequest, context: Context
@@ -149,14 +150,14 @@ def _mount(mount: Mount) -> types_pb2.Mount:
     return types_pb2.Mount(type=mount.type, source=mount.source, options=list(mount.options))
 
 
-def _volume(volume: Volume) -> pb.Volume:
+def _volume(volume: Volume, mount: Mount | None = None) -> pb.Volume:
     message = pb.Volume(
         name=volume.name,
         driver=volume.driver,
         mountpoint=volume.mountpoint,
         labels=volume.labels,
         options=volume.options,
-        mount=_mount(volume.mount),
+        mount=_mount(mount or volume.mount),
     )
     message.created.FromDatetime(volume.created)
     return message

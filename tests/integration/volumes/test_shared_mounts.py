@@ -126,3 +126,17 @@ def test_a_container_that_stops_while_the_engine_is_down_lets_go_of_its_volume(
     until(lambda: mount_type(data) == "")
     engine.ok("rm", "one")
     engine.ok("volume", "rm", "left")
+
+
+def test_cp_into_a_stopped_container_reaches_the_tmpfs_running_ones_use(
+    engine: Engine, busybox: str, tmp_path: Path
+) -> None:
+    """docker's cp mounts a stopped container's volumes: the local driver's one mount."""
+    engine.ok("volume", "create", *TMPFS, "copied")
+    running(engine, "one", "-v", "copied:/t", busybox, "sleep", "1000")
+    engine.ok("create", "--name", "idle", "-v", "copied:/t", busybox, "true")
+    (tmp_path / "f").write_text("via cp\n")
+    engine.ok("cp", str(tmp_path / "f"), "idle:/t/f")
+    assert engine.ok("exec", "one", "cat", "/t/f") == "via cp\n"
+    engine.ok("rm", "-f", "one", "idle")
+    engine.ok("volume", "rm", "copied")

@@ -68,12 +68,14 @@ def test_the_device_is_mounted_at_the_first_user_and_unmounted_after_the_last(
     assert mounts.acquire(volume, "c2") == given
     assert mounts.acquire(volume, "c1") == given  # again for c1: still one use
     assert mounts.holders("shared") == ["c1", "c2"]
+    assert mounts.current(volume) == given  # what cp into a stopped container reaches
     mounts.release("c1")
     assert target in kernel.table
     mounts.release("c1")  # idempotent
     mounts.release("c2")
     assert kernel.calls == [("mount", target), ("unmount", target)]
     assert mounts.holders("shared") == []
+    assert mounts.current(volume) == volume.mount
 
 
 def test_a_plain_volume_is_its_directory_and_is_not_counted(
