@@ -72,13 +72,13 @@ class HostMounts:
 
     def mount(self, mount: local.Mount, target: str) -> None:
         flags, data = _options(mount.options)
-        kind = None if flags & MS_BIND else mount.type.encode()
+        bind = bool(flags & MS_BIND)
+        kind = None if bind else mount.type.encode()
+        first = flags & ~MS_RDONLY if bind else flags  # a bind is made read-only by a remount
         self._call(
-            self._libc.mount(
-                mount.source.encode(), target.encode(), kind, flags & ~MS_RDONLY, data.encode()
-            )
+            self._libc.mount(mount.source.encode(), target.encode(), kind, first, data.encode())
         )
-        if flags & MS_BIND and flags & MS_RDONLY:
+        if bind and flags & MS_RDONLY:
             remount = MS_REMOUNT | MS_BIND | MS_RDONLY
             self._call(self._libc.mount(None, target.encode(), None, remount, None))
 
