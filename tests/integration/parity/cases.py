@@ -483,13 +483,16 @@ LISTING = [
 TAGGED = ("tag", "busybox", "p-other:1")
 COMMITTED = (("create", "--name", "p-base", "busybox", "true"), ("commit", "p-base", "p-newer:1"))
 REPO_TAG = ("--format", "{{.Repository}}:{{.Tag}}")
+# the images these cases made, and nothing other tests of the session left in its engine (docker
+# ORs reference filters; its recorded output had these two images only, so it reads the same)
+OURS = ("--filter", "reference=p-newer", "--filter", "reference=busybox")
 IMAGES = [
     Case("images-repository", ("images", "busybox", *REPO_TAG), docker=Out(0, stdout='busybox:latest\n'), setup=(TAGGED,), images=("p-other:1",)),
     Case("images-repository-tag", ("images", "p-other:1", *REPO_TAG), docker=Out(0, stdout='p-other:1\n'), setup=(TAGGED,), images=("p-other:1",)),
     Case("images-references-or", ("images", "--filter", "reference=p-other", "--filter", "reference=busybox", *REPO_TAG), docker=Out(0, stdout='busybox:latest\np-other:1\n'), setup=(TAGGED,), images=("p-other:1",)),
-    Case("images-since", ("images", "--filter", "since=busybox", *REPO_TAG), docker=Out(0, stdout='p-newer:1\n'), setup=COMMITTED, images=("p-newer:1",)),
-    Case("images-before", ("images", "--filter", "before=p-newer:1", *REPO_TAG), docker=Out(0, stdout='busybox:latest\n'), setup=COMMITTED, images=("p-newer:1",)),
-    Case("images-newest-first", ("images", *REPO_TAG), docker=Out(0, stdout='p-newer:1\nbusybox:latest\n'), setup=COMMITTED, images=("p-newer:1",)),
+    Case("images-since", ("images", "--filter", "since=busybox", *OURS, *REPO_TAG), docker=Out(0, stdout='p-newer:1\n'), setup=COMMITTED, images=("p-newer:1",)),
+    Case("images-before", ("images", "--filter", "before=p-newer:1", *OURS, *REPO_TAG), docker=Out(0, stdout='busybox:latest\n'), setup=COMMITTED, images=("p-newer:1",)),
+    Case("images-newest-first", ("images", *OURS, *REPO_TAG), docker=Out(0, stdout='p-newer:1\nbusybox:latest\n'), setup=COMMITTED, images=("p-newer:1",)),
     Case("images-before-missing", ("images", "--filter", "before=nosuch"), docker=Out(1, stderr='Error response from daemon: No such image: nosuch:latest\n')),
     Case("images-label", ("images", "--filter", "label=nosuch", *REPO_TAG), docker=Out(0)),
     Case("images-bad-dangling", ("images", "--filter", "dangling=maybe"), docker=Out(1, stderr="Error response from daemon: Invalid filter 'dangling=[maybe]'\n")),
