@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -29,6 +30,7 @@ def exec_(
     tty: bool = typer.Option(False, "-t", "--tty", help="allocate a pseudo-terminal"),
     detach: bool = typer.Option(False, "-d", "--detach", help="run in the background"),
     env: list[str] = typer.Option([], "-e", "--env", help="set environment variables"),
+    env_file: list[Path] = typer.Option([], "--env-file", help="read environment variables"),
     workdir: str = typer.Option("", "-w", "--workdir", help="working directory"),
     user: str = typer.Option("", "-u", "--user", help="user[:group]"),
     privileged: bool = typer.Option(False, "--privileged", help="every capability"),
@@ -40,7 +42,7 @@ def exec_(
     exec_options = pb.ExecOptions(
         id=container,
         cmd=command,
-        env=options.env(env, []),
+        env=options.env(env, env_file),
         working_dir=workdir,
         user=user,
         tty=tty,

@@ -95,6 +95,20 @@ def test_exec_env_workdir_and_user(engine: Engine, busybox: str) -> None:
     assert engine.ok("exec", "ex-opts", "id", "-u") == "0\n"
 
 
+def test_exec_env_file(engine: Engine, busybox: str, tmp_path: Path) -> None:
+    """exec --env-file as run's: its entries first, then -e; a missing file is refused."""
+    daemon(engine, "--name", "ex-envfile", busybox, *SLEEP)
+    listed = tmp_path / "env"
+    listed.write_text("# a comment\nFROM_FILE=one\nBOTH=file\n")
+    script = 'echo "$FROM_FILE $BOTH"'
+    out = engine.ok(
+        "exec", "--env-file", str(listed), "-e", "BOTH=flag", "ex-envfile", "sh", "-c", script
+    )
+    assert out == "one flag\n"
+    missing = engine.cli("exec", "--env-file", str(tmp_path / "nope"), "ex-envfile", "true")
+    assert missing.returncode == 125 and "no such file or directory" in missing.stderr
+
+
 def test_exec_shares_the_containers_namespaces(engine: Engine, busybox: str) -> None:
     daemon(engine, "--name", "ex-ns", "--hostname", "berth", busybox, *SLEEP)
     assert engine.ok("exec", "ex-ns", "hostname") == "berth\n"
