@@ -189,6 +189,20 @@ def test_pause_unpause_top_and_stats(docker: Docker, image: str) -> None:
     assert stats.strip() == "busy 1"
 
 
+def until_shown(t: Terminal, command: bytes, token: bytes, seconds: float = 30) -> None:
+    """`command` typed again until `token` shows: the client passes a resize on (SIGWINCH, then
+    a request to the engine) while the shell reads on, so a first try may see the old size."""
+    deadline = time.monotonic() + seconds
+    while True:
+        t.type(command)
+        try:
+            t.expect(token, seconds=1)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
 def test_run_it_is_a_terminal_with_the_clients_size(
     docker: Docker, image: str, terminal: type[Terminal]
 ) -> None:
@@ -199,8 +213,7 @@ def test_run_it_is_a_terminal_with_the_clients_size(
     t.expect(b"29 83")
     t.expect(b"/dev/pts/")
     t.resize(41, 121)
-    t.type(b"stty size\r")
-    t.expect(b"41 121")
+    until_shown(t, b"stty size\r", b"41 121")
     t.type(b"exit 9\r")
     assert t.wait() == 9
 

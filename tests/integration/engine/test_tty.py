@@ -83,6 +83,20 @@ def terminal(engine: Engine) -> Iterator[list[Terminal]]:
         term.close()
 
 
+def until_shown(t: Terminal, command: bytes, token: bytes, seconds: float = 30) -> None:
+    """`command` typed again until `token` shows: the client passes a resize on (SIGWINCH, then
+    a request to the engine) while the shell reads on, so a first try may see the old size."""
+    deadline = time.monotonic() + seconds
+    while True:
+        t.type(command)
+        try:
+            t.expect(token, seconds=1)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+
+
 def test_run_it_size_resize_ctrl_c_and_detach(
     engine: Engine, busybox: str, terminal: list[Terminal]
 ) -> None:
@@ -92,9 +106,7 @@ def test_run_it_size_resize_ctrl_c_and_detach(
     term.type(b"stty size\r")
     term.expect(b"31 97")
     term.resize(40, 120)
-    time.sleep(0.3)
-    term.type(b"stty size\r")
-    term.expect(b"40 120")
+    until_shown(term, b"stty size\r", b"40 120")
     term.type(b"sleep 600\r")
     time.sleep(0.5)
     term.type(b"\x03")  # Ctrl-C reaches the process in the container
