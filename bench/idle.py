@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -54,14 +55,18 @@ def main() -> None:
     args = parser.parse_args()
     compile_bytecode()
     for _ in range(args.runs):
-        engine = Engine.start(Path(tempfile.mkdtemp(prefix="dockyard-idle-")))
+        base = Path(tempfile.mkdtemp(prefix="dockyard-idle-"))
         try:
-            time.sleep(args.wait)
-            report(engine)
+            engine = Engine.start(base)
+            try:
+                time.sleep(args.wait)
+                report(engine)
+            finally:
+                engine.stop()
+                engine.remove_cgroup_parent()
+                engine.remove_network_leftovers()
         finally:
-            engine.stop()
-            engine.remove_cgroup_parent()
-            engine.remove_network_leftovers()
+            shutil.rmtree(base, ignore_errors=True)  # its root and state: nothing mounted now
 
 
 if __name__ == "__main__":
