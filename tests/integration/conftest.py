@@ -29,11 +29,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     try:
         yield engine
     finally:
-        engine.remove_all_containers()
-        engine.stop()
-        leaks = engine.leaks()
-        engine.remove_cgroup_parent()
-        engine.remove_network_leftovers()
+        leaks = engine.shut_down()
         assert not leaks, f"the engine left behind: {leaks}"
 
 

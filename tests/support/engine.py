@@ -113,6 +113,16 @@ class Engine:
         )
         return result.stdout
 
+    def shut_down(self) -> list[str]:
+        """An engine of a test's own, done with: its containers removed, the engine stopped,
+        its cgroup parent and network leftovers cleaned; what it leaked (to assert on)."""
+        self.remove_all_containers()
+        self.stop()
+        leaks = self.leaks()
+        self.remove_cgroup_parent()
+        self.remove_network_leftovers()
+        return leaks
+
     def remove_all_containers(self) -> None:
         ids = self.cli("ps", "-aq", "--no-trunc").stdout.split()
         if ids:

@@ -16,6 +16,7 @@ import pytest
 from tests.integration.dockerapi.conftest import Docker, Terminal
 from tests.support import images
 from tests.support.registry import Registry, free_port
+from tests.support.terminals import until_shown
 
 pytestmark = pytest.mark.integration
 
@@ -187,20 +188,6 @@ def test_pause_unpause_top_and_stats(docker: Docker, image: str) -> None:
     docker.ok("unpause", "busy")
     stats = docker.ok("stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}", "busy")
     assert stats.strip() == "busy 1"
-
-
-def until_shown(t: Terminal, command: bytes, token: bytes, seconds: float = 30) -> None:
-    """`command` typed again until `token` shows: the client passes a resize on (SIGWINCH, then
-    a request to the engine) while the shell reads on, so a first try may see the old size."""
-    deadline = time.monotonic() + seconds
-    while True:
-        t.type(command)
-        try:
-            t.expect(token, seconds=1)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
 
 
 def test_run_it_is_a_terminal_with_the_clients_size(

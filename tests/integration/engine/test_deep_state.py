@@ -37,11 +37,7 @@ def test_containers_run_under_a_state_dir_too_deep_for_a_shim_socket(
         engine.ok("rm", "-f", cid)
         assert not shim.exists()
     finally:
-        engine.remove_all_containers()
-        engine.stop()
-        leaks = engine.leaks()
-        engine.remove_cgroup_parent()
-        engine.remove_network_leftovers()
+        leaks = engine.shut_down()
         shims = Paths(engine.root, engine.state).shim_socket("0" * 64).parent
         if shims.exists():
             shims.rmdir()  # empty: what an engine keeps there, as in its state dir, is its own

@@ -55,11 +55,7 @@ def own_engine(busybox_tar: Path) -> Iterator[Engine]:
         engine.ok("import", str(busybox_tar), "busybox:latest")
         yield engine
     finally:
-        engine.remove_all_containers()
-        engine.stop()
-        leaks = engine.leaks()
-        engine.remove_cgroup_parent()
-        engine.remove_network_leftovers()
+        leaks = engine.shut_down()
         shutil.rmtree(base, ignore_errors=True)
         assert not leaks, f"the engine left behind: {leaks}"
 

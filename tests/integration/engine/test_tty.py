@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.engine import CLI, Engine
+from tests.support.terminals import until_shown
 
 pytestmark = pytest.mark.integration
 
@@ -81,20 +82,6 @@ def terminal(engine: Engine) -> Iterator[list[Terminal]]:
     yield made
     for term in made:
         term.close()
-
-
-def until_shown(t: Terminal, command: bytes, token: bytes, seconds: float = 30) -> None:
-    """`command` typed again until `token` shows: the client passes a resize on (SIGWINCH, then
-    a request to the engine) while the shell reads on, so a first try may see the old size."""
-    deadline = time.monotonic() + seconds
-    while True:
-        t.type(command)
-        try:
-            t.expect(token, seconds=1)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
 
 
 def test_run_it_size_resize_ctrl_c_and_detach(

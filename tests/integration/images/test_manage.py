@@ -74,11 +74,7 @@ def own_engine() -> Iterator[Engine]:
     try:
         yield engine
     finally:
-        engine.remove_all_containers()
-        engine.stop()
-        leaks = engine.leaks()
-        engine.remove_cgroup_parent()
-        engine.remove_network_leftovers()
+        leaks = engine.shut_down()
         shutil.rmtree(base, ignore_errors=True)
         assert not leaks, f"the engine left behind: {leaks}"
 
