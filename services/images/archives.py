@@ -25,7 +25,7 @@ from dockyard.services.images.archive_in import Archive, Loadable, verify_diff_i
 from dockyard.services.images.authoring import Authoring
 from dockyard.services.images.content import full_disk_is_exhaustion
 from dockyard.services.images.images import Images, Progress, host_arch
-from dockyard.services.images.jobs import Report
+from dockyard.services.images.jobs import Report, finish
 from dockyard.services.images.resolve import Platform
 from dockyard.services.images.unpack import chain_ids
 
@@ -74,8 +74,8 @@ class Archives:
                 path = spool / "archive.tar"
                 await _write(path, chunks)
                 return await self._load(path, report)
-        finally:
-            await asyncio.to_thread(shutil.rmtree, spool, True)
+        finally:  # finish: a cancelled to_thread that has not started never runs at all
+            await finish(asyncio.to_thread(shutil.rmtree, spool, True))
 
     async def _load(self, path: Path, report: Report) -> Progress:
         stacks: list[list[str]] = []  # the layer snapshots each image may have unpacked
@@ -164,9 +164,9 @@ def _name_of(ref: str, names: list[str]) -> str:
 
 
 async def _write(path: Path, chunks: AsyncIterator[bytes]) -> None:
-    f = await asyncio.to_thread(path.open, "wb")
-    try:
+    """The archive, spooled. Opened here (a quick local create), and each write waited for
+    even when the load is cancelled: a thread still opening or writing would make its file
+    after the spool's removal had listed the directory, and the spool would stay."""
+    with path.open("wb") as f:  # a create in a local directory: quick
         async for chunk in chunks:
-            await asyncio.to_thread(f.write, chunk)
-    finally:
-        f.close()
+            await finish(asyncio.to_thread(f.write, chunk))

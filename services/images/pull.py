@@ -15,8 +15,7 @@ so a concurrent `rmi` cannot collect it, and nothing is recorded unless it all v
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 from dockyard.api.errors import NotFound
 from dockyard.services.images import reference
@@ -24,7 +23,7 @@ from dockyard.services.images.content import full_disk_is_exhaustion
 from dockyard.services.images.fetch import fetch_blob
 from dockyard.services.images.images import Images, Progress, host_arch
 from dockyard.services.images.imagestore import ImageRecord
-from dockyard.services.images.jobs import Job, Report, first_error
+from dockyard.services.images.jobs import Job, Report, finish, first_error
 from dockyard.services.images.registry import Registries, Registry
 from dockyard.services.images.registry_auth import Credentials
 from dockyard.services.images.resolve import Platform, normal_arch, resolve
@@ -32,7 +31,6 @@ from dockyard.services.images.schema import Descriptor
 from dockyard.services.images.unpack import Layer, apply_layer, chain_ids
 
 CONCURRENT_DOWNLOADS = 3
-T = TypeVar("T")
 
 
 class Puller:
@@ -170,7 +168,7 @@ class Puller:
                     layer_blob = Layer(
                         self._images.content.path(layer.digest), layer.media_type, diff_id
                     )
-                    applied = await _finish(
+                    applied = await finish(
                         apply_layer(self._images.layers, parent, chain_id, layer_blob)
                     )
                     if applied is not None:
@@ -209,17 +207,6 @@ class Puller:
             writer.restart()  # what a killed pull left in the ingest is written again, whole
             writer.write(data)
             writer.commit(digest)
-
-
-async def _finish(work: Coroutine[Any, Any, T]) -> T:
-    """Await `work`; if we are cancelled meanwhile, let it finish before giving up, so that
-    what it commits exists when the failed pull collects its garbage (no late commit)."""
-    step = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(step)
-    except asyncio.CancelledError:
-        await asyncio.wait([step])
-        raise
 
 
 def _credentials(auth: Any) -> Credentials:

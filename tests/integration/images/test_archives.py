@@ -290,14 +290,16 @@ def test_a_load_whose_client_goes_away_changes_nothing(engine: Engine, registry:
         loading.kill()
         loading.wait()
         loading.stdin.close()  # type: ignore[union-attr]
-    wait_for(lambda: not any(ingest.iterdir()), "the spool to go")
+    wait_for(lambda: not any(ingest.iterdir()), "the spool to go", lambda: list(ingest.rglob("*")))
     assert store_state(engine) == before
 
 
-def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
+def wait_for(
+    condition: Callable[[], bool], what: str, seen: Callable[[], object] = lambda: None
+) -> None:
+    deadline = time.monotonic() + 60
     while not condition():
-        assert time.monotonic() < deadline, f"{what} never came"
+        assert time.monotonic() < deadline, f"{what} never came (seen: {seen()})"
         time.sleep(0.01)
 
 
