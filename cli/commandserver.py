@@ -1,4 +1,4 @@
-"""The command server: the `dockyard` CLI preloaded once, forking a child per command.
+"""The command server: the `dockyard` CLI preloaded once, a child per command.
 
     python -m dockyard.cli.commandserver --root R --state S [--config C] [--debug]
 
@@ -20,6 +20,10 @@ but never creates a channel, an event loop or a thread, so each forked child sta
 scratch. It is single-threaded: one selector over the listening socket, the connections and the
 children's pidfds.
 
+The spare (`spare.py`): once a command came, one child is forked ahead for the next, starts
+gRPC and dials the engine, so that a command need not wait for that (~10 ms); a command is
+handed to it when it is ready, else forked as above. A spare unused for SPARE_IDLE goes.
+
 Stale code is never run: a client from another installation (its launcher.py is not ours), or
 any loaded module file changed on disk since the preload (an upgrade, a developer's edit),
 gets `stale` and runs the command in-process; in the second case the server also drains and
@@ -40,15 +44,17 @@ import signal
 import socket
 import struct
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.cli import forked, launcher, preload
+from dockyard.cli import forked, launcher, preload, spare
 
 log = logging.getLogger("cli")
 
 MAX_FDS = 3
+SPARE_IDLE = 60.0  # seconds a spare waits for a command before it goes (its ~5 MiB back)
 PEERCRED = struct.Struct("3i")
 
 
@@ -73,9 +79,22 @@ class Connection:
         self.fds = []
 
 
+@dataclass
+class Spare:
+    """A child forked ahead for the next command (spare.py), and our end of its socketpair."""
+
+    pid: int
+    pidfd: int
+    sock: socket.socket
+    ready: bool = False
+    since: float = field(default_factory=time.monotonic)
+
+
 class CommandServer:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, engine: str = "") -> None:
         self.path = path
+        self.engine = engine  # the engine's address, which spares dial ahead ("" for none)
+        self.spare: Spare | None = None
         self.listener = _listen(path)
         self.selector = selectors.DefaultSelector()
         self.connections: dict[int, Connection] = {}  # by socket fd
@@ -94,8 +113,10 @@ class CommandServer:
         self.selector.register(self.wakeup_r, selectors.EVENT_READ, self._woken)
         log.info("serving on %s (%d modules preloaded)", self.path, len(sys.modules))
         while not self.stopping or self.connections:
-            for key, _ in self.selector.select():
+            for key, _ in self.selector.select(self._spare_left()):
                 key.data(key.fileobj)
+            if self._spare_left() == 0:
+                self._end_spare()  # no command for a while: give its memory back
         log.info("stopped")
 
     # -- events ---------------------------------------------------------------------------------
@@ -116,6 +137,7 @@ class CommandServer:
             self.path.unlink(missing_ok=True)
         for connection in [c for c in self.connections.values() if not c.pid]:
             self._drop(connection)  # not started: their clients run in-process
+        self._end_spare()
 
     def _accept(self, listener: socket.socket) -> None:
         try:
@@ -182,16 +204,92 @@ class CommandServer:
         return ""
 
     def _fork(self, connection: Connection, message: dict[str, Any]) -> None:
+        if not self._hand_to_spare(connection, message):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                forked.become(message, connection, lambda: self.close_inherited(connection))
+            connection.pid = pid
+            connection.pidfd = os.pidfd_open(pid)
+            connection.close_fds()
+            self.children[connection.pidfd] = connection
+            self.selector.register(connection.pidfd, selectors.EVENT_READ, self._exited)
+        self._fork_spare()  # for the next command
+
+    # -- the spare ------------------------------------------------------------------------------
+
+    def _spare_left(self) -> float | None:
+        """Seconds until the spare has waited SPARE_IDLE for a command (None: no spare)."""
+        if self.spare is None:
+            return None
+        return max(0.0, self.spare.since + SPARE_IDLE - time.monotonic())
+
+    def _fork_spare(self) -> None:
+        if not self.engine or self.stopping or self.spare is not None:
+            return
+        ours, theirs = socket.socketpair()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            forked.become(message, connection, lambda: self.close_inherited(connection))
-        connection.pid = pid
-        connection.pidfd = os.pidfd_open(pid)
+            ours.close()
+            spare.serve(theirs, self.engine, lambda: self.close_inherited(None))
+        theirs.close()
+        self.spare = Spare(pid, os.pidfd_open(pid), ours)
+        self.selector.register(ours, selectors.EVENT_READ, self._spare_says)
+
+    def _spare_says(self, sock: socket.socket) -> None:
+        assert self.spare is not None and sock is self.spare.sock
+        try:
+            data = sock.recv(16, socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.spare.ready = True
+            return
+        log.warning("the spare child (pid %d) went away before a command came", self.spare.pid)
+        self._end_spare()  # the next command forks; a spare comes again after it
+
+    def _hand_to_spare(self, connection: Connection, message: dict[str, Any]) -> bool:
+        """Give the command to the spare; False when there is none ready (then we fork)."""
+        ready = self.spare
+        if ready is not None and not ready.ready:
+            self._spare_says(ready.sock)  # its word may have come with this command's
+            ready = self.spare
+        if ready is None or not ready.ready:
+            return False
+        self.spare = None
+        self.selector.unregister(ready.sock)
+        try:
+            ready.sock.setblocking(True)
+            launcher.send_frame(ready.sock, message, [connection.sock.fileno(), *connection.fds])
+        except OSError as err:
+            log.warning("the spare child (pid %d) took no command: %s", ready.pid, err)
+            self._kill_spare(ready)
+            return False
+        ready.sock.close()
+        connection.pid, connection.pidfd = ready.pid, ready.pidfd
         connection.close_fds()
         self.children[connection.pidfd] = connection
         self.selector.register(connection.pidfd, selectors.EVENT_READ, self._exited)
+        return True
+
+    def _end_spare(self) -> None:
+        if self.spare is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(self.spare.sock)
+            self._kill_spare(self.spare)
+            self.spare = None
+
+    def _kill_spare(self, child: Spare) -> None:
+        _signal(child.pidfd, signal.SIGKILL)
+        child.sock.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child.pid, 0)
+        os.close(child.pidfd)
 
     def _exited(self, pidfd: int) -> None:
         connection = self.children.pop(pidfd)
@@ -219,16 +317,20 @@ class CommandServer:
         connection.close_fds()
         connection.sock.close()
 
-    def close_inherited(self, mine: Connection) -> None:
+    def close_inherited(self, mine: Connection | None) -> None:
         """In a forked child: close every fd of the server but the child's own connection
-        (others' sockets, pidfds, the listener, the wake-up pair)."""
+        (others' sockets, pidfds, the spare's, the listener, the wake-up pair)."""
         signal.set_wakeup_fd(-1)
         self.selector.close()
         for connection in list(self.connections.values()):
             if connection is not mine:
                 connection.sock.close()
+                connection.close_fds()
         for pidfd in self.children:
             os.close(pidfd)
+        if self.spare is not None:
+            self.spare.sock.close()
+            os.close(self.spare.pidfd)
         for sock in (self.listener, self.wakeup_r, self.wakeup_w):
             sock.close()
 
@@ -271,7 +373,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     paths = Paths.from_env(args.root, args.state)
     paths.state.mkdir(parents=True, exist_ok=True, mode=0o711)
-    CommandServer(paths.socket("cli")).serve()
+    CommandServer(paths.socket("cli"), paths.address("engine")).serve()
 
 
 if __name__ == "__main__":

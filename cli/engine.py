@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
@@ -11,6 +12,43 @@ from dockyard.cli import client
 from dockyard.cli.state import STATE
 
 T = TypeVar("T")
+
+
+class Warm:
+    """What a command server's spare made before its command came (spare.py): an event loop
+    and, when the engine answered, a channel to it connected in that loop. Used once."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, channel: Any, address: str) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = loop
+        self.channel = channel
+        self.address = address
+
+    def take_loop(self) -> asyncio.AbstractEventLoop | None:
+        loop, self.loop = self.loop, None
+        return loop
+
+    def take_channel(self, address: str) -> Any:
+        """The channel, if it goes where the command's `-H` says and is still connected."""
+        import grpc
+
+        channel, self.channel = self.channel, None
+        if channel is None:
+            return None
+        if _socket_path(address) != _socket_path(self.address) or (
+            channel.get_state() != grpc.ChannelConnectivity.READY
+        ):
+            return _Discarded(channel)
+        return channel
+
+
+class _Discarded:
+    """A warm channel the command cannot use: closed in the loop, then a fresh one dialled."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+
+WARM: Warm | None = None
 
 
 class Stubs:
@@ -36,7 +74,11 @@ def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
     async def session() -> T:
         from dockyard.api.timings import made_current
 
-        channel = client.dial(STATE.host)
+        channel = WARM.take_channel(STATE.host) if WARM else None
+        if isinstance(channel, _Discarded):
+            await channel.channel.close()
+            channel = None
+        channel = channel or client.dial(STATE.host)
         try:
             with made_current(timings.recorder()):  # unary calls bring the engine's phases
                 return await work(Stubs(channel))
@@ -44,9 +86,12 @@ def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
             await channel.close()
 
     timings.reached_engine()
+    loop = WARM.take_loop() if WARM else None
     with timings.phase("cli.call"):
         try:
-            return asyncio.run(session())
+            # asyncio.run's own runner: the loop is closed at the end, its tasks cancelled
+            with asyncio.Runner(loop_factory=(lambda: loop) if loop else None) as runner:
+                return runner.run(session())
         except DockyardError as err:
             client.fail(err, verb, STATE.host)
 
@@ -58,3 +103,8 @@ def error_line(err: Exception, verb: str = "", name: str = "") -> str:
 def die(text: str, code: int = 1) -> NoReturn:
     sys.stderr.write(text.rstrip("\n") + "\n")
     sys.exit(code)
+
+
+def _socket_path(address: str) -> str:
+    path = address.removeprefix("unix://")
+    return os.path.realpath(path) if path.startswith("/") else path

@@ -174,12 +174,15 @@ class Engine:
             for s in self.status().get("services", {}).values()  # type: ignore[union-attr]
         }
         runtime = self.status().get("services", {}).get("runtime", {}).get("pid")  # type: ignore[attr-defined]
+        cli = self.status().get("services", {}).get("cli", {}).get("pid")  # type: ignore[attr-defined]
         found = []
         for pid, cmdline in _processes():
             if "dockyard.shim.zygote" in cmdline and _parent(pid) == runtime:
                 continue  # the runtime's shim zygote is part of the runtime (a shim the zygote
                 # forked that outlived its container is not: the supervisor, a subreaper, is
                 # its parent then)
+            if "dockyard.cli.commandserver" in cmdline and _parent(pid) == cli:
+                continue  # the command server's spare child (or a command ending) is its own
             if pid not in services and str(self.state) in cmdline:
                 found.append(f"process {pid}: {cmdline}")
         found += [f"process {pid} in cgroup: {cmd}" for pid, cmd in self._cgroup_processes()]

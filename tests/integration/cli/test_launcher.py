@@ -87,11 +87,27 @@ def start_events(
     return process
 
 
-def the_child(engine: Engine, before: set[int]) -> int:
+def the_child(engine: Engine, client: subprocess.Popen[bytes]) -> int:
+    """The command server's child that runs `client`'s command: its stdout is the client's
+    (the server's other child is its spare, waiting for the next command)."""
     server = engine.service_pid("cli")
-    wait_for(lambda: children(server) - before, "the command server's child")
-    (pid,) = children(server) - before
+    wait_for(lambda: commands_of(server, client), "the command server's child")
+    (pid,) = commands_of(server, client)
     return pid
+
+
+def commands_of(server: int, client: subprocess.Popen[bytes]) -> list[int]:
+    assert client.stdout is not None
+    pipe = os.fstat(client.stdout.fileno())
+    found = []
+    for pid in children(server):
+        try:
+            out = os.stat(f"/proc/{pid}/fd/1")
+        except OSError:  # gone, or no fd 1
+            continue
+        if (out.st_dev, out.st_ino) == (pipe.st_dev, pipe.st_ino):
+            found.append(pid)
+    return found
 
 
 def grpc_loaded(pid: int) -> bool:
@@ -124,7 +140,6 @@ def test_a_command_ends_as_it_does_in_process(
 def test_the_child_has_the_clients_fds_cwd_and_umask(
     engine: Engine, script: str, started: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
-    before = children(engine.service_pid("cli"))
     old = os.umask(0o027)
     cwd = os.getcwd()
     os.chdir(tmp_path)
@@ -133,7 +148,7 @@ def test_the_child_has_the_clients_fds_cwd_and_umask(
     finally:
         os.chdir(cwd)
         os.umask(old)
-    child = the_child(engine, before)
+    child = the_child(engine, client)
     assert Path(f"/proc/{child}/cwd").resolve() == tmp_path.resolve()
     assert "Umask:\t0027" in Path(f"/proc/{child}/status").read_text()
     for fd in (1, 2):  # the very pipes we read
@@ -157,18 +172,18 @@ def test_signals_reach_the_command_and_end_it_as_in_process(
 ) -> None:
     codes = []
     for in_process in (False, True):
-        before = children(engine.service_pid("cli"))
         env = {"DOCKYARD_NO_SERVER": "1"} if in_process else {}
         client = start_events(script, engine, started, **env)
         if in_process:
             wait_for(lambda: grpc_loaded(client.pid), "the CLI to load")  # noqa: B023
         else:
-            child = the_child(engine, before)
+            child = the_child(engine, client)
             wait_for(lambda: grpc_loaded(child), "the child to dial")  # noqa: B023
         time.sleep(0.3)  # into the events stream (no event marks that moment)
         client.send_signal(signum)
         codes.append(client.wait(timeout=WAIT))
-        assert not children(engine.service_pid("cli")) - before
+        if not in_process:
+            wait_for(lambda: not Path(f"/proc/{child}").exists(), "the child to be reaped")  # noqa: B023
     assert codes[0] == codes[1]
 
 
@@ -179,9 +194,8 @@ def state(pid: int) -> str:
 def test_ctrl_z_stops_the_command_and_fg_continues_it(
     engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
-    before = children(engine.service_pid("cli"))
     client = start_events(script, engine, started)
-    child = the_child(engine, before)
+    child = the_child(engine, client)
     wait_for(lambda: grpc_loaded(child), "the child to dial")
     client.send_signal(signal.SIGTSTP)
     wait_for(lambda: state(child) == "T" and state(client.pid) == "T", "both to stop")
@@ -194,9 +208,8 @@ def test_ctrl_z_stops_the_command_and_fg_continues_it(
 def test_a_client_that_dies_takes_its_command_with_it(
     engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
-    before = children(engine.service_pid("cli"))
     client = start_events(script, engine, started)
-    child = the_child(engine, before)
+    child = the_child(engine, client)
     client.kill()
     client.wait()
     wait_for(lambda: not Path(f"/proc/{child}").exists(), "the child to end")
@@ -208,9 +221,8 @@ def test_a_command_outlives_a_restart_of_the_command_server(
     """kill -9 of the server: the running command goes on, is still signalled through the
     pidfd its child sent, and its exit code still comes (from the child itself)."""
     server = engine.service_pid("cli")
-    before = children(server)
     client = start_events(script, engine, started)
-    child = the_child(engine, before)
+    child = the_child(engine, client)
     wait_for(lambda: grpc_loaded(child), "the child to dial")
     os.kill(server, signal.SIGKILL)
 
@@ -228,7 +240,6 @@ def test_stdin_ignored_signals_stay_ignored(
     engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
     """`nohup dockyard ...`: SIGHUP ignored by the client is ignored by its command too."""
-    before = children(engine.service_pid("cli"))
     client = subprocess.Popen(
         ["nohup", script, "-H", engine.host, "events"],
         stdin=subprocess.DEVNULL,
@@ -236,7 +247,7 @@ def test_stdin_ignored_signals_stay_ignored(
         stderr=subprocess.PIPE,
     )
     started.append(client)
-    child = the_child(engine, before)
+    child = the_child(engine, client)
     client.send_signal(signal.SIGHUP)
     time.sleep(0.5)
     assert client.poll() is None and Path(f"/proc/{child}").exists()
@@ -265,7 +276,6 @@ def test_a_server_of_another_installation_is_not_used(
 ) -> None:
     other = tmp_path / "launcher.py"
     shutil.copy(launcher.__file__, other)
-    before = children(engine.service_pid("cli"))
     client = subprocess.Popen(
         [sys.executable, "-IS", str(other), "-H", engine.host, "events"],
         stdout=subprocess.PIPE,
@@ -273,7 +283,7 @@ def test_a_server_of_another_installation_is_not_used(
     )
     started.append(client)
     wait_for(lambda: grpc_loaded(client.pid), "the CLI to load in-process")
-    assert not children(engine.service_pid("cli")) - before
+    assert not commands_of(engine.service_pid("cli"), client)
     client.send_signal(signal.SIGINT)
     assert client.wait(timeout=WAIT) == 130
 
@@ -296,6 +306,57 @@ def test_code_changed_on_disk_makes_the_server_stale_and_restart(
         return bool(cli["pid"] != server and cli["state"] == "running")
 
     wait_for(restarted, "the supervisor to start a fresh command server")
-    before = children(engine.service_pid("cli"))
-    start_events(script, engine, started)
-    the_child(engine, before)
+    the_child(engine, start_events(script, engine, started))
+
+
+def spares_of(server: int) -> list[int]:
+    """The command server's children waiting, ready, for a command (spare.py names them)."""
+    found = []
+    for pid in children(server):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "dockyard-spare":
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def ready_spare(engine: Engine, script: str) -> int:
+    """The spare, once one waits ready (the command before it forked it)."""
+    assert run(script, engine, "version", "-f", "{{.Server.Version}}")[0] == 0
+    server = engine.service_pid("cli")
+    wait_for(lambda: spares_of(server), "a spare child")
+    (spare,) = spares_of(server)
+    return spare
+
+
+def test_a_command_runs_in_the_spare_forked_ahead_and_another_comes(
+    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    spare = ready_spare(engine, script)
+    client = start_events(script, engine, started)
+    assert the_child(engine, client) == spare  # no fork: the command runs in the spare
+    server = engine.service_pid("cli")
+    wait_for(lambda: spares_of(server), "the next spare")
+    assert spares_of(server) != [spare]
+    assert Path(f"/proc/{spare}/comm").read_text().strip() != "dockyard-spare"
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+
+def test_a_spare_that_dialled_the_engine_before_it_restarted_still_serves(
+    engine: Engine, script: str
+) -> None:
+    """Its channel went down with the engine (kill -9): the command dials the new one."""
+    spare = ready_spare(engine, script)
+    killed = engine.service_pid("engine")
+    os.kill(killed, signal.SIGKILL)
+
+    def restarted() -> bool:
+        now = engine.status()["services"]["engine"]  # type: ignore[index]
+        return bool(now["pid"] != killed and now["state"] == "running")
+
+    wait_for(restarted, "the supervisor to start the engine again")
+    code, out, err = run(script, engine, "version", "-f", "{{.Server.Version}}")
+    assert (code, err) == (0, b"") and out.strip()
+    assert not Path(f"/proc/{spare}").exists()  # it was the spare that ran it
