@@ -18,13 +18,20 @@ def logs(
     since: str = typer.Option("", "--since", help="from this time (RFC 3339, or 10m, 1h ...)"),
     until: str = typer.Option("", "--until", help="up to this time"),
     timestamps: bool = typer.Option(False, "-t", "--timestamps", help="show timestamps"),
+    details: bool = typer.Option(False, "--details", help="show extra details provided to logs"),
 ) -> None:
     """Show a container's logs."""
     from dockyard.cli.render import rfc3339
     from dockyard.engine.v1 import engine_pb2 as pb
 
     request = pb.LogsRequest(
-        id=container, follow=follow, stdout=True, stderr=True, tail=tail, timestamps=timestamps
+        id=container,
+        follow=follow,
+        stdout=True,
+        stderr=True,
+        tail=tail,
+        timestamps=timestamps,
+        details=details,
     )
     if since:
         request.since.FromNanoseconds(parse_time(since, "since"))

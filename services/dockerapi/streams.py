@@ -120,6 +120,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
         stdout=params.flag(request, "stdout"),
         stderr=params.flag(request, "stderr"),
         timestamps=params.flag(request, "timestamps"),
+        details=params.flag(request, "details"),
         tail=request.query.get("tail", "all") or "all",
     )
     if not query.stdout and not query.stderr:

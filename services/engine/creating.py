@@ -24,6 +24,7 @@ from dockyard.api.config import DaemonConfig
 from dockyard.services.engine import (
     isolation,
     limits,
+    logdetails,
     mounting,
     names,
     restarts,
@@ -291,13 +292,14 @@ def available_runtimes(config: DaemonConfig) -> list[str]:
 
 
 def _check_log_opts(opts: dict[str, str]) -> None:
-    unknown = sorted(set(opts) - {"max-size", "max-file"})
+    unknown = sorted(set(opts) - {"max-size", "max-file", *logdetails.OPTS})
     if unknown:
         raise errors.InvalidArgument(f"unknown log opt '{unknown[0]}' for json-file log driver")
     if "max-size" in opts:
         parse_size(opts["max-size"])
     if not opts.get("max-file", "1").isdigit() or int(opts.get("max-file", "1")) < 1:
         raise errors.InvalidArgument(f"invalid value for max-file: {opts.get('max-file')}")
+    logdetails.check(opts)
 
 
 GRAPH_KEYS = {"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}

@@ -10,11 +10,12 @@ keeps their messages the same way).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+import dataclasses
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from dockyard.api import errors
-from dockyard.services.engine import filters, logs
+from dockyard.services.engine import filters, logdetails, logs
 from dockyard.services.engine.model import Container
 from dockyard.services.engine.sizes import Size, Sizes
 from dockyard.services.engine.store import ContainerStore, Records, load
@@ -62,18 +63,22 @@ class Reader:
         """`ps -s`, `inspect -s`: each one's writable layer and root file system, by ID."""
         return await self._sizes.measure(containers)
 
-    async def logs(self, ref: str, query: logs.Query, follow: bool) -> AsyncIterator[logs.Entry]:
-        """The container's json-file log; with `follow`, until the container stops."""
+    async def logs(
+        self, ref: str, query: logs.Query, follow: bool, details: bool = False
+    ) -> AsyncIterator[logs.Entry]:
+        """The container's json-file log; with `follow`, until the container stops; with
+        `details`, each line after its attributes (logdetails.py)."""
         container = self._store.get(ref)
         path = Path(container.log_path)
         if container.host_config.log_config.type == "none":
             raise errors.FailedPrecondition("configured logging driver does not support reading")
         if follow:
-            async for entry in logs.follow(path, query, lambda: not self._running(container.id)):
-                yield entry
-            return
-        for entry in logs.read(path, query):
-            yield entry
+            entries = logs.follow(path, query, lambda: not self._running(container.id))
+        else:
+            entries = _each(logs.read(path, query))
+        before = logdetails.prefix(container, container.config.image) if details else b""
+        async for entry in entries:
+            yield dataclasses.replace(entry, data=before + entry.data) if before else entry
 
     def _running(self, container_id: str) -> bool:
         try:
@@ -89,3 +94,8 @@ def parse_tail(text: str) -> int | None:
     if not tail.lstrip("-").isdigit():
         return None
     return None if int(tail) < 0 else int(tail)
+
+
+async def _each(entries: Iterable[logs.Entry]) -> AsyncIterator[logs.Entry]:
+    for entry in entries:
+        yield entry

@@ -162,7 +162,10 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     async def Logs(
         self, request: engine_pb2.LogsRequest, context: Context
     ) -> AsyncIterator[engine_pb2.LogEntry]:
-        async for entry in self._reader.logs(request.id, _log_query(request), request.follow):
+        entries = self._reader.logs(
+            request.id, _log_query(request), request.follow, request.details
+        )
+        async for entry in entries:
             message = engine_pb2.LogEntry(stream=entry.stream, data=entry.data)
             message.time.FromNanoseconds(entry.time_ns)
             yield message

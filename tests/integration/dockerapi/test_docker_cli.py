@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -118,6 +119,31 @@ def test_logs_follow_until_the_container_ends(docker: Docker, image: str) -> Non
     assert docker.ok("logs", "--tail", "1", cid) == "line 3\n"
     stamped = docker.ok("logs", "-t", cid).splitlines()
     assert all(line.split(" ", 1)[1].startswith("line ") for line in stamped)
+
+
+def test_logs_details_carry_the_log_opts_attributes(docker: Docker, image: str) -> None:
+    docker.ok("pull", "-q", image)
+    cid = docker.ok(
+        "run",
+        "-d",
+        "-e",
+        "FOO=a b",
+        "--label",
+        "app=x",
+        "--log-opt",
+        "env=FOO",
+        "--log-opt",
+        "labels=app",
+        "--log-opt",
+        "tag={{.ImageName}}",
+        image,
+        "echo",
+        "hi",
+    ).strip()
+    docker.ok("wait", cid)
+    assert docker.ok("logs", "--details", cid) == f"FOO=a+b,app=x,tag={quote_plus(image)} hi\n"
+    bad = docker.run("run", "--log-opt", "tag={{.Bogus}}", image, "true")
+    assert bad.returncode == 125 and "invalid log tag template" in bad.stderr, bad.stderr
 
 
 def test_exec_output_codes_and_inspect_templates(docker: Docker, image: str) -> None:

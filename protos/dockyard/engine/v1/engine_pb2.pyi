@@ -776,7 +776,7 @@ class WaitContainerResponse(_message.Message):
     def __init__(self, status_code: _Optional[int] = ..., error: _Optional[str] = ...) -> None: ...
 
 class LogsRequest(_message.Message):
-    __slots__ = ("id", "follow", "stdout", "stderr", "since", "until", "timestamps", "tail")
+    __slots__ = ("id", "follow", "stdout", "stderr", "since", "until", "timestamps", "tail", "details")
     ID_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
     STDOUT_FIELD_NUMBER: _ClassVar[int]
@@ -785,6 +785,7 @@ class LogsRequest(_message.Message):
     UNTIL_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     TAIL_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
     id: str
     follow: bool
     stdout: bool
@@ -793,7 +794,8 @@ class LogsRequest(_message.Message):
     until: _timestamp_pb2.Timestamp
     timestamps: bool
     tail: str
-    def __init__(self, id: _Optional[str] = ..., follow: _Optional[bool] = ..., stdout: _Optional[bool] = ..., stderr: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timestamps: _Optional[bool] = ..., tail: _Optional[str] = ...) -> None: ...
+    details: bool
+    def __init__(self, id: _Optional[str] = ..., follow: _Optional[bool] = ..., stdout: _Optional[bool] = ..., stderr: _Optional[bool] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., timestamps: _Optional[bool] = ..., tail: _Optional[str] = ..., details: _Optional[bool] = ...) -> None: ...
 
 class LogEntry(_message.Message):
     __slots__ = ("stream", "data", "time")
