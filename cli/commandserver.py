@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockyard.api.fingerprint import Fingerprint
 from dockyard.cli import forked, launcher, preload, spare
 
 log = logging.getLogger("cli")
@@ -101,7 +102,7 @@ class CommandServer:
         self.children: dict[int, Connection] = {}  # by pidfd
         self.stopping = False
         self.wakeup_r, self.wakeup_w = socket.socketpair()
-        self.fingerprint = preload.Fingerprint({})
+        self.fingerprint = Fingerprint({})
 
     def serve(self) -> None:
         self.fingerprint = preload.load()
