@@ -14,10 +14,17 @@ spinning); it resets once a service has run for 30 s. Stop (SIGTERM/SIGINT): in 
 SIGTERM then SIGKILL after a grace period; shims and their containers are left running (they
 outlive every service by design).
 
+How a service starts: forked from the supervisor, which imported every service's modules once
+at its own start, so that those pages are shared copy-on-write by all of them (`forking.py`);
+the child is what `python -m <module> --root R --state S …` would be, that command line
+included. Exec'd instead (fork, then exec) when that code changed on disk since the supervisor
+loaded it: a service restarted after an upgrade runs the new code.
+
 The supervisor is a child subreaper (prctl PR_SET_CHILD_SUBREAPER, see prctl(2)): shims, started
 by the runtime through a launcher that exits, are reparented here and reaped here, whatever init
-the host has. It is single-threaded and never imports gRPC, and it waits for signals with
-sigtimedwait(2) rather than handlers, so nothing races.
+the host has. It is single-threaded: it imports gRPC (for its children) but never makes a
+channel, a server, an event loop or a thread (grpc's doc/fork_support.md), and it waits for
+signals with sigtimedwait(2) rather than handlers, so nothing races.
 
 Its state is published for `dockyard daemon status` in `<state>/supervisor.json` (rewritten
 atomically on every change) and its pid in `<state>/supervisor.pid`.
@@ -31,7 +38,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,6 +48,7 @@ from typing import BinaryIO
 from dockyard.api import instances, syscalls
 from dockyard.api.files import write_atomic
 from dockyard.api.paths import SERVICES, Paths
+from dockyard.services.supervisor import forking
 
 log = logging.getLogger("supervisor")
 
@@ -83,12 +90,15 @@ class Supervisor:
         self.services = {name: Service(name) for name in SERVICES}
         self.started = time.time()
         self.stopping = False
+        self.preload = forking.Preload()
 
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         _subreaper()
+        argvs = [self.argv(name) for name in SERVICES]
+        self.preload.load([argv[2] for argv in argvs], forking.room_for(argvs))
         self.adopt()
         self.publish()
         for service in self.services.values():
@@ -135,25 +145,28 @@ class Supervisor:
     # -- processes --------------------------------------------------------------------------
 
     def spawn(self, service: Service) -> None:
-        argv = [sys.executable, "-m", self.paths.module(service.name), *self.args()]
+        """Fork `service` from the preload, or start it by exec (see `forking`)."""
+        argv = self.argv(service.name)
+        preloaded = self.preload.usable(argv)
         try:
             with self._output(service.name) as out:
-                process = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=out,
-                    close_fds=True,
-                    preexec_fn=_unblock_signals,  # the child must not inherit our blocked set
-                )
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    forking.become(argv, out.fileno(), SIGNALS, preloaded)
         except OSError as err:  # no process (out of memory, of pids): as if it died at once
             service.started, service.came_up = time.time(), False
             self.exited(service, f"could not be started ({err})")
             return
-        service.pid, service.state, service.started = process.pid, "starting", time.time()
+        service.pid, service.state, service.started = pid, "starting", time.time()
         service.since, service.came_up = service.started, False
-        log.info("started %s (pid %d)", service.name, process.pid)
+        how = "forked" if preloaded else "exec'd"
+        log.info("started %s (pid %d, %s)", service.name, pid, how)
         self.publish()
+
+    def argv(self, name: str) -> list[str]:
+        return [sys.executable, "-m", self.paths.module(name), *self.args()]
 
     def _output(self, name: str) -> BinaryIO:
         """The service's log file; /dev/null when it cannot be opened (a full disk must not
@@ -296,10 +309,6 @@ def _subreaper() -> None:
         syscalls.Linux().prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
     except OSError as err:
         log.warning("cannot become a child subreaper: %s", err)
-
-
-def _unblock_signals() -> None:
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
 
 
 def _rfc3339(stamp: float) -> str:

@@ -5,6 +5,7 @@ Each test here kills the supervisor of an engine of its own (never the session's
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -33,6 +34,7 @@ def own_engine(tmp_path: Path, busybox_tar: Path) -> Iterator[Engine]:
             daemon(engine, "start")
         engine.remove_all_containers()
         daemon(engine, "stop")
+        engine.process.wait(timeout=30)  # reaped (a test that did not kill it stopped it here)
         leaks = [f"process {pid}" for pid in _engine_processes(engine)] + engine.leaks()
         for pid in _engine_processes(engine):  # whatever a failed test left: this engine's only
             os.kill(pid, signal.SIGKILL)
@@ -119,3 +121,32 @@ def test_a_service_killed_again_and_again_is_restarted_within_the_short_cap(
     ]
     assert len(delays) == 5 and max(delays) <= 1.0, delays
     assert engine.ok("run", "--rm", busybox, "echo", "back") == "back\n"
+
+
+def test_a_service_restarted_after_its_code_changed_is_execd_afresh(own_engine: Engine) -> None:
+    """Services are forked from the supervisor's preloaded modules; once a loaded file changed
+    on disk (an upgrade), a restarted service is exec'd instead, so it loads the new code. (A
+    forked service's command line is written over the supervisor's, longer one: NUL-padded.)"""
+    engine = own_engine
+    first = engine.service_pid("runtime")
+    assert _cmdline(first).endswith(b"\0\0")  # forked
+    spec = importlib.util.find_spec("dockyard.services.runtime.__main__")
+    assert spec is not None and spec.origin is not None
+    module = Path(spec.origin)
+    stamp = module.stat()
+    try:
+        os.utime(module, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+        wait_replaced(engine, "runtime", kill_service(engine, "runtime"))
+    finally:
+        os.utime(module, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    second = engine.service_pid("runtime")
+    assert not _cmdline(second).endswith(b"\0\0")  # exec'd: its argv exactly
+    assert (
+        f"started runtime (pid {second}, exec'd)"
+        in (engine.root / "logs" / "supervisor.log").read_text()
+    )
+    assert engine.ok("run", "--rm", "busybox", "echo", "new") == "new\n"
+
+
+def _cmdline(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
