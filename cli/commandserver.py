@@ -115,7 +115,8 @@ class CommandServer:
         log.info("serving on %s (%d modules preloaded)", self.path, len(sys.modules))
         while not self.stopping or self.connections:
             for key, _ in self.selector.select(self._spare_left()):
-                key.data(key.fileobj)
+                if self.selector.get_map().get(key.fd) is key:  # not gone in this round
+                    key.data(key.fileobj)
             if self._spare_left() == 0:
                 self._end_spare()  # no command for a while: give its memory back
         log.info("stopped")
@@ -241,7 +242,8 @@ class CommandServer:
         self.selector.register(ours, selectors.EVENT_READ, self._spare_says)
 
     def _spare_says(self, sock: socket.socket) -> None:
-        assert self.spare is not None and sock is self.spare.sock
+        if self.spare is None or sock is not self.spare.sock:
+            return  # a spare handed a command already (its word came with that command)
         try:
             data = sock.recv(16, socket.MSG_DONTWAIT)
         except BlockingIOError:

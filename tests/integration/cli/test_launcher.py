@@ -360,3 +360,25 @@ def test_a_spare_that_dialled_the_engine_before_it_restarted_still_serves(
     code, out, err = run(script, engine, "version", "-f", "{{.Server.Version}}")
     assert (code, err) == (0, b"") and out.strip()
     assert not Path(f"/proc/{spare}").exists()  # it was the spare that ran it
+
+
+def test_concurrent_commands_keep_the_server_up(engine: Engine, script: str) -> None:
+    """Bursts of commands, each one's spare forked while others arrive: the spare's word and a
+    command can come in one round of the server's selector, after the spare was handed one
+    (the server died of that, and every command then ran in-process, slow)."""
+    server = engine.service_pid("cli")
+    log = engine.root / "logs" / "cli.log"
+    before = log.read_text()
+    for _ in range(3):
+        clients = [
+            subprocess.Popen(
+                [script, "-H", engine.host, "version", "-f", "{{.Server.Version}}"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            for _ in range(20)
+        ]
+        results = [(*client.communicate(timeout=120), client.returncode) for client in clients]
+        assert all(code == 0 and out.strip() and not err for out, err, code in results), results
+    assert engine.service_pid("cli") == server
+    assert "Traceback" not in log.read_text()[len(before) :]
