@@ -3,26 +3,15 @@ a change, a new container or a removed one shows in the next listing."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from dockyard.services.engine import reading
-from dockyard.services.engine.model import Container, ContainerConfig, HostConfig
+from dockyard.services.engine.model import Container
 from dockyard.services.engine.reading import Reader
 from dockyard.services.engine.store import ContainerStore
 
-
-def _container(name: str, age: int) -> Container:
-    return Container(
-        id=secrets.token_hex(32),
-        name=name,
-        created=datetime.now(UTC) - timedelta(seconds=age),
-        image="sha256:1",
-        config=ContainerConfig(cmd=["true"]),
-        host_config=HostConfig(),
-    )
+from tests.unit.engine.records import record
 
 
 @pytest.fixture
@@ -43,7 +32,7 @@ def test_unchanged_records_are_parsed_once(tmp_path: Path, parsed: list[str]) ->
     store = ContainerStore(tmp_path / "c.db")
     reader = Reader(store, sizes=None)  # type: ignore[arg-type]  # sizes are not asked for
     for age, name in enumerate(("c2", "c1", "c0")):
-        store.add(_container(name, age))
+        store.add(record(name, age))
     first = reader.list(True, [], 0)
     assert [c.name for c in first] == ["c2", "c1", "c0"] and len(parsed) == 3
     again = reader.list(True, [], 0)
@@ -52,7 +41,7 @@ def test_unchanged_records_are_parsed_once(tmp_path: Path, parsed: list[str]) ->
     changed.name = "renamed"
     store.update(changed)
     store.remove(store.get("c0").id)
-    store.add(_container("new", age=-1))
+    store.add(record("new", age=-1))
     assert [c.name for c in reader.list(True, [], 0)] == ["new", "c2", "renamed"]
     assert len(parsed) == 5  # the renamed one and the new one
 
@@ -62,7 +51,7 @@ def test_only_a_listing_of_every_container_keeps_what_it_parsed(
 ) -> None:
     store = ContainerStore(tmp_path / "c.db")
     reader = Reader(store, sizes=None)  # type: ignore[arg-type]
-    running = _container("up", age=0)
+    running = record("up", age=0)
     running.state.status, running.state.running = "running", True
     store.add(running)
     reader.list(False, [], 0)

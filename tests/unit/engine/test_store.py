@@ -1,31 +1,19 @@
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from dockyard.api.errors import AlreadyExists, InvalidArgument, NotFound
-from dockyard.services.engine.model import Container, ContainerConfig, HostConfig
 from dockyard.services.engine.store import ContainerStore
 
-
-def _container(cid: str, name: str, age: int = 0) -> Container:
-    return Container(
-        id=cid,
-        name=name,
-        created=datetime.now(UTC) - timedelta(seconds=age),
-        image="sha256:1",
-        config=ContainerConfig(cmd=["true"]),
-        host_config=HostConfig(),
-    )
+from tests.unit.engine.records import record
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> ContainerStore:
     s = ContainerStore(tmp_path / "c.db")
-    s.add(_container("abc123" + "0" * 58, "first", age=10))
-    s.add(_container("abd456" + "0" * 58, "second"))
+    s.add(record("first", age=10, cid="abc123" + "0" * 58))
+    s.add(record("second", cid="abd456" + "0" * 58))
     return s
 
 
@@ -47,7 +35,7 @@ def test_unknown_is_not_found(store: ContainerStore) -> None:
 
 def test_a_name_clash_says_who_has_it(store: ContainerStore) -> None:
     with pytest.raises(AlreadyExists, match='"/first" is already in use by container "abc123'):
-        store.add(_container("f" * 64, "first"))
+        store.add(record("first", cid="f" * 64))
 
 
 def test_list_is_newest_first_and_survives_reopening(store: ContainerStore, tmp_path: Path) -> None:
@@ -57,12 +45,12 @@ def test_list_is_newest_first_and_survives_reopening(store: ContainerStore, tmp_
 
 
 def test_a_name_that_is_an_id_prefix_of_another_prefers_the_name(store: ContainerStore) -> None:
-    store.add(_container("e" * 64, "abc"))
+    store.add(record("abc", cid="e" * 64))
     assert store.get("abc").id == "e" * 64
 
 
 def _with_status(store: ContainerStore, name: str, status: str, image: str = "sha256:1") -> None:
-    c = _container(secrets.token_hex(32), name)
+    c = record(name)
     c.state.status, c.image = status, image
     store.add(c)
 
