@@ -27,8 +27,9 @@ class Warm:
         loop, self.loop = self.loop, None
         return loop
 
-    def take_channel(self, address: str) -> Any:
-        """The channel, if it goes where the command's `-H` says and is still connected."""
+    async def take_channel(self, address: str) -> Any:
+        """The channel, if it goes where the command's `-H` says and is still connected
+        (else it is closed, and None: the command dials afresh)."""
         import grpc
 
         channel, self.channel = self.channel, None
@@ -37,15 +38,9 @@ class Warm:
         if _socket_path(address) != _socket_path(self.address) or (
             channel.get_state() != grpc.ChannelConnectivity.READY
         ):
-            return _Discarded(channel)
+            await channel.close()
+            return None
         return channel
-
-
-class _Discarded:
-    """A warm channel the command cannot use: closed in the loop, then a fresh one dialled."""
-
-    def __init__(self, channel: Any) -> None:
-        self.channel = channel
 
 
 WARM: Warm | None = None
@@ -74,11 +69,7 @@ def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
     async def session() -> T:
         from dockyard.api.timings import made_current
 
-        channel = WARM.take_channel(STATE.host) if WARM else None
-        if isinstance(channel, _Discarded):
-            await channel.channel.close()
-            channel = None
-        channel = channel or client.dial(STATE.host)
+        channel = (await WARM.take_channel(STATE.host) if WARM else None) or client.dial(STATE.host)
         try:
             with made_current(timings.recorder()):  # unary calls bring the engine's phases
                 return await work(Stubs(channel))
