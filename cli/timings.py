@@ -37,6 +37,12 @@ def started(seconds: float) -> None:
     _process_start_ns = int(seconds * 1e9)
 
 
+def forget() -> None:
+    """Back to "not yet read from the environment" (a spare's rehearsal ran a command)."""
+    global _recorder, _checked, _process_start_ns
+    _recorder, _checked, _process_start_ns = None, False, 0
+
+
 def enable() -> None:
     global _recorder, _checked
     _checked = True

@@ -362,6 +362,22 @@ def test_a_spare_that_dialled_the_engine_before_it_restarted_still_serves(
     assert not Path(f"/proc/{spare}").exists()  # it was the spare that ran it
 
 
+def test_a_spare_keeps_nothing_of_its_rehearsal(engine: Engine, script: str) -> None:
+    """The spare rehearses a `version` before it says it is ready: none of that reaches the
+    command it is handed (its output, its host, the timings it read from the environment)."""
+    spare = ready_spare(engine, script)
+    done = subprocess.run(
+        [script, "-H", engine.host, "ps", "-q"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKYARD_TIMINGS": "1"},
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (0, "")
+    assert "Version" not in done.stderr and "PHASE" in done.stderr, done.stderr
+    assert not Path(f"/proc/{spare}").exists()  # the spare ran it
+
+
 def test_concurrent_commands_keep_the_server_up(engine: Engine, script: str) -> None:
     """Bursts of commands, each one's spare forked while others arrive: the spare's word and a
     command can come in one round of the server's selector, after the spare was handed one
