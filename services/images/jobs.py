@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, TypeVar
 
 from dockyard.api.errors import DockyardError
+from dockyard.api.tasks import finish as finish  # where the jobs' users take it from
 from dockyard.services.images.images import Progress
 
 Report = Callable[[Progress], None]
@@ -61,15 +62,3 @@ def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     is what the user should read (one clear line, not a group)."""
     first = group.exceptions[0]
     return first_error(first) if isinstance(first, BaseExceptionGroup) else first
-
-
-async def finish(work: Coroutine[Any, Any, T]) -> T:
-    """Await `work`; if we are cancelled meanwhile, let it finish before giving up. For work in
-    a thread, which no cancel stops: what it writes or commits must not land after the
-    cancelled job has cleaned up (a late commit, a file made in a spool already removed)."""
-    step = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(step)
-    except asyncio.CancelledError:
-        await asyncio.wait([step])
-        raise

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.api import errors
+from dockyard.api.tasks import finish
 from dockyard.services.engine.build import context as contexts
 from dockyard.services.engine.build import stages
 from dockyard.services.engine.build.cache import LEASE, BuildCache
@@ -99,10 +100,10 @@ class Builder:
         self, build_id: str, options: BuildOptions, chunks: AsyncIterator[bytes], scratch: Path
     ) -> BuildJob:
         spooled = scratch / "context.tar"
-        out = await asyncio.to_thread(_spool, spooled)
+        out = await finish(asyncio.to_thread(_spool, spooled))
         try:
             async for chunk in chunks:
-                await asyncio.to_thread(out.write, chunk)
+                await finish(asyncio.to_thread(out.write, chunk))
         finally:
             out.close()
 
@@ -110,7 +111,7 @@ class Builder:
             with spooled.open("rb") as stream:
                 return contexts.receive(stream, scratch / "context", options.dockerfile)
 
-        context = await asyncio.to_thread(unpack)
+        context = await finish(asyncio.to_thread(unpack))  # a cancel waits: see _release
         spooled.unlink()
         architecture = ARCH.get(platform.machine(), platform.machine())
         automatic = stages.platform_args(architecture)
@@ -132,12 +133,14 @@ class Builder:
 
     async def _release(self, build_id: str, scratch: Path) -> None:
         """Remove every snapshot the build left (a step cancelled mid-way) and its files."""
-        with contextlib.suppress(errors.DockyardError):
-            for key in await self._c.snapshots.active_keys():
-                if key.startswith(f"{SNAPSHOT_PREFIX}{build_id}-"):
-                    with contextlib.suppress(errors.NotFound):
-                        await self._c.snapshots.remove(key)
-        await asyncio.to_thread(shutil.rmtree, scratch, True)
+        try:
+            with contextlib.suppress(errors.DockyardError):
+                for key in await self._c.snapshots.active_keys():
+                    if key.startswith(f"{SNAPSHOT_PREFIX}{build_id}-"):
+                        with contextlib.suppress(errors.NotFound):
+                            await self._c.snapshots.remove(key)
+        finally:  # the files go even when a second cancel cuts the snapshots' removal short
+            await finish(asyncio.to_thread(shutil.rmtree, scratch, True))
 
     # -- prune ------------------------------------------------------------------------------
 

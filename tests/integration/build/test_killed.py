@@ -52,3 +52,30 @@ def _wait(check: object, seconds: float = 60.0) -> None:
     while not check():  # type: ignore[operator]
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.1)
+
+
+def test_a_client_killed_while_its_context_unpacks_leaves_no_files(
+    context: Context, engine: Engine, busybox: str
+) -> None:
+    """The context is unpacked by a thread, which the RPC's cancel does not stop: the build's
+    clean-up waits for it, so no file lands in a scratch dir already removed."""
+    context.dockerfile(f"FROM {busybox}\nCOPY . /ctx\n")
+    for number in range(6000):
+        context.write(f"d{number % 60}/f{number}", "x" * 64)
+    build = subprocess.Popen(
+        [CLI, "-H", engine.host, "build", str(context.path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "DOCKYARD_NO_SERVER": "1"},
+    )
+    jobs = engine.root / "engine" / "build" / "jobs"
+    try:
+        _wait(lambda: any(jobs.glob("*/context/d*/f*")), 60.0)  # unpacking
+        build.kill()
+    finally:
+        if build.poll() is None:
+            build.kill()
+        build.wait()
+    _wait(lambda: not (jobs.exists() and any(jobs.iterdir())), 30.0)
+    time.sleep(1.0)  # an unpack still running would add files now
+    assert not (jobs.exists() and any(jobs.iterdir()))
