@@ -1,10 +1,12 @@
 """The Docker API process: its listeners, and how it starts and stops.
 
-Lifecycle, as every service's (`dockyard.api.bootstrap`): parse --root/--state/--config → take
-`<state>/dockerapi.lock` → dial the engine → listen → serve until SIGTERM/SIGINT → stop.
+Lifecycle, as every service's (`dockyard.api.bootstrap`), but activated by its first client as
+docker's `docker.socket` activates dockerd (`activation`): parse --root/--state/--config →
+take `<state>/dockerapi.lock` → bind and listen → wait for a first connection → dial the
+engine, build the application → serve until SIGTERM/SIGINT → stop.
 
 Listeners: always `<state>/docker.sock` (created 0660, owned by root, as dockerd makes its
-socket; the supervisor takes "it answers" for "ready"), plus daemon.json's `hosts`:
+socket; the supervisor takes "it listens" for "ready"), plus daemon.json's `hosts`:
 `unix:///path` sockets likewise, and `tcp://addr:port` only with `tlsverify` and the CA,
 certificate and key files — a TCP listener without client certificates is refused, as dockerd
 refuses one: whoever reaches the Docker API is root on this host.
@@ -17,14 +19,15 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import ssl
 import sys
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from dockyard.api import bootstrap, errors
 from dockyard.api.bootstrap import ServiceOptions
 from dockyard.api.config import DaemonConfig
+from dockyard.services.dockerapi import activation
 from dockyard.services.dockerapi.engine import Engine
 from dockyard.services.dockerapi.execs import EXECS
 from dockyard.services.dockerapi.router import build_app
@@ -32,7 +35,6 @@ from dockyard.services.dockerapi.router import build_app
 log = logging.getLogger(__name__)
 
 NAME = "dockerapi"
-SOCKET_MODE = 0o660
 SHUTDOWN_SECONDS = 1.5  # aiohttp waits this for handlers, then as long again once cancelled
 
 
@@ -44,14 +46,37 @@ def main(argv: list[str] | None = None) -> None:
         stream=sys.stderr,
     )
     try:
-        asyncio.run(serve(options, listeners(options)))
+        found = listeners(options)
+        options.paths.state.mkdir(parents=True, exist_ok=True, mode=0o711)
+        lock = bootstrap.lock_file(options.paths.state / f"{NAME}.lock", NAME)
+        try:
+            _serve_when_asked(options, found)
+        finally:
+            os.close(lock)
     except errors.DockyardError as err:
         sys.exit(f"dockyard-{NAME}: {err}")
 
 
-async def serve(options: ServiceOptions, found: list[Listener]) -> None:
-    options.paths.state.mkdir(parents=True, exist_ok=True, mode=0o711)
-    lock = bootstrap.lock_file(options.paths.state / f"{NAME}.lock", NAME)
+def _serve_when_asked(options: ServiceOptions, found: list[Listener]) -> None:
+    bound: list[socket.socket] = []
+    try:
+        for kind, where, _ in found:
+            bound.append(activation.bind(kind, where))
+        log.info("listening on %s", ", ".join(f"{k}://{w}" for k, w, _ in found))
+        activation.wait_for_client(bound)
+        asyncio.run(serve(options, list(zip(found, bound, strict=True))))
+    except activation.Stopped as signalled:
+        log.info("stopping on %s (no client came)", signalled)
+    finally:
+        for (kind, where, _), sock in zip(found, bound, strict=False):
+            sock.close()
+            if kind == "unix":
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(where)
+
+
+async def serve(options: ServiceOptions, bound: list[tuple[Listener, socket.socket]]) -> None:
+    """Serve the Docker API on the `bound` listeners until SIGTERM/SIGINT."""
     engine = Engine(options.paths)
     runner = web.AppRunner(
         build_app(engine),
@@ -61,20 +86,15 @@ async def serve(options: ServiceOptions, found: list[Listener]) -> None:
     )
     try:
         await runner.setup()
-        for listener in found:
-            await _start(runner, listener)
-        log.info("serving the Docker API on %s", ", ".join(f"{k}://{w}" for k, w, _ in found))
+        for (_, _, context), sock in bound:
+            await web.SockSite(runner, sock, ssl_context=context).start()
+        log.info("a client came: serving the Docker API")
         await _until_signalled()
         log.info("stopping")
     finally:
         await runner.cleanup()
         await EXECS.close()
         await engine.close()
-        for kind, where, _ in found:
-            if kind == "unix":
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(where)
-        os.close(lock)
 
 
 Listener = tuple[str, str, ssl.SSLContext | None]
@@ -111,28 +131,6 @@ def tls_context(config: DaemonConfig, host: str) -> ssl.SSLContext:
     except (OSError, ssl.SSLError) as err:
         raise errors.InvalidArgument(f"cannot load the TLS certificate for {host}: {err}") from None
     return context
-
-
-async def _start(runner: web.AppRunner, listener: Listener) -> None:
-    kind, where, context = listener
-    if kind == "unix":
-        os.makedirs(os.path.dirname(where), mode=0o711, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(where)  # stale: the lock proves no other copy of us owns it
-        # bound with a umask that leaves no moment at which others could connect
-        old = os.umask(0o117)
-        try:
-            await web.UnixSite(runner, where).start()
-        finally:
-            os.umask(old)
-        if os.geteuid() == 0:
-            os.chown(where, 0, 0)
-        os.chmod(where, SOCKET_MODE)
-        return
-    split = urlsplit(f"tcp://{where}")
-    if not split.port:
-        raise errors.InvalidArgument(f"invalid host tcp://{where}: a port is required")
-    await web.TCPSite(runner, split.hostname or "0.0.0.0", split.port, ssl_context=context).start()
 
 
 async def _until_signalled() -> None:

@@ -1,7 +1,9 @@
 """Supervises the services of one engine (and the CLI's command server) as separate processes.
 
 Start: in dependency order (snapshots, images, network, runtime, cli, engine, dockerapi), each
-one only once the one before answers on its socket. Services still running from a supervisor
+one only once the one before listens on its socket (seen in /proc/net/unix, not by connecting:
+the Docker API front waits for its first client before it builds anything, and a probe would
+be one). Services still running from a supervisor
 that was killed (found by `dockyard.api.instances`, checked to be ours) are adopted, not started
 twice: they keep serving, and no container or client notices; an adopted service is watched
 through a pidfd (it is not our child, so no SIGCHLD tells of its exit) and restarted as our
@@ -37,7 +39,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ STABLE_SECONDS = 30.0
 READY_SECONDS = 60.0
 STOP_GRACE = 10.0
 SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
+SO_ACCEPTCON = 0x10000  # a listening socket's flag in /proc/net/unix (include/linux/net.h)
 
 
 @dataclass
@@ -70,7 +72,7 @@ class Service:
     restarts: int = 0
     since: float = field(default_factory=time.time)
     started: float = 0.0
-    came_up: bool = False  # answered on its socket since it was last started
+    came_up: bool = False  # listened on its socket since it was last started
     backoff: float = 0.0  # the delay before its last restart
     retry_at: float = 0.0
     adopted: instances.Pinned | None = None  # left running by a killed supervisor
@@ -183,10 +185,10 @@ class Supervisor:
         return ["--root", str(self.paths.root), "--state", str(self.paths.state), *self.extra_args]
 
     def wait_ready(self, service: Service) -> None:
-        """Block (still reaping) until `service` answers on its socket, or it died."""
+        """Block (still reaping) until `service` listens on its socket, or it died."""
         deadline = time.time() + READY_SECONDS
         while service.state == "starting" and time.time() < deadline and not self.stopping:
-            if _answers(self.paths.socket(service.name)):
+            if _listens(self.paths.socket(service.name)):
                 service.state, service.since, service.came_up = "running", time.time(), True
                 self.publish()
                 return
@@ -295,13 +297,24 @@ def lock(paths: Paths) -> int:
     return fd
 
 
-def _answers(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        try:
-            sock.connect(str(path))
+def _listens(path: Path) -> bool:
+    """Whether a socket of this network namespace listens on `path` (unix(7): /proc/net/unix
+    lists each bound socket, the listening ones with __SO_ACCEPTCON in their flags, by the path
+    given to bind(2): gRPC's "unix:///s" binds "///s")."""
+    wanted = _normal(str(path))
+    try:
+        lines = Path("/proc/net/unix").read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split(None, 7)  # Num RefCount Protocol Flags Type St Inode Path
+        if len(fields) == 8 and int(fields[3], 16) & SO_ACCEPTCON and _normal(fields[7]) == wanted:
             return True
-        except OSError:
-            return False
+    return False
+
+
+def _normal(path: str) -> str:
+    return "/" + os.path.normpath(path).lstrip("/")
 
 
 def _subreaper() -> None:
