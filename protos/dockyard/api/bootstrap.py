@@ -13,7 +13,9 @@ and runtime dirs and the databases private (`private.py`; again once set up) →
 single-instance lock (`<state>/<service>.lock`, so a second copy for the same state dir refuses
 to start) → enter setup → bind the socket (replacing a stale one) → serve → on SIGTERM or SIGINT stop accepting
 calls and give those in flight a grace period → leave setup, which releases its resources →
-remove the socket. The socket is bound last, so "the socket answers" means "ready".
+remove the socket. The socket is bound last, so "the socket listens" means "ready". While it
+serves, memory freed by a burst of work goes back to the kernel once the service is quiet
+(`trim.py`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 
 import grpc
 
-from dockyard.api import errors, private
+from dockyard.api import errors, private, trim
 from dockyard.api.config import DaemonConfig
 from dockyard.api.paths import DEFAULT_CONFIG, Paths
 from dockyard.api.status import ErrorInterceptor, translators
@@ -121,7 +123,11 @@ async def _serve(options: ServiceOptions, setup: Setup) -> None:
             await server.start()
             os.chmod(socket, 0o660)
             log.info("serving on %s", socket)
-            await _until_signalled()
+            trimming = asyncio.create_task(trim.trim_when_quiet())
+            try:
+                await _until_signalled()
+            finally:
+                trimming.cancel()
             log.info("stopping")
             await server.stop(GRACE_SECONDS)
     finally:
