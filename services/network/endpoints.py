@@ -78,6 +78,10 @@ class Endpoints:
     def detach(self, sandbox: Sandbox | None, endpoint: Endpoint) -> None:
         self._store.delete_endpoint(endpoint.endpoint_id)
         self._names.remove(endpoint.container_id, endpoint.network_id)
+        self.unlink(sandbox, endpoint)
+
+    def unlink(self, sandbox: Sandbox | None, endpoint: Endpoint) -> None:
+        """Delete the endpoint's link (idempotent; touches the kernel only, no record)."""
         if endpoint.host_ifname:
             self._links.delete_link(endpoint.host_ifname)
         elif sandbox is not None and sandbox.netns_path and self._sandboxes.alive(sandbox):

@@ -6,6 +6,11 @@ one at a time (service.py does both).
                      → /etc files → marked complete; a failure tears it all down, in reverse
     remove_sandbox   ports (records, sockets, elements) → endpoints → namespace and record;
                      each step idempotent, and nothing at all done for a sandbox already gone
+    unlinking        a removal's slow part taken out first: the sandbox marked incomplete
+    + unlink         (a crash from there on has start-up repair remove it whole), then its
+                     links deleted without the model's lock, beside other removals (a veth
+                     deletion takes the kernel ~20 ms, mostly RCU grace periods that
+                     concurrent deletions share); remove_sandbox then finds them gone
     connect          one more endpoint on a live sandbox; disconnect takes one away (the
                      published ports follow the first bridge endpoint)
 
@@ -57,6 +62,14 @@ class SandboxView:
     def dns_wanted(self) -> bool:
         """Whether the embedded DNS serves it (an endpoint on a user network)."""
         return bool(self.sandbox.netns_path) and any(n.has_dns for _, n in self.endpoints)
+
+
+@dataclass(frozen=True)
+class Unlinking:
+    """The links a removal deletes before its records go (`Manager.unlinking`)."""
+
+    sandbox: Sandbox
+    endpoints: list[Endpoint]
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,24 @@ class Manager:
         for endpoint in endpoints:
             self.endpoints.detach(sandbox, endpoint)
         self.sandboxes.remove(container_id)
+
+    def unlinking(self, container_id: str) -> Unlinking | None:
+        """Before `remove_sandbox`: the sandbox marked incomplete and the links `unlink` is to
+        delete (None: no link, nothing to do first)."""
+        try:
+            sandbox = self.sandboxes.get(container_id)
+        except NotFound:
+            return None
+        endpoints = self.store.endpoints(container_id)
+        if not endpoints:
+            return None
+        self.sandboxes.mark_complete(container_id, False)
+        return Unlinking(sandbox, endpoints)
+
+    def unlink(self, unlinking: Unlinking) -> None:
+        """Delete the links of `unlinking` (the kernel only: callable beside other model calls)."""
+        for endpoint in unlinking.endpoints:
+            self.endpoints.unlink(unlinking.sandbox, endpoint)
 
     def connect(self, container_id: str, wanted: EndpointRequest) -> SandboxView:
         sandbox = self.sandboxes.get(container_id)

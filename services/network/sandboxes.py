@@ -115,10 +115,12 @@ class Sandboxes:
                 self._ns.create(Path(netns))
         return sandbox
 
-    def mark_complete(self, container_id: str) -> Sandbox:
+    def mark_complete(self, container_id: str, complete: bool = True) -> Sandbox:
+        """Mark it set up whole, or (`complete` False, as its removal begins) no longer so."""
         with self._db:
             self._db.execute(
-                "UPDATE sandboxes SET complete = 1 WHERE container_id = ?", (container_id,)
+                "UPDATE sandboxes SET complete = ? WHERE container_id = ?",
+                (int(complete), container_id),
             )
         return self.get(container_id)
 

@@ -2,6 +2,11 @@
 worker thread (netlink, nft and namespace work block, and the model is not reentrant), then
 the sandbox's DNS server brought in line on the event loop.
 
+A sandbox's removal deletes its links first, outside that one-at-a-time order (in threads of
+their own, so that the removals of many containers overlap in the kernel; manager.py), and
+every call about one container waits for the one before it (`_container`): a create cannot
+meet a removal of the same container half way.
+
 Lifecycle: `start` repairs (repair.startup) and serves DNS for every live sandbox on a user
 network; `stop` closes the DNS servers and releases what a clean stop with no container on
 a network should (repair.shutdown); the model is closed last.
@@ -10,7 +15,9 @@ a network should (repair.shutdown); the model is closed last.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from dockyard.services.network import repair
@@ -19,17 +26,35 @@ from dockyard.services.network.manager import Manager, NetworkView, SandboxReque
 from dockyard.services.network.resolvers import Resolvers
 
 T = TypeVar("T")
+UNLINK_THREADS = 32  # links deleted at once: each thread mostly waits in the kernel
 
 
 class NetworkService:
     def __init__(self, manager: Manager) -> None:
         self._m = manager
         self._lock = asyncio.Lock()
+        self._containers: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, calls holding it
+        self._unlinker = ThreadPoolExecutor(UNLINK_THREADS, thread_name_prefix="unlink")
         self._dns = Resolvers(manager.names, list(manager.config.dns))
 
     async def _do(self, work: Callable[..., T], *args: Any) -> T:
         async with self._lock:
             return await asyncio.to_thread(work, *args)
+
+    @contextlib.asynccontextmanager
+    async def _container(self, container_id: str) -> AsyncIterator[None]:
+        """The calls about one container, one at a time (the lock goes with its last user)."""
+        lock, users = self._containers.get(container_id, (asyncio.Lock(), 0))
+        self._containers[container_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._containers[container_id]
+            if users == 1:
+                del self._containers[container_id]
+            else:
+                self._containers[container_id] = (lock, users - 1)
 
     async def start(self) -> None:
         await self._do(repair.startup, self._m)
@@ -41,25 +66,34 @@ class NetworkService:
         await self._do(repair.shutdown, self._m)
 
     def close(self) -> None:
+        self._unlinker.shutdown()
         self._m.close()
 
     # -- sandboxes --------------------------------------------------------------------------
 
     async def create_sandbox(self, request: SandboxRequest) -> SandboxView:
-        return await self._sync(await self._do(self._m.create_sandbox, request))
+        async with self._container(request.container_id):
+            return await self._sync(await self._do(self._m.create_sandbox, request))
 
     async def remove_sandbox(self, container_id: str) -> None:
         self._dns.drop(container_id)
-        await self._do(self._m.remove_sandbox, container_id)
+        async with self._container(container_id):
+            unlinking = await self._do(self._m.unlinking, container_id)
+            if unlinking is not None:
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._unlinker, self._m.unlink, unlinking)
+            await self._do(self._m.remove_sandbox, container_id)
 
     async def list_sandboxes(self) -> list[SandboxView]:
         return await self._do(self._m.list_sandboxes)
 
     async def connect(self, container_id: str, wanted: EndpointRequest) -> SandboxView:
-        return await self._sync(await self._do(self._m.connect, container_id, wanted))
+        async with self._container(container_id):
+            return await self._sync(await self._do(self._m.connect, container_id, wanted))
 
     async def disconnect(self, container_id: str, network: str) -> SandboxView:
-        return await self._sync(await self._do(self._m.disconnect, container_id, network))
+        async with self._container(container_id):
+            return await self._sync(await self._do(self._m.disconnect, container_id, network))
 
     async def _sync(self, view: SandboxView) -> SandboxView:
         sandbox = view.sandbox

@@ -164,9 +164,11 @@ class World:
         self.manager = self.open()
         return self.manager
 
+    def request(self, cid: str, network: str = "bridge", **kw: Any) -> SandboxRequest:
+        return SandboxRequest(container_id=cid, mode=network, hostname=cid[:12], **kw)
+
     def run(self, cid: str, network: str = "bridge", **kw: Any) -> SandboxView:
-        request = SandboxRequest(container_id=cid, mode=network, hostname=cid[:12], **kw)
-        return self.manager.create_sandbox(request)
+        return self.manager.create_sandbox(self.request(cid, network, **kw))
 
     @property
     def table(self) -> str:
