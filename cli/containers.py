@@ -290,6 +290,7 @@ def create(
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())
+    from dockyard.api.errors import NotFound
     from dockyard.cli.attach import pull_if_missing
 
     policy = runflags.pull_policy(flags.pop("pull"))
@@ -298,10 +299,15 @@ def create(
     from dockyard.cli.images import parse_platform
 
     async def work(stubs: Stubs) -> str:
+        if policy == "missing" and not platform:  # docker's: create, and pull only if refused
+            try:
+                return str((await stubs.containers.Create(request)).id)
+            except NotFound as err:
+                if not str(err).startswith("No such image"):
+                    raise
         if policy != "never":
             await pull_if_missing(stubs, image, parse_platform(platform), policy == "always")
-        reply = await stubs.containers.Create(request)
-        return str(reply.id)
+        return str((await stubs.containers.Create(request)).id)
 
     with cidfile_for(request) as write:
         container_id = call("create", work)

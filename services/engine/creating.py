@@ -1,16 +1,17 @@
 """Creating a container: its record, checked and merged with its image's defaults, and its
 writable layer.
 
-    images.get(config.image) → check name, host config, networks, mounts → snapshots.prepare(id,
-    over the image's chain ID; images.unpack first if its layers are missing) → volumes made and
-    empty ones filled from the image (mounting.py) → the container's directory → the record →
-    event "create"
+    images.get(config.image) → check name, host config → at once: check networks,
+    snapshots.prepare(id, over the image's chain ID; images.unpack first if its layers are
+    missing), the container's directory → check mounts → volumes made and empty ones filled
+    from the image (mounting.py) → the record → event "create"
 
 Each step registers its undo before the next runs, so a failure leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import shutil
@@ -119,24 +120,45 @@ class Creator:
     ) -> Container:
         config = merge(image_defaults(image), config)
         container = self._new_record(container_id, name, config, host, image)
-        container.network_settings = NetworkSettings(
-            networks=await self._networks(container.host_config, endpoints or [])
-        )
-        wanted = mounting.plan(container, self._store)
         async with AsyncExitStack() as undo:
-            mounts = await self._prepare(container.id, image)
-            undo.push_async_callback(remove_layer, self._c.snapshots, container.id)
+            networks, mounts = await self._make(container, image, endpoints or [], undo)
+            container.network_settings = NetworkSettings(networks=networks)
             container.graph_driver = graph_driver(mounts)
+            wanted = mounting.plan(container, self._store)
             with self._mounter.users.claim() as claimed:
                 fill = await self._mounter.resolve(container, wanted, claimed, undo)
                 await self._mounter.populate(container, fill)
-                directory = container_dir(self._root, container.id)
-                directory.mkdir(parents=True, mode=0o710)
-                undo.callback(shutil.rmtree, directory, True)
                 self._store.add(container)
             undo.pop_all()
         self._events.container(container, "create")
         return container
+
+    async def _make(
+        self,
+        container: Container,
+        image: Image,
+        endpoints: list[EndpointSettings],
+        undo: AsyncExitStack,
+    ) -> tuple[list[EndpointSettings], list[Mount]]:
+        """Its networks checked, its writable layer and its directory made, all at once (none
+        needs another first); what was made is undone on a failure of any (the first raised
+        once all are done)."""
+        directory = container_dir(self._root, container.id)
+        networks, mounts, made = await asyncio.gather(
+            self._networks(container.host_config, endpoints),
+            self._prepare(container.id, image),
+            asyncio.to_thread(directory.mkdir, parents=True, mode=0o710),
+            return_exceptions=True,
+        )
+        if not isinstance(mounts, BaseException):
+            undo.push_async_callback(remove_layer, self._c.snapshots, container.id)
+        if not isinstance(made, BaseException):
+            undo.callback(shutil.rmtree, directory, True)
+        for outcome in (networks, mounts, made):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        assert not isinstance(networks, BaseException) and not isinstance(mounts, BaseException)
+        return networks, mounts
 
     async def _prepare(self, container_id: str, image: Image) -> list[Mount]:
         """The container's writable layer over the image's; layers that are not (or no

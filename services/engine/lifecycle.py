@@ -11,12 +11,14 @@ The jobs are each their own module; this one wires them and holds the verbs:
     endpoints.py   what a sandbox is asked for and what it gave
 
     exit    tasks.delete, network.remove_sandbox, volumes.unmount → record (→ restart later, or remove)
-    remove  (kill) → tasks.delete → volumes.unmount → snapshots.remove → network.remove_sandbox → files → record
-            (→ with `volumes`, or for an auto-remove container: its anonymous volumes)
+    remove  (kill) → tasks.delete → volumes.unmount → snapshots.remove, network.remove_sandbox
+            and files at once → record (→ with `volumes`, or for an auto-remove container: its
+            anonymous volumes)
 
-The layer goes before the sandbox: on a full disk it is what gives the space back, so a
-removal that fails further on succeeds when tried again. Waits for an exit after SIGKILL are
-bounded (`KILL_WAIT_SECONDS`): a kill that brings no exit is an error, never a hang.
+The layer goes whatever else fails (the three are all waited for): on a full disk it is what
+gives the space back, so a removal that fails further on succeeds when tried again. Waits for
+an exit after SIGKILL are bounded (`KILL_WAIT_SECONDS`): a kill that brings no exit is an
+error, never a hang.
 
 One lock per container (`locks`) serialises its state changes; waiting for an exit never holds
 it. Services are reached only through `clients`.
@@ -29,6 +31,7 @@ import contextlib
 import logging
 import shutil
 import signal
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -324,10 +327,12 @@ class Lifecycle:
             if not torn_down:
                 await self.starter.delete_task(container_id)
                 await self.starter.release_volumes(container_id)
-            await remove_layer(self._c.snapshots, container_id)
-            if not torn_down:
-                await self.starter.remove_sandbox(container_id)
-            shutil.rmtree(container_dir(self._root, container_id), ignore_errors=True)
+            directory = container_dir(self._root, container_id)
+            await every(
+                remove_layer(self._c.snapshots, container_id),
+                asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True),
+                *([] if torn_down else [self.starter.remove_sandbox(container_id)]),
+            )
             self._store.remove(container_id)
 
     async def _release_volumes(self, container: Container) -> None:
@@ -362,6 +367,13 @@ class Lifecycle:
         if condition == "next-exit" or container.running:
             return await self.waiters.on_exit(container.id)
         return container.state.exit_code
+
+
+async def every(*work: Awaitable[object]) -> None:
+    """Await all of `work` at once; the first failure is raised once all are done."""
+    for outcome in await asyncio.gather(*work, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def _killed(container: Container, exited: asyncio.Future[int]) -> None:

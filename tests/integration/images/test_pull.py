@@ -337,3 +337,7 @@ def test_run_and_create_pull_as_pull_says(engine: Engine, registry: Registry) ->
         '"always", "missing" or "never".'
     ), bad.stderr
     engine.ok("rmi", ref)
+    pulled = engine.cli("create", ref)  # docker's: refused for want of the image, pulled, made
+    assert pulled.returncode == 0 and "Unable to find image" in pulled.stderr, pulled.stderr
+    engine.ok("rm", pulled.stdout.strip())
+    engine.ok("rmi", ref)

@@ -264,6 +264,18 @@ def test_network_bad_input(engine: Engine, busybox: str, network: Callable[..., 
     assert engine.ok("network", "rm", net) == f"{net}\n"
 
 
+def test_a_create_refused_for_its_network_leaves_no_layer_nor_directory(
+    engine: Engine, busybox: str
+) -> None:
+    """The network is checked while the writable layer and the container's directory are
+    made: a refusal undoes both."""
+    made = [engine.root / "snapshots" / "snapshots", engine.root / "engine" / "containers"]
+    before = [sorted(p.iterdir()) for p in made]
+    result = engine.cli("create", "--network", "nosuchnet", busybox, "true")
+    assert result.returncode == 1 and "network nosuchnet not found" in result.stderr
+    assert [sorted(p.iterdir()) for p in made] == before
+
+
 def test_connect_and_disconnect_a_running_container(
     engine: Engine, busybox: str, network: Callable[..., str]
 ) -> None:
