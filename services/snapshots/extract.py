@@ -17,6 +17,12 @@ that names no file (`.wh.`, `.wh..`, `.wh...`), an xattr the kernel refuses (a j
 (InvalidArgument); a full disk is ResourceExhausted. AUFS metadata (`.wh..wh.*` other than the
 opaque marker) is skipped as docker skips it, and `trusted.overlay.*` xattrs are never taken
 from a layer: only whiteouts and opaque markers speak to overlayfs.
+
+Cost per file: the directories a layer writes into are walked once and their descriptors kept
+(all dropped whenever a directory or a symlink is removed: a kept path could lead elsewhere
+then); a regular file is made with one `open(O_CREAT|O_EXCL)` (what was there is removed only
+when that finds the name taken) and given its owner, mode, xattrs and times through its
+descriptor: 5 syscalls a file where a walk per entry took 14.
 """
 
 from __future__ import annotations
@@ -28,10 +34,10 @@ import os
 import shutil
 import stat
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, TypeVar
 
 from dockyard.api.errors import DockyardError, InvalidArgument, ResourceExhausted
 
@@ -43,6 +49,9 @@ FULL = (errno.ENOSPC, errno.EDQUOT)
 OPAQUE_XATTR = "trusted.overlay.opaque"
 MAX_SYMLINKS = 40
 CHUNK = 1 << 20
+NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+OPEN_DIRS = 64  # directory descriptors kept at most (a layer writes into few at a time)
+T = TypeVar("T")
 
 
 class Escape(InvalidArgument):
@@ -88,13 +97,20 @@ class Extractor:
     root: Path  # the snapshot's upper directory
     lowers: list[Path] = field(default_factory=list)  # parent layers' dirs, nearest first
     _dir_times: list[tuple[list[str], int]] = field(default_factory=list)
+    _dirs: dict[tuple[str, ...], int] = field(default_factory=dict)  # open, by path in the tar
+    _retired: list[int] = field(default_factory=list)  # closed once the entry is done
 
     def apply(self, tar: tarfile.TarFile) -> None:
-        for member in tar:
-            self._entry(tar, member)
-        for parts, mtime in reversed(self._dir_times):
-            with self._parent(parts) as (fd, name), contextlib.suppress(OSError):
-                os.utime(name, ns=(mtime, mtime), dir_fd=fd, follow_symlinks=False)
+        try:
+            for member in tar:
+                self._entry(tar, member)
+            for parts, mtime in reversed(self._dir_times):
+                with contextlib.suppress(OSError):  # gone since (a later entry replaced it)
+                    fd, name = self._parent(parts, create=False)
+                    os.utime(name, ns=(mtime, mtime), dir_fd=fd, follow_symlinks=False)
+        finally:
+            self._forget_dirs()
+            self._close_retired()
 
     # -- one entry ----------------------------------------------------------------------------
 
@@ -113,6 +129,8 @@ class Extractor:
             raise InvalidArgument(f'failed to register layer: "{member.name}": {reason}') from None
         except (ValueError, OverflowError) as err:
             raise InvalidArgument(f'failed to register layer: "{member.name}": {err}') from None
+        finally:
+            self._close_retired()
 
     def _apply(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
         parts = split(member.name)
@@ -120,18 +138,21 @@ class Extractor:
             return  # "./": the root itself
         base = parts[-1]
         if base == OPAQUE:
-            with self._parent([*parts[:-1], "."]) as (fd, _):
-                os.setxattr(fd, OPAQUE_XATTR, b"y")
+            fd, _ = self._parent([*parts[:-1], "."])
+            os.setxattr(fd, OPAQUE_XATTR, b"y")
             return
         if any(part.startswith(AUFS_META) for part in parts):
             return  # AUFS hardlink metadata: docker skips it too
         if base.startswith(WHITEOUT):
             self._whiteout(member, parts)
             return
-        with self._parent(parts) as (fd, name):
-            self._create(tar, member, parts, fd, name)
-            if not member.islnk():  # a hard link shares its target's inode and attributes
-                self._attributes(member, fd, name)
+        fd, name = self._parent(parts)
+        if member.isreg():
+            self._regular(tar, member, fd, name)
+            return
+        self._create(member, parts, fd, name)
+        if not member.islnk():  # a hard link shares its target's inode and attributes
+            self._attributes(member, fd, name)
 
     def _whiteout(self, member: tarfile.TarInfo, parts: list[str]) -> None:
         hidden = parts[-1][len(WHITEOUT) :]
@@ -139,41 +160,47 @@ class Extractor:
             raise InvalidArgument(
                 f'failed to register layer: invalid whiteout "{member.name}": it names no file'
             )
-        with self._parent([*parts[:-1], hidden]) as (fd, name):
-            _remove(fd, name)
-            os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=fd)
+        fd, name = self._parent([*parts[:-1], hidden])
+        self._fresh(
+            fd, name, lambda: os.mknod(name, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=fd)
+        )
 
-    def _create(
-        self, tar: tarfile.TarFile, member: tarfile.TarInfo, parts: list[str], fd: int, name: str
-    ) -> None:
+    def _regular(self, tar: tarfile.TarFile, member: tarfile.TarInfo, fd: int, name: str) -> None:
+        """A regular file: made, filled and given its attributes through one descriptor."""
+        source = tar.extractfile(member)
+        assert source is not None
+        out = self._fresh(fd, name, lambda: os.open(name, NEW_FILE, 0o600, dir_fd=fd))
+        try:
+            _copy(source, out)
+            os.fchown(out, member.uid, member.gid)
+            os.fchmod(out, member.mode & 0o7777)  # after chown: it clears set-id bits
+            for key, value in _xattrs(member):
+                _set_xattr(out, member.name, key, value)
+            mtime = int(member.mtime * 1e9)
+            os.utime(out, ns=(mtime, mtime))
+        finally:
+            os.close(out)
+
+    def _create(self, member: tarfile.TarInfo, parts: list[str], fd: int, name: str) -> None:
         if member.isdir():
             try:
                 if not stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
-                    _remove(fd, name)
+                    self._remove(fd, name)
                     os.mkdir(name, 0o755, dir_fd=fd)
             except FileNotFoundError:
                 os.mkdir(name, 0o755, dir_fd=fd)
             self._dir_times.append((parts, int(member.mtime * 1e9)))
-            return
-        _remove(fd, name)
-        if member.isreg():
-            source = tar.extractfile(member)
-            assert source is not None
-            _write_file(fd, name, source, member.mode)
         elif member.issym():
-            os.symlink(member.linkname, name, dir_fd=fd)
+            self._fresh(fd, name, lambda: os.symlink(member.linkname, name, dir_fd=fd))
         elif member.islnk():
             self._hardlink(member, fd, name)
         elif member.ischr() or member.isblk():
             kind = stat.S_IFCHR if member.ischr() else stat.S_IFBLK
-            os.mknod(
-                name,
-                kind | (member.mode & 0o7777),
-                os.makedev(member.devmajor, member.devminor),
-                dir_fd=fd,
-            )
+            device = os.makedev(member.devmajor, member.devminor)
+            mode = kind | (member.mode & 0o7777)
+            self._fresh(fd, name, lambda: os.mknod(name, mode, device, dir_fd=fd))
         elif member.isfifo():
-            os.mkfifo(name, member.mode & 0o7777, dir_fd=fd)
+            self._fresh(fd, name, lambda: os.mkfifo(name, member.mode & 0o7777, dir_fd=fd))
         else:
             raise InvalidArgument(f'entry "{member.name}" has an unsupported type {member.type!r}')
 
@@ -181,40 +208,81 @@ class Extractor:
         target = split(member.linkname)
         if not target:
             raise Escape(f'hardlink "{member.name}" points at the root')
-        missing = contextlib.suppress(FileNotFoundError, NotADirectoryError)
-        with missing, self._parent(target, create=False) as (target_fd, target_name):
-            os.link(target_name, name, src_dir_fd=target_fd, dst_dir_fd=fd, follow_symlinks=False)
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            source_fd, source = self._parent(target, create=False)
+            self._fresh(
+                fd,
+                name,
+                lambda: os.link(
+                    source, name, src_dir_fd=source_fd, dst_dir_fd=fd, follow_symlinks=False
+                ),
+            )
             return
         for lower in self.lowers:  # a file of a parent layer: copy it up
             with _scoped_file(lower, target) as found:
                 if found is not None:
-                    _write_file(fd, name, found, os.fstat(found.fileno()).st_mode)
+                    self._copy_up(found, fd, name)
                     return
         raise InvalidArgument(
             f'hardlink "{member.name}" points at "{member.linkname}", which does not exist'
         )
 
+    def _copy_up(self, found: BinaryIO, fd: int, name: str) -> None:
+        mode = os.fstat(found.fileno()).st_mode
+        out = self._fresh(fd, name, lambda: os.open(name, NEW_FILE, 0o600, dir_fd=fd))
+        try:
+            _copy(found, out)
+            os.fchmod(out, mode & 0o7777)
+        finally:
+            os.close(out)
+
     def _attributes(self, member: tarfile.TarInfo, fd: int, name: str) -> None:
         os.chown(name, member.uid, member.gid, dir_fd=fd, follow_symlinks=False)
         if not member.issym():
             os.chmod(name, member.mode & 0o7777, dir_fd=fd)  # after chown: it clears set-id bits
-        for key, value in (member.pax_headers or {}).items():
-            if key.startswith("SCHILY.xattr."):
-                _set_xattr(fd, name, member.name, key[len("SCHILY.xattr.") :], value)
+        for key, value in _xattrs(member):
+            with _opened(fd, name) as target:
+                if target is not None:
+                    _set_xattr(target, member.name, key, value)
         if not member.isdir():
             mtime = int(member.mtime * 1e9)
             os.utime(name, ns=(mtime, mtime), dir_fd=fd, follow_symlinks=False)
 
+    # -- what is there already ------------------------------------------------------------------
+
+    def _fresh(self, fd: int, name: str, make: Callable[[], T]) -> T:
+        """`make()` the entry `name`, replacing whatever an earlier entry or layer left there."""
+        try:
+            return make()
+        except FileExistsError:
+            self._remove(fd, name)
+            return make()
+
+    def _remove(self, fd: int, name: str) -> None:
+        if _remove(fd, name) in ("dir", "symlink"):
+            self._forget_dirs()  # a kept path may have run through what went
+
     # -- safe path resolution -------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _parent(self, parts: list[str], create: bool = True) -> Iterator[tuple[int, str]]:
-        """A descriptor of the directory holding `parts[-1]` (created as needed) and the name."""
-        fd = _walk(self.root, parts[:-1], create=create)
-        try:
-            yield fd, parts[-1]
-        finally:
-            os.close(fd)
+    def _parent(self, parts: list[str], create: bool = True) -> tuple[int, str]:
+        """A descriptor of the directory holding `parts[-1]` (created as needed) and the name.
+        It is kept for the next entries: the caller does not close it."""
+        key = tuple(parts[:-1])
+        fd = self._dirs.get(key)
+        if fd is None:
+            if len(self._dirs) >= OPEN_DIRS:
+                self._forget_dirs()
+            fd = self._dirs[key] = _walk(self.root, parts[:-1], create=create)
+        return fd, parts[-1]
+
+    def _forget_dirs(self) -> None:
+        """Walk afresh from now on (descriptors in use close once their entry is done)."""
+        self._retired.extend(self._dirs.values())
+        self._dirs.clear()
+
+    def _close_retired(self) -> None:
+        while self._retired:
+            os.close(self._retired.pop())
 
 
 def _walk(root: Path, parts: list[str], create: bool) -> int:
@@ -303,39 +371,44 @@ def _opened(fd: int, name: str) -> Iterator[int | None]:
         os.close(target)
 
 
-def _set_xattr(fd: int, name: str, path: str, key: str, value: str) -> None:
+def _xattrs(member: tarfile.TarInfo) -> Iterator[tuple[str, str]]:
+    for key, value in (member.pax_headers or {}).items():
+        if key.startswith("SCHILY.xattr."):
+            yield key[len("SCHILY.xattr.") :], value
+
+
+def _set_xattr(target: int, path: str, key: str, value: str) -> None:
     if key.startswith(OVERLAY_XATTRS):
         return  # overlayfs' own (opaque, redirect, metacopy): never from a layer
-    with _opened(fd, name) as target:
-        if target is None:
-            return
-        try:
-            os.setxattr(target, key, value.encode("utf-8", "surrogateescape"))
-        except OSError as err:
-            if err.errno in (errno.ENOTSUP, errno.EPERM):
-                return  # as docker: not every filesystem takes every xattr
-            if err.errno in FULL:
-                raise
-            reason = (err.strerror or str(err)).lower()
-            raise InvalidArgument(
-                f"failed to register layer: lsetxattr {key} /{'/'.join(split(path))}: {reason}"
-            ) from None
+    try:
+        os.setxattr(target, key, value.encode("utf-8", "surrogateescape"))
+    except OSError as err:
+        if err.errno in (errno.ENOTSUP, errno.EPERM):
+            return  # as docker: not every filesystem takes every xattr
+        if err.errno in FULL:
+            raise
+        reason = (err.strerror or str(err)).lower()
+        raise InvalidArgument(
+            f"failed to register layer: lsetxattr {key} /{'/'.join(split(path))}: {reason}"
+        ) from None
 
 
-def _remove(fd: int, name: str) -> None:
-    """Remove whatever `name` is in the directory `fd` (a tree, recursively), if anything."""
+def _remove(fd: int, name: str) -> str:
+    """Remove whatever `name` is in the directory `fd` (a tree, recursively), if anything;
+    what it was: "dir", "symlink", "other", or "" for nothing."""
     try:
         info = os.stat(name, dir_fd=fd, follow_symlinks=False)
     except FileNotFoundError:
-        return
+        return ""
     if stat.S_ISDIR(info.st_mode):
         shutil.rmtree(name, dir_fd=fd)
-    else:
-        os.unlink(name, dir_fd=fd)
+        return "dir"
+    os.unlink(name, dir_fd=fd)
+    return "symlink" if stat.S_ISLNK(info.st_mode) else "other"
 
 
-def _write_file(fd: int, name: str, source: IO[bytes], mode: int) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    with os.fdopen(os.open(name, flags, 0o600, dir_fd=fd), "wb") as out:
-        shutil.copyfileobj(source, out, CHUNK)
-    os.chmod(name, mode & 0o7777, dir_fd=fd)
+def _copy(source: IO[bytes], out: int) -> None:
+    while data := source.read(CHUNK):
+        view = memoryview(data)
+        while view:  # a write may take only part of it
+            view = view[os.write(out, view) :]

@@ -290,3 +290,73 @@ def test_overlay_xattrs_and_aufs_metadata_are_not_taken_from_a_layer(
     assert "trusted.overlay.redirect" not in os.listxattr(fs / "f")
     assert os.getxattr(fs / "g", "user.kept") == b"yes"
     assert sorted(p.name for p in fs.iterdir()) == ["f", "g"]
+
+
+# The extractor keeps the directories it writes into open from one entry to the next: an entry
+# that replaces one of them, or a symlink on the way to one, must send what follows where the
+# path leads now, never into the directory that went (nor outside).
+
+
+def test_a_directory_replaced_by_a_symlink_leads_where_the_link_does(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
+    def build(tar: tarfile.TarFile) -> None:
+        entry(tar, "etc", tarfile.DIRTYPE, mode=0o755)
+        entry(tar, "a", tarfile.DIRTYPE, mode=0o755)
+        entry(tar, "a/first", data=b"1")
+        entry(tar, "a", tarfile.SYMTYPE, link="/etc")  # absolute: inside the snapshot
+        entry(tar, "a/second", data=b"2")
+
+    fs = apply(world, build)
+    assert (fs / "etc" / "second").read_bytes() == b"2"
+    assert (fs / "a").is_symlink()
+    untouched(world[1])
+
+
+def test_a_symlink_replaced_by_a_directory_is_written_into(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
+    def build(tar: tarfile.TarFile) -> None:
+        entry(tar, "target", tarfile.DIRTYPE, mode=0o755)
+        entry(tar, "a", tarfile.SYMTYPE, link="target")
+        entry(tar, "a/first", data=b"1")
+        entry(tar, "a", tarfile.DIRTYPE, mode=0o755)
+        entry(tar, "a/second", data=b"2")
+
+    fs = apply(world, build)
+    assert (fs / "target" / "first").read_bytes() == b"1"
+    assert not (fs / "a").is_symlink()
+    assert (fs / "a" / "second").read_bytes() == b"2"
+    assert not (fs / "target" / "second").exists()
+
+
+def test_a_whited_out_directory_made_again_takes_what_follows(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
+    def build(tar: tarfile.TarFile) -> None:
+        entry(tar, "x/y", tarfile.DIRTYPE, mode=0o755)
+        entry(tar, "x/y/first", data=b"1")
+        entry(tar, "x/.wh.y")
+        entry(tar, "x/z", data=b"z")
+        entry(tar, "x/y/second", data=b"2")
+
+    fs = apply(world, build)
+    assert sorted(p.name for p in (fs / "x" / "y").iterdir()) == ["second"]
+    assert (fs / "x" / "z").read_bytes() == b"z"
+
+
+def test_an_entry_given_twice_is_the_last_one(
+    world: tuple[OverlaySnapshotter, Path, Path],
+) -> None:
+    def build(tar: tarfile.TarFile) -> None:
+        entry(tar, "d/f", data=b"old")
+        entry(tar, "d/f", data=b"new", mode=0o4755)
+        entry(tar, "d/g", tarfile.DIRTYPE, mode=0o755)
+        entry(tar, "d/g", data=b"a file now")
+        entry(tar, "d/.wh.h")
+
+    fs = apply(world, build)
+    assert (fs / "d" / "f").read_bytes() == b"new"
+    assert stat.S_IMODE((fs / "d" / "f").stat().st_mode) == 0o4755
+    assert (fs / "d" / "g").read_bytes() == b"a file now"
+    assert stat.S_ISCHR((fs / "d" / "h").lstat().st_mode)
