@@ -26,5 +26,8 @@ def _packages() -> tuple[list[str], dict[str, str]]:
 
 packages, package_dir = _packages()
 setup(
-    packages=packages, package_dir=package_dir, package_data={"dockyard": ["**/*.pyi", "py.typed"]}
+    packages=packages,
+    package_dir=package_dir,
+    # launcher.c: entrypoint.py builds it into the `dockyard` command at install time
+    package_data={"dockyard": ["**/*.pyi", "py.typed"], "dockyard.cli": ["launcher.c"]},
 )

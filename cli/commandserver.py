@@ -197,11 +197,12 @@ class CommandServer:
         self._fork(connection, message)
 
     def _stale(self, message: dict[str, Any], connection: Connection) -> str:
-        if message.get("launcher") != os.path.realpath(launcher.__file__):
-            return f"another installation ({message.get('launcher')})"
+        client = launcher.text(message.get("launcher"))  # bytes from the C client
+        if client != os.path.realpath(launcher.__file__):
+            return f"another installation ({client})"
         if len(connection.fds) != MAX_FDS:
             return "the client's stdin, stdout and stderr did not come"
-        if not os.path.isdir(str(message.get("cwd"))):
+        if not os.path.isdir(launcher.text(message.get("cwd"))):
             return "the working directory is not there"
         return ""
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, Protocol
 
 from dockyard.cli import timings
-from dockyard.cli.launcher import reopen_stdio, send_frame
+from dockyard.cli.launcher import reopen_stdio, send_frame, text
 
 
 class Client(Protocol):
@@ -69,13 +69,13 @@ def _take_process_state(message: dict[str, Any], fds: list[int]) -> None:
     os.chdir(message["cwd"])
     os.umask(int(message["umask"]))
     os.environ.clear()
-    os.environ.update(message["env"])
+    os.environ.update({text(k): text(v) for k, v in message["env"].items()})  # C client: bytes
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.setLevel(logging.WARNING)
     reopen_stdio(os.environ)
-    sys.argv = list(message["argv"])
+    sys.argv = [text(arg) for arg in message["argv"]]
     timings.started(float(message.get("started", time.time())))
     # a script's __main__: click names the program by it ("dockyard", not "python -m …")
     sys.modules["__main__"] = types.ModuleType("__main__")

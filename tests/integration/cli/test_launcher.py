@@ -2,17 +2,23 @@
 child of the server ends exactly as it would in-process (output, errors, exit codes, stdin,
 signals), and the client runs it in-process when no server answers or the server is stale.
 
-Every comparison runs the same command both ways: through the `python -IS` script that
-deploy/install.sh installs, and in-process (DOCKYARD_NO_SERVER=1).
+Every test runs with both clients deploy/install.sh may install as `dockyard`: the C one
+(launcher.c) and the `python -IS` script. Every comparison runs the same command both ways:
+through the server, and in-process (DOCKYARD_NO_SERVER=1).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,16 +27,37 @@ import pytest
 from dockyard.cli import entrypoint, launcher
 
 from tests.support.engine import Engine
+from tests.support.terminals import until_shown
 
 pytestmark = pytest.mark.integration
 
 WAIT = 30.0
 
 
+@pytest.fixture(scope="module", params=["c", "python"])
+def kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "c" and entrypoint.compiler() is None:
+        pytest.skip("no C compiler")
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def script(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("bin") / "dockyard"
-    entrypoint.write(path, sys.executable)
+def dockyard(kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The `dockyard` command of this installation, as `kind` (the C client or the script)."""
+    return make_client(kind, tmp_path_factory.mktemp("bin") / "dockyard")
+
+
+def make_client(kind: str, path: Path, launcher_py: str = "") -> str:
+    if kind == "c":
+        entrypoint.build(path, sys.executable, launcher_py)
+    else:
+        entrypoint.write(path, sys.executable)
+        if launcher_py:  # the script of an installation whose launcher.py is that file
+            text = path.read_text().replace(
+                repr(os.path.dirname(entrypoint.launcher_path())),
+                repr(os.path.dirname(launcher_py)),
+            )
+            path.write_text(text)
     return str(path)
 
 
@@ -129,22 +156,57 @@ def grpc_loaded(pid: int) -> bool:
     ],
 )
 def test_a_command_ends_as_it_does_in_process(
-    engine: Engine, busybox: str, script: str, args: list[str], data: bytes
+    engine: Engine, busybox: str, dockyard: str, args: list[str], data: bytes
 ) -> None:
     args = [busybox if a == "IMAGE" else a for a in args]
-    through_server = run(script, engine, *args, data=data)
-    in_process = run(script, engine, *args, data=data, in_process=True)
+    through_server = run(dockyard, engine, *args, data=data)
+    in_process = run(dockyard, engine, *args, data=data, in_process=True)
     assert through_server == in_process
 
 
-def test_the_child_has_the_clients_fds_cwd_and_umask(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]], tmp_path: Path
+def test_non_utf8_arguments_environment_and_cwd_reach_the_command_as_in_process(
+    engine: Engine, busybox: str, dockyard: str, tmp_path: Path
 ) -> None:
+    """Bytes that are not UTF-8 in argv (an --env-file path), the environment (DOCKER_CONFIG)
+    and the working directory mean the same files through the server as in-process."""
+    odd = tmp_path / os.fsdecode(b"dir \xff")
+    config = odd / "config.json"
+    odd.mkdir()
+    env = {**os.environ, "DOCKER_CONFIG": str(odd)}
+    for extra in ({}, {"DOCKYARD_NO_SERVER": "1"}):
+        config.write_text('{"auths": {"reg.example": {"auth": "eDp5"}}}')
+        done = subprocess.run(
+            [dockyard, "-H", engine.host, "logout", "reg.example"],
+            capture_output=True,
+            env={**env, **extra},
+        )
+        assert (done.returncode, done.stdout) == (
+            0,
+            b"Removing login credentials for reg.example\n",
+        )
+        assert "reg.example" not in config.read_text()
+        env_file = os.fsdecode(b"env \xfe")
+        (odd / env_file).write_text("X=from the file\n")
+        run = [dockyard, "-H", engine.host, "run", "--rm", "--env-file", env_file, busybox]
+        done = subprocess.run(
+            [*run, "sh", "-c", 'echo "$X"'],
+            capture_output=True,
+            env={**env, **extra},
+            cwd=odd,
+        )
+        assert (done.returncode, done.stdout, done.stderr) == (0, b"from the file\n", b"")
+
+
+def test_the_child_has_the_clients_fds_cwd_and_umask(
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    tmp_path = tmp_path / os.fsdecode(b"not utf-8 \xff")  # a working directory of any bytes
+    tmp_path.mkdir()
     old = os.umask(0o027)
     cwd = os.getcwd()
     os.chdir(tmp_path)
     try:
-        client = start_events(script, engine, started)
+        client = start_events(dockyard, engine, started)
     finally:
         os.chdir(cwd)
         os.umask(old)
@@ -156,24 +218,24 @@ def test_the_child_has_the_clients_fds_cwd_and_umask(
     assert not grpc_loaded(client.pid)  # the client stayed small
 
 
-def test_the_command_sees_the_clients_environment(engine: Engine, script: str) -> None:
+def test_the_command_sees_the_clients_environment(engine: Engine, dockyard: str) -> None:
     env = {**os.environ, "DOCKYARD_HOST": engine.host, "COLUMNS": "1"}
-    done = subprocess.run([script, "ps", "--format", "{{.Names}}"], capture_output=True, env=env)
+    done = subprocess.run([dockyard, "ps", "--format", "{{.Names}}"], capture_output=True, env=env)
     assert (done.returncode, done.stderr) == (0, b"")
     env.pop("DOCKYARD_HOST")
     env["DOCKYARD_HOST"] = f"unix://{engine.state}/no-such.sock"  # same server, other engine
-    done = subprocess.run([script, "ps"], capture_output=True, env=env, text=True)
+    done = subprocess.run([dockyard, "ps"], capture_output=True, env=env, text=True)
     assert done.returncode == 1 and "no-such.sock" in done.stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_signals_reach_the_command_and_end_it_as_in_process(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]], signum: int
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]], signum: int
 ) -> None:
     codes = []
     for in_process in (False, True):
         env = {"DOCKYARD_NO_SERVER": "1"} if in_process else {}
-        client = start_events(script, engine, started, **env)
+        client = start_events(dockyard, engine, started, **env)
         if in_process:
             wait_for(lambda: grpc_loaded(client.pid), "the CLI to load")  # noqa: B023
         else:
@@ -192,9 +254,9 @@ def state(pid: int) -> str:
 
 
 def test_ctrl_z_stops_the_command_and_fg_continues_it(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
-    client = start_events(script, engine, started)
+    client = start_events(dockyard, engine, started)
     child = the_child(engine, client)
     wait_for(lambda: grpc_loaded(child), "the child to dial")
     client.send_signal(signal.SIGTSTP)
@@ -205,10 +267,50 @@ def test_ctrl_z_stops_the_command_and_fg_continues_it(
     assert client.wait(timeout=WAIT) == 130
 
 
-def test_a_client_that_dies_takes_its_command_with_it(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+def test_the_client_ends_on_the_childs_own_word_without_waiting_for_the_reap(
+    engine: Engine, busybox: str, dockyard: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
-    client = start_events(script, engine, started)
+    """The child says its exit code as it ends: the client ends then, even while the server
+    (which would reap the child and say it too) cannot (stopped here)."""
+    client = subprocess.Popen(
+        [dockyard, "-H", engine.host, "run", "--rm", "-i", busybox, "sh", "-c", "read x; exit 3"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    started.append(client)
+    child = the_child(engine, client)
+    server = engine.service_pid("cli")
+    os.kill(server, signal.SIGSTOP)
+    try:
+        out, err = client.communicate(b"line\n", timeout=WAIT)
+    finally:
+        os.kill(server, signal.SIGCONT)
+    assert (client.returncode, out, err) == (3, b"", b"")
+    wait_for(lambda: not Path(f"/proc/{child}").exists(), "the server to reap the child")
+
+
+def test_a_closed_stdin_runs_the_command_in_process(
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    """fd 0 closed: nothing to pass to a child, so the client runs the command itself."""
+    client = subprocess.Popen(
+        [dockyard, "-H", engine.host, "events"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.close(0),  # fd 0 closed before the exec
+    )
+    started.append(client)
+    wait_for(lambda: grpc_loaded(client.pid), "the CLI to load in-process")
+    assert not commands_of(engine.service_pid("cli"), client)
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+
+def test_a_client_that_dies_takes_its_command_with_it(
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]]
+) -> None:
+    client = start_events(dockyard, engine, started)
     child = the_child(engine, client)
     client.kill()
     client.wait()
@@ -216,12 +318,12 @@ def test_a_client_that_dies_takes_its_command_with_it(
 
 
 def test_a_command_outlives_a_restart_of_the_command_server(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
     """kill -9 of the server: the running command goes on, is still signalled through the
     pidfd its child sent, and its exit code still comes (from the child itself)."""
     server = engine.service_pid("cli")
-    client = start_events(script, engine, started)
+    client = start_events(dockyard, engine, started)
     child = the_child(engine, client)
     wait_for(lambda: grpc_loaded(child), "the child to dial")
     os.kill(server, signal.SIGKILL)
@@ -237,11 +339,11 @@ def test_a_command_outlives_a_restart_of_the_command_server(
 
 
 def test_stdin_ignored_signals_stay_ignored(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
     """`nohup dockyard ...`: SIGHUP ignored by the client is ignored by its command too."""
     client = subprocess.Popen(
-        ["nohup", script, "-H", engine.host, "events"],
+        ["nohup", dockyard, "-H", engine.host, "events"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -255,16 +357,16 @@ def test_stdin_ignored_signals_stay_ignored(
     assert client.wait(timeout=WAIT) == 130
 
 
-def test_without_a_server_the_command_runs_in_process(script: str, tmp_path: Path) -> None:
+def test_without_a_server_the_command_runs_in_process(dockyard: str, tmp_path: Path) -> None:
     missing = f"unix://{tmp_path}/dockyard.sock"
-    done = subprocess.run([script, "-H", missing, "ps"], capture_output=True, text=True)
+    done = subprocess.run([dockyard, "-H", missing, "ps"], capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr == (
         f"Cannot connect to the Dockyard daemon at {missing}. Is the dockyard daemon running?\n"
     )
-    assert subprocess.run([script, "-H", missing, "--help"], capture_output=True).returncode == 0
+    assert subprocess.run([dockyard, "-H", missing, "--help"], capture_output=True).returncode == 0
     status = subprocess.run(
-        [script, "daemon", "status", "--state", str(tmp_path), "--root", str(tmp_path)],
+        [dockyard, "daemon", "status", "--state", str(tmp_path), "--root", str(tmp_path)],
         capture_output=True,
         text=True,
     )
@@ -272,14 +374,13 @@ def test_without_a_server_the_command_runs_in_process(script: str, tmp_path: Pat
 
 
 def test_a_server_of_another_installation_is_not_used(
-    engine: Engine, started: list[subprocess.Popen[bytes]], tmp_path: Path
+    engine: Engine, kind: str, started: list[subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
     other = tmp_path / "launcher.py"
     shutil.copy(launcher.__file__, other)
+    command = make_client(kind, tmp_path / "dockyard", str(other))
     client = subprocess.Popen(
-        [sys.executable, "-IS", str(other), "-H", engine.host, "events"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [command, "-H", engine.host, "events"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     started.append(client)
     wait_for(lambda: grpc_loaded(client.pid), "the CLI to load in-process")
@@ -289,14 +390,14 @@ def test_a_server_of_another_installation_is_not_used(
 
 
 def test_code_changed_on_disk_makes_the_server_stale_and_restart(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
     from dockyard.cli import render
 
     server = engine.service_pid("cli")
     stamp = os.stat(render.__file__)
     os.utime(render.__file__, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000))
-    client = start_events(script, engine, started)
+    client = start_events(dockyard, engine, started)
     wait_for(lambda: grpc_loaded(client.pid), "the CLI to load in-process")
     client.send_signal(signal.SIGINT)
     assert client.wait(timeout=WAIT) == 130
@@ -306,7 +407,7 @@ def test_code_changed_on_disk_makes_the_server_stale_and_restart(
         return bool(cli["pid"] != server and cli["state"] == "running")
 
     wait_for(restarted, "the supervisor to start a fresh command server")
-    the_child(engine, start_events(script, engine, started))
+    the_child(engine, start_events(dockyard, engine, started))
 
 
 def spares_of(server: int) -> list[int]:
@@ -321,20 +422,26 @@ def spares_of(server: int) -> list[int]:
     return found
 
 
-def ready_spare(engine: Engine, script: str) -> int:
+def ready_spare(engine: Engine, dockyard: str) -> int:
     """The spare, once one waits ready (the command before it forked it)."""
-    assert run(script, engine, "version", "-f", "{{.Server.Version}}")[0] == 0
+    assert run(dockyard, engine, "version", "-f", "{{.Server.Version}}")[0] == 0
     server = engine.service_pid("cli")
     wait_for(lambda: spares_of(server), "a spare child")
     (spare,) = spares_of(server)
     return spare
 
 
+def spare_ran_it(spare: int) -> None:
+    """The spare ran the command: it ends (the client ends on the child's own word, maybe
+    before the server has reaped it); one that was not handed it would wait on for SPARE_IDLE."""
+    wait_for(lambda: not Path(f"/proc/{spare}").exists(), "the spare to end")
+
+
 def test_a_command_runs_in_the_spare_forked_ahead_and_another_comes(
-    engine: Engine, script: str, started: list[subprocess.Popen[bytes]]
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]]
 ) -> None:
-    spare = ready_spare(engine, script)
-    client = start_events(script, engine, started)
+    spare = ready_spare(engine, dockyard)
+    client = start_events(dockyard, engine, started)
     assert the_child(engine, client) == spare  # no fork: the command runs in the spare
     server = engine.service_pid("cli")
     wait_for(lambda: spares_of(server), "the next spare")
@@ -345,10 +452,10 @@ def test_a_command_runs_in_the_spare_forked_ahead_and_another_comes(
 
 
 def test_a_spare_that_dialled_the_engine_before_it_restarted_still_serves(
-    engine: Engine, script: str
+    engine: Engine, dockyard: str
 ) -> None:
     """Its channel went down with the engine (kill -9): the command dials the new one."""
-    spare = ready_spare(engine, script)
+    spare = ready_spare(engine, dockyard)
     killed = engine.service_pid("engine")
     os.kill(killed, signal.SIGKILL)
 
@@ -357,17 +464,17 @@ def test_a_spare_that_dialled_the_engine_before_it_restarted_still_serves(
         return bool(now["pid"] != killed and now["state"] == "running")
 
     wait_for(restarted, "the supervisor to start the engine again")
-    code, out, err = run(script, engine, "version", "-f", "{{.Server.Version}}")
+    code, out, err = run(dockyard, engine, "version", "-f", "{{.Server.Version}}")
     assert (code, err) == (0, b"") and out.strip()
-    assert not Path(f"/proc/{spare}").exists()  # it was the spare that ran it
+    spare_ran_it(spare)
 
 
-def test_a_spare_keeps_nothing_of_its_rehearsal(engine: Engine, script: str) -> None:
+def test_a_spare_keeps_nothing_of_its_rehearsal(engine: Engine, dockyard: str) -> None:
     """The spare rehearses a `version` before it says it is ready: none of that reaches the
     command it is handed (its output, its host, the timings it read from the environment)."""
-    spare = ready_spare(engine, script)
+    spare = ready_spare(engine, dockyard)
     done = subprocess.run(
-        [script, "-H", engine.host, "ps", "-q"],
+        [dockyard, "-H", engine.host, "ps", "-q"],
         capture_output=True,
         text=True,
         env={**os.environ, "DOCKYARD_TIMINGS": "1"},
@@ -375,10 +482,10 @@ def test_a_spare_keeps_nothing_of_its_rehearsal(engine: Engine, script: str) -> 
     )
     assert (done.returncode, done.stdout) == (0, "")
     assert "Version" not in done.stderr and "PHASE" in done.stderr, done.stderr
-    assert not Path(f"/proc/{spare}").exists()  # the spare ran it
+    spare_ran_it(spare)
 
 
-def test_concurrent_commands_keep_the_server_up(engine: Engine, script: str) -> None:
+def test_concurrent_commands_keep_the_server_up(engine: Engine, dockyard: str) -> None:
     """Bursts of commands, each one's spare forked while others arrive: the spare's word and a
     command can come in one round of the server's selector, after the spare was handed one
     (the server died of that, and every command then ran in-process, slow)."""
@@ -388,7 +495,7 @@ def test_concurrent_commands_keep_the_server_up(engine: Engine, script: str) -> 
     for _ in range(3):
         clients = [
             subprocess.Popen(
-                [script, "-H", engine.host, "version", "-f", "{{.Server.Version}}"],
+                [dockyard, "-H", engine.host, "version", "-f", "{{.Server.Version}}"],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
             )
@@ -398,3 +505,104 @@ def test_concurrent_commands_keep_the_server_up(engine: Engine, script: str) -> 
         assert all(code == 0 and out.strip() and not err for out, err, code in results), results
     assert engine.service_pid("cli") == server
     assert "Traceback" not in log.read_text()[len(before) :]
+
+
+class Terminal:
+    """A command on the slave side of a pty we hold the master of, as a user's terminal: the
+    client is its session's leader and the terminal's foreground (typed ^C signals it)."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.master, slave = pty.openpty()
+        self.set_size(31, 97)
+        self.attributes = termios.tcgetattr(self.master)  # the slave's, on Linux
+        self.process = subprocess.Popen(
+            command,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+        )
+        os.close(slave)
+        self.seen = b""
+
+    def set_size(self, rows: int, cols: int) -> None:
+        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def type(self, text: bytes) -> None:
+        os.write(self.master, text)
+
+    def expect(self, token: bytes, seconds: float = 20) -> bytes:
+        deadline = time.monotonic() + seconds
+        while token not in self.seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{token!r} never came; the terminal showed {self.seen!r}")
+            ready, _, _ = select.select([self.master], [], [], min(left, 0.2))
+            if ready:
+                try:
+                    self.seen += os.read(self.master, 4096)
+                except OSError:  # the client closed the terminal
+                    raise AssertionError(f"{token!r} never came: {self.seen!r}") from None
+        before, _, self.seen = self.seen.partition(token)
+        return before
+
+    def raw(self) -> bool:
+        lflag = termios.tcgetattr(self.master)[3]
+        return not lflag & (termios.ICANON | termios.ECHO)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        os.close(self.master)
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    made: list[Terminal] = []
+    yield made
+    for terminal in made:
+        terminal.close()
+
+
+def test_a_terminal_is_raw_while_the_command_runs_resizes_and_is_restored(
+    engine: Engine, busybox: str, dockyard: str, terminals: list[Terminal]
+) -> None:
+    term = Terminal([dockyard, "-H", engine.host, "run", "--rm", "-it", busybox, "sh"])
+    terminals.append(term)
+    term.expect(b"# ")
+    assert term.raw()  # the child set the client's own terminal raw
+    term.type(b"stty size\r")
+    term.expect(b"31 97")
+    term.set_size(40, 120)
+    term.process.send_signal(signal.SIGWINCH)  # what the terminal emulator's kernel does
+    until_shown(term, b"stty size\r", b"40 120")
+    term.type(b"exit 5\r")
+    assert term.process.wait(timeout=WAIT) == 5
+    assert termios.tcgetattr(term.master) == term.attributes
+
+
+def test_ctrl_c_typed_on_the_terminal_ends_the_command(
+    engine: Engine, dockyard: str, terminals: list[Terminal]
+) -> None:
+    term = Terminal([dockyard, "-H", engine.host, "events"])
+    terminals.append(term)
+    wait_for(lambda: commands_of_tty(engine, term), "the command server's child")
+    time.sleep(0.3)  # into the events stream (no event marks that moment)
+    term.type(b"\x03")
+    assert term.process.wait(timeout=WAIT) == 130
+
+
+def commands_of_tty(engine: Engine, term: Terminal) -> list[int]:
+    """The server's children whose stdout is the terminal's slave (the client's)."""
+    mine = os.stat(f"/proc/{term.process.pid}/fd/1")
+    found = []
+    for pid in children(engine.service_pid("cli")):
+        try:
+            out = os.stat(f"/proc/{pid}/fd/1")
+        except OSError:
+            continue
+        if out.st_rdev == mine.st_rdev and grpc_loaded(pid):
+            found.append(pid)
+    return found

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import marshal
 import os
+import shutil
 import signal
 import socket
 import struct
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from dockyard.cli import forked, launcher
+from dockyard.cli import entrypoint, forked, launcher
 
 
 @pytest.mark.parametrize(
@@ -107,3 +111,82 @@ def test_a_command_that_ended_before_the_request_was_sent_is_not_run_again() -> 
     finally:
         os.close(pidfd)
         client.close()
+
+
+def test_the_server_reads_the_c_clients_bytes_as_python_reads_its_own() -> None:
+    assert launcher.text(b"a\xff\xc3\xa9") == "a\udcff\u00e9" == os.fsdecode(b"a\xff\xc3\xa9")
+    assert launcher.text("as is") == "as is"
+
+
+@pytest.mark.parametrize(
+    "first,word",
+    [
+        ({"exit": 3}, {"exit": 3}),  # the child's own: no wait for the server's reap
+        ({"killed": 2, "reaped": True}, {"killed": 2, "reaped": True}),  # only the server knows
+    ],
+)
+def test_the_client_ends_on_the_first_word_of_the_childs_end(
+    first: dict[str, object], word: dict[str, object]
+) -> None:
+    client, server = socketpair_with_timeout()
+    pidfd = os.pidfd_open(os.getpid())
+    try:
+        launcher.send_frame(server, {"pid": os.getpid()}, [pidfd])
+        launcher.send_frame(server, first)
+        remote = launcher.Remote(client)
+        try:
+            assert remote.start({"argv": ["dockyard", "version"]})
+        finally:
+            for signum, handler in remote.previous.items():
+                signal.signal(signum, handler)
+        assert remote.ended() == word  # the server's end still open: no end of stream
+    finally:
+        os.close(pidfd)
+        client.close()
+        server.close()
+
+
+def socketpair_with_timeout() -> tuple[socket.socket, socket.socket]:
+    client, server = socket.socketpair()
+    client.settimeout(5)  # a client that waits for more fails the test instead of hanging
+    return client, server
+
+
+needs_cc = pytest.mark.skipif(entrypoint.compiler() is None, reason="no C compiler")
+
+
+@needs_cc
+def test_the_c_client_builds_without_a_warning(tmp_path: Path) -> None:
+    entrypoint.build(tmp_path / "dockyard", sys.executable, flags=("-Werror", "-std=gnu11"))
+    assert os.access(tmp_path / "dockyard", os.X_OK)
+
+
+@needs_cc
+def test_the_c_client_runs_a_command_in_process_through_launcher_py(tmp_path: Path) -> None:
+    """No server (DOCKYARD_NO_SERVER): it execs the in-process runner of the launcher.py it was
+    built for, in a directory of any bytes, and the command is named by argv[0]."""
+    where = tmp_path / os.fsdecode(b'any "dir\\ \xff ??=')
+    where.mkdir()
+    shutil.copy(launcher.__file__, where / "launcher.py")
+    command = tmp_path / "dockyard"
+    entrypoint.build(command, sys.executable, str(where / "launcher.py"))
+    env = {**os.environ, "DOCKYARD_NO_SERVER": "1"}
+    done = subprocess.run([command, "--help"], capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and done.stdout.startswith("Usage: dockyard [OPTIONS]")
+    done = subprocess.run([command, "no-such-verb"], capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "dockyard: 'no-such-verb' is not a dockyard command.\nSee 'dockyard --help'\n",
+    )
+
+
+def test_without_a_compiler_the_command_is_the_python_script(tmp_path: Path) -> None:
+    env = {**os.environ, "CC": "/nonexistent/cc"}
+    done = subprocess.run(
+        [sys.executable, "-m", "dockyard.cli.entrypoint", str(tmp_path / "dockyard")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0 and "python -IS script instead" in done.stderr
+    assert (tmp_path / "dockyard").read_text().startswith(f"#!{sys.executable} -IS\n")
