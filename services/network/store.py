@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS ports (
     PRIMARY KEY (protocol, host_ip, host_port)
 );
 CREATE INDEX IF NOT EXISTS ports_by_container ON ports (container_id);
+CREATE INDEX IF NOT EXISTS endpoints_by_id ON endpoints (endpoint_id);
 """
 ENDPOINT_COLUMNS = (
     "container_id, network_id, endpoint_id, address, mac, aliases, ifname, host_ifname"

@@ -2,7 +2,9 @@
 
 The integer ID names the snapshot's directory (`snapshots/<id>`), which keeps overlay's
 `lowerdir=` option short (mount options must fit in a page). Every change is one transaction;
-one the disk has no room for is ResourceExhausted (and changed nothing).
+one the disk has no room for is ResourceExhausted (and changed nothing). Keys and parents
+are indexed: no look-up reads every record (a removal asks for the snapshot's children, and
+each container has one).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     created TEXT NOT NULL,
     updated TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS snapshots_parent ON snapshots (parent);
 """
 
 

@@ -59,3 +59,24 @@ def test_records_survive_a_reopen(tmp_path: Path) -> None:
     first.add("kept", "committed", "", {"a": "b"})
     first.close()
     assert MetaStore(tmp_path / "metadata.db").get("kept").labels == {"a": "b"}
+
+
+def test_no_look_up_reads_every_record(meta: MetaStore) -> None:
+    """A container's snapshot is made, asked for and removed beside thousands of others: each
+    statement finds its rows by an index (issue 17: costs that do not grow)."""
+    meta.add("layer", "committed", "", {})
+    statements: list[str] = []
+    meta._db.set_trace_callback(statements.append)
+    meta.add("container", "active", "layer", {})
+    meta.get("container")
+    meta.children("layer")
+    meta.children("container")
+    meta.remove("container")
+    meta._db.set_trace_callback(None)
+    plans = [
+        str(meta._db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall())
+        for sql in statements
+        if sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE"))
+    ]
+    assert len(plans) >= 4
+    assert not [p for p in plans if "SCAN snapshots" in p], plans
