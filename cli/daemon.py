@@ -34,6 +34,7 @@ START_SECONDS = 60.0
 STOP_SECONDS = 60.0
 SERVICE_GRACE = 10.0  # as the supervisor gives each service
 NOT_RUNNING = 3  # LSB: "program is not running"
+UP = ("running", "listening")  # listening: the Docker API front, started by its first client
 DEAD = 1  # LSB: "program is dead and /var/run pid file exists"
 ROOT = typer.Option(None, "--root", help="persistent data dir (env DOCKYARD_ROOT)")
 STATE_DIR = typer.Option(None, "--state", help="runtime state dir (env DOCKYARD_STATE)")
@@ -100,8 +101,9 @@ def _wait_started(process: subprocess.Popen[bytes], paths: Any) -> None:
     while time.time() < deadline:
         if process.poll() is not None:
             _fail_start(paths, f"the supervisor exited with {process.returncode}")
-        services = _status(paths.state).get("services", {})
-        if services and all(s["state"] == "running" for s in services.values()):
+        doc = _status(paths.state)  # a killed supervisor's is there until the new one writes
+        services = doc.get("services", {}) if doc.get("pid") == process.pid else {}
+        if services and all(s["state"] in UP for s in services.values()):
             return
         time.sleep(0.05)
     _fail_start(paths, f"the services did not all start within {START_SECONDS:.0f}s")
@@ -222,7 +224,7 @@ def _show_supervised(doc: dict[str, Any]) -> None:
         )
     sys.stdout.write(f"supervisor pid {doc['pid']}, root {doc['root']}, state {doc['state']}\n")
     sys.stdout.write(table(rows))
-    if not all(s["state"] == "running" for s in services.values()):
+    if not all(s["state"] in UP for s in services.values()):
         sys.exit(DEAD)
 
 

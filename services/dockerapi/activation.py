@@ -1,21 +1,23 @@
-"""The Docker API front's listeners, bound at start, and its wait for a first client.
+"""The Docker API front's listeners: passed by the supervisor, or bound at start and waited on.
+
+Under the supervisor, the front is started only when a client connects to the sockets the
+supervisor listens on for it, and it gets them as sd_listen_fds(3) passes them (`passed`).
+Started alone, it does the same within its own process, as follows.
 
 Most engines are driven by the `dockyard` CLI alone, and the Docker API front then serves
 nobody. So it starts as docker's own `docker.socket` unit starts dockerd: its sockets are bound
 and listening at once (a client that connects early waits in the backlog, never finds the path
 missing), and only the first connection makes it build what serving needs — its event loop,
-the channel to the engine, aiohttp's application and every handler module. Until then the
-process (forked from the supervisor's preloaded interpreter) has written next to nothing of its
-own: ~1 MiB of private memory instead of ~8.
+the channel to the engine, aiohttp's application and every handler module.
 
 Waiting is a poll(2) on the listening sockets; nothing is accepted, so the first client's
-connection is served by aiohttp like every later one. The supervisor takes "listening" for
-"ready" (it reads /proc/net/unix and does not connect: a probe would end the wait). SIGTERM or
-SIGINT during the wait stops the front as they stop a serving one.
+connection is served by aiohttp like every later one. SIGTERM or SIGINT during the wait stops
+the front as they stop a serving one.
 
 Bound here, each listener as dockerd binds it: `unix` sockets created 0660 and owned by root
 (bound under a umask that leaves no moment at which others could connect; a stale socket file
-is removed first — the caller holds the lock that proves no other copy of us owns it), `tcp`
+is removed first — the caller holds the front's lock, or the supervisor's with no front running,
+which proves no other copy of us owns it), `tcp`
 ones on their address (their TLS context is applied when served).
 """
 
@@ -35,8 +37,22 @@ SOCKET_MODE = 0o660
 BACKLOG = 128
 
 
+FIRST_PASSED_FD = 3
+
+
 class Stopped(Exception):
     """SIGTERM or SIGINT came while no client had connected yet."""
+
+
+def passed(expected: int) -> list[socket.socket]:
+    """The listening sockets handed to this process (LISTEN_FDS of them from fd 3, when
+    LISTEN_PID is ours), or none; more or fewer than `expected` is refused."""
+    if os.environ.pop("LISTEN_PID", "") != str(os.getpid()):
+        return []
+    count = int(os.environ.pop("LISTEN_FDS", "0") or 0)
+    if count != expected:
+        raise errors.Internal(f"handed {count} sockets for {expected} listeners")
+    return [socket.socket(fileno=FIRST_PASSED_FD + index) for index in range(count)]
 
 
 def bind(kind: str, where: str) -> socket.socket:

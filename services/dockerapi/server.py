@@ -1,9 +1,13 @@
 """The Docker API process: its listeners, and how it starts and stops.
 
 Lifecycle, as every service's (`dockyard.api.bootstrap`), but activated by its first client as
-docker's `docker.socket` activates dockerd (`activation`): parse --root/--state/--config →
-take `<state>/dockerapi.lock` → bind and listen → wait for a first connection → dial the
-engine, build the application → serve until SIGTERM/SIGINT → stop.
+docker's `docker.socket` activates dockerd: parse --root/--state/--config → take
+`<state>/dockerapi.lock` → its listening sockets → dial the engine, build the application →
+serve until SIGTERM/SIGINT → stop. Started by the supervisor, which listens for it and starts
+it on a first connection, it is handed its sockets (sd_listen_fds(3): fds 3, 4, … and
+LISTEN_FDS/LISTEN_PID; the supervisor keeps and removes them). Started alone (`python -m`, a
+systemd unit), it binds them itself and waits in poll(2) for a first client before it builds
+anything (`activation`), and removes them when it stops.
 
 Listeners: always `<state>/docker.sock` (created 0660, owned by root, as dockerd makes its
 socket; the supervisor takes "it listens" for "ready"), plus daemon.json's `hosts`:
@@ -58,6 +62,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve_when_asked(options: ServiceOptions, found: list[Listener]) -> None:
+    passed = activation.passed(len(found))
+    if passed:
+        log.info("a client came on the sockets the supervisor listens on")
+        asyncio.run(serve(options, list(zip(found, passed, strict=True))))
+        return
     bound: list[socket.socket] = []
     try:
         for kind, where, _ in found:

@@ -12,7 +12,9 @@ between the supervisor and all its services, and only what a service changes is 
 A forked child (`become`) is what `python -m <module> --root R --state S …` would be: its
 /proc/PID/cmdline shows exactly that (written over the supervisor's own argument area, which
 holds it: `dockyard.api.instances` and `dockyard daemon status` recognise a service by it), its
-stdin is /dev/null and its stdout and stderr its log file, every other fd of the supervisor is
+stdin is /dev/null and its stdout and stderr its log file, the sockets passed to it (if any:
+the Docker API front's, `activation.py`) are its fds 3, 4, … as sd_listen_fds(3) has them, with
+LISTEN_FDS and LISTEN_PID set, every other fd of the supervisor is
 closed (its lock above all: a service holding it would keep a new supervisor out), no signal
 is blocked, the supervisor's logging handler is gone, and `runpy` runs the module as
 `__main__`, as -m does. It never returns into the supervisor's code: it ends by `os._exit`
@@ -29,6 +31,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import fcntl
 import gc
 import importlib
 import logging
@@ -37,13 +40,15 @@ import runpy
 import signal
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from dockyard.api.fingerprint import Fingerprint
 
 log = logging.getLogger("supervisor")
+
+FIRST_PASSED_FD = 3  # sd_listen_fds(3): passed sockets are fds 3, 4, …
 
 
 class Preload:
@@ -83,12 +88,19 @@ class Preload:
         return not self.stale and len(_packed(argv)) <= _argv_area()[1]
 
 
-def become(argv: list[str], output: int, unblock: set[signal.Signals], preloaded: bool) -> NoReturn:
+def become(
+    argv: list[str],
+    output: int,
+    unblock: set[signal.Signals],
+    preloaded: bool,
+    passed: Sequence[int] = (),
+) -> NoReturn:
     """In the forked child: run `argv` (`python -m MODULE ARGS…`) — from the preload, or by
-    exec when not `preloaded` — then exit, never returning into the supervisor's code."""
+    exec when not `preloaded`, with the `passed` fds — then exit, never returning into the
+    supervisor's code."""
     code = 1
     try:
-        _std_fds(output)
+        _std_fds(output, passed)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, unblock)
         if not preloaded:
             os.execv(argv[0], argv)
@@ -132,13 +144,21 @@ def _packed(argv: list[str]) -> bytes:
     return b"".join(os.fsencode(arg) + b"\0" for arg in argv)
 
 
-def _std_fds(output: int) -> None:
-    """stdin from /dev/null, stdout and stderr to `output`; every other fd closed."""
+def _std_fds(output: int, passed: Sequence[int]) -> None:
+    """stdin from /dev/null, stdout and stderr to `output`, `passed` as 3, 4, … (and said so in
+    LISTEN_FDS and LISTEN_PID); every other fd closed."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(output, 1)
     os.dup2(output, 2)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+    first_free = FIRST_PASSED_FD + len(passed)
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, first_free) for fd in passed]  # clear of 3, 4, …
+    for index, fd in enumerate(moved):
+        os.dup2(fd, FIRST_PASSED_FD + index)  # inheritable: kept by an exec
+    os.closerange(first_free, os.sysconf("SC_OPEN_MAX"))
+    if passed:
+        os.environ["LISTEN_FDS"] = str(len(passed))
+        os.environ["LISTEN_PID"] = str(os.getpid())
 
 
 def _run_module(module: str, args: list[str]) -> int:

@@ -1,9 +1,11 @@
 """Supervises the services of one engine (and the CLI's command server) as separate processes.
 
 Start: in dependency order (snapshots, images, network, runtime, cli, engine, dockerapi), each
-one only once the one before listens on its socket (seen in /proc/net/unix, not by connecting:
-the Docker API front waits for its first client before it builds anything, and a probe would
-be one). Services still running from a supervisor
+one only once the one before listens on its socket (seen in /proc/net/unix, not by connecting).
+The Docker API front is the exception: the supervisor listens on its sockets itself and starts
+it when a first client connects, as docker.socket starts dockerd (`activation.py`); until then
+it is "listening" (pid 0), and after it exited (a crash, a kill) it is "listening" again once
+its back-off is over, the clients that came meanwhile waiting in the sockets' backlog. Services still running from a supervisor
 that was killed (found by `dockyard.api.instances`, checked to be ours) are adopted, not started
 twice: they keep serving, and no container or client notices; an adopted service is watched
 through a pidfd (it is not our child, so no SIGCHLD tells of its exit) and restarted as our
@@ -49,7 +51,7 @@ from typing import BinaryIO
 from dockyard.api import instances, syscalls
 from dockyard.api.files import write_atomic
 from dockyard.api.paths import SERVICES, Paths
-from dockyard.services.supervisor import forking
+from dockyard.services.supervisor import activation, forking
 
 log = logging.getLogger("supervisor")
 
@@ -60,7 +62,8 @@ ADOPTED_POLL = 0.2  # how often adopted services (no SIGCHLD for them) are check
 STABLE_SECONDS = 30.0
 READY_SECONDS = 60.0
 STOP_GRACE = 10.0
-SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT}
+SIGNALS = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGIO}
+ACTIVATED = "dockerapi"  # started on its first client's connection (activation.py)
 SO_ACCEPTCON = 0x10000  # a listening socket's flag in /proc/net/unix (include/linux/net.h)
 
 
@@ -68,7 +71,7 @@ SO_ACCEPTCON = 0x10000  # a listening socket's flag in /proc/net/unix (include/l
 class Service:
     name: str
     pid: int = 0
-    state: str = "stopped"  # starting | running | backoff | stopped
+    state: str = "stopped"  # starting | running | backoff | stopped | listening (activated)
     restarts: int = 0
     since: float = field(default_factory=time.time)
     started: float = 0.0
@@ -93,6 +96,7 @@ class Supervisor:
         self.started = time.time()
         self.stopping = False
         self.preload = forking.Preload()
+        self.front = activation.Sockets(self.args())
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -105,7 +109,7 @@ class Supervisor:
         self.publish()
         for service in self.services.values():
             if not service.adopted:
-                self.spawn(service)
+                self.start(service)
             self.wait_ready(service)
         while not self.stopping:
             self.handle(signal.sigtimedwait(SIGNALS, self.next_timeout()))
@@ -129,9 +133,11 @@ class Supervisor:
         if info is None:
             return
         if info.si_signo in (signal.SIGTERM, signal.SIGINT):
-            log.info("stopping on signal %d", info.si_signo)
+            log.info("stopping on signal %d (from pid %d)", info.si_signo, info.si_pid)
+
             self.stopping = True
         self.reap()
+        self.activate_due()
 
     def next_timeout(self) -> float:
         waits = [s.retry_at - time.time() for s in self.services.values() if s.state == "backoff"]
@@ -146,8 +152,29 @@ class Supervisor:
 
     # -- processes --------------------------------------------------------------------------
 
-    def spawn(self, service: Service) -> None:
-        """Fork `service` from the preload, or start it by exec (see `forking`)."""
+    def start(self, service: Service) -> None:
+        """Spawn `service`, or listen for its first client if it is the activated one."""
+        if service.name != ACTIVATED or self.stopping or not self.front.listen():
+            self.spawn(service)
+            return
+        service.state, service.since, service.came_up = "listening", time.time(), True
+        log.info("listening for %s's first client", service.name)
+        self.publish()
+        self.activate_due()
+
+    def activate_due(self) -> None:
+        """Start the activated service if it is listening and a client waits (after SIGIO)."""
+        service = self.services[ACTIVATED]
+        if service.state == "listening" and not self.stopping and self.front.pending():
+            self.front.watch(False)
+            self.spawn(service, self.front.fds())
+            if service.pid:
+                service.state = "running"  # its sockets listen: ready as soon as it runs
+                self.publish()
+
+    def spawn(self, service: Service, passed: list[int] | None = None) -> None:
+        """Fork `service` from the preload, or start it by exec (see `forking`), handing it
+        the `passed` listening sockets."""
         argv = self.argv(service.name)
         preloaded = self.preload.usable(argv)
         try:
@@ -156,7 +183,7 @@ class Supervisor:
                 sys.stderr.flush()
                 pid = os.fork()
                 if pid == 0:
-                    forking.become(argv, out.fileno(), SIGNALS, preloaded)
+                    forking.become(argv, out.fileno(), SIGNALS, preloaded, passed or [])
         except OSError as err:  # no process (out of memory, of pids): as if it died at once
             service.started, service.came_up = time.time(), False
             self.exited(service, f"could not be started ({err})")
@@ -229,12 +256,13 @@ class Supervisor:
         for service in self.services.values():
             if service.state == "backoff" and time.time() >= service.retry_at and not self.stopping:
                 service.restarts += 1
-                self.spawn(service)
+                self.start(service)
                 self.wait_ready(service)
 
     def stop_all(self) -> None:
         for name in reversed(SERVICES):
             self.stop_one(self.services[name])
+        self.front.close()
         for path in (self.paths.state / "supervisor.json", self.paths.state / "supervisor.pid"):
             path.unlink(missing_ok=True)
         log.info("stopped")

@@ -17,7 +17,7 @@ from dockyard.api import instances
 from dockyard.api.paths import SERVICES, Paths
 
 from tests.support.engine import Engine
-from tests.support.faults import daemon, kill_service, own_bridge, wait_replaced
+from tests.support.faults import daemon, kill_service, own_bridge, wait_replaced, wake_docker_api
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +73,7 @@ def test_a_killed_supervisor_is_told_adopted_and_stopped_without_touching_contai
     engine = own_engine
     engine.ok("run", "-d", "--name", "lasting", "busybox", "sleep", "600")
     container_pid = engine.ok("inspect", "-f", "{{.State.Pid}}", "lasting")
+    wake_docker_api(engine)  # the front runs once a client came (else the supervisor listens)
     services = instances.running_services(_paths(engine))
     assert list(services) == list(SERVICES)
     _kill_supervisor(engine)

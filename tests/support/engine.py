@@ -26,6 +26,7 @@ from pathlib import Path
 VENV_BIN = Path(sys.executable).parent
 CLI = str(VENV_BIN / "dockyard")
 START_SECONDS = 60.0
+UP = ("running", "listening")  # listening: the Docker API front, until a client connects
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Engine:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the supervisor exited:\n{self.log_tail()}")
             services = self.status().get("services", {})
-            if services and all(s["state"] == "running" for s in services.values()):  # type: ignore[union-attr]
+            if services and all(s["state"] in UP for s in services.values()):  # type: ignore[union-attr]
                 return
             time.sleep(0.05)
         raise TimeoutError(f"the engine did not start:\n{self.log_tail()}")

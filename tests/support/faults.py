@@ -12,6 +12,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -42,14 +43,28 @@ def kill_service(engine: Engine, service: str) -> int:
 
 
 def wait_replaced(engine: Engine, service: str, old_pid: int) -> None:
-    """Wait until the supervisor has a new `service` process answering on its socket."""
+    """Wait until the supervisor has a new `service` process answering on its socket (or, for
+    the Docker API front, listens for its next client)."""
     deadline = time.monotonic() + BACK_SECONDS
     while time.monotonic() < deadline:
         status = engine.status().get("services", {}).get(service, {})  # type: ignore[attr-defined]
+        if status and status["state"] == "listening":
+            return
         if status and int(status["pid"]) not in (0, old_pid) and status["state"] == "running":
             return
         time.sleep(0.05)
     raise AssertionError(f"{service} did not come back:\n{engine.log_tail()}")
+
+
+def wake_docker_api(engine: Engine) -> None:
+    """Be the Docker API front's first client (the supervisor starts it then): GET /_ping
+    on docker.sock, answered OK by the front."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(BACK_SECONDS)
+        sock.connect(str(engine.state / "docker.sock"))
+        sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.") and b" 200 " in reply.split(b"\r\n")[0], reply
 
 
 def daemon(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:

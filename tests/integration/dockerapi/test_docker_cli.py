@@ -16,6 +16,7 @@ import pytest
 
 from tests.integration.dockerapi.conftest import Docker, Terminal
 from tests.support import images
+from tests.support.faults import wait_replaced
 from tests.support.registry import Registry, free_port
 from tests.support.terminals import until_shown
 
@@ -344,12 +345,7 @@ def test_the_front_and_the_engine_are_restarted_under_it(docker: Docker, image: 
     for service in ("dockerapi", "engine"):
         before = docker.engine.service_pid(service)
         os.kill(before, signal.SIGKILL)
-        deadline = time.monotonic() + 60
-        while docker.engine.status()["services"][service]["state"] != "running" or (  # type: ignore[index]
-            docker.engine.service_pid(service) == before
-        ):
-            assert time.monotonic() < deadline, f"{service} was not restarted"
-            time.sleep(0.1)
+        wait_replaced(docker.engine, service, before)  # the front: listened for, not yet started
         assert docker.ok("ps", "--format", "{{.Names}}").split() == ["survivor"]
 
 

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,8 @@ if __name__ == "__main__":  # as a service's __main__: nothing runs at import
         "stdin": os.readlink("/proc/self/fd/0"),
         "blocked": sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
         "handlers": len(logging.root.handlers),
+        "links": [os.readlink(f"/proc/self/fd/{fd}") for fd in fds[:-1]],  # last: the listing
+        "listen": [os.environ.get("LISTEN_FDS"), os.environ.get("LISTEN_PID") == str(os.getpid())],
         "version": VERSION,
     }), flush=True)
     sys.exit(EXIT)
@@ -52,7 +55,11 @@ def probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _run(
-    argv: list[str], out: Path, preloaded: bool, capfd: pytest.CaptureFixture[str]
+    argv: list[str],
+    out: Path,
+    preloaded: bool,
+    capfd: pytest.CaptureFixture[str],
+    passed: tuple[int, ...] = (),
 ) -> tuple[int, str]:
     """Fork a child that becomes `argv` (writing into `out`); its exit code and output. (Not
     under pytest's capture: the child's sys.stdout must be the one on fd 1, as a service's.)"""
@@ -61,7 +68,7 @@ def _run(
         try:
             pid = os.fork()
             if pid == 0:
-                forking.become(argv, output.fileno(), SIGNALS, preloaded)
+                forking.become(argv, output.fileno(), SIGNALS, preloaded, passed)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
     _, status = os.waitpid(pid, 0)
@@ -93,6 +100,27 @@ def test_a_forked_service_is_what_exec_would_have_started(
     assert report["fds"] == [0, 1, 2, 3]  # 3: the listing of /proc/self/fd
     assert report["stdin"] == os.devnull
     assert report["blocked"] == [] and report["handlers"] == 0
+    assert report["listen"] == [None, False]
+
+
+@pytest.mark.parametrize("preloaded", [True, False], ids=["forked", "execd"])
+def test_passed_sockets_are_fds_3_and_on_as_sd_listen_fds_has_them(
+    probe: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str], preloaded: bool
+) -> None:
+    """The Docker API front's listening sockets, handed over by the supervisor (whose own fd
+    numbers for them are anything, the child's 3 and 4 among them)."""
+    argv = [sys.executable, "-m", "probe_service"]
+    preload = forking.Preload()
+    preload.load(["probe_service"], forking.room_for([argv]) if preloaded else 0)
+    with socket.socket() as first, socket.socket() as second:
+        inodes = [f"socket:[{os.fstat(s.fileno()).st_ino}]" for s in (second, first)]
+        passed = (second.fileno(), first.fileno())
+        code, output = _run(argv, tmp_path / "service.log", preload.usable(argv), capfd, passed)
+    report = _report(output)
+    assert code == 3
+    assert report["fds"] == [0, 1, 2, 3, 4, 5]  # 5: the listing of /proc/self/fd
+    assert report["links"][3:5] == inodes
+    assert report["listen"] == ["2", True]
 
 
 def test_changed_code_is_execd_not_forked(
