@@ -6,7 +6,7 @@
 With a C compiler (`$CC`, else `gcc`), PATH is `launcher.c` compiled with this installation's
 paths built in: the venv's python (as called, a symlink, so that it runs in the venv) and the
 real path of launcher.py (what the server's stale check compares). It starts and ends in
-~0.5 ms where the script takes ~9 ms. Without one (or if it does not build) PATH is the script:
+~1 ms where the script takes ~9 ms. Without one (or if it does not build) PATH is the script:
 pip's console script for `dockyard` runs the same launcher, but through `site` (every .pth
 file, the editable install's finder: +10-40 ms), and pip drops the flags of a `#!python -IS`
 shebang, so the script is written over it. Linux passes the rest of a shebang line as one

@@ -3,7 +3,7 @@
  *     cc -O2 -DDOCKYARD_PYTHON='"…/.venv/bin/python"' -DDOCKYARD_LAUNCHER='"…/cli/launcher.py"'
  *
  * (`python -m dockyard.cli.entrypoint PATH` builds it so.) Starting `python -IS` and ending it
- * cost ~9 ms of a ~24 ms `dockyard ps`; this client starts and ends in well under 1 ms. It speaks
+ * cost ~9 ms of a ~24 ms `dockyard ps`; this client takes ~1 ms (0.7 ms to connect). It speaks
  * exactly the protocol launcher.py documents: one frame (4-byte big-endian length + a marshal'ed
  * dict) with fds 0-2 (SCM_RIGHTS, unix(7)); the child's {"pid"} frame brings a pidfd of it, to
  * which the signals we get are forwarded (pidfd_send_signal(2)); we end as the child ended.

@@ -14,7 +14,7 @@ itself), when the server belongs to another installation or its code changed on 
 started ("stale"), for `daemon ...` (those verbs start and stop the engine that hosts the
 server), and when one of fds 0-2 is closed.
 
-The same client in C (`launcher.c`, ~0.5 ms to start and end where this one takes ~9 ms) is
+The same client in C (`launcher.c`, ~1 ms to start and end where this one takes ~9 ms) is
 what deploy/install.sh installs as `dockyard` when a C compiler is there (`entrypoint.py`); it
 runs a command in-process by exec of this module's `in_process` under `python -IS`. This script
 stays the `dockyard` command without a compiler.
