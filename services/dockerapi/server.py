@@ -64,8 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 def _serve_when_asked(options: ServiceOptions, found: list[Listener]) -> None:
     passed = activation.passed(len(found))
     if passed:
-        log.info("a client came on the sockets the supervisor listens on")
-        asyncio.run(serve(options, list(zip(found, passed, strict=True))))
+        _serve_passed(options, found, passed)
         return
     bound: list[socket.socket] = []
     try:
@@ -82,6 +81,23 @@ def _serve_when_asked(options: ServiceOptions, found: list[Listener]) -> None:
             if kind == "unix":
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(where)
+
+
+def _serve_passed(
+    options: ServiceOptions, found: list[Listener], passed: list[socket.socket]
+) -> None:
+    """Serve on the sockets the supervisor handed over; they and their files are its, unless
+    it is gone by the time we stop (killed: then no one else removes them)."""
+    supervisor = os.getppid()
+    log.info("a client came on the sockets the supervisor listens on")
+    try:
+        asyncio.run(serve(options, list(zip(found, passed, strict=True))))
+    finally:
+        if os.getppid() != supervisor:
+            for kind, where, _ in found:
+                if kind == "unix":
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(where)
 
 
 async def serve(options: ServiceOptions, bound: list[tuple[Listener, socket.socket]]) -> None:

@@ -100,6 +100,7 @@ def test_a_killed_supervisor_is_told_adopted_and_stopped_without_touching_contai
     stopped = daemon(engine, "stop")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout, stopped.stderr
     assert instances.running_services(_paths(engine)) == {}
+    assert not (engine.state / "docker.sock").exists()  # the front removed what it was handed
     assert daemon(engine, "status").returncode == 3  # LSB: not running
     assert os.path.exists(f"/proc/{container_pid.strip()}")  # containers outlive the services
     assert daemon(engine, "start").returncode == 0
