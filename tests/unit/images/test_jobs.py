@@ -39,6 +39,8 @@ async def cancelled_twice(clean_up: Callable[[Callable[[], None]], Awaitable[Non
     for _ in range(3):
         await asyncio.sleep(0)
     task.cancel()  # the second, while the clean-up waits for a thread
+    for _ in range(3):  # the cancel reaches the executor's queue before a worker is free
+        await asyncio.sleep(0)
     release.set()
     with pytest.raises(asyncio.CancelledError):
         await task
