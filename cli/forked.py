@@ -44,9 +44,20 @@ def become(
         os.write(2, f"dockyard: the command server could not start the command: {err}\n".encode())
         os._exit(125)  # nothing ran: the client runs the command in-process
     code = _run()
+    _let_go_of_stdio()
     with contextlib.suppress(OSError):  # the client is gone
         send_frame(client.sock, {"exit": code})
     os._exit(code)
+
+
+def _let_go_of_stdio() -> None:
+    """Point fds 0-2 at /dev/null once the command's output is flushed: a reader of it through
+    a pipe (`$(dockyard ps)`, a script) sees its end now, with our exit word, instead of after
+    this process's teardown (2-4 ms more)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 def _announce(sock: socket.socket) -> None:

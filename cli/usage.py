@@ -66,8 +66,21 @@ def run(app: Any) -> None:
         fail(*explain(err, _command_path(app, sys.argv[1:])))
     except typer.Abort:
         sys.exit(1)
+    except UnicodeEncodeError as err:
+        if err.reason != "surrogates not allowed":
+            raise
+        fail(FLAG_ERROR, f"dockyard: {not_utf8(err)}.\n")
     if isinstance(result, int) and result:
         sys.exit(result)
+
+
+def not_utf8(err: UnicodeEncodeError) -> str:
+    """An argument or environment value of bytes that are not UTF-8 (Python keeps them as
+    surrogates) met the engine's API, whose strings are UTF-8: name the value, its bytes
+    escaped ("invalid argument "a\\xff": not valid UTF-8")."""
+    text = err.object if isinstance(err.object, str) else ""
+    raw = text.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+    return f'invalid argument "{raw}": not valid UTF-8'
 
 
 def fail(code: int, text: str) -> NoReturn:
