@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from dockyard.api.errors import DigestMismatch, ResourceExhausted
+from dockyard.api.tasks import finish
 from dockyard.services.images.content import ContentStore, Writer
 from dockyard.services.images.registry import BACKOFF, Dropped, RangeNotSatisfiable
 from dockyard.services.images.schema import Descriptor
@@ -65,7 +66,9 @@ async def fetch_blob(
     except BaseException:
         writer.close()  # keep the bytes: the next pull resumes from them
         raise
-    writer.commit(desc.digest, desc.size)
+    # in a worker thread too: the fsync of a big blob would stall the event loop, and with it
+    # the other downloads and every RPC, for as long as the disk takes (long when it is busy)
+    await finish(asyncio.to_thread(writer.commit, desc.digest, desc.size))
 
 
 def _committed(writer: Writer, desc: Descriptor) -> bool:
