@@ -106,9 +106,10 @@ class Cgroup:
         if frozen:
             self.freeze(False)
         if signum == signal.SIGKILL:
-            deadline = time.monotonic() + 5
+            deadline, pause = time.monotonic() + 5, 0.0005
             while self.pids() and time.monotonic() < deadline:
-                time.sleep(0.01)
+                time.sleep(pause)  # killed processes are gone within a millisecond or two:
+                pause = min(pause * 2, 0.01)  # look again soon, then less often
 
     def remove(self) -> None:
         """rmdir every directory of the cgroup; retried while the kernel still tears it down."""
