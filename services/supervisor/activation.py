@@ -27,10 +27,16 @@ import logging
 import os
 import select
 import socket
+import struct
+import threading
 
 from dockyard.api import errors
 
 log = logging.getLogger("supervisor")
+
+F_SETOWN_EX = 15  # fcntl(2), <linux/fcntl.h>; Python's fcntl module does not name it
+F_OWNER_TID = 0
+OWNER = struct.Struct("ii")  # struct f_owner_ex: int type; pid_t pid
 
 
 class Sockets:
@@ -60,11 +66,15 @@ class Sockets:
         return True
 
     def watch(self, on: bool) -> None:
-        """Have SIGIO sent to us on a connection (`on`), or not (the front serves them)."""
+        """Have SIGIO sent to this thread on a connection (`on`), or not (the front serves
+        them). To the thread, not the process (F_SETOWN_EX, F_OWNER_TID): a process-directed
+        SIGIO goes to any thread that does not block it, and kills the process there (its
+        default action) instead of reaching the loop that waits for it."""
+        owner = OWNER.pack(F_OWNER_TID, threading.get_native_id())
         for _, sock in self._bound:
             flags = fcntl.fcntl(sock, fcntl.F_GETFL)
             if on:
-                fcntl.fcntl(sock, fcntl.F_SETOWN, os.getpid())
+                fcntl.fcntl(sock, F_SETOWN_EX, owner)
             fcntl.fcntl(sock, fcntl.F_SETFL, flags | os.O_ASYNC if on else flags & ~os.O_ASYNC)
 
     def pending(self) -> bool:

@@ -8,6 +8,7 @@ import json
 import signal
 import socket
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +70,29 @@ def test_an_unreadable_config_leaves_the_front_to_start_at_once(tmp_path: Path) 
     front = _sockets(tmp_path, {"hosts": ["ftp://nowhere"]})
     assert not front.listen()
     assert front.fds() == [] and not (tmp_path / "state" / "docker.sock").exists()
+
+
+@pytest.fixture
+def another_thread() -> Iterator[None]:
+    """A thread made before SIGIO is blocked (as pytest's and other libraries' are): it does
+    not block SIGIO, so a process-directed one could be delivered to it, and kill the process."""
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait, daemon=True)
+    thread.start()
+    yield
+    done.set()
+    thread.join()
+
+
+def test_the_sigio_reaches_the_watching_thread_whatever_other_threads_there_are(
+    tmp_path: Path, another_thread: object, sigio_blocked: object
+) -> None:
+    front = _sockets(tmp_path, {})
+    assert front.listen()
+    try:
+        for _ in range(5):
+            with socket.socket(socket.AF_UNIX) as client:
+                client.connect(str(tmp_path / "state" / "docker.sock"))
+                assert _sigio(5)
+    finally:
+        front.close()
