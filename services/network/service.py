@@ -2,10 +2,11 @@
 worker thread (netlink, nft and namespace work block, and the model is not reentrant), then
 the sandbox's DNS server brought in line on the event loop.
 
-A sandbox's removal deletes its links first, outside that one-at-a-time order (in threads of
-their own, so that the removals of many containers overlap in the kernel; manager.py), and
-every call about one container waits for the one before it (`_container`): a create cannot
-meet a removal of the same container half way.
+A sandbox's removal deletes its links first, outside that one-at-a-time order, each removal
+in a thread of its own that ends with it (the removals of many containers overlap in the
+kernel, manager.py; an idle service keeps no thread for them). Every call about one container
+waits for the one before it (`_container`): a create cannot meet a removal of the same
+container half way.
 
 Lifecycle: `start` repairs (repair.startup) and serves DNS for every live sandbox on a user
 network; `stop` closes the DNS servers and releases what a clean stop with no container on
@@ -16,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from dockyard.services.network import repair
@@ -26,7 +27,6 @@ from dockyard.services.network.manager import Manager, NetworkView, SandboxReque
 from dockyard.services.network.resolvers import Resolvers
 
 T = TypeVar("T")
-UNLINK_THREADS = 32  # links deleted at once: each thread mostly waits in the kernel
 
 
 class NetworkService:
@@ -34,7 +34,6 @@ class NetworkService:
         self._m = manager
         self._lock = asyncio.Lock()
         self._containers: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, calls holding it
-        self._unlinker = ThreadPoolExecutor(UNLINK_THREADS, thread_name_prefix="unlink")
         self._dns = Resolvers(manager.names, list(manager.config.dns))
 
     async def _do(self, work: Callable[..., T], *args: Any) -> T:
@@ -66,7 +65,6 @@ class NetworkService:
         await self._do(repair.shutdown, self._m)
 
     def close(self) -> None:
-        self._unlinker.shutdown()
         self._m.close()
 
     # -- sandboxes --------------------------------------------------------------------------
@@ -80,8 +78,7 @@ class NetworkService:
         async with self._container(container_id):
             unlinking = await self._do(self._m.unlinking, container_id)
             if unlinking is not None:
-                loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self._unlinker, self._m.unlink, unlinking)
+                await _in_own_thread(self._m.unlink, unlinking)
             await self._do(self._m.remove_sandbox, container_id)
 
     async def list_sandboxes(self) -> list[SandboxView]:
@@ -118,3 +115,28 @@ class NetworkService:
 
     async def prune_networks(self) -> list[str]:
         return await self._do(self._m.networks.prune)
+
+
+async def _in_own_thread(work: Callable[[T], None], arg: T) -> None:
+    """`work(arg)` in a new thread (it mostly waits in the kernel); its exception raised here."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(failure: BaseException | None) -> None:
+        if done.cancelled():
+            return
+        if failure is None:
+            done.set_result(None)
+        else:
+            done.set_exception(failure)
+
+    def run() -> None:
+        failure: BaseException | None = None
+        try:
+            work(arg)
+        except BaseException as err:  # noqa: BLE001 - handed to the awaiting coroutine
+            failure = err
+        loop.call_soon_threadsafe(settle, failure)
+
+    threading.Thread(target=run, name="unlink", daemon=True).start()
+    await done

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 
 import pytest
 from dockyard.api.errors import NotFound
@@ -40,10 +39,8 @@ class Held:
 
 
 @pytest.fixture
-def service(world: World) -> Iterator[NetworkService]:
-    s = NetworkService(world.manager)
-    yield s
-    s._unlinker.shutdown()
+def service(world: World) -> NetworkService:
+    return NetworkService(world.manager)
 
 
 def veth(world: World, cid: str) -> str:
