@@ -178,6 +178,8 @@ class Engine:
         cli = self.status().get("services", {}).get("cli", {}).get("pid")  # type: ignore[attr-defined]
         found = []
         for pid, cmdline in _processes():
+            if not _parent(pid):
+                continue  # gone since it was listed (a command's child ending): not left behind
             if "dockyard.shim.zygote" in cmdline and _parent(pid) == runtime:
                 continue  # the runtime's shim zygote is part of the runtime (a shim the zygote
                 # forked that outlived its container is not: the supervisor, a subreaper, is
