@@ -96,10 +96,22 @@ def meta(made: list[Side], args: argparse.Namespace) -> dict[str, str]:
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{report.machine()}, load average {os.getloadavg()[0]:.1f} at the start",
-        "dockyard": commit or "?",
+        "dockyard": f"{commit or '?'} ({client_kind(args.cli)})",
         "docker": docker,
         "reps": f"{args.reps} (heavy scenarios {args.heavy_reps})",
     }
+
+
+def client_kind(path: str) -> str:
+    """What the `dockyard` command measured is: the C client install.sh builds, or a Python
+    script (pip writes its own over the C client at every install of the project: rebuild it
+    with `python -m dockyard.cli.entrypoint PATH`)."""
+    try:
+        with open(path, "rb") as command:
+            head = command.read(4)
+    except OSError:
+        return "client not found"
+    return "C client" if head == b"\x7fELF" else "Python client"
 
 
 def write(results: list[Samples], info: dict[str, str], docs: bool) -> None:
@@ -121,6 +133,13 @@ def write(results: list[Samples], info: dict[str, str], docs: bool) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    if client_kind(args.cli) != "C client":
+        print(
+            f"bench: {args.cli} is not the C client (pip rewrote it?): the CLI round trips will"
+            " measure Python's start-up; rebuild it with"
+            f" `python -m dockyard.cli.entrypoint {args.cli}`",
+            file=sys.stderr,
+        )
     base = Path(tempfile.mkdtemp(prefix="dockyard-bench-"))
     try:
         with Registry.start(base) as registry:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import report
+from bench import report, run
 from bench.engines import Docker, Side, docker_installed, dockerd_argv, free_subnet
 from bench.scenarios import Group, Samples, Scenario, alternate, run_group
 
@@ -146,3 +146,12 @@ def test_the_docker_bridge_takes_a_subnet_no_route_covers() -> None:
     assert free_subnet(pool, taken) == IPv4Network("10.181.2.0/24")
     with pytest.raises(RuntimeError):
         free_subnet(pool, [IPv4Network("10.0.0.0/8")])
+
+
+def test_the_table_says_which_client_it_measured(tmp_path: Path) -> None:
+    elf, script = tmp_path / "elf", tmp_path / "script"
+    elf.write_bytes(b"\x7fELF\x02\x01\x01")
+    script.write_text("#!/usr/bin/python3 -IS\n")
+    assert run.client_kind(str(elf)) == "C client"
+    assert run.client_kind(str(script)) == "Python client"
+    assert run.client_kind(str(tmp_path / "none")) == "client not found"
