@@ -144,7 +144,10 @@ def test_execs_hold_nothing_of_the_shim(engine: Engine, poller_image: str, init:
     fed.stdin.close()
     assert fed.wait(timeout=60) == 0
     assert engine.ok("exec", cid, "cat", "/got") == "".join(secret)  # none of it was taken
-    engine.ok("exec", cid, "touch", "/stop")
+    # the poller (pid 1 without --init) ends as soon as it sees /stop, and the end of a
+    # container's pid 1 kills what still runs in it: `touch` itself, if it has not exited yet
+    # (137, as in docker)
+    assert engine.cli("exec", cid, "touch", "/stop").returncode in (0, 137)
     assert engine.ok("wait", cid).strip() == "0"
     report = engine.ok("logs", cid)
     assert report.startswith("found 0 in "), report
