@@ -186,8 +186,10 @@ class Engine:
                 # its parent then)
             if "dockyard.cli.commandserver" in cmdline and _parent(pid) == cli:
                 continue  # the command server's spare child (or a command ending) is its own
+            if "dockyard.cli.commandserver" in cmdline and pid != cli and _gone_soon(pid):
+                continue  # a command's child ending, or a spare whose server went: not left
             if pid not in services and str(self.state) in cmdline:
-                found.append(f"process {pid}: {cmdline}")
+                found.append(f"process {pid} (parent {_parent(pid)}): {cmdline}")
         found += [f"process {pid} in cgroup: {cmd}" for pid, cmd in self._cgroup_processes()]
         return found
 
@@ -281,6 +283,21 @@ def _spawn(root: Path, state: Path, config: Path, python: str) -> subprocess.Pop
             stderr=log,
             start_new_session=True,
         )
+
+
+def _gone_soon(pid: int, seconds: float = 5.0) -> bool:
+    """Whether `pid` ends within `seconds` (a command server's child still ending: its client
+    returns on its exit word, before the server has reaped it)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{pid}/stat")
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return True
+        except (OSError, IndexError):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def _parent(pid: int) -> int:

@@ -137,6 +137,23 @@ def commands_of(server: int, client: subprocess.Popen[bytes]) -> list[int]:
     return found
 
 
+def holds_pipes_of(pid: int, client: subprocess.Popen[bytes]) -> bool:
+    """Whether `pid` has an fd of one of `client`'s pipes (its stdin, stdout, stderr)."""
+    pipes = set()
+    for stream in (client.stdin, client.stdout, client.stderr):
+        if stream is not None:
+            info = os.fstat(stream.fileno())
+            pipes.add((info.st_dev, info.st_ino))
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            info = os.stat(fd)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in pipes:
+            return True
+    return False
+
+
 def grpc_loaded(pid: int) -> bool:
     return "cygrpc" in Path(f"/proc/{pid}/maps").read_text()
 
@@ -281,6 +298,9 @@ def test_the_client_ends_on_the_childs_own_word_without_waiting_for_the_reap(
     started.append(client)
     child = the_child(engine, client)
     server = engine.service_pid("cli")
+    # the server closes its copies of the client's fds just after the child took them: stopped
+    # before that, it would hold the pipes open and no reader would see their end
+    wait_for(lambda: not holds_pipes_of(server, client), "the server to let go of the fds")
     os.kill(server, signal.SIGSTOP)
     try:
         out, err = client.communicate(b"line\n", timeout=WAIT)

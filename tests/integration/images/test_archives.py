@@ -344,3 +344,21 @@ def test_export_of_a_running_container_to_stdout(engine: Engine, busybox: str) -
     missing = engine.cli("export", "-o", "/dev/null", "no-such-container")
     assert missing.returncode == 1 and "No such container: no-such-container" in missing.stderr
     engine.ok("rm", "-f", "running")
+
+
+def test_an_import_refused_at_its_header_says_why_while_its_client_still_sends(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The engine refuses a bad --change before it reads the tarball; the client is still
+    sending it. The refusal must reach the client as itself: a call that ended mid-upload
+    reached it as "Internal error from Core" about 1 time in 15."""
+    archive = tmp_path / "big.tar"
+    with tarfile.open(archive, "w") as tar:
+        data = bytes(range(256)) * (80 * 1024)  # 20 MiB
+        info = tarfile.TarInfo("big")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    for _ in range(20):
+        done = engine.cli("import", "-c", "RUN echo", str(archive), "refused:1")
+        assert done.returncode == 1
+        assert done.stderr == "Error response from daemon: RUN is not a valid change command\n"
