@@ -186,10 +186,11 @@ class Engine:
                 # its parent then)
             if "dockyard.cli.commandserver" in cmdline and _parent(pid) == cli:
                 continue  # the command server's spare child (or a command ending) is its own
-            if "dockyard.cli.commandserver" in cmdline and pid != cli and _gone_soon(pid):
+            if pid in services or str(self.state) not in cmdline:
+                continue  # a service, or another engine's
+            if "dockyard.cli.commandserver" in cmdline and _gone_soon(pid):
                 continue  # a command's child ending, or a spare whose server went: not left
-            if pid not in services and str(self.state) in cmdline:
-                found.append(f"process {pid} (parent {_parent(pid)}): {cmdline}")
+            found.append(f"process {pid} (parent {_parent(pid)}): {cmdline}")
         found += [f"process {pid} in cgroup: {cmd}" for pid, cmd in self._cgroup_processes()]
         return found
 
