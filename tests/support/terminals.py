@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import select
 import time
 from typing import Protocol
 
@@ -25,3 +27,23 @@ def until_shown(t: Typed, command: bytes, token: bytes, seconds: float = 30) -> 
         except AssertionError:
             if time.monotonic() > deadline:
                 raise
+
+
+def read_until(master: int, seen: bytes, token: bytes, seconds: float) -> tuple[bytes, bytes]:
+    """Read a pty's master side until `token` shows in what it showed (`seen` so far): what
+    came before the token, and what came after it (the next read's start)."""
+    deadline = time.monotonic() + seconds
+    while token not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{token!r} never came; the terminal showed {seen!r}")
+        ready, _, _ = select.select([master], [], [], min(left, 0.2))
+        if ready:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:  # the client closed the terminal
+                raise AssertionError(
+                    f"{token!r} never came; the terminal showed {seen!r}"
+                ) from None
+    before, _, after = seen.partition(token)
+    return before, after

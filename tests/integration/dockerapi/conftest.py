@@ -12,13 +12,11 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
-import select
 import shutil
 import signal
 import struct
 import subprocess
 import termios
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ import pytest
 from tests.support import images
 from tests.support.engine import Engine
 from tests.support.registry import Registry
+from tests.support.terminals import read_until
 
 DOCKER_CANDIDATES = ("/usr/local/bin/docker", "/usr/bin/docker")
 
@@ -167,18 +166,7 @@ class Terminal:
         os.write(self.master, text)
 
     def expect(self, token: bytes, seconds: float = 30) -> bytes:
-        deadline = time.monotonic() + seconds
-        while token not in self.seen:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{token!r} never came; the terminal showed {self.seen!r}")
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.2))
-            if ready:
-                try:
-                    self.seen += os.read(self.master, 4096)
-                except OSError:
-                    raise AssertionError(f"{token!r} never came: {self.seen!r}") from None
-        before, _, self.seen = self.seen.partition(token)
+        before, self.seen = read_until(self.master, self.seen, token, seconds)
         return before
 
     def wait(self, seconds: float = 60) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
-import select
 import signal
 import struct
 import subprocess
@@ -16,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.engine import CLI, Engine
-from tests.support.terminals import until_shown
+from tests.support.terminals import read_until, until_shown
 
 pytestmark = pytest.mark.integration
 
@@ -53,20 +52,7 @@ class Terminal:
         os.write(self.master, text)
 
     def expect(self, token: bytes, seconds: float = 20) -> bytes:
-        deadline = time.monotonic() + seconds
-        while token not in self.seen:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{token!r} never came; the terminal showed {self.seen!r}")
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.2))
-            if ready:
-                try:
-                    self.seen += os.read(self.master, 4096)
-                except OSError:  # the CLI closed the terminal
-                    raise AssertionError(
-                        f"{token!r} never came; the terminal showed {self.seen!r}"
-                    ) from None
-        before, _, self.seen = self.seen.partition(token)
+        before, self.seen = read_until(self.master, self.seen, token, seconds)
         return before
 
     def close(self) -> None:
