@@ -4,7 +4,9 @@
                         names asked for (a name saves that name; an ID saves no name)
     load(chunks)        the tar spooled to the ingest directory, read (`archive_in`), each
                         image made (`Authoring.create`): "Loaded image: busybox:latest", or
-                        "Loaded image ID: sha256:…" for one without a name
+                        "Loaded image ID: sha256:…" for one without a name; a name that
+                        named another image is said first, as docker says it ("The image
+                        busybox:latest already exists, renaming the old one with ID …")
 
 What a save reads and a load writes is leased until it is done, so a concurrent `rmi` cannot
 collect it; a load that fails leaves nothing but the blobs other images use (and its spool
@@ -108,8 +110,11 @@ class Archives:
                 diff_ids = self._diff_ids(image.config)
                 stacks.append(chain_ids(diff_ids))
                 await self._verify_unpacked(image, diff_ids)
+                before = {
+                    n: self._images.store.image_of(reference.parse(n).name) for n in image.names
+                }
                 record = await authoring.create(image.config, image.layers, image.names, [])
-                for line in _loaded(record.id, image.names):
+                for line in _loaded(record.id, before):
                     if lines:
                         report(lines[-1])
                     lines.append(Progress("", line, image=record))
@@ -146,10 +151,20 @@ async def _copied_in(archive: Archive, keep: Callable[[str], None]) -> list[Load
         raise
 
 
-def _loaded(image_id: str, names: list[str]) -> list[str]:
-    if not names:
+def _loaded(image_id: str, before: dict[str, str | None]) -> list[str]:
+    """What a load says of one image; `before` maps each of its names to the image that name
+    named before the load (None: no image)."""
+    if not before:
         return [f"Loaded image ID: {image_id}"]
-    return [f"Loaded image: {reference.familiar(name)}" for name in names]
+    lines = []
+    for name, previous in before.items():
+        if previous is not None and previous != image_id:
+            lines.append(
+                f"The image {reference.familiar(name)} already exists, "
+                f"renaming the old one with ID {previous} to empty string"
+            )
+        lines.append(f"Loaded image: {reference.familiar(name)}")
+    return lines
 
 
 def _name_of(ref: str, names: list[str]) -> str:

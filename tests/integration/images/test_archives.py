@@ -92,6 +92,35 @@ def test_save_to_a_pipe_and_load_from_stdin(engine: Engine, busybox: str) -> Non
     assert manifest[0]["RepoTags"] == ["busybox:latest"]
 
 
+def test_a_load_over_a_name_says_which_image_it_took_the_name_from(
+    engine: Engine, busybox: str
+) -> None:
+    """docker's notice when a loaded image takes a name another image had."""
+    engine.ok("tag", busybox, "renamed/x:v1")
+    saved = subprocess.run(
+        [CLI, "-H", engine.host, "save", "renamed/x:v1"], capture_output=True, check=True
+    ).stdout
+    engine.ok("run", "--name", "renamer", busybox, "touch", "/made")
+    engine.ok("commit", "renamer", "renamed/x:v1")
+    engine.ok("rm", "renamer")
+    other = image_id(engine, "renamed/x:v1")
+    try:
+        loaded = subprocess.run(
+            [CLI, "-H", engine.host, "load"], input=saved, capture_output=True, check=True
+        )
+        assert loaded.stdout.decode() == (
+            f"The image renamed/x:v1 already exists, renaming the old one with ID {other} "
+            "to empty string\nLoaded image: renamed/x:v1\n"
+        )
+        assert image_id(engine, "renamed/x:v1") == image_id(engine, busybox)
+        again = subprocess.run(
+            [CLI, "-H", engine.host, "load"], input=saved, capture_output=True, check=True
+        )
+        assert again.stdout.decode() == "Loaded image: renamed/x:v1\n"  # its own name: no notice
+    finally:
+        engine.cli("rmi", "renamed/x:v1", other)
+
+
 def test_skopeo_archives_load(engine: Engine, tmp_path: Path) -> None:
     layered = images.layered_image()
     with Registry.start(tmp_path) as registry:
