@@ -34,7 +34,7 @@ from dockyard.services.engine.build.layers import commit_layer
 from dockyard.services.engine.build.runstep import RunRequest, default_stubs, network_mode
 from dockyard.services.engine.build.runvolumes import MountSet
 from dockyard.services.engine.build.stages import Stage
-from dockyard.services.engine.clients.images import Image, RegistryAuth
+from dockyard.services.engine.clients.images import Image, Platform, RegistryAuth
 from dockyard.services.engine.clients.snapshots import Mount
 
 Make = Callable[[], Awaitable[StepResult]]
@@ -51,6 +51,14 @@ class RunPlan:
     workdir: str
     network: str
     mounts: MountSet
+
+
+def _of_platform(image: Image, platform: Platform | None) -> bool:
+    if platform is None:
+        return True
+    return (image.os, image.architecture) == (platform.os, platform.architecture) and (
+        not platform.variant or image.variant == platform.variant
+    )
 
 
 def short(key: str) -> str:
@@ -85,20 +93,38 @@ class StageRunner:
         if stage.base_stage is not None:
             built = await self._job.stages[stage.base_stage]
             return replace(built, cmd_set=False, base_id="")
+        platform = self._platform(stage)
         if stage.base.lower() == "scratch":
-            return scratch("scratch", self._job.architecture)
-        image = await self.image(stage.base, out)
+            if platform is None or platform == Platform("linux", self._job.architecture):
+                return scratch("scratch", self._job.architecture)
+            return scratch(f"scratch:{platform.os}/{platform.architecture}", platform.architecture)
+        image = await self.image(stage.base, out, platform)
         return await self.image_state(image)
 
-    async def image(self, ref: str, out: StageOutput) -> Image:
-        """The image `ref` names: pulled when missing, or always with --pull."""
+    def _platform(self, stage: Stage) -> Platform | None:
+        """FROM --platform's (None: none given, any local image of that name will do)."""
+        if not stage.platform:
+            return None
+        os_, _, rest = stage.platform.partition("/")
+        architecture, _, variant = rest.partition("/")
+        if not os_ or not architecture or "/" in variant:
+            raise errors.InvalidArgument(
+                f"FROM --platform={stage.platform}: a platform is os/arch[/variant]"
+            )
+        return Platform(os_, architecture, variant)
+
+    async def image(self, ref: str, out: StageOutput, platform: Platform | None = None) -> Image:
+        """The image `ref` names: pulled when missing (or of another platform than
+        `platform`, when one is asked for), or always with --pull."""
         images = self._job.clients.images
         async with self._job.lock(f"pull {ref}"):
             if not self._job.options.pull:
                 with contextlib.suppress(errors.NotFound):
-                    return await images.get(ref)
+                    image = await images.get(ref)
+                    if _of_platform(image, platform):
+                        return image
             final: Image | None = None
-            async for progress in images.pull(ref, self._auth(ref), None):
+            async for progress in images.pull(ref, self._auth(ref), platform):
                 if progress.status and progress.status not in ("Downloading", "Extracting"):
                     out.text(
                         f"{progress.id}: {progress.status}" if progress.id else progress.status

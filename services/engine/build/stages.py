@@ -38,6 +38,7 @@ class Stage:
     base: str  # the FROM image, meta args expanded (a stage name or an image reference)
     steps: list[Instruction] = field(default_factory=list)
     base_stage: int | None = None  # the stage FROM names, if it names one
+    platform: str = ""  # FROM --platform, meta args expanded ("" = the host's)
     deps: set[int] = field(default_factory=set)  # every stage this one needs
 
     @property
@@ -146,6 +147,7 @@ def _add_stage(plan: Plan, origin: From) -> None:
     if origin.name and any(s.name == origin.name for s in stages):
         raise ParseError(origin.line, f"duplicate name {origin.name}")
     stage = Stage(len(stages), origin, base)
+    stage.platform = shellwords.word(origin.platform, plan.meta_env, plan.escape)
     found = plan.stage(base, len(stages)) if not base.isdigit() else None
     if found is not None:
         stage.base_stage = found.index

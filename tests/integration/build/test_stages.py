@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.build.conftest import Context
+from tests.support.engine import Engine
+from tests.support.registry import Registry
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +64,30 @@ def test_independent_stages_build_at_once(context: Context, busybox: str) -> Non
     }
     # each stage slept 2 s: they overlapped when one started before the other ended
     assert times["one.start"] < times["two.end"] and times["two.start"] < times["one.end"]
+
+
+def test_from_platform_builds_on_that_platforms_image(
+    context: Context, engine: Engine, registry: Registry
+) -> None:
+    ref = f"{registry.host}/test/multi:latest"
+    arch = ["image", "inspect", "-f", "{{.Architecture}}"]
+    try:
+        context.dockerfile(f"ARG ARCH=arm64\nFROM --platform=linux/$ARCH {ref}\nLABEL made=yes\n")
+        context.ok("-t", "platform:asked")
+        assert engine.ok(*arch, "platform:asked") == "arm64\n"
+        context.dockerfile(f"FROM --platform=$BUILDPLATFORM {ref}\nLABEL made=yes\n")
+        context.ok("-t", "platform:build")  # the local arm64 one will not do: amd64 is pulled
+        assert engine.ok(*arch, "platform:build") == "amd64\n"
+        context.dockerfile("FROM --platform=linux/arm64 scratch\nLABEL made=yes\n")
+        context.ok("-t", "platform:scratch")
+        assert engine.ok(*arch, "platform:scratch") == "arm64\n"
+        context.dockerfile(f"FROM --platform=linux/s390x {ref}\n")
+        missing = context.build()
+        assert missing.returncode == 1
+        assert "no matching manifest for linux/s390x" in missing.stderr
+        context.dockerfile(f"FROM --platform=arm64 {ref}\n")
+        bad = context.build()
+        assert bad.returncode == 1
+        assert bad.stderr.strip().endswith("FROM --platform=arm64: a platform is os/arch[/variant]")
+    finally:
+        engine.cli("rmi", "platform:asked", "platform:build", "platform:scratch", ref)
