@@ -16,6 +16,7 @@ import contextlib
 import secrets
 import shutil
 import socket
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,8 +67,10 @@ class Creator:
         config: DaemonConfig,
         events: EventBus,
         mounter: mounting.Mounter,
+        recorded: Callable[[str], None] = lambda _: None,
     ) -> None:
         self._store = store
+        self._recorded = recorded  # told each new container's ID as its record is made
         self._c = clients
         self._root = root
         self._config = config
@@ -129,6 +132,7 @@ class Creator:
                 fill = await self._mounter.resolve(container, wanted, claimed, undo)
                 await self._mounter.populate(container, fill)
                 self._store.add(container)
+                self._recorded(container.id)
             undo.pop_all()
         self._events.container(container, "create")
         return container

@@ -12,7 +12,8 @@ The jobs are each their own module; this one wires them and holds the verbs:
 
     exit    tasks.delete, network.remove_sandbox, volumes.unmount → record (→ restart later, or remove)
     remove  (kill) → tasks.delete → volumes.unmount → snapshots.remove, network.remove_sandbox
-            and files at once → record (→ with `volumes`, or for an auto-remove container: its
+            and files at once → record (a container never started since its creation or its
+            exit's teardown: only the layer and the files) (→ with `volumes`, or for an auto-remove container: its
             anonymous volumes)
 
 The layer goes whatever else fails (the three are all waited for): on a full disk it is what
@@ -80,8 +81,10 @@ class Lifecycle:
         self.health = HealthMonitor(store, clients.tasks, events, self.locks)
         self._restarts = RestartScheduler(store, self._restart_due)
         self.mounter = mounting.Mounter(clients.volumes, mounting.VolumeUsers(store), events)
-        self.creator = Creator(store, clients, root, config, events, self.mounter)
         self.starter = Starter(store, clients, config, events, self._watch, self.mounter)
+        self.creator = Creator(
+            store, clients, root, config, events, self.mounter, self.starter.released
+        )
         self.repair = StartupRepair(store, clients, self.starter, self.start, self.remove)
         self._shutting_down: set[str] = set()  # stopped for a daemon shutdown
         self._removing: set[str] = set()  # being removed: no restart policy applies any more
@@ -323,15 +326,15 @@ class Lifecycle:
     async def _release(self, container_id: str) -> None:
         """Everything a container holds, then its record (the record goes last)."""
         with timings.phase("engine.remove"):
-            torn_down = self.starter.torn_down(container_id)  # by its exit: nothing to ask
-            if not torn_down:
+            released = self.starter.holds_nothing(container_id)  # never started, or torn down
+            if not released:
                 await self.starter.delete_task(container_id)
                 await self.starter.release_volumes(container_id)
             directory = container_dir(self._root, container_id)
             await every(
                 remove_layer(self._c.snapshots, container_id),
                 asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True),
-                *([] if torn_down else [self.starter.remove_sandbox(container_id)]),
+                *([] if released else [self.starter.remove_sandbox(container_id)]),
             )
             self._store.remove(container_id)
 

@@ -7,9 +7,12 @@
     teardown     tasks.delete, network.remove_sandbox and volumes.unmount, all at once (each
                  idempotent)
 
-A removal after an exit finds all three released already (the exit's teardown): `torn_down`
-says so, and it asks the runtime, the network and the volumes service no more. Kept in memory only: after an
-engine restart, a removal asks again (each step is idempotent).
+A container this engine created and never started since, or whose teardown (its exit's)
+succeeded since its last start, holds nothing in the runtime, the network or the volumes
+service: `holds_nothing` says so, and its removal asks them nothing. A start marks it as
+holding until a teardown succeeds (a start that failed half-way, and whose undo failed too,
+is asked again). Kept in memory only: after an engine restart, a removal asks again (each
+step is idempotent).
 
 Each step registers its undo before the next runs, so a failed start leaves nothing behind.
 The caller holds the container's lock.
@@ -59,13 +62,13 @@ class Starter:
         self._events = events
         self._watch = watch
         self._mounter = mounter
-        self._torn_down: set[str] = set()  # by a teardown that succeeded since their last start
+        self._released: set[str] = set()  # created, or torn down, since their last start
         self.holding: set[str] = set()  # containers this engine mounted volumes for
 
     async def create_task(self, container: Container, size: Resize | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
         self._check_shared_namespace(container)
-        self._torn_down.discard(container.id)
+        self._released.discard(container.id)
         joined = self._joined(container)
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self.remove_sandbox, container.id)
@@ -199,13 +202,18 @@ class Starter:
         for outcome in done:
             if isinstance(outcome, BaseException):
                 raise outcome
-        self._torn_down.add(container_id)
+        self.released(container_id)
 
-    def torn_down(self, container_id: str) -> bool:
-        """Whether a teardown released the container's task and sandbox since its last start
-        (asked once, by its removal: the answer is forgotten)."""
+    def released(self, container_id: str) -> None:
+        """The container holds no task, sandbox or volume mount (just created, or torn down)."""
+        self._released.add(container_id)
+
+    def holds_nothing(self, container_id: str) -> bool:
+        """Whether the container was created or torn down since its last start, so that it
+        holds no task, sandbox or volume mount (asked once, by its removal: the answer is
+        forgotten)."""
         try:
-            self._torn_down.remove(container_id)
+            self._released.remove(container_id)
         except KeyError:
             return False
         return True

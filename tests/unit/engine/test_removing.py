@@ -236,3 +236,33 @@ async def test_a_remove_after_a_clean_exit_asks_no_more_than_the_layer(rig: Rig)
     assert rig.faults.ops()[1:] == ["tasks.delete", "snapshots.remove", "network.remove_sandbox"]
     assert rig.leftovers() == []
     await restarted.close()
+
+
+async def test_a_container_never_started_is_removed_asking_only_for_its_layer(rig: Rig) -> None:
+    """Nothing was asked of the runtime, the network or the volumes service for it: its
+    removal asks them nothing (each is a round trip on `rm`'s path); one an engine created
+    before it restarted is asked about all the same (that engine may have started it)."""
+    await rig.create("fresh")
+    await rig.create("from-before")
+    rig.faults.calls.clear()
+    await rig.life.remove("fresh", force=False)
+    assert rig.faults.ops() == ["snapshots.remove"]
+    restarted = lifecycle.Lifecycle(rig.store, rig.clients, rig.root, DaemonConfig(), rig.events)
+    await restarted.remove("from-before", force=False)
+    assert rig.faults.ops()[1:] == ["tasks.delete", "snapshots.remove", "network.remove_sandbox"]
+    assert rig.leftovers() == []
+    await restarted.close()
+
+
+async def test_a_start_whose_undo_failed_is_released_by_the_removal(rig: Rig) -> None:
+    """A start that failed after its sandbox was made, and whose undo could not remove it,
+    leaves a created container that holds a sandbox: its removal asks for it again."""
+    await rig.create("half-started")
+    rig.faults.fail("tasks.create", errors.Internal("the runtime broke"))
+    rig.faults.fail("network.remove_sandbox", errors.Unavailable("the network is down"))
+    with pytest.raises(errors.DockyardError):
+        await rig.life.start("half-started")
+    assert rig.store.get("half-started").state.status == "created"
+    assert rig.network.sandboxes
+    await rig.life.remove("half-started", force=False)
+    assert rig.leftovers() == []
