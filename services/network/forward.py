@@ -15,7 +15,7 @@ import shutil
 import socket
 import subprocess
 
-from dockyard.services.network import netlink
+from dockyard.services.network import nfnl
 
 
 def open_forward(tag: str, interfaces: list[str]) -> None:
@@ -68,12 +68,8 @@ def _iptables_in_use() -> bool:
     if not _iptables_nft():
         return True  # legacy iptables: listing creates nothing
     try:
-        with netlink.NFTables(nfgen_family=socket.AF_INET) as tables:
-            return any(t.get_attr("NFTA_TABLE_NAME") == "filter" for t in tables.get_tables())
-    except (
-        netlink.NetlinkError,
-        OSError,
-    ):  # as `nft list tables` failing did: no iptables-nft rules
+        return "filter" in nfnl.table_names(socket.AF_INET)
+    except OSError:  # as `nft list tables` failing did: no iptables-nft rules
         return False
 
 

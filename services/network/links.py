@@ -1,4 +1,4 @@
-"""Links: bridges, veth pairs and macvlans, made with netlink (pyroute2). Privileged calls only.
+"""Links: bridges, veth pairs and macvlans, made with rtnetlink (rtnl.py). Privileged calls only.
 
 Work inside a container's namespace happens in a fresh thread that setns(2)s into it: a
 netlink socket opened there belongs to that namespace, and the thread ends with it (the
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from dockyard.api.errors import InvalidArgument
-from dockyard.services.network import netlink, nsfs
+from dockyard.services.network import netlink, nsfs, rtnl
 from dockyard.services.network.kernel import Attachment
 
 T = TypeVar("T")
@@ -34,16 +34,13 @@ def in_netns(netns: Path, work: Callable[[], T]) -> T:
 
 def ensure_bridge(name: str, gateway: IPv4Interface) -> None:
     """The bridge `name` exists, is up and holds `gateway`; the host forwards."""
-    with netlink.IPRoute() as ipr:
+    with rtnl.Route() as route:
         if _index(name) is None:
-            ipr.link("add", ifname=name, kind="bridge")
+            route.add_bridge(name)
         index = socket.if_nametoindex(name)
-        have = {(a.get("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index, family=2)}
-        if (str(gateway.ip), gateway.network.prefixlen) not in have:
-            ipr.addr(
-                "add", index=index, address=str(gateway.ip), prefixlen=gateway.network.prefixlen
-            )
-        ipr.link("set", index=index, state="up")
+        if gateway not in route.addresses(index):
+            route.add_address(index, gateway)
+        route.set_up(index)
     _sysctl("net/ipv4/ip_forward", "1")
 
 
@@ -65,15 +62,13 @@ def release_bridge(name: str, gateway: IPv4Interface, delete: bool) -> None:
     index = _index(name)
     if index is None:
         return
-    with netlink.IPRoute() as ipr:
+    with rtnl.Route() as route:
         try:
-            ipr.addr(
-                "del", index=index, address=str(gateway.ip), prefixlen=gateway.network.prefixlen
-            )
+            route.delete_address(index, gateway)
         except netlink.NetlinkError as err:
             if err.code != errno.EADDRNOTAVAIL:
                 raise
-        others = ipr.get_addr(index=index, family=2)
+        others = route.addresses(index)
     if not others:
         _sysctl(f"net/ipv4/conf/{name}/route_localnet", "0")
 
@@ -83,9 +78,9 @@ def delete_link(name: str) -> None:
     index = _index(name)
     if index is None:
         return
-    with netlink.IPRoute() as ipr:
+    with rtnl.Route() as route:
         try:
-            ipr.link("del", index=index)
+            route.delete_link(index)
         except netlink.NetlinkError as err:
             if err.code not in (errno.ENODEV, errno.ENOENT, errno.EINVAL):
                 raise
@@ -96,30 +91,19 @@ def ports_of(bridge: str) -> list[str]:
     master = _index(bridge)
     if master is None:
         return []
-    with netlink.IPRoute() as ipr:
-        return [
-            link.get("IFLA_IFNAME") for link in ipr.get_links() if link.get("IFLA_MASTER") == master
-        ]
+    with rtnl.Route() as route:
+        return [link.name for link in route.links() if link.master == master]
 
 
 def links_named(prefix: str) -> list[str]:
-    with netlink.IPRoute() as ipr:
-        return [
-            name
-            for link in ipr.get_links()
-            if (name := link.get("IFLA_IFNAME", "")).startswith(prefix)
-        ]
+    with rtnl.Route() as route:
+        return [link.name for link in route.links() if link.name.startswith(prefix)]
 
 
 def host_routes() -> list[IPv4Network]:
     """The host's IPv4 routes, default route excepted: what a new subnet must not overlap."""
-    routes = []
-    with netlink.IPRoute() as ipr:
-        for route in ipr.get_routes(family=2, table=254):
-            if route["dst_len"] == 0:
-                continue
-            routes.append(IPv4Network(f"{route.get('RTA_DST')}/{route['dst_len']}", strict=False))
-    return routes
+    with rtnl.Route() as route:
+        return [network for network in route.main_routes() if network.prefixlen > 0]
 
 
 def add_veth(netns: Path, bridge: str, host_name: str, attachment: Attachment) -> None:
@@ -131,9 +115,8 @@ def add_veth(netns: Path, bridge: str, host_name: str, attachment: Attachment) -
     if master is None:
         raise InvalidArgument(f"bridge {bridge} does not exist")
     delete_link(host_name)  # left by a crash half way: start over
-    peer = {"ifname": attachment.ifname, "address": attachment.mac, "net_ns_fd": str(netns)}
-    with netlink.IPRoute() as ipr:
-        ipr.link("add", ifname=host_name, kind="veth", master=master, state="up", peer=peer)
+    with rtnl.Route() as route:
+        route.add_veth(host_name, master, attachment.ifname, attachment.mac, netns)
     try:
         in_netns(netns, lambda: _configure(attachment))
     except BaseException:
@@ -146,16 +129,8 @@ def add_macvlan(netns: Path, parent: str, mode: str, attachment: Attachment) -> 
     lower = _index(parent)
     if lower is None:
         raise InvalidArgument(f"parent interface {parent} does not exist")
-    with netlink.IPRoute() as ipr:
-        ipr.link(
-            "add",
-            ifname=attachment.ifname,
-            address=attachment.mac,
-            kind="macvlan",
-            link=lower,
-            macvlan_mode=mode,
-            net_ns_fd=str(netns),
-        )
+    with rtnl.Route() as route:
+        route.add_macvlan(attachment.ifname, attachment.mac, lower, mode, netns)
     in_netns(netns, lambda: _configure(attachment))
 
 
@@ -167,12 +142,11 @@ def remove_in_netns(netns: Path, ifname: str) -> None:
 def _configure(attachment: Attachment) -> None:
     """Inside the namespace: the interface's address, up, and the default route."""
     index = socket.if_nametoindex(attachment.ifname)
-    address = attachment.address
-    with netlink.IPRoute() as ipr:
-        ipr.addr("add", index=index, address=str(address.ip), prefixlen=address.network.prefixlen)
-        ipr.link("set", index=index, state="up")
+    with rtnl.Route() as route:
+        route.add_address(index, attachment.address)
+        route.set_up(index)
         if attachment.gateway is not None:
-            ipr.route("replace", dst="0.0.0.0/0", gateway=str(attachment.gateway), oif=index)
+            route.replace_default_route(attachment.gateway, index)
 
 
 def _index(name: str) -> int | None:

@@ -1,69 +1,122 @@
-"""pyroute2's few classes this service uses, imported at the first netlink call, not at start.
+"""A netlink socket of the calling thread's network namespace: a request and its
+acknowledgement, or a dump read to its end (netlink(7)). Standard library only.
 
-`netlink.IPRoute`, `netlink.NFTables` and `netlink.NetlinkError` are pyroute2's own; this
-module only loads them late and light. pyroute2's package `__init__` imports all of pyroute2
-(NDB, IPDB, conntrack, wireless, plan9, ... 165 modules with the standard library they pull:
-sqlite3, multiprocessing, unittest), ~15 MiB of the network process and ~100 ms, though we use
-three classes. So:
+The network service once used pyroute2 here; its IPRoute and NFTables pulled ~220 modules
+(unittest.mock among them) and ~10 MiB into the service for the dozen messages rtnl.py and
+nfnl.py make, so these few are made by hand (docs/performance.md, "The engine's idle memory").
 
-- nothing is imported until an attribute is first asked for (a service that has made no
-  bridge nor sandbox yet holds none of it);
-- the package is then set up without running its `__init__` (its submodules import as ever,
-  from its directory), and only the submodules of those three classes load;
-- anyone who later asks the package for another of its names (`from pyroute2 import NDB`)
-  gets it: the first such look-up runs the real `__init__` then.
+    with Netlink(NETLINK_ROUTE) as nl:
+        nl.request(kind, flags, body)   # NLM_F_ACK; the kernel's refusal raises NetlinkError
+        nl.dump(kind, body)             # NLM_F_DUMP: every reply message's body, to NLMSG_DONE
+
+A socket belongs to the namespace of the thread that opens it, so a thread that has joined a
+container's namespace opens its own (links.in_netns). Replies are matched to the request by
+sequence number and must come from the kernel (sender port id 0); anything else is skipped. A dump the
+kernel marks inconsistent (the table changed while it was read) is read again.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
-import threading
-from typing import TYPE_CHECKING
+import errno
+import os
+import socket
+from collections.abc import Iterator
+from types import TracebackType
 
-if TYPE_CHECKING:
-    from pyroute2.iproute.linux import IPRoute
-    from pyroute2.netlink.exceptions import NetlinkError
-    from pyroute2.nftables.main import NFTables
+from dockyard.services.network import nlwire
+from dockyard.services.network.nlwire import Message
 
-__all__ = ["IPRoute", "NFTables", "NetlinkError"]
-
-WHERE = {
-    "IPRoute": "pyroute2.iproute.linux",
-    "NFTables": "pyroute2.nftables.main",
-    "NetlinkError": "pyroute2.netlink.exceptions",
-}
-_LOADING = threading.RLock()  # links.py works in threads of its own (one per netns)
+NETLINK_ROUTE = 0
+NETLINK_NETFILTER = 12
+SOL_NETLINK = 270
+NETLINK_CAP_ACK, NETLINK_EXT_ACK = 10, 11
+RECEIVE = 1 << 16  # a dump's datagrams are at most 32 KiB
+DUMP_ATTEMPTS = 5
 
 
-def __getattr__(name: str) -> object:
-    if name not in WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with _LOADING:
-        _package()
-        value = getattr(importlib.import_module(WHERE[name]), name)
-    globals()[name] = value  # asked once
-    return value
+class NetlinkError(OSError):
+    """The kernel refused a request; `code` is its errno, as pyroute2's NetlinkError had."""
+
+    @property
+    def code(self) -> int:
+        return self.errno or 0
 
 
-def _package() -> None:
-    """`pyroute2` in sys.modules, its `__init__` not run until someone needs a name of it."""
-    if "pyroute2" in sys.modules:
-        return
-    spec = importlib.util.find_spec("pyroute2")
-    assert spec is not None and spec.loader is not None
-    loader = spec.loader
-    package = importlib.util.module_from_spec(spec)
+class Netlink:
+    def __init__(self, protocol: int) -> None:
+        self._sock = socket.socket(
+            socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol
+        )
+        try:
+            self._sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)  # acks without our request
+            self._sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)  # errors with the kernel's words
+            self._sock.bind((0, 0))
+        except BaseException:
+            self._sock.close()
+            raise
+        self._seq = 0
 
-    def whole(name: str) -> object:
-        if name.startswith("__") or importlib.util.find_spec(f"pyroute2.{name}") is not None:
-            raise AttributeError(name)  # a submodule: `from pyroute2 import config` imports it
-        with _LOADING:
-            if "__getattr__" in vars(package):  # not run yet (by another thread)
-                del package.__getattr__
-                loader.exec_module(package)
-        return getattr(package, name)
+    def __enter__(self) -> Netlink:
+        return self
 
-    package.__getattr__ = whole  # type: ignore[method-assign]
-    sys.modules["pyroute2"] = package
+    def __exit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def request(self, kind: int, flags: int, body: bytes) -> None:
+        """Send one request and wait for its acknowledgement."""
+        seq = self._send(kind, nlwire.NLM_F_REQUEST | nlwire.NLM_F_ACK | flags, body)
+        for reply in self._replies(seq):
+            if reply.kind == nlwire.NLMSG_ERROR:
+                _raise_if_error(reply)
+                return
+
+    def dump(self, kind: int, body: bytes) -> list[bytes]:
+        """The bodies of every message a dump request gets back."""
+        for _ in range(DUMP_ATTEMPTS):
+            bodies, consistent = self._dump_once(kind, body)
+            if consistent:
+                return bodies
+        raise NetlinkError(errno.EAGAIN, f"netlink dump {kind} kept changing while read")
+
+    def _dump_once(self, kind: int, body: bytes) -> tuple[list[bytes], bool]:
+        seq = self._send(kind, nlwire.NLM_F_REQUEST | nlwire.NLM_F_DUMP, body)
+        bodies: list[bytes] = []
+        consistent = True
+        for reply in self._replies(seq):
+            consistent = consistent and not reply.flags & nlwire.NLM_F_DUMP_INTR
+            if reply.kind in (nlwire.NLMSG_ERROR, nlwire.NLMSG_DONE):
+                _raise_if_error(reply)  # NLMSG_DONE carries the dump's own error, if any
+                return bodies, consistent
+            if reply.kind != nlwire.NLMSG_NOOP:
+                bodies.append(reply.body)
+        raise AssertionError("unreachable: _replies ends only by raising")
+
+    def _send(self, kind: int, flags: int, body: bytes) -> int:
+        self._seq += 1
+        self._sock.sendto(nlwire.message(kind, flags, self._seq, body), (0, 0))
+        return self._seq
+
+    def _replies(self, seq: int) -> Iterator[Message]:
+        """The kernel's messages answering request `seq`, datagram after datagram."""
+        while True:
+            data, _, flags, (port, _groups) = self._sock.recvmsg(RECEIVE)
+            if flags & socket.MSG_TRUNC:
+                raise NetlinkError(errno.EMSGSIZE, "netlink reply larger than the buffer")
+            if port != 0:
+                continue  # not the kernel
+            for reply in nlwire.messages(data):
+                if reply.seq == seq:
+                    yield reply
+
+
+def _raise_if_error(reply: Message) -> None:
+    if len(reply.body) < nlwire.ERRNO.size:
+        return  # an NLMSG_DONE of an old kernel: no error field
+    code, text = nlwire.error_of(reply)
+    if code:
+        raise NetlinkError(code, f"{os.strerror(code)}: {text}" if text else os.strerror(code))
