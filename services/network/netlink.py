@@ -22,6 +22,7 @@ import os
 import socket
 from collections.abc import Iterator
 from types import TracebackType
+from typing import Any, Protocol
 
 from dockyard.services.network import nlwire
 from dockyard.services.network.nlwire import Message
@@ -42,18 +43,17 @@ class NetlinkError(OSError):
         return self.errno or 0
 
 
+class Transport(Protocol):
+    """What Netlink uses of its socket (unit tests hand it a scripted kernel)."""
+
+    def sendto(self, data: bytes, address: tuple[int, int], /) -> int: ...
+    def recvmsg(self, size: int, /) -> tuple[bytes, list[Any], int, Any]: ...
+    def close(self) -> None: ...
+
+
 class Netlink:
-    def __init__(self, protocol: int) -> None:
-        self._sock = socket.socket(
-            socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol
-        )
-        try:
-            self._sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)  # acks without our request
-            self._sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)  # errors with the kernel's words
-            self._sock.bind((0, 0))
-        except BaseException:
-            self._sock.close()
-            raise
+    def __init__(self, protocol: int, transport: Transport | None = None) -> None:
+        self._sock = transport or _open(protocol)
         self._seq = 0
 
     def __enter__(self) -> Netlink:
@@ -112,6 +112,18 @@ class Netlink:
             for reply in nlwire.messages(data):
                 if reply.seq == seq:
                     yield reply
+
+
+def _open(protocol: int) -> socket.socket:
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol)
+    try:
+        sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)  # acks without our request
+        sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)  # errors with the kernel's words
+        sock.bind((0, 0))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _raise_if_error(reply: Message) -> None:

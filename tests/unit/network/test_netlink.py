@@ -8,10 +8,12 @@ from __future__ import annotations
 import errno
 import socket
 import struct
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Any
 
 import pytest
-from dockyard.services.network import nfnl, nlwire, rtnl
+from dockyard.services.network import netlink, nfnl, nlwire, rtnl
 from dockyard.services.network.nlwire import Message
 
 
@@ -136,3 +138,109 @@ def test_an_nf_tables_dump_asks_by_family_and_reads_names() -> None:
     assert nfnl.get_tables(socket.AF_INET) == bytes([socket.AF_INET, 0, 0, 0])
     table = bytes([2, 0, 0, 5]) + nlwire.attrs((nfnl.NFTA_TABLE_NAME, "filter"), (2, 0))
     assert nfnl.table_name(table) == "filter"
+
+
+class ScriptedKernel:
+    """A netlink socket's far end: answers each request with the datagrams `script` makes of
+    its sequence number, (data, recvmsg flags, sender port) each."""
+
+    def __init__(self, script: Callable[[int], list[tuple[bytes, int, int]]]) -> None:
+        self.script = script
+        self.queued: list[tuple[bytes, int, int]] = []
+        self.requests: list[Message] = []
+        self.closed = False
+
+    def sendto(self, data: bytes, address: tuple[int, int], /) -> int:
+        (request,) = nlwire.messages(data)
+        self.requests.append(request)
+        self.queued += self.script(request.seq)
+        return len(data)
+
+    def recvmsg(self, size: int, /) -> tuple[bytes, list[Any], int, Any]:
+        data, flags, port = self.queued.pop(0)
+        return data, [], flags, (port, 0)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def link(seq: int, name: str, flags: int = nlwire.NLM_F_MULTI) -> bytes:
+    return nlwire.message(rtnl.RTM_NEWLINK, flags, seq, rtnl.ifinfo() + nlwire.attrs((3, name)))
+
+
+def done(seq: int, code: int = 0) -> bytes:
+    return nlwire.message(nlwire.NLMSG_DONE, nlwire.NLM_F_MULTI, seq, struct.pack("=i", -code))
+
+
+def ack(seq: int, code: int = 0, text: str = "") -> bytes:
+    tail = nlwire.attrs((nlwire.NLMSGERR_ATTR_MSG, text)) if text else b""
+    flags = nlwire.NLM_F_CAPPED | (nlwire.NLM_F_ACK_TLVS if text else 0)
+    body = struct.pack("=i", -code) + struct.pack("=IHHII", 16, 16, 5, seq, 0) + tail
+    return nlwire.message(nlwire.NLMSG_ERROR, flags, seq, body)
+
+
+def names(bodies: list[bytes]) -> list[str]:
+    return [rtnl.link_of(body).name for body in bodies]
+
+
+def test_a_dump_is_read_across_datagrams_and_only_its_own_replies() -> None:
+    kernel = ScriptedKernel(
+        lambda seq: [
+            (link(seq - 1, "stale"), 0, 0),  # an earlier request's
+            (link(seq, "eth0") + link(seq, "eth1"), 0, 0),
+            (link(seq, "forged"), 0, 4242),  # not the kernel's
+            (link(seq, "eth2") + done(seq), 0, 0),
+        ]
+    )
+    with netlink.Netlink(netlink.NETLINK_ROUTE, kernel) as nl:
+        assert names(nl.dump(rtnl.RTM_GETLINK, rtnl.ifinfo())) == ["eth0", "eth1", "eth2"]
+    (request,) = kernel.requests
+    assert request.flags == nlwire.NLM_F_REQUEST | nlwire.NLM_F_DUMP
+    assert kernel.closed and kernel.queued == []
+
+
+def test_a_dump_the_kernel_marks_interrupted_is_read_again() -> None:
+    interrupted = nlwire.NLM_F_MULTI | nlwire.NLM_F_DUMP_INTR
+    kernel = ScriptedKernel(
+        lambda seq: (
+            [(link(seq, "old", interrupted) + done(seq), 0, 0)]
+            if seq == 1
+            else [(link(seq, "new") + done(seq), 0, 0)]
+        )
+    )
+    assert names(netlink.Netlink(0, kernel).dump(rtnl.RTM_GETLINK, b"")) == ["new"]
+    always = ScriptedKernel(lambda seq: [(link(seq, "x", interrupted) + done(seq), 0, 0)])
+    with pytest.raises(netlink.NetlinkError) as raised:
+        netlink.Netlink(0, always).dump(rtnl.RTM_GETLINK, b"")
+    assert raised.value.code == errno.EAGAIN and len(always.requests) == netlink.DUMP_ATTEMPTS
+
+
+def test_a_dump_that_fails_raises_the_kernels_errno() -> None:
+    ended = ScriptedKernel(lambda seq: [(link(seq, "eth0") + done(seq, errno.EINVAL), 0, 0)])
+    with pytest.raises(netlink.NetlinkError) as raised:
+        netlink.Netlink(0, ended).dump(rtnl.RTM_GETLINK, b"")
+    assert raised.value.code == errno.EINVAL
+    refused = ScriptedKernel(lambda seq: [(ack(seq, errno.EPERM), 0, 0)])
+    with pytest.raises(netlink.NetlinkError) as raised:
+        netlink.Netlink(0, refused).dump(rtnl.RTM_GETLINK, b"")
+    assert raised.value.code == errno.EPERM
+
+
+def test_a_datagram_larger_than_the_buffer_is_an_error_not_half_a_reply() -> None:
+    kernel = ScriptedKernel(lambda seq: [(link(seq, "eth0"), socket.MSG_TRUNC, 0)])
+    with pytest.raises(netlink.NetlinkError) as raised:
+        netlink.Netlink(0, kernel).dump(rtnl.RTM_GETLINK, b"")
+    assert raised.value.code == errno.EMSGSIZE
+
+
+def test_a_request_waits_for_its_own_ack_and_raises_a_refusal() -> None:
+    kernel = ScriptedKernel(lambda seq: [(ack(seq - 1, errno.EEXIST), 0, 0), (ack(seq), 0, 0)])
+    nl = netlink.Netlink(0, kernel)
+    nl.request(rtnl.RTM_NEWLINK, rtnl.CREATE, rtnl.new_bridge("br0"))
+    assert kernel.requests[0].flags == 0x1 | 0x4 | 0x400 | 0x200  # REQUEST ACK CREATE EXCL
+    assert kernel.queued == []
+    kernel.script = lambda seq: [(ack(seq, errno.EEXIST, "name taken"), 0, 0)]
+    with pytest.raises(netlink.NetlinkError, match="File exists: name taken") as raised:
+        nl.request(rtnl.RTM_NEWLINK, rtnl.CREATE, rtnl.new_bridge("br0"))
+    assert raised.value.code == errno.EEXIST
+    assert [r.seq for r in kernel.requests] == [1, 2]
