@@ -50,6 +50,7 @@ PULL = typer.Option(
     "missing", "--pull", help='pull the image before running ("always"|"missing"|"never")'
 )
 LABEL = typer.Option([], "-l", "--label", help="set metadata")
+LABEL_FILE = typer.Option([], "--label-file", help="read labels from a file")
 RESTART = typer.Option("", "--restart", help="no | on-failure[:N] | always | unless-stopped")
 LOG_DRIVER = typer.Option("", "--log-driver", help="json-file | none")
 LOG_OPT = typer.Option([], "--log-opt", help="log driver options (max-size, max-file)")
@@ -113,7 +114,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         exposed_ports=_exposed(flags["expose"], bindings),
         env=options.env(flags["env"], flags["env_file"]),
         working_dir=flags["workdir"],
-        labels=options.key_values(flags["label"], "label"),
+        labels=options.labels(flags["label"], flags["label_file"]),
         stop_signal=flags["stop_signal"],
         volumes=anonymous,
     )
@@ -246,6 +247,7 @@ def create(
     platform: str = PLATFORM,
     pull: str = PULL,
     label: list[str] = LABEL,
+    label_file: list[Path] = LABEL_FILE,
     restart: str = RESTART,
     log_driver: str = LOG_DRIVER,
     log_opt: list[str] = LOG_OPT,

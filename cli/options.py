@@ -1,4 +1,4 @@
-"""Parsing docker's flag values: -e, --env-file, --log-opt, --restart, --format."""
+"""Parsing docker's flag values: -e, --env-file, --label-file, --log-opt, --restart, --format."""
 
 from __future__ import annotations
 
@@ -13,18 +13,7 @@ from dockyard.cli.usage import FlagError
 
 def env(values: list[str], files: list[Path]) -> list[str]:
     """`--env-file` entries first, then `-e`; "KEY" alone takes the value from our environment."""
-    entries: list[str] = []
-    for path in files:
-        try:
-            lines = path.read_text().splitlines()
-        except OSError as err:
-            from dockyard.cli.usage import Refused
-
-            raise Refused(f"open {path}: {err.strerror.lower() if err.strerror else err}") from None
-        entries += [
-            line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")
-        ]
-    entries += values
+    entries = [entry for path in files for entry in file_entries(path)] + values
     out = []
     for entry in entries:
         key, sep, _ = entry.partition("=")
@@ -35,6 +24,45 @@ def env(values: list[str], files: list[Path]) -> list[str]:
         elif key in os.environ:
             out.append(f"{key}={os.environ[key]}")
     return out
+
+
+def labels(values: list[str], files: list[Path]) -> dict[str, str]:
+    """`--label-file` entries first, then `-l` (which win); "KEY" alone is an empty label."""
+    entries = [entry for path in files for entry in file_entries(path)]
+    return key_values(entries + values, "label")
+
+
+def file_entries(path: Path) -> list[str]:
+    """The KEY=VALUE lines of an --env-file or --label-file, read as docker reads them: blank
+    lines and # comments skipped, leading space trimmed (the value keeps its trailing space),
+    a key with space in it or a line that is not UTF-8 refused."""
+    from dockyard.cli.usage import Refused
+
+    try:
+        data = path.read_bytes().removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+    except OSError as err:
+        raise Refused(f"open {path}: {err.strerror.lower() if err.strerror else err}") from None
+    entries = []
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode().lstrip()
+        except UnicodeDecodeError:
+            listed = " ".join(str(byte) for byte in raw)
+            raise Refused(
+                f"env file {path} contains invalid utf8 bytes at line {number}: [{listed}]"
+            ) from None
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not key:
+            raise Refused(f"poorly formatted environment: no variable name on line '{line}'")
+        if any(c in key for c in WHITESPACE):
+            raise Refused(f"poorly formatted environment: variable '{key}' contains whitespaces")
+        entries.append(f"{key}={value}" if sep else line)
+    return entries
+
+
+WHITESPACE = " \t"
 
 
 def key_values(values: list[str], what: str) -> dict[str, str]:

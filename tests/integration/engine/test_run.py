@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -100,6 +101,38 @@ def test_env_workdir_and_user(engine: Engine, busybox: str, tmp_path: Path) -> N
     )
     assert out == "1 yes /tmp 65534 /nonexistent\n"
     assert engine.ok("run", "--rm", "-u", "1000:1000", busybox, "id", "-u") == "1000\n"
+
+
+def test_label_file_then_label_flags(engine: Engine, busybox: str, tmp_path: Path) -> None:
+    """--label-file as docker reads it: comments and blank lines skipped, leading space
+    trimmed, a bare key an empty label, -l winning over the file; a bad key refused."""
+    labels = tmp_path / "labels"
+    labels.write_text("# made by the test\n\n  from.file=yes\nbare\nboth=file\nspaced=a b \n")
+    engine.ok(
+        "create",
+        "--name",
+        "labelled",
+        "--label-file",
+        str(labels),
+        "-l",
+        "both=flag",
+        busybox,
+        "true",
+    )
+    try:
+        got = engine.ok("inspect", "-f", "{{json .Config.Labels}}", "labelled")
+        assert json.loads(got) == {"from.file": "yes", "bare": "", "both": "flag", "spaced": "a b "}
+    finally:
+        engine.ok("rm", "labelled")
+    labels.write_text("bad key=1\n")
+    refused = engine.cli("create", "--label-file", str(labels), busybox, "true")
+    assert refused.returncode == 125
+    assert refused.stderr.startswith(
+        "dockyard: poorly formatted environment: variable 'bad key' contains whitespaces.\n"
+    )
+    missing = engine.cli("create", "--label-file", str(tmp_path / "none"), busybox, "true")
+    assert missing.returncode == 125
+    assert f"open {tmp_path / 'none'}: no such file or directory" in missing.stderr
 
 
 def test_entrypoint_flag(engine: Engine, busybox: str) -> None:
