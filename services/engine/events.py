@@ -104,6 +104,14 @@ class EventBus:
         }
         return self.publish("container", action, container.id, **attributes)
 
+    def exec(self, container: Container, action: str, args: list[str], **extra: str) -> Event:
+        """An exec's event: exec_create and exec_start name its command as dockerd does (its
+        first word, a space, the rest: "exec_create: true " for a bare `true`); exec_die
+        does not."""
+        if action != "exec_die":
+            action = f"{action}: {args[0] if args else ''} {' '.join(args[1:])}"
+        return self.container(container, action, **extra)
+
     def volumes(self, container: Container, action: str) -> None:
         """docker's volume "mount" (at start: the container, destination, driver, propagation,
         read/write) and "unmount" (at exit: the container, driver) of each of its volumes."""

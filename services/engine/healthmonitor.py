@@ -163,17 +163,17 @@ class HealthMonitor:
     ) -> int:
         """The probe's exit code; its pid goes to `pids` (for a kill), its output to `output`.
         Its exec events are published as for any exec (dockerd's probes have them too)."""
-        exec_id = spec.exec_id
-        self._events.container(container, "exec_create", execID=exec_id)
+        exec_id, args = spec.exec_id, list(spec.process["args"])
+        self._events.exec(container, "exec_create", args, execID=exec_id)
         async for event in self._tasks.exec(spec, _no_input()):
             if isinstance(event, ExecStarted):
                 pids.append(event.pid)
-                self._events.container(container, "exec_start", execID=exec_id)
+                self._events.exec(container, "exec_start", args, execID=exec_id)
             elif isinstance(event, Output):
                 output.extend(event.data[: max(0, health.OUTPUT_BYTES - len(output))])
             else:
                 code = str(event.exit_code)
-                self._events.container(container, "exec_die", execID=exec_id, exitCode=code)
+                self._events.exec(container, "exec_die", args, execID=exec_id, exitCode=code)
                 return event.exit_code
         raise errors.Internal("the probe's stream ended without its exit")
 

@@ -144,15 +144,16 @@ class Running:
             detach=options.detach,
             size=options.size,
         )
-        self._events.container(container, "exec_create", execID=exec_id)
+        args = list(exec_spec.process["args"])
+        self._events.exec(container, "exec_create", args, execID=exec_id)
         events = self._tasks.exec(exec_spec, inputs)
         yield ExecCreated(exec_id)
         async for event in _started(events):
             if isinstance(event, ExecStarted):
-                self._events.container(container, "exec_start", execID=exec_id)
+                self._events.exec(container, "exec_start", args, execID=exec_id)
             elif isinstance(event, ExitStatus):
                 code = str(event.exit_code)
-                self._events.container(container, "exec_die", execID=exec_id, exitCode=code)
+                self._events.exec(container, "exec_die", args, execID=exec_id, exitCode=code)
                 yield Exited(event.exit_code)
             else:
                 yield event

@@ -498,6 +498,27 @@ def read_lines_until(process: subprocess.Popen[bytes], last: str, seconds: float
     return data.decode().splitlines()
 
 
+def test_exec_events_name_the_command_as_dockerd_does(engine: Engine, busybox: str) -> None:
+    since = f"{time.time() - 1:.3f}"
+    daemon(engine, "--name", "execed", busybox, *SLEEP)
+    engine.ok("exec", "execed", "echo", "hi", "there")
+    engine.ok("exec", "execed", "true")
+    engine.ok("rm", "-f", "execed")
+    until = f"{time.time() + 1:.3f}"
+    filters = ["--filter", "container=execed", "--filter", "event=exec_create"]
+    shown = ["--filter", "event=exec_start", "--filter", "event=exec_die"]
+    window = ["--since", since, "--until", until, "--format", "{{.Action}}"]
+    out = engine.ok("events", *window, *filters, *shown)
+    assert out.splitlines() == [
+        "exec_create: echo hi there",
+        "exec_start: echo hi there",
+        "exec_die",
+        "exec_create: true ",  # dockerd's: the first word, a space, the rest
+        "exec_start: true ",
+        "exec_die",
+    ]
+
+
 def test_events_reject_a_bad_filter(engine: Engine) -> None:
     assert "invalid filter" in failed(
         engine.cli("events", "--until", "1", "--filter", "colour=red")

@@ -121,7 +121,11 @@ async def test_a_passing_probe_makes_the_container_healthy(rig: Rig) -> None:
     assert probe.process["args"] == ["/bin/sh", "-c", "true"]
     assert rig.actions().count("health_status: healthy") == 1  # on a change only
     probe_events = [e for e in rig.events.recent() if e.attributes.get("execID") == probe.exec_id]
-    assert [e.action for e in probe_events] == ["exec_create", "exec_start", "exec_die"]
+    assert [e.action for e in probe_events] == [  # dockerd's words, the command in them
+        "exec_create: /bin/sh -c true",
+        "exec_start: /bin/sh -c true",
+        "exec_die",
+    ]
     assert probe_events[-1].attributes["exitCode"] == "0"
 
 

@@ -73,7 +73,13 @@ async def test_exec_streams_its_output_and_exit(rig: Rig, ops: Running) -> None:
     events = [e async for e in ops.exec(ExecOptions("e", cmd=["echo", "hi"]), _nothing())]
     assert isinstance(events[0], ExecCreated)
     assert events[1:] == [Output("stdout", b"hi\n"), Exited(0)]
-    assert rig.actions()[-3:] == ["exec_create", "exec_start", "exec_die"]
+    assert rig.actions()[-3:] == ["exec_create: echo hi", "exec_start: echo hi", "exec_die"]
+    _ = [e async for e in ops.exec(ExecOptions("e", cmd=["true"]), _nothing())]
+    assert rig.actions()[-3:] == [
+        "exec_create: true ",
+        "exec_start: true ",
+        "exec_die",
+    ]  # dockerd's
 
 
 async def test_an_exec_that_cannot_start_is_126(rig: Rig, ops: Running) -> None:
