@@ -38,13 +38,15 @@ async def setup(server: grpc.aio.Server, options: ServiceOptions) -> AsyncIterat
         return [local.Mount(m.type, m.source, m.options) for m in snapshotter.mounts(key)]
 
     transfers = Transfers(Views(options.data_dir / "views", rootfs_mounts), volumes)
-    snapshots_pb2_grpc.add_SnapshotsServicer_to_server(SnapshotsServicer(snapshotter), server)
+    servicer = SnapshotsServicer(snapshotter)
+    snapshots_pb2_grpc.add_SnapshotsServicer_to_server(servicer, server)
     volumes_pb2_grpc.add_VolumesServicer_to_server(
         VolumesServicer(volumes, transfers, mounts), server
     )
     try:
         yield
     finally:
+        await servicer.trash.close()
         volumes.close()
         snapshotter.close()
 

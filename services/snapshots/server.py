@@ -1,7 +1,9 @@
 """The snapshots service's gRPC adapter (dockyard.snapshots.v1.Snapshots).
 
 Work that touches many files (apply, usage, remove) runs in worker threads; the snapshotter's
-own state is guarded by one lock, so requests see it change one operation at a time.
+own state is guarded by one lock, so requests see it change one operation at a time. A removed
+snapshot's files are deleted after the reply (`Trash`); work that adds to the disk (prepare,
+view, commit, apply) waits for that first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dockyard.services.snapshots.metastore import Record
 from dockyard.services.snapshots.server_diff import DiffRPCs
 from dockyard.services.snapshots.server_export import ExportRPCs
 from dockyard.services.snapshots.snapshotter import Mount, OverlaySnapshotter
+from dockyard.services.snapshots.trash import Trash
 from dockyard.snapshots.v1 import snapshots_pb2 as pb
 from dockyard.snapshots.v1 import snapshots_pb2_grpc
 from dockyard.types.v1 import types_pb2
@@ -34,32 +37,38 @@ class SnapshotsServicer(DiffRPCs, ExportRPCs, snapshots_pb2_grpc.SnapshotsServic
     def __init__(self, snapshotter: OverlaySnapshotter) -> None:
         self._s = snapshotter
         self._lock = asyncio.Lock()
+        self.trash = Trash()
 
     async def _run(self, call: Callable[..., T], *args: Any) -> T:
         async with self._lock:
             return await asyncio.to_thread(call, *args)
 
+    async def _add(self, call: Callable[..., T], *args: Any) -> T:
+        """`_run` for work that takes space: once the removed snapshots' files are deleted."""
+        await self.trash.emptied()
+        return await self._run(call, *args)
+
     async def Prepare(
         self, request: pb.PrepareSnapshotRequest, context: Context
     ) -> pb.MountsResponse:
         return _mounts(
-            await self._run(self._s.prepare, request.key, request.parent, dict(request.labels))
+            await self._add(self._s.prepare, request.key, request.parent, dict(request.labels))
         )
 
     async def View(self, request: pb.PrepareSnapshotRequest, context: Context) -> pb.MountsResponse:
         return _mounts(
-            await self._run(self._s.view, request.key, request.parent, dict(request.labels))
+            await self._add(self._s.view, request.key, request.parent, dict(request.labels))
         )
 
     async def Mounts(self, request: pb.MountsRequest, context: Context) -> pb.MountsResponse:
         return _mounts(self._s.mounts(request.key))
 
     async def Commit(self, request: pb.CommitSnapshotRequest, context: Context) -> empty_pb2.Empty:
-        await self._run(self._s.commit, request.name, request.key, dict(request.labels))
+        await self._add(self._s.commit, request.name, request.key, dict(request.labels))
         return empty_pb2.Empty()
 
     async def Remove(self, request: pb.RemoveSnapshotRequest, context: Context) -> empty_pb2.Empty:
-        await self._run(self._s.remove, request.key)
+        self.trash.put(await self._run(self._s.discard, request.key))
         return empty_pb2.Empty()
 
     async def Stat(self, request: pb.StatSnapshotRequest, context: Context) -> pb.SnapshotInfo:
@@ -78,6 +87,7 @@ class SnapshotsServicer(DiffRPCs, ExportRPCs, snapshots_pb2_grpc.SnapshotsServic
 
     async def Apply(self, request: pb.ApplyLayerRequest, context: Context) -> pb.ApplyLayerResponse:
         # Applies run outside the lock: each writes only into its own active snapshot.
+        await self.trash.emptied()
         applied = await asyncio.to_thread(
             self._s.apply, request.key, Path(request.path), request.media_type, request.diff_id
         )

@@ -12,10 +12,13 @@ mount namespace.
     <root>/snapshots/snapshots/<id>/work    overlay's workdir (active snapshots with parents)
     <root>/snapshots/snapshots/removing-<id> a snapshot being removed
 
-Removal is restartable: the directory is renamed aside and deleted (which frees the space a
-full disk needs), then the record. A record whose delete the disk still refuses is "doomed":
-it no longer exists for callers, its delete is retried by every later change, and start-up
-(`reconcile`) finishes whatever a crash or a full disk left half-done.
+Removal is restartable: the directory is renamed aside, then the record deleted; the renamed
+directory is deleted by `remove` itself, or by the caller of `discard` after its reply (the
+service: trash.py). A record the disk has no room to delete has the directory deleted first
+(which frees the space a full disk needs) and is tried again; one whose delete the disk still
+refuses is "doomed": it no longer exists for callers, its delete is retried by every later
+change, and start-up (`reconcile`) finishes whatever a crash or a full disk left half-done,
+renamed directories first.
 """
 
 from __future__ import annotations
@@ -166,6 +169,14 @@ class OverlaySnapshotter:
         shutil.rmtree(self._path(record) / "work", ignore_errors=True)
 
     def remove(self, key: str) -> None:
+        """Remove the snapshot, its files deleted before this returns."""
+        shutil.rmtree(self.discard(key), ignore_errors=True)
+
+    def discard(self, key: str) -> Path:
+        """Remove the snapshot but for its files: its directory, renamed aside, is returned
+        for the caller to delete (see trash.py; a crash first leaves it to `reconcile`). A
+        record the disk has no room to delete has its files deleted at once and is tried again
+        (doomed if that fails still)."""
         self._retry_doomed()
         record = self._get(key)
         children = [c for c in self._meta.children(key) if c not in self._doomed]
@@ -176,8 +187,12 @@ class OverlaySnapshotter:
         trash = self._dir / f"removing-{record.id}"
         if self._path(record).exists():
             os.replace(self._path(record), trash)
-        shutil.rmtree(trash, ignore_errors=True)
-        self._forget(key)
+        try:
+            self._forget(key)
+        except ResourceExhausted:
+            shutil.rmtree(trash, ignore_errors=True)  # the space the record's delete needs
+            self._forget(key)
+        return trash
 
     def stat(self, key: str) -> Record:
         return self._get(key)
