@@ -60,7 +60,7 @@ class VolumeUsers:
 
     def of(self, name: str) -> list[str]:
         """IDs of the containers using `name` (a create in flight counts, unnamed)."""
-        users = [c.id for c in self._store.list() if name in volume_names(c)]
+        users = self._store.volume_users(name)
         return users + ["(a container being created)" for c in self._claims if name in c]
 
     @contextlib.contextmanager
@@ -85,10 +85,6 @@ class VolumeUsers:
             yield
         finally:
             self._removing.discard(name)
-
-
-def volume_names(container: Container) -> set[str]:
-    return {m.name for m in container.mounts if m.type == "volume"}
 
 
 def plan(container: Container, store: ContainerStore) -> Plan:

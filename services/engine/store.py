@@ -41,6 +41,8 @@ Records = list[tuple[str, str]]  # (ID, record as stored), from `records`
 # The indexed expressions, written exactly as the indexes have them (else SQLite scans).
 _STATUS = "json_extract(record, '$.state.status')"
 _IMAGE = "json_extract(record, '$.image')"
+_MOUNT_TYPE = "json_extract(value, '$.type')"  # of one of a record's mounts (json_each)
+_MOUNT_NAME = "json_extract(value, '$.name')"
 
 
 class ContainerStore:
@@ -120,6 +122,18 @@ class ContainerStore:
             f"SELECT record FROM containers WHERE {_IMAGE} = ? ORDER BY created DESC", (image_id,)
         )
         return [_load(text) for (text,) in rows.fetchall()]
+
+    def volume_users(self, name: str) -> list[str]:
+        """IDs of the containers that mount volume `name`, newest first. SQLite reads the
+        records' mounts itself (no record is parsed in Python: that cost ~0.1 ms a container,
+        and `rm -v`, `run --rm` and each volume of `volume ls` asked)."""
+        rows = self._db.execute(
+            "SELECT id FROM containers WHERE EXISTS (SELECT 1 FROM"
+            f" json_each(record, '$.mounts') WHERE {_MOUNT_TYPE} = 'volume' AND {_MOUNT_NAME} = ?)"
+            " ORDER BY created DESC",
+            (name,),
+        )
+        return [container_id for (container_id,) in rows.fetchall()]
 
     def list(self) -> list[Container]:
         """Every container, newest first."""

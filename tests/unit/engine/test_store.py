@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from dockyard.api.errors import AlreadyExists, InvalidArgument, NotFound
+from dockyard.services.engine.model import MountPoint
 from dockyard.services.engine.store import ContainerStore
 
 from tests.unit.engine.records import record
@@ -102,3 +103,24 @@ def test_no_lookup_reads_every_record(store: ContainerStore) -> None:
     ]
     assert len(plans) >= 8
     assert not [p for p in plans if "SCAN containers" in p], plans
+
+
+def test_volume_users_are_the_containers_mounting_that_volume_newest_first(
+    store: ContainerStore,
+) -> None:
+    """Answered by SQLite from the records as stored (`rm -v`, `run --rm` and `volume ls`
+    ask it of every container): a bind or a tmpfs at a path of that name is no user."""
+    mounts = {
+        "old": [MountPoint("volume", "/data", name="shared")],
+        "new": [MountPoint("tmpfs", "/t"), MountPoint("volume", "/d", name="shared", rw=False)],
+        "anon": [MountPoint("volume", "/v", name="f00d", anonymous=True)],
+        "bind": [MountPoint("bind", "/b", name="shared", source="/srv/shared")],
+    }
+    for age, (name, points) in enumerate(reversed(mounts.items())):
+        container = record(name, age=age)
+        container.mounts = points
+        store.add(container)
+    ids = {name: store.get(name).id for name in mounts}
+    assert store.volume_users("shared") == [ids["new"], ids["old"]]
+    assert store.volume_users("f00d") == [ids["anon"]]
+    assert store.volume_users("nothing") == []
