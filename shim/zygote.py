@@ -6,8 +6,10 @@ pages stay shared copy-on-write between all shims. A request is one line of JSON
 ({"id", "bundle", "socket"}); the zygote forks a launcher that does what `dockyard-shim start`
 does (bind the socket, fork the server into its own session, write shim.pid, exit), reaps it, and
 answers "ok" or the error. The server, orphaned, is adopted by the supervisor, exactly as when
-exec'd. The runtime starts the zygote; it dies with the runtime (PR_SET_PDEATHSIG), and the
-runtime falls back to exec whenever it cannot reach one.
+exec'd. The runtime forks the zygote before its gRPC starts, so that it shares the pages of the
+supervisor's preload as well (`serve`; `dockyard/services/runtime/zygote.py`), and execs one
+(`main`) when it must start another later; it dies with the runtime (PR_SET_PDEATHSIG), and
+the runtime falls back to exec'ing shims whenever it cannot reach one.
 
 One select loop serves every connection: a request is read as its bytes arrive, so a client
 that sends half a line, or nothing, holds up no one; it is dropped after REQUEST_SECONDS, and
@@ -33,7 +35,7 @@ from dockyard.api import syscalls as sc
 
 # Everything a shim imports, imported here once (the container init's modules too).
 from dockyard.shim import __main__ as launcher
-from dockyard.shim import init, oci, seccomp, server  # noqa: F401 - preloaded for the children
+from dockyard.shim import heap, init, oci, seccomp, server  # noqa: F401 - preloaded for the children
 
 REQUEST_LIMIT = 64 * 1024
 REQUEST_SECONDS = 10.0
@@ -41,19 +43,31 @@ REPLY_SECONDS = 5.0
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Exec'd by the runtime (`--socket PATH`): listen there and serve until the runtime dies."""
     parser = argparse.ArgumentParser(prog="dockyard-shim-zygote")
     parser.add_argument("--socket", required=True, type=Path)
     args = parser.parse_args(argv)
+    serve(launcher._listen(args.socket), parent=None)
+
+
+def serve(listener: socket.socket, parent: int | None) -> None:
+    """Serve shim starts on `listener` until our parent, the runtime, dies (`parent`: its pid
+    when the runtime forked us; exec'd, we only know that init adopts an orphan).
+
+    Forked from the runtime, this process already shares the interpreter and every module the
+    supervisor preloaded; it imports the shim's own once (above) and freezes them too."""
     linux = sc.Linux()  # ctypes and libc: imported once, here
     with contextlib.suppress(OSError):
         seccomp.library()  # opened once, here (a host without it fails in the shim, clearly)
     linux.prctl(sc.PR_SET_PDEATHSIG, signal.SIGTERM)
     linux.prctl(sc.PR_SET_DUMPABLE, 0)  # and so is every shim forked from us
-    if os.getppid() == 1:
-        return  # the runtime is already gone
-    zygote = Zygote(launcher._listen(args.socket))
+    runtime_gone = os.getppid() != parent if parent else os.getppid() == 1
+    if runtime_gone:
+        return
+    zygote = Zygote(listener)
     gc.collect()
     gc.freeze()  # what is imported now stays in shared pages (the collector never writes them)
+    heap.fill()  # and a shim's allocations take fresh pages, not the holes in shared ones
     zygote.serve()
 
 

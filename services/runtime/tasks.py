@@ -39,6 +39,7 @@ from dockyard.api import errors, timings
 from dockyard.api.files import write_atomic
 from dockyard.api.paths import Paths
 from dockyard.runtime.shim.v1 import shim_pb2 as pb
+from dockyard.services.runtime import zygote
 from dockyard.services.runtime.shim_client import ShimConnection, ShimGone, Stream
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,13 @@ class Task:
 
 
 class Tasks:
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, forked_zygote: int | None = None) -> None:
         self._paths = paths
         self._dir = paths.run("runtime") / "tasks"
         self._dir.mkdir(parents=True, exist_ok=True)
         self._tasks: dict[str, Task] = {}
-        self._zygote: asyncio.subprocess.Process | None = None
+        self._forked_zygote = forked_zygote  # pid: forked by `main` before gRPC started
+        self._zygote: asyncio.subprocess.Process | zygote.Forked | None = None
         self._zygote_socket: Path | None = None
         self._zygote_lock = asyncio.Lock()  # one request at a time: the zygote serves serially
         self._respawn: asyncio.Task[None] | None = None
@@ -320,16 +322,16 @@ class Tasks:
     # -- the zygote (shim/zygote.py) ----------------------------------------------------------
 
     async def start_zygote(self) -> None:
-        """Start the process shims are forked from; without it, shims are exec'd."""
-        path = self._dir.parent / "zygote.sock"
+        """Take on the zygote `main` forked, or exec one (once gRPC runs, a fork is unsafe);
+        without a zygote, shims are exec'd."""
+        path = zygote.socket_path(self._paths)
+        if self._forked_zygote is not None:
+            self._zygote, self._forked_zygote = zygote.Forked(self._forked_zygote), None
+            self._zygote_socket = path
+            return
         path.unlink(missing_ok=True)
         self._zygote = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "dockyard.shim.zygote",
-            "--socket",
-            str(path),
-            stdin=asyncio.subprocess.DEVNULL,
+            *zygote.argv(path), stdin=asyncio.subprocess.DEVNULL
         )
         for _ in range(100):
             if path.exists():

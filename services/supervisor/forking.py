@@ -85,7 +85,7 @@ class Preload:
             if changed:
                 self.stale = f"{changed} changed on disk"
                 log.info("services are exec'd from now on: %s", self.stale)
-        return not self.stale and len(_packed(argv)) <= _argv_area()[1]
+        return not self.stale and fits(argv)
 
 
 def become(
@@ -125,6 +125,11 @@ def show(argv: list[str]) -> None:
     if len(packed) > room:
         raise ValueError(f"{len(packed)} bytes of command line do not fit in {room}")
     ctypes.memmove(start, packed.ljust(room, b"\0"), room)
+
+
+def fits(argv: list[str]) -> bool:
+    """Whether `show(argv)` can show `argv` as this process's command line."""
+    return len(_packed(argv)) <= _argv_area()[1]
 
 
 def room_for(argvs: Iterable[list[str]]) -> int:
