@@ -3,6 +3,7 @@
     engine = Engine.start(tmp_dir)
     result = engine.cli("run", "--rm", "busybox", "echo", "hi")
     engine.leaks()   # what this engine left behind: mounts, processes, cgroups, netns files
+    engine.snapshot_dirs()  # its layers' directories, once removals' trash is deleted
     engine.stop()
 
 The engine runs under its supervisor (`python -m dockyard.services.supervisor`), exactly as
@@ -145,6 +146,19 @@ class Engine:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def snapshot_dirs(self, timeout: float = 30.0) -> set[Path]:
+        """The snapshots service's directories, once the trash of removals already answered is
+        deleted (a removed snapshot's files go after the reply: `removing-*` until then)."""
+        snapshots = self.root / "snapshots" / "snapshots"
+        deadline = time.monotonic() + timeout
+        while True:
+            found = set(snapshots.iterdir())
+            trash = [p.name for p in found if p.name.startswith("removing-")]
+            if not trash:
+                return found
+            assert time.monotonic() < deadline, f"snapshot trash not deleted: {trash}"
+            time.sleep(0.05)
 
     # -- leak checks --------------------------------------------------------------------------
 

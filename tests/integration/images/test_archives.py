@@ -182,7 +182,7 @@ def store_state(engine: Engine) -> tuple[set[Path], str, set[Path]]:
     """What a failed load must leave as it was: blobs, images, layer snapshots."""
     root = engine.root
     blobs = set((root / "images/blobs/sha256").iterdir())
-    snapshots = set((root / "snapshots/snapshots").iterdir())
+    snapshots = engine.snapshot_dirs()
     return blobs, engine.ok("images", "-a", "--no-trunc", "-q"), snapshots
 
 

@@ -148,7 +148,7 @@ def leftovers(engine: Engine) -> list[str]:
     """What a failed pull must not leave: partials, trash, half-made snapshot records."""
     root = engine.root
     found = [f"ingest {p.name}" for p in (root / "images/ingest").iterdir()]
-    found += [f"trash {p.name}" for p in (root / "snapshots/snapshots").glob("removing-*")]
+    engine.snapshot_dirs()  # the trash goes after the reply: it must go (or this fails)
     found += [f"record {k} ({kind})" for k, kind in snapshot_records(engine) if kind != "committed"]
     return found
 

@@ -58,7 +58,7 @@ def state(engine: Engine) -> dict[str, set[str]]:
     return {
         "blobs": {p.name for p in (root / "images/blobs/sha256").iterdir()},
         "ingests": {p.name for p in (root / "images/ingest").iterdir()},
-        "snapshots": {p.name for p in (root / "snapshots/snapshots").iterdir()},
+        "snapshots": {p.name for p in engine.snapshot_dirs()},
     }
 
 

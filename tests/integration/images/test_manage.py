@@ -81,7 +81,7 @@ def own_engine() -> Iterator[Engine]:
 
 def held(engine: Engine) -> tuple[set[str], set[str]]:
     blobs = {p.name for p in (engine.root / "images/blobs/sha256").iterdir()}
-    layers = {p.name for p in (engine.root / "snapshots/snapshots").iterdir()}
+    layers = {p.name for p in engine.snapshot_dirs()}
     return blobs, layers
 
 

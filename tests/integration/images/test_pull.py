@@ -98,7 +98,6 @@ def test_whiteouts_and_opaque_directories_apply(engine: Engine, registry: Regist
 
 
 def test_layers_shared_by_two_images_are_stored_once(engine: Engine, tmp_path: Path) -> None:
-    snapshots = engine.root / "snapshots/snapshots"
     shared = images.unique_layer()
     first = images.Image([images.busybox_layer(), shared], {"Cmd": ["true"]})
     second = images.Image(
@@ -107,33 +106,32 @@ def test_layers_shared_by_two_images_are_stored_once(engine: Engine, tmp_path: P
     with Registry.start(tmp_path) as registry:
         images.push(registry, "test/first", "latest", first)
         images.push(registry, "test/second", "latest", second)
-        before = set(snapshots.iterdir())
+        before = engine.snapshot_dirs()
         engine.ok("pull", f"{registry.host}/test/first")
         out = engine.ok("pull", f"{registry.host}/test/second")
         assert f"{images.sha256(shared.blob)[7:19]}: Already exists" in out
-        new = set(snapshots.iterdir()) - before
+        new = engine.snapshot_dirs() - before
         assert len(new) in (3, 2)  # busybox's own layer may already be there from another test
         blob = images.sha256(shared.blob).removeprefix("sha256:")
         assert blob in _blobs(engine)
         engine.ok("rmi", f"{registry.host}/test/first", f"{registry.host}/test/second")
         assert blob not in _blobs(engine)
-        assert set(snapshots.iterdir()) <= before
+        assert engine.snapshot_dirs() <= before
 
 
 def test_rmi_frees_blobs_and_snapshots(engine: Engine, tmp_path: Path) -> None:
-    snapshots = engine.root / "snapshots/snapshots"
     image = images.Image([images.unique_layer(), images.unique_layer()], {"Cmd": ["true"]})
     with Registry.start(tmp_path) as registry:
         images.push(registry, "test/freed", "latest", image)
-        before_blobs, before_snapshots = _blobs(engine), set(snapshots.iterdir())
+        before_blobs, before_snapshots = _blobs(engine), engine.snapshot_dirs()
         ref = f"{registry.host}/test/freed"
         engine.ok("pull", ref)
-        assert len(set(snapshots.iterdir()) - before_snapshots) == 2
+        assert len(engine.snapshot_dirs() - before_snapshots) == 2
         assert len(_blobs(engine) - before_blobs) == 4  # two layers, the config, the manifest
         out = engine.ok("rmi", ref)
         assert f"Untagged: {ref}:latest" in out and f"Deleted: {image.id}" in out
         assert _blobs(engine) == before_blobs
-        assert set(snapshots.iterdir()) == before_snapshots
+        assert engine.snapshot_dirs() == before_snapshots
 
 
 def test_rmi_of_an_image_a_container_uses_is_refused(engine: Engine, registry: Registry) -> None:
@@ -177,20 +175,19 @@ def test_run_pulls_a_missing_image(engine: Engine, registry: Registry) -> None:
 
 
 def test_a_blob_that_does_not_match_its_digest_is_refused(engine: Engine, tmp_path: Path) -> None:
-    snapshots = engine.root / "snapshots/snapshots"
     with Registry.start(tmp_path) as registry:
         image = images.Image([images.busybox_layer(), images.unique_layer(), images.unique_layer()])
         images.push(registry, "test/corrupt", "latest", image)
         layer = images.sha256(image.layers[2].blob)
         registry.blob_path(layer).write_bytes(b"not the layer at all")
-        blobs, layers = _blobs(engine), set(snapshots.iterdir())
+        blobs, layers = _blobs(engine), engine.snapshot_dirs()
         result = engine.cli("pull", f"{registry.host}/test/corrupt")
         assert result.returncode == 1
         assert "failed to verify blob" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
         assert engine.cli("image", "inspect", f"{registry.host}/test/corrupt").returncode == 1
         assert _blobs(engine) == blobs  # nothing half-stored: not even the blobs that verified
-        assert set(snapshots.iterdir()) == layers
+        assert engine.snapshot_dirs() == layers
 
 
 @pytest.mark.parametrize("auth", ["basic", "token"])

@@ -269,11 +269,11 @@ def test_a_create_refused_for_its_network_leaves_no_layer_nor_directory(
 ) -> None:
     """The network is checked while the writable layer and the container's directory are
     made: a refusal undoes both."""
-    made = [engine.root / "snapshots" / "snapshots", engine.root / "engine" / "containers"]
-    before = [sorted(p.iterdir()) for p in made]
+    containers = engine.root / "engine" / "containers"
+    before = engine.snapshot_dirs(), sorted(containers.iterdir())
     result = engine.cli("create", "--network", "nosuchnet", busybox, "true")
     assert result.returncode == 1 and "network nosuchnet not found" in result.stderr
-    assert [sorted(p.iterdir()) for p in made] == before
+    assert (engine.snapshot_dirs(), sorted(containers.iterdir())) == before
 
 
 def test_connect_and_disconnect_a_running_container(
