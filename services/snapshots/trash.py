@@ -1,12 +1,14 @@
-"""Removed snapshots' directories, deleted after the reply (containerd's snapshotter does the
-same): `rm` waits for a rename and a record, not for the deletion of every file its container
-wrote.
+"""Removed snapshots' directories, deleted after the reply (as containerd's overlay snapshotter
+does with its asynchronous removal): `rm` waits for a rename and a record, not for the deletion
+of every file its container wrote.
 
 The snapshotter renames a removed snapshot's directory aside (`removing-<id>`) and deletes
 its record; `Trash.put` takes the renamed directory and deletes it in a worker thread, one at
-a time, oldest first, at once (so the space comes back promptly). Work that adds to the disk
-first waits until the trash is empty (`emptied`): on a full disk a removal frees its space
-before anything new is made, as when the deletion came before the reply. A crash between the
+a time, oldest first, at once (so the space comes back promptly). This service's work that adds
+to the disk first waits until the trash is empty (`emptied`): on a full disk a removal frees its
+space before any snapshot is made or filled, as when the deletion came before the reply. Other
+services' writes do not wait (a pull's blobs, a container's log): they may find the space still
+taken for as long as the deletion lasts. A crash between the
 rename and the deletion leaves `removing-*` directories, which the snapshotter's start-up
 `reconcile` deletes before the service serves; `close` finishes the deletions under way.
 """
