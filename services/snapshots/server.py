@@ -68,8 +68,13 @@ class SnapshotsServicer(DiffRPCs, ExportRPCs, snapshots_pb2_grpc.SnapshotsServic
         return empty_pb2.Empty()
 
     async def Remove(self, request: pb.RemoveSnapshotRequest, context: Context) -> empty_pb2.Empty:
-        self.trash.put(await self._run(self._s.discard, request.key))
+        # Shielded: a caller gone while the rename runs in its thread (which ends all the same)
+        # must not leave the renamed directory undeleted until the next start.
+        await asyncio.shield(self._remove(request.key))
         return empty_pb2.Empty()
+
+    async def _remove(self, key: str) -> None:
+        self.trash.put(await self._run(self._s.discard, key))
 
     async def Stat(self, request: pb.StatSnapshotRequest, context: Context) -> pb.SnapshotInfo:
         return _info(self._s.stat(request.key))

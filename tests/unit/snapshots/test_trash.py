@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -94,4 +95,36 @@ async def test_remove_replies_before_the_files_go_and_prepare_waits_for_them(
     assert seen == [False]  # the space came back before anything new was made
     assert entries(tmp_path / "snapshots") == [str(snapshotter.stat("next").id)]
     await servicer.trash.close()
+    snapshotter.close()
+
+
+async def test_a_removal_whose_caller_went_away_still_deletes_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller (the engine) dies or gives up while the rename and the record's delete run
+    in their thread: they finish all the same, and so must the deletion of the files (else
+    they stay until the service restarts)."""
+    snapshotter = OverlaySnapshotter(tmp_path)
+    servicer = SnapshotsServicer(snapshotter)
+    await servicer.Prepare(pb.PrepareSnapshotRequest(key="gone"), None)
+    entered, go = threading.Event(), threading.Event()
+    discard = snapshotter.discard
+
+    def held(key: str) -> Path:
+        entered.set()
+        go.wait(10)
+        return discard(key)
+
+    monkeypatch.setattr(snapshotter, "discard", held)
+    call = asyncio.create_task(servicer.Remove(pb.RemoveSnapshotRequest(key="gone"), None))
+    assert await asyncio.to_thread(entered.wait, 10)
+    call.cancel()
+    go.set()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    async with asyncio.timeout(10):
+        while entries(tmp_path / "snapshots"):  # noqa: ASYNC110 - no event tells of a deletion
+            await asyncio.sleep(0.01)
+    with pytest.raises(NotFound):
+        snapshotter.stat("gone")
     snapshotter.close()
