@@ -74,7 +74,13 @@ class SnapshotsServicer(DiffRPCs, ExportRPCs, snapshots_pb2_grpc.SnapshotsServic
         return empty_pb2.Empty()
 
     async def _remove(self, key: str) -> None:
+        """A container's layer (active, or a view) is deleted after the reply; an image's
+        (committed) before it, as docker's rmi does: `rmi` and `image prune` report the space
+        they freed, and a pull that follows them must not wait for their deletion."""
+        committed = self._s.stat(key).kind == "committed"
         self.trash.put(await self._run(self._s.discard, key))
+        if committed:
+            await self.trash.emptied()
 
     async def Stat(self, request: pb.StatSnapshotRequest, context: Context) -> pb.SnapshotInfo:
         return _info(self._s.stat(request.key))

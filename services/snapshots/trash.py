@@ -8,8 +8,10 @@ a time, oldest first, at once (so the space comes back promptly). This service's
 to the disk first waits until the trash is empty (`emptied`): on a full disk a removal frees its
 space before any snapshot is made or filled, as when the deletion came before the reply. Other
 services' writes do not wait (a pull's blobs, a container's log): they may find the space still
-taken for as long as the deletion lasts. A crash between the
-rename and the deletion leaves `removing-*` directories, which the snapshotter's start-up
+taken for as long as the deletion lasts. Only a container's layer is left to
+the trash after the reply: an image's (committed) layer is waited for before Remove answers
+(`server.py`), as docker's `rmi` frees the space before it returns and says how much. A crash
+between the rename and the deletion leaves `removing-*` directories, which the snapshotter's start-up
 `reconcile` deletes before the service serves; `close` finishes the deletions under way.
 """
 

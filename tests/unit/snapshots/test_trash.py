@@ -128,3 +128,19 @@ async def test_a_removal_whose_caller_went_away_still_deletes_its_files(
     with pytest.raises(NotFound):
         snapshotter.stat("gone")
     snapshotter.close()
+
+
+async def test_an_image_layer_is_deleted_before_the_reply(tmp_path: Path) -> None:
+    """A committed snapshot (an image's layer: rmi, prune) is not left to the trash: its
+    files are gone when Remove answers, as docker's rmi has freed the space when it returns."""
+    snapshotter = OverlaySnapshotter(tmp_path)
+    servicer = SnapshotsServicer(snapshotter)
+    await servicer.Prepare(pb.PrepareSnapshotRequest(key="layer"), None)
+    made = snapshotter.stat("layer").id
+    for i in range(200):
+        (tmp_path / "snapshots" / str(made) / "fs" / f"f{i}").write_bytes(b"x")
+    await servicer.Commit(pb.CommitSnapshotRequest(name="sha256:l", key="layer"), None)
+    await servicer.Remove(pb.RemoveSnapshotRequest(key="sha256:l"), None)
+    assert entries(tmp_path / "snapshots") == []  # deleted, not only renamed aside
+    await servicer.trash.close()
+    snapshotter.close()
