@@ -2,7 +2,7 @@
 step's snapshot, mounted in a namespace of the builder's own (`mounting.py`), by `copying.py`.
 
 Sources come from the build context, from another stage's filesystem (`--from=stage`, by name
-or index) or from an image's (`--from=image`); a stage or image source is mounted read-only
+or index), from an image's (`--from=image`) or, for ADD, from URLs (`remote.py`); a stage or image source is mounted read-only
 beside the destination (a view snapshot, removed after). `--chown` names are looked up in the
 destination's /etc/passwd and /etc/group, as docker does.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.api import errors
-from dockyard.services.engine.build import copying, shellwords, sources
+from dockyard.services.engine.build import copying, remote, shellwords, sources
 from dockyard.services.engine.build.copying import Options, Plan
 from dockyard.services.engine.build.imagestate import ImageState
 from dockyard.services.engine.build.instructions import Copy
@@ -36,6 +36,7 @@ class CopySource:
 
     context: Path | None = None
     state: ImageState | None = None  # --from: its layers (none: an empty filesystem)
+    remote: bool = False  # the context is ADD's URLs, downloaded (never extracted)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class PreparedCopy:
     patterns: list[str] = field(default_factory=list)
     files: list[tuple[str, bytes]] = field(default_factory=list)  # heredocs
     matched: list[str] = field(default_factory=list)  # context sources, matched already
+    urls: list[str] = field(default_factory=list)  # ADD's URL sources (`remote.py`)
 
     def describe(self, source: CopySource, digest: str) -> dict[str, Any]:
         """The step's cache key material."""
@@ -76,9 +78,14 @@ def prepare(instruction: Copy, env: Mapping[str, str], workdir: str, escape: str
             prepared.files.append((marker, body.encode()))
             continue
         pattern = shellwords.word(raw, env, escape)
-        if instruction.add and "://" in pattern:
-            raise errors.InvalidArgument(f"ADD from a URL is not supported: {pattern}")
-        prepared.patterns.append(pattern)
+        if instruction.add and remote.is_url(pattern):
+            prepared.urls.append(pattern)
+        else:
+            prepared.patterns.append(pattern)
+    if prepared.urls and (prepared.patterns or prepared.files or instruction.source_stage):
+        raise errors.InvalidArgument(
+            "ADD from a URL is supported alone: not with local sources, heredocs or --from"
+        )
     return prepared
 
 
@@ -139,7 +146,7 @@ def _copy(dirs: list[Path], prepared: PreparedCopy, source: CopySource) -> None:
         owner=_owner(instruction.chown, dirs[0]) if instruction.chown else None,
         chmod=_mode(instruction.chmod) if instruction.chmod else None,
         keep_owner=source.context is None,
-        extract=instruction.add and source.context is not None,
+        extract=instruction.add and source.context is not None and not source.remote,
     )
     try:
         _copy_in(dirs, prepared, source, options)

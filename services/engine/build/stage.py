@@ -10,13 +10,18 @@ key is there (and its layer snapshot still is), else done and cached.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import secrets
+import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from dockyard.api import errors
-from dockyard.services.engine.build import cache, copystep, metadata, shellwords
+from dockyard.api.tasks import finish
+from dockyard.services.engine.build import cache, copystep, metadata, remote, shellwords
 from dockyard.services.engine.build.dockerfile import parse
 from dockyard.services.engine.build.imagestate import (
     DEFAULT_SHELL,
@@ -289,9 +294,35 @@ class StageRunner:
     ) -> ImageState:
         workdir = state.config.get("WorkingDir") or "/"
         prepared = copystep.prepare(step, env, workdir, self._job.plan.escape)
+        if prepared.urls:
+            downloads = self._job.scratch / f"add-{secrets.token_hex(8)}"
+            try:
+                return await self._copy_prepared(
+                    step, state, prepared, await self._fetched(prepared, downloads), out
+                )
+            finally:
+                await finish(asyncio.to_thread(shutil.rmtree, downloads, True))
         source = await self.source(
             shellwords.word(step.source_stage, env, self._job.plan.escape), out
         )
+        return await self._copy_prepared(step, state, prepared, source, out)
+
+    async def _fetched(
+        self, prepared: copystep.PreparedCopy, directory: Path
+    ) -> copystep.CopySource:
+        """ADD's URLs downloaded into `directory`, which is then the step's context."""
+        names = await asyncio.to_thread(remote.download, prepared.urls, directory)
+        prepared.patterns = names
+        return copystep.CopySource(context=directory, remote=True)
+
+    async def _copy_prepared(
+        self,
+        step: Copy,
+        state: ImageState,
+        prepared: copystep.PreparedCopy,
+        source: copystep.CopySource,
+        out: StageOutput,
+    ) -> ImageState:
         digest = ""
         if source.context is not None and prepared.patterns:
             digest = await copystep.digest_context(prepared, source.context)
