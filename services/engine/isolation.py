@@ -21,7 +21,9 @@ does); its permissions are some of "rwm" and become a cgroup rule allowing just 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import posixpath
 import stat
 from dataclasses import dataclass
 from typing import Any
@@ -118,30 +120,61 @@ def devices(mappings: list[DeviceMapping]) -> tuple[list[dict[str, Any]], list[d
     """The spec's linux.devices (nodes to make) and the cgroup rules allowing them."""
     nodes, rules = [], []
     for mapping in mappings:
-        node = device_node(mapping)
-        nodes.append(node)
         access = mapping.cgroup_permissions or "rwm"
-        rules.append({"allow": True, "type": node["type"], "major": node["major"],
-                      "minor": node["minor"], "access": access})  # fmt: skip
+        for node in device_nodes(mapping):
+            nodes.append(node)
+            rules.append({"allow": True, "type": node["type"], "major": node["major"],
+                          "minor": node["minor"], "access": access})  # fmt: skip
     return nodes, rules
 
 
-def device_node(mapping: DeviceMapping) -> dict[str, Any]:
+def device_nodes(mapping: DeviceMapping) -> list[dict[str, Any]]:
+    """--device's node; or, for a directory (`--device /dev/snd`), every device node under it
+    (its subdirectories too, symlinks not followed), each at the same place under the
+    container path, as docker does; a directory holding none is refused like a file."""
     source = mapping.path_on_host
+    target = mapping.path_in_container or source
+    info = _device_stat(source)
+    if stat.S_ISDIR(info.st_mode):
+        found = [
+            _node(posixpath.join(target, os.path.relpath(path, source)), found_info)
+            for path, found_info in _devices_under(source)
+        ]
+        if found:
+            return found
+    elif stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return [_node(target, info)]
+    raise errors.InvalidArgument(
+        f'error gathering device information while adding custom device "{source}": '
+        "not a device node"
+    )
+
+
+def _device_stat(source: str) -> os.stat_result:
     try:
-        info = os.stat(source)
+        return os.stat(source)
     except OSError as err:
         reason = (err.strerror or str(err)).lower()
         raise errors.NotFound(
             f'error gathering device information while adding custom device "{source}": {reason}'
         ) from None
-    if not (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
-        raise errors.InvalidArgument(
-            f'error gathering device information while adding custom device "{source}": '
-            "not a device node"
-        )
+
+
+def _devices_under(directory: str) -> list[tuple[str, os.stat_result]]:
+    found = []
+    for parent, _, names in sorted(os.walk(directory)):
+        for name in sorted(names):
+            path = os.path.join(parent, name)
+            with contextlib.suppress(OSError):
+                info = os.lstat(path)
+                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+                    found.append((path, info))
+    return found
+
+
+def _node(path: str, info: os.stat_result) -> dict[str, Any]:
     return {
-        "path": mapping.path_in_container or source,
+        "path": path,
         "type": "c" if stat.S_ISCHR(info.st_mode) else "b",
         "major": os.major(info.st_rdev),
         "minor": os.minor(info.st_rdev),

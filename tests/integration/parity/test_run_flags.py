@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -105,6 +107,34 @@ def test_a_device_and_its_cgroup_rule(engine: Engine, busybox: str) -> None:
     assert engine.cli("run", "--rm", busybox, "test", "-e", "/dev/lc").returncode == 1
     missing = engine.cli("run", "--rm", "--device", "/dev/nosuch", busybox, "true")
     assert missing.returncode == 127 and 'custom device "/dev/nosuch"' in missing.stderr
+
+
+def test_a_device_directory_brings_every_device_under_it(
+    engine: Engine, busybox: str, tmp_path: Path
+) -> None:
+    """--device DIR (docker's `--device /dev/snd`): each device node under it, subdirectories
+    too, at the same place under the container path, each allowed by its own cgroup rule;
+    other files are left out; a directory without a device is refused as a file is."""
+    devices = tmp_path / "devs"
+    (devices / "sub").mkdir(parents=True)
+    os.mknod(devices / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    os.chmod(devices / "null", 0o666)  # past the umask
+    os.mknod(devices / "sub" / "zero", 0o644 | stat.S_IFCHR, os.makedev(1, 5))
+    (devices / "notes.txt").write_text("not a device\n")
+    os.symlink("null", devices / "link")  # a symlink is not followed
+    script = (
+        "stat -c '%t:%T %a %n' /dev/mine/null /dev/mine/sub/zero; ls /dev/mine; "
+        "head -c 3 /dev/mine/sub/zero | od -An -tx1; echo x > /dev/mine/null && echo wrote"
+    )
+    out = run(engine, "--device", f"{devices}:/dev/mine", busybox, "sh", "-c", script)
+    assert out == (
+        "1:3 666 /dev/mine/null\n1:5 644 /dev/mine/sub/zero\nnull\nsub\n 00 00 00\nwrote\n"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = engine.cli("run", "--rm", "--device", str(empty), busybox, "true")
+    assert refused.returncode != 0
+    assert f'custom device "{empty}": not a device node' in refused.stderr
 
 
 def test_group_add_by_id_and_by_name(engine: Engine, busybox: str) -> None:
