@@ -16,12 +16,19 @@ T = TypeVar("T")
 
 class Warm:
     """What a command server's spare made before its command came (spare.py): an event loop
-    and, when the engine answered, a channel to it connected in that loop. Used once."""
+    and, when the engine answered, a channel to it connected in that loop. Used once.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, channel: Any, address: str) -> None:
+    `socket` is the engine socket's identity when the spare dialled (`socket_identity`): an
+    engine restarted since binds a new socket at the same path, and a channel to the old one
+    may still say READY when the command comes (its end is not always noticed by then)."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, channel: Any, address: str, socket: object = None
+    ) -> None:
         self.loop: asyncio.AbstractEventLoop | None = loop
         self.channel = channel
         self.address = address
+        self.socket = socket
 
     def take_loop(self) -> asyncio.AbstractEventLoop | None:
         loop, self.loop = self.loop, None
@@ -35,8 +42,10 @@ class Warm:
         channel, self.channel = self.channel, None
         if channel is None:
             return None
-        if _socket_path(address) != _socket_path(self.address) or (
-            channel.get_state() != grpc.ChannelConnectivity.READY
+        if (
+            _socket_path(address) != _socket_path(self.address)
+            or socket_identity(address) != self.socket
+            or channel.get_state() != grpc.ChannelConnectivity.READY
         ):
             await channel.close()
             return None
@@ -94,6 +103,15 @@ def error_line(err: Exception, verb: str = "", name: str = "") -> str:
 def die(text: str, code: int = 1) -> NoReturn:
     sys.stderr.write(text.rstrip("\n") + "\n")
     sys.exit(code)
+
+
+def socket_identity(address: str) -> object:
+    """Which socket file `address` names now (device, inode, change time); None if none."""
+    try:
+        info = os.stat(_socket_path(address))
+    except (OSError, ValueError):
+        return None
+    return (info.st_dev, info.st_ino, info.st_ctime_ns)
 
 
 def _socket_path(address: str) -> str:

@@ -90,7 +90,8 @@ def warm(address: str) -> engine.Warm:
             return None
         return channel
 
-    return engine.Warm(loop, loop.run_until_complete(connected()), address)
+    dialled = engine.socket_identity(address)  # before the dial: a later engine is another
+    return engine.Warm(loop, loop.run_until_complete(connected()), address, dialled)
 
 
 def rehearse(address: str) -> None:
