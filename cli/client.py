@@ -37,7 +37,7 @@ def dial(address: str) -> Any:
     from dockyard.api.bootstrap import dial as dial_address
 
     target = address if address.startswith("unix:") else f"unix://{address}"
-    return dial_address(target, ENGINE)
+    return dial_address(target, ENGINE, own_connection=True)  # never the spare's old one
 
 
 def exit_code(err: Exception, verb: str) -> int:

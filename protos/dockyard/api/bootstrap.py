@@ -190,16 +190,22 @@ async def _until_signalled() -> None:
     await stop.wait()
 
 
-def dial(address: str, name: str) -> grpc.aio.Channel:
+def dial(address: str, name: str, own_connection: bool = False) -> grpc.aio.Channel:
     """A channel to `address` ("unix:///…") whose calls raise Dockyard errors (and pass on a
     request's question for timings, timings_rpc.py).
 
         Call it inside a coroutine: grpc.aio binds a channel to the running loop. `name` is how
         errors name the peer ("dockyard-images at unix:///run/dockyard/images.sock").
+        `own_connection`: the channel connects on its own, never taking over the connection
+        of another channel of this process to the same address (gRPC shares them by default),
+        which may be one to a process that has since died and not be known to be dead yet.
     """
     target = f"{name} at {address}"
+    options = (*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)) if own_connection else ()
     return grpc.aio.insecure_channel(
-        address, options=CHANNEL_OPTIONS, interceptors=[*translators(target), *asking()]
+        address,
+        options=options or CHANNEL_OPTIONS,
+        interceptors=[*translators(target), *asking()],
     )
 
 
