@@ -231,8 +231,14 @@ async def test_a_remove_after_a_clean_exit_asks_no_more_than_the_layer(rig: Rig)
     rig.faults.calls.clear()
     await rig.life.remove("quiet", force=False)
     assert rig.faults.ops() == ["snapshots.remove"]
+    await removed_after_a_restart(rig, "after-restart")
+
+
+async def removed_after_a_restart(rig: Rig, name: str) -> None:
+    """`name` removed by a new engine (one that does not know what the old one asked): the
+    runtime, its layer and the network are all asked, and nothing is left."""
     restarted = lifecycle.Lifecycle(rig.store, rig.clients, rig.root, DaemonConfig(), rig.events)
-    await restarted.remove("after-restart", force=False)
+    await restarted.remove(name, force=False)
     assert rig.faults.ops()[1:] == ["tasks.delete", "snapshots.remove", "network.remove_sandbox"]
     assert rig.leftovers() == []
     await restarted.close()
@@ -247,11 +253,7 @@ async def test_a_container_never_started_is_removed_asking_only_for_its_layer(ri
     rig.faults.calls.clear()
     await rig.life.remove("fresh", force=False)
     assert rig.faults.ops() == ["snapshots.remove"]
-    restarted = lifecycle.Lifecycle(rig.store, rig.clients, rig.root, DaemonConfig(), rig.events)
-    await restarted.remove("from-before", force=False)
-    assert rig.faults.ops()[1:] == ["tasks.delete", "snapshots.remove", "network.remove_sandbox"]
-    assert rig.leftovers() == []
-    await restarted.close()
+    await removed_after_a_restart(rig, "from-before")
 
 
 async def test_a_start_whose_undo_failed_is_released_by_the_removal(rig: Rig) -> None:

@@ -25,6 +25,17 @@ def full_dir(path: Path, files: int = 20) -> Path:
     return path
 
 
+async def prepared_with_files(
+    servicer: SnapshotsServicer, snapshotter: OverlaySnapshotter, root: Path, key: str
+) -> int:
+    """The active snapshot `key`, 200 files written into it; its directory's ID."""
+    await servicer.Prepare(pb.PrepareSnapshotRequest(key=key), None)
+    made = snapshotter.stat(key).id
+    for i in range(200):
+        (root / "snapshots" / str(made) / "fs" / f"f{i}").write_bytes(b"x")
+    return made
+
+
 def entries(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
@@ -72,10 +83,7 @@ async def test_remove_replies_before_the_files_go_and_prepare_waits_for_them(
 ) -> None:
     snapshotter = OverlaySnapshotter(tmp_path)
     servicer = SnapshotsServicer(snapshotter)
-    await servicer.Prepare(pb.PrepareSnapshotRequest(key="gone"), None)
-    gone = snapshotter.stat("gone").id
-    for i in range(200):
-        (tmp_path / "snapshots" / str(gone) / "fs" / f"f{i}").write_bytes(b"x")
+    gone = await prepared_with_files(servicer, snapshotter, tmp_path, "gone")
     await servicer.Remove(pb.RemoveSnapshotRequest(key="gone"), None)
     trash = tmp_path / "snapshots" / f"removing-{gone}"
     assert trash.is_dir()  # the reply came first
@@ -135,10 +143,7 @@ async def test_an_image_layer_is_deleted_before_the_reply(tmp_path: Path) -> Non
     files are gone when Remove answers, as docker's rmi has freed the space when it returns."""
     snapshotter = OverlaySnapshotter(tmp_path)
     servicer = SnapshotsServicer(snapshotter)
-    await servicer.Prepare(pb.PrepareSnapshotRequest(key="layer"), None)
-    made = snapshotter.stat("layer").id
-    for i in range(200):
-        (tmp_path / "snapshots" / str(made) / "fs" / f"f{i}").write_bytes(b"x")
+    await prepared_with_files(servicer, snapshotter, tmp_path, "layer")
     await servicer.Commit(pb.CommitSnapshotRequest(name="sha256:l", key="layer"), None)
     await servicer.Remove(pb.RemoveSnapshotRequest(key="sha256:l"), None)
     assert entries(tmp_path / "snapshots") == []  # deleted, not only renamed aside
