@@ -49,6 +49,7 @@ CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
 )
+OWN_CONNECTION = (("grpc.use_local_subchannel_pool", 1),)  # no connection shared with a sibling
 
 
 @dataclass(frozen=True)
@@ -201,11 +202,9 @@ def dial(address: str, name: str, own_connection: bool = False) -> grpc.aio.Chan
         which may be one to a process that has since died and not be known to be dead yet.
     """
     target = f"{name} at {address}"
-    options = (*CHANNEL_OPTIONS, ("grpc.use_local_subchannel_pool", 1)) if own_connection else ()
+    options = (*CHANNEL_OPTIONS, *(OWN_CONNECTION if own_connection else ()))
     return grpc.aio.insecure_channel(
-        address,
-        options=options or CHANNEL_OPTIONS,
-        interceptors=[*translators(target), *asking()],
+        address, options=options, interceptors=[*translators(target), *asking()]
     )
 
 
