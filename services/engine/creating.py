@@ -227,11 +227,11 @@ class Creator:
             host.network_mode = f"container:{other.id}"
             return []
         if mode in ("host", "none"):
-            if endpoints:
+            if endpoints and any(e.network != mode for e in endpoints):
                 raise errors.InvalidArgument(
                     f"container cannot be connected to {mode} and another network"
                 )
-            return []
+            return [EndpointSettings(network=mode)]  # an endpoint without an address, as docker's
         wanted = endpoints or [EndpointSettings(network=mode)]
         if all(e.network != mode for e in wanted):
             wanted.insert(0, EndpointSettings(network=mode))

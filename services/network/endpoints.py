@@ -13,6 +13,7 @@ The published ports of a container are DNATed to its first bridge endpoint (by i
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
@@ -25,6 +26,9 @@ from dockyard.services.network.names import NameTable
 from dockyard.services.network.sandboxes import Sandbox, Sandboxes
 from dockyard.services.network.store import Endpoint, Network, Store
 from dockyard.services.network.tags import Tag
+
+BUILTIN = ("host", "none")
+"""The sandbox modes that are networks of their own, with an endpoint but no address."""
 
 
 @dataclass
@@ -47,6 +51,20 @@ class Endpoints:
     def of(self, container_id: str) -> list[tuple[Endpoint, Network]]:
         """`container_id`'s endpoints with their networks, by interface name."""
         return [(e, self._store.get(e.network_id)) for e in self._store.endpoints(container_id)]
+
+    def builtin(self, sandbox: Sandbox) -> list[tuple[Endpoint, Network]]:
+        """A host- or none-mode sandbox's endpoint on that network: no record and no link, an
+        address-less endpoint as docker reports one (its ID derived from the container's)."""
+        if sandbox.mode not in BUILTIN:
+            return []
+        network = self._store.find(sandbox.mode)
+        if network is None:
+            return []
+        seed = f"{sandbox.container_id}/{network.id}".encode()
+        endpoint_id = hashlib.sha256(seed).hexdigest()
+        return [
+            (Endpoint(sandbox.container_id, network.id, endpoint_id, "", "", [], "", ""), network)
+        ]
 
     def attach(self, sandbox: Sandbox, network: Network, wanted: EndpointRequest) -> Endpoint:
         mine = self._store.endpoints(sandbox.container_id)

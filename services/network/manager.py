@@ -25,7 +25,7 @@ from pathlib import Path
 from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from dockyard.services.network import etcfiles, nat, ports
-from dockyard.services.network.endpoints import EndpointRequest, Endpoints
+from dockyard.services.network.endpoints import BUILTIN, EndpointRequest, Endpoints
 from dockyard.services.network.kernel import Kernel
 from dockyard.services.network.names import NameTable
 from dockyard.services.network.networks import Networks
@@ -202,7 +202,8 @@ class Manager:
 
     def view(self, sandbox: Sandbox) -> SandboxView:
         cid = sandbox.container_id
-        return SandboxView(sandbox, self.endpoints.of(cid), self.store.ports(cid))
+        endpoints = self.endpoints.of(cid) + self.endpoints.builtin(sandbox)
+        return SandboxView(sandbox, endpoints, self.store.ports(cid))
 
     def list_sandboxes(self) -> list[SandboxView]:
         return [self.view(s) for s in self.sandboxes.list()]
@@ -223,6 +224,11 @@ class Manager:
             except NotFound:
                 name = ""
             members.append((endpoint, name))
+        if network.name in BUILTIN:
+            for sandbox in self.sandboxes.with_mode(network.name):
+                members += [
+                    (e, sandbox.spec.get("name", "")) for e, _ in self.endpoints.builtin(sandbox)
+                ]
         return NetworkView(network, members)
 
     # -- inside -----------------------------------------------------------------------------

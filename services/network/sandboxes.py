@@ -140,6 +140,10 @@ class Sandboxes:
             raise NotFound(f"no sandbox for container {container_id}")
         return self._sandbox(row)
 
+    def with_mode(self, mode: str) -> list[Sandbox]:
+        rows = self._db.execute(f"SELECT {COLUMNS} FROM sandboxes WHERE mode = ?", (mode,))
+        return [self._sandbox(r) for r in rows.fetchall()]
+
     def list(self) -> list[Sandbox]:
         rows = self._db.execute(f"SELECT {COLUMNS} FROM sandboxes").fetchall()
         return [self._sandbox(r) for r in rows]

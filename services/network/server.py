@@ -123,7 +123,7 @@ def _sandbox(view: SandboxView) -> pb.Sandbox:
             network_name=network.name,
             endpoint_id=endpoint.endpoint_id,
             ip_address=endpoint.address,
-            prefix_len=network.net.prefixlen,
+            prefix_len=network.net.prefixlen if network.subnet else 0,
             gateway=network.gateway,
             mac_address=endpoint.mac,
             aliases=endpoint.aliases,
@@ -162,6 +162,6 @@ def _network(view: NetworkView) -> pb.Network:
             name=name,
             endpoint_id=endpoint.endpoint_id,
             mac_address=endpoint.mac,
-            ipv4_address=f"{endpoint.address}/{network.net.prefixlen}",
+            ipv4_address=f"{endpoint.address}/{network.net.prefixlen}" if endpoint.address else "",
         )
     return message

@@ -308,6 +308,31 @@ def test_none_host_and_container_modes(engine: Engine, busybox: str) -> None:
     assert joined.returncode == 125 and "non running container" in joined.stderr
 
 
+def test_host_and_none_containers_have_an_endpoint_on_their_network(
+    engine: Engine, busybox: str
+) -> None:
+    """As docker's: the network's ID and an endpoint without an address while it runs (the
+    endpoint goes with a stop, the network's ID stays); `network inspect` and `ps` name it."""
+    for mode in ("host", "none"):
+        network_id = engine.ok("network", "inspect", "-f", "{{.Id}}", mode).strip()
+        engine.ok("run", "-d", "--name", f"in-{mode}", "--network", mode, busybox, "sleep", "60")
+        got = inspect(engine, f"in-{mode}")["NetworkSettings"]["Networks"]
+        assert list(got) == [mode] and got[mode]["NetworkID"] == network_id
+        endpoint_id = got[mode]["EndpointID"]
+        assert len(endpoint_id) == 64 and got[mode]["IPAddress"] == ""
+        members = json.loads(engine.ok("network", "inspect", "-f", "{{json .Containers}}", mode))
+        assert [(m["Name"], m["EndpointID"], m["IPv4Address"]) for m in members.values()] == [
+            (f"in-{mode}", endpoint_id, "")
+        ]
+        listed = engine.ok("ps", "--filter", f"network={mode}", "--format", "{{.Names}}")
+        assert listed.split() == [f"in-{mode}"]
+        engine.ok("stop", "-t", "0", f"in-{mode}")
+        got = inspect(engine, f"in-{mode}")["NetworkSettings"]["Networks"][mode]
+        assert (got["NetworkID"], got["EndpointID"]) == (network_id, "")
+        assert engine.ok("network", "inspect", "-f", "{{json .Containers}}", mode) == "{}\n"
+        engine.ok("rm", f"in-{mode}")
+
+
 def test_internal_network_has_no_way_out(
     engine: Engine, busybox: str, network: Callable[..., str]
 ) -> None:

@@ -79,7 +79,7 @@ async def test_bad_host_settings_are_refused_before_anything_is_made(rig: Rig) -
 async def test_a_host_network_endpoint_makes_host_mode(rig: Rig) -> None:
     container = await rig.create("h", HostConfig(network_mode="host"))
     assert container.host_config.network_mode == "host"
-    assert container.network_settings.networks == []
+    assert container.network_settings.networks == [EndpointSettings(network="host")]
 
 
 async def test_an_image_whose_layers_are_gone_is_unpacked_again(rig: Rig) -> None:

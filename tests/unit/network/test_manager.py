@@ -159,8 +159,18 @@ def test_a_container_mode_sandbox_shares_the_namespace_and_files(world: World) -
 
 def test_host_and_none_modes(world: World) -> None:
     host = world.run("q" * 64, "host")
-    assert host.sandbox.netns_path == "" and host.endpoints == []
+    assert host.sandbox.netns_path == ""
     none = world.run("r" * 64, "none")
-    assert none.endpoints == [] and world.netns("r" * 64).exists()
+    assert world.netns("r" * 64).exists()
+    for view, mode in ((host, "host"), (none, "none")):  # an endpoint without address or link
+        [(endpoint, network)] = view.endpoints
+        assert network.name == mode and endpoint.network_id == network.id
+        assert len(endpoint.endpoint_id) == 64 and endpoint.address == endpoint.ifname == ""
+        assert world.manager.store.endpoints(view.sandbox.container_id) == []
+        members = world.manager.network_view(network).members
+        assert [(e.endpoint_id, e.container_id) for e, _ in members] == [
+            (endpoint.endpoint_id, view.sandbox.container_id)
+        ]
+    assert host.endpoints[0][0].endpoint_id != none.endpoints[0][0].endpoint_id
     with pytest.raises(InvalidArgument, match="cannot be connected to host"):
         world.run("s" * 64, endpoints=[EndpointRequest("bridge"), EndpointRequest("host")])

@@ -40,7 +40,11 @@ class FakeNetwork:
         if spec.container_id in self.sandboxes:
             return self.sandboxes[spec.container_id]
         sandbox = Sandbox(spec.container_id, spec.mode, netns_path=self._netns(spec))
-        sandbox.endpoints = [self._endpoint(e) for e in spec.endpoints]
+        if spec.mode in ("host", "none"):  # an endpoint without an address, as the real one's
+            found = self._network(spec.mode)
+            sandbox.endpoints = [Endpoint(found.id, found.name, f"ep-{spec.mode}")]
+        else:
+            sandbox.endpoints = [self._endpoint(e) for e in spec.endpoints]
         sandbox.ports = [self._publish(p) for p in spec.ports]
         if spec.mode != "host":
             files = f"/fake/sandboxes/{spec.container_id}"
