@@ -77,8 +77,8 @@ class Puller:
         chains: list[str],
     ) -> Progress:
         registry = self._registries.get(ref.domain, credentials)
-        report(Progress(ref.tag or ref.digest, f"Pulling from {ref.path}"))
         resolved = await resolve(registry, ref, wanted)
+        report(Progress(ref.tag or ref.digest, f"Pulling from {ref.path}"))  # docker: once found
         manifest, config_desc = resolved.manifest, resolved.manifest.config
         layers, diff_ids = manifest.layers, resolved.diff_ids
         blobs = {resolved.manifest_digest, config_desc.digest, *(d.digest for d in layers)}
@@ -173,6 +173,7 @@ class Puller:
                     )
                     if applied is not None:
                         self._images.store.set_layer_size(chain_id, applied[1])
+                if download is not None:  # docker's too when the layer was there, not its blob
                     report(Progress(layer.digest[7:19], "Pull complete"))
                 size += self._images.store.layer_size(chain_id)
                 parent = chain_id

@@ -179,7 +179,7 @@ class Registry:
         headers = {"Accept": ", ".join(accept)}
         async with self.request("GET", path, pull(repository), headers) as response:
             if response.status == 404:
-                raise NotFound(await error_text(response, "manifest unknown"))
+                raise NotFound(await error_text(response, "MANIFEST_UNKNOWN", "manifest unknown"))
             await check(response)
             try:
                 data = await _read_at_most(response, MAX_MANIFEST, "manifest")
@@ -275,9 +275,9 @@ class Registry:
         except aiohttp.ClientConnectorError as err:
             raise _unreachable(method, url, err, self.host) from None
         if response.status == 401:
-            message = await error_text(response, "authentication required")
+            message = await error_text(response, "UNAUTHORIZED", "authentication required")
             response.release()
-            raise PermissionDenied(f"unauthorized: {message}")
+            raise PermissionDenied(message)
         return response
 
     async def _once(
@@ -354,14 +354,19 @@ def _dial_error(err: aiohttp.ClientConnectorError, host: str) -> str:
     return str(err)
 
 
-async def error_text(response: aiohttp.ClientResponse, default: str) -> str:
-    """The first message of a distribution-API error body ("manifest unknown", ...)."""
+async def error_text(response: aiohttp.ClientResponse, code: str, default: str) -> str:
+    """The first error of a distribution-API body as docker prints it: its code in words, then
+    its message ("manifest unknown: manifest unknown"); `code` and `default` stand for what the
+    body does not say (no code: the message alone)."""
+    message = default
     try:
         doc = await response.json(content_type=None)
         first = doc.get("errors", [{}])[0] if isinstance(doc, dict) else {}
-        return str(first.get("message") or first.get("code") or default)
+        code, message = str(first.get("code") or code), str(first.get("message") or default)
     except (ValueError, AttributeError, IndexError, TypeError, aiohttp.ClientError):
-        return default
+        pass
+    words = code.lower().replace("_", " ")
+    return f"{words}: {message}" if words else message
 
 
 async def check(response: aiohttp.ClientResponse) -> None:
@@ -371,13 +376,14 @@ async def check(response: aiohttp.ClientResponse) -> None:
         return
     if status >= 500:
         raise Unavailable(f"received unexpected HTTP status: {status} {response.reason}")
-    message = await error_text(response, response.reason or str(status))
+    code = {403: "DENIED", 429: "TOOMANYREQUESTS"}.get(status, "")
+    message = await error_text(response, code, response.reason or str(status))
     if status == 403:
-        raise PermissionDenied(f"denied: {message}")
+        raise PermissionDenied(message)
     if status == 404:
         raise NotFound(message)
     if status == 429:
-        raise Unavailable(f"toomanyrequests: {message}")
+        raise Unavailable(message)
     raise InvalidArgument(f"{message} ({status} {response.reason})")
 
 

@@ -48,6 +48,18 @@ def test_pull_images_rmi(docker: Docker, image: str) -> None:
     assert "Untagged: dockyard-test/alias:v1" in out
 
 
+def test_a_pull_the_registry_cannot_serve_is_an_error_response(docker: Docker, image: str) -> None:
+    """As dockerd's: nothing streamed before the manifest is found, so the failure is the
+    reply's own status and the docker CLI says "Error response from daemon"."""
+    missing = image.rsplit(":", 1)[0] + "-nosuch"
+    result = docker.run("pull", missing)
+    assert (result.returncode, result.stdout) == (1, "Using default tag: latest\n")
+    assert result.stderr == (
+        f"Error response from daemon: manifest for {missing}:latest not found: "
+        "manifest unknown: manifest unknown\n"
+    )
+
+
 def test_run_pulls_a_missing_image_then_runs(docker: Docker, image: str) -> None:
     docker.run("rmi", "-f", image)
     result = docker.run("run", "--rm", image, "echo", "hello")
