@@ -117,6 +117,7 @@ def inspect(
 ) -> None:
     """Show networks as docker's JSON."""
     from dockyard.api.errors import NotFound
+    from dockyard.api.networkjson import network_json
     from dockyard.cli.listing import print_docs
     from dockyard.network.v1 import network_pb2 as pb
 
@@ -132,45 +133,6 @@ def inspect(
 
     docs, failures = call("network inspect", work)
     print_docs(docs, format, failures)
-
-
-def network_json(n: Any) -> dict[str, Any]:
-    from dockyard.cli import render
-
-    config = []
-    if n.subnet:
-        entry = {"Subnet": n.subnet, "Gateway": n.gateway}
-        if n.ip_range:
-            entry["IPRange"] = n.ip_range
-        config.append(entry)
-    options = dict(n.options)
-    if n.driver == "bridge" and n.interface:
-        options.setdefault("com.docker.network.bridge.name", n.interface)
-    return {
-        "Name": n.name,
-        "Id": n.id,
-        "Created": render.rfc3339(n.created),
-        "Scope": n.scope,
-        "Driver": n.driver,
-        "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": None, "Config": config},
-        "Internal": n.internal,
-        "Attachable": False,
-        "Ingress": False,
-        "ConfigOnly": False,
-        "Containers": {
-            c.container_id: {
-                "Name": c.name,
-                "EndpointID": c.endpoint_id,
-                "MacAddress": c.mac_address,
-                "IPv4Address": c.ipv4_address,
-                "IPv6Address": "",
-            }
-            for c in n.containers
-        },
-        "Options": options,
-        "Labels": dict(n.labels),
-    }
 
 
 @app.command("rm")

@@ -31,6 +31,7 @@ MODULES = (
     "dockyard.api.bootstrap",
     "dockyard.api.errors",
     "dockyard.api.paths",
+    "dockyard.api.networkjson",
     "asyncio",
     "base64",
     "inspect",

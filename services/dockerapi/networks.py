@@ -3,11 +3,9 @@ disconnect (a container that is created but not started joins at its start), rem
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from dockyard.api import errors
-from dockyard.api.gotime import rfc3339
+from dockyard.api.networkjson import network_json
 from dockyard.engine.v1 import engine_pb2
 from dockyard.network.v1 import network_pb2
 from dockyard.services.dockerapi import params, replies
@@ -26,43 +24,6 @@ def register(routes: Routes) -> None:
     routes.add("DELETE", "/networks/{id}", remove)
     routes.add("POST", "/networks/{id}/connect", connect)
     routes.add("POST", "/networks/{id}/disconnect", disconnect)
-
-
-def network_json(n: network_pb2.Network, containers: bool = True) -> dict[str, Any]:
-    config = []
-    if n.subnet:
-        ipam = {"Subnet": n.subnet, "Gateway": n.gateway}
-        if n.ip_range and n.ip_range != n.subnet:
-            ipam["IPRange"] = n.ip_range
-        config.append(ipam)
-    return {
-        "Name": n.name,
-        "Id": n.id,
-        "Created": rfc3339(n.created),
-        "Scope": n.scope or "local",
-        "Driver": n.driver,
-        "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": None, "Config": config},
-        "Internal": n.internal,
-        "Attachable": False,
-        "Ingress": False,
-        "ConfigFrom": {"Network": ""},
-        "ConfigOnly": False,
-        "Containers": {
-            c.container_id: {
-                "Name": c.name,
-                "EndpointID": c.endpoint_id,
-                "MacAddress": c.mac_address,
-                "IPv4Address": c.ipv4_address,
-                "IPv6Address": "",
-            }
-            for c in n.containers
-        }
-        if containers
-        else {},
-        "Options": dict(n.options),
-        "Labels": dict(n.labels),
-    }
 
 
 async def list_networks(request: web.Request) -> web.StreamResponse:
