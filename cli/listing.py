@@ -103,7 +103,7 @@ def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
         "State": c.state.status,
         "Mounts": ",".join(_mount_name(m, no_trunc) for m in c.mounts),
         "Networks": ",".join(e.network for e in c.network_settings.networks)
-        or c.host_config.network_mode,
+        or (c.host_config.network_mode if c.host_config.network_mode in ("host", "none") else ""),
         "LocalVolumes": str(sum(1 for m in c.mounts if m.driver == "local")),
     }
 

@@ -45,11 +45,11 @@ from dockyard.services.engine.model import (
     EndpointSettings,
     HostConfig,
     NetworkSettings,
+    network_of,
 )
 from dockyard.services.engine.store import ContainerStore
 from dockyard.services.engine.units import parse_size
 
-DEFAULT_NETWORK_MODE = "bridge"
 SHARED_NAMESPACE_DRIVERS = ("host", "null")
 
 
@@ -232,9 +232,11 @@ class Creator:
                     f"container cannot be connected to {mode} and another network"
                 )
             return [EndpointSettings(network=mode)]  # an endpoint without an address, as docker's
-        wanted = endpoints or [EndpointSettings(network=mode)]
-        if all(e.network != mode for e in wanted):
-            wanted.insert(0, EndpointSettings(network=mode))
+        for endpoint in endpoints:
+            endpoint.network = network_of(endpoint.network)
+        wanted = endpoints or [EndpointSettings(network=network_of(mode))]
+        if all(e.network != network_of(mode) for e in wanted):
+            wanted.insert(0, EndpointSettings(network=network_of(mode)))
         for endpoint in wanted:
             driver = await self._check_endpoint(endpoint, alone=len(wanted) == 1)
             if driver in SHARED_NAMESPACE_DRIVERS:
@@ -293,9 +295,7 @@ def image_defaults(image: Image) -> ImageDefaults:
 
 
 def _normalise_host(host: HostConfig, config: DaemonConfig) -> HostConfig:
-    host.network_mode = host.network_mode or DEFAULT_NETWORK_MODE
-    if host.network_mode == "default":
-        host.network_mode = DEFAULT_NETWORK_MODE
+    host.network_mode = host.network_mode or "default"  # what dockerd records for none given
     host.log_config.type = host.log_config.type or "json-file"
     if host.log_config.type not in ("json-file", "none"):
         raise errors.InvalidArgument(f'logging driver "{host.log_config.type}" is not supported')

@@ -15,7 +15,13 @@ from dockyard.services.engine.clients.networks import (
     Sandbox,
     SandboxSpec,
 )
-from dockyard.services.engine.model import Container, EndpointSettings, HostConfig, PortBinding
+from dockyard.services.engine.model import (
+    Container,
+    EndpointSettings,
+    HostConfig,
+    PortBinding,
+    network_of,
+)
 
 
 def sandbox_spec(container: Container) -> SandboxSpec:
@@ -23,7 +29,7 @@ def sandbox_spec(container: Container) -> SandboxSpec:
     host = container.host_config
     return SandboxSpec(
         container_id=container.id,
-        mode=host.network_mode,
+        mode=network_of(host.network_mode),
         hostname=container.config.hostname,
         name=container.name,
         endpoints=[

@@ -151,9 +151,20 @@ class DeviceMapping:
     cgroup_permissions: str = ""
 
 
+DEFAULT_NETWORK = "bridge"  # the network of network mode "default" (dockerd's default bridge)
+
+
+def network_of(mode: str) -> str:
+    """The network a network mode (or an endpoint's network) names: "default" is the bridge.
+
+    Records keep "default" (what a container made without --network shows, as docker's);
+    records of older engines say "bridge" for it, which names the same network."""
+    return DEFAULT_NETWORK if mode == "default" else mode
+
+
 @dataclass
 class HostConfig:
-    network_mode: str = ""
+    network_mode: str = ""  # "default" | bridge | host | none | container:<id> | <network>
     auto_remove: bool = False
     log_config: LogConfig = field(default_factory=LogConfig)
     runtime: str = ""

@@ -18,7 +18,7 @@ from dockyard.services.engine.clients.networks import (
 from dockyard.services.engine.endpoints import fill_endpoint
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.locks import Locks
-from dockyard.services.engine.model import Container, EndpointSettings
+from dockyard.services.engine.model import Container, EndpointSettings, network_of
 from dockyard.services.engine.store import ContainerStore
 
 PREDEFINED = ("bridge", "host", "none")
@@ -103,7 +103,10 @@ class Networks:
             if container.running and not container.state.restarting:
                 await self._leave(container.id, network.id, force)
             container.network_settings.networks = kept
-            if container.host_config.network_mode in (network.name, network.id) and kept:
+            if (
+                network_of(container.host_config.network_mode) in (network.name, network.id)
+                and kept
+            ):
                 container.host_config.network_mode = kept[0].network
             self._store.update(container)
         self._publish("disconnect", network, container=container.id)

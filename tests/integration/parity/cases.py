@@ -641,6 +641,67 @@ LOG_DETAILS = [
     ),
 ]
 
+# -- HostConfig.NetworkMode: "default" without --network (the bridge network all the same) ----
+
+P_NET = ("network", "create", "p-net")
+MODES = (
+    ("create", "--name", "p-nm-none", "busybox", "true"),
+    ("create", "--name", "p-nm-bridge", "--network", "bridge", "busybox", "true"),
+    ("create", "--name", "p-nm-default", "--network", "default", "busybox", "true"),
+    ("create", "--name", "p-nm-user", "--network", "p-net", "busybox", "true"),
+    ("create", "--name", "p-nm-host", "--network", "host", "busybox", "true"),
+    ("create", "--name", "p-nm-null", "--network", "none", "busybox", "true"),
+    DONOR,
+    ("create", "--name", "p-nm-joiner", "--network", "container:p-donor", "busybox", "true"),
+)
+MODE_NAMES = (
+    "p-nm-none",
+    "p-nm-bridge",
+    "p-nm-default",
+    "p-nm-user",
+    "p-nm-host",
+    "p-nm-null",
+    "p-donor",
+    "p-nm-joiner",
+)
+NETWORK_MODE = [
+    Case(
+        "network-mode-in-inspect",
+        ("inspect", "-f", "{{.Name}} {{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}", *MODE_NAMES),
+        docker=Out(0, stdout='/p-nm-none default bridge\n/p-nm-bridge bridge bridge\n/p-nm-default default bridge\n/p-nm-user p-net p-net\n/p-nm-host host host\n/p-nm-null none none\n/p-donor default bridge\n/p-nm-joiner container:2b7f30a70cd691b60f572f07cfcbae6e0ae1a74feebcec1a11da69e42f8d52bb \n'),
+        setup=(P_NET, *MODES),
+        networks=("p-net",),
+    ),
+    Case(
+        "network-mode-ps-networks",
+        ("ps", "-a", "--format", "{{.Names}}:{{.Networks}}"),
+        docker=Out(0, stdout='p-nm-joiner:\np-donor:bridge\np-nm-null:none\np-nm-host:host\np-nm-user:p-net\np-nm-default:bridge\np-nm-bridge:bridge\np-nm-none:bridge\n'),
+        setup=(P_NET, *MODES),
+        networks=("p-net",),
+    ),
+    Case(
+        "network-mode-ps-filter-bridge",
+        ("ps", "-a", "--filter", "network=bridge", "--format", "{{.Names}}"),
+        docker=Out(0, stdout='p-donor\np-nm-default\np-nm-bridge\np-nm-none\n'),
+        setup=(P_NET, *MODES),
+        networks=("p-net",),
+    ),
+    Case(
+        "network-mode-ps-filter-default",
+        ("ps", "-a", "--filter", "network=default", "--format", "{{.Names}}"),
+        docker=Out(0),
+        setup=(P_NET, *MODES),
+        networks=("p-net",),
+    ),
+    Case(
+        "network-mode-ps-filter-host",
+        ("ps", "-a", "--filter", "network=host", "--filter", "network=p-net", "--format", "{{.Names}}"),
+        docker=Out(0, stdout='p-nm-host\np-nm-user\n'),
+        setup=(P_NET, *MODES),
+        networks=("p-net",),
+    ),
+]  # fmt: skip
+
 CASES = [
     *USAGE,
     *MISSING,
@@ -655,4 +716,5 @@ CASES = [
     *HEALTH,
     *PULL_AND_FLAGS,
     *LOG_DETAILS,
+    *NETWORK_MODE,
 ]
