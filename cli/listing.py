@@ -74,15 +74,17 @@ def ps(
             print(c.id if no_trunc else c.id[:12])
         return
     rows = [ps_row(c, no_trunc) for c in found]
-    template = format or (PS_DEFAULT + "\t{{.Size}}" if size else PS_DEFAULT)
+    # a bare "table" is the default table, as docker's (with SIZE under -s)
+    template = format if format not in ("", "table") else PS_DEFAULT + "\t{{.Size}}" * size
     sys.stdout.write(format_rows(rows, template, PS_HEADERS, PS_CONTEXT, validate=True))
 
 
 def uses_size(template: str) -> bool:
-    """A template naming .Size has the sizes measured (docker's ps asks for them then)."""
+    """A template naming .Size, or printing every field ({{json .}}), has the sizes measured
+    (docker's ps asks for them when the template reads the field)."""
     import re
 
-    return re.search(r"\.Size\b", template) is not None
+    return re.search(r"\.Size\b|\bjson\s+\.\s*}}", template) is not None
 
 
 def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:

@@ -63,10 +63,44 @@ def local_time(stamp: Any) -> str:
 
 
 def command(container: Any, truncate: bool = True) -> str:
-    text = " ".join([container.path, *container.args])
+    """ps's COMMAND: the list's command line, cut to 20 characters, in Go's quotes."""
+    text = containerjson.command_line(container)
     if truncate and len(text) > 20:
         text = text[:19] + "…"
-    return f'"{text}"'
+    return go_quote(text)
+
+
+_GO_ESCAPES = {
+    "\a": r"\a",
+    "\b": r"\b",
+    "\f": r"\f",
+    "\n": r"\n",
+    "\r": r"\r",
+    "\t": r"\t",
+    "\v": r"\v",
+}
+
+
+def go_quote(text: str) -> str:
+    """Go's strconv.Quote: double quotes; quote, backslash and what does not print escaped."""
+    return '"' + "".join(_go_char(ch) for ch in text) + '"'
+
+
+def _go_char(ch: str) -> str:
+    if ch in '"\\':
+        return "\\" + ch
+    if ch in _GO_ESCAPES:
+        return _GO_ESCAPES[ch]
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x80
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
 
 
 def short_id(image_id: str) -> str:

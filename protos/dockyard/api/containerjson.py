@@ -53,7 +53,7 @@ def summary(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
         "Names": [f"/{c.name}"],
         "Image": c.config.image,
         "ImageID": c.image,
-        "Command": " ".join([c.path, *c.args]),
+        "Command": command_line(c),
         "Created": c.created.seconds,
         "Ports": port_list(c),
         **sizes(c, omit_zero=True),
@@ -64,6 +64,11 @@ def summary(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
         "NetworkSettings": {"Networks": networks(c, version)},
         "Mounts": [mount_point(m) for m in c.mounts],
     }
+
+
+def command_line(c: Any) -> str:
+    """The list's Command as dockerd joins it: an argument with a space in single quotes."""
+    return " ".join([c.path, *(f"'{a}'" if " " in a else a for a in c.args)])
 
 
 def sizes(c: Any, omit_zero: bool = False) -> dict[str, int]:

@@ -5,12 +5,15 @@ only when asked for."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from tests.integration.dockerapi.test_wire import call
 from tests.support.engine import Engine
 
 MIB = 1024 * 1024
 WRITE_1MB = "head -c 1048576 /dev/zero > /big"
+DEFAULT_HEADERS = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
 
 
 def sized(engine: Engine, name: str) -> dict[str, Any]:
@@ -46,6 +49,27 @@ def test_inspect_and_ps_show_what_a_container_wrote(engine: Engine, busybox: str
     }
     column = engine.ok("ps", "-a", "--filter", "name=idle", "--format", "{{.Names}} {{.Size}}")
     assert column == f"idle 0B (virtual {virtual})\n"
+
+
+def test_ps_size_in_table_formats_and_json(engine: Engine, busybox: str) -> None:
+    """A bare `--format table` is ps's default table (with SIZE under -s), a table naming .Size
+    and `{{json .}}` have the sizes measured; the COMMAND column and the Docker API's Command
+    quote an argument holding a space, as dockerd 20.10's."""
+    engine.ok("run", "--name", "writer", busybox, "sh", "-c", WRITE_1MB)
+    image_size = int(engine.ok("image", "inspect", "-f", "{{.Size}}", busybox))
+    size = f"1.05MB (virtual {human3(image_size + MIB)})"
+    header, row = engine.ok("ps", "-a", "-s", "--format", "table").splitlines()
+    assert re.split(r"\s{2,}", header) == [*DEFAULT_HEADERS, "SIZE"]
+    assert row.endswith(f"writer    {size}") and '"sh -c \'head -c 1048…"' in row
+    assert re.split(r"\s{2,}", engine.ok("ps", "-a", "--format", "table").splitlines()[0]) == (
+        DEFAULT_HEADERS
+    )
+    table = engine.ok("ps", "-a", "-s", "--format", "table {{.Names}}\t{{.Size}}")
+    assert table == engine.ok("ps", "-a", "--format", "table {{.Names}}\t{{.Size}}")
+    assert table == f"NAMES     SIZE\nwriter    {size}\n"
+    assert json.loads(engine.ok("ps", "-a", "--format", "{{json .}}"))["Size"] == size
+    _, _, listed = call(engine, "GET", "/containers/json?all=1")
+    assert json.loads(listed)[0]["Command"] == f"sh -c '{WRITE_1MB}'"
 
 
 def test_system_df_counts_writable_layers_reclaimable_once_stopped(

@@ -702,6 +702,29 @@ NETWORK_MODE = [
     ),
 ]  # fmt: skip
 
+# -- ps's COMMAND column (the default table's, with -s too): dockerd's quoting of arguments ----
+
+COMMAND_LINES = (
+    ("create", "--name", "p-cmd-spaced", "busybox", "sh", "-c", 'echo "a  b" '),
+    (
+        "create",
+        "--name",
+        "p-cmd-quotes",
+        "busybox",
+        "echo",
+        "it's",
+        'x"y',
+        "",
+        "tab\tx",
+        "back\\slash",
+    ),
+    ("create", "--name", "p-cmd-short", "busybox", "echo", "a b"),
+)
+PS_COMMAND = [
+    Case("ps-command-quoted", ("ps", "-a", "--format", "table {{.Names}}\t{{.Command}}"), docker=Out(0, stdout='NAMES          COMMAND\np-cmd-short    "echo \'a b\'"\np-cmd-quotes   "echo it\'s x\\"y  tab\\t…"\np-cmd-spaced   "sh -c \'echo \\"a  b\\" \'"\n'), setup=COMMAND_LINES),
+    Case("ps-command-quoted-no-trunc", ("ps", "-a", "--no-trunc", "--format", "table {{.Names}}\t{{.Command}}"), docker=Out(0, stdout='NAMES          COMMAND\np-cmd-short    "echo \'a b\'"\np-cmd-quotes   "echo it\'s x\\"y  tab\\tx back\\\\slash"\np-cmd-spaced   "sh -c \'echo \\"a  b\\" \'"\n'), setup=COMMAND_LINES),
+]  # fmt: skip
+
 CASES = [
     *USAGE,
     *MISSING,
@@ -717,4 +740,5 @@ CASES = [
     *PULL_AND_FLAGS,
     *LOG_DETAILS,
     *NETWORK_MODE,
+    *PS_COMMAND,
 ]

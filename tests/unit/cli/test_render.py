@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from dockyard.cli.names import familiar, repository_and_tag
-from dockyard.cli.render import container_size, human_duration, human_size, table
+from dockyard.cli.render import container_size, go_quote, human_duration, human_size, table
 
 
 @pytest.mark.parametrize(
@@ -64,3 +64,8 @@ def test_names() -> None:
     assert familiar("docker.io/library/busybox:latest") == "busybox:latest"
     assert repository_and_tag("docker.io/library/busybox:1") == ("busybox", "1")
     assert repository_and_tag("localhost:5000/a/b:v2") == ("localhost:5000/a/b", "v2")
+
+
+def test_go_quote_as_strconv_quote() -> None:
+    assert go_quote("it's x\"y \\ \t\n\x01\x7f é") == '"it\'s x\\"y \\\\ \\t\\n\\x01\\x7f é"'
+    assert go_quote("\u200b\U000e0001") == '"\\u200b\\U000e0001"'
