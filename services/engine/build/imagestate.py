@@ -136,6 +136,15 @@ def scratch(key: str, architecture: str) -> ImageState:
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
+def with_default_path(state: ImageState) -> ImageState:
+    """A stage's base as docker's builder starts it: PATH appended when the image has none
+    (an imported rootfs, say), so the image built says what its RUN steps ran with."""
+    if "PATH" in state.env():
+        return state
+    env = [*(state.config.get("Env") or []), f"PATH={DEFAULT_PATH}"]
+    return replace(state, config={**state.config, "Env": env})
+
+
 def from_image(image_id: str, config_doc: bytes, manifest_doc: bytes) -> ImageState:
     """The state an image's config and manifest describe (their layers paired up)."""
     try:

@@ -32,6 +32,7 @@ from dockyard.services.engine.build.imagestate import (
     from_image,
     history,
     scratch,
+    with_default_path,
 )
 from dockyard.services.engine.build.instructions import Arg, Copy, Instruction, Run, parse_node
 from dockyard.services.engine.build.job import BuildJob, StageOutput, StepFailed
@@ -104,7 +105,7 @@ class StageRunner:
                 return scratch("scratch", self._job.architecture)
             return scratch(f"scratch:{platform.os}/{platform.architecture}", platform.architecture)
         image = await self.image(stage.base, out, platform)
-        return await self.image_state(image)
+        return with_default_path(await self.image_state(image))
 
     def _platform(self, stage: Stage) -> Platform | None:
         """FROM --platform's (None: none given, any local image of that name will do)."""

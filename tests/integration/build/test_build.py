@@ -39,7 +39,21 @@ def test_an_image_built_runs_with_its_config(context: Context, busybox: str) -> 
     assert inspected["Id"].removeprefix("sha256:").startswith(image_id)
     assert inspected["Config"]["WorkingDir"] == "/srv/app"
     assert inspected["Config"]["User"] == "nobody"
-    assert "GREETING=hi" in inspected["Config"]["Env"]
+    assert inspected["Config"]["Env"] == [  # PATH first: docker's builder adds it at FROM
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "GREETING=hi",
+        "WHO=world",
+    ]
+
+
+def test_a_base_with_a_path_of_its_own_keeps_it(context: Context, busybox: str) -> None:
+    context.dockerfile(f"FROM {busybox}\nENV PATH=/bin\n")
+    context.ok("-t", "own-path:v1")
+    context.dockerfile("FROM own-path:v1\nRUN true\n")
+    context.ok("-t", "own-path:v2")
+    env = context.engine.ok("image", "inspect", "-f", "{{json .Config.Env}}", "own-path:v2")
+    assert json.loads(env) == ["PATH=/bin"]
+    context.engine.ok("rmi", "own-path:v2", "own-path:v1")
 
 
 def test_quiet_prints_only_the_id_and_iidfile_gets_it(context: Context, busybox: str) -> None:
