@@ -113,7 +113,7 @@ def _full_name(name: str) -> str:
 
 def images(
     repository: str = typer.Argument(None, metavar="[REPOSITORY[:TAG]]"),
-    all: bool = typer.Option(False, "-a", "--all", help="(all images are shown)"),
+    all: bool = typer.Option(False, "-a", "--all", help="intermediate images too"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="only IDs"),
     digests: bool = typer.Option(False, "--digests", help="show digests"),
     no_trunc: bool = typer.Option(False, "--no-trunc", help="do not truncate"),
@@ -127,7 +127,8 @@ def images(
     filters = list(filter) + ([f"reference={repository}"] if repository else [])
 
     async def work(stubs: Stubs) -> list[Any]:
-        return list((await stubs.images.List(images_pb2.ListImagesRequest(filters=filters))).images)
+        request = images_pb2.ListImagesRequest(filters=filters, all=all)
+        return list((await stubs.images.List(request)).images)
 
     rows = [row for image in call("images", work) for row in image_rows(image, no_trunc)]
     if quiet:

@@ -184,7 +184,7 @@ def image_json(image: Any) -> dict[str, Any]:
         "Id": image.id,
         "RepoTags": [familiar(t) for t in image.repo_tags],
         "RepoDigests": [familiar(d) for d in image.repo_digests],
-        "Parent": "",
+        "Parent": image.parent,
         "Comment": image.comment,
         "Created": rfc3339(image.created),
         "DockerVersion": image.docker_version,

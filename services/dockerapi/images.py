@@ -212,7 +212,7 @@ def image_summary(image: images_pb2.Image, version: tuple[int, int] = (1, 47)) -
         "Created": image.created.seconds,
         "Id": image.id,
         "Labels": dict(image.config.labels),
-        "ParentId": "",
+        "ParentId": image.parent,
         "RepoDigests": [familiar(d) for d in image.repo_digests],
         "RepoTags": [familiar(t) for t in image.repo_tags],
         "SharedSize": -1,
@@ -258,7 +258,7 @@ def image_json(image: images_pb2.Image, version: tuple[int, int] = (1, 47)) -> d
         "Id": image.id,
         "RepoTags": [familiar(t) for t in image.repo_tags],
         "RepoDigests": [familiar(d) for d in image.repo_digests],
-        "Parent": "",
+        "Parent": image.parent,
         "Comment": image.comment,
         "Created": rfc3339(image.created),
         "DockerVersion": image.docker_version,
@@ -285,15 +285,16 @@ async def list_images(request: web.Request) -> web.StreamResponse:
     unknown = sorted(set(wanted) - {*ENGINE_FILTERS, "label", "before", "since"})
     if unknown:
         raise errors.InvalidArgument(f"Invalid filter '{unknown[0]}'")
-    images = await _list(request, wanted)
+    images = await _list(request, wanted, params.flag(request, "all"))
     version = version_of(request)
-    # `all` shows docker's intermediate images too: there are none (no image has a parent here);
-    # dangling (untagged) images are listed either way, as docker lists them
     return replies.reply([image_summary(i, version) for i in images])
 
 
-async def _list(request: web.Request, wanted: dict[str, list[str]]) -> list[images_pb2.Image]:
-    message = images_pb2.ListImagesRequest(filters=params.pairs(wanted, ENGINE_FILTERS))
+async def _list(
+    request: web.Request, wanted: dict[str, list[str]], all: bool = False
+) -> list[images_pb2.Image]:
+    """The images the engine lists (intermediate ones with `all`), docker's filters applied."""
+    message = images_pb2.ListImagesRequest(filters=params.pairs(wanted, ENGINE_FILTERS), all=all)
     reply = await engine_of(request).images.List(message, **UNARY)
     found = list(reply.images)
     for key in ("before", "since"):

@@ -70,8 +70,8 @@ class Images:
     async def get(self, ref: str) -> Image:
         return await self._images.get(ref)
 
-    async def list_images(self, filters: list[str]) -> list[Image]:
-        return await self._images.list_images(filters)
+    async def list_images(self, filters: list[str], all: bool = False) -> list[Image]:
+        return await self._images.list_images(filters, all)
 
     async def history(self, ref: str) -> list[HistoryEntry]:
         return await image_history(self._images, ref)
@@ -85,7 +85,8 @@ class Images:
         image = await self._images.get(ref)
         if _deletes(ref, image):
             self._check_unused(ref, force, image)
-        removal = await self._images.remove(ref, force)
+        in_use = sorted({c.image for c in self._store.list()})
+        removal = await self._images.remove(ref, force, in_use)
         for name in removal.untagged:
             self._events.publish("image", "untag", name, name=name)
         for deleted in removal.deleted:

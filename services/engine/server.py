@@ -361,7 +361,7 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
     async def List(
         self, request: images_pb2.ListImagesRequest, context: Context
     ) -> images_pb2.ListImagesResponse:
-        found = await self._images.list_images(list(request.filters))
+        found = await self._images.list_images(list(request.filters), request.all)
         return images_pb2.ListImagesResponse(
             images=[to_proto(i, images_pb2.Image()) for i in found]
         )

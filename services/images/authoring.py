@@ -3,11 +3,13 @@ a commit's layer), and the image record made of them.
 
     write_blob(header, chunks)   → the blob, committed once its digest is known (and checked
                                    when the header names one); it joins the header's lease
-    create(config, layers, names) → the config checked (OCI schema, one diff ID per layer, each
+    create(config, layers, names, parent)
+                                 → the config checked (OCI schema, one diff ID per layer, each
                                    layer a blob here or unpacked already),
                                    a manifest written (Docker schema2, or OCI when a layer is
                                    OCI-typed), the layers unpacked where they are not yet,
-                                   the record stored and tagged
+                                   the record stored (its parent, a build's previous step,
+                                   kept when that image is here) and tagged
 
 Both hold an in-memory lease while they work, so a collection running meanwhile (an `rmi`)
 never takes what is being made.
@@ -73,7 +75,12 @@ class Authoring:
             return Descriptor(header.media_type, digest, self._images.content.size(digest))
 
     async def create(
-        self, config_digest: str, layers: list[Descriptor], names: list[str], sizes: list[int]
+        self,
+        config_digest: str,
+        layers: list[Descriptor],
+        names: list[str],
+        sizes: list[int],
+        parent: str = "",
     ) -> ImageRecord:
         """Record the image (see the module docstring); NotFound for a missing blob."""
         refs = [reference.parse(n).name for n in names]  # a bad name fails before any work
@@ -83,6 +90,7 @@ class Authoring:
         with self._images.lease(blobs) as held:
             manifest, layers = self._manifest(config_digest, layers, held)
             record = ImageRecord(config_digest, manifest, config, layers, sum(sizes))
+            record.parent = parent if parent and self._exists(parent) else ""
             async for _ in self._images.unpack(record):
                 pass
             self._record_sizes(record, sizes)
@@ -90,6 +98,13 @@ class Authoring:
             for name in refs[1:]:
                 self._images.store.tag(name, record.id)
         return self._images.store.get(record.id)
+
+    def _exists(self, image_id: str) -> bool:
+        try:
+            self._images.store.get(image_id)
+        except NotFound:
+            return False
+        return True
 
     def _config(self, digest: str, layers: list[Descriptor]) -> dict[str, Any]:
         try:

@@ -108,9 +108,12 @@ class Images:
     def get(self, ref: str) -> ImageRecord:
         return self.store.resolve(ref)
 
-    def matching(self, filters: list[str]) -> list[ImageRecord]:
-        """The images `filters` keep, newest first (services/images/listing.py)."""
-        return listing.matching(self.store.all(), filters, self.store.resolve)
+    def matching(self, filters: list[str], all: bool = False) -> list[ImageRecord]:
+        """The images `filters` keep, newest first, intermediate ones with `all` only
+        (services/images/listing.py)."""
+        return listing.matching(
+            self.store.all(), filters, self.store.resolve, self.store.parents(), all
+        )
 
     def tag(self, source: str, target: str) -> ImageRecord:
         image = self.store.resolve(source)
@@ -122,8 +125,9 @@ class Images:
 
     # -- removal ------------------------------------------------------------------------------
 
-    async def remove(self, ref: str, force: bool) -> Removal:
-        """What was untagged and deleted, as `docker rmi` reports it, and the bytes freed."""
+    async def remove(self, ref: str, force: bool, in_use: set[str] = frozenset()) -> Removal:  # type: ignore[assignment]
+        """What was untagged and deleted, as `docker rmi` reports it, and the bytes freed: the
+        image, then its untagged parents no container uses and nothing else builds on."""
         image = self.store.resolve(ref)
         by_id = reference.is_digest_prefix(ref) and image.id.removeprefix("sha256:").startswith(
             ref.removeprefix("sha256:")
@@ -133,17 +137,45 @@ class Images:
             if name in image.names and len(image.names) > 1:
                 self.store.untag(name)
                 return Removal([name])
+            if self.store.children(image.id):  # docker untags it and keeps it, quietly
+                self.store.untag(name)
+                return Removal([name])
+        elif self.store.children(image.id):
+            raise FailedPrecondition(
+                f"conflict: unable to delete {image.id[7:19]} (cannot be forced) - "
+                "image has dependent child images"
+            )
         elif len(image.names) > 1 and not force:
             raise FailedPrecondition(
                 f"conflict: unable to delete {image.id[7:19]} (must be forced) - "
                 "image is referenced in multiple repositories"
             )
+        removal = Removal(image.names + image.repo_digests)
+        while True:
+            await self._delete(image, removal)
+            parent = self._prunable(image.parent, in_use)
+            if parent is None:
+                return removal
+            image = parent
+
+    async def _delete(self, image: ImageRecord, removal: Removal) -> None:
         self.store.delete(image.id)
         chains = chain_ids(image.diff_ids)
         sizes = {chain: self.store.layer_size(chain) for chain in chains}
         removed = await self.collect(chains)
-        reclaimed = sum(sizes[chain] for chain in removed)
-        return Removal(image.names + image.repo_digests, [image.id, *removed], reclaimed)
+        removal.deleted += [image.id, *removed]
+        removal.reclaimed += sum(sizes[chain] for chain in removed)
+
+    def _prunable(self, image_id: str, in_use: set[str]) -> ImageRecord | None:
+        """The parent `image_id` when deleting it goes with its child's deletion: untagged,
+        no container uses it, nothing else is built on it."""
+        if not image_id or image_id in in_use or self.store.children(image_id):
+            return None
+        try:
+            parent = self.store.get(image_id)
+        except NotFound:
+            return None
+        return None if parent.names or parent.repo_digests else parent
 
     async def collect(self, chains: list[str]) -> list[str]:
         """Sweep blobs no image references (nor a lease holds), then the snapshots of `chains`

@@ -1,4 +1,5 @@
-"""Image records in SQLite (WAL): images (by ID, the config digest), names, repo digests.
+"""Image records in SQLite (WAL): images (by ID, the config digest), names, repo digests, and
+each image's parent (the image a build step made it on: docker's intermediate images).
 
 An image is recorded only once all its blobs are in the content store and its layers are
 unpacked, so a record never points at something missing. Look-ups resolve as docker's:
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS images (
     config TEXT NOT NULL,
     layers TEXT NOT NULL,
     size INTEGER NOT NULL,
-    recorded TEXT NOT NULL
+    recorded TEXT NOT NULL,
+    parent TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS names (
     name TEXT PRIMARY KEY,
@@ -65,6 +67,7 @@ class ImageRecord:
     names: list[str] = field(default_factory=list)
     repo_digests: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what a damaged record had wrong
+    parent: str = ""  # the image it was built on ("" = none)
 
     @property
     def diff_ids(self) -> list[str]:
@@ -81,6 +84,10 @@ class ImageStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(images)")}
+        if "parent" not in columns:  # recorded by a version without parents
+            self._db.execute("ALTER TABLE images ADD COLUMN parent TEXT NOT NULL DEFAULT ''")
+        self._db.execute("CREATE INDEX IF NOT EXISTS images_parent ON images(parent)")
 
     def close(self) -> None:
         self._db.close()
@@ -91,13 +98,14 @@ class ImageStore:
         """Record `image` (again) and, in the same transaction, its new name and repo digest."""
         with self._writing():
             self._db.execute(
-                "INSERT OR IGNORE INTO images VALUES (?, ?, ?, ?, ?, datetime('now'))",
+                "INSERT OR IGNORE INTO images VALUES (?, ?, ?, ?, ?, datetime('now'), ?)",
                 (
                     image.id,
                     json.dumps(image.manifest.to_json()),
                     json.dumps(image.config),
                     json.dumps([layer.to_json() for layer in image.layers]),
                     image.size,
+                    image.parent,
                 ),
             )
             if name:
@@ -148,6 +156,16 @@ class ImageStore:
         with self._writing():
             self._db.execute("DELETE FROM names WHERE name = ?", (name,))
 
+    def children(self, image_id: str) -> list[str]:
+        """The images recorded with `image_id` as their parent."""
+        rows = self._db.execute("SELECT id FROM images WHERE parent = ?", (image_id,))
+        return [r[0] for r in rows]
+
+    def parents(self) -> set[str]:
+        """Every image that is another's parent."""
+        rows = self._db.execute("SELECT DISTINCT parent FROM images WHERE parent != ''")
+        return {r[0] for r in rows}
+
     def delete(self, image_id: str) -> None:
         with self._writing():
             self._db.execute("DELETE FROM names WHERE image_id = ?", (image_id,))
@@ -167,7 +185,7 @@ class ImageStore:
 
     def get(self, image_id: str) -> ImageRecord:
         row = self._db.execute(
-            "SELECT id, manifest, config, layers, size, recorded FROM images WHERE id = ?",
+            "SELECT id, manifest, config, layers, size, recorded, parent FROM images WHERE id = ?",
             (image_id,),
         ).fetchone()
         if row is None:
@@ -176,7 +194,8 @@ class ImageStore:
 
     def all(self) -> list[ImageRecord]:
         rows = self._db.execute(
-            "SELECT id, manifest, config, layers, size, recorded FROM images ORDER BY recorded DESC"
+            "SELECT id, manifest, config, layers, size, recorded, parent FROM images "
+            "ORDER BY recorded DESC"
         )
         return [self._record(r) for r in rows.fetchall()]
 
@@ -213,7 +232,7 @@ class ImageStore:
         return self.get(rows[0][0]) if rows else None
 
     def _record(self, row: tuple[Any, ...]) -> ImageRecord:
-        image_id, manifest, config, layers, size, recorded = row
+        image_id, manifest, config, layers, size, recorded, parent = row
         names = [
             r[0]
             for r in self._db.execute(
@@ -239,6 +258,7 @@ class ImageStore:
             names,
             sorted(digests),
             problems + found,
+            str(parent or ""),
         )
 
 

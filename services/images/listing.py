@@ -3,6 +3,10 @@ and its filters — `reference=<pattern>` (any one; an image is listed with the 
 only), `dangling=true|false`, `label=<key>[=<value>]` (every one must match), `before=<image>`
 and `since=<image>` (created before or after that one) — refused in dockerd's words when it
 cannot read them.
+
+An untagged image that is another's parent (a build step's, docker's intermediate image) is
+listed with `all` only, and never as dangling: dangling are the untagged images nothing is
+built on.
 """
 
 from __future__ import annotations
@@ -23,11 +27,18 @@ EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def matching(
-    images: list[ImageRecord], filters: list[str], resolve: Callable[[str], ImageRecord]
+    images: list[ImageRecord],
+    filters: list[str],
+    resolve: Callable[[str], ImageRecord],
+    parents: set[str] = frozenset(),  # type: ignore[assignment]
+    all: bool = False,
 ) -> list[ImageRecord]:
     """Those of `images` `filters` keep, newest first; `resolve` finds a before=/since= image
-    (NotFound, as docker's, when there is none)."""
+    (NotFound, as docker's, when there is none); `parents` are the images others are built
+    on, of which the untagged are shown with `all` only."""
     images = sorted(images, key=created, reverse=True)
+    dangling = any(f.startswith("dangling=") for f in filters)
+    images = [i for i in images if not intermediate(i, parents) or (all and not dangling)]
     patterns = []
     for item in filters:
         key, sep, value = item.partition("=")
@@ -36,7 +47,7 @@ def matching(
         if key == "reference":
             patterns.append(value)
             continue
-        keep = _keep(key, value, resolve)
+        keep = _keep(key, value, resolve, parents)
         images = [i for i in images if keep(i)]
     return _named(images, patterns) if patterns else images
 
@@ -51,13 +62,19 @@ def _named(images: list[ImageRecord], patterns: list[str]) -> list[ImageRecord]:
     return [i for i in narrowed if i.names]
 
 
+def intermediate(image: ImageRecord, parents: set[str]) -> bool:
+    """An untagged image another is built on (docker's intermediate image)."""
+    return not image.names and not image.repo_digests and image.id in parents
+
+
 def _keep(
-    key: str, value: str, resolve: Callable[[str], ImageRecord]
+    key: str, value: str, resolve: Callable[[str], ImageRecord], parents: set[str]
 ) -> Callable[[ImageRecord], bool]:
     if key == "dangling":
         if value.lower() not in ("true", "1", "false", "0"):
             raise InvalidArgument(f"Invalid filter 'dangling=[{value}]'")
-        return lambda i: (not i.names) == (value.lower() in ("true", "1"))
+        wanted = value.lower() in ("true", "1")
+        return lambda i: (not i.names and i.id not in parents) == wanted
     if key == "label":
         return lambda i: labelled((i.config.get("config") or {}).get("Labels") or {}, value)
     if key in ("before", "since"):

@@ -92,7 +92,9 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
 
     async def List(self, request: pb.ListImagesRequest, context: Context) -> pb.ListImagesResponse:
         return pb.ListImagesResponse(
-            images=[self.image(i) for i in self._images.matching(list(request.filters))]
+            images=[
+                self.image(i) for i in self._images.matching(list(request.filters), request.all)
+            ]
         )
 
     async def Tag(self, request: pb.TagImageRequest, context: Context) -> pb.Image:
@@ -101,7 +103,7 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
     async def Remove(
         self, request: pb.RemoveImageRequest, context: Context
     ) -> pb.RemoveImageResponse:
-        removal = await self._images.remove(request.ref, request.force)
+        removal = await self._images.remove(request.ref, request.force, set(request.in_use))
         return pb.RemoveImageResponse(
             untagged=removal.untagged, deleted=removal.deleted, reclaimed=removal.reclaimed
         )
@@ -158,6 +160,7 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
             author=doc.get("author", ""),
             comment=(history[-1].get("comment", "") if history else ""),
             docker_version=doc.get("docker_version", ""),
+            parent=image.parent,
         )
         if doc.get("created"):
             message.created.FromDatetime(parse_time(doc["created"]))

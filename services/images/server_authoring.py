@@ -61,7 +61,7 @@ class AuthoringRPCs:
     async def Create(self, request: pb.CreateImageRequest, context: Context) -> pb.Image:
         layers = [Descriptor(d.media_type, d.digest, d.size) for d in request.layers]
         record = await self._authoring.create(
-            request.config, layers, list(request.names), list(request.sizes)
+            request.config, layers, list(request.names), list(request.sizes), request.parent
         )
         return self.image(record)
 

@@ -158,7 +158,8 @@ class Builder:
     async def _prune(self) -> Pruned:
         pruned = Pruned(records=self.cache.clear())
         await self._c.images.release_lease(LEASE)
-        used = {c for i in await self._c.images.list_images([]) for c in chain_ids(i.diff_ids)}
+        images = await self._c.images.list_images([], all=True)
+        used = {c for i in images for c in chain_ids(i.diff_ids)}
         for chain in self.cache.chains():
             if chain not in used:
                 pruned.reclaimed += await self._remove_chain(chain)

@@ -2,23 +2,24 @@
 other (a stage waits for the stages it builds on or copies from), their output streamed in
 Dockerfile order as if they ran one after the other; then the image.
 
-The first stage to fail cancels the others; its error ends the build. The image is its
-config (written to the content store) and its layers, recorded by the images service under
-the tags asked for — nothing is recorded or tagged unless every step succeeded.
+The first stage to fail cancels the others; its error ends the build. Each step leaves an
+image (`stepimage.py`); the build's image is its target's last, tagged as asked once every
+step succeeded (`build --label`s are LABEL steps of their own at the end of the target, as
+docker's classic builder adds them). A failed or cancelled build leaves the images of the
+steps that finished, untagged, as docker's does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator, AsyncIterator
 
-from dockyard.services.engine.build.cache import LEASE
-from dockyard.services.engine.build.imagestate import CONFIG, ImageState
+from dockyard.services.engine.build import stepimage
+from dockyard.services.engine.build.imagestate import ImageState
+from dockyard.services.engine.build.instructions import BuildLabel
 from dockyard.services.engine.build.job import BuildJob, Built, Event, StageOutput, Text
 from dockyard.services.engine.build.stage import StageRunner, short
 from dockyard.services.engine.build.stages import Stage, platform_args
-from dockyard.services.engine.clients.images import Descriptor, NewImage
 
 PREDEFINED_ARGS = {
     name
@@ -35,6 +36,8 @@ class Executor:
         plan = self._job.plan
         target = plan.target(self._job.options.target)
         needed = plan.needed(target)
+        labels = self._job.options.labels
+        target.steps += [BuildLabel.of(name, labels[name]) for name in sorted(labels)]
         runner = StageRunner(self._job, *_numbers(needed))
         outputs = {stage.index: StageOutput() for stage in needed}
         loop = asyncio.get_running_loop()
@@ -77,22 +80,13 @@ class Executor:
         )
         if unused:
             yield Text(f"[Warning] One or more build-args [{' '.join(unused)}] were not consumed\n")
-        document = state.config_document(self._job.options.labels)
-        data = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
-        images = self._job.clients.images
-        config = await images.write_blob(CONFIG, _one(data), LEASE)
-        image = await images.create_image(
-            NewImage(
-                config.digest,
-                [Descriptor(layer.media_type, layer.digest, layer.size) for layer in state.layers],
-                list(self._job.options.tags),
-                [layer.diff_size for layer in state.layers],
-            )
-        )
-        yield Text(f"Successfully built {short(image.id)}\n")
+        image_id = state.image_id or await stepimage.commit(self._job.clients, state, "")
+        for tag in self._job.options.tags:
+            await self._job.clients.images.tag(image_id, tag)
+        yield Text(f"Successfully built {short(image_id)}\n")
         for tag in self._job.options.tags:
             yield Text(f"Successfully tagged {_tagged(tag)}\n")
-        yield Built(image.id, list(self._job.options.tags))
+        yield Built(image_id, list(self._job.options.tags))
 
 
 def _numbers(needed: list[Stage]) -> tuple[dict[int, int], int]:
@@ -122,7 +116,3 @@ def _raise_first(results: list[BaseException | None]) -> None:
 def _tagged(name: str) -> str:
     last = name.rsplit("/", 1)[-1]
     return name if ":" in last or "@" in last else f"{name}:latest"
-
-
-async def _one(data: bytes) -> AsyncIterator[bytes]:
-    yield data

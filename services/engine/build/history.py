@@ -2,8 +2,8 @@
 
 Each history entry that made a layer is paired with the next layer's size (uncompressed, as
 the images service measured it); entries marked `empty_layer` made none. The newest entry
-carries the image's ID and names; the others, as docker shows them without intermediate
-images, are "<missing>".
+carries the image's ID and names, the next its parent's (a build step's image), and so on down
+the parent chain, as docker fills them in; the entries below the chain's end are "<missing>".
 """
 
 from __future__ import annotations
@@ -32,7 +32,16 @@ class HistoryEntry:
 
 async def image_history(images: ImageClient, ref: str) -> list[HistoryEntry]:
     image = await images.get(ref)
-    return history(image, await images.read_blob(image.id))
+    entries = history(image, await images.read_blob(image.id))
+    for entry in entries[1:]:
+        if not image.parent:
+            break
+        try:
+            image = await images.get(image.parent)
+        except errors.NotFound:
+            break
+        entry.id, entry.tags = image.id, list(image.repo_tags)
+    return entries
 
 
 def history(image: Image, config: bytes) -> list[HistoryEntry]:

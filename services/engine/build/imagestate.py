@@ -83,6 +83,7 @@ class ImageState:
     variant: str = ""
     author: str = ""
     base_id: str = ""  # the image this stage is FROM ("" for scratch or a stage)
+    image_id: str = ""  # the image this state is: the last step's, or the base's ("" = none)
     cmd_set: bool = False  # CMD was set in this stage (ENTRYPOINT then keeps it)
 
     @property
@@ -172,6 +173,7 @@ def from_image(image_id: str, config_doc: bytes, manifest_doc: bytes) -> ImageSt
         variant=config.get("variant", ""),
         author="",
         base_id=image_id,
+        image_id=image_id,
     )
 
 

@@ -85,6 +85,20 @@ class KeyValues(Instruction):
 
 
 @dataclass(frozen=True)
+class BuildLabel(Instruction):
+    """`build --label name=value`: a LABEL step of its own at the end of the target stage (as
+    docker's classic builder adds one), its value taken as given (never expanded)."""
+
+    name: str = ""
+    value: str = ""
+
+    @classmethod
+    def of(cls, name: str, value: str) -> BuildLabel:
+        text = f"LABEL {name}={value}"
+        return cls(Node("label", f"{name}={value}", 0, 0, text), name, value)
+
+
+@dataclass(frozen=True)
 class Words(Instruction):
     """EXPOSE and VOLUME: words to expand (VOLUME may be a JSON array)."""
 

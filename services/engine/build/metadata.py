@@ -20,6 +20,7 @@ from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine.build import shellwords
 from dockyard.services.engine.build.imagestate import DEFAULT_SHELL, ImageState, StepResult, history
 from dockyard.services.engine.build.instructions import (
+    BuildLabel,
     Command,
     Healthcheck,
     Instruction,
@@ -71,6 +72,13 @@ def apply(
     else:
         raise InvalidArgument(f"{instruction.node.command.upper()} does not change the config")
     return StepResult(config, history(instruction.text, empty=True), None, author)
+
+
+def build_label(instruction: BuildLabel, state: ImageState) -> StepResult:
+    """A `build --label`'s step: the label set as given."""
+    config = copy.deepcopy(state.config)
+    config["Labels"] = {**(config.get("Labels") or {}), instruction.name: instruction.value}
+    return StepResult(config, history(instruction.text, empty=True))
 
 
 def expansion_env(state: ImageState, args: Mapping[str, str]) -> dict[str, str]:

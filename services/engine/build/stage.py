@@ -6,6 +6,9 @@ key is there (and its layer snapshot still is), else done and cached.
     RUN            a container on the step's snapshot (`runstep.py`), its changes a layer
     COPY, ADD      written into the step's snapshot (`copystep.py`), its changes a layer
     anything else  the config and history only (`metadata.py`)
+
+Every step, ARG included, then leaves an image (`stepimage.py`), as docker's classic builder
+commits one: " ---> <id>" is its short ID.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from typing import Any
 
 from dockyard.api import errors
 from dockyard.api.tasks import finish
-from dockyard.services.engine.build import cache, copystep, metadata, remote, shellwords
+from dockyard.services.engine.build import (
+    cache,
+    copystep,
+    metadata,
+    remote,
+    shellwords,
+    stepimage,
+)
 from dockyard.services.engine.build.dockerfile import parse
 from dockyard.services.engine.build.imagestate import (
     DEFAULT_SHELL,
@@ -34,7 +44,14 @@ from dockyard.services.engine.build.imagestate import (
     scratch,
     with_default_path,
 )
-from dockyard.services.engine.build.instructions import Arg, Copy, Instruction, Run, parse_node
+from dockyard.services.engine.build.instructions import (
+    Arg,
+    BuildLabel,
+    Copy,
+    Instruction,
+    Run,
+    parse_node,
+)
 from dockyard.services.engine.build.job import BuildJob, StageOutput, StepFailed
 from dockyard.services.engine.build.layers import commit_layer
 from dockyard.services.engine.build.runstep import RunRequest, default_stubs, network_mode
@@ -80,7 +97,7 @@ class StageRunner:
     async def run(self, stage: Stage, out: StageOutput) -> ImageState:
         self._announce(stage.origin, out)
         state = await self._base(stage, out)
-        out.text(f" ---> {short(state.base_id or state.key)}")
+        out.text(f" ---> {short(state.image_id)}")
         args: dict[str, str] = {}
         state = await self._triggers(state, args, out)
         for step in stage.steps:
@@ -171,16 +188,24 @@ class StageRunner:
         escape = self._job.plan.escape
         if isinstance(step, Arg):
             self._declare(step, args, env)
-            out.text(f" ---> {short(state.key)}")
-            return state
+            declared = StepResult(state.config, history(step.text, empty=True))
+            return await self._config_step(step, state, declared, out)
+        if isinstance(step, BuildLabel):
+            return await self._config_step(step, state, metadata.build_label(step, state), out)
         if isinstance(step, Run):
             return await self._run(step, state, args, env, out)
         if isinstance(step, Copy):
             return await self._copy(step, state, env, out)
         result = metadata.apply(step, state, env, escape)
-        described = {"meta": step.text, "config": result.config, "author": result.author}
-        after = await self._cached(state, described, out, lambda: _ready(result))
+        after = await self._config_step(step, state, result, out)
         return replace(after, cmd_set=True) if step.node.command == "cmd" else after
+
+    async def _config_step(
+        self, step: Instruction, state: ImageState, result: StepResult, out: StageOutput
+    ) -> ImageState:
+        """A step that changes the config (and history) only."""
+        described = {"meta": step.text, "config": result.config, "author": result.author}
+        return await self._cached(state, described, out, lambda: _ready(result))
 
     def _declare(self, step: Arg, args: dict[str, str], env: dict[str, str]) -> None:
         given = self._job.options.build_args
@@ -201,12 +226,19 @@ class StageRunner:
             hit = self._job.cache.get(key)
             if hit is not None and await self._usable(state, hit):
                 out.text(" ---> Using cache")
-                out.text(f" ---> {short(key)}")
-                return state.apply(key, hit)
+                return await self._commit(state, state.apply(key, hit), out, True)
         result = await make()
         self._job.cache.put(key, result)
-        out.text(f" ---> {short(key)}")
-        return state.apply(key, result)
+        return await self._commit(state, state.apply(key, result), out, False)
+
+    async def _commit(
+        self, before: ImageState, after: ImageState, out: StageOutput, cached: bool
+    ) -> ImageState:
+        """The step's image, made on the image `before` is."""
+        clients = self._job.clients
+        image_id = await stepimage.commit(clients, after, before.image_id, cached)
+        out.text(f" ---> {short(image_id)}")
+        return replace(after, image_id=image_id)
 
     async def _usable(self, state: ImageState, hit: StepResult) -> bool:
         """A cached layer is used only while its snapshot is there."""

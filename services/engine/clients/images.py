@@ -66,6 +66,7 @@ class Image:
     comment: str = ""
     docker_version: str = ""
     layer_sizes: list[int] = field(default_factory=list)  # uncompressed, per diff ID; 0 = unknown
+    parent: str = ""  # the image it was built on (a build step's); "" = none
 
 
 @dataclass
@@ -110,6 +111,7 @@ class NewImage:
     layers: list[Descriptor] = field(default_factory=list)  # layer blobs, base first
     names: list[str] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)  # each layer's uncompressed bytes
+    parent: str = ""  # the image it was made on (a build's previous step)
 
 
 class ImageClient(Protocol):
@@ -117,7 +119,9 @@ class ImageClient(Protocol):
         """The image a name, ID or unique ID prefix resolves to; NotFound otherwise."""
         ...
 
-    async def list_images(self, filters: list[str]) -> list[Image]: ...
+    async def list_images(self, filters: list[str], all: bool = False) -> list[Image]:
+        """The images `filters` keep; untagged ones others are built on with `all` only."""
+        ...
 
     def pull(
         self, ref: str, auth: RegistryAuth, platform: Platform | None
@@ -151,7 +155,9 @@ class ImageClient(Protocol):
         """Push the image `ref` names to its registry; the last message carries the image."""
         ...
 
-    async def remove(self, ref: str, force: bool) -> Removal: ...
+    async def remove(self, ref: str, force: bool, in_use: list[str] | None = None) -> Removal:
+        """Untag or delete the image, then its untagged parents but those in `in_use`."""
+        ...
 
     async def read_blob(self, digest: str) -> bytes:
         """A blob of the content store, whole (configs and manifests); NotFound if absent."""

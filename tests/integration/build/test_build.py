@@ -206,9 +206,16 @@ def test_history_shows_the_steps(context: Context, busybox: str) -> None:
     assert lines[1].startswith(image.removeprefix("sha256:")[:12])
     assert "RUN /bin/sh -c echo a long command that the …" in lines[1]
     assert "ENV A=1" in lines[2] and "COPY f /f" in lines[3]
-    assert all(line.startswith("<missing>") for line in lines[2:])
     quiet = context.engine.ok("history", "-q", "--no-trunc", "with-history").split()
     assert quiet[0] == image and len(quiet) == len(lines) - 1
+    # each step's image, then the base's, down the parent chain (docker's classic builder)
+    parent = image
+    for entry in quiet[1:4]:
+        parent = context.engine.ok("image", "inspect", "-f", "{{.Parent}}", parent).strip()
+        assert entry == parent
+    assert quiet[3] == context.engine.ok("image", "inspect", "-f", "{{.Id}}", busybox).strip()
+    assert lines[2].startswith(quiet[1].removeprefix("sha256:")[:12])
+    assert all(line.startswith("<missing>") for line in lines[5:])
     created_by = context.engine.ok(
         "history", "--no-trunc", "--format", "{{.CreatedBy}}", "with-history"
     )

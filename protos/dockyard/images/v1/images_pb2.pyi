@@ -110,10 +110,12 @@ class GetImageRequest(_message.Message):
     def __init__(self, ref: _Optional[str] = ...) -> None: ...
 
 class ListImagesRequest(_message.Message):
-    __slots__ = ("filters",)
+    __slots__ = ("filters", "all")
     FILTERS_FIELD_NUMBER: _ClassVar[int]
+    ALL_FIELD_NUMBER: _ClassVar[int]
     filters: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, filters: _Optional[_Iterable[str]] = ...) -> None: ...
+    all: bool
+    def __init__(self, filters: _Optional[_Iterable[str]] = ..., all: _Optional[bool] = ...) -> None: ...
 
 class ListImagesResponse(_message.Message):
     __slots__ = ("images",)
@@ -130,12 +132,14 @@ class TagImageRequest(_message.Message):
     def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ...) -> None: ...
 
 class RemoveImageRequest(_message.Message):
-    __slots__ = ("ref", "force")
+    __slots__ = ("ref", "force", "in_use")
     REF_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
+    IN_USE_FIELD_NUMBER: _ClassVar[int]
     ref: str
     force: bool
-    def __init__(self, ref: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+    in_use: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ref: _Optional[str] = ..., force: _Optional[bool] = ..., in_use: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RemoveImageResponse(_message.Message):
     __slots__ = ("untagged", "deleted", "reclaimed")
@@ -221,7 +225,7 @@ class Healthcheck(_message.Message):
     def __init__(self, test: _Optional[_Iterable[str]] = ..., interval: _Optional[int] = ..., timeout: _Optional[int] = ..., start_period: _Optional[int] = ..., retries: _Optional[int] = ...) -> None: ...
 
 class Image(_message.Message):
-    __slots__ = ("id", "repo_tags", "repo_digests", "created", "size", "os", "architecture", "variant", "config", "diff_ids", "chain_id", "manifest", "author", "comment", "docker_version", "layer_sizes")
+    __slots__ = ("id", "repo_tags", "repo_digests", "created", "size", "os", "architecture", "variant", "config", "diff_ids", "chain_id", "manifest", "author", "comment", "docker_version", "layer_sizes", "parent")
     ID_FIELD_NUMBER: _ClassVar[int]
     REPO_TAGS_FIELD_NUMBER: _ClassVar[int]
     REPO_DIGESTS_FIELD_NUMBER: _ClassVar[int]
@@ -238,6 +242,7 @@ class Image(_message.Message):
     COMMENT_FIELD_NUMBER: _ClassVar[int]
     DOCKER_VERSION_FIELD_NUMBER: _ClassVar[int]
     LAYER_SIZES_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
     id: str
     repo_tags: _containers.RepeatedScalarFieldContainer[str]
     repo_digests: _containers.RepeatedScalarFieldContainer[str]
@@ -254,7 +259,8 @@ class Image(_message.Message):
     comment: str
     docker_version: str
     layer_sizes: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, id: _Optional[str] = ..., repo_tags: _Optional[_Iterable[str]] = ..., repo_digests: _Optional[_Iterable[str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size: _Optional[int] = ..., os: _Optional[str] = ..., architecture: _Optional[str] = ..., variant: _Optional[str] = ..., config: _Optional[_Union[ImageConfig, _Mapping]] = ..., diff_ids: _Optional[_Iterable[str]] = ..., chain_id: _Optional[str] = ..., manifest: _Optional[_Union[_types_pb2.Descriptor, _Mapping]] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., docker_version: _Optional[str] = ..., layer_sizes: _Optional[_Iterable[int]] = ...) -> None: ...
+    parent: str
+    def __init__(self, id: _Optional[str] = ..., repo_tags: _Optional[_Iterable[str]] = ..., repo_digests: _Optional[_Iterable[str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., size: _Optional[int] = ..., os: _Optional[str] = ..., architecture: _Optional[str] = ..., variant: _Optional[str] = ..., config: _Optional[_Union[ImageConfig, _Mapping]] = ..., diff_ids: _Optional[_Iterable[str]] = ..., chain_id: _Optional[str] = ..., manifest: _Optional[_Union[_types_pb2.Descriptor, _Mapping]] = ..., author: _Optional[str] = ..., comment: _Optional[str] = ..., docker_version: _Optional[str] = ..., layer_sizes: _Optional[_Iterable[int]] = ..., parent: _Optional[str] = ...) -> None: ...
 
 class WriteBlobHeader(_message.Message):
     __slots__ = ("media_type", "digest", "lease")
@@ -287,16 +293,18 @@ class BlobChunk(_message.Message):
     def __init__(self, data: _Optional[bytes] = ...) -> None: ...
 
 class CreateImageRequest(_message.Message):
-    __slots__ = ("config", "layers", "names", "sizes")
+    __slots__ = ("config", "layers", "names", "sizes", "parent")
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     LAYERS_FIELD_NUMBER: _ClassVar[int]
     NAMES_FIELD_NUMBER: _ClassVar[int]
     SIZES_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
     config: str
     layers: _containers.RepeatedCompositeFieldContainer[_types_pb2.Descriptor]
     names: _containers.RepeatedScalarFieldContainer[str]
     sizes: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, config: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[_types_pb2.Descriptor, _Mapping]]] = ..., names: _Optional[_Iterable[str]] = ..., sizes: _Optional[_Iterable[int]] = ...) -> None: ...
+    parent: str
+    def __init__(self, config: _Optional[str] = ..., layers: _Optional[_Iterable[_Union[_types_pb2.Descriptor, _Mapping]]] = ..., names: _Optional[_Iterable[str]] = ..., sizes: _Optional[_Iterable[int]] = ..., parent: _Optional[str] = ...) -> None: ...
 
 class LeaseRequest(_message.Message):
     __slots__ = ("lease", "digests", "chains")

@@ -163,7 +163,9 @@ class ImagesServicer:
 
     def Remove(self, request, context):
         """Remove untags `ref`; when the image has no names left (or `ref` is an ID), deletes it and
-        frees its blobs and snapshots that no other image uses.
+        frees its blobs and snapshots that no other image uses, then its untagged parents the same
+        way (docker's intermediate images), stopping at one that is named, has other children or
+        a container uses. An image with children is not deleted (FAILED_PRECONDITION by ID).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

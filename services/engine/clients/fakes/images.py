@@ -63,9 +63,10 @@ class FakeImages:
         self.faults.enter("images.get", ref)
         return self._resolve(ref)
 
-    async def list_images(self, filters: list[str]) -> list[Image]:
+    async def list_images(self, filters: list[str], all: bool = False) -> list[Image]:
         self.faults.enter("images.list_images")
-        return list(self.images.values())
+        parents = {i.parent for i in self.images.values()}
+        return [i for i in self.images.values() if all or i.repo_tags or i.id not in parents]
 
     async def pull(
         self, ref: str, auth: RegistryAuth, platform: Platform | None
@@ -117,14 +118,27 @@ class FakeImages:
         self.faults.enter("images.tag", target)
         return self.add(self._resolve(source), target)
 
-    async def remove(self, ref: str, force: bool) -> Removal:
+    async def remove(self, ref: str, force: bool, in_use: list[str] | None = None) -> Removal:
         self.faults.enter("images.remove", ref)
         image = self._resolve(ref)
         if _tagged(ref) in image.repo_tags and len(image.repo_tags) > 1:
             image.repo_tags.remove(_tagged(ref))
             return Removal(untagged=[_tagged(ref)])
+        if any(i.parent == image.id for i in self.images.values()):
+            raise errors.FailedPrecondition("image has dependent child images")
         del self.images[image.id]
-        return Removal(untagged=image.repo_tags, deleted=[image.id])
+        removal = Removal(untagged=image.repo_tags, deleted=[image.id])
+        parent = self.images.get(image.parent)
+        while (
+            parent is not None
+            and not parent.repo_tags
+            and parent.id not in (in_use or [])
+            and not any(i.parent == parent.id for i in self.images.values())
+        ):
+            del self.images[parent.id]
+            removal.deleted.append(parent.id)
+            parent = self.images.get(parent.parent)
+        return removal
 
     async def read_blob(self, digest: str) -> bytes:
         self.faults.enter("images.read_blob", digest)
@@ -168,6 +182,7 @@ class FakeImages:
             chain_id=chain_id(diff_ids),
             os=doc.get("os", ""),
             architecture=doc.get("architecture", ""),
+            parent=new.parent if new.parent in self.images else "",
         )
         return self.add(image, *new.names)
 

@@ -29,8 +29,8 @@ class ImageProxy:
     async def get(self, ref: str) -> Image:
         return from_proto(Image, await self._stub.Get(pb.GetImageRequest(ref=ref), **READY))
 
-    async def list_images(self, filters: list[str]) -> list[Image]:
-        reply = await self._stub.List(pb.ListImagesRequest(filters=filters), **READY)
+    async def list_images(self, filters: list[str], all: bool = False) -> list[Image]:
+        reply = await self._stub.List(pb.ListImagesRequest(filters=filters, all=all), **READY)
         return [from_proto(Image, i) for i in reply.images]
 
     async def pull(
@@ -79,8 +79,9 @@ class ImageProxy:
         request = pb.TagImageRequest(source=source, target=target)
         return from_proto(Image, await self._stub.Tag(request, **READY))
 
-    async def remove(self, ref: str, force: bool) -> Removal:
-        reply = await self._stub.Remove(pb.RemoveImageRequest(ref=ref, force=force), **READY)
+    async def remove(self, ref: str, force: bool, in_use: list[str] | None = None) -> Removal:
+        request = pb.RemoveImageRequest(ref=ref, force=force, in_use=in_use or [])
+        reply = await self._stub.Remove(request, **READY)
         return from_proto(Removal, reply)
 
     async def read_blob(self, digest: str) -> bytes:
@@ -109,6 +110,7 @@ class ImageProxy:
             ],
             names=image.names,
             sizes=image.sizes,
+            parent=image.parent,
         )
         return from_proto(Image, await self._stub.Create(request, **LONG))
 
