@@ -162,7 +162,8 @@ def create_devices(root: Root, sys: sc.Syscalls, privileged: bool = False) -> No
         with root.target(f"/dev/{name}", "file") as node:
             sys.mount(f"/dev/{name}", node, "", sc.MS_BIND, "")
     for name, text in DEV_LINKS.items():
-        root.symlink("/dev", name, text)
+        if name != "core" or os.path.exists(text):  # runc's: /dev/core only with a kcore
+            root.symlink("/dev", name, text)
 
 
 def host_devices() -> list[str]:
@@ -265,7 +266,13 @@ def mask_paths(root: Root, spec: Spec, sys: sc.Syscalls) -> None:
         with _existing(root, path) as found:
             if found is not None:
                 flags = sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY | sc.MS_REC
-                sys.mount(found[0], found[0], "", flags, "")
+                sys.mount(found[0], found[0], "", flags | _kept_flags(found[0]), "")
+
+
+def _kept_flags(path: str) -> int:
+    """The nosuid, nodev and noexec of the mount at `path`, which a bind remount must repeat
+    (else it clears them: /proc/sys read-only would lose /proc's three, as runc's does not)."""
+    return os.statvfs(path).f_flag & (sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)  # ST_* alike
 
 
 @contextlib.contextmanager

@@ -181,6 +181,24 @@ def test_no_new_privileges_masked_and_read_only_proc(engine: Engine, busybox: st
     assert sysrq.returncode != 0
 
 
+def test_read_only_proc_paths_keep_procs_flags_and_dev_core_follows_kcore(
+    engine: Engine, busybox: str
+) -> None:
+    """As runc's: /proc/sys & co. read-only, and still nosuid,nodev,noexec as /proc is; a
+    /dev/core link only where the host has a /proc/kcore for it to name."""
+    out = engine.ok("run", "--rm", busybox, "sh", "-c", "cat /proc/mounts; ls /dev")
+    options = {
+        f[1]: set(f[3].split(","))
+        for f in (line.split() for line in out.splitlines())
+        if len(f) > 3
+    }
+    for path in ("/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"):
+        if path in options:
+            assert {"ro", "nosuid", "nodev", "noexec"} <= options[path], (path, options[path])
+    assert "/proc/sys" in options
+    assert ("core" in out.split()) == Path("/proc/kcore").exists()
+
+
 def test_user_with_supplementary_groups_from_the_image(engine: Engine, busybox: str) -> None:
     assert (
         engine.ok("run", "--rm", "-u", "1234:5678", busybox, "id")
