@@ -11,7 +11,8 @@
 The shim is a child subreaper, so the container's init (and every exec), orphaned when the
 runtime's own process exits, is reparented to it and reaped by the same loop as our own init:
 exit codes, logs and attach work as with the built-in runtime. The runtime keeps its state in
-<bundle>/oci, so two engines never share it. Not carried over: `--init` and --privileged's host
+<bundle>/oci, so two engines never share it. --ipc container:X's /dev/shm is X's, bound from
+the host (`oci_shm.py`). Not carried over: `--init` and --privileged's host
 devices (annotations only the built-in init reads).
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 from dockyard.api import syscalls as sc
 from dockyard.api.files import write_atomic
-from dockyard.shim import users
+from dockyard.shim import oci_shm, users
 from dockyard.shim.mounts import parse_options
 from dockyard.shim.process import Process, Stdio
 from dockyard.shim.task import Task, TaskError, _close_child_ends, _pipes, _receive
@@ -82,7 +83,7 @@ class OciTask(Task):
         rootfs = self.bundle / "rootfs"
         _mount_rootfs(rootfs, mounts)
         try:
-            spec = dict(self.spec)
+            spec = oci_shm.bind_donor_shm(dict(self.spec), self.bundle)
             spec["root"] = {**spec.get("root", {}), "path": str(rootfs)}
             spec["process"] = _with_user(spec["process"], spec.get("annotations", {}), rootfs)
             write_atomic(self.bundle / "config.json", json.dumps(spec))
@@ -100,6 +101,7 @@ class OciTask(Task):
                 self.init,
             )
         except BaseException:
+            oci_shm.unmount_donor_shm(self.bundle)
             _unmount(rootfs)
             raise
         self.status = "created"
@@ -190,6 +192,7 @@ class OciTask(Task):
         with contextlib.suppress(TaskError):
             self._run("delete", "--force", self.id)
         super().cleanup()
+        oci_shm.unmount_donor_shm(self.bundle)
         _unmount(self.bundle / "rootfs")
 
 
@@ -213,6 +216,7 @@ def delete_leftovers(bundle: Path, task_id: str) -> None:
             timeout=RUNTIME_SECONDS,
             check=False,
         )
+        oci_shm.unmount_donor_shm(bundle)
         _unmount(bundle / "rootfs")
 
 

@@ -7,8 +7,8 @@ checked as docker checks them and turned into the OCI spec's parts.
           container:<id>             that container's (it must run and be shareable), and
                                      its /dev/shm: the shim takes a copy of that mount inside
                                      the donor's mount namespace (org.dockyard.shm-of names
-                                     it; another OCI runtime ignores it and gives a /dev/shm
-                                     of its own)
+                                     it; for another OCI runtime it binds that copy from the
+                                     host into the spec, as dockerd binds the donor's shm)
     pid   "" | host | container:<id> its own, the host's, another running container's
     uts   "" | host                  its own host name, or the host's (no -h with it)
 

@@ -9,11 +9,12 @@ import socket
 import stat
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.integration.engine.test_oci_runtimes import runtime_or_skip
 from tests.integration.engine.test_tty import Terminal
 from tests.support.engine import Engine
 from tests.support.registry import Registry
@@ -21,6 +22,14 @@ from tests.support.registry import Registry
 pytestmark = pytest.mark.integration
 
 SLEEP = ["sleep", "600"]
+SHM_DF = "df -k /dev/shm | tail -1 | awk '{print $1, $2}'"
+
+
+def until(done: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
 
 
 def run(engine: Engine, *args: str) -> str:
@@ -57,6 +66,35 @@ def test_ipc_shareable_and_joined(engine: Engine, busybox: str) -> None:
     refused = engine.cli("run", "--rm", "--ipc", "container:ipc-private", busybox, "true")
     assert refused.returncode == 125 and "non-shareable IPC" in refused.stderr
     assert engine.ok("inspect", "-f", "{{.HostConfig.IpcMode}}", "ipc-private") == "private\n"
+
+
+@pytest.mark.parametrize("donor_runtime", ["runc", "dockyard"])
+def test_ipc_joined_under_runc_shares_the_donors_shm(
+    engine: Engine, busybox: str, donor_runtime: str
+) -> None:
+    """--runtime runc: the joiner's /dev/shm is the donor's (both ways; runc bound it from
+    the host, as under dockerd), whichever runtime runs the donor; shareable has its own
+    64 MiB one and host the host's, as docker's."""
+    runtime_or_skip(engine, busybox, "runc")
+    runc = ("--runtime", "runc")
+    donor = ["sh", "-c", "echo hi > /dev/shm/d && exec sleep 600"]
+    engine.ok("run", "-d", "--name", "donor", "--runtime", donor_runtime, "--ipc", "shareable",
+              busybox, *donor)  # fmt: skip
+    until(lambda: engine.cli("exec", "donor", "test", "-e", "/dev/shm/d").returncode == 0)
+    script = "cat /dev/shm/d; echo j > /dev/shm/j; readlink /proc/self/ns/ipc; " + SHM_DF
+    joined = run(engine, *runc, "--ipc", "container:donor", busybox, "sh", "-c", script)
+    donors_ns = engine.ok("exec", "donor", "readlink", "/proc/self/ns/ipc")
+    assert joined == f"hi\n{donors_ns}shm 65536\n"
+    assert engine.ok("exec", "donor", "cat", "/dev/shm/j") == "j\n"
+    own = run(engine, *runc, "--ipc", "shareable", busybox, "sh", "-c", "ls /dev/shm; " + SHM_DF)
+    assert own == "shm 65536\n"
+    probe = Path("/dev/shm") / f"dockyard-test-{os.getpid()}"
+    probe.touch()
+    try:
+        seen = run(engine, *runc, "--ipc", "host", busybox, "ls", f"/dev/shm/{probe.name}")
+        assert seen == f"/dev/shm/{probe.name}\n"
+    finally:
+        probe.unlink()
 
 
 def test_pid_host_and_joined(engine: Engine, busybox: str) -> None:
