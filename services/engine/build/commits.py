@@ -5,8 +5,9 @@ the builder uses.
                         the container (/proc, /etc/hosts, a tmpfs target) are not changes
     commit(container)   an image of the container's image plus that layer: its config the
                         container's (docker's --change instructions applied), its history one
-                        entry longer; a running container is paused meanwhile (unless asked
-                        not to), so the layer is read still
+                        entry longer, its parent the container's image (as docker records
+                        it); a running container is paused meanwhile (unless asked not to),
+                        so the layer is read still
 
 The layer blob and config are held by a lease of the commit's own until the image holds them.
 """
@@ -99,7 +100,7 @@ class Commits:
             if layer is None:
                 entry["empty_layer"] = True
             result = StepResult(config, entry, layer, options.author or None)
-            return await self._record(state.apply("", result), options, lease)
+            return await self._record(state.apply("", result), options, lease, base.id)
         finally:
             with contextlib.suppress(errors.DockyardError):
                 await self._c.images.release_lease(lease)
@@ -139,7 +140,9 @@ class Commits:
             return None
         return Layer(last[0].diff_id, blob.digest, blob.size, LAYER_GZIP, last[0].size)
 
-    async def _record(self, state: ImageState, options: CommitOptions, lease: str) -> Image:
+    async def _record(
+        self, state: ImageState, options: CommitOptions, lease: str, parent: str
+    ) -> Image:
         document = state.config_document({})
         data = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
@@ -150,7 +153,8 @@ class Commits:
         layers = [Descriptor(layer.media_type, layer.digest, layer.size) for layer in state.layers]
         names = [options.reference] if options.reference else []
         sizes = [layer.diff_size for layer in state.layers]
-        return await self._c.images.create_image(NewImage(config.digest, layers, names, sizes))
+        new = NewImage(config.digest, layers, names, sizes, parent)
+        return await self._c.images.create_image(new)
 
 
 def _config(state: ImageState, container: Container, options: CommitOptions) -> dict[str, Any]:

@@ -49,6 +49,9 @@ def test_commit_makes_an_image_of_the_changes(engine: Engine, busybox: str) -> N
     assert "ADDED=yes" in inspected["Config"]["Env"]
     assert inspected["Author"] == "someone"
     assert inspected["Comment"] == "a message"
+    base = engine.ok("image", "inspect", "-f", "{{.Id}}", busybox).strip()
+    assert inspected["Parent"] == base  # docker commit records the container's image
+    assert engine.ok("history", "-q", "--no-trunc", "committed:v1").split()[:2] == [image, base]
 
 
 def test_diff_and_commit_of_a_missing_container(engine: Engine) -> None:
