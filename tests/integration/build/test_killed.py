@@ -4,6 +4,7 @@ made (the RUN's container and shim, its sandbox, its snapshot, its files) before
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -45,6 +46,50 @@ def test_an_engine_killed_mid_build_cleans_up_at_its_next_start(
     assert not (jobs.exists() and any(jobs.iterdir()))
     context.dockerfile(f"FROM {busybox}\nRUN echo builds again\n")
     assert "builds again" in context.ok()
+
+
+def test_an_engine_killed_mid_build_keeps_the_finished_steps_images(
+    context: Context, engine: Engine, busybox: str
+) -> None:
+    """As docker's classic builder: the steps done have their images, whole and runnable; the
+    step killed left none (its container, snapshot and files are taken back)."""
+    context.dockerfile(
+        f"FROM {busybox}\nENV KILLED=later\nRUN echo done > /done\nRUN echo started; sleep 600\n"
+    )
+    build = subprocess.Popen(
+        [CLI, "-H", engine.host, "build", str(context.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    printed = []
+    try:
+        assert build.stdout is not None
+        for line in build.stdout:
+            printed.append(line)
+            if line == "started\n":
+                break
+        old = engine.service_pid("engine")
+        os.kill(old, signal.SIGKILL)
+        assert build.wait(timeout=60) != 0
+    finally:
+        if build.poll() is None:
+            build.kill()
+        build.communicate()
+    ids = [re.fullmatch(r" ---> ([0-9a-f]{12})\n", line) for line in printed]
+    steps = [found.group(1) for found in ids if found]
+    assert len(steps) == 3, printed  # FROM's, ENV's, the first RUN's
+    _wait(lambda: engine.status()["services"]["engine"]["pid"] != old)  # type: ignore[index]
+    _wait(lambda: engine.cli("ps").returncode == 0)
+    _wait(lambda: not build_snapshots(engine) and not engine.leaks())
+    try:
+        dangling = engine.ok("images", "-q", "-f", "dangling=true").split()
+        assert steps[2] in dangling and steps[1] not in dangling
+        assert engine.ok("run", "--rm", steps[2], "sh", "-c", "cat /done; echo $KILLED") == (
+            "done\nlater\n"
+        )
+    finally:
+        engine.cli("rmi", steps[2])
 
 
 def _wait(check: object, seconds: float = 60.0) -> None:
