@@ -13,8 +13,8 @@ of a new one the intermediate unshared, or one the spec names: --pid host or con
  4. mount the rootfs (the snapshot's mounts) at <bundle>/rootfs, in the new mount namespace
     only: the host never sees it, and it vanishes with the container
  5. the spec's mounts in order, then X's /dev/shm over the container's own
- 6. the default devices (bind mounts of the host's nodes), the /dev symlinks, and the spec's
-    devices (--device: nodes made in place)
+ 6. the default devices (nodes made in place, as the host's), the /dev symlinks, and the
+    spec's devices (--device: nodes made in place)
  7. masked paths, read-only paths
  8. pivot_root into the rootfs and detach the old root (pivot_root(2): the "." trick runc uses)
  9. a read-only root when asked, the hostname
@@ -156,11 +156,22 @@ def mount_cgroupfs(root: Root, destination: str, options: list[str], sys: sc.Sys
 
 
 def create_devices(root: Root, sys: sc.Syscalls, privileged: bool = False) -> None:
-    """The default devices (every host device when privileged), bound from the host's /dev
-    onto empty files made inside the rootfs, and the /dev links."""
+    """The default devices, root's and 0666 (every host device, as the host has it, when
+    privileged), made as nodes in the container's /dev as runc makes them, so nothing of the
+    host's devtmpfs shows in its mounts; where the rootfs already holds that path, the host's
+    node is bound onto it instead (nothing there is replaced). Then the /dev links."""
     for name in host_devices() if privileged else DEVICES:
-        with root.target(f"/dev/{name}", "file") as node:
-            sys.mount(f"/dev/{name}", node, "", sc.MS_BIND, "")
+        host = os.stat(f"/dev/{name}")
+        mode = host.st_mode if privileged else stat.S_IFMT(host.st_mode) | 0o666
+        owner = (host.st_uid, host.st_gid) if privileged else (0, 0)
+        parent = root.open("/dev", "dir")
+        try:
+            sys.mknod(parent, name, mode, host.st_rdev, owner)
+        except FileExistsError:
+            with root.target(f"/dev/{name}", "file") as node:
+                sys.mount(f"/dev/{name}", node, "", sc.MS_BIND, "")
+        finally:
+            os.close(parent)
     for name, text in DEV_LINKS.items():
         if name != "core" or os.path.exists(text):  # runc's: /dev/core only with a kcore
             root.symlink("/dev", name, text)
@@ -251,14 +262,15 @@ def mask_paths(root: Root, spec: Spec, sys: sc.Syscalls) -> None:
     """Masked paths hidden (an empty read-only tmpfs, or the host's /dev/null), read-only
     paths bound onto themselves read-only; a path the rootfs lacks is skipped."""
     linux = spec.get("linux", {})
-    for path in linux.get("maskedPaths", []):
-        with _existing(root, path) as found:
-            if found is not None:
-                target, is_dir = found
-                if is_dir:
-                    sys.mount("tmpfs", target, "tmpfs", sc.MS_RDONLY, "")
-                else:
-                    sys.mount("/dev/null", target, "", sc.MS_BIND, "")
+    with _null(root) as null:
+        for path in linux.get("maskedPaths", []):
+            with _existing(root, path) as found:
+                if found is not None:
+                    target, is_dir = found
+                    if is_dir:
+                        sys.mount("tmpfs", target, "tmpfs", sc.MS_RDONLY, "")
+                    else:
+                        sys.mount(null, target, "", sc.MS_BIND, "")
     for path in linux.get("readonlyPaths", []):
         with _existing(root, path) as found:
             if found is not None:
@@ -273,6 +285,20 @@ def _kept_flags(path: str) -> int:
     """The nosuid, nodev and noexec of the mount at `path`, which a bind remount must repeat
     (else it clears them: /proc/sys read-only would lose /proc's three, as runc's does not)."""
     return os.statvfs(path).f_flag & (sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)  # ST_* alike
+
+
+@contextlib.contextmanager
+def _null(root: Root) -> Iterator[str]:
+    """The null device masked files are bound from: the container's own /dev/null when it is
+    one (as runc's: its mounts then name the container's /dev, not the host's devtmpfs), else
+    the host's."""
+    with _existing(root, "/dev/null") as found:
+        if found is not None:
+            info = os.stat(found[0])
+            if stat.S_ISCHR(info.st_mode) and info.st_rdev == os.stat("/dev/null").st_rdev:
+                yield found[0]
+                return
+    yield "/dev/null"
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ the events' JSON and logs --until."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -197,6 +198,29 @@ def test_read_only_proc_paths_keep_procs_flags_and_dev_core_follows_kcore(
             assert {"ro", "nosuid", "nodev", "noexec"} <= options[path], (path, options[path])
     assert "/proc/sys" in options
     assert ("core" in out.split()) == Path("/proc/kcore").exists()
+
+
+def test_default_devices_are_the_containers_own_nodes(engine: Engine, busybox: str) -> None:
+    """As runc's: made in the container's /dev (root's, 0666), so its mounts name no
+    devtmpfs of the host's (whose size is the host's memory); masked files are bound from them."""
+    listing = "stat -c '%n %F %t:%T %a %u:%g' /dev/null /dev/zero /dev/full /dev/random"
+    script = f"{listing} /dev/urandom /dev/tty; cat /proc/mounts; echo x > /dev/null"
+    out = engine.ok("run", "--rm", busybox, "sh", "-c", script)
+    assert out.splitlines()[:6] == [
+        f"/dev/{name} character special file {minor} 666 0:0"
+        for name, minor in (
+            ("null", "1:3"), ("zero", "1:5"), ("full", "1:7"), ("random", "1:8"),
+            ("urandom", "1:9"), ("tty", "5:0"),
+        )
+    ]  # fmt: skip
+    assert "devtmpfs" not in out
+    extra = next(n for n in ("loop-control", "fuse", "kmsg", "mem") if Path(f"/dev/{n}").exists())
+    host = os.stat(f"/dev/{extra}")  # privileged: the host's devices, as the host has them
+    shown = engine.ok(
+        "run", "--rm", "--privileged", busybox, "stat", "-c", "%t:%T %a", f"/dev/{extra}"
+    )
+    major, minor, mode = os.major(host.st_rdev), os.minor(host.st_rdev), host.st_mode & 0o7777
+    assert shown == f"{major:x}:{minor:x} {mode:o}\n"
 
 
 def test_user_with_supplementary_groups_from_the_image(engine: Engine, busybox: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,18 @@ def test_rootfs_then_spec_mounts_then_devices(tmp_path: Path) -> None:
         sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY,
         "",
     )
-    devices = [c[1] for c in calls[6:]]
-    assert devices == [f"/dev/{d}" for d in setup.DEVICES]
+    devices = [c for c in calls[6:]]  # made in the container's /dev, root's and 0666
+    assert devices == [
+        (
+            "mknod",
+            str(rootfs / "dev"),
+            d,
+            stat.S_IFCHR | 0o666,
+            os.stat(f"/dev/{d}").st_rdev,
+            (0, 0),
+        )
+        for d in setup.DEVICES
+    ]
     assert (rootfs / "dev/ptmx").is_symlink() and (rootfs / "etc/hosts").is_file()
 
 
@@ -127,9 +138,9 @@ def test_devices_and_links_stay_inside_a_rootfs_whose_dev_leads_out(tmp_path: Pa
         with Root(rootfs) as root:
             setup.create_devices(root, fake)
         inside = rootfs / str(host).lstrip("/")
-        assert [c[2] for c in fake.calls] == [str(inside / d) for d in setup.DEVICES]
+        assert [c[1:3] for c in fake.calls] == [(str(inside), d) for d in setup.DEVICES]
         links = [n for n in setup.DEV_LINKS if n != "core" or os.path.exists("/proc/kcore")]
-        assert sorted(p.name for p in inside.iterdir()) == sorted([*setup.DEVICES, *links])
+        assert sorted(p.name for p in inside.iterdir()) == sorted(links)  # nodes: mknod's
         assert list(host.iterdir()) == []
         shutil.rmtree(rootfs)
 
@@ -199,7 +210,8 @@ def test_the_whole_set_up_of_a_container_in_order(tmp_path: Path) -> None:
         "join_cgroup",  # before the cgroup namespace, whose root is where we are then
         "setns",  # the network sandbox, by path
         "unshare",  # mount, uts, ipc, cgroup together
-        "mount",  # rprivate, the rootfs, the spec's mounts, the devices (onto fds)
+        "mount",  # rprivate, the rootfs, the spec's mounts
+        "mknod",  # the devices
         "fchdir",
         "pivot_root",
         "fchdir",
@@ -230,3 +242,18 @@ def test_the_whole_set_up_of_a_container_in_order(tmp_path: Path) -> None:
         ("capset", 0, 0, 0),
     ]
     assert ("seccomp", 4) in fake.calls and ("prctl", sc.PR_SET_NO_NEW_PRIVS, 1) in fake.calls
+
+
+def test_a_device_path_the_rootfs_holds_already_is_bound_over_not_replaced(
+    tmp_path: Path,
+) -> None:
+    class Taken(sc.Recording):
+        def mknod(self, *args: object) -> None:
+            raise FileExistsError("taken")
+
+    rootfs = tmp_path / "rootfs"
+    (rootfs / "dev").mkdir(parents=True)
+    fake = Taken()
+    with Root(rootfs) as root:
+        setup.create_devices(root, fake)
+    assert [(c[1], c[4]) for c in fake.calls] == [(f"/dev/{d}", sc.MS_BIND) for d in setup.DEVICES]
