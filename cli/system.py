@@ -87,6 +87,7 @@ def info(format: str = typer.Option("", "-f", "--format", help="a Go template"))
         "Runtimes": list(reply.runtimes),
         "DefaultRuntime": reply.default_runtime,
         "InsecureRegistries": list(reply.insecure_registries),
+        "SecurityOptions": list(reply.security_options),
         "Services": dict(reply.services),
     }
     if format:
@@ -108,6 +109,7 @@ def info(format: str = typer.Option("", "-f", "--format", help="a Go template"))
         f" Cgroup Version: {doc['CgroupVersion']}",
         f" Runtimes: {' '.join(doc['Runtimes'])}",
         f" Default Runtime: {doc['DefaultRuntime']}",
+        *_security_lines(doc["SecurityOptions"]),
         f" Kernel Version: {doc['KernelVersion']}",
         f" Operating System: {doc['OperatingSystem']}",
         f" OSType: {doc['OSType']}",
@@ -123,6 +125,16 @@ def info(format: str = typer.Option("", "-f", "--format", help="a Go template"))
     if doc["InsecureRegistries"]:
         lines += [" Insecure Registries:", *(f"  {r}" for r in doc["InsecureRegistries"])]
     print("\n".join(lines))
+
+
+def _security_lines(options: list[str]) -> list[str]:
+    """docker's "Security Options:" block: each option's name, then its other key=values."""
+    lines = [" Security Options:"] if options else []
+    for option in options:
+        fields = dict(part.partition("=")[::2] for part in option.split(","))
+        lines.append(f"  {fields.pop('name', option)}")
+        lines += [f"   {key.capitalize()}: {value}" for key, value in fields.items()]
+    return lines
 
 
 def events(

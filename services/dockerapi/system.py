@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -111,6 +112,8 @@ def info_json(i: engine_pb2.InfoResponse) -> dict[str, Any]:
         "CPUSet": True,
         "PidsLimit": True,
         "IPv4Forwarding": True,
+        "BridgeNfIptables": _sysctl_on("net/bridge/bridge-nf-call-iptables"),
+        "BridgeNfIp6tables": _sysctl_on("net/bridge/bridge-nf-call-ip6tables"),
         "Debug": False,
         "OomKillDisable": False,
         "SystemTime": rfc3339_ns(time.time_ns()),
@@ -147,6 +150,14 @@ def info_json(i: engine_pb2.InfoResponse) -> dict[str, Any]:
         "SecurityOptions": list(i.security_options),
         "Warnings": None,
     }
+
+
+def _sysctl_on(key: str) -> bool:
+    """Whether /proc/sys/`key` is 1 (docker's client warns about a bridge-nf setting off)."""
+    try:
+        return Path("/proc/sys", key).read_text().strip() == "1"
+    except OSError:
+        return False
 
 
 def _daemon_id(root: str) -> str:

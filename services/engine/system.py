@@ -59,6 +59,7 @@ class Info:
     runtimes: list[str] = field(default_factory=list)
     default_runtime: str = ""
     services: dict[str, str] = field(default_factory=dict)  # service -> "ok" | "unavailable"
+    security_options: list[str] = field(default_factory=list)  # docker's "name=…,key=value"
 
 
 def version() -> Version:
@@ -112,7 +113,15 @@ async def info(paths: Paths, config: DaemonConfig, store: ContainerStore, client
         runtimes=available_runtimes(config),
         default_runtime=config.default_runtime,
         services=await clients.health.check(),
+        security_options=security_options(),
     )
+
+
+def security_options() -> list[str]:
+    """What every container gets, in docker's words: its default seccomp profile, and a
+    private cgroup namespace where cgroups are v2 (docker 20.10 lists those two alike)."""
+    found = ["name=seccomp,profile=default"]
+    return found + (["name=cgroupns"] if cgroup_version() == "2" else [])
 
 
 def _os_name() -> str:

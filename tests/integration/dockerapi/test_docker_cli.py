@@ -309,6 +309,8 @@ def test_system_df_and_info(docker: Docker, image: str) -> None:
     assert df.split()[:2] == ["Images", "Containers"]
     info = docker.ok("info", "--format", "{{.ServerVersion}} {{.OSType}}")
     assert info.split()[1] == "linux"
+    options = docker.ok("info", "--format", "{{json .SecurityOptions}}")
+    assert "name=seccomp,profile=default" in json.loads(options)
 
 
 def test_docker_run_with_a_pipe_closed_early(docker: Docker, image: str) -> None:

@@ -71,3 +71,4 @@ def test_version_and_info(engine: Engine, busybox: str) -> None:
     info = engine.ok("info")
     assert "Storage Driver: overlayfs" in info and "Cgroup Driver: cgroupfs" in info
     assert engine.ok("info", "-f", "{{.Services.runtime}}") == "ok\n"
+    assert " Security Options:\n  seccomp\n   Profile: default\n" in info  # as docker's

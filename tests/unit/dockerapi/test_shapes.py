@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from dockyard.api import containerjson as container_json
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
+from dockyard.services.dockerapi import system
 from dockyard.services.dockerapi.images import familiar, history_json, image_json, progress_json
 from dockyard.services.dockerapi.system import event_json
 from dockyard.services.dockerapi.transfers import PUSHED, _aux
@@ -121,3 +123,15 @@ def test_a_push_ends_with_its_aux() -> None:
     pushed = PUSHED.match(line)
     assert pushed is not None
     assert _aux(pushed) == {"Tag": "v1", "Digest": f"sha256:{'a' * 64}", "Size": 527}
+
+
+def test_info_says_the_bridge_nf_settings_as_the_host_has_them() -> None:
+    """docker's client warns "bridge-nf-call-iptables is disabled" when the key is false or
+    missing: it is read from /proc/sys, as dockerd reads it."""
+    doc = system.info_json(
+        engine_pb2.InfoResponse(security_options=["name=seccomp,profile=default"])
+    )
+    for key, name in (("BridgeNfIptables", "iptables"), ("BridgeNfIp6tables", "ip6tables")):
+        path = Path(f"/proc/sys/net/bridge/bridge-nf-call-{name}")
+        assert doc[key] == (path.exists() and path.read_text().strip() == "1")
+    assert doc["SecurityOptions"] == ["name=seccomp,profile=default"]
