@@ -184,7 +184,8 @@ async def _get(request: web.Request, ref: str) -> images_pb2.Image:
 
 
 async def history(request: web.Request) -> web.StreamResponse:
-    """docker history: the steps newest first, "<missing>" for the ones before the image."""
+    """docker history: the steps newest first, each with the image it made down the parent
+    chain, "<missing>" below it."""
     message = images_pb2.GetImageRequest(ref=param(request, "name"))
     reply = await engine_of(request).images.History(message, **UNARY)
     return replies.reply([history_json(entry) for entry in reply.entries])

@@ -219,6 +219,9 @@ def test_the_docker_api_lists_inspects_and_deletes_the_chain(
     assert {i["ParentId"] for i in every if i["Id"] in full[1:]} == set(full[:-1])
     status, inspected = api(engine, "GET", f"/v1.41/images/{built[3]}/json")
     assert status == 200 and inspected["Parent"] == full[2]
+    status, history = api(engine, "GET", "/v1.41/images/stepped/history")
+    assert status == 200 and [entry["Id"] for entry in history[:7]] == full[::-1]
+    assert history[0]["Tags"] == ["stepped:latest"] and history[1]["Tags"] is None
     status, refused = api(engine, "DELETE", f"/v1.41/images/{built[3]}")
     assert status == 409
     assert refused["message"] == (
