@@ -8,6 +8,8 @@ driver options (`type=tmpfs device=tmpfs o=size=64m`, `type=none device=/srv/x o
 gets its device mounted on `<volumes>/<name>/_data`, and every container binds that, so two
 containers share one tmpfs; when its last user stops it is unmounted and a tmpfs' data is gone,
 as docker's. The count is the rows, so using a volume twice for one container is one use.
+The filling of an empty volume from an image (docker's copy-up) holds it too, as
+`<container>:copy-up` (COPY_UP), for the length of the copy, as dockerd's copy mounts and unmounts it.
 
 Crash-safe by order and by the kernel's truth (/proc/self/mountinfo), settled by `reconcile`
 at start-up, before anything is served:
@@ -45,6 +47,7 @@ CREATE TABLE IF NOT EXISTS holders (
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC = 0x20, 0x1000, 0x4000
 MNT_DETACH = 0x2
+COPY_UP = ":copy-up"  # `<container>:copy-up` holds a volume while it is filled for the container
 _FLAGS = {"ro": MS_RDONLY, "nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
 _BINDS = {"bind": MS_BIND, "rbind": MS_BIND | MS_REC}
 _IGNORED = {"rw", "suid", "dev", "exec"}
@@ -158,12 +161,13 @@ class VolumeMounts:
                 self.release(container)
 
     def reconcile(self, existing: set[str]) -> None:
-        """Start-up: the rows of volumes that are gone go; a volume mounted without a row (a
-        crash between the steps) is unmounted."""
+        """Start-up: the rows of volumes that are gone go, and those of copies (no copy outlives
+        this process); a volume mounted without a row (a crash between the steps) is unmounted."""
         with self._db:
             for (name,) in self._db.execute("SELECT DISTINCT volume FROM holders").fetchall():
                 if name not in existing:
                     self._db.execute("DELETE FROM holders WHERE volume = ?", (name,))
+            self._db.execute("DELETE FROM holders WHERE container LIKE ?", (f"%{COPY_UP}",))
         self._unmount_unused(sorted(existing))
 
     def _unmount_unused(self, names: list[str]) -> None:

@@ -7,13 +7,14 @@ through `Transfers`, which runs each piece of work in a view thread of its own.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
 from dockyard.services.snapshots.volumes.archive import PathStat
 from dockyard.services.snapshots.volumes.local import Mount
-from dockyard.services.snapshots.volumes.mounts import VolumeMounts
+from dockyard.services.snapshots.volumes.mounts import COPY_UP, VolumeMounts
 from dockyard.services.snapshots.volumes.store import Volume, VolumeStore
 from dockyard.services.snapshots.volumes.transfer import Transfers
 from dockyard.services.snapshots.volumes.untar import ExtractOptions
@@ -84,8 +85,27 @@ class VolumesServicer(volumes_pb2_grpc.VolumesServicer):
 
     async def Populate(self, request: pb.PopulateRequest, context: Context) -> pb.PopulateResponse:
         fs = _filesystem(request.container)
-        copied = await self._transfers.populate(request.volume, fs, _absolute(request.path))
+        volume = self._store.get(request.volume)
+        async with self._held_for_copy(volume, f"{fs.container_id}{COPY_UP}"):
+            copied = await self._transfers.populate(volume.name, fs, _absolute(request.path))
         return pb.PopulateResponse(copied=copied)
+
+    @contextlib.asynccontextmanager
+    async def _held_for_copy(self, volume: Volume, holder: str) -> AsyncIterator[None]:
+        """A volume with options has its device mounted while the image's files are copied in
+        and let go after, as dockerd's copy-up mounts and unmounts it: a tmpfs no container
+        holds is unmounted again with the copy (so it shows nothing, as under dockerd), one a
+        running container holds keeps it, and a bind or disk device keeps it for good."""
+        if not volume.options:
+            yield
+            return
+        async with self._lock:
+            await asyncio.to_thread(self._mounts.acquire, volume, holder)
+        try:
+            yield
+        finally:
+            async with self._lock:
+                await asyncio.to_thread(self._mounts.release, holder)
 
     async def StatPath(self, request: pb.PathRequest, context: Context) -> pb.PathStat:
         return _stat(await self._transfers.stat(_filesystem(request.container), request.path))

@@ -80,13 +80,11 @@ class Transfers:
 
     async def populate(self, volume: str, fs: Filesystem, path: str) -> bool:
         """Fill the empty volume from what the container's image has at `path`. A volume with
-        driver options (a tmpfs, a device, a bind of another directory) has its data on its
-        device, mounted only while containers use it (mounts.py): it is left as it is."""
+        driver options (a tmpfs, a device, a bind of another directory) is filled on its device,
+        which the caller holds mounted on the data directory meanwhile (mounts.py)."""
         lock = self._volumes.setdefault(volume, asyncio.Lock())
         async with lock, self._layer(fs):
             found = self._store.get(volume)
-            if found.options:
-                return False
             data = self._store.data_dir(found.name)
             top = os.open(data, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
             try:

@@ -725,6 +725,15 @@ PS_COMMAND = [
     Case("ps-command-quoted-no-trunc", ("ps", "-a", "--no-trunc", "--format", "table {{.Names}}\t{{.Command}}"), docker=Out(0, stdout='NAMES          COMMAND\np-cmd-short    "echo \'a b\'"\np-cmd-quotes   "echo it\'s x\\"y  tab\\tx back\\\\slash"\np-cmd-spaced   "sh -c \'echo \\"a  b\\" \'"\n'), setup=COMMAND_LINES),
 ]  # fmt: skip
 
+# -- copy-up into a tmpfs-type local volume: dockerd mounts it for the copy and lets it go -----
+
+TMPFS_VOLUME = ("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "p-tmpfs")
+HOLDER = ("run", "-d", "--name", "p-holder", "-v", "p-tmpfs:/held", "busybox", "sleep", "600")
+COPY_UP = [
+    Case("copy-up-tmpfs-volume-a-container-holds", ("run", "--rm", "-v", "p-tmpfs:/etc", "busybox", "cat", "/etc/group"), docker=Out(0, stdout='root:x:0:\ndaemon:x:1:\nwheel:x:10:root,nobody\nnogroup:x:65534:\n'), setup=(TMPFS_VOLUME, HOLDER), volumes=("p-tmpfs",)),
+    Case("copy-up-tmpfs-volume-seen-by-its-holder", ("exec", "p-holder", "cat", "/held/group"), docker=Out(0, stdout='root:x:0:\ndaemon:x:1:\nwheel:x:10:root,nobody\nnogroup:x:65534:\n'), setup=(TMPFS_VOLUME, HOLDER, ("create", "--name", "p-filler", "-v", "p-tmpfs:/etc", "busybox", "true")), volumes=("p-tmpfs",)),
+]  # fmt: skip
+
 CASES = [
     *USAGE,
     *MISSING,
@@ -741,4 +750,5 @@ CASES = [
     *LOG_DETAILS,
     *NETWORK_MODE,
     *PS_COMMAND,
+    *COPY_UP,
 ]

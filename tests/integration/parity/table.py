@@ -45,6 +45,7 @@ class Case:
     remove: tuple[str, ...] = field(default=())  # containers to remove afterwards
     networks: tuple[str, ...] = field(default=())  # networks to remove afterwards (if left)
     images: tuple[str, ...] = field(default=())  # image names to remove afterwards (if left)
+    volumes: tuple[str, ...] = field(default=())  # volumes to remove afterwards (if left)
 
     def containers(self) -> tuple[str, ...]:
         """Every container the case names with --name, and those it says to remove."""
@@ -77,6 +78,8 @@ def play(case: Case, run: Runner) -> Out:
             run("network", "rm", *case.networks)
         if case.images:
             run("rmi", *case.images)
+        if case.volumes:
+            run("volume", "rm", *case.volumes)
 
 
 def expected(case: Case) -> Out:

@@ -4,6 +4,7 @@ the host; nothing is written, read or mounted there (issue 12 item 6, issue 8 it
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,11 @@ from tests.integration.volumes.conftest import until
 from tests.support.engine import CLI, Engine
 
 pytestmark = pytest.mark.integration
+
+
+def bind_device(engine: Engine, device: Path, name: str) -> None:
+    device.mkdir()
+    engine.ok("volume", "create", "-o", "type=none", "-o", "o=bind", "-o", f"device={device}", name)
 
 
 def link_to(target: Path, climb: bool) -> str:
@@ -45,17 +51,27 @@ def test_mount_targets_leading_to_the_host_mount_inside(
     engine.ok("volume", "rm", "hostile")
 
 
+@pytest.mark.parametrize("device", [False, True], ids=["plain", "bind-device"])
 def test_an_empty_volume_is_filled_from_the_rootfs_never_from_the_host(
-    engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path, device: bool
 ) -> None:
+    """A volume with a device (here a bind of a host directory) is filled on it: the same."""
     target = host_dir(tmp_path)
     secret = tmp_path / "secret"
     secret.mkdir()
     (secret / "key").write_text("host secret\n")
     image = hostile_image(engine, tmp_path, {"data": str(secret), "up": CLIMB + str(secret)[1:]})
     for volume, path in (("filled1", "/data"), ("filled2", "/up")):
+        if device:
+            bind_device(engine, tmp_path / volume, volume)
         out = engine.ok("run", "--rm", "-v", f"{volume}:{path}", image, "ls", "-A", path)
         assert out == ""  # the link leads to a path the rootfs does not have: nothing to copy
+        assert not device or list((tmp_path / volume).iterdir()) == []
+    if device:  # what the rootfs does have is copied onto the device
+        bind_device(engine, tmp_path / "filled3", "filled3")
+        engine.ok("run", "--rm", "-v", "filled3:/etc", image, "true")
+        assert "passwd" in os.listdir(tmp_path / "filled3")
+        engine.ok("volume", "rm", "filled3")
     assert sorted(p.name for p in secret.iterdir()) == ["key"]
     assert_untouched(target)
     engine.ok("volume", "rm", "filled1", "filled2")

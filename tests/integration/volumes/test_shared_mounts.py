@@ -140,3 +140,31 @@ def test_cp_into_a_stopped_container_reaches_the_tmpfs_running_ones_use(
     assert engine.ok("exec", "one", "cat", "/t/f") == "via cp\n"
     engine.ok("rm", "-f", "one", "idle")
     engine.ok("volume", "rm", "copied")
+
+
+def test_an_empty_device_volume_is_filled_from_the_image_as_dockerd_fills_it(
+    engine: Engine, busybox: str, tmp_path: Path
+) -> None:
+    """dockerd's copy-up mounts the volume's device, copies the image's files in, and lets it
+    go: a tmpfs nobody holds shows nothing after (its copy went with the unmount), one a
+    running container holds keeps the copy, a bind device keeps it for good."""
+    stubs = "hostname\nhosts\nresolv.conf\n"  # what the container itself puts there
+    engine.ok("volume", "create", *TMPFS, "etc")
+    data = data_dir(engine, "etc")
+    assert engine.ok("run", "--rm", "-v", "etc:/etc", busybox, "ls", "/etc") == stubs
+    assert mount_type(data) == "" and os.listdir(data) == []
+    running(engine, "holder", "-v", "etc:/held", busybox, "sleep", "1000")
+    filled = engine.ok("run", "--rm", "-v", "etc:/etc", busybox, "sh", "-c", "ls /etc")
+    assert filled == "group\nhostname\nhosts\npasswd\nresolv.conf\n"
+    assert engine.ok("exec", "holder", "grep", "^root:", "/held/passwd").startswith("root:x:0:0")
+    engine.ok("rm", "-f", "holder")
+    assert mount_type(data) == ""
+    engine.ok("volume", "rm", "etc")
+    device = tmp_path / "device"
+    device.mkdir()
+    engine.ok("volume", "create", "-o", "type=none", "-o", f"device={device}", "-o", "o=bind",
+              "bound")  # fmt: skip
+    groups = engine.ok("run", "--rm", busybox, "cat", "/etc/group")
+    assert engine.ok("run", "--rm", "-v", "bound:/etc", busybox, "cat", "/etc/group") == groups
+    assert sorted(os.listdir(device)) == ["group", "hostname", "hosts", "passwd", "resolv.conf"]
+    engine.ok("volume", "rm", "bound")

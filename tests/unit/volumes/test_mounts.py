@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dockyard.api.errors import FailedPrecondition, Internal
 from dockyard.services.snapshots.volumes import local
-from dockyard.services.snapshots.volumes.mounts import VolumeMounts, _options, _unescape
+from dockyard.services.snapshots.volumes.mounts import COPY_UP, VolumeMounts, _options, _unescape
 from dockyard.services.snapshots.volumes.store import Volume, VolumeStore
 
 TMPFS = {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}
@@ -117,6 +117,17 @@ def test_a_mount_a_crash_left_without_its_row_is_unmounted_at_start(
     kernel.table[target] = volume.mount  # mounted, then killed before the row was written
     mounts_of(store, kernel).reconcile({"shared"})
     assert kernel.table == {}
+
+
+def test_a_copy_a_crash_cut_short_lets_go_of_its_volume_at_start(
+    store: VolumeStore, kernel: Recording
+) -> None:
+    mounts = mounts_of(store, kernel)
+    mounts.acquire(tmpfs(store), "c1")
+    mounts.acquire(tmpfs(store, "other"), f"c1{COPY_UP}")  # killed while filling it
+    mounts.reconcile({"shared", "other"})
+    assert (mounts.holders("shared"), mounts.holders("other")) == (["c1"], [])
+    assert len(kernel.table) == 1
 
 
 def test_rows_of_a_volume_that_is_gone_are_dropped_at_start(
