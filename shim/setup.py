@@ -155,6 +155,23 @@ def mount_cgroupfs(root: Root, destination: str, options: list[str], sys: sc.Sys
             sys.mount("", target, "", sc.MS_REMOUNT | sc.MS_RDONLY | base, "mode=755")
 
 
+def create_init_files(root: Root) -> None:
+    """What docker's init layer gives every container whose image lacks it: an empty
+    /.dockerenv (tools tell a container by it) and /etc/mtab → /proc/mounts. The engine counts
+    both as mount stubs, so they are no change of the container's (diff, commit)."""
+    with contextlib.suppress(OSError):  # a read-only rootfs, an image's odd /etc: none then
+        top = root.open("/", "dir")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            os.close(os.open(".dockerenv", flags, 0o755, dir_fd=top))
+        except FileExistsError:
+            pass
+        finally:
+            os.close(top)
+    with contextlib.suppress(OSError):
+        root.symlink("/etc", "mtab", "/proc/mounts")
+
+
 def create_devices(root: Root, sys: sc.Syscalls, privileged: bool = False) -> None:
     """The default devices, root's and 0666 (every host device, as the host has it, when
     privileged), made as nodes in the container's /dev as runc makes them, so nothing of the
@@ -345,6 +362,7 @@ def prepare(
     with Root(rootfs) as root:
         mount_spec(root, spec, sys)
         attach_shm(root, shm, sys)
+        create_init_files(root)
         create_devices(root, sys, privileged)
         create_spec_devices(root, spec, sys)
         mask_paths(root, spec, sys)

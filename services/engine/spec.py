@@ -167,6 +167,11 @@ def _tmpfs(tmpfs: dict[str, str]) -> list[dict[str, Any]]:
     return mounts
 
 
+INIT_FILES = ("/.dockerenv", "/etc/mtab")
+"""What the shim gives every container whose image lacks them, as docker's init layer does (an
+empty /.dockerenv, /etc/mtab → /proc/mounts): no change of the container's, as mount stubs."""
+
+
 def default_mounts(
     privileged: bool = False, shm: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ diff`: A added, C changed, D deleted) and as a layer tar (a build step, `docker 
     anything else                         A or C   itself (C when a parent layer has the path)
 
 Mount stubs: the runtime makes mount points a container's image lacks (/proc, /etc/hosts, a
-RUN --mount target). Such a stub — absent below, left empty — is not a change, nor is a
+RUN --mount target), and docker's init files (/.dockerenv, the /etc/mtab link). Such a stub —
+absent below, left empty (or a link) — is not a change, nor is a
 directory made only to hold one, nor a directory copied up unchanged (same mode and owner)
 that holds nothing else. `remove_stubs` deletes them from the upper directory once the
 container is gone, so the committed snapshot is exactly what its layer tar holds.
@@ -154,7 +155,8 @@ class Differ:
         return [Entry(path, "C" if below else "A", info, opaque), *inside]
 
     def _is_stub(self, path: str, info: os.stat_result) -> bool:
-        stub = path in self.stubs and info.st_size == 0 and stat.S_ISREG(info.st_mode)
+        empty = stat.S_ISREG(info.st_mode) and info.st_size == 0
+        stub = path in self.stubs and (empty or stat.S_ISLNK(info.st_mode))
         if stub and not self._below(path):
             self.dropped.append(path)
             return True

@@ -70,7 +70,8 @@ def mount_stubs(container: Container) -> list[str]:
     """Where the runtime mounts things in the container's rootfs."""
     defaults = [m["destination"] for m in spec.default_mounts()]
     mounted = [m.destination for m in container.mounts]
-    return sorted({*defaults, *NETWORK_FILES, *container.host_config.tmpfs, *mounted})
+    stubs = {*defaults, *NETWORK_FILES, *spec.INIT_FILES, *container.host_config.tmpfs, *mounted}
+    return sorted(stubs)
 
 
 class Commits:

@@ -122,7 +122,7 @@ def _container(request: RunRequest) -> Container:
 def default_stubs(request: RunRequest) -> list[str]:
     """The mount points of a RUN's container: docker's defaults, the network files, its own."""
     defaults = [m["destination"] for m in spec.default_mounts()]
-    files = ["/etc/resolv.conf", "/etc/hostname", "/etc/hosts"]
+    files = ["/etc/resolv.conf", "/etc/hostname", "/etc/hosts", *spec.INIT_FILES]
     return sorted({*defaults, *files, *(m["destination"] for m in request.mounts)})
 
 

@@ -12,8 +12,17 @@ pytestmark = pytest.mark.integration
 
 
 def test_a_pristine_container_has_no_changes(engine: Engine, busybox: str) -> None:
-    engine.ok("run", "--name", "pristine", busybox, "true")
+    """docker's init files are there (an empty /.dockerenv, /etc/mtab → /proc/mounts), and
+    are no change of the container's: not in its diff, nor in the layer a commit makes."""
+    script = "stat -c '%a %s' /.dockerenv; readlink /etc/mtab"
+    assert engine.ok("run", "--name", "pristine", busybox, "sh", "-c", script) == (
+        "755 0\n/proc/mounts\n"
+    )
     assert engine.ok("diff", "pristine") == ""
+    engine.ok("commit", "pristine", "pristine:v1")
+    assert engine.ok("history", "--format", "{{.Size}}", "pristine:v1").split()[0] == "0B"
+    engine.ok("rm", "pristine")
+    engine.ok("rmi", "pristine:v1")
 
 
 def test_diff_lists_added_changed_and_deleted(engine: Engine, busybox: str) -> None:
