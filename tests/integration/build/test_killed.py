@@ -92,6 +92,46 @@ def test_an_engine_killed_mid_build_keeps_the_finished_steps_images(
         engine.cli("rmi", steps[2])
 
 
+def test_a_build_whose_client_went_keeps_the_finished_steps_images(
+    context: Context, engine: Engine, busybox: str
+) -> None:
+    """A client gone mid-RUN (Ctrl-C) cancels the build: the RUN's container goes, the steps
+    done keep their images, as docker's classic builder leaves them."""
+    context.dockerfile(
+        f"FROM {busybox}\nENV GONE=yes\nRUN echo kept > /kept\nRUN echo started; sleep 600\n"
+    )
+    build = subprocess.Popen(
+        [CLI, "-H", engine.host, "build", str(context.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "DOCKYARD_NO_SERVER": "1"},
+    )
+    printed = []
+    try:
+        assert build.stdout is not None
+        for line in build.stdout:
+            printed.append(line)
+            if line == "started\n":
+                break
+        build.kill()
+    finally:
+        if build.poll() is None:
+            build.kill()
+        build.communicate()
+    ids = [re.fullmatch(r" ---> ([0-9a-f]{12})\n", line) for line in printed]
+    steps = [found.group(1) for found in ids if found]
+    assert len(steps) == 3, printed  # FROM's, ENV's, the first RUN's
+    _wait(lambda: not build_snapshots(engine) and not engine.leaks())
+    try:
+        assert steps[2] in engine.ok("images", "-q", "-f", "dangling=true").split()
+        assert engine.ok("run", "--rm", steps[2], "sh", "-c", "cat /kept; echo $GONE") == (
+            "kept\nyes\n"
+        )
+    finally:
+        engine.cli("rmi", steps[2])
+
+
 def _wait(check: object, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not check():  # type: ignore[operator]
