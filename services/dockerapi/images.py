@@ -21,7 +21,7 @@ from dockyard.api.gotime import rfc3339
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
 from dockyard.services.dockerapi import params, replies
-from dockyard.services.dockerapi.engine import STREAM, UNARY
+from dockyard.services.dockerapi.engine import STREAM, UNARY, Engine
 from dockyard.services.dockerapi.router import Routes, engine_of, param, version_of
 from dockyard.types.v1 import types_pb2
 
@@ -360,14 +360,29 @@ async def prune(request: web.Request) -> web.StreamResponse:
         if not _old_enough(image, wanted.get("until", [])):
             continue
         try:
-            reply = await engine.images.Remove(
-                images_pb2.RemoveImageRequest(ref=image.id, force=True), **UNARY
-            )
+            deleted += await _prune_one(engine, image)
         except (errors.NotFound, errors.FailedPrecondition):
             continue  # removed or taken into use meanwhile
-        deleted += removal_json(reply)
         reclaimed += image.size
     return replies.reply({"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed})
+
+
+async def _prune_one(engine: Engine, image: images_pb2.Image) -> list[dict[str, str]]:
+    """The image deleted by ID (its untagged parents with it); a named one others are built
+    on loses its names only, as docker's prune leaves it."""
+    try:
+        reply = await engine.images.Remove(
+            images_pb2.RemoveImageRequest(ref=image.id, force=True), **UNARY
+        )
+        return removal_json(reply)
+    except errors.FailedPrecondition:
+        if not image.repo_tags:
+            raise
+    untagged = []
+    for name in image.repo_tags:
+        reply = await engine.images.Remove(images_pb2.RemoveImageRequest(ref=name), **UNARY)
+        untagged += removal_json(reply)
+    return untagged
 
 
 async def _images_in_use(request: web.Request) -> set[str]:

@@ -13,6 +13,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -233,3 +234,30 @@ def test_the_docker_api_lists_inspects_and_deletes_the_chain(
     assert deleted == [{"Untagged": "stepped:latest"}] + [
         {"Deleted": image} for image in reversed(full[1:])
     ]
+
+
+def test_prune_of_all_untags_a_named_image_others_are_built_on(
+    context: Context, engine: Engine, busybox: str
+) -> None:
+    """docker's prune -a (and the API's dangling=false) removes the names of an image another
+    is built on, and keeps it; the label filter keeps the session's other images out."""
+    context.dockerfile(f"FROM {busybox}\nRUN echo base > /base\n")
+    context.ok("-t", "prune-base", "--label", "prune-test=1")
+    base = full_id(engine, "prune-base")
+    context.dockerfile("FROM prune-base\nRUN echo top > /top\n")
+    context.ok("-t", "prune-top")
+    engine.ok("create", "--name", "on-top", "prune-top", "true")
+    try:
+        query = '{"dangling":["false"],"label":["prune-test=1"]}'
+        status, pruned = api(engine, "POST", f"/v1.41/images/prune?filters={quote(query)}")
+        assert status == 200 and pruned["ImagesDeleted"] == [{"Untagged": "prune-base:latest"}]
+        assert engine.ok("image", "inspect", "-f", "{{.Id}}", base).strip() == base
+        engine.ok("tag", base, "prune-base")
+        out = engine.ok("image", "prune", "-a", "-f", "--filter", "label=prune-test=1")
+        assert out == "Deleted Images:\nuntagged: prune-base:latest\n\nTotal reclaimed space: 0B\n"
+        assert base not in engine.ok("images", "-q", "--no-trunc").split()
+        assert base in engine.ok("images", "-a", "-q", "--no-trunc").split()
+    finally:
+        engine.ok("rm", "-f", "on-top")
+    removed = engine.ok("rmi", "prune-top")
+    assert f"Deleted: {base}\n" in removed  # untagged now: it goes with its child
