@@ -150,20 +150,31 @@ class Images:
                 f"conflict: unable to delete {image.id[7:19]} (must be forced) - "
                 "image is referenced in multiple repositories"
             )
-        removal = Removal(image.names + image.repo_digests)
-        while True:
-            await self._delete(image, removal)
-            parent = self._prunable(image.parent, in_use)
-            if parent is None:
-                return removal
-            image = parent
-
-    async def _delete(self, image: ImageRecord, removal: Removal) -> None:
+        doomed = [image]
         self.store.delete(image.id)
-        chains = chain_ids(image.diff_ids)
-        sizes = {chain: self.store.layer_size(chain) for chain in chains}
-        removed = await self.collect(chains)
-        removal.deleted += [image.id, *removed]
+        while (parent := self._prunable(doomed[-1].parent, in_use)) is not None:
+            self.store.delete(parent.id)
+            doomed.append(parent)
+        removal = Removal(image.names + image.repo_digests)
+        await self._collect_for(doomed, removal)
+        return removal
+
+    async def _collect_for(self, doomed: list[ImageRecord], removal: Removal) -> None:
+        """One collection for the deleted images (child first), each reported as docker does:
+        its ID, then the layers that went with it (those its parent does not have)."""
+        stacks = [chain_ids(image.diff_ids) for image in doomed]
+        sizes = {chain: self.store.layer_size(chain) for stack in stacks for chain in stack}
+        removed: list[str] = []
+        swept: set[str] = set()
+        for stack in stacks:  # a parent's stack is the child's but its top layers: one pass
+            if not swept.issuperset(stack):
+                removed += await self.collect(stack)
+                swept.update(stack)
+        reported: set[str] = set()
+        for image, below in zip(doomed, [*stacks[1:], []], strict=True):
+            own = [chain for chain in removed if chain not in below and chain not in reported]
+            reported.update(own)
+            removal.deleted += [image.id, *own]
         removal.reclaimed += sum(sizes[chain] for chain in removed)
 
     def _prunable(self, image_id: str, in_use: set[str]) -> ImageRecord | None:

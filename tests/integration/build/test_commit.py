@@ -68,3 +68,23 @@ def test_diff_and_commit_of_a_missing_container(engine: Engine) -> None:
         result = engine.cli(verb, "no-such-container")
         assert result.returncode == 1
         assert "No such container: no-such-container" in result.stderr
+
+
+def test_rmi_of_a_commit_on_a_commit_deletes_both_and_their_layers(
+    engine: Engine, busybox: str
+) -> None:
+    """Docker 20.10's rmi: each image, then the layer that went with it, down the untagged
+    parent chain (a commit's layer is held by its image alone)."""
+    engine.ok("run", "--name", "commit-one", busybox, "touch", "/one")
+    first = engine.ok("commit", "commit-one").strip()
+    engine.ok("run", "--name", "commit-two", first, "touch", "/two")
+    second = engine.ok("commit", "commit-two", "committed:twice").strip()
+    engine.ok("rm", "commit-one", "commit-two")
+    assert engine.ok("image", "inspect", "-f", "{{.Parent}}", second).strip() == first
+    lines = engine.ok("rmi", "committed:twice").splitlines()
+    assert lines[0] == "Untagged: committed:twice"
+    assert [line.split()[0] for line in lines[1:]] == ["Deleted:"] * 4
+    deleted = [line.split()[1] for line in lines[1:]]
+    assert deleted[0] == second and deleted[2] == first
+    assert deleted[1] not in (first, second) and deleted[3] not in (first, second)
+    assert engine.cli("image", "inspect", first).returncode == 1
