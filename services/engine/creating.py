@@ -234,9 +234,9 @@ class Creator:
             return [EndpointSettings(network=mode)]  # an endpoint without an address, as docker's
         for endpoint in endpoints:
             endpoint.network = network_of(endpoint.network)
+        # the endpoints asked for are the networks (dockerd's updateContainerNetworkSettings:
+        # the mode's network is joined only when none is asked for)
         wanted = endpoints or [EndpointSettings(network=network_of(mode))]
-        if all(e.network != network_of(mode) for e in wanted):
-            wanted.insert(0, EndpointSettings(network=network_of(mode)))
         for endpoint in wanted:
             driver = await self._check_endpoint(endpoint, alone=len(wanted) == 1)
             if driver in SHARED_NAMESPACE_DRIVERS:

@@ -55,3 +55,27 @@ def test_a_mode_left_out_shows_default_and_joins_the_bridge(engine: Engine, busy
     assert started["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
     members = api(engine, "GET", "/networks/bridge")["Containers"]
     assert [m["Name"] for m in members.values()] == ["nm-no-host-config"]
+
+
+def test_the_endpoints_asked_for_are_the_networks_joined(engine: Engine, busybox: str) -> None:
+    """With EndpointsConfig (docker-py's networking_config), the container joins those networks
+    only, whatever NetworkMode says: dockerd 20.10 adds the mode's network only when none is
+    asked for (it joined the bridge too)."""
+    engine.ok("network", "create", "nm-net")
+    try:
+        on_net = {"NetworkingConfig": {"EndpointsConfig": {"nm-net": {}}}}
+        for name, mode in (("nm-left-out", {}), ("nm-bridge", {"NetworkMode": "bridge"})):
+            body = {"Image": busybox, "Cmd": ["sleep", "600"], "HostConfig": mode, **on_net}
+            api(engine, "POST", f"/containers/create?name={name}", body)
+            api(engine, "POST", f"/containers/{name}/start")
+            doc = api(engine, "GET", f"/containers/{name}/json")
+            assert (doc["HostConfig"]["NetworkMode"], list(doc["NetworkSettings"]["Networks"])) == (
+                mode.get("NetworkMode", "default"),
+                ["nm-net"],
+            )
+            links = engine.ok("exec", name, "ip", "-o", "-4", "addr").splitlines()
+            assert [line.split()[1] for line in links] == ["lo", "eth0"]
+        assert api(engine, "GET", "/networks/bridge")["Containers"] == {}
+    finally:
+        engine.remove_all_containers()
+        engine.ok("network", "rm", "nm-net")
