@@ -11,7 +11,8 @@ of a new one the intermediate unshared, or one the spec names: --pid host or con
     fresh one); then the spec's sysctls, which belong to those namespaces
  3. make every mount rprivate, so nothing below propagates back to the host
  4. mount the rootfs (the snapshot's mounts) at <bundle>/rootfs, in the new mount namespace
-    only: the host never sees it, and it vanishes with the container
+    only: the host never sees it, and it vanishes with the container; make docker's init files
+    in it (/.dockerenv, /etc/mtab), under what is mounted next, never in a volume or a bind
  5. the spec's mounts in order, then X's /dev/shm over the container's own
  6. the default devices (nodes made in place, as the host's), the /dev symlinks, and the
     spec's devices (--device: nodes made in place)
@@ -360,9 +361,9 @@ def prepare(
     mount_rootfs(rootfs, rootfs_mounts, sys)
     privileged = spec.get("annotations", {}).get(PRIVILEGED_ANNOTATION) == "true"
     with Root(rootfs) as root:
+        create_init_files(root)  # first: under the mounts, as docker's init layer lies
         mount_spec(root, spec, sys)
         attach_shm(root, shm, sys)
-        create_init_files(root)
         create_devices(root, sys, privileged)
         create_spec_devices(root, spec, sys)
         mask_paths(root, spec, sys)

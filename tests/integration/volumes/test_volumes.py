@@ -146,6 +146,21 @@ def test_binds_read_write_read_only_and_made_when_missing(
     }
 
 
+def test_a_bind_over_etc_gets_only_its_mount_points_never_the_init_files(
+    engine: Engine, busybox: str, tmp_path: Path
+) -> None:
+    """docker's init files (/etc/mtab) lie under the mounts, as its init layer does: a host
+    directory bound over /etc gets the empty stubs of the files mounted in it, as under
+    dockerd, and no mtab link (it got one)."""
+    host = tmp_path / "etc"
+    host.mkdir()
+    assert engine.ok("run", "--rm", "-v", f"{host}:/etc", busybox, "ls", "/etc") == (
+        "hostname\nhosts\nresolv.conf\n"
+    )
+    assert sorted(os.listdir(host)) == ["hostname", "hosts", "resolv.conf"]
+    assert engine.ok("run", "--rm", busybox, "readlink", "/etc/mtab") == "/proc/mounts\n"
+
+
 def test_mount_of_each_type_and_tmpfs(engine: Engine, busybox: str, tmp_path: Path) -> None:
     script = (
         "echo v > /vol/f; echo b > /bind/f; cat /ro/f; "
