@@ -203,18 +203,21 @@ class OverlaySnapshotter:
     def usage(self, key: str, content: bool = False) -> tuple[int, int]:
         """(bytes, inodes) of the snapshot's own layer; hardlinks counted once. The bytes are
         the disk blocks of everything, or with `content` the sizes of the files only (docker's
-        SizeRw: what a container wrote, directories and empty mount stubs taking nothing)."""
+        SizeRw: what a container wrote, directories, empty mount stubs and the /etc/mtab link
+        of docker's init files taking nothing: dockerd keeps those in a layer below)."""
         size, inodes, seen = 0, 0, set()
-        for dirpath, dirnames, filenames in os.walk(self._path(self._get(key)) / "fs"):
+        top = self._path(self._get(key)) / "fs"
+        for dirpath, dirnames, filenames in os.walk(top):
             for name in dirnames + filenames:
-                info = os.lstat(os.path.join(dirpath, name))
+                path = os.path.join(dirpath, name)
+                info = os.lstat(path)
                 if (info.st_dev, info.st_ino) in seen:
                     continue
                 seen.add((info.st_dev, info.st_ino))
                 inodes += 1
                 if not content:
                     size += info.st_blocks * 512
-                elif not stat.S_ISDIR(info.st_mode):
+                elif not stat.S_ISDIR(info.st_mode) and not _init_link(top, path, info):
                     size += info.st_size
         return size, inodes
 
@@ -282,3 +285,12 @@ class OverlaySnapshotter:
 
     def _path(self, record: Record) -> Path:
         return self._dir / str(record.id)
+
+
+def _init_link(top: Path, path: str, info: os.stat_result) -> bool:
+    """The /etc/mtab → /proc/mounts link the runtime gives a container (docker's init file)."""
+    return (
+        stat.S_ISLNK(info.st_mode)
+        and path == str(top / "etc" / "mtab")
+        and os.readlink(path) == "/proc/mounts"
+    )
