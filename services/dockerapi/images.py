@@ -221,6 +221,10 @@ def image_summary(image: images_pb2.Image, version: tuple[int, int] = (1, 47)) -
     }
     if version < (1, 44):
         doc["VirtualSize"] = image.size
+    if version < (1, 43):  # dockerd's lists of then: placeholders for a nameless image, else null
+        unnamed = not image.repo_tags and not image.repo_digests
+        doc["RepoTags"] = ["<none>:<none>"] if unnamed else doc["RepoTags"] or None
+        doc["RepoDigests"] = ["<none>@<none>"] if unnamed else doc["RepoDigests"] or None
     return doc
 
 

@@ -231,7 +231,8 @@ async def disk_usage(request: web.Request) -> web.StreamResponse:
         {
             "LayersSize": sum(i.size for i in images.images),
             "Images": [
-                image_summary(i) | {"Containers": users.get(i.id, 0), "SharedSize": 0}
+                image_summary(i, version_of(request))
+                | {"Containers": users.get(i.id, 0), "SharedSize": 0}
                 for i in images.images
             ],
             "Containers": [summary(c, version_of(request)) for c in listing.containers],

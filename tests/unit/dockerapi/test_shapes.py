@@ -135,3 +135,19 @@ def test_info_says_the_bridge_nf_settings_as_the_host_has_them() -> None:
         path = Path(f"/proc/sys/net/bridge/bridge-nf-call-{name}")
         assert doc[key] == (path.exists() and path.read_text().strip() == "1")
     assert doc["SecurityOptions"] == ["name=seccomp,profile=default"]
+
+
+def test_image_list_entries_name_the_nameless_as_docker_20_10s() -> None:
+    """Recorded from dockerd 20.10.24 (GET /v1.41/images/json): an untagged build gives
+    placeholders; an imported, tagged image has null RepoDigests. Later APIs: plain lists."""
+    from dockyard.services.dockerapi.images import image_summary
+
+    nameless = images_pb2.Image(id="sha256:aa")
+    tagged = images_pb2.Image(id="sha256:bb", repo_tags=["busybox:latest"])
+    old = [image_summary(i, (1, 41)) for i in (nameless, tagged)]
+    assert [(d["RepoTags"], d["RepoDigests"]) for d in old] == [
+        (["<none>:<none>"], ["<none>@<none>"]),
+        (["busybox:latest"], None),
+    ]
+    new = [image_summary(i, (1, 47)) for i in (nameless, tagged)]
+    assert [(d["RepoTags"], d["RepoDigests"]) for d in new] == [([], []), (["busybox:latest"], [])]
