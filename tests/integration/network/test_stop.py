@@ -63,7 +63,9 @@ def test_stop_with_containers_stopped_takes_away_rules_addresses_and_bridges(
     bridge = json.loads(engine.config.read_text())["bridge"]
     engine.ok("network", "create", "app")
     doc = json.loads(engine.ok("network", "inspect", "app"))[0]
-    app_bridge = doc["Options"]["com.docker.network.bridge.name"]
+    gateway = doc["IPAM"]["Config"][0]["Gateway"]  # its bridge: the link holding the gateway
+    found = subprocess.run(["ip", "-4", "-o", "addr", "show", "to", gateway], capture_output=True)
+    app_bridge = found.stdout.decode().split()[1]
     port = free_port()
     engine.ok("run", "-d", "--network", "app", "-p", f"{port}:80", "busybox", *web("up"))
     assert http_get(f"http://127.0.0.1:{port}/") == "up\n"
