@@ -192,11 +192,13 @@ def history(
         for row in rows:
             print(row["ID"])
         return
-    sys.stdout.write(format_rows(rows, format or HISTORY_DEFAULT, HISTORY_HEADERS))
+    template = format or HISTORY_DEFAULT
+    sys.stdout.write(format_rows(rows, template, HISTORY_HEADERS, "*image.historyContext"))
 
 
 def _history_row(entry: Any, no_trunc: bool, human: bool) -> dict[str, Any]:
     from dockyard.cli import render
+    from google.protobuf.timestamp_pb2 import Timestamp
 
     created_by = entry.created_by.replace("\t", " ").replace("\n", " ")
     if not no_trunc and len(created_by) > CREATED_BY_WIDTH:
@@ -208,7 +210,7 @@ def _history_row(entry: Any, no_trunc: bool, human: bool) -> dict[str, Any]:
         "CreatedSince": (render.human_duration(render.since(entry.created)) + " ago")
         if stamped and human
         else (render.rfc3339(entry.created) if stamped else "N/A"),
-        "CreatedAt": render.rfc3339(entry.created) if stamped else "",
+        "CreatedAt": render.rfc3339(Timestamp(seconds=entry.created.seconds)) if stamped else "",
         "CreatedBy": created_by,
         "Size": render.human_size(entry.size) if human else str(entry.size),
         "Comment": entry.comment,

@@ -397,7 +397,11 @@ def go_json(value: Any) -> str:
 
 
 def _data(value: Any) -> Any:
-    """`value` without its methods (callables), as Go's JSON encoder leaves them out."""
+    """`value` without its methods (callables), as Go's JSON encoder leaves them out; a
+    formatter's row (`ps`, `images`… rows: a Context of a Go type) with its keys sorted, as
+    docker marshals those through a map."""
+    if isinstance(value, Context) and value.type_name != "map":
+        return {k: _data(v) for k, v in sorted(value.items()) if not callable(v)}
     if isinstance(value, dict):
         return {k: _data(v) for k, v in value.items() if not callable(v)}
     if isinstance(value, list | tuple):

@@ -161,6 +161,10 @@ def image_rows(image: Any, no_trunc: bool) -> list[dict[str, Any]]:
             "CreatedSince": render.human_duration(render.since(image.created)) + " ago",
             "CreatedAt": render.local_time(image.created),
             "Size": render.human_size(image.size),
+            "VirtualSize": render.human_size(image.size, 4),  # docker's HumanSize
+            "Containers": "N/A",  # docker's list does not count them either
+            "SharedSize": "N/A",
+            "UniqueSize": "N/A",
         }
         for repo, tag in names
     ]

@@ -130,8 +130,8 @@ def format_rows(
     does, so that a bad template fails even when nothing is listed)."""
     from dockyard.cli import gotemplate, render
 
-    if template == "json":
-        return "".join(gotemplate.go_json(r) + "\n" for r in rows)
+    if template == "json":  # docker marshals a row through a map: its keys sorted
+        return "".join(gotemplate.go_json(gotemplate.Context(r, "row")) + "\n" for r in rows)
     is_table = template.startswith("table")
     body = template[len("table") :].strip() if is_table else template
     body = body.replace("\\t", "\t").replace("\\n", "\n")

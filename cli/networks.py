@@ -57,6 +57,7 @@ def ls(
     ),
 ) -> None:
     """List networks."""
+    from dockyard.cli import render
     from dockyard.cli.listing import format_rows
     from dockyard.network.v1 import network_pb2 as pb
 
@@ -73,6 +74,8 @@ def ls(
             "Scope": n.scope,
             "Internal": str(n.internal).lower(),
             "Labels": ",".join(f"{k}={v}" for k, v in sorted(n.labels.items())),
+            "IPv6": "false",
+            "CreatedAt": render.go_time(n.created),
         }
         for n in networks
     ]

@@ -62,6 +62,15 @@ def local_time(stamp: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %z %Z")
 
 
+def go_time(stamp: Any) -> str:
+    """Go's time.Time String(), local: "2026-12-02 12:50:03.851932533 +0000 UTC" (no zeros
+    at the end of the fraction, none of it when whole), as docker's network ls CreatedAt."""
+    moment = datetime.fromtimestamp(stamp.seconds).astimezone()
+    fraction = f"{stamp.nanos:09d}".rstrip("0")
+    seconds = moment.strftime("%Y-%m-%d %H:%M:%S") + (f".{fraction}" if fraction else "")
+    return f"{seconds} {moment.strftime('%z %Z')}"
+
+
 def command(container: Any, truncate: bool = True) -> str:
     """ps's COMMAND: the list's command line, cut to 20 characters, in Go's quotes."""
     text = containerjson.command_line(container)

@@ -61,7 +61,7 @@ def ls(
         print("".join(f"{r['Name']}\n" for r in rows), end="")
         return
     template = format or "table {{.Driver}}\t{{.Name}}"
-    print(format_rows(rows, template, LS_HEADERS), end="")
+    print(format_rows(rows, template, LS_HEADERS, "*formatter.volumeContext"), end="")
 
 
 def _row(v: Any) -> dict[str, Any]:
