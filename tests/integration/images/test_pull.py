@@ -259,16 +259,32 @@ def test_a_layer_unpacked_from_an_import_still_gets_its_blob(
     ref = f"{registry.host}/library/busybox"
     engine.cli("rmi", ref)
     image = images.busybox_image()
-    pulled = engine.ok("pull", ref)
+    engine.ok("pull", ref)
     assert {images.sha256(layer.blob)[7:] for layer in image.layers} <= _blobs(engine)
-    short = images.sha256(image.layers[0].blob)[7:19]
-    assert f"{short}: Pull complete" in pulled  # as docker's, though nothing was unpacked
     copy = f"{registry.host}/copies/busybox:pushed"
     engine.ok("tag", ref, copy)
     try:
         engine.ok("push", copy)
     finally:
         engine.cli("rmi", ref, copy)
+
+
+def test_a_layer_there_without_its_blob_reads_pull_complete(
+    engine: Engine, registry: Registry, tmp_path: Path
+) -> None:
+    """Its rootfs imported first, an image's only layer is unpacked but its blob is not here:
+    the pull downloads the blob and says "Pull complete", as docker's does, not "Already
+    exists" (that is for a layer whose blob is here too)."""
+    layer = images.unique_layer()
+    rootfs = tmp_path / "rootfs.tar"
+    rootfs.write_bytes(layer.tar)
+    engine.ok("import", str(rootfs), "unpacked-first:v1")
+    ref = f"{registry.host}/unpacked/first:v1"
+    images.push(registry, "unpacked/first", "v1", images.Image([layer]))
+    pulled = engine.ok("pull", ref)
+    short = images.sha256(layer.blob)[7:19]
+    assert f"{short}: Pull complete\n" in pulled and "Already exists" not in pulled
+    engine.ok("rmi", ref, "unpacked-first:v1")
 
 
 @pytest.mark.parametrize("compression", ["zstd", ""])
