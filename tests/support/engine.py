@@ -14,6 +14,7 @@ run as a user would run it (a new process per command), pointed at this engine w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -23,6 +24,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from dockyard.api.paths import DEEP_STATE_SHIMS, Paths
 
 VENV_BIN = Path(sys.executable).parent
 CLI = str(VENV_BIN / "dockyard")
@@ -146,6 +149,16 @@ class Engine:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self._remove_deep_shims()
+
+    def _remove_deep_shims(self) -> None:
+        """A state dir too deep for shim sockets has them under /run/dockyard-shims/<hash>/:
+        gone with a test's engine once empty, as its state dir goes (a shim still running
+        keeps its socket, and the directory, for the next start)."""
+        shims = Paths(self.root, self.state).shim_socket("0" * 64).parent
+        if shims.parent == DEEP_STATE_SHIMS:
+            with contextlib.suppress(OSError):  # missing, or a live shim's socket in it
+                shims.rmdir()
 
     def snapshot_dirs(self, timeout: float = 30.0) -> set[Path]:
         """The snapshots service's directories, once the trash of removals already answered is
