@@ -65,6 +65,8 @@ CPU_PERIOD = typer.Option(0, "--cpu-period", help="CFS period (microseconds)")
 CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
 CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
 PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
+OOM_KILL_DISABLE = typer.Option(False, "--oom-kill-disable", help="disable the OOM killer")
+OOM_SCORE_ADJ = typer.Option(0, "--oom-score-adj", help="the OOM killer's bias (-1000 to 1000)")
 ULIMIT = typer.Option(
     [], "--ulimit", help="name=soft[:hard] (never above the engine's own hard limit)"
 )
@@ -143,6 +145,8 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         flags["pids_limit"],
         flags["ulimit"],
     )
+    resources.oom_kill_disable = flags["oom_kill_disable"]
+    resources.oom_score_adj = options.integer(flags["oom_score_adj"], "--oom-score-adj")
     host = pb.HostConfig(
         resources=resources,
         cap_add=flags["cap_add"],
@@ -268,6 +272,8 @@ def create(
     cpu_quota: int = CPU_QUOTA,
     cpuset_cpus: str = CPUSET,
     pids_limit: int = PIDS_LIMIT,
+    oom_kill_disable: bool = OOM_KILL_DISABLE,
+    oom_score_adj: int = OOM_SCORE_ADJ,
     ulimit: list[str] = ULIMIT,
     cap_add: list[str] = CAP_ADD,
     cap_drop: list[str] = CAP_DROP,

@@ -122,6 +122,7 @@ def run(
     if json.loads(sync.recv(4096) or b"{}").get("start") is not True:
         os._exit(1)  # the shim gave up on us
     _rlimits(process.get("rlimits", []))
+    _oom_score_adj(process)
     lock_down(process, seccomp_program, syscalls)
     if spec.get("annotations", {}).get(INIT_ANNOTATION) == "true":
         _become_reaper(sync)  # returns in the child, which goes on to exec the command
@@ -267,6 +268,7 @@ def run_exec(
     if process.get("terminal"):
         _terminal(sync, user.uid, process.get("consoleSize"))
     _rlimits(process.get("rlimits", []))
+    _oom_score_adj(process)
     lock_down(process, seccomp_program, syscalls)
     switch_user(process, user, syscalls)
     _chdir(process.get("cwd", "/"))
@@ -328,6 +330,19 @@ def _rlimits(limits: list[dict[str, Any]]) -> None:
         _, hard_now = resource.getrlimit(kind)
         hard = _at_most(limit["hard"], hard_now)  # never above our own hard limit: the host refuses
         resource.setrlimit(kind, (_at_most(limit["soft"], hard), hard))
+
+
+def _oom_score_adj(process: dict[str, Any]) -> None:
+    """The OOM killer's bias for this process and its children (lowering it needs our caps)."""
+    if "oomScoreAdj" not in process:
+        return
+    try:
+        Path("/proc/self/oom_score_adj").write_text(str(int(process["oomScoreAdj"])))
+    except OSError as err:
+        wanted = process["oomScoreAdj"]  # below 0 needs CAP_SYS_RESOURCE, which a host may lack
+        raise InitError(
+            "InvalidArgument", f"cannot set oom_score_adj to {wanted}: {err.strerror}"
+        ) from None
 
 
 def _at_most(value: int, ceiling: int) -> int:

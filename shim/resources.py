@@ -1,6 +1,7 @@
 """A container's resource limits and usage, through its cgroup (v1 controller files or v2).
 
-`apply` writes the OCI runtime-spec `linux.resources` (memory and swap, CPU shares, quota and
+`apply` writes the OCI runtime-spec `linux.resources` (memory, swap and v1's OOM-killer switch
+(v2 has none), CPU shares, quota and
 period, cpuset, pids, and the device rules: v1's devices.allow/deny, v2's eBPF program made by
 `devicefilter`); `stats` reads what docker's `stats`
 shows; `oom_killed` tells whether the kernel's OOM killer struck in the cgroup.
@@ -53,6 +54,8 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
                 raise
             _write(mem_dir, "memory.memsw.limit_in_bytes", swap)
             _write(mem_dir, "memory.limit_in_bytes", limit)
+    if memory.get("disableOOMKiller"):
+        _write(mem_dir, "memory.oom_control", 1)
     cpu = resources.get("cpu", {})
     cpu_dir = group.controller_dir("cpu")
     if cpu.get("shares"):

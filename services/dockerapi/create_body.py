@@ -30,6 +30,7 @@ HOST_KEYS = {
     "Binds", "Mounts", "VolumesFrom", "VolumeDriver",
     "NetworkMode", "AutoRemove", "LogConfig", "Runtime", "RestartPolicy", "Memory",
     "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit",
+    "OomKillDisable", "OomScoreAdj",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
@@ -221,6 +222,8 @@ def resources(h: Fields) -> engine_pb2.Resources:
         cpu_quota=h.number("CpuQuota"),
         cpuset_cpus=h.text("CpusetCpus"),
         pids_limit=h.number("PidsLimit"),
+        oom_kill_disable=h.flag("OomKillDisable"),
+        oom_score_adj=h.number("OomScoreAdj"),
         ulimits=[
             engine_pb2.Ulimit(name=u.text("Name"), soft=u.number("Soft"), hard=u.number("Hard"))
             for u in h.objects("Ulimits")

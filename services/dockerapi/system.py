@@ -115,7 +115,7 @@ def info_json(i: engine_pb2.InfoResponse) -> dict[str, Any]:
         "BridgeNfIptables": _sysctl_on("net/bridge/bridge-nf-call-iptables"),
         "BridgeNfIp6tables": _sysctl_on("net/bridge/bridge-nf-call-ip6tables"),
         "Debug": False,
-        "OomKillDisable": False,
+        "OomKillDisable": i.cgroup_version == "1",  # memory.oom_control exists only on v1
         "SystemTime": rfc3339_ns(time.time_ns()),
         "LoggingDriver": "json-file",
         "CgroupDriver": i.cgroup_driver,

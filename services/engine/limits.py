@@ -2,7 +2,8 @@
 
 `--memory 6MB` is the floor, `--memory-swap` counts memory + swap (-1: no swap limit; unset
 with a memory limit: twice the memory, docker's default), `--cpus` becomes a CFS quota over a
-100 ms period, `--pids-limit` ≤ 0 means unlimited. Ulimits become process rlimits; the shim never
+100 ms period, `--pids-limit` ≤ 0 means unlimited, `--oom-kill-disable` becomes the memory
+cgroup's disableOOMKiller and `--oom-score-adj` (-1000..1000) the process' oomScoreAdj. Ulimits become process rlimits; the shim never
 raises one above its own hard limit (the host refuses, and the engine's is the ceiling).
 """
 
@@ -57,6 +58,10 @@ def validate(resources: Resources) -> None:
         raise InvalidArgument("invalid CPU shares: must be positive")
     if resources.cpuset_cpus:
         _check_cpuset(resources.cpuset_cpus, cpus)
+    if not -1000 <= resources.oom_score_adj <= 1000:  # moby 20.10 daemon/daemon_unix.go
+        raise InvalidArgument(
+            f"Invalid value {resources.oom_score_adj}, range for oom score adj is [-1000, 1000]"
+        )
     for ulimit in resources.ulimits:
         if ulimit.name not in ULIMITS:
             raise InvalidArgument(f"invalid ulimit type: {ulimit.name}")
@@ -108,6 +113,8 @@ def oci_resources(resources: Resources) -> dict[str, Any]:
     if resources.memory:
         swap = resources.memory_swap or 2 * resources.memory
         out["memory"] = {"limit": resources.memory, **({"swap": swap} if swap > 0 else {})}
+    if resources.oom_kill_disable:
+        out.setdefault("memory", {})["disableOOMKiller"] = True
     cpu: dict[str, Any] = {}
     if resources.cpu_shares:
         cpu["shares"] = resources.cpu_shares

@@ -79,6 +79,8 @@ class Resources:
     cpuset_cpus: str = ""
     pids_limit: int = 0
     ulimits: list[Ulimit] = field(default_factory=list)
+    oom_kill_disable: bool = False
+    oom_score_adj: int = 0
 
 
 @dataclass

@@ -128,6 +128,7 @@ def process(container: Container, hostname: str, sec: security.Security) -> dict
         "cwd": config.working_dir or "/",
         "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
         "rlimits": limits.rlimits(container.host_config.resources.ulimits),
+        "oomScoreAdj": container.host_config.resources.oom_score_adj,
         "noNewPrivileges": sec.no_new_privileges,
     }
 

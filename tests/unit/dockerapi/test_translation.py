@@ -70,6 +70,11 @@ def test_create_maps_what_docker_run_sends() -> None:
     assert h.resources.memory == 64 << 20 and h.resources.ulimits[0].hard == 20 and h.init
 
 
+def test_oom_settings_reach_the_engine() -> None:
+    host = _create(HostConfig={"OomKillDisable": True, "OomScoreAdj": -500}).host_config
+    assert host.resources.oom_kill_disable and host.resources.oom_score_adj == -500
+
+
 def test_an_empty_entrypoint_clears_the_images() -> None:
     for value in ([], [""]):
         request = _create(Entrypoint=value)
@@ -79,8 +84,8 @@ def test_an_empty_entrypoint_clears_the_images() -> None:
 def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
     with pytest.raises(errors.InvalidArgument, match='plugin "flocker" not found'):
         _create(HostConfig={"VolumeDriver": "flocker"})
-    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.OomScoreAdj"):
-        _create(HostConfig={"OomScoreAdj": 500})
+    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.BlkioWeight"):
+        _create(HostConfig={"BlkioWeight": 500})
     with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CgroupParent"):
         _create(HostConfig={"CgroupParent": "/elsewhere"})
 

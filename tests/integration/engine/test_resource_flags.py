@@ -1,0 +1,76 @@
+"""docker 20.10's `run` resource flags beyond memory, CPU and pids, read back from the real
+cgroup files and /proc of a running busybox container: --oom-kill-disable, --oom-score-adj.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.engine import Engine
+
+pytestmark = pytest.mark.integration
+
+SLEEP = ["sleep", "600"]
+CAP_SYS_RESOURCE = 1 << 24
+
+
+def cgroup(engine: Engine, controller: str, container_id: str, name: str) -> Path:
+    return Path("/sys/fs/cgroup", controller, engine.cgroup_parent, container_id, name)
+
+
+def v1_memory(engine: Engine) -> None:
+    if not Path("/sys/fs/cgroup/memory").is_dir():
+        pytest.skip("no cgroup v1 memory controller on this host")
+
+
+def inspect(engine: Engine, template: str, container: str) -> str:
+    return engine.ok("inspect", "-f", template, container).strip()
+
+
+def test_oom_kill_disable_sets_the_memory_cgroups_oom_control(engine: Engine, busybox: str) -> None:
+    v1_memory(engine)
+    cid = engine.ok("run", "-d", "--oom-kill-disable", "-m", "32m", busybox, *SLEEP).strip()
+    control = cgroup(engine, "memory", cid, "memory.oom_control").read_text()
+    assert "oom_kill_disable 1" in control.splitlines()
+    assert inspect(engine, "{{json .HostConfig.OomKillDisable}}", cid) == "true"
+    plain = engine.ok("run", "-d", "-m", "32m", busybox, *SLEEP).strip()
+    assert "oom_kill_disable 0" in cgroup(engine, "memory", plain, "memory.oom_control").read_text()
+
+
+def test_oom_score_adj_is_the_processes_own(engine: Engine, busybox: str) -> None:
+    show = ["cat", "/proc/self/oom_score_adj"]
+    assert engine.ok("run", "--rm", "--oom-score-adj", "500", busybox, *show).strip() == "500"
+    cid = engine.ok("run", "-d", "--oom-score-adj", "300", busybox, *SLEEP).strip()
+    assert engine.ok("exec", cid, *show).strip() == "300"  # exec'd processes get it too
+    assert inspect(engine, "{{.HostConfig.OomScoreAdj}}", cid) == "300"
+    assert engine.ok("run", "--rm", busybox, *show).strip() == "0"
+
+
+def test_a_negative_oom_score_adj_needs_cap_sys_resource(engine: Engine, busybox: str) -> None:
+    result = engine.cli(
+        "run", "--rm", "--oom-score-adj", "-300", busybox, "cat", "/proc/self/oom_score_adj"
+    )
+    if CAP_SYS_RESOURCE & int(_status("CapEff"), 16):
+        assert result.returncode == 0 and result.stdout.strip() == "-300", result.stderr
+    else:  # this host's engine cannot lower it: refused, never silently left at 0
+        assert result.returncode != 0 and "Traceback" not in result.stderr
+        assert "cannot set oom_score_adj to -300: Permission denied" in result.stderr
+
+
+def _status(key: str) -> str:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return line.split()[1]
+    return "0"
+
+
+def test_oom_score_adj_out_of_range_is_refused_in_dockers_words(
+    engine: Engine, busybox: str
+) -> None:
+    for value in ("1001", "-1001"):
+        result = engine.cli("run", "--rm", "--oom-score-adj", value, busybox, "true")
+        assert result.returncode == 125, result.stderr
+        wanted = f"Invalid value {value}, range for oom score adj is [-1000, 1000]"
+        assert wanted in result.stderr and "Traceback" not in result.stderr
