@@ -65,6 +65,8 @@ CPU_PERIOD = typer.Option(0, "--cpu-period", help="CFS period (microseconds)")
 CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
 CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
 PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
+MEMORY_RESERVATION = typer.Option("", "--memory-reservation", help="memory soft limit")
+MEMORY_SWAPPINESS = typer.Option(-1, "--memory-swappiness", help="swappiness 0 to 100 (-1: host's)")
 OOM_KILL_DISABLE = typer.Option(False, "--oom-kill-disable", help="disable the OOM killer")
 OOM_SCORE_ADJ = typer.Option(0, "--oom-score-adj", help="the OOM killer's bias (-1000 to 1000)")
 ULIMIT = typer.Option(
@@ -147,6 +149,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     )
     resources.oom_kill_disable = flags["oom_kill_disable"]
     resources.oom_score_adj = options.integer(flags["oom_score_adj"], "--oom-score-adj")
+    options.memory_extras(resources, flags["memory_reservation"], flags["memory_swappiness"])
     host = pb.HostConfig(
         resources=resources,
         cap_add=flags["cap_add"],
@@ -272,6 +275,8 @@ def create(
     cpu_quota: int = CPU_QUOTA,
     cpuset_cpus: str = CPUSET,
     pids_limit: int = PIDS_LIMIT,
+    memory_reservation: str = MEMORY_RESERVATION,
+    memory_swappiness: int = MEMORY_SWAPPINESS,
     oom_kill_disable: bool = OOM_KILL_DISABLE,
     oom_score_adj: int = OOM_SCORE_ADJ,
     ulimit: list[str] = ULIMIT,

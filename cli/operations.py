@@ -187,6 +187,7 @@ def update(
     cpu_shares: int = typer.Option(0, "-c", "--cpu-shares", help="relative CPU weight"),
     cpuset_cpus: str = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)"),
     pids_limit: int = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)"),
+    memory_reservation: str = typer.Option("", "--memory-reservation", help="memory soft limit"),
     restart: str = typer.Option("", "--restart", help="restart policy"),
 ) -> None:
     """Change resource limits (and the restart policy) of containers."""
@@ -195,6 +196,7 @@ def update(
     resources = options.resources(
         memory, memory_swap, cpus, cpu_shares, 0, 0, cpuset_cpus, pids_limit, []
     )
+    options.memory_extras(resources, memory_reservation, -1)
     request = pb.UpdateContainerRequest(resources=resources)
     if restart:
         name, count = options.restart_policy(restart)

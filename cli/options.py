@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from dockyard.cli.engine import die
-from dockyard.cli.usage import FlagError
+from dockyard.cli.usage import FlagError, Refused
 
 
 def env(values: list[str], files: list[Path]) -> list[str]:
@@ -173,6 +173,18 @@ def resources(
         name, soft, hard = ulimit(text)
         result.ulimits.add(name=name, soft=soft, hard=hard)
     return result
+
+
+def memory_extras(resources: Any, reservation: str, swappiness: int) -> None:
+    """--memory-reservation and --memory-swappiness (-1: unset), checked as docker/cli v20.10's
+    cli/command/container/opts.go does."""
+    if reservation:
+        resources.memory_reservation = size(reservation, "--memory-reservation", False)
+    swappiness = integer(swappiness, "--memory-swappiness")
+    if swappiness != -1 and not 0 <= swappiness <= 100:
+        raise Refused(f"invalid value: {swappiness}. Valid memory swappiness range is 0-100")
+    if swappiness != -1:
+        resources.memory_swappiness = swappiness
 
 
 def tmpfs(values: list[str]) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """A container's resource limits and usage, through its cgroup (v1 controller files or v2).
 
 `apply` writes the OCI runtime-spec `linux.resources` (memory, swap and v1's OOM-killer switch
-(v2 has none), CPU shares, quota and
+(v2 has none), the soft limit and swappiness, CPU shares, quota and
 period, cpuset, pids, and the device rules: v1's devices.allow/deny, v2's eBPF program made by
 `devicefilter`); `stats` reads what docker's `stats`
 shows; `oom_killed` tells whether the kernel's OOM killer struck in the cgroup.
@@ -56,6 +56,10 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
             _write(mem_dir, "memory.limit_in_bytes", limit)
     if memory.get("disableOOMKiller"):
         _write(mem_dir, "memory.oom_control", 1)
+    if memory.get("reservation"):
+        _write(mem_dir, "memory.soft_limit_in_bytes", memory["reservation"])
+    if "swappiness" in memory:
+        _write(mem_dir, "memory.swappiness", memory["swappiness"])
     cpu = resources.get("cpu", {})
     cpu_dir = group.controller_dir("cpu")
     if cpu.get("shares"):
@@ -92,6 +96,8 @@ def _apply_v2(group: Cgroup, resources: dict[str, Any]) -> None:
         if "swap" in memory:
             swap = memory["swap"]
             _write(d, "memory.swap.max", max(swap - limit, 0) if swap > 0 and limit > 0 else "max")
+    if memory.get("reservation"):
+        _write(d, "memory.low", memory["reservation"])  # v2 has no swappiness file
     cpu = resources.get("cpu", {})
     if cpu.get("shares"):
         _write(d, "cpu.weight", 1 + ((cpu["shares"] - 2) * 9999) // 262142)

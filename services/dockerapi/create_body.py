@@ -30,7 +30,7 @@ HOST_KEYS = {
     "Binds", "Mounts", "VolumesFrom", "VolumeDriver",
     "NetworkMode", "AutoRemove", "LogConfig", "Runtime", "RestartPolicy", "Memory",
     "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit",
-    "OomKillDisable", "OomScoreAdj",
+    "OomKillDisable", "OomScoreAdj", "MemoryReservation", "MemorySwappiness",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
@@ -213,6 +213,7 @@ def mount_spec(m: Fields) -> engine_pb2.MountSpec:
 
 
 def resources(h: Fields) -> engine_pb2.Resources:
+    swappiness = h.doc.get("MemorySwappiness")  # null or -1: the host's
     return engine_pb2.Resources(
         memory=h.number("Memory"),
         memory_swap=h.number("MemorySwap"),
@@ -224,6 +225,8 @@ def resources(h: Fields) -> engine_pb2.Resources:
         pids_limit=h.number("PidsLimit"),
         oom_kill_disable=h.flag("OomKillDisable"),
         oom_score_adj=h.number("OomScoreAdj"),
+        memory_reservation=h.number("MemoryReservation"),
+        memory_swappiness=h.number("MemorySwappiness") if swappiness not in (None, -1) else None,
         ulimits=[
             engine_pb2.Ulimit(name=u.text("Name"), soft=u.number("Soft"), hard=u.number("Hard"))
             for u in h.objects("Ulimits")

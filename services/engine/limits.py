@@ -3,7 +3,8 @@
 `--memory 6MB` is the floor, `--memory-swap` counts memory + swap (-1: no swap limit; unset
 with a memory limit: twice the memory, docker's default), `--cpus` becomes a CFS quota over a
 100 ms period, `--pids-limit` ≤ 0 means unlimited, `--oom-kill-disable` becomes the memory
-cgroup's disableOOMKiller and `--oom-score-adj` (-1000..1000) the process' oomScoreAdj. Ulimits become process rlimits; the shim never
+cgroup's disableOOMKiller and `--oom-score-adj` (-1000..1000) the process' oomScoreAdj;
+`--memory-reservation` (≥ 6MB, ≤ the limit) a soft limit, `--memory-swappiness` 0..100 (-1: unset). Ulimits become process rlimits; the shim never
 raises one above its own hard limit (the host refuses, and the engine's is the ceiling).
 """
 
@@ -58,6 +59,7 @@ def validate(resources: Resources) -> None:
         raise InvalidArgument("invalid CPU shares: must be positive")
     if resources.cpuset_cpus:
         _check_cpuset(resources.cpuset_cpus, cpus)
+    _check_memory_extras(resources)
     if not -1000 <= resources.oom_score_adj <= 1000:  # moby 20.10 daemon/daemon_unix.go
         raise InvalidArgument(
             f"Invalid value {resources.oom_score_adj}, range for oom score adj is [-1000, 1000]"
@@ -74,6 +76,21 @@ def validate(resources: Resources) -> None:
                 f"ulimit soft limit must be less than or equal to hard limit: {ulimit.soft} > {ulimit.hard}"
             )
         _check_ceiling(ulimit)
+
+
+def _check_memory_extras(resources: Resources) -> None:
+    """moby v20.10 daemon/daemon_unix.go verifyPlatformContainerResources' words."""
+    reservation, swappiness = resources.memory_reservation, resources.memory_swappiness
+    if 0 < reservation < MIN_MEMORY:
+        raise InvalidArgument("Minimum memory reservation allowed is 6MB")
+    if resources.memory > 0 and reservation > 0 and resources.memory < reservation:
+        raise InvalidArgument(
+            "Minimum memory limit can not be less than memory reservation limit, see usage"
+        )
+    if swappiness is not None and not -1 <= swappiness <= 100:
+        raise InvalidArgument(
+            f"Invalid value: {swappiness}, valid memory swappiness range is 0-100"
+        )
 
 
 def _check_ceiling(ulimit: Ulimit) -> None:
@@ -115,6 +132,10 @@ def oci_resources(resources: Resources) -> dict[str, Any]:
         out["memory"] = {"limit": resources.memory, **({"swap": swap} if swap > 0 else {})}
     if resources.oom_kill_disable:
         out.setdefault("memory", {})["disableOOMKiller"] = True
+    if resources.memory_reservation > 0:
+        out.setdefault("memory", {})["reservation"] = resources.memory_reservation
+    if resources.memory_swappiness is not None and resources.memory_swappiness >= 0:
+        out.setdefault("memory", {})["swappiness"] = resources.memory_swappiness
     cpu: dict[str, Any] = {}
     if resources.cpu_shares:
         cpu["shares"] = resources.cpu_shares

@@ -81,6 +81,8 @@ class Resources:
     ulimits: list[Ulimit] = field(default_factory=list)
     oom_kill_disable: bool = False
     oom_score_adj: int = 0
+    memory_reservation: int = 0
+    memory_swappiness: int | None = None  # None (or -1): the host's
 
 
 @dataclass

@@ -210,6 +210,7 @@ def _merge_resources(current: Resources, wanted: Resources) -> Resources:
         "cpu_period",
         "cpu_quota",
         "pids_limit",
+        "memory_reservation",
     ):
         if getattr(wanted, name):
             setattr(merged, name, getattr(wanted, name))

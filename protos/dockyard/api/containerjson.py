@@ -307,9 +307,9 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
     if version < (1, 42):
         doc |= {"KernelMemory": 0, "KernelMemoryTCP": 0}
     doc |= {
-        "MemoryReservation": 0,
+        "MemoryReservation": r.memory_reservation,
         "MemorySwap": r.memory_swap,
-        "MemorySwappiness": None,
+        "MemorySwappiness": r.memory_swappiness if r.HasField("memory_swappiness") else None,
         "OomKillDisable": r.oom_kill_disable or (None if newer else False),
         "PidsLimit": r.pids_limit or None,
         "Ulimits": [ulimit(u) for u in r.ulimits] or ([] if newer else None),

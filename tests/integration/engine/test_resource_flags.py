@@ -74,3 +74,33 @@ def test_oom_score_adj_out_of_range_is_refused_in_dockers_words(
         assert result.returncode == 125, result.stderr
         wanted = f"Invalid value {value}, range for oom score adj is [-1000, 1000]"
         assert wanted in result.stderr and "Traceback" not in result.stderr
+
+
+def test_memory_reservation_is_the_soft_limit(engine: Engine, busybox: str) -> None:
+    v1_memory(engine)
+    cid = engine.ok("run", "-d", "--memory-reservation", "20m", "-m", "64m", busybox, *SLEEP)
+    soft = cgroup(engine, "memory", cid.strip(), "memory.soft_limit_in_bytes")
+    assert int(soft.read_text()) == 20 << 20
+    assert inspect(engine, "{{.HostConfig.MemoryReservation}}", cid.strip()) == str(20 << 20)
+    engine.ok("update", "--memory-reservation", "30m", cid.strip())
+    assert int(soft.read_text()) == 30 << 20
+    too_low = engine.cli("run", "--rm", "--memory-reservation", "1m", busybox, "true")
+    assert (
+        too_low.returncode == 125 and "Minimum memory reservation allowed is 6MB" in too_low.stderr
+    )
+    above = engine.cli("run", "--rm", "-m", "8m", "--memory-reservation", "16m", busybox, "true")
+    wanted = "Minimum memory limit can not be less than memory reservation limit, see usage"
+    assert above.returncode == 125 and wanted in above.stderr
+
+
+def test_memory_swappiness_is_the_cgroups(engine: Engine, busybox: str) -> None:
+    v1_memory(engine)
+    cid = engine.ok("run", "-d", "--memory-swappiness", "7", busybox, *SLEEP).strip()
+    assert cgroup(engine, "memory", cid, "memory.swappiness").read_text().strip() == "7"
+    assert inspect(engine, "{{.HostConfig.MemorySwappiness}}", cid) == "7"
+    plain = engine.ok("run", "-d", busybox, *SLEEP).strip()
+    assert inspect(engine, "{{json .HostConfig.MemorySwappiness}}", plain) == "null"
+    for value in ("101", "-10"):
+        result = engine.cli("run", "--rm", "--memory-swappiness", value, busybox, "true")
+        wanted = f"invalid value: {value}. Valid memory swappiness range is 0-100"
+        assert result.returncode == 125 and wanted in result.stderr, result.stderr

@@ -75,6 +75,15 @@ def test_oom_settings_reach_the_engine() -> None:
     assert host.resources.oom_kill_disable and host.resources.oom_score_adj == -500
 
 
+def test_memory_reservation_and_swappiness_reach_the_engine() -> None:
+    host = _create(HostConfig={"MemoryReservation": 8 << 20, "MemorySwappiness": 0}).host_config
+    assert host.resources.memory_reservation == 8 << 20
+    assert host.resources.HasField("memory_swappiness") and host.resources.memory_swappiness == 0
+    for unset in (None, -1):
+        plain = _create(HostConfig={"MemorySwappiness": unset}).host_config
+        assert not plain.resources.HasField("memory_swappiness")
+
+
 def test_an_empty_entrypoint_clears_the_images() -> None:
     for value in ([], [""]):
         request = _create(Entrypoint=value)
