@@ -28,10 +28,11 @@ DETACH_KEYS = b"\x10\x11"  # Ctrl-P Ctrl-Q
 
 
 async def pull_if_missing(
-    stubs: Stubs, image: str, platform: Any = None, always: bool = False
+    stubs: Stubs, image: str, platform: Any = None, always: bool = False, quiet: bool = False
 ) -> None:
     """create's pull: of a missing image (or of another platform than asked), or `always`
-    (--pull always: docker's progress without "Unable to find image")."""
+    (--pull always: docker's progress without "Unable to find image"); `quiet` (-q) says
+    nothing of it, as docker's."""
     from dockyard.api.errors import NotFound
     from dockyard.images.v1 import images_pb2
 
@@ -41,15 +42,17 @@ async def pull_if_missing(
             return
     except NotFound:
         pass
-    if not always:
+    if not always and not quiet:
         sys.stderr.write(f"Unable to find image '{display(image)}' locally\n")
     printer = PullPrinter(sys.stderr)
     from dockyard.cli.auth import lookup
 
     request = images_pb2.PullRequest(ref=image, auth=lookup(image), platform=platform)
     async for progress in stubs.images.Pull(request, timeout=None):
-        printer.show(progress)
-    printer.done()
+        if not quiet:
+            printer.show(progress)
+    if not quiet:
+        printer.done()
     if platform is not None:  # a registry with one manifest gives the one it has
         pulled = await stubs.images.Inspect(images_pb2.GetImageRequest(ref=image))
         if not _of_platform(pulled, platform):
@@ -86,9 +89,12 @@ async def run_stream(
     keys: bytes = DETACH_KEYS,
     created: Callable[[str], None] | None = None,
     pull: str = "missing",
+    quiet: bool = False,
+    sig_proxy: bool = True,
 ) -> int:
     """`run`: the stream to the engine; `keys` detach a terminal session, `created` is told
-    the new container's ID (--cidfile)."""
+    the new container's ID (--cidfile); `quiet` (-q) hides a pull, `sig_proxy` passes SIGINT
+    and SIGTERM on to the container (--sig-proxy, off with -t)."""
     from dockyard.api.errors import DockyardError
     from dockyard.cli import timings
     from dockyard.cli.auth import lookup
@@ -110,6 +116,7 @@ async def run_stream(
     inputs.put_nowait(pb.RunInput(options=options))
     session = _Session(stubs, inputs, raw, created)
     session.missing_only = pull != "always"  # "Unable to find image" before a pull's progress
+    session.quiet, session.sig_proxy = quiet, sig_proxy
     session.print_id = detach or not (request.config.attach_stdout or request.config.attach_stderr)
     with raw_mode(raw):
         if interactive and not detach:
@@ -145,6 +152,8 @@ class _Session:
         self._raw = raw
         self.container_id = ""
         self.missing_only = True
+        self.quiet = False
+        self.sig_proxy = True
 
     async def follow(self, outputs: AsyncIterator[Any], detach: bool, request: Any) -> int:
         printer: PullPrinter | None = None
@@ -155,7 +164,7 @@ class _Session:
                 stream = out if kind == "stdout" else err
                 stream.write(message.stdout if kind == "stdout" else message.stderr)
                 stream.flush()
-            elif kind == "pull":
+            elif kind == "pull" and not self.quiet:
                 if printer is None:
                     if self.missing_only:
                         image = display(request.config.image)
@@ -182,7 +191,7 @@ class _Session:
             return
         elif self._raw:
             watch_size(self._inputs, self._message_type)
-        else:
+        elif self.sig_proxy:
             self._proxy_signals()
 
     def _proxy_signals(self) -> None:

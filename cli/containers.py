@@ -33,6 +33,8 @@ ENV_FILE = typer.Option([], "--env-file", help="read environment variables from 
 WORKDIR = typer.Option("", "-w", "--workdir", help="working directory inside the container")
 USER = typer.Option("", "-u", "--user", help="user[:group] to run as")
 HOSTNAME = typer.Option("", "-h", "--hostname", help="the container's host name")
+DOMAINNAME = typer.Option("", "--domainname", help="the container's NIS domain name")
+QUIET = typer.Option(False, "-q", "--quiet", help="no pull output")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
 NETWORK = typer.Option(
     "", "--network", "--net", help="bridge | none | host | NETWORK | container:NAME"
@@ -108,6 +110,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     config = pb.ContainerConfig(
         image=image,
         hostname=flags["hostname"],
+        domainname=flags["domainname"],
         user=flags["user"],
         tty=flags["tty"],
         open_stdin=flags["interactive"],
@@ -241,6 +244,7 @@ def create(
     workdir: str = WORKDIR,
     user: str = USER,
     hostname: str = HOSTNAME,
+    domainname: str = DOMAINNAME,
     entrypoint: str = ENTRYPOINT,
     network: str = NETWORK,
     publish: list[str] = PUBLISH,
@@ -300,6 +304,7 @@ def create(
     cidfile: str = CIDFILE,
     attach: list[str] = ATTACH,
     expose: list[str] = EXPOSE,
+    quiet: bool = QUIET,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())
@@ -307,6 +312,7 @@ def create(
     from dockyard.cli.attach import pull_if_missing
 
     policy = runflags.pull_policy(flags.pop("pull"))
+    quiet = flags.pop("quiet")
     request = create_request(**flags)
 
     from dockyard.cli.images import parse_platform
@@ -319,7 +325,7 @@ def create(
                 if not str(err).startswith("No such image"):
                     raise
         if policy != "never":
-            await pull_if_missing(stubs, image, parse_platform(platform), policy == "always")
+            await pull_if_missing(stubs, image, parse_platform(platform), policy == "always", quiet)
         return str((await stubs.containers.Create(request)).id)
 
     with cidfile_for(request) as write:
@@ -331,6 +337,9 @@ def create(
 DETACH = typer.Option(False, "-d", "--detach", help="run in the background, print the ID")
 TIMINGS = typer.Option(False, "--timings", help="print where this run's time went (stderr)")
 DETACH_KEYS = typer.Option("", "--detach-keys", help="keys that detach (ctrl-p,ctrl-q)")
+SIG_PROXY = typer.Option(
+    True, "--sig-proxy/--no-sig-proxy", help="pass received signals on to the container"
+)
 
 
 def cidfile_for(request: Any) -> Any:
@@ -351,6 +360,7 @@ def run(**flags: Any) -> None:
     if not flags["detach"]:
         check_tty(flags["interactive"], flags["tty"])
     policy = runflags.pull_policy(flags.pop("pull"))
+    quiet, sig_proxy = flags.pop("quiet"), flags.pop("sig_proxy") and not flags["tty"]
     request = create_request(**flags)
     target = parse_platform(flags["platform"])
     detach, interactive, tty = flags["detach"], flags["interactive"], flags["tty"]
@@ -358,7 +368,17 @@ def run(**flags: Any) -> None:
         code = call(
             "run",
             lambda stubs: run_stream(
-                stubs, request, detach, interactive, tty, target, keys, write, policy
+                stubs,
+                request,
+                detach,
+                interactive,
+                tty,
+                target,
+                keys,
+                write,
+                policy,
+                quiet=quiet,
+                sig_proxy=sig_proxy,
             ),
         )
     sys.exit(code)
@@ -370,9 +390,10 @@ def _run_signature() -> None:
     detach = inspect.Parameter("detach", inspect.Parameter.KEYWORD_ONLY, default=DETACH)
     timings = inspect.Parameter("timings", inspect.Parameter.KEYWORD_ONLY, default=TIMINGS)
     keys = inspect.Parameter("detach_keys", inspect.Parameter.KEYWORD_ONLY, default=DETACH_KEYS)
+    proxy = inspect.Parameter("sig_proxy", inspect.Parameter.KEYWORD_ONLY, default=SIG_PROXY)
     run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[:2]]
-        + [detach, timings, keys]
+        + [detach, timings, keys, proxy]
         + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in parameters[2:]],
         return_annotation=None,
     )
@@ -381,6 +402,7 @@ def _run_signature() -> None:
         "detach": "bool",
         "timings": "bool",
         "detach_keys": "str",
+        "sig_proxy": "bool",
     }
 
 

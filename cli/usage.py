@@ -31,6 +31,24 @@ _QUOTED = re.compile(r"'([^']*)' is not a valid")
 _NEEDS = re.compile(r"Option '(.+)' requires an argument")
 
 
+TRUE_BY_DEFAULT = ("--sig-proxy",)  # docker's boolean flags that are on unless =false
+
+
+def bool_values(args: list[str]) -> list[str]:
+    """`--sig-proxy=false` (pflag's form) as click's `--no-sig-proxy`; `=true` as the flag.
+    Only up to a `--`, past which the words are the container's."""
+    out = list(args)
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        flag, sep, value = arg.partition("=")
+        if sep and flag in TRUE_BY_DEFAULT and value.lower() in ("false", "0", "f"):
+            out[index] = "--no-" + flag[2:]
+        elif sep and flag in TRUE_BY_DEFAULT and value.lower() in ("true", "1", "t"):
+            out[index] = flag
+    return out
+
+
 class FlagError(Exception):
     """A flag's value does not parse: 'invalid argument "x" for "--flag" flag: reason' (125)."""
 
@@ -47,6 +65,7 @@ class Refused(Exception):
 def run(app: Any) -> None:
     """Run `app`, a typer app or the click command made of one already (main.prebuild); exit
     with docker's code and words for a usage mistake."""
+    sys.argv[1:] = bool_values(sys.argv[1:])
     try:
         result = app(standalone_mode=False)
     except FlagError as err:

@@ -342,6 +342,8 @@ def set_hostname(spec: Spec, sys: sc.Syscalls) -> None:
     flags, _ = new_namespace_flags(spec)
     if spec.get("hostname") and flags & sc.CLONE_NEWUTS:
         sys.sethostname(spec["hostname"])
+    if spec.get("domainname") and flags & sc.CLONE_NEWUTS:  # --domainname
+        sys.setdomainname(spec["domainname"])
 
 
 def prepare(

@@ -85,6 +85,7 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
         "process": process(container, inputs.hostname, sec),
         "root": {"path": "rootfs", "readonly": host.read_only},
         "hostname": inputs.hostname,
+        **({"domainname": container.config.domainname} if container.config.domainname else {}),
         "mounts": mounts,
         "annotations": _annotations(container, sec, inputs.joined),
         "linux": {

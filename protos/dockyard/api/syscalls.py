@@ -100,6 +100,7 @@ class Syscalls(Protocol):
     def umount(self, target: str, flags: int) -> None: ...
     def pivot_root(self, new_root: str, put_old: str) -> None: ...
     def sethostname(self, name: str) -> None: ...
+    def setdomainname(self, name: str) -> None: ...
     def prctl(self, option: int, arg: int) -> None: ...
     def capset(self, effective: int, permitted: int, inheritable: int) -> None: ...
     def fchdir(self, fd: int) -> None: ...
@@ -168,6 +169,10 @@ class Linux:
     def sethostname(self, name: str) -> None:
         raw = name.encode()
         self._check(self._libc.sethostname(raw, len(raw)), "sethostname")
+
+    def setdomainname(self, name: str) -> None:
+        raw = name.encode()
+        self._check(self._libc.setdomainname(raw, len(raw)), "setdomainname")
 
     def prctl(self, option: int, arg: int) -> None:
         long = self._ctypes.c_ulong
@@ -309,6 +314,9 @@ class Recording:
 
     def sethostname(self, name: str) -> None:
         self._record("sethostname", name)
+
+    def setdomainname(self, name: str) -> None:
+        self._record("setdomainname", name)
 
     def prctl(self, option: int, arg: int) -> None:
         self._record("prctl", option, arg)

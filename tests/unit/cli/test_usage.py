@@ -98,3 +98,11 @@ def test_a_command_that_works_exits_zero(
     monkeypatch.setattr("sys.argv", ["dockyard", "logs", "c"])
     usage.run(app)  # no SystemExit: nothing went wrong
     assert capsys.readouterr().err == ""
+
+
+def test_true_by_default_flags_take_pflags_false_and_true() -> None:
+    args = ["run", "--sig-proxy=false", "--sig-proxy=TRUE", "img", "--", "--sig-proxy=false"]
+    assert usage.bool_values(args) == [
+        "run", "--no-sig-proxy", "--sig-proxy", "img", "--", "--sig-proxy=false"
+    ]  # fmt: skip
+    assert usage.bool_values(["run", "--name=false"]) == ["run", "--name=false"]

@@ -174,6 +174,12 @@ def test_hostname_only_with_a_new_uts_namespace() -> None:
     assert fake.calls == []
 
 
+def test_domainname_with_the_hostname_in_a_new_uts_namespace() -> None:
+    fake = sc.Recording()
+    setup.set_hostname({**_spec(), "domainname": "example.org"}, fake)
+    assert fake.calls == [("sethostname", "box"), ("setdomainname", "example.org")]
+
+
 def test_rlimits_never_above_the_ceiling_and_unlimited_is_the_largest() -> None:
     from dockyard.shim.init import _at_most
 
