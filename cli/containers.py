@@ -67,6 +67,7 @@ CPU_PERIOD = typer.Option(0, "--cpu-period", help="CFS period (microseconds)")
 CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
 CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
 PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
+CPUSET_MEMS = typer.Option("", "--cpuset-mems", help="memory nodes allowed (0-3, 0,1)")
 MEMORY_RESERVATION = typer.Option("", "--memory-reservation", help="memory soft limit")
 MEMORY_SWAPPINESS = typer.Option(-1, "--memory-swappiness", help="swappiness 0 to 100 (-1: host's)")
 OOM_KILL_DISABLE = typer.Option(False, "--oom-kill-disable", help="disable the OOM killer")
@@ -151,6 +152,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         flags["ulimit"],
     )
     resources.oom_kill_disable = flags["oom_kill_disable"]
+    resources.cpuset_mems = flags["cpuset_mems"]
     resources.oom_score_adj = options.integer(flags["oom_score_adj"], "--oom-score-adj")
     options.memory_extras(resources, flags["memory_reservation"], flags["memory_swappiness"])
     host = pb.HostConfig(
@@ -279,6 +281,7 @@ def create(
     cpu_quota: int = CPU_QUOTA,
     cpuset_cpus: str = CPUSET,
     pids_limit: int = PIDS_LIMIT,
+    cpuset_mems: str = CPUSET_MEMS,
     memory_reservation: str = MEMORY_RESERVATION,
     memory_swappiness: int = MEMORY_SWAPPINESS,
     oom_kill_disable: bool = OOM_KILL_DISABLE,

@@ -188,6 +188,7 @@ def update(
     cpuset_cpus: str = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)"),
     pids_limit: int = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)"),
     memory_reservation: str = typer.Option("", "--memory-reservation", help="memory soft limit"),
+    cpuset_mems: str = typer.Option("", "--cpuset-mems", help="memory nodes allowed (0-3, 0,1)"),
     restart: str = typer.Option("", "--restart", help="restart policy"),
 ) -> None:
     """Change resource limits (and the restart policy) of containers."""
@@ -197,6 +198,7 @@ def update(
         memory, memory_swap, cpus, cpu_shares, 0, 0, cpuset_cpus, pids_limit, []
     )
     options.memory_extras(resources, memory_reservation, -1)
+    resources.cpuset_mems = cpuset_mems
     request = pb.UpdateContainerRequest(resources=resources)
     if restart:
         name, count = options.restart_policy(restart)

@@ -2,7 +2,7 @@
 
 `apply` writes the OCI runtime-spec `linux.resources` (memory, swap and v1's OOM-killer switch
 (v2 has none), the soft limit and swappiness, CPU shares, quota and
-period, cpuset, pids, and the device rules: v1's devices.allow/deny, v2's eBPF program made by
+period, cpuset CPUs and memory nodes, pids, and the device rules: v1's devices.allow/deny, v2's eBPF program made by
 `devicefilter`); `stats` reads what docker's `stats`
 shows; `oom_killed` tells whether the kernel's OOM killer struck in the cgroup.
 Limits the kernel refuses (EINVAL, EBUSY) raise `ResourceError` with the file and the value.
@@ -70,6 +70,8 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
         _write(cpu_dir, "cpu.cfs_quota_us", cpu["quota"] if cpu["quota"] > 0 else -1)
     if cpu.get("cpus"):
         _write(group.controller_dir("cpuset"), "cpuset.cpus", cpu["cpus"])
+    if cpu.get("mems"):
+        _write(group.controller_dir("cpuset"), "cpuset.mems", cpu["mems"])
     if "pids" in resources:
         limit = resources["pids"].get("limit", 0)
         _write(group.controller_dir("pids"), "pids.max", limit if limit > 0 else "max")
@@ -106,6 +108,8 @@ def _apply_v2(group: Cgroup, resources: dict[str, Any]) -> None:
         _write(d, "cpu.max", f"{quota if quota > 0 else 'max'} {cpu.get('period') or 100000}")
     if cpu.get("cpus"):
         _write(d, "cpuset.cpus", cpu["cpus"])
+    if cpu.get("mems"):
+        _write(d, "cpuset.mems", cpu["mems"])
     if "pids" in resources:
         limit = resources["pids"].get("limit", 0)
         _write(d, "pids.max", limit if limit > 0 else "max")

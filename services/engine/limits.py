@@ -10,9 +10,11 @@ raises one above its own hard limit (the host refuses, and the engine's is the c
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import resource
+from pathlib import Path
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
@@ -59,6 +61,8 @@ def validate(resources: Resources) -> None:
         raise InvalidArgument("invalid CPU shares: must be positive")
     if resources.cpuset_cpus:
         _check_cpuset(resources.cpuset_cpus, cpus)
+    if resources.cpuset_mems:
+        _check_mems(resources.cpuset_mems)
     _check_memory_extras(resources)
     if not -1000 <= resources.oom_score_adj <= 1000:  # moby 20.10 daemon/daemon_unix.go
         raise InvalidArgument(
@@ -124,6 +128,40 @@ def _check_cpuset(text: str, cpus: int) -> None:
         )
 
 
+def _check_mems(text: str) -> None:
+    """moby v20.10 daemon/daemon_unix.go's words; the nodes are the root cpuset's."""
+    try:
+        wanted = _nodes(text)
+    except ValueError:
+        raise InvalidArgument(f"Invalid value {text} for cpuset mems") from None
+    available = _available_mems()
+    if not wanted <= _nodes(available):
+        raise InvalidArgument(
+            f"Requested memory nodes are not available - requested {text}, available: {available}"
+        )
+
+
+def _nodes(text: str) -> set[int]:
+    nodes: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        if int(low) < 0 or int(high or low) < int(low):
+            raise ValueError(text)
+        nodes |= set(range(int(low), int(high or low) + 1))
+    return nodes
+
+
+def _available_mems() -> str:
+    for path in (
+        "/sys/fs/cgroup/cpuset/cpuset.mems",
+        "/sys/fs/cgroup/cpuset.mems.effective",
+        "/sys/devices/system/node/online",
+    ):
+        with contextlib.suppress(OSError):
+            return Path(path).read_text().strip()
+    return "0"
+
+
 def oci_resources(resources: Resources) -> dict[str, Any]:
     """The OCI linux.resources (without devices) for `resources`."""
     out: dict[str, Any] = {}
@@ -149,6 +187,8 @@ def oci_resources(resources: Resources) -> dict[str, Any]:
             cpu["quota"] = resources.cpu_quota
     if resources.cpuset_cpus:
         cpu["cpus"] = resources.cpuset_cpus
+    if resources.cpuset_mems:
+        cpu["mems"] = resources.cpuset_mems
     if cpu:
         out["cpu"] = cpu
     if resources.pids_limit:

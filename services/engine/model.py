@@ -83,6 +83,7 @@ class Resources:
     oom_score_adj: int = 0
     memory_reservation: int = 0
     memory_swappiness: int | None = None  # None (or -1): the host's
+    cpuset_mems: str = ""
 
 
 @dataclass

@@ -216,6 +216,8 @@ def _merge_resources(current: Resources, wanted: Resources) -> Resources:
             setattr(merged, name, getattr(wanted, name))
     if wanted.cpuset_cpus:
         merged.cpuset_cpus = wanted.cpuset_cpus
+    if wanted.cpuset_mems:
+        merged.cpuset_mems = wanted.cpuset_mems
     if (
         wanted.memory
         and not wanted.memory_swap

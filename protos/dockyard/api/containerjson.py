@@ -299,7 +299,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "CpuRealtimePeriod": 0,
         "CpuRealtimeRuntime": 0,
         "CpusetCpus": r.cpuset_cpus,
-        "CpusetMems": "",
+        "CpusetMems": r.cpuset_mems,
         "Devices": [device(d) for d in h.devices],
         "DeviceCgroupRules": None,
         "DeviceRequests": None,

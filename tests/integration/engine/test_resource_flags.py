@@ -104,3 +104,20 @@ def test_memory_swappiness_is_the_cgroups(engine: Engine, busybox: str) -> None:
         result = engine.cli("run", "--rm", "--memory-swappiness", value, busybox, "true")
         wanted = f"invalid value: {value}. Valid memory swappiness range is 0-100"
         assert result.returncode == 125 and wanted in result.stderr, result.stderr
+
+
+def test_cpuset_mems_is_the_cpusets(engine: Engine, busybox: str) -> None:
+    nodes = Path("/sys/fs/cgroup/cpuset/cpuset.mems")
+    if not nodes.exists():
+        pytest.skip("no cgroup v1 cpuset controller on this host")
+    available = nodes.read_text().strip()
+    first = available.split(",")[0].split("-")[0]
+    cid = engine.ok("run", "-d", "--cpuset-mems", first, busybox, *SLEEP).strip()
+    assert cgroup(engine, "cpuset", cid, "cpuset.mems").read_text().strip() == first
+    assert inspect(engine, "{{.HostConfig.CpusetMems}}", cid) == first
+    assert f"Mems_allowed_list:\t{first}" in engine.ok("exec", cid, "cat", "/proc/self/status")
+    result = engine.cli("run", "--rm", "--cpuset-mems", "63", busybox, "true")
+    wanted = f"Requested memory nodes are not available - requested 63, available: {available}"
+    assert result.returncode == 125 and wanted in result.stderr, result.stderr
+    bad = engine.cli("run", "--rm", "--cpuset-mems", "x", busybox, "true")
+    assert bad.returncode == 125 and "Invalid value x for cpuset mems" in bad.stderr
