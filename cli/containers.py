@@ -67,6 +67,7 @@ CPU_PERIOD = typer.Option(0, "--cpu-period", help="CFS period (microseconds)")
 CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
 CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
 PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
+KERNEL_MEMORY = typer.Option("", "--kernel-memory", help="kernel memory limit (discarded)")
 CPUSET_MEMS = typer.Option("", "--cpuset-mems", help="memory nodes allowed (0-3, 0,1)")
 MEMORY_RESERVATION = typer.Option("", "--memory-reservation", help="memory soft limit")
 MEMORY_SWAPPINESS = typer.Option(-1, "--memory-swappiness", help="swappiness 0 to 100 (-1: host's)")
@@ -153,6 +154,8 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     )
     resources.oom_kill_disable = flags["oom_kill_disable"]
     resources.cpuset_mems = flags["cpuset_mems"]
+    if flags["kernel_memory"]:
+        resources.kernel_memory = options.size(flags["kernel_memory"], "--kernel-memory", False)
     resources.oom_score_adj = options.integer(flags["oom_score_adj"], "--oom-score-adj")
     options.memory_extras(resources, flags["memory_reservation"], flags["memory_swappiness"])
     host = pb.HostConfig(
@@ -282,6 +285,7 @@ def create(
     cpuset_cpus: str = CPUSET,
     pids_limit: int = PIDS_LIMIT,
     cpuset_mems: str = CPUSET_MEMS,
+    kernel_memory: str = KERNEL_MEMORY,
     memory_reservation: str = MEMORY_RESERVATION,
     memory_swappiness: int = MEMORY_SWAPPINESS,
     oom_kill_disable: bool = OOM_KILL_DISABLE,
@@ -323,13 +327,13 @@ def create(
     async def work(stubs: Stubs) -> str:
         if policy == "missing" and not platform:  # docker's: create, and pull only if refused
             try:
-                return str((await stubs.containers.Create(request)).id)
+                return created(await stubs.containers.Create(request))
             except NotFound as err:
                 if not str(err).startswith("No such image"):
                     raise
         if policy != "never":
             await pull_if_missing(stubs, image, parse_platform(platform), policy == "always", quiet)
-        return str((await stubs.containers.Create(request)).id)
+        return created(await stubs.containers.Create(request))
 
     with cidfile_for(request) as write:
         container_id = call("create", work)
@@ -343,6 +347,13 @@ DETACH_KEYS = typer.Option("", "--detach-keys", help="keys that detach (ctrl-p,c
 SIG_PROXY = typer.Option(
     True, "--sig-proxy/--no-sig-proxy", help="pass received signals on to the container"
 )
+
+
+def created(reply: Any) -> str:
+    """The new container's id, after the engine's warnings on stderr (docker's "WARNING: ")."""
+    for warning in reply.warnings:
+        sys.stderr.write(f"WARNING: {warning}\n")
+    return str(reply.id)
 
 
 def cidfile_for(request: Any) -> Any:

@@ -42,6 +42,21 @@ ULIMITS = (
 )
 
 
+KERNEL_MEMORY_DISCARDED = (  # moby v20.10 daemon/daemon_unix.go verifyPlatformContainerResources
+    "Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. "
+    "Limitation discarded."
+)
+
+
+def discarded(resources: Resources) -> list[str]:
+    """Drop what docker 20.10 drops with a warning (kernel memory limits: deprecated since
+    Linux 5.4, absent on v2); the warnings, for the create reply."""
+    if resources.kernel_memory <= 0:
+        return []
+    resources.kernel_memory = 0
+    return [KERNEL_MEMORY_DISCARDED]
+
+
 def validate(resources: Resources) -> None:
     if resources.memory and resources.memory < MIN_MEMORY:
         raise InvalidArgument("Minimum memory limit allowed is 6MB")

@@ -84,6 +84,7 @@ class Resources:
     memory_reservation: int = 0
     memory_swappiness: int | None = None  # None (or -1): the host's
     cpuset_mems: str = ""
+    kernel_memory: int = 0  # discarded at create (`limits.discarded`), as docker 20.10 does
 
 
 @dataclass

@@ -18,7 +18,7 @@ from dockyard.api.bootstrap import ServiceOptions
 from dockyard.engine.v1 import engine_pb2, engine_pb2_grpc
 from dockyard.images.v1 import images_pb2
 from dockyard.network.v1 import network_pb2
-from dockyard.services.engine import logs, reading, server_build, system
+from dockyard.services.engine import limits, logs, reading, server_build, system
 from dockyard.services.engine.build.commits import Commits
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import ImportHeader, Platform, RegistryAuth
@@ -91,8 +91,9 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         self, request: engine_pb2.CreateContainerRequest, context: Context
     ) -> engine_pb2.CreateContainerResponse:
         config, host, endpoints = _create_args(request)
+        warnings = limits.discarded(host.resources)
         container = await self._life.creator.create(request.name, config, host, endpoints)
-        return engine_pb2.CreateContainerResponse(id=container.id)
+        return engine_pb2.CreateContainerResponse(id=container.id, warnings=warnings)
 
     async def Start(
         self, request: engine_pb2.StartContainerRequest, context: Context
@@ -278,6 +279,8 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     ) -> AsyncIterator[engine_pb2.RunOutput]:
         first = await _first(request_iterator, "run")
         options = _run_options(first.options)
+        for warning in limits.discarded(options.host_config.resources):
+            yield engine_pb2.RunOutput(warning=warning)
         async for event in self._runner.run(options, _inputs(request_iterator)):
             if isinstance(event, Created):
                 yield engine_pb2.RunOutput(container_id=event.container_id)

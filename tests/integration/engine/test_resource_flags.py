@@ -121,3 +121,17 @@ def test_cpuset_mems_is_the_cpusets(engine: Engine, busybox: str) -> None:
     assert result.returncode == 125 and wanted in result.stderr, result.stderr
     bad = engine.cli("run", "--rm", "--cpuset-mems", "x", busybox, "true")
     assert bad.returncode == 125 and "Invalid value x for cpuset mems" in bad.stderr
+
+
+def test_kernel_memory_is_discarded_with_dockers_warning(engine: Engine, busybox: str) -> None:
+    result = engine.cli("run", "--rm", "--kernel-memory", "50m", busybox, "echo", "ran")
+    assert result.returncode == 0 and result.stdout == "ran\n", result.stderr
+    warning = (
+        "WARNING: Your kernel does not support kernel memory limit capabilities or the cgroup "
+        "is not mounted. Limitation discarded.\n"
+    )
+    assert warning in result.stderr
+    cid = engine.ok("create", "--kernel-memory", "50m", busybox, *SLEEP).strip()
+    assert inspect(engine, "{{.HostConfig.KernelMemory}}", cid) == "0"
+    quiet = engine.cli("run", "--rm", busybox, "true")
+    assert "WARNING" not in quiet.stderr

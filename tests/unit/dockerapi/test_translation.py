@@ -84,6 +84,11 @@ def test_memory_reservation_and_swappiness_reach_the_engine() -> None:
         assert not plain.resources.HasField("memory_swappiness")
 
 
+def test_kernel_memory_and_cpuset_mems_reach_the_engine() -> None:
+    host = _create(HostConfig={"KernelMemory": 50 << 20, "CpusetMems": "0"}).host_config
+    assert host.resources.kernel_memory == 50 << 20 and host.resources.cpuset_mems == "0"
+
+
 def test_an_empty_entrypoint_clears_the_images() -> None:
     for value in ([], [""]):
         request = _create(Entrypoint=value)
