@@ -34,6 +34,7 @@ WORKDIR = typer.Option("", "-w", "--workdir", help="working directory inside the
 USER = typer.Option("", "-u", "--user", help="user[:group] to run as")
 HOSTNAME = typer.Option("", "-h", "--hostname", help="the container's host name")
 DOMAINNAME = typer.Option("", "--domainname", help="the container's NIS domain name")
+MAC_ADDRESS = typer.Option("", "--mac-address", help="the MAC address of eth0 (92:d0:c6:0a:29:33)")
 QUIET = typer.Option(False, "-q", "--quiet", help="no pull output")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
 NETWORK = typer.Option(
@@ -113,6 +114,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         image=image,
         hostname=flags["hostname"],
         domainname=flags["domainname"],
+        mac_address=runflags.mac_address(flags["mac_address"]),
         user=flags["user"],
         tty=flags["tty"],
         open_stdin=flags["interactive"],
@@ -256,6 +258,7 @@ def create(
     publish_all: bool = PUBLISH_ALL,
     network_alias: list[str] = NETWORK_ALIAS,
     ip: str = IP,
+    mac_address: str = MAC_ADDRESS,
     dns: list[str] = DNS,
     dns_search: list[str] = DNS_SEARCH,
     dns_option: list[str] = DNS_OPTION,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dockyard.api import macaddr
 from dockyard.cli.usage import Conflict, FlagError, Refused
 
 IPC_SYSCTLS = {
@@ -83,6 +84,13 @@ def attach_streams(values: list[str], detach: bool) -> set[str]:
     if wanted and detach:
         raise Conflict("Conflicting options: -a and -d")
     return wanted
+
+
+def mac_address(value: str) -> str:
+    """--mac-address, checked as docker's CLI checks it (opts.ValidateMACAddress)."""
+    if value and macaddr.canonical(value) is None:
+        raise Refused(f"{value} is not a valid mac address")
+    return value
 
 
 PULL_POLICIES = ("always", "missing", "never")

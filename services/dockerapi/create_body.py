@@ -82,6 +82,7 @@ def container_config(body: Fields) -> engine_pb2.ContainerConfig:
     config = engine_pb2.ContainerConfig(
         hostname=body.text("Hostname"),
         domainname=body.text("Domainname"),
+        mac_address=body.text("MacAddress"),
         user=body.text("User"),
         attach_stdin=body.flag("AttachStdin"),
         attach_stdout=body.flag("AttachStdout"),

@@ -21,7 +21,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dockyard.api import errors, timings
+from dockyard.api import errors, macaddr, timings
 from dockyard.api.config import DaemonConfig
 from dockyard.services.engine import (
     isolation,
@@ -183,6 +183,8 @@ class Creator:
         spec.validate_user(config.user)
         security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
         isolation.check(host, config.hostname)
+        if config.mac_address and macaddr.canonical(config.mac_address) is None:
+            raise errors.InvalidArgument(f"address {config.mac_address}: invalid MAC address")
         self._resolve_modes(host)
         if config.working_dir and not config.working_dir.startswith("/"):
             raise errors.InvalidArgument(

@@ -7,7 +7,7 @@ join at the next start); their addresses are cleared at each exit and filled at 
 
 from __future__ import annotations
 
-from dockyard.api import errors
+from dockyard.api import errors, macaddr
 from dockyard.services.engine.clients.networks import (
     Endpoint,
     EndpointSpec,
@@ -27,14 +27,15 @@ from dockyard.services.engine.model import (
 def sandbox_spec(container: Container) -> SandboxSpec:
     """What the network service is asked to set up for `container`."""
     host = container.host_config
+    mac = macaddr.canonical(container.config.mac_address) or ""  # the first network's (docker's)
     return SandboxSpec(
         container_id=container.id,
         mode=network_of(host.network_mode),
         hostname=container.config.hostname,
         name=container.name,
         endpoints=[
-            EndpointSpec(e.network, list(e.aliases), e.ipv4_address)
-            for e in container.network_settings.networks
+            EndpointSpec(e.network, list(e.aliases), e.ipv4_address, mac if i == 0 else "")
+            for i, e in enumerate(container.network_settings.networks)
         ],
         ports=[_port(b) for b in published(host, container.config.exposed_ports)],
         dns=list(host.dns),

@@ -47,6 +47,7 @@ class ContainerConfig:
     exposed_ports: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     healthcheck: HealthConfig | None = None
+    mac_address: str = ""
 
 
 @dataclass

@@ -36,6 +36,7 @@ class EndpointRequest:
     network: str
     aliases: list[str] = field(default_factory=list)
     ipv4_address: str = ""
+    mac_address: str = ""  # "" = derived from the address
 
 
 class Endpoints:
@@ -75,7 +76,7 @@ class Endpoints:
             {IPv4Address(a) for a in self._store.addresses(network.id)},
             wanted.ipv4_address,
         )
-        endpoint = self._endpoint(sandbox.container_id, network, address, wanted.aliases, mine)
+        endpoint = self._endpoint(sandbox.container_id, network, address, wanted, mine)
         if not self._store.add_endpoint(endpoint):
             raise InvalidArgument(f"address {address} is already in use on {network.name}")
         attachment = Attachment(
@@ -127,7 +128,7 @@ class Endpoints:
         container_id: str,
         network: Network,
         address: IPv4Address,
-        aliases: list[str],
+        wanted: EndpointRequest,
         mine: list[Endpoint],
     ) -> Endpoint:
         endpoint_id = secrets.token_hex(32)
@@ -138,8 +139,8 @@ class Endpoints:
             network_id=network.id,
             endpoint_id=endpoint_id,
             address=str(address),
-            mac=ipam.mac_for(address),
-            aliases=list(aliases),
+            mac=wanted.mac_address or ipam.mac_for(address),
+            aliases=list(wanted.aliases),
             ifname=ifname,
             host_ifname=self._tag.veth(endpoint_id) if network.driver == "bridge" else "",
         )

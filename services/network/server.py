@@ -103,7 +103,10 @@ def _sandbox_request(request: pb.CreateSandboxRequest) -> SandboxRequest:
 
 def _endpoint_request(message: pb.EndpointRequest) -> EndpointRequest:
     return EndpointRequest(
-        network=message.network, aliases=list(message.aliases), ipv4_address=message.ipv4_address
+        network=message.network,
+        aliases=list(message.aliases),
+        ipv4_address=message.ipv4_address,
+        mac_address=message.mac_address,
     )
 
 

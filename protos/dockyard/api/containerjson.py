@@ -227,6 +227,10 @@ def config(c: Any) -> dict[str, Any]:
         "Volumes": go_map({v: {} for v in c.volumes}) or None,
         "WorkingDir": c.working_dir,
         "Entrypoint": _string_list(c, "entrypoint") or None,  # none, or --entrypoint "": null
+    }
+    if c.mac_address:
+        doc["MacAddress"] = c.mac_address
+    doc |= {
         "OnBuild": None,
         "Labels": go_map(c.labels),
     }

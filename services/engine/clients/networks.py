@@ -18,6 +18,7 @@ class EndpointSpec:
     network: str  # name or ID
     aliases: list[str] = field(default_factory=list)  # more names the network's DNS answers
     ipv4_address: str = ""  # "" = the next free address
+    mac_address: str = ""  # "" = derived from the address
 
 
 @dataclass

@@ -1,12 +1,15 @@
-"""run/create's -q, --domainname and --sig-proxy on real containers, as docker 20.10's."""
+"""run/create's -q, --domainname, --sig-proxy and --mac-address on real containers, as
+docker 20.10's."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 
 import pytest
 
+from tests.integration.dockerapi.test_wire import call
 from tests.support.engine import CLI, Engine
 from tests.support.registry import Registry
 
@@ -69,3 +72,30 @@ def test_sig_proxy_passes_sigterm_on_unless_false(engine: Engine, busybox: str) 
     # the container was told nothing: it runs on
     assert engine.ok("inspect", "-f", "{{.State.Running}}", "proxied") == "true\n"
     engine.ok("rm", "-f", "proxied")
+
+
+def test_mac_address_is_eth0s_on_the_first_network(engine: Engine, busybox: str) -> None:
+    mac = "92:d0:c6:0a:29:33"
+    cid = engine.ok("run", "-d", "--mac-address", "92-D0-C6-0A-29-33", busybox, "sleep", "600")
+    assert engine.ok("exec", cid.strip(), "cat", "/sys/class/net/eth0/address") == f"{mac}\n"
+    shown = "{{.Config.MacAddress}} {{.NetworkSettings.MacAddress}}"
+    assert engine.ok("inspect", "-f", shown, cid.strip()) == f"92-D0-C6-0A-29-33 {mac}\n"
+    engine.ok("rm", "-f", cid.strip())
+    bad = engine.cli("run", "--rm", "--mac-address", "92:d0:c6:0a:29", busybox, "true")
+    assert (bad.returncode, bad.stderr.splitlines()[0]) == (
+        125,
+        "dockyard: 92:d0:c6:0a:29 is not a valid mac address.",
+    )
+
+
+def test_mac_address_through_the_docker_api(engine: Engine, busybox: str) -> None:
+    body = {"Image": busybox, "Cmd": ["sleep", "600"], "MacAddress": "02:42:0a:00:00:99"}
+    status, _, payload = call(engine, "POST", "/v1.41/containers/create?name=api-mac", body)
+    assert status == 201, payload
+    assert call(engine, "POST", "/v1.41/containers/api-mac/start")[0] == 204
+    doc = json.loads(call(engine, "GET", "/v1.41/containers/api-mac/json")[2])
+    assert doc["Config"]["MacAddress"] == "02:42:0a:00:00:99"
+    assert doc["NetworkSettings"]["Networks"]["bridge"]["MacAddress"] == "02:42:0a:00:00:99"
+    body["MacAddress"] = "nope"
+    status, _, payload = call(engine, "POST", "/v1.41/containers/create", body)
+    assert status == 400 and b"address nope: invalid MAC address" in payload

@@ -109,7 +109,7 @@ class StringList(_message.Message):
     def __init__(self, values: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ContainerConfig(_message.Message):
-    __slots__ = ("hostname", "domainname", "user", "attach_stdin", "attach_stdout", "attach_stderr", "tty", "open_stdin", "stdin_once", "env", "cmd", "entrypoint", "image", "working_dir", "labels", "stop_signal", "stop_timeout", "exposed_ports", "volumes", "healthcheck")
+    __slots__ = ("hostname", "domainname", "user", "attach_stdin", "attach_stdout", "attach_stderr", "tty", "open_stdin", "stdin_once", "env", "cmd", "entrypoint", "image", "working_dir", "labels", "stop_signal", "stop_timeout", "exposed_ports", "volumes", "healthcheck", "mac_address")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -137,6 +137,7 @@ class ContainerConfig(_message.Message):
     EXPOSED_PORTS_FIELD_NUMBER: _ClassVar[int]
     VOLUMES_FIELD_NUMBER: _ClassVar[int]
     HEALTHCHECK_FIELD_NUMBER: _ClassVar[int]
+    MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     hostname: str
     domainname: str
     user: str
@@ -157,7 +158,8 @@ class ContainerConfig(_message.Message):
     exposed_ports: _containers.RepeatedScalarFieldContainer[str]
     volumes: _containers.RepeatedScalarFieldContainer[str]
     healthcheck: HealthConfig
-    def __init__(self, hostname: _Optional[str] = ..., domainname: _Optional[str] = ..., user: _Optional[str] = ..., attach_stdin: _Optional[bool] = ..., attach_stdout: _Optional[bool] = ..., attach_stderr: _Optional[bool] = ..., tty: _Optional[bool] = ..., open_stdin: _Optional[bool] = ..., stdin_once: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., cmd: _Optional[_Union[StringList, _Mapping]] = ..., entrypoint: _Optional[_Union[StringList, _Mapping]] = ..., image: _Optional[str] = ..., working_dir: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., exposed_ports: _Optional[_Iterable[str]] = ..., volumes: _Optional[_Iterable[str]] = ..., healthcheck: _Optional[_Union[HealthConfig, _Mapping]] = ...) -> None: ...
+    mac_address: str
+    def __init__(self, hostname: _Optional[str] = ..., domainname: _Optional[str] = ..., user: _Optional[str] = ..., attach_stdin: _Optional[bool] = ..., attach_stdout: _Optional[bool] = ..., attach_stderr: _Optional[bool] = ..., tty: _Optional[bool] = ..., open_stdin: _Optional[bool] = ..., stdin_once: _Optional[bool] = ..., env: _Optional[_Iterable[str]] = ..., cmd: _Optional[_Union[StringList, _Mapping]] = ..., entrypoint: _Optional[_Union[StringList, _Mapping]] = ..., image: _Optional[str] = ..., working_dir: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., stop_signal: _Optional[str] = ..., stop_timeout: _Optional[int] = ..., exposed_ports: _Optional[_Iterable[str]] = ..., volumes: _Optional[_Iterable[str]] = ..., healthcheck: _Optional[_Union[HealthConfig, _Mapping]] = ..., mac_address: _Optional[str] = ...) -> None: ...
 
 class HealthConfig(_message.Message):
     __slots__ = ("test", "interval", "timeout", "start_period", "retries")
