@@ -97,6 +97,7 @@ PID = typer.Option(
 UTS = typer.Option("", "--uts", help="host (a host name of its own by default)")
 SYSCTL = typer.Option([], "--sysctl", help="namespaced kernel parameters: KEY=VALUE")
 DEVICE = typer.Option([], "--device", help="a host device: HOST[:CONTAINER][:rwm]")
+DEVICE_CGROUP_RULE = typer.Option([], "--device-cgroup-rule", help="a device rule: c 1:3 rwm")
 GROUP_ADD = typer.Option([], "--group-add", help="more groups to join (names or ids)")
 CIDFILE = typer.Option("", "--cidfile", help="write the container ID to the file")
 ATTACH = typer.Option([], "-a", "--attach", help="attach to STDIN, STDOUT or STDERR")
@@ -219,6 +220,7 @@ def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
             )
         )
     host.group_add.extend(flags["group_add"])
+    host.device_cgroup_rules.extend(map(runflags.device_cgroup_rule, flags["device_cgroup_rule"]))
     if flags["cidfile"]:
         host.container_id_file = cidfiles.claim(flags["cidfile"])
 
@@ -310,6 +312,7 @@ def create(
     uts: str = UTS,
     sysctl: list[str] = SYSCTL,
     device: list[str] = DEVICE,
+    device_cgroup_rule: list[str] = DEVICE_CGROUP_RULE,
     group_add: list[str] = GROUP_ADD,
     cidfile: str = CIDFILE,
     attach: list[str] = ATTACH,

@@ -8,6 +8,7 @@ checks reject (`usage.Refused`: "dockyard: --pid: invalid PID mode."), both 125.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dockyard.api import macaddr
@@ -36,6 +37,16 @@ def sysctls(values: list[str]) -> dict[str, str]:
             )
         out[key] = setting
     return out
+
+
+def device_cgroup_rule(value: str) -> str:
+    """docker/cli v20.10 opts' validateDeviceCgroupRule."""
+    if not re.match(r"^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$", value):
+        raise FlagError(
+            f'invalid argument "{value}" for "--device-cgroup-rule" flag: '
+            f"invalid device cgroup format '{value}'"
+        )
+    return value
 
 
 def device(value: str) -> tuple[str, str, str]:

@@ -31,7 +31,7 @@ HOST_KEYS = {
     "NetworkMode", "AutoRemove", "LogConfig", "Runtime", "RestartPolicy", "Memory",
     "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit",
     "OomKillDisable", "OomScoreAdj", "MemoryReservation", "MemorySwappiness",
-    "CpusetMems", "KernelMemory",
+    "CpusetMems", "KernelMemory", "DeviceCgroupRules",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
@@ -162,6 +162,7 @@ def _namespaces_and_devices(h: Fields, host: engine_pb2.HostConfig) -> None:
     host.shm_size = h.number("ShmSize")
     host.sysctls.update(h.text_map("Sysctls"))
     host.group_add.extend(h.texts("GroupAdd"))
+    host.device_cgroup_rules.extend(h.texts("DeviceCgroupRules"))
     host.container_id_file = h.text("ContainerIDFile")
     for device in h.objects("Devices"):
         host.devices.append(

@@ -203,6 +203,7 @@ class HostConfig:
     sysctls: dict[str, str] = field(default_factory=dict)
     devices: list[DeviceMapping] = field(default_factory=list)
     group_add: list[str] = field(default_factory=list)
+    device_cgroup_rules: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -12,6 +12,7 @@ a rootfs; process.user carries the numeric part the engine already knows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine import isolation, limits, security
 from dockyard.services.engine.merge import command, process_env
 from dockyard.services.engine.model import Container, HostConfig
+
+DEVICE_CGROUP_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
 
 OCI_VERSION = "1.1.0"
 USER_ANNOTATION = "org.dockyard.user"
@@ -93,7 +96,9 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
             "cgroupsPath": f"/{inputs.cgroup_parent.strip('/')}/{container.id}",
             "resources": {
                 **limits.oci_resources(host.resources),
-                "devices": _device_rules(sec.privileged) + device_rules,
+                "devices": _device_rules(sec.privileged)
+                + device_rules
+                + cgroup_rules(host.device_cgroup_rules),
             },
             **({"devices": nodes} if nodes else {}),
             **({"sysctl": dict(host.sysctls)} if host.sysctls else {}),
@@ -228,6 +233,22 @@ def _network_files(inputs: SpecInputs) -> list[dict[str, Any]]:
         for dest, src in files
         if src
     ]
+
+
+def cgroup_rules(rules: list[str]) -> list[dict[str, Any]]:
+    """--device-cgroup-rule "TYPE MAJOR:MINOR ACCESS" as allow rules, refused in moby v20.10
+    oci/devices_linux.go's words when malformed (docker checks them at start too)."""
+    out = []
+    for text in rules:
+        match = DEVICE_CGROUP_RULE.match(text)
+        if match is None:
+            raise InvalidArgument(f"invalid device cgroup rule format: '{text}'")
+        kind, major, minor, access = match.groups()
+        rule: dict[str, Any] = {"allow": True, "type": kind, "access": access}
+        rule |= {} if major == "*" else {"major": int(major)}
+        rule |= {} if minor == "*" else {"minor": int(minor)}
+        out.append(rule)
+    return out
 
 
 def _device_rules(privileged: bool) -> list[dict[str, Any]]:

@@ -305,7 +305,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "CpusetCpus": r.cpuset_cpus,
         "CpusetMems": r.cpuset_mems,
         "Devices": [device(d) for d in h.devices],
-        "DeviceCgroupRules": None,
+        "DeviceCgroupRules": list(h.device_cgroup_rules) or None,
         "DeviceRequests": None,
     }
     if version < (1, 42):

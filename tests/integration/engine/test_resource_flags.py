@@ -135,3 +135,20 @@ def test_kernel_memory_is_discarded_with_dockers_warning(engine: Engine, busybox
     assert inspect(engine, "{{.HostConfig.KernelMemory}}", cid) == "0"
     quiet = engine.cli("run", "--rm", busybox, "true")
     assert "WARNING" not in quiet.stderr
+
+
+def test_device_cgroup_rule_is_allowed_in_the_devices_cgroup(engine: Engine, busybox: str) -> None:
+    if not Path("/sys/fs/cgroup/devices").is_dir():
+        pytest.skip("no cgroup v1 devices controller on this host")
+    cid = engine.ok("run", "-d", "--device-cgroup-rule", "b 7:* rmw", busybox, *SLEEP).strip()
+    allowed = cgroup(engine, "devices", cid, "devices.list").read_text().splitlines()
+    assert "b 7:* rwm" in allowed
+    assert inspect(engine, "{{json .HostConfig.DeviceCgroupRules}}", cid) == '["b 7:* rmw"]'
+    plain = engine.ok("run", "-d", busybox, *SLEEP).strip()
+    assert "b 7:* rwm" not in cgroup(engine, "devices", plain, "devices.list").read_text()
+    bad = engine.cli("run", "--rm", "--device-cgroup-rule", "x 1:2 r", busybox, "true")
+    wanted = (
+        'invalid argument "x 1:2 r" for "--device-cgroup-rule" flag: '
+        "invalid device cgroup format 'x 1:2 r'"
+    )
+    assert bad.returncode == 125 and wanted in bad.stderr, bad.stderr

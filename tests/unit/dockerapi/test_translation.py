@@ -89,6 +89,11 @@ def test_kernel_memory_and_cpuset_mems_reach_the_engine() -> None:
     assert host.resources.kernel_memory == 50 << 20 and host.resources.cpuset_mems == "0"
 
 
+def test_device_cgroup_rules_reach_the_engine() -> None:
+    host = _create(HostConfig={"DeviceCgroupRules": ["c 1:3 mr"]}).host_config
+    assert list(host.device_cgroup_rules) == ["c 1:3 mr"]
+
+
 def test_an_empty_entrypoint_clears_the_images() -> None:
     for value in ([], [""]):
         request = _create(Entrypoint=value)

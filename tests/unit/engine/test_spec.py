@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine import spec
 from dockyard.services.engine.model import Container, ContainerConfig, HostConfig
 
@@ -63,3 +65,12 @@ def test_network_files_are_bind_mounted() -> None:
         if m["type"] == "bind"
     }
     assert binds == {"/etc/hosts": "/s/hosts", "/etc/resolv.conf": "/s/resolv"}
+
+
+def test_device_cgroup_rules_become_allow_rules_or_dockers_error() -> None:
+    assert spec.cgroup_rules(["c 1:3 mr", "b *:* w"]) == [
+        {"allow": True, "type": "c", "major": 1, "minor": 3, "access": "mr"},
+        {"allow": True, "type": "b", "access": "w"},
+    ]
+    with pytest.raises(InvalidArgument, match=r"^invalid device cgroup rule format: 'c 1 r'$"):
+        spec.cgroup_rules(["c 1 r"])
