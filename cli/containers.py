@@ -35,6 +35,11 @@ USER = typer.Option("", "-u", "--user", help="user[:group] to run as")
 HOSTNAME = typer.Option("", "-h", "--hostname", help="the container's host name")
 DOMAINNAME = typer.Option("", "--domainname", help="the container's NIS domain name")
 MAC_ADDRESS = typer.Option("", "--mac-address", help="the MAC address of eth0 (92:d0:c6:0a:29:33)")
+USERNS = typer.Option("", "--userns", help="user namespace to use (host)")
+ISOLATION = typer.Option("", "--isolation", help="isolation technology (default)")
+STORAGE_OPT = typer.Option(
+    [], "--storage-opt", help="storage driver options (none on overlay/ext4)"
+)
 QUIET = typer.Option(False, "-q", "--quiet", help="no pull output")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
 NETWORK = typer.Option(
@@ -221,6 +226,9 @@ def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
         )
     host.group_add.extend(flags["group_add"])
     host.device_cgroup_rules.extend(map(runflags.device_cgroup_rule, flags["device_cgroup_rule"]))
+    host.userns_mode = runflags.userns_mode(flags["userns"])
+    host.isolation = flags["isolation"]
+    host.storage_opt.update(runflags.storage_opts(flags["storage_opt"]))
     if flags["cidfile"]:
         host.container_id_file = cidfiles.claim(flags["cidfile"])
 
@@ -318,6 +326,9 @@ def create(
     attach: list[str] = ATTACH,
     expose: list[str] = EXPOSE,
     quiet: bool = QUIET,
+    userns: str = USERNS,
+    isolation: str = ISOLATION,
+    storage_opt: list[str] = STORAGE_OPT,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())

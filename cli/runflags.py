@@ -104,6 +104,20 @@ def mac_address(value: str) -> str:
     return value
 
 
+def userns_mode(value: str) -> str:
+    """--userns: "" or host, as docker's CLI checks it (UsernsMode.Valid)."""
+    if value.split(":")[0] not in ("", "host"):
+        raise Refused("--userns: invalid USER mode")
+    return value
+
+
+def storage_opts(values: list[str]) -> dict[str, str]:
+    """--storage-opt KEY=VALUE (docker's parseStorageOpts; the engine judges the keys)."""
+    if any("=" not in value for value in values):
+        raise Refused("invalid storage option")
+    return dict(value.split("=", 1) for value in values)
+
+
 PULL_POLICIES = ("always", "missing", "never")
 
 

@@ -18,7 +18,6 @@ from dockyard.services.dockerapi.params import Fields
 UNSET_BY_DEFAULT = {
     "MemorySwappiness": (None, -1),
     "CgroupnsMode": (None, "", "private"),
-    "Isolation": (None, "", "default"),
 }
 UNSUPPORTED_MOUNT_OPTIONS = (
     ("bind", "NonRecursive"), ("bind", "CreateMountpoint"), ("bind", "ReadOnlyNonRecursive"),
@@ -35,7 +34,7 @@ HOST_KEYS = {
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
-    "ContainerIDFile",
+    "ContainerIDFile", "UsernsMode", "Isolation", "StorageOpt",
 }  # fmt: skip
 
 
@@ -164,6 +163,8 @@ def _namespaces_and_devices(h: Fields, host: engine_pb2.HostConfig) -> None:
     host.group_add.extend(h.texts("GroupAdd"))
     host.device_cgroup_rules.extend(h.texts("DeviceCgroupRules"))
     host.container_id_file = h.text("ContainerIDFile")
+    host.userns_mode, host.isolation = h.text("UsernsMode"), h.text("Isolation")
+    host.storage_opt.update(h.text_map("StorageOpt"))
     for device in h.objects("Devices"):
         host.devices.append(
             engine_pb2.DeviceMapping(

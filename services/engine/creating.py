@@ -24,6 +24,7 @@ from pathlib import Path
 from dockyard.api import errors, macaddr, timings
 from dockyard.api.config import DaemonConfig
 from dockyard.services.engine import (
+    defaultsonly,
     isolation,
     limits,
     logdetails,
@@ -183,6 +184,7 @@ class Creator:
         spec.validate_user(config.user)
         security.resolve(host.cap_add, host.cap_drop, host.privileged, host.security_opt)
         isolation.check(host, config.hostname)
+        defaultsonly.check(host)
         if config.mac_address and macaddr.canonical(config.mac_address) is None:
             raise errors.InvalidArgument(f"address {config.mac_address}: invalid MAC address")
         self._resolve_modes(host)

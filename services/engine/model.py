@@ -204,6 +204,9 @@ class HostConfig:
     devices: list[DeviceMapping] = field(default_factory=list)
     group_add: list[str] = field(default_factory=list)
     device_cgroup_rules: list[str] = field(default_factory=list)
+    userns_mode: str = ""  # "" | host (the only valid ones: defaultsonly.py)
+    isolation: str = ""  # "" | default
+    storage_opt: dict[str, str] = field(default_factory=dict)  # never any (refused)
 
 
 @dataclass

@@ -279,7 +279,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         doc["Tmpfs"] = go_map(h.tmpfs)
     doc |= {
         "UTSMode": h.uts_mode,
-        "UsernsMode": "",
+        "UsernsMode": h.userns_mode,
         "ShmSize": h.shm_size or SHM_SIZE,
     }
     if h.sysctls:
@@ -287,7 +287,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
     doc |= {
         "Runtime": h.runtime,
         "ConsoleSize": [0, 0],
-        "Isolation": "",
+        "Isolation": h.isolation,
         "CpuShares": r.cpu_shares,
         "Memory": r.memory,
         "NanoCpus": r.nano_cpus,

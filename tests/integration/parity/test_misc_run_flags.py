@@ -99,3 +99,61 @@ def test_mac_address_through_the_docker_api(engine: Engine, busybox: str) -> Non
     body["MacAddress"] = "nope"
     status, _, payload = call(engine, "POST", "/v1.41/containers/create", body)
     assert status == 400 and b"address nope: invalid MAC address" in payload
+
+
+def _refused(engine: Engine, busybox: str, *flags: str) -> tuple[int, str]:
+    result = engine.cli("run", "--rm", *flags, busybox, "true")
+    return result.returncode, result.stderr.splitlines()[0]
+
+
+def test_userns_isolation_storage_opt_take_dockers_defaults_only(
+    engine: Engine, busybox: str
+) -> None:
+    """docker 20.10 without userns-remap, on Linux, on overlay2 over ext4."""
+    cid = engine.ok(
+        "run", "-d", "--userns", "host", "--isolation", "default", busybox, "sleep", "600"
+    ).strip()  # fmt: skip
+    shown = engine.ok("inspect", "-f", "{{.HostConfig.UsernsMode}} {{.HostConfig.Isolation}}", cid)
+    assert shown == "host default\n"
+    engine.ok("rm", "-f", cid)
+    daemon = "dockyard: Error response from daemon: "
+    assert _refused(engine, busybox, "--userns", "private") == (
+        125,
+        "dockyard: --userns: invalid USER mode.",
+    )
+    assert _refused(engine, busybox, "--isolation", "hyperv") == (
+        125,
+        f"{daemon}invalid isolation 'hyperv' on linux.",
+    )
+    assert _refused(engine, busybox, "--storage-opt", "size=1G") == (
+        125,
+        f"{daemon}--storage-opt is supported only for overlay over xfs with 'pquota' mount option.",
+    )
+    assert _refused(engine, busybox, "--storage-opt", "Foo=1") == (
+        125,
+        f"{daemon}Unknown option foo.",
+    )
+    assert _refused(engine, busybox, "--storage-opt", "size") == (
+        125,
+        "dockyard: invalid storage option.",
+    )
+
+
+def test_the_api_refuses_other_than_the_defaults_in_dockers_words(
+    engine: Engine, busybox: str
+) -> None:
+    base = {"Image": busybox, "Cmd": ["true"]}
+    for host, words in (
+        ({"Isolation": "process"}, b"invalid isolation 'process' on linux"),
+        ({"StorageOpt": {"size": "1G"}}, b"only for overlay over xfs with 'pquota' mount"),
+        ({"UsernsMode": "private"}, b"--userns: invalid USER mode"),
+    ):
+        status, _, payload = call(
+            engine, "POST", "/v1.41/containers/create", base | {"HostConfig": host}
+        )
+        assert status == 400 and words in payload, (host, payload)
+    status, _, payload = call(
+        engine, "POST", "/v1.41/containers/create?name=api-defaults",
+        base | {"HostConfig": {"Isolation": "default", "UsernsMode": "host"}},
+    )  # fmt: skip
+    assert status == 201, payload

@@ -1,0 +1,28 @@
+"""Settings whose only valid values on this engine are docker's defaults, refused otherwise in
+dockerd 20.10's words (moby v20.10.27):
+
+    --userns      "" or host (no userns-remap here)            "--userns: invalid USER mode"
+                  (docker/cli opts.go's check; dockerd takes any mode silently without remap)
+    --isolation   "" or default on Linux                        daemon/container.go
+    --storage-opt none: the writable layer is overlay over ext4  overlay2/overlay.go: size=
+                  needs xfs with pquota; any other key is an "Unknown option"
+"""
+
+from __future__ import annotations
+
+from dockyard.api import errors
+from dockyard.services.engine.model import HostConfig
+
+NO_QUOTA = "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"
+
+
+def check(host: HostConfig) -> None:
+    if host.userns_mode.split(":")[0] not in ("", "host"):
+        raise errors.InvalidArgument("--userns: invalid USER mode")
+    if host.isolation.lower() not in ("", "default"):
+        raise errors.InvalidArgument(f"invalid isolation '{host.isolation}' on linux")
+    keys = [key.lower() for key in host.storage_opt]
+    if "size" in keys:
+        raise errors.InvalidArgument(NO_QUOTA)
+    if keys:
+        raise errors.InvalidArgument(f"Unknown option {keys[0]}")
