@@ -74,6 +74,10 @@ CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
 CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
 PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
 KERNEL_MEMORY = typer.Option("", "--kernel-memory", help="kernel memory limit (discarded)")
+READ_BPS = typer.Option([], "--device-read-bps", help="read rate from a device: PATH:RATE")
+WRITE_BPS = typer.Option([], "--device-write-bps", help="write rate to a device: PATH:RATE")
+READ_IOPS = typer.Option([], "--device-read-iops", help="reads per second: PATH:COUNT")
+WRITE_IOPS = typer.Option([], "--device-write-iops", help="writes per second: PATH:COUNT")
 CPUSET_MEMS = typer.Option("", "--cpuset-mems", help="memory nodes allowed (0-3, 0,1)")
 MEMORY_RESERVATION = typer.Option("", "--memory-reservation", help="memory soft limit")
 MEMORY_SWAPPINESS = typer.Option(-1, "--memory-swappiness", help="swappiness 0 to 100 (-1: host's)")
@@ -162,6 +166,10 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     )
     resources.oom_kill_disable = flags["oom_kill_disable"]
     resources.cpuset_mems = flags["cpuset_mems"]
+    for name in ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops"):
+        for value in flags[name]:
+            path, rate = runflags.throttle(value, name)
+            getattr(resources, name).add(path=path, rate=rate)
     if flags["kernel_memory"]:
         resources.kernel_memory = options.size(flags["kernel_memory"], "--kernel-memory", False)
     resources.oom_score_adj = options.integer(flags["oom_score_adj"], "--oom-score-adj")
@@ -299,6 +307,10 @@ def create(
     pids_limit: int = PIDS_LIMIT,
     cpuset_mems: str = CPUSET_MEMS,
     kernel_memory: str = KERNEL_MEMORY,
+    device_read_bps: list[str] = READ_BPS,
+    device_write_bps: list[str] = WRITE_BPS,
+    device_read_iops: list[str] = READ_IOPS,
+    device_write_iops: list[str] = WRITE_IOPS,
     memory_reservation: str = MEMORY_RESERVATION,
     memory_swappiness: int = MEMORY_SWAPPINESS,
     oom_kill_disable: bool = OOM_KILL_DISABLE,

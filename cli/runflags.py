@@ -49,6 +49,33 @@ def device_cgroup_rule(value: str) -> str:
     return value
 
 
+def throttle(value: str, name: str) -> tuple[str, int]:
+    """PATH:RATE of --device-read-bps (and the like), as docker/cli v20.10 opts/throttledevice.go
+    checks it: bps rates take docker's units, iops ones are plain counts."""
+    from dockyard.cli import options
+
+    flag = "--" + name.replace("_", "-")
+    path, sep, rate = value.partition(":")
+    problem = ""
+    if not sep:
+        problem = f"bad format: {value}"
+    elif not path.startswith("/dev/"):
+        problem = f"bad format for device path: {value}"
+    elif name.endswith("iops") and not rate.isdigit():
+        problem = (
+            f"invalid rate for device: {value}. The correct format is <device-path>:<number>. "
+            "Number must be a positive integer"
+        )
+    elif not name.endswith("iops") and not re.fullmatch(r"\d+(\.\d+)?\s*[bkmgtp]?i?b?", rate, re.I):
+        problem = (
+            f"invalid rate for device: {value}. The correct format is <device-path>:<number>[<unit>]. "
+            "Number must be a positive integer. Unit is optional and can be kb, mb, or gb"
+        )
+    if problem:
+        raise FlagError(f'invalid argument "{value}" for "{flag}" flag: {problem}')
+    return path, int(rate) if name.endswith("iops") else options.size(rate, flag, False)
+
+
 def device(value: str) -> tuple[str, str, str]:
     """--device HOST[:CONTAINER][:PERMISSIONS], checked as docker's validateLinuxPath then
     parsed as its parseDevice: (host path, container path, permissions)."""

@@ -2,7 +2,7 @@
 
 `apply` writes the OCI runtime-spec `linux.resources` (memory, swap and v1's OOM-killer switch
 (v2 has none), the soft limit and swappiness, CPU shares, quota and
-period, cpuset CPUs and memory nodes, pids, and the device rules: v1's devices.allow/deny, v2's eBPF program made by
+period, cpuset CPUs and memory nodes, block devices' bps/iops throttles, pids, and the device rules: v1's devices.allow/deny, v2's eBPF program made by
 `devicefilter`); `stats` reads what docker's `stats`
 shows; `oom_killed` tells whether the kernel's OOM killer struck in the cgroup.
 Limits the kernel refuses (EINVAL, EBUSY) raise `ResourceError` with the file and the value.
@@ -18,6 +18,20 @@ from dockyard.shim import devicefilter
 from dockyard.shim.cgroups import Cgroup
 
 UNLIMITED_V1 = 9223372036854771712  # what v1 reports for "no limit" (PAGE_COUNTER_MAX pages)
+
+
+THROTTLES_V1 = {
+    "throttleReadBpsDevice": "read_bps_device",
+    "throttleWriteBpsDevice": "write_bps_device",
+    "throttleReadIOPSDevice": "read_iops_device",
+    "throttleWriteIOPSDevice": "write_iops_device",
+}
+THROTTLES_V2 = {
+    "throttleReadBpsDevice": "rbps",
+    "throttleWriteBpsDevice": "wbps",
+    "throttleReadIOPSDevice": "riops",
+    "throttleWriteIOPSDevice": "wiops",
+}
 
 
 class ResourceError(Exception):
@@ -75,6 +89,11 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
     if "pids" in resources:
         limit = resources["pids"].get("limit", 0)
         _write(group.controller_dir("pids"), "pids.max", limit if limit > 0 else "max")
+    block_io = resources.get("blockIO", {})
+    for key, name in THROTTLES_V1.items():
+        for device in block_io.get(key, []):
+            line = f"{device['major']}:{device['minor']} {device['rate']}"
+            _write(group.controller_dir("blkio"), f"blkio.throttle.{name}", line)
     if "devices" in resources:
         _devices_v1(group.controller_dir("devices"), resources["devices"])
 
@@ -113,6 +132,10 @@ def _apply_v2(group: Cgroup, resources: dict[str, Any]) -> None:
     if "pids" in resources:
         limit = resources["pids"].get("limit", 0)
         _write(d, "pids.max", limit if limit > 0 else "max")
+    block_io = resources.get("blockIO", {})
+    for key, name in THROTTLES_V2.items():
+        for device in block_io.get(key, []):
+            _write(d, "io.max", f"{device['major']}:{device['minor']} {name}={device['rate']}")
     if "devices" in resources:
         _devices_v2(d, resources["devices"])
 

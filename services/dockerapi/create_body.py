@@ -30,7 +30,8 @@ HOST_KEYS = {
     "NetworkMode", "AutoRemove", "LogConfig", "Runtime", "RestartPolicy", "Memory",
     "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit",
     "OomKillDisable", "OomScoreAdj", "MemoryReservation", "MemorySwappiness",
-    "CpusetMems", "KernelMemory", "DeviceCgroupRules",
+    "CpusetMems", "KernelMemory", "DeviceCgroupRules", "BlkioDeviceReadBps",
+    "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
@@ -228,6 +229,10 @@ def resources(h: Fields) -> engine_pb2.Resources:
         cpuset_cpus=h.text("CpusetCpus"),
         cpuset_mems=h.text("CpusetMems"),
         kernel_memory=h.number("KernelMemory"),
+        device_read_bps=throttles(h, "BlkioDeviceReadBps"),
+        device_write_bps=throttles(h, "BlkioDeviceWriteBps"),
+        device_read_iops=throttles(h, "BlkioDeviceReadIOps"),
+        device_write_iops=throttles(h, "BlkioDeviceWriteIOps"),
         pids_limit=h.number("PidsLimit"),
         oom_kill_disable=h.flag("OomKillDisable"),
         oom_score_adj=h.number("OomScoreAdj"),
@@ -238,6 +243,13 @@ def resources(h: Fields) -> engine_pb2.Resources:
             for u in h.objects("Ulimits")
         ],
     )
+
+
+def throttles(h: Fields, key: str) -> list[engine_pb2.ThrottleDevice]:
+    return [
+        engine_pb2.ThrottleDevice(path=d.text("Path"), rate=d.number("Rate"))
+        for d in h.objects(key)
+    ]
 
 
 def port_bindings(ports: Fields) -> list[engine_pb2.PortBinding]:

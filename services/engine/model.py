@@ -63,6 +63,12 @@ class RestartPolicy:
 
 
 @dataclass
+class ThrottleDevice:
+    path: str = ""
+    rate: int = 0
+
+
+@dataclass
 class Ulimit:
     name: str = ""
     soft: int = 0
@@ -86,6 +92,10 @@ class Resources:
     memory_swappiness: int | None = None  # None (or -1): the host's
     cpuset_mems: str = ""
     kernel_memory: int = 0  # discarded at create (`limits.discarded`), as docker 20.10 does
+    device_read_bps: list[ThrottleDevice] = field(default_factory=list)
+    device_write_bps: list[ThrottleDevice] = field(default_factory=list)
+    device_read_iops: list[ThrottleDevice] = field(default_factory=list)
+    device_write_iops: list[ThrottleDevice] = field(default_factory=list)
 
 
 @dataclass

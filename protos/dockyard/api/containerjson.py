@@ -294,10 +294,10 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "CgroupParent": "",
         "BlkioWeight": 0,
         "BlkioWeightDevice": [],
-        "BlkioDeviceReadBps": [] if newer else None,
-        "BlkioDeviceWriteBps": [] if newer else None,
-        "BlkioDeviceReadIOps": [] if newer else None,
-        "BlkioDeviceWriteIOps": [] if newer else None,
+        "BlkioDeviceReadBps": throttles(r.device_read_bps) or ([] if newer else None),
+        "BlkioDeviceWriteBps": throttles(r.device_write_bps) or ([] if newer else None),
+        "BlkioDeviceReadIOps": throttles(r.device_read_iops) or ([] if newer else None),
+        "BlkioDeviceWriteIOps": throttles(r.device_write_iops) or ([] if newer else None),
         "CpuPeriod": r.cpu_period,
         "CpuQuota": r.cpu_quota,
         "CpuRealtimePeriod": 0,
@@ -345,6 +345,10 @@ def device(d: Any) -> dict[str, str]:
         "PathInContainer": d.path_in_container or d.path_on_host,
         "CgroupPermissions": d.cgroup_permissions or "rwm",
     }
+
+
+def throttles(devices: Any) -> list[dict[str, Any]]:
+    return [{"Path": d.path, "Rate": d.rate} for d in devices]
 
 
 def ulimit(u: Any) -> dict[str, Any]:

@@ -4,6 +4,9 @@ cgroup files and /proc of a running busybox container: --oom-kill-disable, --oom
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -151,4 +154,39 @@ def test_device_cgroup_rule_is_allowed_in_the_devices_cgroup(engine: Engine, bus
         'invalid argument "x 1:2 r" for "--device-cgroup-rule" flag: '
         "invalid device cgroup format 'x 1:2 r'"
     )
+    assert bad.returncode == 125 and wanted in bad.stderr, bad.stderr
+
+
+def _block_device() -> Path:
+    for node in sorted(Path("/dev").iterdir()):
+        with contextlib.suppress(OSError):
+            if stat.S_ISBLK(node.stat().st_mode):
+                return node
+    pytest.skip("no block device on this host")
+
+
+def test_device_throttles_are_the_blkio_cgroups(engine: Engine, busybox: str) -> None:
+    if not Path("/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device").exists():
+        pytest.skip("no cgroup v1 blkio throttling on this host")
+    node = _block_device()
+    rdev = node.stat().st_rdev
+    number = f"{os.major(rdev)}:{os.minor(rdev)}"
+    flags = [
+        *("--device-read-bps", f"{node}:1mb", "--device-write-bps", f"{node}:2mb"),
+        *("--device-read-iops", f"{node}:100", "--device-write-iops", f"{node}:200"),
+    ]
+    cid = engine.ok("run", "-d", *flags, busybox, *SLEEP).strip()
+    for name, rate in (
+        ("read_bps_device", 1 << 20), ("write_bps_device", 2 << 20),
+        ("read_iops_device", 100), ("write_iops_device", 200),
+    ):  # fmt: skip
+        text = cgroup(engine, "blkio", cid, f"blkio.throttle.{name}").read_text()
+        assert f"{number} {rate}" in text.splitlines(), (name, text)
+    shown = inspect(engine, "{{json .HostConfig.BlkioDeviceReadBps}}", cid)
+    assert shown == f'[{{"Path":"{node}","Rate":{1 << 20}}}]'
+    gone = engine.cli("run", "--rm", "--device-read-bps", "/dev/nope:1mb", busybox, "true")
+    assert gone.returncode == 127, gone.stderr  # docker's CLI: a start error naming ENOENT is 127
+    assert "stat /dev/nope: no such file or directory" in gone.stderr
+    bad = engine.cli("run", "--rm", "--device-write-iops", f"{node}:lots", busybox, "true")
+    wanted = f"invalid rate for device: {node}:lots. The correct format is <device-path>:<number>."
     assert bad.returncode == 125 and wanted in bad.stderr, bad.stderr

@@ -94,6 +94,12 @@ def test_device_cgroup_rules_reach_the_engine() -> None:
     assert list(host.device_cgroup_rules) == ["c 1:3 mr"]
 
 
+def test_device_throttles_reach_the_engine() -> None:
+    body = {"BlkioDeviceReadBps": [{"Path": "/dev/vda", "Rate": 1024}]}
+    resources = _create(HostConfig=body).host_config.resources
+    assert [(d.path, d.rate) for d in resources.device_read_bps] == [("/dev/vda", 1024)]
+
+
 def test_an_empty_entrypoint_clears_the_images() -> None:
     for value in ([], [""]):
         request = _create(Entrypoint=value)

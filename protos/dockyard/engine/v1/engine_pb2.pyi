@@ -209,7 +209,7 @@ class Ulimit(_message.Message):
     def __init__(self, name: _Optional[str] = ..., soft: _Optional[int] = ..., hard: _Optional[int] = ...) -> None: ...
 
 class Resources(_message.Message):
-    __slots__ = ("memory", "memory_swap", "nano_cpus", "cpu_shares", "cpu_period", "cpu_quota", "cpuset_cpus", "pids_limit", "ulimits", "oom_kill_disable", "oom_score_adj", "memory_reservation", "memory_swappiness", "cpuset_mems", "kernel_memory")
+    __slots__ = ("memory", "memory_swap", "nano_cpus", "cpu_shares", "cpu_period", "cpu_quota", "cpuset_cpus", "pids_limit", "ulimits", "oom_kill_disable", "oom_score_adj", "memory_reservation", "memory_swappiness", "cpuset_mems", "kernel_memory", "device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops")
     MEMORY_FIELD_NUMBER: _ClassVar[int]
     MEMORY_SWAP_FIELD_NUMBER: _ClassVar[int]
     NANO_CPUS_FIELD_NUMBER: _ClassVar[int]
@@ -225,6 +225,10 @@ class Resources(_message.Message):
     MEMORY_SWAPPINESS_FIELD_NUMBER: _ClassVar[int]
     CPUSET_MEMS_FIELD_NUMBER: _ClassVar[int]
     KERNEL_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_READ_BPS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_WRITE_BPS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_READ_IOPS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_WRITE_IOPS_FIELD_NUMBER: _ClassVar[int]
     memory: int
     memory_swap: int
     nano_cpus: int
@@ -240,7 +244,19 @@ class Resources(_message.Message):
     memory_swappiness: int
     cpuset_mems: str
     kernel_memory: int
-    def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ..., oom_kill_disable: _Optional[bool] = ..., oom_score_adj: _Optional[int] = ..., memory_reservation: _Optional[int] = ..., memory_swappiness: _Optional[int] = ..., cpuset_mems: _Optional[str] = ..., kernel_memory: _Optional[int] = ...) -> None: ...
+    device_read_bps: _containers.RepeatedCompositeFieldContainer[ThrottleDevice]
+    device_write_bps: _containers.RepeatedCompositeFieldContainer[ThrottleDevice]
+    device_read_iops: _containers.RepeatedCompositeFieldContainer[ThrottleDevice]
+    device_write_iops: _containers.RepeatedCompositeFieldContainer[ThrottleDevice]
+    def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ..., oom_kill_disable: _Optional[bool] = ..., oom_score_adj: _Optional[int] = ..., memory_reservation: _Optional[int] = ..., memory_swappiness: _Optional[int] = ..., cpuset_mems: _Optional[str] = ..., kernel_memory: _Optional[int] = ..., device_read_bps: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_write_bps: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_read_iops: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_write_iops: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ...) -> None: ...
+
+class ThrottleDevice(_message.Message):
+    __slots__ = ("path", "rate")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    rate: int
+    def __init__(self, path: _Optional[str] = ..., rate: _Optional[int] = ...) -> None: ...
 
 class HostConfig(_message.Message):
     __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from", "masked_paths", "readonly_paths", "container_id_file", "ipc_mode", "pid_mode", "uts_mode", "shm_size", "sysctls", "devices", "group_add", "device_cgroup_rules", "userns_mode", "isolation", "storage_opt")
