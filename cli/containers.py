@@ -40,6 +40,7 @@ ISOLATION = typer.Option("", "--isolation", help="isolation technology (default)
 STORAGE_OPT = typer.Option(
     [], "--storage-opt", help="storage driver options (none on overlay/ext4)"
 )
+GPUS = typer.Option([], "--gpus", help="GPU devices to add ('all': every GPU)")
 QUIET = typer.Option(False, "-q", "--quiet", help="no pull output")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
 NETWORK = typer.Option(
@@ -237,6 +238,7 @@ def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
     host.userns_mode = runflags.userns_mode(flags["userns"])
     host.isolation = flags["isolation"]
     host.storage_opt.update(runflags.storage_opts(flags["storage_opt"]))
+    host.device_requests.extend(runflags.gpus(value) for value in flags["gpus"])
     if flags["cidfile"]:
         host.container_id_file = cidfiles.claim(flags["cidfile"])
 
@@ -341,6 +343,7 @@ def create(
     userns: str = USERNS,
     isolation: str = ISOLATION,
     storage_opt: list[str] = STORAGE_OPT,
+    gpus: list[str] = GPUS,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())

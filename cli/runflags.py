@@ -145,6 +145,51 @@ def storage_opts(values: list[str]) -> dict[str, str]:
     return dict(value.split("=", 1) for value in values)
 
 
+def gpus(value: str) -> Any:
+    """--gpus all | count=N,driver=D,device=ID,capabilities=C (docker's GpuOpts.Set)."""
+    import csv
+
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    request, seen = pb.DeviceRequest(), set()
+    for field in next(csv.reader([value])):
+        key, sep, text = field.partition("=")
+        if key in seen:
+            raise FlagError(
+                _gpu_error(value, f"gpu request key '{key}' can be specified only once")
+            )
+        seen.add(key)
+        if not sep:
+            key, text = "count", key
+            seen.add("count")
+        if key == "count":
+            request.count = -1 if text == "all" else _gpu_count(value, text)
+        elif key == "driver":
+            request.driver = text
+        elif key == "device":
+            request.device_ids.extend(text.split(","))
+        elif key == "capabilities":
+            request.capabilities.append(f"{text},gpu")
+        else:
+            raise FlagError(_gpu_error(value, f"unexpected key '{key}' in '{field}'"))
+    if "count" not in seen and not request.device_ids:
+        request.count = 1
+    if not request.capabilities:
+        request.capabilities.append("gpu")
+    return request
+
+
+def _gpu_count(value: str, text: str) -> int:
+    if not text.lstrip("+-").isdigit():
+        reason = f'count must be an integer: strconv.Atoi: parsing "{text}": invalid syntax'
+        raise FlagError(_gpu_error(value, reason))
+    return int(text)
+
+
+def _gpu_error(value: str, reason: str) -> str:
+    return f'invalid argument "{value}" for "--gpus" flag: {reason}'
+
+
 PULL_POLICIES = ("always", "missing", "never")
 
 

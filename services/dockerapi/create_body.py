@@ -35,7 +35,7 @@ HOST_KEYS = {
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
-    "ContainerIDFile", "UsernsMode", "Isolation", "StorageOpt",
+    "ContainerIDFile", "UsernsMode", "Isolation", "StorageOpt", "DeviceRequests",
 }  # fmt: skip
 
 
@@ -166,6 +166,16 @@ def _namespaces_and_devices(h: Fields, host: engine_pb2.HostConfig) -> None:
     host.container_id_file = h.text("ContainerIDFile")
     host.userns_mode, host.isolation = h.text("UsernsMode"), h.text("Isolation")
     host.storage_opt.update(h.text_map("StorageOpt"))
+    for wanted in h.objects("DeviceRequests"):
+        host.device_requests.append(
+            engine_pb2.DeviceRequest(
+                driver=wanted.text("Driver"),
+                count=wanted.number("Count"),
+                device_ids=wanted.texts("DeviceIDs"),
+                capabilities=[",".join(map(str, g)) for g in wanted.doc.get("Capabilities") or []],
+                options=wanted.text_map("Options"),
+            )
+        )
     for device in h.objects("Devices"):
         host.devices.append(
             engine_pb2.DeviceMapping(

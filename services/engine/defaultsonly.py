@@ -6,12 +6,14 @@ dockerd 20.10's words (moby v20.10.27):
     --isolation   "" or default on Linux                        daemon/container.go
     --storage-opt none: the writable layer is overlay over ext4  overlay2/overlay.go: size=
                   needs xfs with pquota; any other key is an "Unknown option"
+    --gpus        no device driver (no nvidia hook): refused when the container starts, as
+                  daemon/devices_linux.go's handleDevice ("could not select device driver")
 """
 
 from __future__ import annotations
 
 from dockyard.api import errors
-from dockyard.services.engine.model import HostConfig
+from dockyard.services.engine.model import DeviceRequest, HostConfig
 
 NO_QUOTA = "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"
 
@@ -26,3 +28,12 @@ def check(host: HostConfig) -> None:
         raise errors.InvalidArgument(NO_QUOTA)
     if keys:
         raise errors.InvalidArgument(f"Unknown option {keys[0]}")
+
+
+def check_devices(requests: list[DeviceRequest]) -> None:
+    """At start: no driver can take a device request here."""
+    for request in requests:
+        groups = " ".join("[" + " ".join(g.split(",")) + "]" for g in request.capabilities)
+        raise errors.InvalidArgument(
+            f'could not select device driver "{request.driver}" with capabilities: [{groups}]'
+        )

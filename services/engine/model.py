@@ -168,6 +168,15 @@ class DeviceMapping:
     cgroup_permissions: str = ""
 
 
+@dataclass
+class DeviceRequest:
+    driver: str = ""
+    count: int = 0  # -1 = all
+    device_ids: list[str] = field(default_factory=list)
+    capabilities: list[str] = field(default_factory=list)  # each AND-group comma-joined
+    options: dict[str, str] = field(default_factory=dict)
+
+
 DEFAULT_NETWORK = "bridge"  # the network of network mode "default" (dockerd's default bridge)
 
 
@@ -217,6 +226,7 @@ class HostConfig:
     userns_mode: str = ""  # "" | host (the only valid ones: defaultsonly.py)
     isolation: str = ""  # "" | default
     storage_opt: dict[str, str] = field(default_factory=dict)  # never any (refused)
+    device_requests: list[DeviceRequest] = field(default_factory=list)  # --gpus (refused)
 
 
 @dataclass

@@ -29,7 +29,7 @@ from typing import Any
 
 from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import health, isolation, spec
+from dockyard.services.engine import defaultsonly, health, isolation, spec
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.networks import Sandbox
 from dockyard.services.engine.clients.snapshots import Mount
@@ -68,6 +68,7 @@ class Starter:
     async def create_task(self, container: Container, size: Resize | None = None) -> None:
         """Sandbox + runtime task, set up up to the exec of the process (undone on failure)."""
         self._check_shared_namespace(container)
+        defaultsonly.check_devices(container.host_config.device_requests)
         self._released.discard(container.id)
         joined = self._joined(container)
         async with AsyncExitStack() as undo:

@@ -306,7 +306,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "CpusetMems": r.cpuset_mems,
         "Devices": [device(d) for d in h.devices],
         "DeviceCgroupRules": list(h.device_cgroup_rules) or None,
-        "DeviceRequests": None,
+        "DeviceRequests": [device_request(d) for d in h.device_requests] or None,
     }
     if version < (1, 42):
         doc |= {"KernelMemory": 0, "KernelMemoryTCP": 0}
@@ -468,4 +468,15 @@ def network_settings(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[st
         "IPv6Gateway": "",
         "MacAddress": bridge.get("MacAddress", ""),
         "Networks": go_map(found),
+    }
+
+
+def device_request(d: Any) -> dict[str, Any]:
+    """One of HostConfig.DeviceRequests (--gpus), as docker shows it."""
+    return {
+        "Driver": d.driver,
+        "Count": d.count,
+        "DeviceIDs": list(d.device_ids) or None,
+        "Capabilities": [c.split(",") for c in d.capabilities] or None,
+        "Options": go_map(d.options),
     }

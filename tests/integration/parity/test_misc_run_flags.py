@@ -157,3 +157,31 @@ def test_the_api_refuses_other_than_the_defaults_in_dockers_words(
         base | {"HostConfig": {"Isolation": "default", "UsernsMode": "host"}},
     )  # fmt: skip
     assert status == 201, payload
+
+
+def test_gpus_are_recorded_and_refused_at_start_without_a_device_driver(
+    engine: Engine, busybox: str
+) -> None:
+    """dockerd 20.10 with no nvidia hook: create takes --gpus, start finds no driver."""
+    ran = engine.cli("run", "--name", "gpu-run", "--gpus", "all", busybox, "true")
+    assert (ran.returncode, ran.stderr.splitlines()[0]) == (
+        125,
+        'dockyard: Error response from daemon: could not select device driver "" with '
+        "capabilities: [[gpu]].",
+    )
+    cid = engine.ok("create", "--gpus", "count=2,capabilities=compute", busybox, "true").strip()
+    shown = engine.ok("inspect", "-f", "{{json .HostConfig.DeviceRequests}}", cid)
+    assert json.loads(shown) == [
+        {
+            "Driver": "",
+            "Count": 2,
+            "DeviceIDs": None,
+            "Capabilities": [["compute", "gpu"]],
+            "Options": {},
+        }
+    ]
+    started = engine.cli("start", cid)
+    assert started.returncode != 0
+    assert 'could not select device driver "" with capabilities: [[compute gpu]]' in started.stderr
+    bad = engine.cli("create", "--gpus", "count=x", busybox, "true")
+    assert bad.returncode == 125 and "count must be an integer" in bad.stderr
