@@ -75,6 +75,8 @@ CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
 CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
 PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
 KERNEL_MEMORY = typer.Option("", "--kernel-memory", help="kernel memory limit (discarded)")
+BLKIO_WEIGHT = typer.Option(0, "--blkio-weight", help="block IO weight, 10 to 1000 (0: none)")
+BLKIO_WEIGHT_DEVICE = typer.Option([], "--blkio-weight-device", help="a device's: PATH:WEIGHT")
 READ_BPS = typer.Option([], "--device-read-bps", help="read rate from a device: PATH:RATE")
 WRITE_BPS = typer.Option([], "--device-write-bps", help="write rate to a device: PATH:RATE")
 READ_IOPS = typer.Option([], "--device-read-iops", help="reads per second: PATH:COUNT")
@@ -167,6 +169,10 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     )
     resources.oom_kill_disable = flags["oom_kill_disable"]
     resources.cpuset_mems = flags["cpuset_mems"]
+    resources.blkio_weight = options.integer(flags["blkio_weight"], "--blkio-weight", (0, 65535))
+    for value in flags["blkio_weight_device"]:
+        path, weight = runflags.weight_device(value)
+        resources.blkio_weight_device.add(path=path, rate=weight)
     for name in ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops"):
         for value in flags[name]:
             path, rate = runflags.throttle(value, name)
@@ -309,6 +315,8 @@ def create(
     pids_limit: int = PIDS_LIMIT,
     cpuset_mems: str = CPUSET_MEMS,
     kernel_memory: str = KERNEL_MEMORY,
+    blkio_weight: int = BLKIO_WEIGHT,
+    blkio_weight_device: list[str] = BLKIO_WEIGHT_DEVICE,
     device_read_bps: list[str] = READ_BPS,
     device_write_bps: list[str] = WRITE_BPS,
     device_read_iops: list[str] = READ_IOPS,

@@ -189,6 +189,7 @@ def update(
     pids_limit: int = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)"),
     memory_reservation: str = typer.Option("", "--memory-reservation", help="memory soft limit"),
     cpuset_mems: str = typer.Option("", "--cpuset-mems", help="memory nodes allowed (0-3, 0,1)"),
+    blkio_weight: int = typer.Option(0, "--blkio-weight", help="block IO weight, 10 to 1000"),
     restart: str = typer.Option("", "--restart", help="restart policy"),
 ) -> None:
     """Change resource limits (and the restart policy) of containers."""
@@ -199,6 +200,7 @@ def update(
     )
     options.memory_extras(resources, memory_reservation, -1)
     resources.cpuset_mems = cpuset_mems
+    resources.blkio_weight = options.integer(blkio_weight, "--blkio-weight", (0, 65535))
     request = pb.UpdateContainerRequest(resources=resources)
     if restart:
         name, count = options.restart_policy(restart)

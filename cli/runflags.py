@@ -49,6 +49,21 @@ def device_cgroup_rule(value: str) -> str:
     return value
 
 
+def weight_device(value: str) -> tuple[str, int]:
+    """--blkio-weight-device PATH:WEIGHT, as docker/cli v20.10 opts/weightdevice.go checks it."""
+    path, sep, weight = value.partition(":")
+    problem = ""
+    if not sep:
+        problem = f"bad format: {value}"
+    elif not path.startswith("/dev/"):
+        problem = f"bad format for device path: {value}"
+    elif not weight.isdigit() or (int(weight) > 0 and not 10 <= int(weight) <= 1000):
+        problem = f"invalid weight for device: {value}"
+    if problem:
+        raise FlagError(f'invalid argument "{value}" for "--blkio-weight-device" flag: {problem}')
+    return path, int(weight)
+
+
 def throttle(value: str, name: str) -> tuple[str, int]:
     """PATH:RATE of --device-read-bps (and the like), as docker/cli v20.10 opts/throttledevice.go
     checks it: bps rates take docker's units, iops ones are plain counts."""

@@ -90,6 +90,11 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
         limit = resources["pids"].get("limit", 0)
         _write(group.controller_dir("pids"), "pids.max", limit if limit > 0 else "max")
     block_io = resources.get("blockIO", {})
+    if block_io.get("weight"):
+        _write(group.controller_dir("blkio"), "blkio.weight", block_io["weight"])
+    for device in block_io.get("weightDevice", []):
+        line = f"{device['major']}:{device['minor']} {device['weight']}"
+        _write(group.controller_dir("blkio"), "blkio.weight_device", line)
     for key, name in THROTTLES_V1.items():
         for device in block_io.get(key, []):
             line = f"{device['major']}:{device['minor']} {device['rate']}"
@@ -133,6 +138,11 @@ def _apply_v2(group: Cgroup, resources: dict[str, Any]) -> None:
         limit = resources["pids"].get("limit", 0)
         _write(d, "pids.max", limit if limit > 0 else "max")
     block_io = resources.get("blockIO", {})
+    if block_io.get("weight"):  # 10..1000 → 1..10000, as runc converts it
+        _write(d, "io.weight", 1 + (block_io["weight"] - 10) * 9999 // 990)
+    for device in block_io.get("weightDevice", []):
+        weight = 1 + (device["weight"] - 10) * 9999 // 990
+        _write(d, "io.weight", f"{device['major']}:{device['minor']} {weight}")
     for key, name in THROTTLES_V2.items():
         for device in block_io.get(key, []):
             _write(d, "io.max", f"{device['major']}:{device['minor']} {name}={device['rate']}")

@@ -31,7 +31,8 @@ HOST_KEYS = {
     "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod", "CpuQuota", "CpusetCpus", "PidsLimit",
     "OomKillDisable", "OomScoreAdj", "MemoryReservation", "MemorySwappiness",
     "CpusetMems", "KernelMemory", "DeviceCgroupRules", "BlkioDeviceReadBps",
-    "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps",
+    "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "BlkioWeight",
+    "BlkioWeightDevice",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
@@ -243,6 +244,11 @@ def resources(h: Fields) -> engine_pb2.Resources:
         device_write_bps=throttles(h, "BlkioDeviceWriteBps"),
         device_read_iops=throttles(h, "BlkioDeviceReadIOps"),
         device_write_iops=throttles(h, "BlkioDeviceWriteIOps"),
+        blkio_weight=h.number("BlkioWeight"),
+        blkio_weight_device=[
+            engine_pb2.ThrottleDevice(path=d.text("Path"), rate=d.number("Weight"))
+            for d in h.objects("BlkioWeightDevice")
+        ],
         pids_limit=h.number("PidsLimit"),
         oom_kill_disable=h.flag("OomKillDisable"),
         oom_score_adj=h.number("OomScoreAdj"),

@@ -46,15 +46,38 @@ KERNEL_MEMORY_DISCARDED = (  # moby v20.10 daemon/daemon_unix.go verifyPlatformC
     "Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. "
     "Limitation discarded."
 )
+BLKIO_WEIGHT_DISCARDED = (
+    "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+)
+BLKIO_WEIGHT_DEVICE_DISCARDED = (
+    "Your kernel does not support Block I/O weight_device or the cgroup is not mounted. "
+    "Weight-device discarded."
+)
 
 
 def discarded(resources: Resources) -> list[str]:
     """Drop what docker 20.10 drops with a warning (kernel memory limits: deprecated since
     Linux 5.4, absent on v2); the warnings, for the create reply."""
-    if resources.kernel_memory <= 0:
-        return []
-    resources.kernel_memory = 0
-    return [KERNEL_MEMORY_DISCARDED]
+    warnings = []
+    if resources.kernel_memory > 0:
+        resources.kernel_memory = 0
+        warnings.append(KERNEL_MEMORY_DISCARDED)
+    if resources.blkio_weight > 0 and not _has_blkio_weight():
+        resources.blkio_weight = 0
+        warnings.append(BLKIO_WEIGHT_DISCARDED)
+    if resources.blkio_weight_device and not _has_blkio_weight():
+        resources.blkio_weight_device = []
+        warnings.append(BLKIO_WEIGHT_DEVICE_DISCARDED)
+    return warnings
+
+
+def _has_blkio_weight() -> bool:
+    """v1's blkio.weight (CFQ's; gone with it from newer kernels) or v2's io controller."""
+    if Path("/sys/fs/cgroup/blkio/blkio.weight").exists():
+        return True
+    with contextlib.suppress(OSError):
+        return "io" in Path("/sys/fs/cgroup/cgroup.controllers").read_text().split()
+    return False
 
 
 def validate(resources: Resources) -> None:
@@ -79,6 +102,8 @@ def validate(resources: Resources) -> None:
     if resources.cpuset_mems:
         _check_mems(resources.cpuset_mems)
     _check_memory_extras(resources)
+    if resources.blkio_weight and not 10 <= resources.blkio_weight <= 1000:
+        raise InvalidArgument("Range of blkio weight is from 10 to 1000")
     if not -1000 <= resources.oom_score_adj <= 1000:  # moby 20.10 daemon/daemon_unix.go
         raise InvalidArgument(
             f"Invalid value {resources.oom_score_adj}, range for oom score adj is [-1000, 1000]"
@@ -221,10 +246,19 @@ def _block_io(resources: Resources) -> dict[str, Any]:
         "throttleReadIOPSDevice": resources.device_read_iops,
         "throttleWriteIOPSDevice": resources.device_write_iops,
     }
-    return {key: [_throttle(d) for d in devices] for key, devices in throttles.items() if devices}
+    out: dict[str, Any] = {
+        key: [_throttle(d) for d in devices] for key, devices in throttles.items() if devices
+    }
+    if resources.blkio_weight:
+        out["weight"] = resources.blkio_weight
+    if resources.blkio_weight_device:
+        out["weightDevice"] = [
+            {**_throttle(d, "weight"), "weight": d.rate} for d in resources.blkio_weight_device
+        ]
+    return out
 
 
-def _throttle(device: ThrottleDevice) -> dict[str, int]:
+def _throttle(device: ThrottleDevice, key: str = "rate") -> dict[str, int]:
     """The device's major:minor, as moby v20.10 daemon/daemon_unix.go getBlkioThrottleDevices
     finds them (a stat of the host's path; its error in Go's words)."""
     try:
@@ -232,7 +266,7 @@ def _throttle(device: ThrottleDevice) -> dict[str, int]:
     except OSError as err:
         reason = (err.strerror or str(err)).lower()
         raise InvalidArgument(f"stat {device.path}: {reason}") from None
-    return {"major": os.major(rdev), "minor": os.minor(rdev), "rate": device.rate}
+    return {"major": os.major(rdev), "minor": os.minor(rdev), key: device.rate}
 
 
 def rlimits(ulimits: list[Ulimit]) -> list[dict[str, Any]]:

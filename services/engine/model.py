@@ -96,6 +96,8 @@ class Resources:
     device_write_bps: list[ThrottleDevice] = field(default_factory=list)
     device_read_iops: list[ThrottleDevice] = field(default_factory=list)
     device_write_iops: list[ThrottleDevice] = field(default_factory=list)
+    blkio_weight: int = 0
+    blkio_weight_device: list[ThrottleDevice] = field(default_factory=list)  # rate = weight
 
 
 @dataclass

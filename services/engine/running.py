@@ -211,6 +211,7 @@ def _merge_resources(current: Resources, wanted: Resources) -> Resources:
         "cpu_quota",
         "pids_limit",
         "memory_reservation",
+        "blkio_weight",
     ):
         if getattr(wanted, name):
             setattr(merged, name, getattr(wanted, name))

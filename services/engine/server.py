@@ -204,8 +204,10 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
             if request.HasField("restart_policy")
             else None
         )
-        await self._running.update(request.id, from_proto(Resources, request.resources), policy)
-        return engine_pb2.UpdateContainerResponse()
+        resources = from_proto(Resources, request.resources)
+        warnings = limits.discarded(resources)
+        await self._running.update(request.id, resources, policy)
+        return engine_pb2.UpdateContainerResponse(warnings=warnings)
 
     async def Exec(
         self, request_iterator: AsyncIterator[engine_pb2.ExecInput], context: Context

@@ -190,3 +190,32 @@ def test_device_throttles_are_the_blkio_cgroups(engine: Engine, busybox: str) ->
     bad = engine.cli("run", "--rm", "--device-write-iops", f"{node}:lots", busybox, "true")
     wanted = f"invalid rate for device: {node}:lots. The correct format is <device-path>:<number>."
     assert bad.returncode == 125 and wanted in bad.stderr, bad.stderr
+
+
+def test_blkio_weight_is_the_cgroups_or_discarded_with_dockers_warning(
+    engine: Engine, busybox: str
+) -> None:
+    if not Path("/sys/fs/cgroup/blkio").is_dir():
+        pytest.skip("no cgroup v1 blkio controller on this host")
+    node = _block_device()
+    flags = ["--blkio-weight", "300", "--blkio-weight-device", f"{node}:400"]
+    result = engine.cli("run", "-d", *flags, busybox, *SLEEP)
+    assert result.returncode == 0, result.stderr
+    cid = result.stdout.strip()
+    if Path("/sys/fs/cgroup/blkio/blkio.weight").exists():
+        assert cgroup(engine, "blkio", cid, "blkio.weight").read_text().strip() == "300"
+        assert inspect(engine, "{{.HostConfig.BlkioWeight}}", cid) == "300"
+    else:  # no CFQ weights on this kernel: docker 20.10 warns and drops both
+        assert (
+            "WARNING: Your kernel does not support Block I/O weight or the cgroup is not "
+            "mounted. Weight discarded.\n" in result.stderr
+        )
+        assert (
+            "WARNING: Your kernel does not support Block I/O weight_device or the cgroup is not "
+            "mounted. Weight-device discarded.\n" in result.stderr
+        )
+        assert inspect(engine, "{{.HostConfig.BlkioWeight}}", cid) == "0"
+        assert inspect(engine, "{{json .HostConfig.BlkioWeightDevice}}", cid) == "[]"
+    bad = engine.cli("run", "--rm", "--blkio-weight-device", f"{node}:5", busybox, "true")
+    wanted = f'"--blkio-weight-device" flag: invalid weight for device: {node}:5'
+    assert bad.returncode == 125 and wanted in bad.stderr, bad.stderr

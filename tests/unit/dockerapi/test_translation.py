@@ -100,6 +100,13 @@ def test_device_throttles_reach_the_engine() -> None:
     assert [(d.path, d.rate) for d in resources.device_read_bps] == [("/dev/vda", 1024)]
 
 
+def test_blkio_weights_reach_the_engine() -> None:
+    body = {"BlkioWeight": 300, "BlkioWeightDevice": [{"Path": "/dev/vda", "Weight": 400}]}
+    resources = _create(HostConfig=body).host_config.resources
+    assert resources.blkio_weight == 300
+    assert [(d.path, d.rate) for d in resources.blkio_weight_device] == [("/dev/vda", 400)]
+
+
 def test_an_empty_entrypoint_clears_the_images() -> None:
     for value in ([], [""]):
         request = _create(Entrypoint=value)
@@ -109,8 +116,8 @@ def test_an_empty_entrypoint_clears_the_images() -> None:
 def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
     with pytest.raises(errors.InvalidArgument, match='plugin "flocker" not found'):
         _create(HostConfig={"VolumeDriver": "flocker"})
-    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.BlkioWeight"):
-        _create(HostConfig={"BlkioWeight": 500})
+    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CpuRealtimePeriod"):
+        _create(HostConfig={"CpuRealtimePeriod": 500})
     with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CgroupParent"):
         _create(HostConfig={"CgroupParent": "/elsewhere"})
 
