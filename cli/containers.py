@@ -50,6 +50,7 @@ PUBLISH = typer.Option([], "-p", "--publish", help="[ip:][hostPort:]containerPor
 PUBLISH_ALL = typer.Option(False, "-P", "--publish-all", help="publish every exposed port")
 NETWORK_ALIAS = typer.Option([], "--network-alias", help="more DNS names on the network")
 IP = typer.Option("", "--ip", help="the container's IPv4 address on the network")
+IP6 = typer.Option("", "--ip6", help="the container's IPv6 address (no network here has IPv6)")
 DNS = typer.Option([], "--dns", help="nameservers instead of the host's")
 DNS_SEARCH = typer.Option([], "--dns-search", help="DNS search domains")
 DNS_OPTION = typer.Option([], "--dns-option", help="resolv.conf options")
@@ -210,9 +211,14 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
         host.init = True
     _namespaces_and_devices(host, flags)
     request = pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
-    if flags["network_alias"] or flags["ip"]:
+    if flags["network_alias"] or flags["ip"] or flags["ip6"]:
         mode = flags["network"] or "bridge"
-        request.networks.add(network=mode, aliases=flags["network_alias"], ipv4_address=flags["ip"])
+        request.networks.add(
+            network=mode,
+            aliases=flags["network_alias"],
+            ipv4_address=flags["ip"],
+            ipv6_address=flags["ip6"],
+        )
     return request
 
 
@@ -284,6 +290,7 @@ def create(
     publish_all: bool = PUBLISH_ALL,
     network_alias: list[str] = NETWORK_ALIAS,
     ip: str = IP,
+    ip6: str = IP6,
     mac_address: str = MAC_ADDRESS,
     dns: list[str] = DNS,
     dns_search: list[str] = DNS_SEARCH,

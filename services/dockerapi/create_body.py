@@ -286,4 +286,5 @@ def endpoint(network: str, settings: Fields) -> engine_pb2.EndpointSettings:
         network="bridge" if network == "default" else network,
         aliases=settings.texts("Aliases"),
         ipv4_address=settings.obj("IPAMConfig").text("IPv4Address"),
+        ipv6_address=settings.obj("IPAMConfig").text("IPv6Address"),
     )

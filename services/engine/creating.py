@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import secrets
 import shutil
 import socket
@@ -250,7 +251,15 @@ class Creator:
 
     async def _check_endpoint(self, endpoint: EndpointSettings, alone: bool) -> str:
         """The driver of the endpoint's network, once the endpoint is found possible there."""
+        _check_ipv6(endpoint.ipv6_address)  # dockerd's verifyNetworkingConfig, first
         network = await self._c.network.get_network(endpoint.network)
+        if endpoint.ipv6_address:  # dockerd's validateNetworkingConfig: no IPv6 subnet anywhere
+            raise errors.InvalidArgument(
+                "user specified IP address is supported on user defined networks only"
+                if network.name in ("bridge", "host", "none")
+                else "user specified IP address is supported only when connecting to networks "
+                "with user configured subnets"
+            )
         if network.driver in SHARED_NAMESPACE_DRIVERS and not alone:
             raise errors.InvalidArgument(
                 f"container cannot be connected to {network.name} and another network"
@@ -274,6 +283,18 @@ class Creator:
             return self._store.get(name).name == name
         except errors.NotFound:
             return False
+
+
+def _check_ipv6(text: str) -> None:
+    """--ip6 / IPAMConfig.IPv6Address: an IPv6 address (not an IPv4 one, nor IPv4-mapped)."""
+    if not text:
+        return
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        address = None
+    if not isinstance(address, ipaddress.IPv6Address) or address.ipv4_mapped is not None:
+        raise errors.InvalidArgument(f"invalid IPv6 address: {text}")
 
 
 async def remove_layer(snapshots: SnapshotClient, container_id: str) -> None:

@@ -117,6 +117,7 @@ class EndpointSettings:
     gateway: str = ""
     ip_address: str = ""
     ip_prefix_len: int = 0
+    ipv6_address: str = ""  # --ip6: always refused (no IPv6 on these networks)
     mac_address: str = ""
 
 

@@ -185,3 +185,25 @@ def test_gpus_are_recorded_and_refused_at_start_without_a_device_driver(
     assert 'could not select device driver "" with capabilities: [[compute gpu]]' in started.stderr
     bad = engine.cli("create", "--gpus", "count=x", busybox, "true")
     assert bad.returncode == 125 and "count must be an integer" in bad.stderr
+
+
+def test_ip6_is_refused_as_on_networks_without_ipv6(engine: Engine, busybox: str) -> None:
+    daemon = "dockyard: Error response from daemon: "
+    assert _refused(engine, busybox, "--ip6", "2001:db8::33") == (
+        125,
+        f"{daemon}user specified IP address is supported on user defined networks only.",
+    )
+    assert _refused(engine, busybox, "--ip6", "10.0.0.7") == (
+        125,
+        f"{daemon}invalid IPv6 address: 10.0.0.7.",
+    )
+    engine.ok("network", "create", "no-v6")
+    try:
+        assert _refused(engine, busybox, "--network", "no-v6", "--ip6", "2001:db8::33") == (
+            125,
+            f"{daemon}user specified IP address is supported only when connecting to networks "
+            "with user configured subnets.",
+        )
+    finally:
+        engine.ok("network", "rm", "no-v6")
+    assert engine.ok("ps", "-aq") == ""  # nothing was created

@@ -469,7 +469,7 @@ class PortBinding(_message.Message):
     def __init__(self, container_port: _Optional[str] = ..., host_ip: _Optional[str] = ..., host_port: _Optional[str] = ...) -> None: ...
 
 class EndpointSettings(_message.Message):
-    __slots__ = ("network", "aliases", "ipv4_address", "network_id", "endpoint_id", "gateway", "ip_address", "ip_prefix_len", "mac_address")
+    __slots__ = ("network", "aliases", "ipv4_address", "network_id", "endpoint_id", "gateway", "ip_address", "ip_prefix_len", "mac_address", "ipv6_address")
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -479,6 +479,7 @@ class EndpointSettings(_message.Message):
     IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     IP_PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
     MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    IPV6_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     network: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     ipv4_address: str
@@ -488,7 +489,8 @@ class EndpointSettings(_message.Message):
     ip_address: str
     ip_prefix_len: int
     mac_address: str
-    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., network_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_address: _Optional[str] = ..., ip_prefix_len: _Optional[int] = ..., mac_address: _Optional[str] = ...) -> None: ...
+    ipv6_address: str
+    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., network_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_address: _Optional[str] = ..., ip_prefix_len: _Optional[int] = ..., mac_address: _Optional[str] = ..., ipv6_address: _Optional[str] = ...) -> None: ...
 
 class NetworkSettings(_message.Message):
     __slots__ = ("networks", "ports")
