@@ -41,6 +41,7 @@ STORAGE_OPT = typer.Option(
     [], "--storage-opt", help="storage driver options (none on overlay/ext4)"
 )
 GPUS = typer.Option([], "--gpus", help="GPU devices to add ('all': every GPU)")
+VOLUME_DRIVER = typer.Option("", "--volume-driver", help="volume driver (local)")
 QUIET = typer.Option(False, "-q", "--quiet", help="no pull output")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
 NETWORK = typer.Option(
@@ -250,6 +251,7 @@ def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
     host.userns_mode = runflags.userns_mode(flags["userns"])
     host.isolation = flags["isolation"]
     host.storage_opt.update(runflags.storage_opts(flags["storage_opt"]))
+    host.volume_driver = flags["volume_driver"]
     host.device_requests.extend(runflags.gpus(value) for value in flags["gpus"])
     if flags["cidfile"]:
         host.container_id_file = cidfiles.claim(flags["cidfile"])
@@ -359,6 +361,7 @@ def create(
     isolation: str = ISOLATION,
     storage_opt: list[str] = STORAGE_OPT,
     gpus: list[str] = GPUS,
+    volume_driver: str = VOLUME_DRIVER,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())

@@ -189,12 +189,8 @@ def _namespaces_and_devices(h: Fields, host: engine_pb2.HostConfig) -> None:
 
 def _mounts(h: Fields, host: engine_pb2.HostConfig) -> None:
     """Binds and VolumesFrom as docker's CLI sends them (the engine parses them, as dockerd
-    does), Mounts as MountSpec messages; a volume driver other than local is refused here."""
-    driver = h.text("VolumeDriver")
-    if driver not in ("", "local"):
-        raise InvalidArgument(
-            f'error looking up volume plugin {driver}: plugin "{driver}" not found'
-        )
+    does), Mounts as MountSpec messages; a volume driver other than local is the engine's to refuse."""
+    host.volume_driver = h.text("VolumeDriver")  # another than local: the engine refuses it
     host.binds.extend(h.texts("Binds"))
     host.volumes_from.extend(h.texts("VolumesFrom"))
     host.mounts.extend(mount_spec(m) for m in h.objects("Mounts"))

@@ -6,6 +6,7 @@ dockerd 20.10's words (moby v20.10.27):
     --isolation   "" or default on Linux                        daemon/container.go
     --storage-opt none: the writable layer is overlay over ext4  overlay2/overlay.go: size=
                   needs xfs with pquota; any other key is an "Unknown option"
+    --volume-driver  local only (no plugins): the volume store's words for another driver
     --gpus        no device driver (no nvidia hook): refused when the container starts, as
                   daemon/devices_linux.go's handleDevice ("could not select device driver")
 """
@@ -23,6 +24,11 @@ def check(host: HostConfig) -> None:
         raise errors.InvalidArgument("--userns: invalid USER mode")
     if host.isolation.lower() not in ("", "default"):
         raise errors.InvalidArgument(f"invalid isolation '{host.isolation}' on linux")
+    if host.volume_driver not in ("", "local"):
+        driver = host.volume_driver
+        raise errors.InvalidArgument(
+            f'error looking up volume plugin {driver}: plugin "{driver}" not found'
+        )
     keys = [key.lower() for key in host.storage_opt]
     if "size" in keys:
         raise errors.InvalidArgument(NO_QUOTA)

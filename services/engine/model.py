@@ -230,6 +230,7 @@ class HostConfig:
     isolation: str = ""  # "" | default
     storage_opt: dict[str, str] = field(default_factory=dict)  # never any (refused)
     device_requests: list[DeviceRequest] = field(default_factory=list)  # --gpus (refused)
+    volume_driver: str = ""  # "" | local (no volume plugins)
 
 
 @dataclass

@@ -255,7 +255,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
             "MaximumRetryCount": h.restart_policy.maximum_retry_count,
         },
         "AutoRemove": h.auto_remove,
-        "VolumeDriver": "",
+        "VolumeDriver": h.volume_driver,
         "VolumesFrom": _strings(h.volumes_from),
         "CapAdd": _strings(h.cap_add),
         "CapDrop": _strings(h.cap_drop),

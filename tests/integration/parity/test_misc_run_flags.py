@@ -207,3 +207,18 @@ def test_ip6_is_refused_as_on_networks_without_ipv6(engine: Engine, busybox: str
     finally:
         engine.ok("network", "rm", "no-v6")
     assert engine.ok("ps", "-aq") == ""  # nothing was created
+
+
+def test_volume_driver_is_local_only(engine: Engine, busybox: str) -> None:
+    made = engine.ok("run", "--rm", "--volume-driver", "local", "-v", "vd-data:/data", busybox,
+                     "sh", "-c", "echo kept > /data/f && cat /data/f")  # fmt: skip
+    assert made == "kept\n"
+    cid = engine.ok("create", "--volume-driver", "local", busybox, "true").strip()
+    assert engine.ok("inspect", "-f", "{{.HostConfig.VolumeDriver}}", cid) == "local\n"
+    engine.ok("rm", cid)
+    engine.ok("volume", "rm", "vd-data")
+    assert _refused(engine, busybox, "--volume-driver", "flocker", "-v", "vd2:/data") == (
+        125,
+        "dockyard: Error response from daemon: error looking up volume plugin flocker: "
+        'plugin "flocker" not found.',
+    )
