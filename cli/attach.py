@@ -195,17 +195,27 @@ class _Session:
             self._proxy_signals()
 
     def _proxy_signals(self) -> None:
-        from dockyard.engine.v1 import engine_pb2 as pb
+        self._pending = proxy_signals(self._stubs, self.container_id)
 
-        loop = asyncio.get_running_loop()
 
-        def forward(name: str) -> None:
-            request = pb.KillContainerRequest(id=self.container_id, signal=name)
-            self._pending = loop.create_task(self._stubs.containers.Kill(request))
+def proxy_signals(stubs: Stubs, container_id: str) -> set[asyncio.Task[Any]]:
+    """SIGINT and SIGTERM passed on to the container (docker's ForwardAllSignals); the set
+    holds the kill calls under way."""
+    from dockyard.engine.v1 import engine_pb2 as pb
 
-        for signum, name in ((signal.SIGINT, "INT"), (signal.SIGTERM, "TERM")):
-            with contextlib.suppress(ValueError, RuntimeError):
-                loop.add_signal_handler(signum, forward, name)
+    loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[Any]] = set()
+
+    def forward(name: str) -> None:
+        request = pb.KillContainerRequest(id=container_id, signal=name)
+        task = loop.create_task(stubs.containers.Kill(request))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    for signum, name in ((signal.SIGINT, "INT"), (signal.SIGTERM, "TERM")):
+        with contextlib.suppress(ValueError, RuntimeError):
+            loop.add_signal_handler(signum, forward, name)
+    return pending
 
 
 def watch_size(inputs: asyncio.Queue[Any], message_type: Any) -> None:
@@ -292,7 +302,10 @@ async def start_attached(stubs: Stubs, name: str) -> int:
     from dockyard.engine.v1 import engine_pb2 as pb
 
     since = time.time_ns()
+    found = await stubs.containers.Inspect(pb.InspectContainerRequest(id=name))
     await stubs.containers.Start(pb.StartContainerRequest(id=name))
+    if not found.config.tty:  # docker's start -a: signals proxied unless a terminal
+        _pending = proxy_signals(stubs, found.id)
     request = pb.LogsRequest(id=name, follow=True, stdout=True, stderr=True)
     request.since.FromNanoseconds(since)
     async for entry in stubs.containers.Logs(request, timeout=None):

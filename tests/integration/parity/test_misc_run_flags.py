@@ -222,3 +222,14 @@ def test_volume_driver_is_local_only(engine: Engine, busybox: str) -> None:
         "dockyard: Error response from daemon: error looking up volume plugin flocker: "
         'plugin "flocker" not found.',
     )
+
+
+def test_start_attached_passes_sigterm_on(engine: Engine, busybox: str) -> None:
+    engine.ok("create", "--name", "started", busybox, *TRAPPING)
+    start = [CLI, "-H", engine.host, "start", "-a", "started"]
+    with subprocess.Popen(start, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) as p:
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 7
+        assert p.stdout.read() == "caught\n"
+    engine.ok("rm", "started")
