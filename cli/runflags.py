@@ -51,13 +51,10 @@ def device_cgroup_rule(value: str) -> str:
 
 def weight_device(value: str) -> tuple[str, int]:
     """--blkio-weight-device PATH:WEIGHT, as docker/cli v20.10 opts/weightdevice.go checks it."""
-    path, sep, weight = value.partition(":")
-    problem = ""
-    if not sep:
-        problem = f"bad format: {value}"
-    elif not path.startswith("/dev/"):
-        problem = f"bad format for device path: {value}"
-    elif not weight.isdigit() or (int(weight) > 0 and not 10 <= int(weight) <= 1000):
+    path, weight, problem = _device_pair(value)
+    if not problem and (
+        not weight.isdigit() or not (int(weight) == 0 or 10 <= int(weight) <= 1000)
+    ):
         problem = f"invalid weight for device: {value}"
     if problem:
         raise FlagError(f'invalid argument "{value}" for "--blkio-weight-device" flag: {problem}')
@@ -70,13 +67,10 @@ def throttle(value: str, name: str) -> tuple[str, int]:
     from dockyard.cli import options
 
     flag = "--" + name.replace("_", "-")
-    path, sep, rate = value.partition(":")
-    problem = ""
-    if not sep:
-        problem = f"bad format: {value}"
-    elif not path.startswith("/dev/"):
-        problem = f"bad format for device path: {value}"
-    elif name.endswith("iops") and not rate.isdigit():
+    path, rate, problem = _device_pair(value)
+    if problem:
+        raise FlagError(f'invalid argument "{value}" for "{flag}" flag: {problem}')
+    if name.endswith("iops") and not rate.isdigit():
         problem = (
             f"invalid rate for device: {value}. The correct format is <device-path>:<number>. "
             "Number must be a positive integer"
@@ -89,6 +83,17 @@ def throttle(value: str, name: str) -> tuple[str, int]:
     if problem:
         raise FlagError(f'invalid argument "{value}" for "{flag}" flag: {problem}')
     return path, int(rate) if name.endswith("iops") else options.size(rate, flag, False)
+
+
+def _device_pair(value: str) -> tuple[str, str, str]:
+    """DEVICE-PATH:VALUE as docker/cli's weight and throttle options split it: (path, value,
+    the format problem or "")."""
+    path, sep, rest = value.partition(":")
+    if not sep:
+        return path, rest, f"bad format: {value}"
+    if not path.startswith("/dev/"):
+        return path, rest, f"bad format for device path: {value}"
+    return path, rest, ""
 
 
 def device(value: str) -> tuple[str, str, str]:
