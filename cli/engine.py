@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, NoReturn, TypeVar
 
 from dockyard.cli import client
@@ -90,10 +93,41 @@ def call(verb: str, work: Callable[[Stubs], Awaitable[T]]) -> T:
     with timings.phase("cli.call"):
         try:
             # asyncio.run's own runner: the loop is closed at the end, its tasks cancelled
-            with asyncio.Runner(loop_factory=(lambda: loop) if loop else None) as runner:
+            with (
+                asyncio.Runner(loop_factory=(lambda: loop) if loop else None) as runner,
+                _woken_by_signals(runner.get_loop()),
+            ):
                 return runner.run(session())
         except DockyardError as err:
             client.fail(err, verb, STATE.host)
+
+
+@contextlib.contextmanager
+def _woken_by_signals(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Wake `loop` on every signal. A signal taken by one of gRPC's threads runs its Python
+    handler (asyncio.Runner's for SIGINT: cancel the command) only once the main thread runs
+    bytecode, and the main thread sleeps in the loop's epoll until something happens there: the
+    byte `signal.set_wakeup_fd` writes is that something. Without it, Ctrl-C now and then did
+    nothing to a command waiting on a stream (`events`, `logs -f`)."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    loop.add_reader(reader.fileno(), _drain, reader)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        if not loop.is_closed():
+            loop.remove_reader(reader.fileno())
+        reader.close()
+        writer.close()
+
+
+def _drain(reader: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while reader.recv(4096):
+            pass
 
 
 def error_line(err: Exception, verb: str = "", name: str = "") -> str:

@@ -9,6 +9,7 @@ through the server, and in-process (DOCKYARD_NO_SERVER=1).
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
 import pty
@@ -280,6 +281,30 @@ def test_ctrl_z_stops_the_command_and_fg_continues_it(
     client.send_signal(signal.SIGCONT)
     wait_for(lambda: state(child) != "T" and state(client.pid) != "T", "both to continue")
     client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=WAIT) == 130
+
+
+@pytest.mark.parametrize("in_process", [False, True])
+def test_a_sigint_taken_by_another_thread_ends_the_command(
+    engine: Engine, dockyard: str, started: list[subprocess.Popen[bytes]], in_process: bool
+) -> None:
+    """The kernel gives a process's signal to any thread not blocking it: after a stop and a
+    continue (Ctrl-Z, fg), often one of gRPC's, while the main thread sleeps in the event loop.
+    The command still ends, at once."""
+    env = {"DOCKYARD_NO_SERVER": "1"} if in_process else {}
+    client = start_events(dockyard, engine, started, **env)
+    command = client.pid if in_process else the_child(engine, client)
+    wait_for(lambda: grpc_loaded(command), "the command to dial")
+    time.sleep(0.3)  # into the events stream (no event marks that moment)
+    main = Path(f"/proc/{command}/task/{command}")
+    wait_for(lambda: (main / "wchan").read_text() == "do_epoll_wait", "the loop to sleep")
+    other = next(
+        int(task.name)
+        for task in Path(f"/proc/{command}/task").iterdir()
+        if (task / "comm").read_text().startswith(("grpc", "event_engine"))
+    )
+    tgkill = ctypes.CDLL(None, use_errno=True).tgkill
+    assert tgkill(command, other, signal.SIGINT) == 0, os.strerror(ctypes.get_errno())
     assert client.wait(timeout=WAIT) == 130
 
 
