@@ -43,6 +43,7 @@ def sandbox_spec(container: Container) -> SandboxSpec:
         dns_options=list(host.dns_options),
         extra_hosts=list(host.extra_hosts),
         domainname=container.config.domainname,
+        no_networks=not container.network_settings.networks,
     )
 
 

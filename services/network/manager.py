@@ -48,6 +48,7 @@ class SandboxRequest:
     dns_options: list[str] = field(default_factory=list)
     extra_hosts: list[str] = field(default_factory=list)
     domainname: str = ""
+    no_networks: bool = False  # with a network mode: loopback alone (no endpoints = the mode's)
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,8 @@ class Manager:
         if mode in ("host", "none"):
             return None, []
         networks: list[tuple[Network, EndpointRequest]] = []
-        for wanted in request.endpoints or [EndpointRequest(mode)]:
+        default = [] if request.no_networks else [EndpointRequest(mode)]
+        for wanted in request.endpoints or default:
             network = self.networks.get(wanted.network)
             if not network.addressed:
                 raise InvalidArgument(

@@ -98,6 +98,7 @@ def _sandbox_request(request: pb.CreateSandboxRequest) -> SandboxRequest:
         dns_options=list(request.dns_options),
         extra_hosts=list(request.extra_hosts),
         domainname=request.domainname,
+        no_networks=request.no_networks,
     )
 
 

@@ -42,6 +42,7 @@ class SandboxSpec:
     dns_options: list[str] = field(default_factory=list)
     extra_hosts: list[str] = field(default_factory=list)  # "name:ip"
     domainname: str = ""
+    no_networks: bool = False  # a network mode, but loopback alone: the container left them all
 
 
 @dataclass

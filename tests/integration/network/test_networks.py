@@ -294,6 +294,25 @@ def test_connect_and_disconnect_a_running_container(
     assert net not in inspect(engine, "roamer")["NetworkSettings"]["Networks"]
 
 
+def test_a_container_disconnected_from_its_only_network_starts_on_none(
+    engine: Engine, busybox: str
+) -> None:
+    """As docker's: no network left means loopback alone at the next start, not the bridge of
+    its network mode again (Networks stays empty; NetworkMode stays what it was)."""
+    engine.ok("run", "-d", "--name", "alone", busybox, "sleep", "60")
+    engine.ok("network", "disconnect", "bridge", "alone")
+    assert inspect(engine, "alone")["NetworkSettings"]["Networks"] == {}
+    engine.ok("restart", "-t", "0", "alone")
+    links = engine.ok("exec", "alone", "ip", "-o", "link")
+    assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]
+    doc = inspect(engine, "alone")
+    assert (doc["NetworkSettings"]["Networks"], doc["HostConfig"]["NetworkMode"]) == ({}, "default")
+    assert doc["NetworkSettings"]["IPAddress"] == ""
+    engine.ok("network", "connect", "bridge", "alone")  # and back, while it runs
+    assert "eth0" in engine.ok("exec", "alone", "ip", "-o", "link")
+    assert inspect(engine, "alone")["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+
+
 def test_none_host_and_container_modes(engine: Engine, busybox: str) -> None:
     links = engine.ok("run", "--rm", "--network", "none", busybox, "ip", "-o", "link")
     assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"]

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateSandboxRequest(_message.Message):
-    __slots__ = ("container_id", "mode", "hostname", "name", "endpoints", "ports", "dns", "dns_search", "dns_options", "extra_hosts", "domainname")
+    __slots__ = ("container_id", "mode", "hostname", "name", "endpoints", "ports", "dns", "dns_search", "dns_options", "extra_hosts", "domainname", "no_networks")
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     MODE_FIELD_NUMBER: _ClassVar[int]
     HOSTNAME_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,7 @@ class CreateSandboxRequest(_message.Message):
     DNS_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     EXTRA_HOSTS_FIELD_NUMBER: _ClassVar[int]
     DOMAINNAME_FIELD_NUMBER: _ClassVar[int]
+    NO_NETWORKS_FIELD_NUMBER: _ClassVar[int]
     container_id: str
     mode: str
     hostname: str
@@ -34,7 +35,8 @@ class CreateSandboxRequest(_message.Message):
     dns_options: _containers.RepeatedScalarFieldContainer[str]
     extra_hosts: _containers.RepeatedScalarFieldContainer[str]
     domainname: str
-    def __init__(self, container_id: _Optional[str] = ..., mode: _Optional[str] = ..., hostname: _Optional[str] = ..., name: _Optional[str] = ..., endpoints: _Optional[_Iterable[_Union[EndpointRequest, _Mapping]]] = ..., ports: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., domainname: _Optional[str] = ...) -> None: ...
+    no_networks: bool
+    def __init__(self, container_id: _Optional[str] = ..., mode: _Optional[str] = ..., hostname: _Optional[str] = ..., name: _Optional[str] = ..., endpoints: _Optional[_Iterable[_Union[EndpointRequest, _Mapping]]] = ..., ports: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., domainname: _Optional[str] = ..., no_networks: _Optional[bool] = ...) -> None: ...
 
 class EndpointRequest(_message.Message):
     __slots__ = ("network", "aliases", "ipv4_address", "mac_address")
