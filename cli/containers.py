@@ -171,16 +171,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     )
     resources.oom_kill_disable = flags["oom_kill_disable"]
     resources.cpuset_mems = flags["cpuset_mems"]
-    resources.blkio_weight = options.integer(flags["blkio_weight"], "--blkio-weight", (0, 65535))
-    for value in flags["blkio_weight_device"]:
-        path, weight = runflags.weight_device(value)
-        resources.blkio_weight_device.add(path=path, rate=weight)
-    for name in ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops"):
-        for value in flags[name]:
-            path, rate = runflags.throttle(value, name)
-            getattr(resources, name).add(path=path, rate=rate)
-    if flags["kernel_memory"]:
-        resources.kernel_memory = options.size(flags["kernel_memory"], "--kernel-memory", False)
+    runflags.block_io(resources, flags)
     resources.oom_score_adj = options.integer(flags["oom_score_adj"], "--oom-score-adj")
     options.memory_extras(resources, flags["memory_reservation"], flags["memory_swappiness"])
     host = pb.HostConfig(

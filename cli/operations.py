@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from dockyard.cli import containers as flags
 from dockyard.cli import options, runflags
 from dockyard.cli.attach import (
     check_tty,
@@ -18,7 +19,7 @@ from dockyard.cli.attach import (
     watch_size,
 )
 from dockyard.cli.containers import each
-from dockyard.cli.engine import Stubs, call
+from dockyard.cli.engine import Stubs, call, die
 
 AFTER_CONTAINER = {"allow_interspersed_args": False}
 
@@ -180,39 +181,64 @@ def stats(
 
 
 def update(
+    ctx: typer.Context,
     containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
     memory: str = typer.Option("", "-m", "--memory", help="memory limit (e.g. 256m)"),
     memory_swap: str = typer.Option("", "--memory-swap", help="memory + swap (-1: unlimited swap)"),
     cpus: float = typer.Option(0.0, "--cpus", help="number of CPUs"),
     cpu_shares: int = typer.Option(0, "-c", "--cpu-shares", help="relative CPU weight"),
+    cpu_period: int = flags.CPU_PERIOD,
+    cpu_quota: int = flags.CPU_QUOTA,
     cpuset_cpus: str = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)"),
     pids_limit: int = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)"),
     memory_reservation: str = typer.Option("", "--memory-reservation", help="memory soft limit"),
+    kernel_memory: str = flags.KERNEL_MEMORY,
     cpuset_mems: str = typer.Option("", "--cpuset-mems", help="memory nodes allowed (0-3, 0,1)"),
     blkio_weight: int = typer.Option(0, "--blkio-weight", help="block IO weight, 10 to 1000"),
+    blkio_weight_device: list[str] = flags.BLKIO_WEIGHT_DEVICE,
+    device_read_bps: list[str] = flags.READ_BPS,
+    device_write_bps: list[str] = flags.WRITE_BPS,
+    device_read_iops: list[str] = flags.READ_IOPS,
+    device_write_iops: list[str] = flags.WRITE_IOPS,
     restart: str = typer.Option("", "--restart", help="restart policy"),
 ) -> None:
-    """Change resource limits (and the restart policy) of containers."""
+    """Change resource limits (and the restart policy) of containers.
+
+    As docker's: each container's name as it is updated, then the engine's warnings (a limit
+    this host discards); the device weights and throttles are checked and sent, and the engine
+    keeps them as dockerd 20.10 does: not at all."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
+    flags_given = [
+        ctx.get_parameter_source(p.name or "")
+        for p in ctx.command.params
+        if p.param_type_name == "option"
+    ]
+    if not any(s is not None and s.name == "COMMANDLINE" for s in flags_given):
+        die("you must provide one or more flags when using this command")
     resources = options.resources(
-        memory, memory_swap, cpus, cpu_shares, 0, 0, cpuset_cpus, pids_limit, []
+        memory, memory_swap, cpus, cpu_shares, cpu_period, cpu_quota, cpuset_cpus, pids_limit, []
     )
     options.memory_extras(resources, memory_reservation, -1)
     resources.cpuset_mems = cpuset_mems
-    resources.blkio_weight = options.integer(blkio_weight, "--blkio-weight", (0, 65535))
+    runflags.block_io(resources, locals())
     request = pb.UpdateContainerRequest(resources=resources)
     if restart:
         name, count = options.restart_policy(restart)
         request.restart_policy.CopyFrom(pb.RestartPolicy(name=name, maximum_retry_count=count))
+    warnings: list[str] = []
 
-    def one(stubs: Stubs, c: str) -> Any:
+    async def one(stubs: Stubs, c: str) -> None:
         message = pb.UpdateContainerRequest()
         message.CopyFrom(request)
         message.id = c
-        return stubs.containers.Update(message)
+        warnings.extend((await stubs.containers.Update(message)).warnings)
 
-    each("update", containers, one)
+    try:
+        each("update", containers, one)
+    finally:
+        if warnings:
+            print("\n".join(warnings))
 
 
 def register(app: typer.Typer, group: typer.Typer) -> None:

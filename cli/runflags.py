@@ -61,6 +61,26 @@ def weight_device(value: str) -> tuple[str, int]:
     return path, int(weight)
 
 
+THROTTLES = ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops")
+
+
+def block_io(resources: Any, flags: dict[str, Any]) -> None:
+    """--blkio-weight(-device), the --device-*-bps/iops throttles and --kernel-memory, into
+    `resources`: run, create and update take them alike."""
+    from dockyard.cli import options
+
+    resources.blkio_weight = options.integer(flags["blkio_weight"], "--blkio-weight", (0, 65535))
+    for value in flags["blkio_weight_device"]:
+        path, weight = weight_device(value)
+        resources.blkio_weight_device.add(path=path, rate=weight)
+    for name in THROTTLES:
+        for value in flags[name]:
+            path, rate = throttle(value, name)
+            getattr(resources, name).add(path=path, rate=rate)
+    if flags["kernel_memory"]:
+        resources.kernel_memory = options.size(flags["kernel_memory"], "--kernel-memory", False)
+
+
 def throttle(value: str, name: str) -> tuple[str, int]:
     """PATH:RATE of --device-read-bps (and the like), as docker/cli v20.10 opts/throttledevice.go
     checks it: bps rates take docker's units, iops ones are plain counts."""

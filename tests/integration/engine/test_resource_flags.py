@@ -219,3 +219,31 @@ def test_blkio_weight_is_the_cgroups_or_discarded_with_dockers_warning(
     bad = engine.cli("run", "--rm", "--blkio-weight-device", f"{node}:5", busybox, "true")
     wanted = f'"--blkio-weight-device" flag: invalid weight for device: {node}:5'
     assert bad.returncode == 125 and wanted in bad.stderr, bad.stderr
+
+
+def test_update_takes_dockers_flags_and_prints_the_engines_warnings(
+    engine: Engine, busybox: str
+) -> None:
+    """As docker 20.10's update: the names, then the engine's warnings, on stdout; the device
+    throttles checked and sent (dockerd keeps none of them); no flag at all refused."""
+    cid = engine.ok("run", "-d", busybox, *SLEEP).strip()
+    done = engine.cli("update", "--kernel-memory", "50m", cid[:12])
+    warning = (
+        "Your kernel does not support kernel memory limit capabilities or the cgroup is not "
+        "mounted. Limitation discarded."
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, f"{cid[:12]}\n{warning}\n", "")
+    assert inspect(engine, "{{.HostConfig.KernelMemory}}", cid) == "0"
+    engine.ok("update", "--cpu-period", "100000", "--cpu-quota", "50000", cid)
+    if Path("/sys/fs/cgroup/cpu").is_dir():
+        assert cgroup(engine, "cpu", cid, "cpu.cfs_quota_us").read_text().strip() == "50000"
+    assert inspect(engine, "{{.HostConfig.CpuQuota}}", cid) == "50000"
+    throttled = engine.cli("update", "--device-read-bps", "/dev/null:1mb", cid)
+    assert (throttled.returncode, throttled.stdout) == (0, f"{cid}\n"), throttled.stderr
+    bad = engine.cli("update", "--device-write-iops", "/dev/null:x", cid)
+    assert bad.returncode != 0 and "invalid rate for device: /dev/null:x" in bad.stderr
+    none = engine.cli("update", cid)
+    assert (none.returncode, none.stderr) == (
+        1,
+        "you must provide one or more flags when using this command\n",
+    )
