@@ -50,6 +50,16 @@ class Plan:
     options: Options = Options()
 
 
+class NotADirectory(InvalidArgument):
+    """A path that must be a directory names something else."""
+
+
+def make_dirs(root: Root, path: str) -> None:
+    """`path` inside the root a directory: made with its missing parents (root's, 0755) when
+    it is not there; NotADirectory when something else is."""
+    os.close(_ensure_dir(root, path, Options()))
+
+
 def copy(dest_root: Root, source_root: Root | None, plan: Plan) -> None:
     """Do `plan` (see the module docstring)."""
     count = len(plan.sources) + len(plan.files)
@@ -136,7 +146,7 @@ def _ensure_dir(root: Root, path: str, options: Options) -> int:
             fd = root.open(path, "dir", 0o755)
     if not stat.S_ISDIR(os.fstat(fd).st_mode):
         os.close(fd)
-        raise InvalidArgument(f"cannot copy to {path}: not a directory")
+        raise NotADirectory(f"cannot copy to {path}: not a directory")
     return fd
 
 

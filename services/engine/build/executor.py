@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 from dockyard.services.engine.build import stepimage
 from dockyard.services.engine.build.imagestate import ImageState
-from dockyard.services.engine.build.instructions import BuildLabel
+from dockyard.services.engine.build.instructions import Arg, BuildLabel
 from dockyard.services.engine.build.job import BuildJob, Built, Event, StageOutput, Text
 from dockyard.services.engine.build.stage import StageRunner, short
 from dockyard.services.engine.build.stages import Stage, platform_args
@@ -38,7 +38,8 @@ class Executor:
         needed = plan.needed(target)
         labels = self._job.options.labels
         target.steps += [BuildLabel.of(name, labels[name]) for name in sorted(labels)]
-        runner = StageRunner(self._job, *_numbers(needed))
+        numbers, total = _numbers(plan.meta_args, needed)
+        runner = StageRunner(self._job, numbers, total)
         outputs = {stage.index: StageOutput() for stage in needed}
         loop = asyncio.get_running_loop()
         for stage in needed:
@@ -50,6 +51,8 @@ class Executor:
             task.add_done_callback(lambda done: _cancel_others(done, tasks))
             tasks.append(task)
         try:
+            for arg in plan.meta_args:  # a step each, with nothing to do (docker's numbering)
+                yield Text(f"Step {numbers[id(arg)]}/{total} : {arg.text}\n")
             for stage in needed:
                 while (events := await outputs[stage.index].events()) is not None:
                     for event in events:
@@ -89,9 +92,10 @@ class Executor:
         yield Built(image_id, list(self._job.options.tags))
 
 
-def _numbers(needed: list[Stage]) -> tuple[dict[int, int], int]:
-    """Each instruction's step number across the stages built ("Step 3/7")."""
-    numbers: dict[int, int] = {}
+def _numbers(meta_args: list[Arg], needed: list[Stage]) -> tuple[dict[int, int], int]:
+    """Each instruction's step number ("Step 3/7"): the ARGs before the first FROM, then
+    those of the stages built."""
+    numbers = {id(arg): index + 1 for index, arg in enumerate(meta_args)}
     for stage in needed:
         for instruction in (stage.origin, *stage.steps):
             numbers[id(instruction)] = len(numbers) + 1

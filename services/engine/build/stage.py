@@ -5,7 +5,9 @@ key is there (and its layer snapshot still is), else done and cached.
     ARG            the stage's build args (a given --build-arg wins over the default)
     RUN            a container on the step's snapshot (`runstep.py`), its changes a layer
     COPY, ADD      written into the step's snapshot (`copystep.py`), its changes a layer
-    anything else  the config and history only (`metadata.py`)
+    WORKDIR        the config (`metadata.py`), its directory made in a layer (`configstep.py`)
+    anything else  the config and history only (`metadata.py`), in an intermediate container
+                   of docker's on a miss (`configstep.py`)
 
 Every step, ARG included, then leaves an image (`stepimage.py`), as docker's classic builder
 commits one: " ---> <id>" is its short ID.
@@ -26,6 +28,7 @@ from dockyard.api import errors
 from dockyard.api.tasks import finish
 from dockyard.services.engine.build import (
     cache,
+    configstep,
     copystep,
     metadata,
     remote,
@@ -50,6 +53,7 @@ from dockyard.services.engine.build.instructions import (
     Copy,
     Instruction,
     Run,
+    Value,
     parse_node,
 )
 from dockyard.services.engine.build.job import BuildJob, StageOutput, StepFailed
@@ -97,12 +101,13 @@ class StageRunner:
     async def run(self, stage: Stage, out: StageOutput) -> ImageState:
         self._announce(stage.origin, out)
         state = await self._base(stage, out)
-        out.text(f" ---> {short(state.image_id)}")
         args: dict[str, str] = {}
         state = await self._triggers(state, args, out)
+        out.text(f" ---> {short(state.image_id)}")  # after the triggers, as docker's
         for step in stage.steps:
             self._announce(step, out)
             state = await self.step(step, state, args, out)
+            out.text(f" ---> {short(state.image_id)}")
         return state
 
     def _announce(self, instruction: Instruction, out: StageOutput) -> None:
@@ -203,9 +208,23 @@ class StageRunner:
     async def _config_step(
         self, step: Instruction, state: ImageState, result: StepResult, out: StageOutput
     ) -> ImageState:
-        """A step that changes the config (and history) only."""
-        described = {"meta": step.text, "config": result.config, "author": result.author}
-        return await self._cached(state, described, out, lambda: _ready(result))
+        """A step that changes the config (and history) only, or WORKDIR: done in an
+        intermediate container on a miss, as docker's (`configstep.py`)."""
+        described: dict[str, Any] = {
+            "meta": step.text,
+            "config": result.config,
+            "author": result.author,
+        }
+        workdir = isinstance(step, Value) and step.kind == "workdir"
+        if workdir:
+            described["mkdir"] = True  # its directory is made in a layer
+
+        async def make() -> StepResult:
+            done = await configstep.intermediate(self._job, state, result, workdir, out)
+            self._record_chain(state, done.layer)
+            return done
+
+        return await self._cached(state, described, out, make)
 
     def _declare(self, step: Arg, args: dict[str, str], env: dict[str, str]) -> None:
         given = self._job.options.build_args
@@ -226,18 +245,15 @@ class StageRunner:
             hit = self._job.cache.get(key)
             if hit is not None and await self._usable(state, hit):
                 out.text(" ---> Using cache")
-                return await self._commit(state, state.apply(key, hit), out, True)
+                return await self._commit(state, state.apply(key, hit), True)
         result = await make()
         self._job.cache.put(key, result)
-        return await self._commit(state, state.apply(key, result), out, False)
+        return await self._commit(state, state.apply(key, result), False)
 
-    async def _commit(
-        self, before: ImageState, after: ImageState, out: StageOutput, cached: bool
-    ) -> ImageState:
+    async def _commit(self, before: ImageState, after: ImageState, cached: bool) -> ImageState:
         """The step's image, made on the image `before` is."""
         clients = self._job.clients
         image_id = await stepimage.commit(clients, after, before.image_id, cached)
-        out.text(f" ---> {short(image_id)}")
         return replace(after, image_id=image_id)
 
     async def _usable(self, state: ImageState, hit: StepResult) -> bool:
@@ -432,7 +448,3 @@ def run_argv(step: Run, state: ImageState) -> list[str]:
 
 def _diff_ids(state: ImageState) -> list[str]:
     return [layer.diff_id for layer in state.layers]
-
-
-async def _ready(result: StepResult) -> StepResult:
-    return result

@@ -118,12 +118,12 @@ async def _context(dockerfile: str, files: dict[str, str]) -> AsyncIterator[byte
         yield data[start : start + 4096]
 
 
-def add_base(images: FakeImages, name: str = "busybox") -> Image:
+def add_base(images: FakeImages, name: str = "busybox", onbuild: list[str] | None = None) -> Image:
     """An image whose config and manifest are blobs, as a pulled one's are."""
     config = {
         "architecture": "amd64",
         "os": "linux",
-        "config": {"Env": ["PATH=/usr/bin:/bin"], "Cmd": ["sh"]},
+        "config": {"Env": ["PATH=/usr/bin:/bin"], "Cmd": ["sh"], "OnBuild": onbuild},
         "rootfs": {"type": "layers", "diff_ids": [BASE_DIFF]},
         "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "base"}],
     }
