@@ -126,6 +126,7 @@ class Networks:
             options=options,
             labels=dict(labels or {}),
             interface=interface,
+            gateway_unstated=bool(subnet) and not gateway,
         )
         self._store.add_network(network)
         try:

@@ -158,6 +158,7 @@ def _network(view: NetworkView) -> pb.Network:
         options=network.options,
         labels=network.labels,
         interface=network.interface,
+        gateway_unstated=network.gateway_unstated,
     )
     message.created.FromDatetime(network.created)
     for endpoint, name in view.members:

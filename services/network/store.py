@@ -1,7 +1,8 @@
 """The network service's records, kept in SQLite (WAL): networks, endpoints, published ports.
 
     networks   id, name, driver (bridge | macvlan | host | null), subnet, gateway, ip_range,
-               internal, options, labels, created, interface (the Linux bridge)
+               internal, options, labels, created, interface (the Linux bridge),
+               gateway_unstated (a subnet given without its gateway: this service chose it)
     endpoints  one per (container, network): address (UNIQUE per network: an address in use is
                never handed out twice), MAC, aliases, interface in the namespace, host veth end,
                ready (0 until its link is made: start-up repair undoes one that never was)
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS networks (
     options TEXT NOT NULL,
     labels TEXT NOT NULL,
     created TEXT NOT NULL,
-    interface TEXT NOT NULL
+    interface TEXT NOT NULL,
+    gateway_unstated INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS endpoints (
     container_id TEXT NOT NULL,
@@ -88,6 +90,7 @@ class Network:
     labels: dict[str, str]
     created: datetime
     interface: str
+    gateway_unstated: bool = False
 
     @property
     def net(self) -> IPv4Network:
@@ -152,11 +155,18 @@ def new_network(**fields: Any) -> Network:
 class Store:
     def __init__(self, path: Path) -> None:
         self.db = _connect(path, "NORMAL")  # per-container records; reads
-        self._durable = _connect(path, "FULL")  # network records
         self.db.executescript(SCHEMA)
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(endpoints)")}
         if "ready" not in columns:  # a store from before the mark: its endpoints were made
             self.db.execute("ALTER TABLE endpoints ADD COLUMN ready INTEGER NOT NULL DEFAULT 1")
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(networks)")}
+        if "gateway_unstated" not in columns:  # a store from before: its gateways are shown
+            self.db.execute(
+                "ALTER TABLE networks ADD COLUMN gateway_unstated INTEGER NOT NULL DEFAULT 0"
+            )
+        # opened after the changes of schema: one opened before would compile its statements
+        # against the old one (the INSERT of a whole row fails then)
+        self._durable = _connect(path, "FULL")  # network records
 
     def close(self) -> None:
         self._durable.close()
@@ -193,9 +203,10 @@ class Store:
         row: tuple[Any, ...] = (n.id, n.name, n.driver, n.subnet, n.gateway, n.ip_range)
         row += (int(n.internal),)
         row += (json.dumps(n.options), json.dumps(n.labels), n.created.isoformat(), n.interface)
+        row += (int(n.gateway_unstated),)
         with self._durable:
             self._durable.execute(
-                "INSERT INTO networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row
+                "INSERT INTO networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row
             )
 
     def set_interface(self, network_id: str, interface: str) -> None:
@@ -304,6 +315,7 @@ def _network(row: tuple[Any, ...]) -> Network:
     fields[6] = bool(fields[6])
     fields[7], fields[8] = json.loads(fields[7]), json.loads(fields[8])
     fields[9] = datetime.fromisoformat(fields[9])
+    fields[11] = bool(fields[11])
     return Network(*fields)
 
 

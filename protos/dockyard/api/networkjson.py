@@ -49,9 +49,11 @@ def network_json(n: Any, containers: bool = True) -> dict[str, Any]:
 def _ipam(n: Any) -> list[dict[str, str]]:
     if not n.subnet:
         return []
-    entry = {"Subnet": n.subnet, "Gateway": n.gateway}
+    entry = {"Subnet": n.subnet}  # in the order of docker's IPAMConfig fields
     if n.ip_range and n.ip_range != n.subnet:
         entry["IPRange"] = n.ip_range
+    if not n.gateway_unstated:  # docker's names a gateway it chose only for a subnet it chose
+        entry["Gateway"] = n.gateway
     return [entry]
 
 

@@ -107,6 +107,7 @@ class Network:
     created: datetime | None = None
     interface: str = ""
     containers: list[NetworkContainer] = field(default_factory=list)
+    gateway_unstated: bool = False  # a subnet given without its gateway (chosen for it)
 
 
 class NetworkClient(Protocol):

@@ -198,6 +198,23 @@ def test_user_network_names_aliases_and_hostnames_resolve(
     assert "Address: " not in out.stdout.split("127.0.0.11:53", 1)[-1]
 
 
+def test_ipam_config_names_the_gateway_docker_names(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    """docker's IPAM.Config says what was asked for: a subnet given without a gateway shows
+    no gateway (though the network has one); a subnet the engine chose shows the one it chose."""
+    subnet = free_subnet()
+    given = network("--subnet", subnet)
+    config = json.loads(engine.ok("network", "inspect", given))[0]["IPAM"]["Config"]
+    assert config == [{"Subnet": subnet}]
+    cid = engine.ok("run", "-d", "--network", given, busybox, "sleep", "60").strip()
+    gateway = inspect(engine, cid)["NetworkSettings"]["Networks"][given]["Gateway"]
+    assert ipaddress.IPv4Address(gateway) == ipaddress.IPv4Network(subnet).network_address + 1
+    chosen = network()
+    config = json.loads(engine.ok("network", "inspect", chosen))[0]["IPAM"]["Config"]
+    assert list(config[0]) == ["Subnet", "Gateway"] and config[0]["Gateway"]
+
+
 def test_network_create_options_inspect_and_static_ip(
     engine: Engine, busybox: str, network: Callable[..., str]
 ) -> None:
@@ -214,10 +231,10 @@ def test_network_create_options_inspect_and_static_ip(
         "--label",
         "team=a",
     )
+    text = engine.ok("network", "inspect", "-f", "{{json .IPAM.Config}}", net).strip()
+    wanted = {"Subnet": str(subnet), "IPRange": ip_range, "Gateway": str(gateway)}
+    assert text == json.dumps([wanted], separators=(",", ":"))  # docker's order of fields
     doc = json.loads(engine.ok("network", "inspect", net))[0]
-    assert doc["IPAM"]["Config"] == [
-        {"Subnet": str(subnet), "Gateway": str(gateway), "IPRange": ip_range}
-    ]
     assert doc["Driver"] == "bridge" and doc["Labels"] == {"team": "a"}
     dynamic = engine.ok("run", "-d", "--network", net, busybox, "sleep", "60").strip()
     static_ip = str(subnet.network_address + 10)

@@ -52,3 +52,24 @@ def test_a_store_from_before_the_marks_counts_as_complete(tmp_path: Path) -> Non
     assert [e.endpoint_id for e in store.endpoints(ready=True)] == ["aa"]
     assert sandboxes.get("a").complete and sandboxes.get("a").spec == {}
     store.close()
+
+
+def test_a_network_from_before_the_gateway_mark_shows_its_gateway(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "network.db")
+    db.executescript(
+        """
+        CREATE TABLE networks (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, driver TEXT,
+            subnet TEXT, gateway TEXT, ip_range TEXT, internal INTEGER, options TEXT,
+            labels TEXT, created TEXT, interface TEXT);
+        INSERT INTO networks VALUES ('n1', 'old', 'bridge', '10.9.0.0/24', '10.9.0.1', '', 0,
+            '{}', '{}', '2026-12-01T00:00:00+00:00', 'br-old');
+        """
+    )
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "network.db")
+    assert not store.get("old").gateway_unstated
+    fresh = new_network(name="new", driver="bridge", subnet="10.9.1.0/24", gateway_unstated=True)
+    store.add_network(fresh)
+    assert store.get("new") == fresh and store.get("old").gateway == "10.9.0.1"
+    store.close()

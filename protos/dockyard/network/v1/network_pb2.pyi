@@ -177,7 +177,7 @@ class NetworkContainer(_message.Message):
     def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., mac_address: _Optional[str] = ..., ipv4_address: _Optional[str] = ...) -> None: ...
 
 class Network(_message.Message):
-    __slots__ = ("id", "name", "driver", "scope", "subnet", "gateway", "ip_range", "internal", "options", "labels", "created", "interface", "containers")
+    __slots__ = ("id", "name", "driver", "scope", "subnet", "gateway", "ip_range", "internal", "options", "labels", "created", "interface", "containers", "gateway_unstated")
     class OptionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -205,6 +205,7 @@ class Network(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     INTERFACE_FIELD_NUMBER: _ClassVar[int]
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_UNSTATED_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     driver: str
@@ -218,7 +219,8 @@ class Network(_message.Message):
     created: _timestamp_pb2.Timestamp
     interface: str
     containers: _containers.RepeatedCompositeFieldContainer[NetworkContainer]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., driver: _Optional[str] = ..., scope: _Optional[str] = ..., subnet: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_range: _Optional[str] = ..., internal: _Optional[bool] = ..., options: _Optional[_Mapping[str, str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., interface: _Optional[str] = ..., containers: _Optional[_Iterable[_Union[NetworkContainer, _Mapping]]] = ...) -> None: ...
+    gateway_unstated: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., driver: _Optional[str] = ..., scope: _Optional[str] = ..., subnet: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_range: _Optional[str] = ..., internal: _Optional[bool] = ..., options: _Optional[_Mapping[str, str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., interface: _Optional[str] = ..., containers: _Optional[_Iterable[_Union[NetworkContainer, _Mapping]]] = ..., gateway_unstated: _Optional[bool] = ...) -> None: ...
 
 class ListNetworksRequest(_message.Message):
     __slots__ = ()
