@@ -42,6 +42,7 @@ STORAGE_OPT = typer.Option(
 )
 GPUS = typer.Option([], "--gpus", help="GPU devices to add ('all': every GPU)")
 VOLUME_DRIVER = typer.Option("", "--volume-driver", help="volume driver (local)")
+CGROUP_PARENT = typer.Option("", "--cgroup-parent", help="optional parent cgroup for the container")
 QUIET = typer.Option(False, "-q", "--quiet", help="no pull output")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
 NETWORK = typer.Option(
@@ -243,6 +244,7 @@ def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
     host.isolation = flags["isolation"]
     host.storage_opt.update(runflags.storage_opts(flags["storage_opt"]))
     host.volume_driver = flags["volume_driver"]
+    host.cgroup_parent = flags["cgroup_parent"]
     host.device_requests.extend(runflags.gpus(value) for value in flags["gpus"])
     if flags["cidfile"]:
         host.container_id_file = cidfiles.claim(flags["cidfile"])
@@ -353,6 +355,7 @@ def create(
     storage_opt: list[str] = STORAGE_OPT,
     gpus: list[str] = GPUS,
     volume_driver: str = VOLUME_DRIVER,
+    cgroup_parent: str = CGROUP_PARENT,
 ) -> None:
     """Create a container without starting it; print its ID."""
     flags = dict(locals())

@@ -4,8 +4,12 @@ unified directory), detected from the host: v2 when /sys/fs/cgroup is a cgroup2 
     group = Cgroup.for_path("/dockyard/<id>")
     group.create(); group.add(pid); group.pids(); group.kill_all(SIGKILL); group.remove()
 
-The cgroup path comes from the OCI spec's linux.cgroupsPath (cgroupfs style). On a "hybrid"
-v1 host the unified hierarchy carries no controllers and is left alone, as docker does.
+The cgroup path comes from the OCI spec's linux.cgroupsPath (cgroupfs style), read as runc's
+fs managers read it: lexically cleaned first (libcontainer/utils.CleanPath: no `..` climbs above
+the root, "../../x" is "x"), then an absolute path is taken from each hierarchy's root and a
+relative one from the cgroup this process is in, in that hierarchy (/proc/self/cgroup): the
+shim's own, as runc's is (docker's `--cgroup-parent` without a leading "/"). On a "hybrid" v1
+host the unified hierarchy carries no controllers and is left alone, as docker does.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import posixpath
 import signal
 import time
 from dataclasses import dataclass
@@ -66,10 +71,15 @@ class Cgroup:
 
     @classmethod
     def for_path(cls, path: str) -> Cgroup:
-        rel = path.strip("/")
+        inner = clean_path(path)
+        rel = inner.lstrip("/")
+        if rel in ("", "."):  # a root or its own: never a container's to fill, kill and remove
+            raise ValueError(f"cgroupsPath {path!r} names no cgroup of the container's own")
+        own = {} if inner.startswith("/") else own_cgroups()
         if is_v2():
-            return cls(path, {"": CGROUP_ROOT / rel}, True)
-        return cls(path, {c: m / rel for c, m in v1_hierarchies().items()}, False)
+            return cls(path, {"": _below(CGROUP_ROOT, own.get(""), rel)}, True)
+        dirs = {c: _below(m, own.get(c), rel) for c, m in v1_hierarchies().items()}
+        return cls(path, dirs, False)
 
     @property
     def dirs(self) -> list[Path]:
@@ -138,6 +148,30 @@ class Cgroup:
         except OSError:
             return False
         return True
+
+
+def clean_path(path: str) -> str:
+    """runc's utils.CleanPath: lexically cleaned, never above the root ("/../x" is "/x", a
+    relative "../../x" is "x"); absolute stays absolute, relative relative."""
+    if not path:
+        return ""
+    cleaned = posixpath.normpath("/" + path.lstrip("/"))
+    return cleaned if path.startswith("/") else (cleaned.lstrip("/") or ".")
+
+
+def own_cgroups() -> dict[str, str]:
+    """Controller (or "name=…", "" for v2's unified) → this process's cgroup in it."""
+    found: dict[str, str] = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(",") if controllers else [""]:
+            found[controller] = path
+    return found
+
+
+def _below(mount: Path, own: str | None, rel: str) -> Path:
+    """`rel` under `own` (a clean cgroup path of this process; None: the hierarchy's root)."""
+    return (mount / clean_path(own).lstrip("/") if own else mount) / rel
 
 
 def _mkdirs(d: Path) -> None:

@@ -36,7 +36,7 @@ HOST_KEYS = {
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
-    "ContainerIDFile", "UsernsMode", "Isolation", "StorageOpt", "DeviceRequests",
+    "ContainerIDFile", "UsernsMode", "Isolation", "StorageOpt", "DeviceRequests", "CgroupParent",
 }  # fmt: skip
 
 
@@ -160,6 +160,7 @@ def _namespaces_and_devices(h: Fields, host: engine_pb2.HostConfig) -> None:
     host.ipc_mode = "" if h.text("IpcMode") == "private" else h.text("IpcMode")
     host.pid_mode = h.text("PidMode")
     host.uts_mode = h.text("UTSMode")
+    host.cgroup_parent = h.text("CgroupParent")
     host.shm_size = h.number("ShmSize")
     host.sysctls.update(h.text_map("Sysctls"))
     host.group_add.extend(h.texts("GroupAdd"))

@@ -189,6 +189,7 @@ class Creator:
         if config.mac_address and macaddr.canonical(config.mac_address) is None:
             raise errors.InvalidArgument(f"address {config.mac_address}: invalid MAC address")
         self._resolve_modes(host)
+        self._check_cgroup_parent(host.cgroup_parent)
         if config.working_dir and not config.working_dir.startswith("/"):
             raise errors.InvalidArgument(
                 f"the working directory '{config.working_dir}' is invalid, it needs to be an "
@@ -219,6 +220,18 @@ class Creator:
             if mode.startswith("container:"):
                 other = self._store.get(mode.removeprefix("container:"))
                 setattr(host, field, f"container:{other.id}")
+
+    def _check_cgroup_parent(self, parent: str) -> None:
+        """No --cgroup-parent inside another container's cgroup (spec.named_containers)."""
+        for part in spec.named_containers(parent):
+            try:
+                self._store.get(part)
+            except errors.NotFound:
+                continue
+            raise errors.InvalidArgument(
+                f"cgroup-parent {parent!r} is inside container {part[:12]}'s cgroup: a"
+                " container's cgroup holds only its own processes"
+            )
 
     async def _networks(
         self, host: HostConfig, endpoints: list[EndpointSettings]

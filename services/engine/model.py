@@ -231,6 +231,7 @@ class HostConfig:
     storage_opt: dict[str, str] = field(default_factory=dict)  # never any (refused)
     device_requests: list[DeviceRequest] = field(default_factory=list)  # --gpus (refused)
     volume_driver: str = ""  # "" | local (no volume plugins)
+    cgroup_parent: str = ""  # "" = the engine's (spec.cgroups_path)
 
 
 @dataclass

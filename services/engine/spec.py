@@ -12,6 +12,7 @@ a rootfs; process.user carries the numeric part the engine already knows.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,7 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
         "annotations": _annotations(container, sec, inputs.joined),
         "linux": {
             "namespaces": isolation.namespaces(host, inputs.netns_path, inputs.joined),
-            "cgroupsPath": f"/{inputs.cgroup_parent.strip('/')}/{container.id}",
+            "cgroupsPath": cgroups_path(host.cgroup_parent, inputs.cgroup_parent, container.id),
             "resources": {
                 **limits.oci_resources(host.resources),
                 "devices": _device_rules(sec.privileged)
@@ -109,6 +110,27 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     if sec.seccomp is not None:
         doc["linux"]["seccomp"] = sec.seccomp
     return doc
+
+
+def cgroups_path(parent: str, engine_parent: str, container_id: str) -> str:
+    """The container's cgroup: `--cgroup-parent`/<id> as dockerd's cgroupfs driver joins it
+    (filepath.Join), cleaned as runc cleans it (no `..` above the root: "../../x" is "x",
+    "/../x" is "/x"); a relative one is the runtime's to place below its own cgroup, as runc
+    does. Without one, <the engine's cgroup-parent>/<id> from the root."""
+    if not parent:
+        return f"/{engine_parent.strip('/')}/{container_id}"
+    joined = posixpath.normpath("/" + posixpath.join(parent, container_id).lstrip("/"))
+    return joined if parent.startswith("/") else joined.lstrip("/")
+
+
+CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
+
+
+def named_containers(parent: str) -> list[str]:
+    """The parts of a --cgroup-parent that could be a container's cgroup (its full ID): the
+    engine refuses to nest a container in another's, whose rmdir would then fail (docker lets
+    it on v1, and its `rm` of the outer one fails)."""
+    return [part for part in parent.split("/") if CONTAINER_ID.fullmatch(part)]
 
 
 def _merged(defaults: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:

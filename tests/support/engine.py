@@ -17,12 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockyard.api.paths import DEEP_STATE_SHIMS, Paths
@@ -41,6 +42,7 @@ class Engine:
     cgroup_parent: str
     process: subprocess.Popen[bytes]
     python: str = sys.executable  # the interpreter of the venv that runs it (bench: another's)
+    other_cgroups: list[Path] = field(default_factory=list)  # --cgroup-parent's (watch_cgroups)
 
     @classmethod
     def start(
@@ -222,10 +224,19 @@ class Engine:
         return found
 
     def leaked_cgroups(self) -> list[str]:
+        """Any cgroup below the engine's parent; one named as a container below the parents
+        tests gave with --cgroup-parent (those parents stay when their containers go)."""
         found = []
         for parent in Path("/sys/fs/cgroup").glob(f"*/{self.cgroup_parent}"):
-            found += [f"cgroup {child}" for child in parent.iterdir() if child.is_dir()]
+            found += [f"cgroup {child}" for child in _cgroup_tree(parent)[:-1]]
+        for parent in self.other_cgroups:
+            found += [f"cgroup {c}" for c in _cgroup_tree(parent) if CONTAINER_ID.match(c.name)]
         return found
+
+    def watch_cgroups(self, *parents: Path) -> None:
+        """Cgroup directories a test's --cgroup-parent makes: leak checks look below them and
+        remove_cgroup_parent removes them (the engine leaves parents, as runc does)."""
+        self.other_cgroups += [p for p in parents if p not in self.other_cgroups]
 
     def leaked_netns(self) -> list[str]:
         netns = self.state / "network" / "netns"
@@ -284,11 +295,22 @@ class Engine:
         return [(pid, cmd) for pid, cmd in _processes() if pid in pids]
 
     def remove_cgroup_parent(self) -> None:
-        for parent in Path("/sys/fs/cgroup").glob(f"*/{self.cgroup_parent}"):
-            for child in parent.iterdir():
-                if child.is_dir():
-                    child.rmdir()
-            parent.rmdir()
+        parents = [*Path("/sys/fs/cgroup").glob(f"*/{self.cgroup_parent}"), *self.other_cgroups]
+        for directory in (d for parent in parents for d in _cgroup_tree(parent)):
+            with contextlib.suppress(FileNotFoundError):
+                directory.rmdir()
+        self.other_cgroups.clear()
+
+
+CONTAINER_ID = re.compile(r"[0-9a-f]{64}$")
+
+
+def _cgroup_tree(top: Path) -> list[Path]:
+    """Every cgroup directory from `top` down, children before their parents (rmdir order)."""
+    if not top.is_dir():
+        return []
+    below = [d for child in top.iterdir() if child.is_dir() for d in _cgroup_tree(child)]
+    return [*below, top]
 
 
 def _spawn(root: Path, state: Path, config: Path, python: str) -> subprocess.Popen[bytes]:

@@ -291,7 +291,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "CpuShares": r.cpu_shares,
         "Memory": r.memory,
         "NanoCpus": r.nano_cpus,
-        "CgroupParent": "",
+        "CgroupParent": h.cgroup_parent,
         "BlkioWeight": r.blkio_weight,
         "BlkioWeightDevice": [{"Path": d.path, "Weight": d.rate} for d in r.blkio_weight_device],
         "BlkioDeviceReadBps": throttles(r.device_read_bps) or ([] if newer else None),

@@ -4,6 +4,7 @@ each shows in a real container as with `dockyard run`."""
 
 from __future__ import annotations
 
+import secrets
 import socket
 import time
 from pathlib import Path
@@ -59,3 +60,25 @@ def test_shared_ipc_and_pid_and_the_hosts_uts(docker: Docker, image: str) -> Non
         )
     finally:
         docker.run("rm", "-f", "api-donor")
+
+
+def test_a_cgroup_parent_places_the_container(docker: Docker, image: str) -> None:
+    """HostConfig.CgroupParent: the container's cgroup is PARENT/<id> (the real
+    /proc/<pid>/cgroup), its -m limit there, and inspect shows the parent as given."""
+    if not Path("/sys/fs/cgroup/memory").is_dir():
+        pytest.skip("no cgroup v1 memory controller on this host")
+    docker.ok("pull", "-q", image)
+    top = f"cgp-api-{secrets.token_hex(4)}"
+    root = Path("/sys/fs/cgroup")
+    docker.engine.watch_cgroups(*(d / top for d in root.iterdir() if d.is_dir()))
+    parent = f"/{top}/../{top}/inner"  # cleaned as runc cleans it: /<top>/inner
+    cid = docker.ok("run", "-d", "--cgroup-parent", parent, "-m", "32m", image, "sleep", "600")
+    cid = cid.strip()
+    pid = docker.ok("inspect", "-f", "{{.State.Pid}}", cid).strip()
+    lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    assert any(line.endswith(f":memory:/{top}/inner/{cid}") for line in lines), lines
+    limit = root / "memory" / top / "inner" / cid / "memory.limit_in_bytes"
+    assert int(limit.read_text()) == 32 << 20
+    assert docker.ok("inspect", "-f", "{{.HostConfig.CgroupParent}}", cid) == f"{parent}\n"
+    docker.ok("rm", "-f", cid)
+    assert not limit.parent.exists()

@@ -118,8 +118,10 @@ def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
     assert _create(HostConfig={"VolumeDriver": "flocker"}).host_config.volume_driver == "flocker"
     with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CpuRealtimePeriod"):
         _create(HostConfig={"CpuRealtimePeriod": 500})
-    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CgroupParent"):
-        _create(HostConfig={"CgroupParent": "/elsewhere"})
+    # a cgroup parent is the container's own (spec.cgroups_path): carried, as dockerd takes it
+    assert _create(HostConfig={"CgroupParent": "/elsewhere"}).host_config.cgroup_parent == (
+        "/elsewhere"
+    )
 
 
 def test_namespaces_devices_and_shm_as_docker_sends_them() -> None:

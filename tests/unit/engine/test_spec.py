@@ -74,3 +74,37 @@ def test_device_cgroup_rules_become_allow_rules_or_dockers_error() -> None:
     ]
     with pytest.raises(InvalidArgument, match=r"^invalid device cgroup rule format: 'c 1 r'$"):
         spec.cgroup_rules(["c 1 r"])
+
+
+@pytest.mark.parametrize(
+    ("parent", "path"),
+    [
+        ("", "/dockyard/ID"),  # none: the engine's, from the root
+        ("/cgp/test", "/cgp/test/ID"),  # moby's TestRunContainerWithCgroupParent (absolute)
+        ("test", "test/ID"),  # ... (relative: the runtime places it below its own cgroup)
+        ("../../../../../../../../SHOULD_NOT_EXIST", "SHOULD_NOT_EXIST/ID"),  # moby's
+        ("/../../../../../../../../SHOULD_NOT_EXIST", "/SHOULD_NOT_EXIST/ID"),  # TestRunInvalid…
+        ("a/../../b", "b/ID"),
+        ("//a//./b/", "/a/b/ID"),
+        ("/", "/ID"),
+        ("..", "ID"),
+    ],
+)
+def test_the_cgroups_path_is_the_parents_joined_and_cleaned_as_docker_and_runc_do(
+    parent: str, path: str
+) -> None:
+    assert spec.cgroups_path(parent, "dockyard", "ID") == path
+
+
+def test_a_containers_own_cgroup_parent_reaches_the_spec() -> None:
+    container = _container()
+    container.host_config.cgroup_parent = "/elsewhere"
+    assert spec.build(container, INPUTS)["linux"]["cgroupsPath"] == "/elsewhere/" + "c" * 64
+
+
+def test_parts_that_could_be_a_containers_cgroup_are_named() -> None:
+    cid = "ab" * 32
+    assert spec.named_containers(f"/dockyard/{cid}") == [cid]
+    assert spec.named_containers(f"x/{cid}/y") == [cid]
+    assert spec.named_containers(f"/dockyard/{cid[:12]}") == []
+    assert spec.named_containers("/dockyard") == []
