@@ -648,9 +648,11 @@ def register(app: typer.Typer) -> None:
     group.command("create", context_settings=AFTER_IMAGE)(create)
     for command in (start, stop, restart, kill, rm, rename, wait):
         group.command()(command)
-    from dockyard.cli import copying, operations, prune
+    from dockyard.cli import archives, build, copying, networks, operations, prune
 
     group.command("prune")(prune.container_prune)
+    for twin in (build.commit, build.diff, archives.export, networks.port):
+        group.command()(twin)  # top-level verbs of their own too, as docker's
     operations.register(app, group)
     copying.register(app, group)
     app.add_typer(group, name="container")
