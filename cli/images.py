@@ -183,6 +183,7 @@ def tag(source: str, target: str) -> None:
 def rmi(
     images: list[str] = typer.Argument(..., metavar="IMAGE..."),
     force: bool = typer.Option(False, "-f", "--force", help="remove even when in use"),
+    no_prune: bool = typer.Option(False, "--no-prune", help="do not delete untagged parents"),
 ) -> None:
     """Remove images."""
     from dockyard.api.errors import DockyardError
@@ -194,7 +195,7 @@ def rmi(
         for image in images:
             try:
                 reply = await stubs.images.Remove(
-                    images_pb2.RemoveImageRequest(ref=image, force=force)
+                    images_pb2.RemoveImageRequest(ref=image, force=force, no_prune=no_prune)
                 )
             except DockyardError as err:
                 sys.stderr.write(error_line(err, "rmi", image) + "\n")

@@ -335,7 +335,9 @@ async def tag(request: web.Request) -> web.StreamResponse:
 
 async def remove(request: web.Request) -> web.StreamResponse:
     message = images_pb2.RemoveImageRequest(
-        ref=param(request, "name"), force=params.flag(request, "force")
+        ref=param(request, "name"),
+        force=params.flag(request, "force"),
+        no_prune=params.flag(request, "noprune"),
     )
     reply = await engine_of(request).images.Remove(message, **UNARY)
     return replies.reply(removal_json(reply))

@@ -81,12 +81,12 @@ class Images:
         self._events.publish("image", "tag", image.id, name=target)
         return image
 
-    async def remove(self, ref: str, force: bool) -> Removal:
+    async def remove(self, ref: str, force: bool, prune: bool = True) -> Removal:
         image = await self._images.get(ref)
         if _deletes(ref, image):
             self._check_unused(ref, force, image)
         in_use = sorted({c.image for c in self._store.list()})
-        removal = await self._images.remove(ref, force, in_use)
+        removal = await self._images.remove(ref, force, in_use, prune)
         for name in removal.untagged:
             self._events.publish("image", "untag", name, name=name)
         for deleted in removal.deleted:

@@ -377,7 +377,7 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
     async def Remove(
         self, request: images_pb2.RemoveImageRequest, context: Context
     ) -> images_pb2.RemoveImageResponse:
-        removal = await self._images.remove(request.ref, request.force)
+        removal = await self._images.remove(request.ref, request.force, not request.no_prune)
         return to_proto(removal, images_pb2.RemoveImageResponse())
 
     async def History(

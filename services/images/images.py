@@ -125,9 +125,16 @@ class Images:
 
     # -- removal ------------------------------------------------------------------------------
 
-    async def remove(self, ref: str, force: bool, in_use: set[str] = frozenset()) -> Removal:  # type: ignore[assignment]
+    async def remove(
+        self,
+        ref: str,
+        force: bool,
+        in_use: set[str] = frozenset(),  # type: ignore[assignment]
+        prune: bool = True,
+    ) -> Removal:
         """What was untagged and deleted, as `docker rmi` reports it, and the bytes freed: the
-        image, then its untagged parents no container uses and nothing else builds on."""
+        image, then (`prune`) its untagged parents no container uses and nothing else builds
+        on."""
         image = self.store.resolve(ref)
         by_id = reference.is_digest_prefix(ref) and image.id.removeprefix("sha256:").startswith(
             ref.removeprefix("sha256:")
@@ -152,7 +159,7 @@ class Images:
             )
         doomed = [image]
         self.store.delete(image.id)
-        while (parent := self._prunable(doomed[-1].parent, in_use)) is not None:
+        while prune and (parent := self._prunable(doomed[-1].parent, in_use)) is not None:
             self.store.delete(parent.id)
             doomed.append(parent)
         removal = Removal(image.names + image.repo_digests)

@@ -103,7 +103,9 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
     async def Remove(
         self, request: pb.RemoveImageRequest, context: Context
     ) -> pb.RemoveImageResponse:
-        removal = await self._images.remove(request.ref, request.force, set(request.in_use))
+        removal = await self._images.remove(
+            request.ref, request.force, set(request.in_use), not request.no_prune
+        )
         return pb.RemoveImageResponse(
             untagged=removal.untagged, deleted=removal.deleted, reclaimed=removal.reclaimed
         )

@@ -155,8 +155,11 @@ class ImageClient(Protocol):
         """Push the image `ref` names to its registry; the last message carries the image."""
         ...
 
-    async def remove(self, ref: str, force: bool, in_use: list[str] | None = None) -> Removal:
-        """Untag or delete the image, then its untagged parents but those in `in_use`."""
+    async def remove(
+        self, ref: str, force: bool, in_use: list[str] | None = None, prune: bool = True
+    ) -> Removal:
+        """Untag or delete the image, then (`prune`) its untagged parents but those in
+        `in_use`."""
         ...
 
     async def read_blob(self, digest: str) -> bytes:

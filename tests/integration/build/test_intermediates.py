@@ -261,3 +261,18 @@ def test_prune_of_all_untags_a_named_image_others_are_built_on(
         engine.ok("rm", "-f", "on-top")
     removed = engine.ok("rmi", "prune-top")
     assert f"Deleted: {base}\n" in removed  # untagged now: it goes with its child
+
+
+def test_rmi_no_prune_deletes_the_image_alone(engine: Engine, built: list[str]) -> None:
+    full = {step: full_id(engine, step) for step in built}
+    out = engine.ok("rmi", "--no-prune", "stepped")
+    assert out == f"Untagged: stepped:latest\nDeleted: {full[built[-1]]}\n"
+    assert engine.cli("image", "inspect", built[-1]).returncode == 1
+    assert engine.ok("run", "--rm", built[-2], "cat", "/copy") == "version 1\n"
+    assert listed(engine, built, "-f", "dangling=true") == [("<none>", "<none>", built[-2])]
+    out = engine.ok("image", "rm", "--no-prune", built[-2])
+    assert out == f"Deleted: {full[built[-2]]}\n"
+    assert sorted(row[2] for row in listed(engine, built, "-a")) == sorted(built[:-2])
+    status, answer = api(engine, "DELETE", f"/images/{built[-3]}?noprune=1")
+    assert (status, answer) == (200, [{"Deleted": full[built[-3]]}])
+    assert sorted(row[2] for row in listed(engine, built, "-a")) == sorted(built[:-3])

@@ -118,7 +118,9 @@ class FakeImages:
         self.faults.enter("images.tag", target)
         return self.add(self._resolve(source), target)
 
-    async def remove(self, ref: str, force: bool, in_use: list[str] | None = None) -> Removal:
+    async def remove(
+        self, ref: str, force: bool, in_use: list[str] | None = None, prune: bool = True
+    ) -> Removal:
         self.faults.enter("images.remove", ref)
         image = self._resolve(ref)
         if _tagged(ref) in image.repo_tags and len(image.repo_tags) > 1:
@@ -128,7 +130,7 @@ class FakeImages:
             raise errors.FailedPrecondition("image has dependent child images")
         del self.images[image.id]
         removal = Removal(untagged=image.repo_tags, deleted=[image.id])
-        parent = self.images.get(image.parent)
+        parent = self.images.get(image.parent) if prune else None
         while (
             parent is not None
             and not parent.repo_tags

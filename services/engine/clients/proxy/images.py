@@ -79,8 +79,12 @@ class ImageProxy:
         request = pb.TagImageRequest(source=source, target=target)
         return from_proto(Image, await self._stub.Tag(request, **READY))
 
-    async def remove(self, ref: str, force: bool, in_use: list[str] | None = None) -> Removal:
-        request = pb.RemoveImageRequest(ref=ref, force=force, in_use=in_use or [])
+    async def remove(
+        self, ref: str, force: bool, in_use: list[str] | None = None, prune: bool = True
+    ) -> Removal:
+        request = pb.RemoveImageRequest(
+            ref=ref, force=force, in_use=in_use or [], no_prune=not prune
+        )
         reply = await self._stub.Remove(request, **READY)
         return from_proto(Removal, reply)
 
