@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import json
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.api import errors
-from dockyard.services.engine.build import copying, remote, shellwords, sources
+from dockyard.services.engine.build import copying, createdby, remote, shellwords, sources
 from dockyard.services.engine.build.copying import Options, Plan
 from dockyard.services.engine.build.imagestate import ImageState
 from dockyard.services.engine.build.instructions import Copy
@@ -47,6 +48,20 @@ class PreparedCopy:
     files: list[tuple[str, bytes]] = field(default_factory=list)  # heredocs
     matched: list[str] = field(default_factory=list)  # context sources, matched already
     urls: list[str] = field(default_factory=list)  # ADD's URL sources (`remote.py`)
+    directory: bool = False  # the one context source matched is a directory
+
+    def created_by(self, config: Mapping[str, Any], described: Mapping[str, Any]) -> str:
+        """The history's, as docker 20.10's classic builder's: "COPY file:<hex> in /dest "
+        (a directory's "dir:", several sources' "multi:"; --chown's before it, unspaced)."""
+        instruction = self.instruction
+        count = len(self.matched or self.patterns) + len(self.files)
+        kind = "multi" if count != 1 else "dir" if self.directory else "file"
+        text = json.dumps(described, sort_keys=True).encode()
+        digest = str(described.get("digest") or "") or hashlib.sha256(text).hexdigest()
+        chown = f"--chown={instruction.chown}" if instruction.chown else ""
+        name = "ADD" if instruction.add else "COPY"
+        comment = f"{name} {chown}{kind}:{digest.removeprefix('sha256:')} in {self.dest} "
+        return createdby.nop_string(config, comment)
 
     def describe(self, source: CopySource, digest: str) -> dict[str, Any]:
         """The step's cache key material."""
@@ -108,6 +123,8 @@ async def digest_context(prepared: PreparedCopy, context: Path) -> str:
                 for p in sources.match(root, pattern, _what(prepared))
             ]
             prepared.matched = matched
+            if len(matched) == 1 and not prepared.files:
+                prepared.directory = sources.is_directory(root, matched[0])
             return sources.digest(root, matched)
 
     return await asyncio.to_thread(work)

@@ -1,6 +1,7 @@
 """The instructions that change only the image's config (ENV, LABEL, EXPOSE, VOLUME, WORKDIR,
 USER, CMD, ENTRYPOINT, SHELL, STOPSIGNAL, HEALTHCHECK, ONBUILD, MAINTAINER): each makes a new
-config and a history entry marked `empty_layer`, as docker records them.
+config and a history entry marked `empty_layer` (its `created_by` docker's: `createdby.py`), as
+docker records them. WORKDIR's directory is made by `configstep.py`.
 
 Variables are expanded with the environment before the instruction (`ENV A=1 B=$A` gives B
 the old A, as docker does); ENV wins over a build arg of the same name.
@@ -9,7 +10,6 @@ the old A, as docker does); ENV wins over a build arg of the same name.
 from __future__ import annotations
 
 import copy
-import json
 import posixpath
 import re
 import signal
@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockyard.api.errors import InvalidArgument
-from dockyard.services.engine.build import shellwords
+from dockyard.services.engine.build import createdby, shellwords
 from dockyard.services.engine.build.imagestate import DEFAULT_SHELL, ImageState, StepResult, history
 from dockyard.services.engine.build.instructions import (
+    Arg,
     BuildLabel,
     Command,
     Healthcheck,
@@ -56,29 +57,48 @@ def apply(
     config = copy.deepcopy(state.config)
     author = None
     if isinstance(instruction, KeyValues):
-        _key_values(config, instruction, env, escape)
+        comment = _key_values(config, instruction, env, escape)
     elif isinstance(instruction, Words):
-        _words(config, instruction, env, escape)
+        comment = _words(config, instruction, env, escape)
     elif isinstance(instruction, Value):
-        author = _value(config, instruction, env, escape)
+        comment = _value(config, instruction, env, escape)
+        if instruction.kind == "maintainer":
+            author = comment.removeprefix("MAINTAINER ")
     elif isinstance(instruction, Command):
-        _command(config, instruction, state)
+        comment = _command(config, instruction, state)
     elif isinstance(instruction, Shell):
         config["Shell"] = list(instruction.shell)
+        comment = f"SHELL {createdby.go_words(instruction.shell)}"
     elif isinstance(instruction, Healthcheck):
         config["Healthcheck"] = _healthcheck(instruction)
+        comment = f"HEALTHCHECK {createdby.go_healthcheck(config['Healthcheck'])}"
     elif isinstance(instruction, OnBuild):
         config["OnBuild"] = [*(config.get("OnBuild") or []), instruction.trigger]
+        comment = f"ONBUILD {instruction.trigger}"
     else:
         raise InvalidArgument(f"{instruction.node.command.upper()} does not change the config")
-    return StepResult(config, history(instruction.text, empty=True), None, author)
+    workdir = isinstance(instruction, Value) and instruction.kind == "workdir"
+    created_by = (createdby.nop_string if workdir else createdby.nop)(config, comment)
+    return StepResult(config, history(created_by, empty=True), None, author)
 
 
 def build_label(instruction: BuildLabel, state: ImageState) -> StepResult:
     """A `build --label`'s step: the label set as given."""
     config = copy.deepcopy(state.config)
     config["Labels"] = {**(config.get("Labels") or {}), instruction.name: instruction.value}
-    return StepResult(config, history(instruction.text, empty=True))
+    return StepResult(config, history(createdby.nop(config, instruction.text), empty=True))
+
+
+def declared(
+    instruction: Arg, state: ImageState, env: Mapping[str, str], escape: str
+) -> StepResult:
+    """An ARG's step: the config as it was (the values go to the stage's build args)."""
+    names = [
+        name if default is None else f"{name}={shellwords.word(default, env, escape)}"
+        for name, default in instruction.pairs
+    ]
+    comment = "ARG " + " ".join(names)
+    return StepResult(state.config, history(createdby.nop(state.config, comment), empty=True))
 
 
 def expansion_env(state: ImageState, args: Mapping[str, str]) -> dict[str, str]:
@@ -88,14 +108,15 @@ def expansion_env(state: ImageState, args: Mapping[str, str]) -> dict[str, str]:
 
 def _key_values(
     config: dict[str, Any], instruction: KeyValues, env: Mapping[str, str], escape: str
-) -> None:
+) -> str:
     pairs = [
         (shellwords.word(k, env, escape), shellwords.word(v, env, escape))
         for k, v in instruction.pairs
     ]
+    comment = " ".join([instruction.kind.upper(), *(f"{k}={v}" for k, v in pairs)])
     if instruction.kind == "label":
         config["Labels"] = {**(config.get("Labels") or {}), **dict(pairs)}
-        return
+        return comment
     entries = list(config.get("Env") or [])
     for name, value in pairs:
         if not name:
@@ -108,9 +129,10 @@ def _key_values(
         else:
             entries.append(entry)
     config["Env"] = entries
+    return comment
 
 
-def _words(config: dict[str, Any], instruction: Words, env: Mapping[str, str], escape: str) -> None:
+def _words(config: dict[str, Any], instruction: Words, env: Mapping[str, str], escape: str) -> str:
     words = [w for raw in instruction.words for w in shellwords.words(raw, env, escape)]
     if instruction.kind == "volume":
         volumes = dict(config.get("Volumes") or {})
@@ -119,12 +141,13 @@ def _words(config: dict[str, Any], instruction: Words, env: Mapping[str, str], e
                 raise InvalidArgument("VOLUME specified can not be an empty string")
             volumes[path] = {}
         config["Volumes"] = volumes
-        return
+        return f"VOLUME {createdby.go_words(words)}"
     ports = dict(config.get("ExposedPorts") or {})
     for word in words:
         for port in expose_ports(word):
             ports[port] = {}
     config["ExposedPorts"] = ports
+    return " ".join(["EXPOSE", *words])
 
 
 def expose_ports(word: str) -> list[str]:
@@ -144,22 +167,18 @@ def expose_ports(word: str) -> list[str]:
     return [f"{port}/{protocol}" for port in range(first, last + 1)]
 
 
-def _value(
-    config: dict[str, Any], instruction: Value, env: Mapping[str, str], escape: str
-) -> str | None:
+def _value(config: dict[str, Any], instruction: Value, env: Mapping[str, str], escape: str) -> str:
+    """The comment; MAINTAINER's value is the image's author (`apply`)."""
     value = shellwords.word(instruction.value, env, escape)
     if instruction.kind == "workdir":
-        config["WorkingDir"] = posixpath.normpath(
-            posixpath.join(config.get("WorkingDir") or "/", value)
-        )
+        value = posixpath.normpath(posixpath.join(config.get("WorkingDir") or "/", value))
+        config["WorkingDir"] = value
     elif instruction.kind == "user":
         config["User"] = value
     elif instruction.kind == "stopsignal":
         check_signal(value)
         config["StopSignal"] = value
-    else:
-        return value  # MAINTAINER: the image's author
-    return None
+    return f"{instruction.kind.upper()} {value}"
 
 
 def check_signal(text: str) -> None:
@@ -173,18 +192,20 @@ def check_signal(text: str) -> None:
         raise InvalidArgument(f"Invalid signal: {text}")
 
 
-def _command(config: dict[str, Any], instruction: Command, state: ImageState) -> None:
+def _command(config: dict[str, Any], instruction: Command, state: ImageState) -> str:
     if instruction.shell_form:
         shell = list(config.get("Shell") or DEFAULT_SHELL)
         command = [*shell, instruction.command[0]] if instruction.command else []
     else:
         command = list(instruction.command)
+    comment = f"{instruction.kind.upper()} {createdby.go_list(command)}"
     if instruction.kind == "cmd":
         config["Cmd"] = command
-        return
+        return comment
     config["Entrypoint"] = command
     if not state.cmd_set:
         config["Cmd"] = None  # a base image's CMD does not outlive a new ENTRYPOINT
+    return comment
 
 
 def _healthcheck(instruction: Healthcheck) -> dict[str, Any]:
@@ -214,12 +235,3 @@ def duration_ns(text: str, name: str) -> int:
     if pos != len(text) or not text:
         raise InvalidArgument(f"invalid duration {text!r} for --{name}")
     return int(total)
-
-
-def created_by_run(argv: list[str], shell_form: bool, args: Mapping[str, str]) -> str:
-    """RUN's history entry, with the build args it saw (as docker's classic builder)."""
-    command = " ".join(argv) if shell_form else json.dumps(argv)
-    if args:
-        listed = " ".join(f"{k}={v}" for k, v in sorted(args.items()))
-        return f"RUN |{len(args)} {listed} {command}"
-    return f"RUN {command}"

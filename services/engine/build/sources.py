@@ -118,6 +118,14 @@ def _component_regex(pattern: str) -> re.Pattern[str]:
 # -- the digest of what a COPY reads ------------------------------------------------------------
 
 
+def is_directory(root: Root, path: str) -> bool:
+    fd = root.open(path)
+    try:
+        return stat.S_ISDIR(os.fstat(fd).st_mode)
+    finally:
+        os.close(fd)
+
+
 def digest(root: Root, paths: list[str]) -> str:
     """The content digest of `paths` (and everything below those that are directories)."""
     hashed = hashlib.sha256()

@@ -30,6 +30,7 @@ from dockyard.services.engine.build import (
     cache,
     configstep,
     copystep,
+    createdby,
     metadata,
     remote,
     shellwords,
@@ -193,7 +194,7 @@ class StageRunner:
         escape = self._job.plan.escape
         if isinstance(step, Arg):
             self._declare(step, args, env)
-            declared = StepResult(state.config, history(step.text, empty=True))
+            declared = metadata.declared(step, state, env, escape)
             return await self._config_step(step, state, declared, out)
         if isinstance(step, BuildLabel):
             return await self._config_step(step, state, metadata.build_label(step, state), out)
@@ -308,7 +309,7 @@ class StageRunner:
             with contextlib.suppress(errors.DockyardError):
                 await self._job.clients.snapshots.remove(key)
             raise
-        created_by = metadata.created_by_run(plan.argv, plan.step.shell_form, plan.seen)
+        created_by = createdby.run(plan.argv, plan.seen)
         return StepResult(state.config, history(created_by, empty=layer is None), layer)
 
     async def _container(
@@ -390,7 +391,8 @@ class StageRunner:
                 with contextlib.suppress(errors.DockyardError):
                     await self._job.clients.snapshots.remove(key)
                 raise
-            return StepResult(state.config, history(step.text, empty=layer is None), layer)
+            created_by = prepared.created_by(state.config, described)
+            return StepResult(state.config, history(created_by, empty=layer is None), layer)
 
         return await self._cached(state, described, out, make)
 

@@ -75,7 +75,10 @@ def test_workdir_makes_its_directory_in_a_layer(context: Context, busybox: str) 
     history = context.engine.ok(
         "history", "--format", "{{.CreatedBy}}|{{.Size}}", "workdir-layer"
     ).splitlines()
-    assert history[1:3] == ["WORKDIR /tmp|0B", "WORKDIR /srv/app|0B"]  # docker's: dirs are 0
+    assert history[1:3] == [  # docker's: directories count nothing
+        "/bin/sh -c #(nop) WORKDIR /tmp|0B",
+        "/bin/sh -c #(nop) WORKDIR /srv/app|0B",
+    ]
     context.engine.ok("rmi", "workdir-layer")
 
 

@@ -68,7 +68,7 @@ async def test_workdir_makes_its_directory_root_owned_in_a_layer(rig: BuildRig) 
     assert len(config["rootfs"]["diff_ids"]) == 2 and config["rootfs"]["diff_ids"][0] == BASE_DIFF
     assert config["history"][-1] == {
         "created": config["history"][-1]["created"],
-        "created_by": "WORKDIR /srv/app",
+        "created_by": "/bin/sh -c #(nop) WORKDIR /srv/app",
     }
     assert config["config"]["WorkingDir"] == "/srv/app"
     assert rig.leftovers() == []
@@ -101,3 +101,58 @@ async def test_args_before_the_first_from_are_steps_of_their_own(rig: BuildRig) 
     outcome = await rig.build("ARG BASE=busybox\nFROM $BASE\nENV A=1\n")
     assert outcome.text.startswith("Step 1/3 : ARG BASE=busybox\nStep 2/3 : FROM $BASE\n ---> ")
     assert "Step 3/3 : ENV A=1\n ---> Running in " in outcome.text
+
+
+async def test_history_says_what_docker_20_10s_classic_builder_says(rig: BuildRig) -> None:
+    dockerfile = (
+        "FROM busybox\n"
+        "ARG V=1 W\n"
+        'ENV A=$V B="two words"\n'
+        "LABEL l=$A\n"
+        "EXPOSE 80 53/udp\n"
+        "USER nobody\n"
+        "VOLUME /data /logs\n"
+        "STOPSIGNAL SIGTERM\n"
+        "HEALTHCHECK --interval=90s --timeout=500ms --retries=3 CMD curl -f x || exit 1\n"
+        "MAINTAINER me <me@example.org>\n"
+        "ONBUILD RUN make\n"
+        "WORKDIR app\n"
+        "COPY a.txt ./\n"
+        "COPY --chown=1:2 a.txt b.txt /both/\n"
+        "RUN echo $V\n"
+        'RUN ["echo", "exec"]\n'
+        'ENTRYPOINT ["/entry", "a b"]\n'
+        'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\n'
+        "CMD run it\n"
+    )
+    outcome = await rig.build(dockerfile, {"a.txt": "A\n", "b.txt": "B\n"}, labels={"x": "y"})
+    assert outcome.built is not None, outcome.text
+    history = json.loads(rig.images.blobs[outcome.built.image_id])["history"]
+    created_by = [h["created_by"] for h in history[1:]]
+    nop = "/bin/sh -c #(nop) "
+    assert created_by[:11] == [
+        f"{nop} ARG V=1 W",
+        f"{nop} ENV A=1 B=two words",
+        f"{nop} LABEL l=1",
+        f"{nop} EXPOSE 80 53/udp",
+        f"{nop} USER nobody",
+        f"{nop} VOLUME [/data /logs]",
+        f"{nop} STOPSIGNAL SIGTERM",
+        f'{nop} HEALTHCHECK &{{["CMD-SHELL" "curl -f x || exit 1"] "1m30s" "500ms" "0s" '
+        "'\\x03'}",
+        f"{nop} MAINTAINER me <me@example.org>",
+        f"{nop} ONBUILD RUN make",
+        f"{nop}WORKDIR /app",
+    ]
+    assert re.fullmatch(f"{re.escape(nop)}COPY file:[0-9a-f]{{64}} in /app/ ", created_by[11])
+    assert re.fullmatch(
+        f"{re.escape(nop)}COPY --chown=1:2multi:[0-9a-f]{{64}} in /both/ ", created_by[12]
+    )
+    assert created_by[13:] == [
+        "|1 V=1 /bin/sh -c echo $V",
+        "|1 V=1 echo exec",  # the exec form too (prependEnvOnCmd)
+        f'{nop} ENTRYPOINT ["/entry" "a b"]',
+        "/bin/bash -o pipefail -c #(nop)  SHELL [/bin/bash -o pipefail -c]",
+        '/bin/bash -o pipefail -c #(nop)  CMD ["/bin/bash" "-o" "pipefail" "-c" "run it"]',
+        "/bin/bash -o pipefail -c #(nop)  LABEL x=y",
+    ]

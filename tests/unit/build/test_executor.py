@@ -38,8 +38,8 @@ async def test_a_build_runs_its_steps_and_records_the_image(rig: BuildRig) -> No
     assert diff_ids[0] == BASE_DIFF and len(diff_ids) == 2
     history = config["history"]  # type: ignore[index]
     assert [h.get("empty_layer", False) for h in history] == [False, True, True, False, True]
-    assert history[2]["created_by"] == "ARG V=2"  # a step of its own, as in docker 20.10
-    assert history[3]["created_by"] == "RUN |1 V=2 /bin/sh -c echo $A $V"
+    assert history[2]["created_by"] == "/bin/sh -c #(nop)  ARG V=2"  # docker 20.10's step
+    assert history[3]["created_by"] == "|1 V=2 /bin/sh -c echo $A $V"
     assert rig.leftovers() == []
 
 
