@@ -110,6 +110,9 @@ PID = typer.Option(
     "", "--pid", help="host | container:NAME (a pid namespace of its own by default)"
 )
 UTS = typer.Option("", "--uts", help="host (a host name of its own by default)")
+CGROUPNS = typer.Option(
+    "", "--cgroupns", help="host | private (a cgroup namespace of its own by default)"
+)
 SYSCTL = typer.Option([], "--sysctl", help="namespaced kernel parameters: KEY=VALUE")
 DEVICE = typer.Option([], "--device", help="a host device: HOST[:CONTAINER][:rwm]")
 DEVICE_CGROUP_RULE = typer.Option([], "--device-cgroup-rule", help="a device rule: c 1:3 rwm")
@@ -222,7 +225,8 @@ def _exposed(expose: list[str], bindings: list[Any]) -> list[str]:
 
 
 def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
-    """--shm-size, --ipc, --pid, --uts, --sysctl, --device, --group-add, --cidfile."""
+    """--shm-size, --ipc, --pid, --uts, --cgroupns, --sysctl, --device, --group-add,
+    --cidfile."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
     if flags["shm_size"]:
@@ -230,6 +234,7 @@ def _namespaces_and_devices(host: Any, flags: dict[str, Any]) -> None:
     host.ipc_mode = flags["ipc"]
     host.pid_mode = runflags.namespace_mode(flags["pid"], "pid")
     host.uts_mode = runflags.namespace_mode(flags["uts"], "uts")
+    host.cgroupns_mode = runflags.cgroupns_mode(flags["cgroupns"])
     host.sysctls.update(runflags.sysctls(flags["sysctl"]))
     for value in flags["device"]:
         source, target, permissions = runflags.device(value)
@@ -342,6 +347,7 @@ def create(
     ipc: str = IPC,
     pid: str = PID,
     uts: str = UTS,
+    cgroupns: str = CGROUPNS,
     sysctl: list[str] = SYSCTL,
     device: list[str] = DEVICE,
     device_cgroup_rule: list[str] = DEVICE_CGROUP_RULE,

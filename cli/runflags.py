@@ -150,6 +150,13 @@ def namespace_mode(value: str, flag: str) -> str:
     return value
 
 
+def cgroupns_mode(value: str) -> str:
+    """--cgroupns: "", host or private, as docker's CLI checks."""
+    if value not in ("", "host", "private"):
+        raise Refused("--cgroupns: invalid CGROUP mode")
+    return value
+
+
 def attach_streams(values: list[str], detach: bool) -> set[str]:
     """-a STREAM...: the streams to attach (all of stdout and stderr without -a)."""
     wanted = {v.lower() for v in values}

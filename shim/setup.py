@@ -97,9 +97,16 @@ def mount_rootfs(rootfs: Path, mounts: list[Any], sys: sc.Syscalls) -> None:
             sys.mount("", str(rootfs), "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_RDONLY, "")
 
 
-def mount_spec(root: Root, spec: Spec, sys: sc.Syscalls) -> None:
+def mount_spec(
+    root: Root, spec: Spec, sys: sc.Syscalls, group: cgroups.Cgroup | None = None
+) -> None:
+    spaces = spec.get("linux", {}).get("namespaces", [])
+    own_namespace = any(n.get("type") == "cgroup" for n in spaces)
     for mount in spec.get("mounts", []):
         destination = mount["destination"]
+        if mount.get("type") == "cgroup" and not own_namespace:
+            bind_own_cgroups(root, destination, list(mount.get("options", [])), group, sys)
+            continue
         if mount.get("type") == "cgroup":
             mount_cgroupfs(root, destination, list(mount.get("options", [])), sys)
             continue
@@ -154,6 +161,42 @@ def mount_cgroupfs(root: Root, destination: str, options: list[str], sys: sc.Sys
     if parsed.flags & sc.MS_RDONLY:
         with root.target(destination) as target:
             sys.mount("", target, "", sc.MS_REMOUNT | sc.MS_RDONLY | base, "mode=755")
+
+
+def bind_own_cgroups(
+    root: Root,
+    destination: str,
+    options: list[str],
+    group: cgroups.Cgroup | None,
+    sys: sc.Syscalls,
+) -> None:
+    """--cgroupns host: a cgroupfs mounted in the host's cgroup namespace would show the host's
+    whole tree, so the container's own cgroup directories are bound there instead, as runc
+    binds them (v2: its directory at the destination; v1: a tmpfs, each hierarchy's directory
+    below it). No cgroup of its own (none made): the tmpfs alone."""
+    parsed = parse_options(options)
+    readonly = sc.MS_BIND | sc.MS_REMOUNT | (parsed.flags & ~sc.MS_RDONLY) | sc.MS_RDONLY
+    dirs = {} if group is None else group.controllers
+    if group is not None and group.v2:
+        _bind(root, str(dirs[""]), destination, readonly if parsed.flags & sc.MS_RDONLY else 0, sys)
+        return
+    base = parsed.flags & ~sc.MS_RDONLY
+    with root.target(destination, "dir") as target:
+        sys.mount("tmpfs", target, "tmpfs", base, "mode=755")
+    for controller, directory in sorted(dirs.items()):
+        sub = f"{destination}/{controller.removeprefix('name=')}"
+        _bind(root, str(directory), sub, readonly if parsed.flags & sc.MS_RDONLY else 0, sys)
+    if parsed.flags & sc.MS_RDONLY:
+        with root.target(destination) as target:
+            sys.mount("", target, "", sc.MS_REMOUNT | sc.MS_RDONLY | base, "mode=755")
+
+
+def _bind(root: Root, source: str, destination: str, remount: int, sys: sc.Syscalls) -> None:
+    with root.target(destination, "dir") as target:
+        sys.mount(source, target, "", sc.MS_BIND, "")
+    if remount:
+        with root.target(destination) as target:
+            sys.mount("", target, "", remount, "")
 
 
 def create_init_files(root: Root) -> None:
@@ -364,7 +407,7 @@ def prepare(
     privileged = spec.get("annotations", {}).get(PRIVILEGED_ANNOTATION) == "true"
     with Root(rootfs) as root:
         create_init_files(root)  # first: under the mounts, as docker's init layer lies
-        mount_spec(root, spec, sys)
+        mount_spec(root, spec, sys, group)
         attach_shm(root, shm, sys)
         create_devices(root, sys, privileged)
         create_spec_devices(root, spec, sys)

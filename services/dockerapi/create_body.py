@@ -35,7 +35,7 @@ HOST_KEYS = {
     "BlkioWeightDevice",
     "Ulimits", "CapAdd", "CapDrop", "Privileged", "SecurityOpt", "ReadonlyRootfs", "Tmpfs",
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
-    "IpcMode", "PidMode", "UTSMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
+    "IpcMode", "PidMode", "UTSMode", "CgroupnsMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
     "ContainerIDFile", "UsernsMode", "Isolation", "StorageOpt", "DeviceRequests", "CgroupParent",
 }  # fmt: skip
 
@@ -161,6 +161,7 @@ def _namespaces_and_devices(h: Fields, host: engine_pb2.HostConfig) -> None:
     host.pid_mode = h.text("PidMode")
     host.uts_mode = h.text("UTSMode")
     host.cgroup_parent = h.text("CgroupParent")
+    host.cgroupns_mode = h.text("CgroupnsMode")
     host.shm_size = h.number("ShmSize")
     host.sysctls.update(h.text_map("Sysctls"))
     host.group_add.extend(h.texts("GroupAdd"))

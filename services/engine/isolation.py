@@ -50,6 +50,8 @@ def check(host: HostConfig, hostname: str) -> None:
         raise errors.InvalidArgument(f"invalid PID mode: {host.pid_mode}")
     if host.uts_mode not in ("", "host"):
         raise errors.InvalidArgument(f"invalid UTS mode: {host.uts_mode}")
+    if host.cgroupns_mode not in ("", "private", "host"):
+        raise errors.InvalidArgument(f"invalid cgroup namespace mode: {host.cgroupns_mode}")
     if host.uts_mode == "host" and hostname:
         raise errors.InvalidArgument("conflicting options: hostname and the UTS mode")
     if host.shm_size < 0:
@@ -84,7 +86,7 @@ class Joined:
 
 
 def namespaces(host: HostConfig, netns_path: str | None, joined: Joined) -> list[dict[str, str]]:
-    """The OCI spec's linux.namespaces: mount and cgroup always new; pid, ipc and uts as asked;
+    """The OCI spec's linux.namespaces: mount always new; pid, ipc, uts and cgroup as asked;
     the network's by path (none for the host's)."""
     spaces: list[dict[str, str]] = []
     for kind, mode, path in (
@@ -97,7 +99,9 @@ def namespaces(host: HostConfig, netns_path: str | None, joined: Joined) -> list
             spaces.append({"type": kind})
     if host.uts_mode != "host":
         spaces.append({"type": "uts"})
-    spaces += [{"type": "mount"}, {"type": "cgroup"}]
+    spaces.append({"type": "mount"})
+    if host.cgroupns_mode != "host":
+        spaces.append({"type": "cgroup"})
     if netns_path is not None:
         spaces.append({"type": "network", "path": netns_path})
     return spaces

@@ -221,6 +221,7 @@ class HostConfig:
     ipc_mode: str = ""  # "" (private) | shareable | host | container:<id>
     pid_mode: str = ""  # "" | host | container:<id>
     uts_mode: str = ""  # "" | host
+    cgroupns_mode: str = ""  # "" (private) | private | host
     shm_size: int = 0  # bytes; 0 = 64 MiB
     sysctls: dict[str, str] = field(default_factory=dict)
     devices: list[DeviceMapping] = field(default_factory=list)

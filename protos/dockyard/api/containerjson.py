@@ -259,7 +259,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "VolumesFrom": _strings(h.volumes_from),
         "CapAdd": _strings(h.cap_add),
         "CapDrop": _strings(h.cap_drop),
-        "CgroupnsMode": "private",
+        "CgroupnsMode": h.cgroupns_mode or "private",
         "Dns": list(h.dns),
         "DnsOptions": list(h.dns_options),
         "DnsSearch": list(h.dns_search),

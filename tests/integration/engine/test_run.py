@@ -57,6 +57,35 @@ def test_a_container_has_its_own_namespaces(engine: Engine, busybox: str) -> Non
     assert len(mine) == 6 and all(a != b for a, b in zip(mine, host, strict=True))
 
 
+def test_cgroupns_host_keeps_the_hosts_cgroup_namespace_and_shows_only_its_own_cgroups(
+    engine: Engine, busybox: str
+) -> None:
+    """--cgroupns host: the host's cgroup namespace (/proc/self/cgroup names the real path), and
+    /sys/fs/cgroup shows the container's own cgroup, read-only, as runc binds it, never the
+    host's whole tree; private (the default, and inspect's word for it) a namespace of its own."""
+    show = "readlink /proc/self/ns/cgroup; cat /proc/self/cgroup"
+    cid = engine.ok("run", "-d", "--cgroupns", "host", "-m", "64m", busybox, "sleep", "60").strip()
+    namespace, *groups = engine.ok("exec", cid, "sh", "-c", show).split()
+    assert namespace == os.readlink("/proc/self/ns/cgroup")
+    assert any(line.endswith(f"/{cid}") for line in groups), groups
+    assert engine.ok("inspect", "-f", "{{.HostConfig.CgroupnsMode}}", cid) == "host\n"
+    own = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+    if Path("/sys/fs/cgroup/memory").is_dir():  # v1: its own limit at the hierarchy's root
+        assert engine.ok("exec", cid, "cat", own) == f"{64 << 20}\n"
+    listing = engine.ok(
+        "exec", cid, "ls", "/sys/fs/cgroup/pids" if Path(own).parent.is_dir() else "/sys/fs/cgroup"
+    ).split()
+    assert engine.cgroup_parent.split("/")[-1] not in listing and cid not in listing
+    touched = engine.cli("exec", cid, "mkdir", "/sys/fs/cgroup/pids/escape")
+    assert touched.returncode != 0
+    private = engine.ok("run", "--rm", busybox, "sh", "-c", show).split()
+    assert private[0] != namespace and private[1:] and all(g.endswith(":/") for g in private[1:])
+    plain = engine.ok("create", busybox, "true").strip()
+    assert engine.ok("inspect", "-f", "{{.HostConfig.CgroupnsMode}}", plain) == "private\n"
+    bad = engine.cli("run", "--rm", "--cgroupns", "shared", busybox, "true")
+    assert bad.returncode == 125 and "--cgroupns: invalid CGROUP mode" in bad.stderr
+
+
 def test_pid_one_is_the_command(engine: Engine, busybox: str) -> None:
     assert engine.ok("run", "--rm", busybox, "sh", "-c", "echo $$") == "1\n"
 

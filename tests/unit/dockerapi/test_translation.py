@@ -128,14 +128,14 @@ def test_namespaces_devices_and_shm_as_docker_sends_them() -> None:
     host = _create(
         HostConfig={
             "IpcMode": "shareable", "PidMode": "host", "UTSMode": "host", "ShmSize": 1 << 30,
-            "Sysctls": {"net.ipv4.ip_forward": "1"}, "GroupAdd": ["10", "wheel"],
+            "CgroupnsMode": "host", "Sysctls": {"net.ipv4.ip_forward": "1"}, "GroupAdd": ["10", "wheel"],
             "Devices": [{"PathOnHost": "/dev/null", "PathInContainer": "/dev/x",
                          "CgroupPermissions": "r"}],
             "ContainerIDFile": "/tmp/cid",
         }
     ).host_config  # fmt: skip
-    assert (host.ipc_mode, host.pid_mode, host.uts_mode, host.shm_size) == (
-        "shareable", "host", "host", 1 << 30,
+    assert (host.ipc_mode, host.pid_mode, host.uts_mode, host.shm_size, host.cgroupns_mode) == (
+        "shareable", "host", "host", 1 << 30, "host",
     )  # fmt: skip
     assert dict(host.sysctls) == {"net.ipv4.ip_forward": "1"}
     assert list(host.group_add) == ["10", "wheel"] and host.container_id_file == "/tmp/cid"

@@ -263,7 +263,7 @@ class ThrottleDevice(_message.Message):
     def __init__(self, path: _Optional[str] = ..., rate: _Optional[int] = ...) -> None: ...
 
 class HostConfig(_message.Message):
-    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from", "masked_paths", "readonly_paths", "container_id_file", "ipc_mode", "pid_mode", "uts_mode", "shm_size", "sysctls", "devices", "group_add", "device_cgroup_rules", "userns_mode", "isolation", "storage_opt", "volume_driver", "cgroup_parent", "device_requests")
+    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from", "masked_paths", "readonly_paths", "container_id_file", "ipc_mode", "pid_mode", "uts_mode", "cgroupns_mode", "shm_size", "sysctls", "devices", "group_add", "device_cgroup_rules", "userns_mode", "isolation", "storage_opt", "volume_driver", "cgroup_parent", "device_requests")
     class TmpfsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -313,6 +313,7 @@ class HostConfig(_message.Message):
     IPC_MODE_FIELD_NUMBER: _ClassVar[int]
     PID_MODE_FIELD_NUMBER: _ClassVar[int]
     UTS_MODE_FIELD_NUMBER: _ClassVar[int]
+    CGROUPNS_MODE_FIELD_NUMBER: _ClassVar[int]
     SHM_SIZE_FIELD_NUMBER: _ClassVar[int]
     SYSCTLS_FIELD_NUMBER: _ClassVar[int]
     DEVICES_FIELD_NUMBER: _ClassVar[int]
@@ -352,6 +353,7 @@ class HostConfig(_message.Message):
     ipc_mode: str
     pid_mode: str
     uts_mode: str
+    cgroupns_mode: str
     shm_size: int
     sysctls: _containers.ScalarMap[str, str]
     devices: _containers.RepeatedCompositeFieldContainer[DeviceMapping]
@@ -363,7 +365,7 @@ class HostConfig(_message.Message):
     volume_driver: str
     cgroup_parent: str
     device_requests: _containers.RepeatedCompositeFieldContainer[DeviceRequest]
-    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[_Union[MountSpec, _Mapping]]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., masked_paths: _Optional[_Iterable[str]] = ..., readonly_paths: _Optional[_Iterable[str]] = ..., container_id_file: _Optional[str] = ..., ipc_mode: _Optional[str] = ..., pid_mode: _Optional[str] = ..., uts_mode: _Optional[str] = ..., shm_size: _Optional[int] = ..., sysctls: _Optional[_Mapping[str, str]] = ..., devices: _Optional[_Iterable[_Union[DeviceMapping, _Mapping]]] = ..., group_add: _Optional[_Iterable[str]] = ..., device_cgroup_rules: _Optional[_Iterable[str]] = ..., userns_mode: _Optional[str] = ..., isolation: _Optional[str] = ..., storage_opt: _Optional[_Mapping[str, str]] = ..., volume_driver: _Optional[str] = ..., cgroup_parent: _Optional[str] = ..., device_requests: _Optional[_Iterable[_Union[DeviceRequest, _Mapping]]] = ...) -> None: ...
+    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[_Union[MountSpec, _Mapping]]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., masked_paths: _Optional[_Iterable[str]] = ..., readonly_paths: _Optional[_Iterable[str]] = ..., container_id_file: _Optional[str] = ..., ipc_mode: _Optional[str] = ..., pid_mode: _Optional[str] = ..., uts_mode: _Optional[str] = ..., cgroupns_mode: _Optional[str] = ..., shm_size: _Optional[int] = ..., sysctls: _Optional[_Mapping[str, str]] = ..., devices: _Optional[_Iterable[_Union[DeviceMapping, _Mapping]]] = ..., group_add: _Optional[_Iterable[str]] = ..., device_cgroup_rules: _Optional[_Iterable[str]] = ..., userns_mode: _Optional[str] = ..., isolation: _Optional[str] = ..., storage_opt: _Optional[_Mapping[str, str]] = ..., volume_driver: _Optional[str] = ..., cgroup_parent: _Optional[str] = ..., device_requests: _Optional[_Iterable[_Union[DeviceRequest, _Mapping]]] = ...) -> None: ...
 
 class DeviceRequest(_message.Message):
     __slots__ = ("driver", "count", "device_ids", "capabilities", "options")
