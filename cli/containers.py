@@ -43,6 +43,8 @@ STORAGE_OPT = typer.Option(
 GPUS = typer.Option([], "--gpus", help="GPU devices to add ('all': every GPU)")
 VOLUME_DRIVER = typer.Option("", "--volume-driver", help="volume driver (local)")
 CGROUP_PARENT = typer.Option("", "--cgroup-parent", help="optional parent cgroup for the container")
+LINK = typer.Option([], "--link", help="add link to another container (NAME[:ALIAS])")
+LINK_LOCAL_IP = typer.Option([], "--link-local-ip", help="container IPv4/IPv6 link-local addresses")
 QUIET = typer.Option(False, "-q", "--quiet", help="no pull output")
 ENTRYPOINT = typer.Option(None, "--entrypoint", help="override the image's entrypoint")
 NETWORK = typer.Option(
@@ -206,15 +208,22 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     if flags["init"]:
         host.init = True
     _namespaces_and_devices(host, flags)
+    host.links.extend(runflags.links(flags["link"]))
     request = pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
-    if flags["network_alias"] or flags["ip"] or flags["ip6"]:
-        mode = flags["network"] or "bridge"
+    mode = flags["network"] or "bridge"
+    user_network = mode not in ("default", "bridge", "host", "none") and ":" not in mode
+    endpoint_links = host.links if user_network else []  # docker's CLI: the endpoint's too
+    if flags["network_alias"] or flags["ip"] or flags["ip6"] or flags["link_local_ip"]:
         request.networks.add(
             network=mode,
             aliases=flags["network_alias"],
             ipv4_address=flags["ip"],
             ipv6_address=flags["ip6"],
+            link_local_ips=flags["link_local_ip"],
+            links=endpoint_links,
         )
+    elif endpoint_links:
+        request.networks.add(network=mode, links=endpoint_links)
     return request
 
 
@@ -292,6 +301,8 @@ def create(
     ip: str = IP,
     ip6: str = IP6,
     mac_address: str = MAC_ADDRESS,
+    link: list[str] = LINK,
+    link_local_ip: list[str] = LINK_LOCAL_IP,
     dns: list[str] = DNS,
     dns_search: list[str] = DNS_SEARCH,
     dns_option: list[str] = DNS_OPTION,
@@ -595,12 +606,13 @@ def rm(
     volumes: bool = typer.Option(
         False, "-v", "--volumes", help="remove the container's anonymous volumes too"
     ),
+    link: bool = typer.Option(False, "-l", "--link", help="remove the specified link"),
 ) -> None:
     """Remove containers."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
     def request(c: str) -> Any:
-        return pb.RemoveContainerRequest(id=c, force=force, volumes=volumes)
+        return pb.RemoveContainerRequest(id=c, force=force, volumes=volumes, link=link)
 
     each(
         "rm",

@@ -171,6 +171,17 @@ def attach_streams(values: list[str], detach: bool) -> set[str]:
     return wanted
 
 
+def links(values: list[str]) -> list[str]:
+    """--link NAME[:ALIAS], checked as docker's CLI checks it (opts.ValidateLink)."""
+    for value in values:
+        reason = "empty string specified for links" if not value else ""
+        if value.count(":") > 1:
+            reason = f"bad format for links: {value}"
+        if reason:
+            raise FlagError(f'invalid argument "{value}" for "--link" flag: {reason}')
+    return values
+
+
 def mac_address(value: str) -> str:
     """--mac-address, checked as docker's CLI checks it (opts.ValidateMACAddress)."""
     if value and macaddr.canonical(value) is None:

@@ -37,7 +37,7 @@ def register(routes: Routes) -> None:
     routes.add("POST", "/containers/{id}/rename", rename)
     routes.add("POST", "/containers/{id}/update", update)
     routes.add("GET", "/containers/{id}/top", top)
-    routes.add("DELETE", "/containers/{id}", remove)
+    routes.add("DELETE", "/containers/{id*}", remove)  # rm --link: "parent/alias"
     routes.add("GET", "/containers/{id}/changes", changes)
     from dockyard.services.dockerapi import archives, streams
 
@@ -170,7 +170,10 @@ async def wait(request: web.Request) -> web.StreamResponse:
 
 async def remove(request: web.Request) -> web.StreamResponse:
     message = engine_pb2.RemoveContainerRequest(
-        id=_id(request), force=params.flag(request, "force"), volumes=params.flag(request, "v")
+        id=_id(request),
+        force=params.flag(request, "force"),
+        volumes=params.flag(request, "v"),
+        link=params.flag(request, "link"),
     )
     await engine_of(request).containers.Remove(message, **UNARY)
     return replies.no_content()

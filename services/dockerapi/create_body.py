@@ -37,6 +37,7 @@ HOST_KEYS = {
     "Init", "PortBindings", "PublishAllPorts", "Dns", "DnsSearch", "DnsOptions", "ExtraHosts",
     "IpcMode", "PidMode", "UTSMode", "CgroupnsMode", "ShmSize", "Sysctls", "Devices", "GroupAdd",
     "ContainerIDFile", "UsernsMode", "Isolation", "StorageOpt", "DeviceRequests", "CgroupParent",
+    "Links",
 }  # fmt: skip
 
 
@@ -147,6 +148,7 @@ def host_config(h: Fields) -> engine_pb2.HostConfig:
         dns_search=h.texts("DnsSearch"),
         dns_options=h.texts("DnsOptions"),
         extra_hosts=h.texts("ExtraHosts"),
+        links=h.texts("Links"),
     )
     if h.doc.get("Init") is not None:
         host.init = h.flag("Init")
@@ -285,4 +287,6 @@ def endpoint(network: str, settings: Fields) -> engine_pb2.EndpointSettings:
         aliases=settings.texts("Aliases"),
         ipv4_address=settings.obj("IPAMConfig").text("IPv4Address"),
         ipv6_address=settings.obj("IPAMConfig").text("IPv6Address"),
+        links=settings.texts("Links"),
+        link_local_ips=settings.obj("IPAMConfig").texts("LinkLocalIPs"),
     )

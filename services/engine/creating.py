@@ -28,6 +28,7 @@ from dockyard.services.engine import (
     defaultsonly,
     isolation,
     limits,
+    links,
     logdetails,
     mounting,
     names,
@@ -190,6 +191,7 @@ class Creator:
             raise errors.InvalidArgument(f"address {config.mac_address}: invalid MAC address")
         self._resolve_modes(host)
         self._check_cgroup_parent(host.cgroup_parent)
+        host.links = links.register(host, name, self._store.get)
         if config.working_dir and not config.working_dir.startswith("/"):
             raise errors.InvalidArgument(
                 f"the working directory '{config.working_dir}' is invalid, it needs to be an "

@@ -24,8 +24,9 @@ from dockyard.services.engine.model import (
 )
 
 
-def sandbox_spec(container: Container) -> SandboxSpec:
-    """What the network service is asked to set up for `container`."""
+def sandbox_spec(container: Container, link_hosts: list[str] | None = None) -> SandboxSpec:
+    """What the network service is asked to set up for `container`; `link_hosts`: its legacy
+    links' /etc/hosts entries, after --add-host's (docker's order)."""
     host = container.host_config
     mac = macaddr.canonical(container.config.mac_address) or ""  # the first network's (docker's)
     return SandboxSpec(
@@ -34,14 +35,21 @@ def sandbox_spec(container: Container) -> SandboxSpec:
         hostname=container.config.hostname,
         name=container.name,
         endpoints=[
-            EndpointSpec(e.network, list(e.aliases), e.ipv4_address, mac if i == 0 else "")
+            EndpointSpec(
+                e.network,
+                list(e.aliases),
+                e.ipv4_address,
+                mac if i == 0 else "",
+                list(e.links),
+                list(e.link_local_ips),
+            )
             for i, e in enumerate(container.network_settings.networks)
         ],
         ports=[_port(b) for b in published(host, container.config.exposed_ports)],
         dns=list(host.dns),
         dns_search=list(host.dns_search),
         dns_options=list(host.dns_options),
-        extra_hosts=list(host.extra_hosts),
+        extra_hosts=list(host.extra_hosts) + (link_hosts or []),
         domainname=container.config.domainname,
         no_networks=not container.network_settings.networks,
     )

@@ -38,7 +38,7 @@ from pathlib import Path
 
 from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import mounting, names, restarts, signals
+from dockyard.services.engine import links, mounting, names, restarts, signals
 from dockyard.services.engine.attaching import AttachesAtStart
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.tasks import ExitStatus
@@ -301,6 +301,15 @@ class Lifecycle:
         self.attaches.drop(container.id)
         self._events.container(container, "destroy")
         self.waiters.removed(container.id, container.state.exit_code)
+
+    async def remove_link(self, ref: str) -> None:
+        """rm --link: the parent forgets the link `ref` ("parent/alias"); a running parent
+        keeps its /etc/hosts line and variables until its next start."""
+        parent = links.without_link(ref, self._store.get)
+        async with self.locks(parent.id):
+            current = self._store.get(parent.id)
+            current.host_config.links = parent.host_config.links
+            self._store.update(current)
 
     async def _stop_for_removal(self, container_id: str, force: bool) -> None:
         """Under the container's lock, so that no restart is half-way: refuse a live container

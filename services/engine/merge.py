@@ -68,8 +68,11 @@ def command(config: ContainerConfig) -> list[str]:
     return argv
 
 
-def process_env(config: ContainerConfig, hostname: str) -> list[str]:
-    """The environment the process starts with: docker adds PATH, HOSTNAME and TERM."""
+def process_env(
+    config: ContainerConfig, hostname: str, linked: list[str] | None = None
+) -> list[str]:
+    """The environment the process starts with: docker adds PATH, HOSTNAME and TERM, then the
+    links' variables (`linked`), which the container's own replace in place."""
     env = list(config.env)
     keys = {entry.split("=", 1)[0] for entry in env}
     extra = [f"HOSTNAME={hostname}"] if "HOSTNAME" not in keys else []
@@ -77,4 +80,7 @@ def process_env(config: ContainerConfig, hostname: str) -> list[str]:
         extra.insert(0, f"PATH={DEFAULT_PATH}")
     if config.tty and "TERM" not in keys:
         extra.append("TERM=xterm")
-    return extra + env
+    own = {entry.split("=", 1)[0]: entry for entry in env}
+    links = [own.get(e.split("=", 1)[0], e) for e in linked or []]
+    replaced = {e.split("=", 1)[0] for e in linked or []} & keys
+    return extra + links + [e for e in env if e.split("=", 1)[0] not in replaced]

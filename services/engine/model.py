@@ -119,6 +119,8 @@ class EndpointSettings:
     ip_prefix_len: int = 0
     ipv6_address: str = ""  # --ip6: always refused (no IPv6 on these networks)
     mac_address: str = ""
+    links: list[str] = field(default_factory=list)  # "name:alias", on a user network
+    link_local_ips: list[str] = field(default_factory=list)  # --link-local-ip
 
 
 @dataclass
@@ -233,6 +235,7 @@ class HostConfig:
     device_requests: list[DeviceRequest] = field(default_factory=list)  # --gpus (refused)
     volume_driver: str = ""  # "" | local (no volume plugins)
     cgroup_parent: str = ""  # "" = the engine's (spec.cgroups_path)
+    links: list[str] = field(default_factory=list)  # "/child:/parent/alias" (links.py)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dockyard.api import errors
-from dockyard.services.engine import limits, restarts, security, spec
+from dockyard.services.engine import limits, links, restarts, security, spec
 from dockyard.services.engine.clients.tasks import (
     ExecEvent,
     ExecSpec,
@@ -138,7 +138,9 @@ class Running:
         exec_spec = ExecSpec(
             task_id=container.id,
             exec_id=exec_id,
-            process=exec_process(container, options),
+            process=exec_process(
+                container, options, links.environment(links.linked(container, self._store.get))
+            ),
             terminal=options.tty,
             stdin=options.stdin,
             detach=options.detach,
@@ -178,7 +180,11 @@ async def _started(events: AsyncIterator[ExecEvent]) -> AsyncIterator[ExecEvent]
         raise errors.CommandNotRunnable(exec_failure(str(err))) from None
 
 
-def exec_process(container: Container, options: ExecOptions) -> dict[str, Any]:
+def exec_process(
+    container: Container, options: ExecOptions, linked: list[str] | None = None
+) -> dict[str, Any]:
+    """The exec's process; `linked`: the container's links' variables (dockerd's exec gets
+    them too)."""
     host = container.host_config
     privileged = host.privileged or options.privileged
     sec = security.resolve(host.cap_add, host.cap_drop, privileged, host.security_opt)
@@ -193,7 +199,9 @@ def exec_process(container: Container, options: ExecOptions) -> dict[str, Any]:
         config.working_dir = options.working_dir
     if options.user:
         config.user = options.user
-    process = spec.process(replace(container, config=config), container.config.hostname, sec)
+    process = spec.process(
+        replace(container, config=config), container.config.hostname, sec, linked
+    )
     if config.user:
         process["dockyardUser"] = config.user
     return process

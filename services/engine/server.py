@@ -124,7 +124,10 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
     async def Remove(
         self, request: engine_pb2.RemoveContainerRequest, context: Context
     ) -> empty_pb2.Empty:
-        await self._life.remove(request.id, request.force, request.volumes)
+        if request.link:
+            await self._life.remove_link(request.id)
+        else:
+            await self._life.remove(request.id, request.force, request.volumes)
         return EMPTY
 
     async def Rename(

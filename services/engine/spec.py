@@ -74,6 +74,7 @@ class SpecInputs:
     hostname_path: str = ""
     mounts: list[dict[str, Any]] = field(default_factory=list)  # volumes, binds, tmpfs (user's)
     joined: isolation.Joined = field(default_factory=isolation.Joined)  # --ipc/--pid container:X
+    linked_env: list[str] = field(default_factory=list)  # the links' variables (links.py)
 
 
 def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
@@ -86,7 +87,7 @@ def build(container: Container, inputs: SpecInputs) -> dict[str, Any]:
     nodes, device_rules = isolation.devices(host.devices)
     doc: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
-        "process": process(container, inputs.hostname, sec),
+        "process": process(container, inputs.hostname, sec, inputs.linked_env),
         "root": {"path": "rootfs", "readonly": host.read_only},
         "hostname": inputs.hostname,
         **({"domainname": container.config.domainname} if container.config.domainname else {}),
@@ -144,15 +145,17 @@ def _merged(defaults: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[
     return [m for m in defaults if m["destination"] not in taken] + rest
 
 
-def process(container: Container, hostname: str, sec: security.Security) -> dict[str, Any]:
-    """The spec's `process` (exec builds on it too)."""
+def process(
+    container: Container, hostname: str, sec: security.Security, linked: list[str] | None = None
+) -> dict[str, Any]:
+    """The spec's `process` (exec builds on it too); `linked`: the links' variables."""
     config = container.config
     caps = list(sec.capabilities)
     return {
         "terminal": config.tty,
         "user": _numeric_user(config.user, container.host_config.group_add),
         "args": command(config),
-        "env": process_env(config, hostname),
+        "env": process_env(config, hostname, linked),
         "cwd": config.working_dir or "/",
         "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
         "rlimits": limits.rlimits(container.host_config.resources.ulimits),

@@ -24,12 +24,13 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from dockyard.api import errors, timings
 from dockyard.api.config import DaemonConfig
-from dockyard.services.engine import defaultsonly, health, isolation, spec
+from dockyard.services.engine import defaultsonly, health, isolation, links, spec
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.networks import Sandbox
 from dockyard.services.engine.clients.snapshots import Mount
@@ -44,6 +45,16 @@ from dockyard.services.engine.units import parse_size
 
 Watch = Callable[[str], None]
 """Called with a container's ID once its task runs (the exit watcher's `watch`)."""
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What a start got ready for the task's spec."""
+
+    sandbox: Sandbox
+    volumes: list[dict[str, Any]]
+    joined: isolation.Joined
+    linked_env: list[str]
 
 
 class Starter:
@@ -71,10 +82,12 @@ class Starter:
         defaultsonly.check_devices(container.host_config.device_requests)
         self._released.discard(container.id)
         joined = self._joined(container)
+        linked = links.linked(container, self._store.get)
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self.remove_sandbox, container.id)
             with timings.phase("engine.network"):
-                sandbox = await self._c.network.create_sandbox(sandbox_spec(container))
+                wanted = sandbox_spec(container, links.hosts(linked))
+                sandbox = await self._c.network.create_sandbox(wanted)
             undo.push_async_callback(self.release_volumes, container.id)
             with timings.phase("engine.mounts"):
                 mounts = await self._c.snapshots.mounts(container.id)
@@ -83,7 +96,8 @@ class Starter:
             record_sandbox(container, sandbox)
             undo.push_async_callback(self.delete_task, container.id)
             try:
-                task = self._new_task(container, sandbox, mounts, volumes, size, joined)
+                inputs = _Inputs(sandbox, volumes, joined, links.environment(linked))
+                task = self._new_task(container, inputs, mounts, size)
                 with timings.phase("engine.task"):
                     await self._create(task)
             except (errors.CommandNotFound, errors.CommandNotRunnable) as err:
@@ -135,17 +149,13 @@ class Starter:
         return isolation.Joined(**paths)
 
     def _new_task(
-        self,
-        container: Container,
-        sandbox: Sandbox,
-        mounts: list[Mount],
-        volumes: list[dict[str, Any]],
-        size: Resize | None,
-        joined: isolation.Joined,
+        self, container: Container, got: _Inputs, mounts: list[Mount], size: Resize | None
     ) -> NewTask:
+        sandbox = got.sandbox
         inputs = spec.SpecInputs(
-            joined=joined,
-            mounts=volumes,
+            joined=got.joined,
+            mounts=got.volumes,
+            linked_env=got.linked_env,
             hostname=container.config.hostname,
             netns_path=sandbox.netns_path or None,
             cgroup_parent=self._config.cgroup_parent,

@@ -16,7 +16,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv6Address,
+    IPv6Interface,
+    ip_address,
+    ip_interface,
+)
 from pathlib import Path
 
 from dockyard.api.errors import InvalidArgument
@@ -37,6 +44,27 @@ class EndpointRequest:
     aliases: list[str] = field(default_factory=list)
     ipv4_address: str = ""
     mac_address: str = ""  # "" = derived from the address
+    links: list[str] = field(default_factory=list)  # "name:alias", answered for this one only
+    link_local_ips: list[str] = field(default_factory=list)  # more addresses on the interface
+
+
+def link_local_addresses(values: list[str]) -> tuple[IPv4Interface | IPv6Interface, ...]:
+    """--link-local-ip's addresses, as libnetwork gives them to the interface (IPv4 /16,
+    IPv6 /64), refused in dockerd's and libnetwork's words when one is not link-local."""
+    found: list[IPv4Address | IPv6Address | None] = []
+    for value in values:
+        try:
+            found.append(ip_address(value))
+        except ValueError:
+            if value:
+                raise InvalidArgument(
+                    f"Invalid link-local IP address: [{' '.join(values)}]"
+                ) from None
+            found.append(None)
+    for ip in found:
+        if ip is None or not ip.is_link_local:
+            raise InvalidArgument(f"invalid link local IP address: {ip or '<nil>'}")
+    return tuple(ip_interface(f"{ip}/{16 if ip.version == 4 else 64}") for ip in found if ip)
 
 
 class Endpoints:
@@ -68,6 +96,7 @@ class Endpoints:
         ]
 
     def attach(self, sandbox: Sandbox, network: Network, wanted: EndpointRequest) -> Endpoint:
+        link_local = link_local_addresses(wanted.link_local_ips)
         mine = self._store.endpoints(sandbox.container_id)
         address = ipam.allocate(
             network.net,
@@ -84,6 +113,7 @@ class Endpoints:
             address=ipam.interface(address, network.net),
             mac=endpoint.mac,
             gateway=None if mine or network.internal else IPv4Address(network.gateway),
+            link_local=link_local,
         )
         try:
             self._link(sandbox, network, endpoint, attachment)
@@ -112,6 +142,7 @@ class Endpoints:
             keys = {sandbox.spec.get("name", ""), sandbox.hostname, sandbox.container_id[:12]}
             keys |= set(endpoint.aliases)
             self._names.add(sandbox.container_id, network.id, keys, endpoint.address)
+            self._names.link(sandbox.container_id, network.id, endpoint.links)
 
     def forwards(self, container_id: str) -> list[nat.Forward]:
         """Where `container_id`'s published ports go now (none without a bridge endpoint)."""
@@ -141,6 +172,7 @@ class Endpoints:
             address=str(address),
             mac=wanted.mac_address or ipam.mac_for(address),
             aliases=list(wanted.aliases),
+            links=list(wanted.links),
             ifname=ifname,
             host_ifname=self._tag.veth(endpoint_id) if network.driver == "bridge" else "",
         )

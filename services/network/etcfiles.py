@@ -51,18 +51,20 @@ def files(container: Container, daemon_dns: list[str]) -> Files:
 
 
 def hosts(container: Container) -> str:
+    """The header, the extra hosts (--add-host's, then the legacy links': "alias hostname
+    name:address"), then the container's own address last, as libnetwork writes them."""
     spec, endpoints = container.spec, container.endpoints
     text = HOSTS_HEADER
-    if endpoints:
-        names = container.hostname
-        if spec.get("domainname"):
-            names += f".{spec['domainname']}"
-        text += f"{endpoints[0][0].address}\t{names}\n"
     for entry in spec.get("extra_hosts", []):
         host, _, address = entry.partition(":")
         if address == "host-gateway":  # docker's name for the host, as containers see it
             address = endpoints[0][1].gateway if endpoints else "127.0.0.1"
         text += f"{address}\t{host}\n"
+    if endpoints:
+        names = container.hostname
+        if spec.get("domainname"):
+            names += f".{spec['domainname']}"
+        text += f"{endpoints[0][0].address}\t{names}\n"
     return text
 
 

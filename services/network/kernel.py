@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Interface
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,7 @@ class Attachment:
     address: IPv4Interface
     mac: str
     gateway: IPv4Address | None  # the default route, for the first network only
+    link_local: tuple[IPv4Interface | IPv6Interface, ...] = ()  # --link-local-ip: /16 or /64
 
 
 class Links(Protocol):

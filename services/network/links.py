@@ -144,6 +144,8 @@ def _configure(attachment: Attachment) -> None:
     index = socket.if_nametoindex(attachment.ifname)
     with rtnl.Route() as route:
         route.add_address(index, attachment.address)
+        for address in attachment.link_local:
+            route.add_address(index, address)
         route.set_up(index)
         if attachment.gateway is not None:
             route.replace_default_route(attachment.gateway, index)

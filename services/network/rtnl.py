@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Interface
 from pathlib import Path
 from types import TracebackType
 
@@ -97,10 +97,11 @@ def new_macvlan(name: str, address: str, lower: int, mode: str, netns: int) -> b
     )
 
 
-def address(index: int, interface: IPv4Interface) -> bytes:
-    """An IPv4 address of the link `index` (to add or delete)."""
+def address(index: int, interface: IPv4Interface | IPv6Interface) -> bytes:
+    """An address of the link `index` (to add or delete)."""
     ip = interface.ip.packed
-    header = IFADDR.pack(socket.AF_INET, interface.network.prefixlen, 0, 0, index)
+    family = socket.AF_INET if interface.version == 4 else socket.AF_INET6
+    header = IFADDR.pack(family, interface.network.prefixlen, 0, 0, index)
     return header + attrs((IFA_LOCAL, ip), (IFA_ADDRESS, ip))
 
 
@@ -183,7 +184,7 @@ class Route:
     def links(self) -> list[Link]:
         return [link_of(body) for body in self._nl.dump(RTM_GETLINK, ifinfo())]
 
-    def add_address(self, index: int, interface: IPv4Interface) -> None:
+    def add_address(self, index: int, interface: IPv4Interface | IPv6Interface) -> None:
         self._nl.request(RTM_NEWADDR, CREATE, address(index, interface))
 
     def delete_address(self, index: int, interface: IPv4Interface) -> None:

@@ -108,6 +108,8 @@ def _endpoint_request(message: pb.EndpointRequest) -> EndpointRequest:
         aliases=list(message.aliases),
         ipv4_address=message.ipv4_address,
         mac_address=message.mac_address,
+        links=list(message.links),
+        link_local_ips=list(message.link_local_ips),
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from ipaddress import IPv4Interface, IPv4Network
 from pathlib import Path
@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS endpoints (
     ifname TEXT NOT NULL,
     host_ifname TEXT NOT NULL,
     ready INTEGER NOT NULL DEFAULT 1,
+    links TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (container_id, network_id),
     UNIQUE (network_id, address)
 );
@@ -73,7 +74,7 @@ CREATE INDEX IF NOT EXISTS ports_by_container ON ports (container_id);
 CREATE INDEX IF NOT EXISTS endpoints_by_id ON endpoints (endpoint_id);
 """
 ENDPOINT_COLUMNS = (
-    "container_id, network_id, endpoint_id, address, mac, aliases, ifname, host_ifname"
+    "container_id, network_id, endpoint_id, address, mac, aliases, ifname, host_ifname, links"
 )
 
 
@@ -125,6 +126,7 @@ class Endpoint:
     aliases: list[str]
     ifname: str
     host_ifname: str  # "" for a macvlan
+    links: list[str] = field(default_factory=list)  # "name:alias": resolved for this one only
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ class Store:
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(endpoints)")}
         if "ready" not in columns:  # a store from before the mark: its endpoints were made
             self.db.execute("ALTER TABLE endpoints ADD COLUMN ready INTEGER NOT NULL DEFAULT 1")
+        if "links" not in columns:  # a store from before endpoint links
+            self.db.execute("ALTER TABLE endpoints ADD COLUMN links TEXT NOT NULL DEFAULT '[]'")
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(networks)")}
         if "gateway_unstated" not in columns:  # a store from before: its gateways are shown
             self.db.execute(
@@ -246,10 +250,14 @@ class Store:
     def add_endpoint(self, e: Endpoint) -> bool:
         """Record `e`, not ready yet; False when its address is taken on its network."""
         row: tuple[Any, ...] = (e.container_id, e.network_id, e.endpoint_id, e.address, e.mac)
-        row += (json.dumps(e.aliases), e.ifname, e.host_ifname)
+        row += (json.dumps(e.aliases), e.ifname, e.host_ifname, json.dumps(e.links))
         try:
             with self.db:
-                self.db.execute("INSERT INTO endpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", row)
+                self.db.execute(
+                    f"INSERT INTO endpoints ({ENDPOINT_COLUMNS}, ready)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    row,
+                )
         except sqlite3.IntegrityError:
             return False
         return True
@@ -321,7 +329,7 @@ def _network(row: tuple[Any, ...]) -> Network:
 
 def _endpoint(row: tuple[Any, ...]) -> Endpoint:
     fields = list(row)
-    fields[5] = json.loads(fields[5])
+    fields[5], fields[8] = json.loads(fields[5]), json.loads(fields[8])
     return Endpoint(*fields)
 
 

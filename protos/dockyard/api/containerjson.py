@@ -267,7 +267,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "GroupAdd": _strings(h.group_add),
         "IpcMode": h.ipc_mode or "private",
         "Cgroup": "",
-        "Links": None,
+        "Links": _strings(h.links),
         "OomScoreAdj": r.oom_score_adj,
         "PidMode": h.pid_mode,
         "Privileged": h.privileged,
@@ -421,8 +421,8 @@ def endpoint(c: Any, e: Any, version: tuple[int, int]) -> dict[str, Any]:
             if alias and alias not in aliases:
                 aliases.append(alias)
     doc: dict[str, Any] = {
-        "IPAMConfig": {"IPv4Address": e.ipv4_address} if e.ipv4_address else None,
-        "Links": None,
+        "IPAMConfig": _ipam_config(e),
+        "Links": _strings(e.links),
         "Aliases": aliases or None,
         "NetworkID": e.network_id,
         "EndpointID": e.endpoint_id,
@@ -438,6 +438,16 @@ def endpoint(c: Any, e: Any, version: tuple[int, int]) -> dict[str, Any]:
     if version >= (1, 44):
         doc["DNSNames"] = [c.name, c.id[:12], *e.aliases] if user_network else None
     return doc
+
+
+def _ipam_config(e: Any) -> dict[str, Any] | None:
+    """docker's EndpointIPAMConfig: each field only when set (omitempty), null when none is."""
+    doc: dict[str, Any] = {}
+    if e.ipv4_address:
+        doc["IPv4Address"] = e.ipv4_address
+    if e.link_local_ips:
+        doc["LinkLocalIPs"] = list(e.link_local_ips)
+    return doc or None
 
 
 def network_settings(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:

@@ -19,6 +19,8 @@ class EndpointSpec:
     aliases: list[str] = field(default_factory=list)  # more names the network's DNS answers
     ipv4_address: str = ""  # "" = the next free address
     mac_address: str = ""  # "" = derived from the address
+    links: list[str] = field(default_factory=list)  # "name:alias": for this endpoint's DNS only
+    link_local_ips: list[str] = field(default_factory=list)  # more addresses on its interface
 
 
 @dataclass

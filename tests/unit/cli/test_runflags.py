@@ -100,3 +100,11 @@ def test_published_ranges_and_protocols() -> None:
     ):
         with pytest.raises(Refused, match=said):
             runflags.published([value])
+
+
+def test_links_checked_as_dockers_validate_link() -> None:
+    assert runflags.links(["db", "db:d", "/db:/web/d"]) == ["db", "db:d", "/db:/web/d"]
+    with pytest.raises(FlagError, match=r'^invalid argument "a:b:c" for "--link" flag: bad format'):
+        runflags.links(["a:b:c"])
+    with pytest.raises(FlagError, match="empty string specified for links"):
+        runflags.links([""])

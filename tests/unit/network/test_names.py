@@ -36,3 +36,19 @@ def test_adding_again_replaces_the_entry() -> None:
     assert table.lookup("a", "old") is None and table.lookup("a", "new") == ["10.0.0.4"]
     table.clear()
     assert table.lookup("a", "new") is None
+
+
+def test_an_endpoints_links_are_its_containers_alone() -> None:
+    """libnetwork's per-endpoint aliases: `--link srv:store` on a user network."""
+    table = NameTable()
+    table.add("srv", "net", {"srv"}, "10.0.0.2")
+    table.add("store", "net", {"store"}, "10.0.0.9")  # a container that is named store
+    table.add("cli", "net", {"cli"}, "10.0.0.3")
+    table.add("other", "net", {"other"}, "10.0.0.4")
+    table.link("cli", "net", ["srv:Store", "/srv:/cli/db", "nowhere:gone"])
+    assert table.lookup("cli", "store.") == ["10.0.0.2"]  # the link before the name
+    assert table.lookup("cli", "db") == ["10.0.0.2"]
+    assert table.lookup("cli", "gone") is None  # its name is no one's on the network
+    assert table.lookup("other", "store") == ["10.0.0.9"]
+    table.remove("cli", "net")
+    assert table.lookup("cli", "db") is None

@@ -121,3 +121,16 @@ def test_networks_by_id_prefix(world: World) -> None:
         world.manager.networks.get("zz")
     with pytest.raises(NotFound):
         world.manager.networks.get("%")  # a pattern character is a character
+
+
+def test_link_local_addresses_as_libnetwork_takes_them() -> None:
+    import pytest
+    from dockyard.api.errors import InvalidArgument
+    from dockyard.services.network.endpoints import link_local_addresses
+
+    got = link_local_addresses(["169.254.1.2", "fe80::12"])
+    assert [str(a) for a in got] == ["169.254.1.2/16", "fe80::12/64"]
+    with pytest.raises(InvalidArgument, match=r"^invalid link local IP address: 10.0.0.1$"):
+        link_local_addresses(["169.254.1.2", "10.0.0.1"])
+    with pytest.raises(InvalidArgument, match=r"^Invalid link-local IP address: \[nope 1.2\]$"):
+        link_local_addresses(["nope", "1.2"])

@@ -30,6 +30,8 @@ def test_records_round_trip_and_clashes(tmp_path: Path) -> None:
     assert store.owners() == {"a"} and store.has_endpoints(network_id="n1")
     store.forget("a")
     assert store.owners() == set() and not store.has_endpoints()
+    linked = Endpoint("c", "n1", "cc", "10.9.0.3", "m", [], "eth0", "v", ["srv:db"])
+    assert store.add_endpoint(linked) and store.endpoints("c") == [linked]
     store.close()
 
 
@@ -50,6 +52,7 @@ def test_a_store_from_before_the_marks_counts_as_complete(tmp_path: Path) -> Non
     store = Store(tmp_path / "network.db")
     sandboxes = Sandboxes(store.db, tmp_path, tmp_path / "run", namespaces())
     assert [e.endpoint_id for e in store.endpoints(ready=True)] == ["aa"]
+    assert store.endpoints()[0].links == []  # a store from before endpoint links, too
     assert sandboxes.get("a").complete and sandboxes.get("a").spec == {}
     store.close()
 

@@ -263,7 +263,7 @@ class ThrottleDevice(_message.Message):
     def __init__(self, path: _Optional[str] = ..., rate: _Optional[int] = ...) -> None: ...
 
 class HostConfig(_message.Message):
-    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from", "masked_paths", "readonly_paths", "container_id_file", "ipc_mode", "pid_mode", "uts_mode", "cgroupns_mode", "shm_size", "sysctls", "devices", "group_add", "device_cgroup_rules", "userns_mode", "isolation", "storage_opt", "volume_driver", "cgroup_parent", "device_requests")
+    __slots__ = ("network_mode", "auto_remove", "log_config", "runtime", "restart_policy", "resources", "cap_add", "cap_drop", "privileged", "security_opt", "read_only", "tmpfs", "init", "port_bindings", "publish_all_ports", "dns", "dns_search", "dns_options", "extra_hosts", "binds", "mounts", "volumes_from", "masked_paths", "readonly_paths", "container_id_file", "ipc_mode", "pid_mode", "uts_mode", "cgroupns_mode", "shm_size", "sysctls", "devices", "group_add", "device_cgroup_rules", "userns_mode", "isolation", "storage_opt", "volume_driver", "cgroup_parent", "device_requests", "links")
     class TmpfsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -325,6 +325,7 @@ class HostConfig(_message.Message):
     VOLUME_DRIVER_FIELD_NUMBER: _ClassVar[int]
     CGROUP_PARENT_FIELD_NUMBER: _ClassVar[int]
     DEVICE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
     network_mode: str
     auto_remove: bool
     log_config: LogConfig
@@ -365,7 +366,8 @@ class HostConfig(_message.Message):
     volume_driver: str
     cgroup_parent: str
     device_requests: _containers.RepeatedCompositeFieldContainer[DeviceRequest]
-    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[_Union[MountSpec, _Mapping]]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., masked_paths: _Optional[_Iterable[str]] = ..., readonly_paths: _Optional[_Iterable[str]] = ..., container_id_file: _Optional[str] = ..., ipc_mode: _Optional[str] = ..., pid_mode: _Optional[str] = ..., uts_mode: _Optional[str] = ..., cgroupns_mode: _Optional[str] = ..., shm_size: _Optional[int] = ..., sysctls: _Optional[_Mapping[str, str]] = ..., devices: _Optional[_Iterable[_Union[DeviceMapping, _Mapping]]] = ..., group_add: _Optional[_Iterable[str]] = ..., device_cgroup_rules: _Optional[_Iterable[str]] = ..., userns_mode: _Optional[str] = ..., isolation: _Optional[str] = ..., storage_opt: _Optional[_Mapping[str, str]] = ..., volume_driver: _Optional[str] = ..., cgroup_parent: _Optional[str] = ..., device_requests: _Optional[_Iterable[_Union[DeviceRequest, _Mapping]]] = ...) -> None: ...
+    links: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network_mode: _Optional[str] = ..., auto_remove: _Optional[bool] = ..., log_config: _Optional[_Union[LogConfig, _Mapping]] = ..., runtime: _Optional[str] = ..., restart_policy: _Optional[_Union[RestartPolicy, _Mapping]] = ..., resources: _Optional[_Union[Resources, _Mapping]] = ..., cap_add: _Optional[_Iterable[str]] = ..., cap_drop: _Optional[_Iterable[str]] = ..., privileged: _Optional[bool] = ..., security_opt: _Optional[_Iterable[str]] = ..., read_only: _Optional[bool] = ..., tmpfs: _Optional[_Mapping[str, str]] = ..., init: _Optional[bool] = ..., port_bindings: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., publish_all_ports: _Optional[bool] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., binds: _Optional[_Iterable[str]] = ..., mounts: _Optional[_Iterable[_Union[MountSpec, _Mapping]]] = ..., volumes_from: _Optional[_Iterable[str]] = ..., masked_paths: _Optional[_Iterable[str]] = ..., readonly_paths: _Optional[_Iterable[str]] = ..., container_id_file: _Optional[str] = ..., ipc_mode: _Optional[str] = ..., pid_mode: _Optional[str] = ..., uts_mode: _Optional[str] = ..., cgroupns_mode: _Optional[str] = ..., shm_size: _Optional[int] = ..., sysctls: _Optional[_Mapping[str, str]] = ..., devices: _Optional[_Iterable[_Union[DeviceMapping, _Mapping]]] = ..., group_add: _Optional[_Iterable[str]] = ..., device_cgroup_rules: _Optional[_Iterable[str]] = ..., userns_mode: _Optional[str] = ..., isolation: _Optional[str] = ..., storage_opt: _Optional[_Mapping[str, str]] = ..., volume_driver: _Optional[str] = ..., cgroup_parent: _Optional[str] = ..., device_requests: _Optional[_Iterable[_Union[DeviceRequest, _Mapping]]] = ..., links: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DeviceRequest(_message.Message):
     __slots__ = ("driver", "count", "device_ids", "capabilities", "options")
@@ -475,7 +477,7 @@ class PortBinding(_message.Message):
     def __init__(self, container_port: _Optional[str] = ..., host_ip: _Optional[str] = ..., host_port: _Optional[str] = ...) -> None: ...
 
 class EndpointSettings(_message.Message):
-    __slots__ = ("network", "aliases", "ipv4_address", "network_id", "endpoint_id", "gateway", "ip_address", "ip_prefix_len", "mac_address", "ipv6_address")
+    __slots__ = ("network", "aliases", "ipv4_address", "network_id", "endpoint_id", "gateway", "ip_address", "ip_prefix_len", "mac_address", "ipv6_address", "links", "link_local_ips")
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -486,6 +488,8 @@ class EndpointSettings(_message.Message):
     IP_PREFIX_LEN_FIELD_NUMBER: _ClassVar[int]
     MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     IPV6_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    LINK_LOCAL_IPS_FIELD_NUMBER: _ClassVar[int]
     network: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     ipv4_address: str
@@ -496,7 +500,9 @@ class EndpointSettings(_message.Message):
     ip_prefix_len: int
     mac_address: str
     ipv6_address: str
-    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., network_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_address: _Optional[str] = ..., ip_prefix_len: _Optional[int] = ..., mac_address: _Optional[str] = ..., ipv6_address: _Optional[str] = ...) -> None: ...
+    links: _containers.RepeatedScalarFieldContainer[str]
+    link_local_ips: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., network_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_address: _Optional[str] = ..., ip_prefix_len: _Optional[int] = ..., mac_address: _Optional[str] = ..., ipv6_address: _Optional[str] = ..., links: _Optional[_Iterable[str]] = ..., link_local_ips: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class NetworkSettings(_message.Message):
     __slots__ = ("networks", "ports")
@@ -553,14 +559,16 @@ class KillContainerRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ..., signal: _Optional[str] = ...) -> None: ...
 
 class RemoveContainerRequest(_message.Message):
-    __slots__ = ("id", "force", "volumes")
+    __slots__ = ("id", "force", "volumes", "link")
     ID_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
     VOLUMES_FIELD_NUMBER: _ClassVar[int]
+    LINK_FIELD_NUMBER: _ClassVar[int]
     id: str
     force: bool
     volumes: bool
-    def __init__(self, id: _Optional[str] = ..., force: _Optional[bool] = ..., volumes: _Optional[bool] = ...) -> None: ...
+    link: bool
+    def __init__(self, id: _Optional[str] = ..., force: _Optional[bool] = ..., volumes: _Optional[bool] = ..., link: _Optional[bool] = ...) -> None: ...
 
 class ListContainersRequest(_message.Message):
     __slots__ = ("all", "filters", "limit", "size")

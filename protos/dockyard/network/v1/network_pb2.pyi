@@ -39,16 +39,20 @@ class CreateSandboxRequest(_message.Message):
     def __init__(self, container_id: _Optional[str] = ..., mode: _Optional[str] = ..., hostname: _Optional[str] = ..., name: _Optional[str] = ..., endpoints: _Optional[_Iterable[_Union[EndpointRequest, _Mapping]]] = ..., ports: _Optional[_Iterable[_Union[PortBinding, _Mapping]]] = ..., dns: _Optional[_Iterable[str]] = ..., dns_search: _Optional[_Iterable[str]] = ..., dns_options: _Optional[_Iterable[str]] = ..., extra_hosts: _Optional[_Iterable[str]] = ..., domainname: _Optional[str] = ..., no_networks: _Optional[bool] = ...) -> None: ...
 
 class EndpointRequest(_message.Message):
-    __slots__ = ("network", "aliases", "ipv4_address", "mac_address")
+    __slots__ = ("network", "aliases", "ipv4_address", "mac_address", "links", "link_local_ips")
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    LINK_LOCAL_IPS_FIELD_NUMBER: _ClassVar[int]
     network: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     ipv4_address: str
     mac_address: str
-    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., mac_address: _Optional[str] = ...) -> None: ...
+    links: _containers.RepeatedScalarFieldContainer[str]
+    link_local_ips: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., mac_address: _Optional[str] = ..., links: _Optional[_Iterable[str]] = ..., link_local_ips: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PortBinding(_message.Message):
     __slots__ = ("protocol", "container_port", "host_ip", "host_port")
