@@ -52,12 +52,14 @@ NETWORK = typer.Option(
 )
 PUBLISH = typer.Option([], "-p", "--publish", help="[ip:][hostPort:]containerPort[/udp]")
 PUBLISH_ALL = typer.Option(False, "-P", "--publish-all", help="publish every exposed port")
-NETWORK_ALIAS = typer.Option([], "--network-alias", help="more DNS names on the network")
+NETWORK_ALIAS = typer.Option(
+    [], "--network-alias", "--net-alias", help="more DNS names on the network"
+)
 IP = typer.Option("", "--ip", help="the container's IPv4 address on the network")
 IP6 = typer.Option("", "--ip6", help="the container's IPv6 address (no network here has IPv6)")
 DNS = typer.Option([], "--dns", help="nameservers instead of the host's")
 DNS_SEARCH = typer.Option([], "--dns-search", help="DNS search domains")
-DNS_OPTION = typer.Option([], "--dns-option", help="resolv.conf options")
+DNS_OPTION = typer.Option([], "--dns-option", "--dns-opt", help="resolv.conf options")
 ADD_HOST = typer.Option([], "--add-host", help="NAME:IP lines for /etc/hosts")
 PLATFORM = typer.Option("", "--platform", help="os/arch[/variant] of the image to pull")
 PULL = typer.Option(

@@ -177,12 +177,14 @@ def test_user_network_names_aliases_and_hostnames_resolve(
         net,
         "--network-alias",
         "backend",
+        "--net-alias",  # docker's hidden spelling
+        "back2",
         "--hostname",
         "apihost",
         busybox,
         *web("api", 8000),
     )
-    for name in ("api", "backend", "apihost"):
+    for name in ("api", "backend", "back2", "apihost"):
         got = engine.ok(
             "run", "--rm", "--network", net, busybox, "sh", "-c", fetch(f"http://{name}:8000/")
         )
@@ -385,6 +387,10 @@ def test_dns_and_add_host_flags(engine: Engine, busybox: str) -> None:
         "10.250.0.53",
         "--dns-search",
         "example.test",
+        "--dns-option",
+        "ndots:2",
+        "--dns-opt",  # docker's hidden spelling
+        "timeout:3",
         "--add-host",
         "db.local:10.250.0.7",
         busybox,
@@ -393,6 +399,7 @@ def test_dns_and_add_host_flags(engine: Engine, busybox: str) -> None:
         "cat /etc/resolv.conf /etc/hosts",
     )
     assert "nameserver 10.250.0.53\n" in out and "search example.test\n" in out
+    assert "options ndots:2 timeout:3\n" in out
     assert "10.250.0.7\tdb.local\n" in out
     bad = engine.cli("run", "--rm", "--add-host", "db:not-an-ip", busybox, "true")
     assert bad.returncode != 0 and "invalid IP address" in bad.stderr
