@@ -13,6 +13,7 @@ from dockyard.cli import options, runflags
 from dockyard.cli.attach import (
     check_tty,
     drain,
+    proxy_signals,
     raw_mode,
     read_stdin,
     terminal_size,
@@ -95,8 +96,11 @@ def attach(
     container: str,
     no_stdin: bool = typer.Option(False, "--no-stdin", help="do not attach stdin"),
     detach_keys: str = typer.Option("", "--detach-keys", help="keys that detach (ctrl-p,ctrl-q)"),
+    sig_proxy: bool = flags.SIG_PROXY,
 ) -> None:
-    """Attach to a running container's output (and input); exit with its code."""
+    """Attach to a running container's output (and input); exit with its code.
+
+    Without a terminal, SIGINT and SIGTERM go to the container (--sig-proxy, as docker's)."""
     from dockyard.engine.v1 import engine_pb2 as pb
 
     keys = runflags.detach_keys(detach_keys or "ctrl-p,ctrl-q")
@@ -111,6 +115,8 @@ def attach(
                 options=pb.AttachOptions(id=container, stdin=stdin, stdout=True, stderr=True)
             )
         )
+        if sig_proxy and not info.config.tty:
+            proxy_signals(stubs, info.id)
         with raw_mode(raw):
             if stdin:
                 read_stdin(inputs, raw, pb.AttachInput, keys)

@@ -74,6 +74,28 @@ def test_sig_proxy_passes_sigterm_on_unless_false(engine: Engine, busybox: str) 
     engine.ok("rm", "-f", "proxied")
 
 
+def test_attach_passes_sigterm_on_unless_sig_proxy_is_false(engine: Engine, busybox: str) -> None:
+    """docker's attach: --sig-proxy (on by default) forwards the client's signals to a container
+    without a terminal; =false leaves the container alone."""
+    ticking = 'trap "echo caught; exit 7" TERM; while true; do echo tick; sleep 0.2; done'
+    for flags, wanted in (((), 7), (("--sig-proxy=false",), None)):
+        cid = engine.ok("run", "-d", busybox, "sh", "-c", ticking).strip()
+        attach = [CLI, "-H", engine.host, "attach", *flags, cid]
+        with subprocess.Popen(
+            attach, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+        ) as process:
+            assert process.stdout is not None and process.stdout.readline() == "tick\n"
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=60)
+            rest = process.stdout.read()
+        if wanted is not None:
+            assert code == wanted and rest.endswith("caught\n")
+        else:
+            assert code != 7
+            assert engine.ok("inspect", "-f", "{{.State.Running}}", cid) == "true\n"
+        engine.ok("rm", "-f", cid)
+
+
 def test_mac_address_is_eth0s_on_the_first_network(engine: Engine, busybox: str) -> None:
     mac = "92:d0:c6:0a:29:33"
     cid = engine.ok("run", "-d", "--mac-address", "92-D0-C6-0A-29-33", busybox, "sleep", "600")
