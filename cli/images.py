@@ -47,20 +47,26 @@ def parse_platform(text: str) -> Any:
 
 
 def pull(
-    image: str,
+    image: str = typer.Argument(..., metavar="NAME[:TAG|@DIGEST]"),
+    all_tags: bool = typer.Option(
+        False, "-a", "--all-tags", help="download all tagged images in the repository"
+    ),
     platform: str = typer.Option("", "--platform", help="os/arch[/variant]"),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="print only the image name"),
 ) -> None:
-    """Pull an image from a registry."""
+    """Pull an image or a repository from a registry."""
     from dockyard.cli.auth import lookup
+    from dockyard.cli.engine import die
     from dockyard.cli.progress import PullPrinter
     from dockyard.images.v1 import images_pb2
 
+    name_only = ":" not in image.rsplit("/", 1)[-1] and "@" not in image
+    if all_tags and not name_only:
+        die("tag can't be used with --all-tags/-a")  # docker/cli's RunPull, before the daemon
     request = images_pb2.PullRequest(
-        ref=image, platform=parse_platform(platform), auth=lookup(image)
+        ref=image, platform=parse_platform(platform), auth=lookup(image), all_tags=all_tags
     )
-    last = image.rsplit("/", 1)[-1]
-    if ":" not in last and "@" not in image and not quiet:
+    if name_only and not all_tags and not quiet:
         print("Using default tag: latest", flush=True)
 
     async def work(stubs: Stubs) -> str:
@@ -74,7 +80,7 @@ def pull(
         return final
 
     call("pull", work)
-    print(_full_name(image))
+    print(_full_name(image, tagged=not all_tags))
 
 
 def push(
@@ -102,13 +108,14 @@ def push(
         print(_full_name(image))
 
 
-def _full_name(name: str) -> str:
-    """docker prints the canonical name last: docker.io/library/busybox:latest."""
+def _full_name(name: str, tagged: bool = True) -> str:
+    """docker prints the canonical name last: docker.io/library/busybox:latest (the repository
+    alone, docker.io/library/busybox, when it is not `tagged`: pull -a)."""
     first = name.split("/", 1)[0]
     has_domain = "/" in name and ("." in first or ":" in first or first == "localhost")
     full = name if has_domain else ("docker.io/" + (name if "/" in name else f"library/{name}"))
     last = full.rsplit("/", 1)[-1]
-    return full if ":" in last or "@" in full else f"{full}:latest"
+    return full if ":" in last or "@" in full or not tagged else f"{full}:latest"
 
 
 def images(

@@ -102,13 +102,15 @@ def _platform(request: web.Request) -> types_pb2.Platform | None:
 async def create(request: web.Request) -> web.StreamResponse:
     if request.query.get("fromSrc"):
         return await _import(request)
-    image = request.query.get("fromImage", "")
+    image = request.query.get("fromImage", "").removesuffix(":")  # pull -a may send "name:"
     if not image:
         raise errors.InvalidArgument("fromImage or fromSrc is required")
     tag = request.query.get("tag", "")
     if tag:
         image += f"@{tag}" if tag.startswith("sha256:") else f":{tag}"
-    pull = images_pb2.PullRequest(ref=image, auth=registry_auth(request))
+    # a name alone is every tag of the repository, as dockerd's PullImage takes it (pull -a)
+    all_tags = "@" not in image and ":" not in image.rsplit("/", 1)[-1]
+    pull = images_pb2.PullRequest(ref=image, auth=registry_auth(request), all_tags=all_tags)
     platform = _platform(request)
     if platform is not None:
         pull.platform.CopyFrom(platform)

@@ -31,9 +31,9 @@ class Images:
         self._events = events
 
     async def pull(
-        self, ref: str, auth: RegistryAuth, platform: Platform | None
+        self, ref: str, auth: RegistryAuth, platform: Platform | None, all_tags: bool = False
     ) -> AsyncIterator[PullProgress]:
-        async for progress in self._images.pull(ref, auth, platform):
+        async for progress in self._images.pull(ref, auth, platform, all_tags):
             if progress.image is not None:
                 self._events.publish("image", "pull", ref, name=ref)
             yield progress

@@ -306,7 +306,7 @@ class ImagesServicer(engine_pb2_grpc.ImagesServicer):
     ) -> AsyncIterator[images_pb2.PullProgress]:
         auth = from_proto(RegistryAuth, request.auth)
         platform = from_proto(Platform, request.platform) if request.HasField("platform") else None
-        async for progress in self._images.pull(request.ref, auth, platform):
+        async for progress in self._images.pull(request.ref, auth, platform, request.all_tags):
             yield to_proto(progress, images_pb2.PullProgress())
 
     async def Save(

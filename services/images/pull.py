@@ -6,7 +6,8 @@
 
 Progress is docker's: "Pulling fs layer", "Downloading" (bytes), "Verifying Checksum",
 "Download complete", "Extracting", "Pull complete" or "Already exists" per layer, then
-"Digest: …" and "Status: …" (no layer lines for an image that is here already, as docker's). A layer counts as there ("Already exists") when both its
+"Digest: …" and "Status: …" (with --all-tags, docker's pull -a, each tag the registry lists
+is pulled in its order, each with its lines, then one "Status: …" for the repository; no layer lines for an image that is here already, as docker's). A layer counts as there ("Already exists") when both its
 snapshot and its blob are: one unpacked from elsewhere (an import, a build) is downloaded
 all the same, for push and save need the blob the manifest names. Everything the pull writes is leased until the image is recorded,
 so a concurrent `rmi` cannot collect it, and nothing is recorded unless it all verified.
@@ -15,9 +16,10 @@ so a concurrent `rmi` cannot collect it, and nothing is recorded unless it all v
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
-from dockyard.api.errors import NotFound
+from dockyard.api.errors import InvalidArgument, NotFound
 from dockyard.services.images import reference
 from dockyard.services.images.content import full_disk_is_exhaustion
 from dockyard.services.images.fetch import fetch_blob
@@ -38,9 +40,12 @@ class Puller:
         self._images = images
         self._registries = registries
 
-    def start(self, text: str, platform: Any, auth: Any) -> Job:
-        """Start pulling `text`; the job's progress ends with the image."""
+    def start(self, text: str, platform: Any, auth: Any, all_tags: bool = False) -> Job:
+        """Start pulling `text` (every tag of the repository it names with `all_tags`); the
+        job's progress ends with the image (the last tag's)."""
         ref = reference.parse(text)
+        if all_tags and not reference.is_name_only(text):
+            raise InvalidArgument("tag can't be used with --all-tags/-a")
         wanted = (
             Platform(
                 platform.os or "linux",
@@ -50,7 +55,31 @@ class Puller:
             if platform is not None
             else Platform("linux", host_arch())
         )
-        return Job.start(lambda report: self._pull(ref, wanted, _credentials(auth), report))
+        pull = self._pull_all if all_tags else self._pull
+        return Job.start(lambda report: pull(ref, wanted, _credentials(auth), report))
+
+    async def _pull_all(
+        self,
+        ref: reference.Reference,
+        wanted: Platform,
+        credentials: Credentials,
+        report: Report,
+    ) -> Progress:
+        """moby's pullV2Repository for a name alone: each tag the registry lists, then the
+        repository's status (newer when any tag brought layers or a new name)."""
+        try:
+            tags = await self._registries.get(ref.domain, credentials).tags(ref.path)
+        except NotFound as err:  # moby's TranslatePullError (NAME_UNKNOWN: notFoundError)
+            raise NotFound(
+                f"pull access denied for {reference.familiar(ref.repository)}, repository does "
+                f"not exist or may require 'docker login': {err}"
+            ) from None
+        image, newer = None, False
+        for tag in tags:
+            tagged = dataclasses.replace(ref, tag=tag)
+            image, up_to_date = await self._pull_one(tagged, wanted, credentials, report)
+            newer = newer or not up_to_date
+        return _status(reference.familiar(ref.repository), not newer, image)
 
     async def _pull(
         self,
@@ -59,6 +88,17 @@ class Puller:
         credentials: Credentials,
         report: Report,
     ) -> Progress:
+        image, up_to_date = await self._pull_one(ref, wanted, credentials, report)
+        return _status(reference.familiar(str(ref)), up_to_date, image)
+
+    async def _pull_one(
+        self,
+        ref: reference.Reference,
+        wanted: Platform,
+        credentials: Credentials,
+        report: Report,
+    ) -> tuple[ImageRecord, bool]:
+        """The image `ref` names, pulled, and whether it was up to date already."""
         chains: list[str] = []
         try:
             with full_disk_is_exhaustion():
@@ -75,7 +115,7 @@ class Puller:
         credentials: Credentials,
         report: Report,
         chains: list[str],
-    ) -> Progress:
+    ) -> tuple[ImageRecord, bool]:
         registry = self._registries.get(ref.domain, credentials)
         resolved = await resolve(registry, ref, wanted)
         report(Progress(ref.tag or ref.digest, f"Pulling from {ref.path}"))  # docker: once found
@@ -103,12 +143,7 @@ class Puller:
             )
             self._images.store.add_sources(sorted(image.blobs), ref.repository)
         report(Progress("", f"Digest: {resolved.top}"))
-        verb = "Image is up to date for" if up_to_date else "Downloaded newer image for"
-        return Progress(
-            "",
-            f"Status: {verb} {reference.familiar(str(ref))}",
-            image=self._images.store.get(config_desc.digest),
-        )
+        return self._images.store.get(config_desc.digest), up_to_date
 
     def _known(self, image_id: str) -> bool:
         try:
@@ -208,6 +243,12 @@ class Puller:
             writer.restart()  # what a killed pull left in the ingest is written again, whole
             writer.write(data)
             writer.commit(digest)
+
+
+def _status(name: str, up_to_date: bool, image: ImageRecord | None) -> Progress:
+    """moby's writeStatus: the pull's last line, with the image it leaves (the last one)."""
+    verb = "Image is up to date for" if up_to_date else "Downloaded newer image for"
+    return Progress("", f"Status: {verb} {name}", image=image)
 
 
 def _credentials(auth: Any) -> Credentials:

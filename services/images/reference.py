@@ -115,6 +115,12 @@ def familiar(name: str) -> str:
     return name
 
 
+def is_name_only(text: str) -> bool:
+    """Whether `text` names a repository alone: no tag, no digest (distribution's IsNameOnly)."""
+    parsed = parse(text)
+    return "@" not in text and not text.endswith(f":{parsed.tag}")
+
+
 def is_digest_prefix(text: str) -> bool:
     """Whether `text` could be (a prefix of) an image ID: hex, optionally after "sha256:"."""
     bare = text.removeprefix("sha256:")

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import hashlib
 import ipaddress
+import json
 import os
 import socket
 import ssl
@@ -206,6 +207,19 @@ class Registry:
             except drops(TimeoutError) as err:
                 raise Dropped(f'Get "{response.url}": {err or type(err).__name__}') from None
 
+    async def tags(self, repository: str) -> list[str]:
+        """Every tag of `repository`, in the registry's order, following its pages (the "next"
+        link) as distribution's tag service does for docker's pull -a."""
+        tags: list[str] = []
+        url = self.url(f"{repository}/tags/list")
+        while url:
+            async with self.request("GET", url, pull(repository)) as response:
+                await check(response)
+                page = await _read_at_most(response, MAX_MANIFEST, "tag list")
+                url = _next_page(response.headers.get("Link", ""), f"{self.scheme}://{self.host}")
+            tags += _tag_names(page)
+        return tags
+
     async def blob_bytes(self, repository: str, digest: str, size: int) -> bytes:
         """A small blob (an image config) in memory: exactly `size` bytes, digest verified."""
         for delay in (*BACKOFF, None):
@@ -324,6 +338,23 @@ def login_domain(server: str) -> str:
     if host in ("", "index.docker.io", "registry-1.docker.io", DOCKER_HUB):
         return DOCKER_HUB
     return host
+
+
+def _next_page(link: str, base: str) -> str:
+    """The URL of a Link header's rel="next" (`</v2/…?last=x>; rel="next"`), or ""."""
+    target, _, params = link.partition(";")
+    if 'rel="next"' not in params.replace(" ", ""):
+        return ""
+    target = target.strip().removeprefix("<").removesuffix(">")
+    return target if target.startswith(("http://", "https://")) else base + target
+
+
+def _tag_names(page: bytes) -> list[str]:
+    try:
+        tags = json.loads(page).get("tags") or []
+    except (ValueError, AttributeError):
+        raise InvalidArgument("the registry sent a tag list that is not JSON") from None
+    return [str(tag) for tag in tags]
 
 
 def pull(repository: str) -> str:

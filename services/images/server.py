@@ -36,7 +36,7 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
         self, request: pb.PullRequest, context: Context
     ) -> AsyncIterator[pb.PullProgress]:
         platform = request.platform if request.HasField("platform") else None
-        job = self._puller.start(request.ref, platform, request.auth)
+        job = self._puller.start(request.ref, platform, request.auth, request.all_tags)
         context.add_done_callback(lambda _: job.cancel())  # the client went away: stop
         async for progress in job.progress():
             yield self._progress(progress)

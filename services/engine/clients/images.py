@@ -124,9 +124,10 @@ class ImageClient(Protocol):
         ...
 
     def pull(
-        self, ref: str, auth: RegistryAuth, platform: Platform | None
+        self, ref: str, auth: RegistryAuth, platform: Platform | None, all_tags: bool = False
     ) -> AsyncIterator[PullProgress]:
-        """Pull and unpack `ref`, streaming progress; the last message carries the image."""
+        """Pull and unpack `ref` (with `all_tags`, each tag of the repository it names),
+        streaming progress; the last message carries the image (the last tag's)."""
         ...
 
     async def import_image(self, header: ImportHeader, chunks: AsyncIterator[bytes]) -> Image:

@@ -445,3 +445,21 @@ def test_images_lists_dangling_ones_without_all(
     assert nameless in docker.ok("images", "--no-trunc", "-q").split()  # listed without -a
     assert nameless in docker.ok("images", "--no-trunc", "-q", "--filter", "dangling=true")
     docker.ok("rmi", nameless)
+
+
+def test_pull_all_tags_pulls_every_tag_of_the_repository(
+    clients: Docker, registry: Registry
+) -> None:
+    """docker pull -a sends the repository's name alone: dockerd pulls each tag it lists."""
+    repository = f"{registry.host}/test/docker-alltags"
+    images.push(registry, "test/docker-alltags", "a1", images.busybox_image(Env=["T=a1"]))
+    images.push(registry, "test/docker-alltags", "b2", images.busybox_image(Env=["T=b2"]))
+    try:
+        out = clients.ok("pull", "-a", repository)
+        assert "a1: Pulling from test/docker-alltags\n" in out
+        assert "b2: Pulling from test/docker-alltags\n" in out
+        assert f"Status: Downloaded newer image for {repository}\n" in out
+        tags = clients.ok("images", "--format", "{{.Tag}}", repository).split()
+        assert sorted(tags) == ["a1", "b2"]
+    finally:
+        clients.run("rmi", f"{repository}:a1", f"{repository}:b2")

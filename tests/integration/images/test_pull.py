@@ -361,3 +361,48 @@ def test_run_and_create_pull_as_pull_says(engine: Engine, registry: Registry) ->
     assert pulled.returncode == 0 and "Unable to find image" in pulled.stderr, pulled.stderr
     engine.ok("rm", pulled.stdout.strip())
     engine.ok("rmi", ref)
+
+
+def test_pull_all_tags_pulls_each_tag_the_registry_lists(
+    engine: Engine, registry: Registry
+) -> None:
+    """docker 20.10's pull -a (moby's pullV2Repository): every tag in the registry's order,
+    each with its lines and digest, then one status for the repository and its name alone."""
+    repository = f"{registry.host}/test/alltags"
+    one = images.busybox_image(Env=["TAG=one"])
+    two = images.busybox_image(Env=["TAG=two"])
+    images.push(registry, "test/alltags", "one", one)
+    images.push(registry, "test/alltags", "two", two)
+    try:
+        out = engine.ok("pull", "-a", repository)
+        lines = out.splitlines()
+        assert lines[0] == "one: Pulling from test/alltags"
+        assert "Using default tag" not in out
+        starts = [line for line in lines if ": Pulling from " in line or line.startswith("Digest")]
+        assert starts == [
+            "one: Pulling from test/alltags",
+            f"Digest: {one.digest}",
+            "two: Pulling from test/alltags",
+            f"Digest: {two.digest}",
+        ]
+        assert lines[-2:] == [f"Status: Downloaded newer image for {repository}", repository]
+        for tag, word in (("one", "one"), ("two", "two")):
+            assert engine.ok("run", "--rm", f"{repository}:{tag}", "sh", "-c", "echo $TAG") == (
+                f"{word}\n"
+            )
+        again = engine.ok("image", "pull", "--all-tags", "-q", repository)
+        assert again == f"{repository}\n"
+        assert "Status: Image is up to date for " in engine.ok("pull", "-a", repository)
+    finally:
+        engine.cli("rmi", f"{repository}:one", f"{repository}:two")
+
+    tagged = engine.cli("pull", "-a", f"{repository}:one")
+    assert (tagged.returncode, tagged.stdout) == (1, "")
+    assert tagged.stderr == "tag can't be used with --all-tags/-a\n"
+    missing = engine.cli("pull", "-a", f"{registry.host}/test/never-pushed")
+    assert missing.returncode == 1
+    assert missing.stderr == (
+        f"Error response from daemon: pull access denied for {registry.host}/test/never-pushed, "
+        "repository does not exist or may require 'docker login': "
+        "name unknown: repository name not known to registry\n"
+    )

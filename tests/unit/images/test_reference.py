@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 from dockyard.api.errors import InvalidArgument
-from dockyard.services.images.reference import familiar, parse
-from dockyard.services.images.registry import scheme_for
+from dockyard.services.images.reference import familiar, is_name_only, parse
+from dockyard.services.images.registry import _next_page, scheme_for
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -67,3 +67,33 @@ def test_plain_http_only_for_loopback_and_insecure(
     host: str, insecure: tuple[str, ...], scheme: str
 ) -> None:
     assert scheme_for(host, insecure) == scheme
+
+
+@pytest.mark.parametrize(
+    ("text", "name_only"),
+    [
+        ("busybox", True),
+        ("localhost:5000/team/app", True),
+        ("busybox:latest", False),
+        ("localhost:5000/team/app:v1", False),
+        (f"busybox@sha256:{'a' * 64}", False),
+    ],
+)
+def test_a_name_alone_has_neither_tag_nor_digest(text: str, name_only: bool) -> None:
+    assert is_name_only(text) is name_only
+
+
+@pytest.mark.parametrize(
+    ("link", "url"),
+    [
+        ('</v2/app/tags/list?last=b&n=2>; rel="next"', "http://r:5000/v2/app/tags/list?last=b&n=2"),
+        (
+            '<https://other/v2/app/tags/list?last=b>; rel="next"',
+            "https://other/v2/app/tags/list?last=b",
+        ),
+        ('</v2/app/tags/list?last=b>; rel="prev"', ""),
+        ("", ""),
+    ],
+)
+def test_a_tag_lists_next_page_is_its_link_headers_next(link: str, url: str) -> None:
+    assert _next_page(link, "http://r:5000") == url

@@ -24,14 +24,16 @@ class RegistryAuth(_message.Message):
     def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ..., identity_token: _Optional[str] = ..., registry_token: _Optional[str] = ...) -> None: ...
 
 class PullRequest(_message.Message):
-    __slots__ = ("ref", "platform", "auth")
+    __slots__ = ("ref", "platform", "auth", "all_tags")
     REF_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FIELD_NUMBER: _ClassVar[int]
     AUTH_FIELD_NUMBER: _ClassVar[int]
+    ALL_TAGS_FIELD_NUMBER: _ClassVar[int]
     ref: str
     platform: _types_pb2.Platform
     auth: RegistryAuth
-    def __init__(self, ref: _Optional[str] = ..., platform: _Optional[_Union[_types_pb2.Platform, _Mapping]] = ..., auth: _Optional[_Union[RegistryAuth, _Mapping]] = ...) -> None: ...
+    all_tags: bool
+    def __init__(self, ref: _Optional[str] = ..., platform: _Optional[_Union[_types_pb2.Platform, _Mapping]] = ..., auth: _Optional[_Union[RegistryAuth, _Mapping]] = ..., all_tags: _Optional[bool] = ...) -> None: ...
 
 class LoginRequest(_message.Message):
     __slots__ = ("server", "auth")

@@ -69,9 +69,14 @@ class FakeImages:
         return [i for i in self.images.values() if all or i.repo_tags or i.id not in parents]
 
     async def pull(
-        self, ref: str, auth: RegistryAuth, platform: Platform | None
+        self, ref: str, auth: RegistryAuth, platform: Platform | None, all_tags: bool = False
     ) -> AsyncIterator[PullProgress]:
         self.faults.enter("images.pull", ref)
+        if all_tags:
+            tags = [name for name in self.registry if name.rpartition(":")[0] == ref]
+            for name in tags[:-1]:
+                self.add(self.registry[name], name)
+            ref = tags[-1] if tags else ref
         found = self.registry.get(_tagged(ref))
         if found is None:
             raise errors.NotFound(f"manifest for {ref} not found")

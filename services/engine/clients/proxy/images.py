@@ -34,9 +34,9 @@ class ImageProxy:
         return [from_proto(Image, i) for i in reply.images]
 
     async def pull(
-        self, ref: str, auth: RegistryAuth, platform: Platform | None
+        self, ref: str, auth: RegistryAuth, platform: Platform | None, all_tags: bool = False
     ) -> AsyncIterator[PullProgress]:
-        request = pb.PullRequest(ref=ref, auth=to_proto(auth, pb.RegistryAuth()))
+        request = pb.PullRequest(ref=ref, auth=to_proto(auth, pb.RegistryAuth()), all_tags=all_tags)
         if platform is not None:
             request.platform.CopyFrom(to_proto(platform, types_pb2.Platform()))
         async for progress in self._stub.Pull(request, **LONG):
