@@ -303,13 +303,16 @@ class Lifecycle:
         self.waiters.removed(container.id, container.state.exit_code)
 
     async def remove_link(self, ref: str) -> None:
-        """rm --link: the parent forgets the link `ref` ("parent/alias"); a running parent
-        keeps its /etc/hosts line and variables until its next start."""
+        """rm --link: the parent forgets the link `ref` ("parent/alias"); a running parent's
+        /etc/hosts loses its line (dockerd refreshes its sandbox), its process keeps the
+        link's variables."""
         parent = links.without_link(ref, self._store.get)
         async with self.locks(parent.id):
             current = self._store.get(parent.id)
             current.host_config.links = parent.host_config.links
             self._store.update(current)
+            if current.running:  # dockerd refreshes its sandbox: the hosts line goes
+                await self._c.network.update_hosts(current.id, ref.rsplit("/", 1)[-1], "")
 
     async def _stop_for_removal(self, container_id: str, force: bool) -> None:
         """Under the container's lock, so that no restart is half-way: refuse a live container

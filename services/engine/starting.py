@@ -94,6 +94,7 @@ class Starter:
                 self.holding.add(container.id)
                 volumes = await self._mounter.entries(container)
             record_sandbox(container, sandbox)
+            await self._update_parents(container)
             undo.push_async_callback(self.delete_task, container.id)
             try:
                 inputs = _Inputs(sandbox, volumes, joined, links.environment(linked))
@@ -147,6 +148,15 @@ class Starter:
             if kind == "ipc":
                 paths["shm"] = f"/proc/{other.state.pid}/ns/mnt"
         return isolation.Joined(**paths)
+
+    async def _update_parents(self, container: Container) -> None:
+        """Its address on the default bridge into the /etc/hosts of the running containers
+        linked to it, as libnetwork's parent updates do at each start."""
+        address = links.bridge_address(container)
+        if not address:
+            return
+        for parent, alias in self._store.linking_to(container.name):
+            await self._c.network.update_hosts(parent.id, alias, address)
 
     def _new_task(
         self, container: Container, got: _Inputs, mounts: list[Mount], size: Resize | None

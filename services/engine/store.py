@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS containers (
 CREATE INDEX IF NOT EXISTS containers_created ON containers (created);
 CREATE INDEX IF NOT EXISTS containers_status ON containers (json_extract(record, '$.state.status'));
 CREATE INDEX IF NOT EXISTS containers_image ON containers (json_extract(record, '$.image'));
+CREATE INDEX IF NOT EXISTS containers_linking ON containers (id)
+    WHERE json_array_length(record, '$.host_config.links') > 0;
 """
 Records = list[tuple[str, str]]  # (ID, record as stored), from `records`
 # The indexed expressions, written exactly as the indexes have them (else SQLite scans).
@@ -43,6 +45,7 @@ _STATUS = "json_extract(record, '$.state.status')"
 _IMAGE = "json_extract(record, '$.image')"
 _MOUNT_TYPE = "json_extract(value, '$.type')"  # of one of a record's mounts (json_each)
 _MOUNT_NAME = "json_extract(value, '$.name')"
+_LINKING = "json_array_length(record, '$.host_config.links') > 0"  # the partial index's WHERE
 
 
 class ContainerStore:
@@ -134,6 +137,18 @@ class ContainerStore:
             (name,),
         )
         return [container_id for (container_id,) in rows.fetchall()]
+
+    def linking_to(self, name: str) -> list[tuple[Container, str]]:
+        """The running containers with a legacy link to the container `name`, each with the
+        link's alias (once per link). Only containers with links are read (a partial index
+        holds them): with none anywhere, a start asks nothing more of SQLite than that."""
+        rows = self._db.execute(
+            "SELECT record, value FROM containers INDEXED BY containers_linking,"
+            f" json_each(record, '$.host_config.links') WHERE {_LINKING}"
+            f" AND {_STATUS} IN (?, ?, ?) AND substr(value, 1, ?) = ?",
+            (*RUNNING_STATUSES, len(name) + 2, f"/{name}:"),
+        )
+        return [(_load(text), link.rsplit("/", 1)[-1]) for text, link in rows.fetchall()]
 
     def list(self) -> list[Container]:
         """Every container, newest first."""

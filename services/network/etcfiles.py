@@ -68,6 +68,19 @@ def hosts(container: Container) -> str:
     return text
 
 
+def update_host(entries: list[str], name: str, address: str) -> list[str]:
+    """Extra hosts entries ("names:address") first named `name` with `address` ("" = left
+    out), the others as they were."""
+    changed = []
+    for entry in entries:
+        names = entry.partition(":")[0]
+        if names.split()[:1] != [name]:
+            changed.append(entry)
+        elif address:
+            changed.append(f"{names}:{address}")
+    return changed
+
+
 def resolv_conf(container: Container, daemon_dns: list[str]) -> str:
     spec = container.spec
     host = read("/etc/resolv.conf")

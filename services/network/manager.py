@@ -201,6 +201,19 @@ class Manager:
         self.write_files(sandbox)
         return self.view(sandbox)
 
+    def update_hosts(self, container_id: str, name: str, address: str) -> None:
+        """The extra hosts entries first named `name` get `address` ("" = go), as libnetwork's
+        etchosts.Update (a linked container's new address) or a sandbox refresh (a link
+        removed) change them; a sandbox that is gone has nothing to change."""
+        try:
+            sandbox = self.sandboxes.get(container_id)
+        except NotFound:
+            return
+        entries = etcfiles.update_host(sandbox.spec.get("extra_hosts", []), name, address)
+        if entries != sandbox.spec.get("extra_hosts", []):
+            sandbox = self.sandboxes.set_spec(container_id, sandbox.spec | {"extra_hosts": entries})
+            self.write_files(sandbox)
+
     def view(self, sandbox: Sandbox) -> SandboxView:
         cid = sandbox.container_id
         endpoints = self.endpoints.of(cid) + self.endpoints.builtin(sandbox)

@@ -124,6 +124,14 @@ class Sandboxes:
             )
         return self.get(container_id)
 
+    def set_spec(self, container_id: str, spec: dict[str, Any]) -> Sandbox:
+        with self._db:
+            self._db.execute(
+                "UPDATE sandboxes SET spec = ? WHERE container_id = ?",
+                (json.dumps(spec), container_id),
+            )
+        return self.get(container_id)
+
     def remove(self, container_id: str) -> None:
         _check_id(container_id)
         self._ns.remove(self._netns / container_id)

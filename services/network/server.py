@@ -44,6 +44,12 @@ class NetworksServicer(network_pb2_grpc.NetworksServicer):
     async def Disconnect(self, request: pb.DisconnectRequest, context: Context) -> pb.Sandbox:
         return _sandbox(await self._s.disconnect(request.container_id, request.network))
 
+    async def UpdateHosts(
+        self, request: pb.UpdateHostsRequest, context: Context
+    ) -> empty_pb2.Empty:
+        await self._s.update_hosts(request.container_id, request.name, request.address)
+        return empty_pb2.Empty()
+
     # -- networks ---------------------------------------------------------------------------
 
     async def CreateNetwork(self, request: pb.CreateNetworkRequest, context: Context) -> pb.Network:

@@ -92,6 +92,10 @@ class NetworkService:
         async with self._container(container_id):
             return await self._sync(await self._do(self._m.disconnect, container_id, network))
 
+    async def update_hosts(self, container_id: str, name: str, address: str) -> None:
+        async with self._container(container_id):
+            await self._do(self._m.update_hosts, container_id, name, address)
+
     async def _sync(self, view: SandboxView) -> SandboxView:
         sandbox = view.sandbox
         dns = list(sandbox.spec.get("dns") or [])

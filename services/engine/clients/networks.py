@@ -127,6 +127,10 @@ class NetworkClient(Protocol):
 
     async def disconnect(self, container_id: str, network: str, force: bool) -> Sandbox: ...
 
+    async def update_hosts(self, container_id: str, name: str, address: str) -> None:
+        """The sandbox's /etc/hosts entries first named `name` get `address` ("" = go)."""
+        ...
+
     async def get_network(self, ref: str) -> Network:
         """The network a name, ID or unique ID prefix names; NotFound otherwise."""
         ...

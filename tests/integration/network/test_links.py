@@ -185,3 +185,22 @@ def test_links_through_the_docker_api(engine: Engine, busybox: str) -> None:
     doc = json.loads(call(engine, "GET", "/v1.41/containers/lk-api/json")[2])
     assert doc["HostConfig"]["Links"] is None
     engine.ok("rm", "-f", "lk-apidb", "lk-api")
+
+
+def test_a_running_parent_follows_its_child_and_loses_a_removed_link(
+    engine: Engine, busybox: str
+) -> None:
+    """libnetwork's parent updates: a child started again (with another address) is renamed
+    in its running parents' /etc/hosts; rm --link takes the line away (dockerd's refresh)."""
+    engine.ok("run", "-d", "--name", "lk-kid", busybox, "sleep", "600")
+    engine.ok("run", "-d", "--name", "lk-mum", "--link", "lk-kid:kid", busybox, "sleep", "600")
+    first = bridge_ip(engine, "lk-kid")
+    engine.ok("stop", "-t", "0", "lk-kid")
+    filler = engine.ok("run", "-d", busybox, "sleep", "600").strip()  # takes the freed address
+    engine.ok("start", "lk-kid")
+    again = bridge_ip(engine, "lk-kid")
+    hosts = engine.ok("exec", "lk-mum", "cat", "/etc/hosts")
+    assert f"{again}\tkid " in hosts and (again == first or f"{first}\tkid " not in hosts)
+    engine.ok("rm", "-l", "lk-mum/kid")
+    assert "kid" not in engine.ok("exec", "lk-mum", "cat", "/etc/hosts")
+    engine.ok("rm", "-f", "lk-kid", "lk-mum", filler)

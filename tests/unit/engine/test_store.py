@@ -124,3 +124,18 @@ def test_volume_users_are_the_containers_mounting_that_volume_newest_first(
     assert store.volume_users("shared") == [ids["new"], ids["old"]]
     assert store.volume_users("f00d") == [ids["anon"]]
     assert store.volume_users("nothing") == []
+
+
+def test_linking_to_finds_running_parents_with_each_alias(store: ContainerStore) -> None:
+    parent = record("web", cid="ee" * 32)
+    parent.host_config.links = ["/first:/web/a", "/first:/web/b", "/firstly:/web/c"]
+    parent.state.status = "running"
+    stopped = record("idle", cid="ff" * 32)
+    stopped.host_config.links = ["/first:/idle/a"]
+    store.add(parent)
+    store.add(stopped)
+    assert [(c.name, alias) for c, alias in store.linking_to("first")] == [
+        ("web", "a"),
+        ("web", "b"),
+    ]
+    assert store.linking_to("second") == []

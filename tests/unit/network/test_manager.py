@@ -174,3 +174,15 @@ def test_host_and_none_modes(world: World) -> None:
     assert host.endpoints[0][0].endpoint_id != none.endpoints[0][0].endpoint_id
     with pytest.raises(InvalidArgument, match="cannot be connected to host"):
         world.run("s" * 64, endpoints=[EndpointRequest("bridge"), EndpointRequest("host")])
+
+
+def test_update_hosts_readdresses_or_drops_a_links_entries(world: World) -> None:
+    view = world.run("u" * 64, extra_hosts=["db.local:10.250.0.7", "kid kidhost lk-kid:10.9.9.2"])
+    world.manager.update_hosts("u" * 64, "kid", "10.9.9.3")
+    hosts = view.sandbox.hosts.read_text()
+    assert "10.9.9.3\tkid kidhost lk-kid\n" in hosts and "10.9.9.2" not in hosts
+    world.manager.update_hosts("u" * 64, "kid", "")
+    hosts = view.sandbox.hosts.read_text()
+    assert "kid" not in hosts and "10.250.0.7\tdb.local\n" in hosts
+    assert world.manager.sandboxes.get("u" * 64).spec["extra_hosts"] == ["db.local:10.250.0.7"]
+    world.manager.update_hosts("v" * 64, "kid", "10.9.9.4")  # no such sandbox: nothing to do

@@ -10,6 +10,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class UpdateHostsRequest(_message.Message):
+    __slots__ = ("container_id", "name", "address")
+    CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    container_id: str
+    name: str
+    address: str
+    def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+
 class CreateSandboxRequest(_message.Message):
     __slots__ = ("container_id", "mode", "hostname", "name", "endpoints", "ports", "dns", "dns_search", "dns_options", "extra_hosts", "domainname", "no_networks")
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -85,6 +85,11 @@ class NetworksStub:
                 request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.DisconnectRequest.SerializeToString,
                 response_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
                 _registered_method=True)
+        self.UpdateHosts = channel.unary_unary(
+                '/dockyard.network.v1.Networks/UpdateHosts',
+                request_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.UpdateHostsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class NetworksServicer:
@@ -165,6 +170,15 @@ class NetworksServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateHosts(self, request, context):
+        """UpdateHosts gives the sandbox's extra /etc/hosts entries whose first name is `name` the
+        address `address` ("" = takes them away): a linked container's new address (libnetwork's
+        parent updates), a link removed. Nothing is done for a sandbox that is gone.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NetworksServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -217,6 +231,11 @@ def add_NetworksServicer_to_server(servicer, server):
                     servicer.Disconnect,
                     request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.DisconnectRequest.FromString,
                     response_serializer=dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.SerializeToString,
+            ),
+            'UpdateHosts': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateHosts,
+                    request_deserializer=dockyard_dot_network_dot_v1_dot_network__pb2.UpdateHostsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +508,33 @@ class Networks:
             '/dockyard.network.v1.Networks/Disconnect',
             dockyard_dot_network_dot_v1_dot_network__pb2.DisconnectRequest.SerializeToString,
             dockyard_dot_network_dot_v1_dot_network__pb2.Sandbox.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateHosts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/dockyard.network.v1.Networks/UpdateHosts',
+            dockyard_dot_network_dot_v1_dot_network__pb2.UpdateHostsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -30,6 +30,7 @@ class FakeNetwork:
         self.networks: dict[str, Network] = {}
         self.sandboxes: dict[str, Sandbox] = {}
         self._addresses = 1
+        self.hosts_updates: list[tuple[str, str, str]] = []  # update_hosts calls, in order
         for name, driver in PREDEFINED:
             self._add(NetworkSpec(name=name, driver=driver))
 
@@ -76,6 +77,9 @@ class FakeNetwork:
             raise errors.NotFound(f"container {container_id[:12]} is not on {found.name}")
         sandbox.endpoints = kept
         return sandbox
+
+    async def update_hosts(self, container_id: str, name: str, address: str) -> None:
+        self.hosts_updates.append((container_id, name, address))
 
     # -- networks -------------------------------------------------------------------------
 

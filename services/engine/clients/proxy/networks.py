@@ -41,6 +41,10 @@ class NetworkProxy:
         request = pb.DisconnectRequest(container_id=container_id, network=network, force=force)
         return from_proto(Sandbox, await self._stub.Disconnect(request, **READY))
 
+    async def update_hosts(self, container_id: str, name: str, address: str) -> None:
+        request = pb.UpdateHostsRequest(container_id=container_id, name=name, address=address)
+        await self._stub.UpdateHosts(request, **READY)
+
     async def get_network(self, ref: str) -> Network:
         return from_proto(Network, await self._stub.GetNetwork(pb.NetworkRequest(id=ref), **READY))
 
