@@ -372,8 +372,19 @@ class Lifecycle:
                 raise errors.InvalidArgument(
                     "Renaming a container with the same name as its current name"
                 )
+            container.host_config.links = links.renamed(container.host_config.links, old, name)
             self._store.update(container)
+        await self._follow_rename(container.id, old, name)
         self._events.container(container, "rename", oldName=f"/{old}")
+
+    async def _follow_rename(self, container_id: str, old: str, new: str) -> None:
+        """The links to a renamed container name it anew (dockerd's point at the container)."""
+        parents = {p.id for p, _ in self._store.linking_to(old, running_only=False)}
+        for parent_id in parents - {container_id}:
+            async with self.locks(parent_id):
+                parent = self._store.get(parent_id)
+                parent.host_config.links = links.renamed(parent.host_config.links, old, new)
+                self._store.update(parent)
 
     async def wait(self, ref: str, condition: str) -> int:
         container = self._store.get(ref)

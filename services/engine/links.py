@@ -163,6 +163,19 @@ def environment(linked: list[tuple[str, Container]]) -> list[str]:
     return env
 
 
+def renamed(kept: list[str], old: str, new: str) -> list[str]:
+    """Links as kept ("/child:/parent/alias") once the container `old` is named `new`: as a
+    child, and as the parent (dockerd's rename moves the parent's link names too)."""
+    out = []
+    for link in kept:
+        child, _, full = link.partition(":")
+        child = f"/{new}" if child == f"/{old}" else child
+        if full.startswith(f"/{old}/"):
+            full = f"/{new}/" + full.removeprefix(f"/{old}/")
+        out.append(f"{child}:{full}")
+    return out
+
+
 def without_link(ref: str, find: FindContainer) -> Container:
     """The parent of the link `ref` ("parent/alias") without it, as dockerd's rmLink finds it
     (a container's own name is refused; a link no one has is no container)."""

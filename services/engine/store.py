@@ -138,15 +138,16 @@ class ContainerStore:
         )
         return [container_id for (container_id,) in rows.fetchall()]
 
-    def linking_to(self, name: str) -> list[tuple[Container, str]]:
-        """The running containers with a legacy link to the container `name`, each with the
+    def linking_to(self, name: str, running_only: bool = True) -> list[tuple[Container, str]]:
+        """The (running) containers with a legacy link to the container `name`, each with the
         link's alias (once per link). Only containers with links are read (a partial index
         holds them): with none anywhere, a start asks nothing more of SQLite than that."""
+        running = f" AND {_STATUS} IN (?, ?, ?)" if running_only else ""
         rows = self._db.execute(
             "SELECT record, value FROM containers INDEXED BY containers_linking,"
-            f" json_each(record, '$.host_config.links') WHERE {_LINKING}"
-            f" AND {_STATUS} IN (?, ?, ?) AND substr(value, 1, ?) = ?",
-            (*RUNNING_STATUSES, len(name) + 2, f"/{name}:"),
+            f" json_each(record, '$.host_config.links') WHERE {_LINKING}{running}"
+            " AND substr(value, 1, ?) = ?",
+            (*(RUNNING_STATUSES if running_only else ()), len(name) + 2, f"/{name}:"),
         )
         return [(_load(text), link.rsplit("/", 1)[-1]) for text, link in rows.fetchall()]
 

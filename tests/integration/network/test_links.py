@@ -204,3 +204,17 @@ def test_a_running_parent_follows_its_child_and_loses_a_removed_link(
     engine.ok("rm", "-l", "lk-mum/kid")
     assert "kid" not in engine.ok("exec", "lk-mum", "cat", "/etc/hosts")
     engine.ok("rm", "-f", "lk-kid", "lk-mum", filler)
+
+
+def test_links_follow_renames(engine: Engine, busybox: str) -> None:
+    """dockerd's links point at containers: a renamed child is still linked, and a renamed
+    parent's links are named after it."""
+    engine.ok("run", "-d", "--name", "lk-old", busybox, "sleep", "600")
+    engine.ok("create", "--name", "lk-par", "--link", "lk-old:o", busybox, "cat", "/etc/hosts")
+    engine.ok("rename", "lk-old", "lk-new")
+    engine.ok("rename", "lk-par", "lk-par2")
+    assert inspect(engine, "lk-par2")["HostConfig"]["Links"] == ["/lk-new:/lk-par2/o"]
+    hosts = engine.ok("start", "-a", "lk-par2")
+    assert f"{bridge_ip(engine, 'lk-new')}\to " in hosts and " lk-new\n" in hosts
+    assert engine.ok("rm", "-l", "lk-par2/o") == "lk-par2/o\n"
+    engine.ok("rm", "-f", "lk-new", "lk-par2")

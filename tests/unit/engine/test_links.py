@@ -99,3 +99,10 @@ def test_process_env_puts_links_before_the_containers_own() -> None:
     config = ContainerConfig(image="x", env=["A=1", "D_NAME=mine"])
     env = process_env(config, "h", ["D_PORT=tcp://x:1", "D_NAME=/p/d"])
     assert env == ["PATH=" + env[0][5:], "HOSTNAME=h", "D_PORT=tcp://x:1", "D_NAME=mine", "A=1"]
+
+
+def test_renamed_follows_the_child_and_the_parent() -> None:
+    kept = ["/db:/web/d", "/cache:/web/c"]
+    assert links.renamed(kept, "db", "pg") == ["/pg:/web/d", "/cache:/web/c"]
+    assert links.renamed(kept, "web", "app") == ["/db:/app/d", "/cache:/app/c"]
+    assert links.renamed(["/w:/w/self"], "w", "v") == ["/v:/v/self"]
