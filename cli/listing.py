@@ -99,7 +99,7 @@ def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
         "Ports": render.ports_column(c),
         "Status": render.status(c),
         "Size": render.container_size(c.size_rw, c.size_root_fs),
-        "Names": c.name,
+        "Names": _names(c, no_trunc),
         "Labels": ",".join(f"{k}={v}" for k, v in sorted(c.config.labels.items())),
         "Label": lambda key: c.config.labels.get(key, ""),
         "State": c.state.status,
@@ -108,6 +108,14 @@ def ps_row(c: Any, no_trunc: bool) -> dict[str, Any]:
         or (c.host_config.network_mode if c.host_config.network_mode in ("host", "none") else ""),
         "LocalVolumes": str(sum(1 for m in c.mounts if m.driver == "local")),
     }
+
+
+def _names(c: Any, no_trunc: bool) -> str:
+    """docker's ps Names: the name, or with --no-trunc every name, its links' ("parent/alias")
+    among them, in dockerd's order (by name)."""
+    if not no_trunc:
+        return str(c.name)
+    return ",".join(n.removeprefix("/") for n in sorted([f"/{c.name}", *c.link_names]))
 
 
 def _mount_name(m: Any, no_trunc: bool) -> str:

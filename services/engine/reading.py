@@ -27,6 +27,10 @@ class Reader:
         self._sizes = sizes
         self._seen: dict[str, tuple[str, Container]] = {}  # ID: (record, container) last listed
 
+    def link_names(self) -> dict[str, list[str]]:
+        """Each linked container's names as links ("/parent/alias"), by its name."""
+        return self._store.link_names()
+
     def list(self, all_: bool, wanted: list[str], limit: int) -> list[Container]:
         """Containers matching `wanted` filters, newest first: running ones unless `all_`.
         They are shared with the next calls: read them, never change them."""

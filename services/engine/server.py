@@ -151,11 +151,15 @@ class ContainersServicer(engine_pb2_grpc.ContainersServicer):
         found = self._reader.list(request.all, list(request.filters), request.limit)
         if request.size:
             sizes = await self._reader.sizes(found)
-            return engine_pb2.ListContainersResponse(
-                containers=[_container(c, sizes.get(c.id)) for c in found]
-            )
-        every = request.all and not request.filters and not request.limit
-        return engine_pb2.ListContainersResponse(containers=self._listed.messages(found, every))
+            messages = [_container(c, sizes.get(c.id)) for c in found]
+        else:
+            every = request.all and not request.filters and not request.limit
+            messages = self._listed.messages(found, every)
+        names = self._reader.link_names()
+        for message in messages:  # set anew each time: the messages are kept, the links change
+            message.ClearField("link_names")
+            message.link_names.extend(names.get(message.name, []))
+        return engine_pb2.ListContainersResponse(containers=messages)
 
     async def Inspect(
         self, request: engine_pb2.InspectContainerRequest, context: Context

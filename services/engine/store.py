@@ -151,6 +151,18 @@ class ContainerStore:
         )
         return [(_load(text), link.rsplit("/", 1)[-1]) for text, link in rows.fetchall()]
 
+    def link_names(self) -> dict[str, list[str]]:
+        """Each linked container's name: the names it has as links ("/parent/alias"), sorted."""
+        rows = self._db.execute(
+            "SELECT value FROM containers INDEXED BY containers_linking,"
+            f" json_each(record, '$.host_config.links') WHERE {_LINKING}"
+        )
+        found: dict[str, list[str]] = {}
+        for (link,) in rows.fetchall():
+            child, _, full = str(link).partition(":")
+            found.setdefault(child.removeprefix("/"), []).append(full)
+        return {child: sorted(names) for child, names in found.items()}
+
     def list(self) -> list[Container]:
         """Every container, newest first."""
         return list(self.each())

@@ -50,7 +50,7 @@ def summary(c: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, Any]:
     """The list entry of `GET /containers/json`."""
     return {
         "Id": c.id,
-        "Names": [f"/{c.name}"],
+        "Names": sorted([f"/{c.name}", *c.link_names]),  # dockerd's: by name
         "Image": c.config.image,
         "ImageID": c.image,
         "Command": command_line(c),

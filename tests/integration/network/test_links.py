@@ -71,6 +71,17 @@ def test_link_without_alias_and_inspect(engine: Engine, busybox: str) -> None:
     out = engine.ok("run", "--rm", "--link", "lk-cache", busybox, "cat", "/etc/hosts")
     assert f"{bridge_ip(engine, 'lk-cache')}\tlk-cache {child[:12]}\n" in out
     assert inspect(engine, "lk-cache")["HostConfig"]["Links"] is None
+    # dockerd lists a linked container under its link names too, by name; ps shows them with
+    # --no-trunc only
+    listed = ("ps", "--filter", f"id={child}", "--format", "{{.Names}}")
+    assert engine.ok(*listed) == "lk-cache\n"
+    assert engine.ok(*listed, "--no-trunc") == "lk-app/c2,lk-app/lk-cache,lk-cache\n"
+    rows = json.loads(
+        call(engine, "GET", f"/v1.41/containers/json?filters=%7B%22id%22%3A%5B%22{child}%22%5D%7D")[
+            2
+        ]
+    )
+    assert rows[0]["Names"] == ["/lk-app/c2", "/lk-app/lk-cache", "/lk-cache"]
     engine.ok("rm", "-f", child, "lk-app")
 
 
