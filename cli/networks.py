@@ -25,11 +25,24 @@ def create(
     internal: bool = typer.Option(False, "--internal", help="no traffic in or out"),
     opt: list[str] = typer.Option([], "-o", "--opt", help="driver options (parent=IF)"),
     label: list[str] = typer.Option([], "--label", help="set metadata"),
+    ipv6: bool = typer.Option(False, "--ipv6", help="enable IPv6 networking (not supported)"),
+    attachable: bool = typer.Option(False, "--attachable", help="enable manual attachment"),
+    ingress: bool = typer.Option(False, "--ingress", help="swarm routing mesh (needs a swarm)"),
+    scope: str = typer.Option("", "--scope", help="the network's scope (local)"),
+    config_only: bool = typer.Option(False, "--config-only", help="a configuration only network"),
+    config_from: str = typer.Option("", "--config-from", help="take the configuration of this"),
+    ipam_driver: str = typer.Option("default", "--ipam-driver", help="IP address management"),
+    ipam_opt: list[str] = typer.Option([], "--ipam-opt", help="IPAM driver options"),
+    aux_address: list[str] = typer.Option(
+        [], "--aux-address", help="auxiliary addresses (name=IP), never a container's"
+    ),
 ) -> None:
     """Create a network; print its ID."""
     from dockyard.cli import options
     from dockyard.network.v1 import network_pb2 as pb
 
+    aux = options.key_values(aux_address, "aux-address")
+    _consolidate_ipam(subnet, ip_range, gateway, aux)
     request = pb.CreateNetworkRequest(
         name=name,
         driver=driver,
@@ -39,12 +52,49 @@ def create(
         internal=internal,
         options=options.key_values(opt, "opt"),
         labels=options.key_values(label, "label"),
+        enable_ipv6=ipv6,
+        attachable=attachable,
+        ingress=ingress,
+        scope=scope,
+        config_only=config_only,
+        config_from=config_from,
+        ipam_driver=ipam_driver,
+        ipam_options=options.key_values(ipam_opt, "ipam-opt"),
+        aux_addresses=aux,
     )
 
     async def work(stubs: Stubs) -> str:
         return str((await stubs.networks.Create(request)).id)
 
     print(call("network create", work))
+
+
+def _consolidate_ipam(subnet: str, ip_range: str, gateway: str, aux: dict[str, str]) -> None:
+    """docker/cli's consolidateIpam for one subnet: each range, gateway and auxiliary address
+    must have a subnet holding it (its words, before the daemon is asked)."""
+    from ipaddress import ip_address, ip_network
+
+    if (ip_range or gateway) and not subnet:
+        die("every ip-range or gateway must have a corresponding subnet")
+    if not (ip_range or gateway or aux):
+        return  # a subnet alone is the daemon's to check
+    try:
+        net = ip_network(subnet, strict=False) if subnet else None
+    except ValueError:
+        die(f"invalid subnet: invalid CIDR address: {subnet}")
+
+    def inside(text: str) -> bool:
+        try:
+            return net is not None and ip_address(text.split("/")[0]) in net
+        except ValueError:
+            return False
+
+    for what, value in (("range", ip_range), ("gateway", gateway)):
+        if value and not inside(value):
+            die(f"no matching subnet for {what} {value}")
+    for value in aux.values():
+        if not inside(value):
+            die(f"no matching subnet for aux-address {value}")
 
 
 @app.command("ls")

@@ -67,8 +67,6 @@ async def create(request: web.Request) -> web.StreamResponse:
     body = params.Fields(await params.body(request))
     if not body.text("Name"):
         raise errors.InvalidArgument("network name is required")
-    if body.flag("EnableIPv6"):
-        raise errors.InvalidArgument("IPv6 networks are not supported by Dockyard")
     configs = body.obj("IPAM").objects("Config")
     if len(configs) > 1:
         raise errors.InvalidArgument("only one IPAM config (one IPv4 subnet) is supported")
@@ -82,6 +80,15 @@ async def create(request: web.Request) -> web.StreamResponse:
         internal=body.flag("Internal"),
         options=body.text_map("Options"),
         labels=body.text_map("Labels"),
+        enable_ipv6=body.flag("EnableIPv6"),
+        attachable=body.flag("Attachable"),
+        ingress=body.flag("Ingress"),
+        scope=body.text("Scope"),
+        config_only=body.flag("ConfigOnly"),
+        config_from=body.obj("ConfigFrom").text("Network"),
+        ipam_driver=body.obj("IPAM").text("Driver"),
+        ipam_options=body.obj("IPAM").text_map("Options"),
+        aux_addresses=ipam.text_map("AuxiliaryAddresses"),
     )
     n = await engine_of(request).networks.Create(message, **UNARY)
     return replies.reply({"Id": n.id, "Warning": ""}, 201)

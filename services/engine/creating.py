@@ -268,6 +268,8 @@ class Creator:
         """The driver of the endpoint's network, once the endpoint is found possible there."""
         _check_ipv6(endpoint.ipv6_address)  # dockerd's verifyNetworkingConfig, first
         network = await self._c.network.get_network(endpoint.network)
+        if network.config_only:  # libnetwork's CreateEndpoint (dockerd refuses it at start)
+            raise errors.FailedPrecondition("cannot create endpoint on configuration-only network")
         if endpoint.ipv6_address:  # dockerd's validateNetworkingConfig: no IPv6 subnet anywhere
             raise errors.InvalidArgument(
                 "user specified IP address is supported on user defined networks only"

@@ -123,6 +123,8 @@ class Networks:
 
 
 def _check_connectable(container: Container, network: Network) -> None:
+    if network.config_only:  # libnetwork's CreateEndpoint
+        raise errors.FailedPrecondition("cannot create endpoint on configuration-only network")
     mode = container.host_config.network_mode
     if (
         mode in ("host", "none")

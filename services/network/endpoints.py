@@ -26,7 +26,7 @@ from ipaddress import (
 )
 from pathlib import Path
 
-from dockyard.api.errors import InvalidArgument
+from dockyard.api.errors import FailedPrecondition, InvalidArgument
 from dockyard.services.network import ipam, nat
 from dockyard.services.network.kernel import Attachment, Links
 from dockyard.services.network.names import NameTable
@@ -96,13 +96,16 @@ class Endpoints:
         ]
 
     def attach(self, sandbox: Sandbox, network: Network, wanted: EndpointRequest) -> Endpoint:
+        if network.config_only:
+            raise FailedPrecondition("cannot create endpoint on configuration-only network")
         link_local = link_local_addresses(wanted.link_local_ips)
         mine = self._store.endpoints(sandbox.container_id)
+        reserved = {*self._store.addresses(network.id), *network.aux_addresses.values()}
         address = ipam.allocate(
             network.net,
             ipam.range_for(network.net, network.ip_range),
             IPv4Address(network.gateway),
-            {IPv4Address(a) for a in self._store.addresses(network.id)},
+            {IPv4Address(a) for a in reserved},  # auxiliary addresses: never a container's
             wanted.ipv4_address,
         )
         endpoint = self._endpoint(sandbox.container_id, network, address, wanted, mine)

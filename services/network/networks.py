@@ -4,7 +4,8 @@ The predefined networks are `host`, `none` and `bridge`, whose Linux bridge is d
 `bridge` or the engine's own `dockyard<tag>` (tags.py) and whose subnet is `bip` or the first
 of 10.199/16 … 10.190/16 that no host route overlaps. A user network gets a subnet from the
 address pools (or its --subnet, checked against every network and host route) and, for the
-bridge driver, a bridge of its own.
+bridge driver, a bridge of its own. docker's other create fields (scope, IPAM driver, auxiliary
+addresses, config-only networks and those made from them) are checked in netconfig.py.
 
 Each change is recorded first and then made real: the bridge, its elements in the engine's
 nft table, route_localnet (only behind the table's loopback guard), the FORWARD exceptions.
@@ -13,13 +14,14 @@ A failure undoes the record; a crash leaves what start-up repair reconciles.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from ipaddress import IPv4Address, IPv4Network
 
 from dockyard.api.config import DaemonConfig
-from dockyard.api.errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from dockyard.services.network import ipam, nat
+from dockyard.api.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from dockyard.services.network import ipam, nat, netconfig
 from dockyard.services.network.kernel import Kernel
 from dockyard.services.network.store import Network, Store, new_network
 from dockyard.services.network.tags import Tag
@@ -106,10 +108,27 @@ class Networks:
         internal: bool = False,
         options: dict[str, str] | None = None,
         labels: dict[str, str] | None = None,
+        settings: netconfig.Settings = netconfig.DEFAULTS,
     ) -> Network:
-        driver, options = driver or "bridge", dict(options or {})
-        self._check(name, driver, options)
+        """A user network, checked in dockerd's order: the name, docker's fields
+        (netconfig.py), the driver and its options, the addresses."""
+        driver, options, labels = driver or "bridge", dict(options or {}), dict(labels or {})
+        self._check_name(name)
+        own = bool(labels or subnet or gateway or ip_range or settings.aux_addresses)
+        netconfig.validate(settings, internal, own, options)
+        if settings.config_only:
+            return self._config_only(name, subnet, gateway, ip_range, options, labels, settings)
+        netconfig.check_local(settings)
+        if settings.config_from:
+            base = self._config_network(settings.config_from)
+            subnet, gateway, ip_range = base.subnet, base.gateway, base.ip_range
+            options, labels = dict(base.options), dict(base.labels)
+            settings = _taken_from(base, settings)
+        self._check_driver(driver, options)
+        netconfig.check_ipam(settings)
         net, gw = self._subnet(driver, subnet, gateway, ip_range)
+        netconfig.check_aux(name, settings.aux_addresses, net)
+        netconfig.check_store(settings)
         network_id = secrets.token_hex(32)
         interface = ""
         if driver == "bridge":
@@ -124,9 +143,10 @@ class Networks:
             ip_range=ip_range,
             internal=internal,
             options=options,
-            labels=dict(labels or {}),
+            labels=labels,
             interface=interface,
             gateway_unstated=bool(subnet) and not gateway,
+            **_recorded(settings),
         )
         self._store.add_network(network)
         try:
@@ -136,8 +156,53 @@ class Networks:
             raise
         return network
 
+    def _config_only(
+        self,
+        name: str,
+        subnet: str,
+        gateway: str,
+        ip_range: str,
+        options: dict[str, str],
+        labels: dict[str, str],
+        settings: netconfig.Settings,
+    ) -> Network:
+        """A configuration stored as libnetwork stores one: driver null, local, nothing
+        allocated (its subnet may be another's: the network made from it takes it)."""
+        if subnet:
+            net = ipam.parse_subnet(subnet)
+            gateway = str(ipam.gateway_for(net, gateway)) if gateway else ""
+            ipam.range_for(net, ip_range)
+            netconfig.check_aux(name, settings.aux_addresses, net)
+        elif gateway or ip_range:
+            raise InvalidArgument("--gateway and --ip-range need --subnet")
+        network = new_network(
+            name=name,
+            driver="null",
+            subnet=str(ipam.parse_subnet(subnet)) if subnet else "",
+            gateway=gateway,
+            ip_range=ip_range,
+            options=options,
+            labels=labels,
+            gateway_unstated=not gateway,
+            **_recorded(settings),
+        )
+        self._store.add_network(network)
+        return network
+
+    def _config_network(self, name: str) -> Network:
+        found = self._store.find(name)
+        if found is None or not found.config_only or found.name != name:
+            raise NotFound(f'configuration network "{name}" does not exist')
+        return found
+
     def remove(self, ref: str) -> None:
         network = self.get(ref)
+        if network.config_only and any(
+            n.config_from == network.name for n in self._store.networks()
+        ):
+            raise FailedPrecondition(
+                f'error while removing network: configuration network "{network.name}" is in use'
+            )
         if network.name in PREDEFINED:
             raise FailedPrecondition(
                 f"{network.name} is a pre-defined network and cannot be removed"
@@ -152,7 +217,11 @@ class Networks:
     def prune(self) -> list[str]:
         removed = []
         for network in self._store.networks():
-            if network.name not in PREDEFINED and not self._store.has_endpoints(network.id):
+            if (
+                network.name not in PREDEFINED
+                and not network.config_only  # as dockerd's prune, which leaves them
+                and not self._store.has_endpoints(network.id)
+            ):
                 self._drop(network)
                 removed.append(network.name)
         return removed
@@ -187,13 +256,15 @@ class Networks:
 
     # -- checks -----------------------------------------------------------------------------
 
-    def _check(self, name: str, driver: str, options: dict[str, str]) -> None:
+    def _check_name(self, name: str) -> None:
         if not name or "/" in name or name.strip() != name:
             raise InvalidArgument(f"invalid network name {name!r}")
         if name in PREDEFINED:
             raise FailedPrecondition(f"operation is not permitted on predefined {name} network")
         if self._store.find(name) is not None:
             raise AlreadyExists(f"network with name {name} already exists")
+
+    def _check_driver(self, driver: str, options: dict[str, str]) -> None:
         if driver not in DRIVER_OPTIONS:
             raise InvalidArgument(f"network driver {driver!r} is not supported (bridge, macvlan)")
         unknown = sorted(set(options) - DRIVER_OPTIONS[driver] - {BRIDGE_NAME_OPTION})
@@ -229,10 +300,37 @@ class Networks:
                 raise InvalidArgument(f"bridge {interface} is already network {other.name}'s")
 
     def _taken(self, host_routes: bool = True) -> list[tuple[str, IPv4Network]]:
-        mine = [(f"network {n.name}", n.net) for n in self._store.networks() if n.subnet]
+        mine = [
+            (f"network {n.name}", n.net)
+            for n in self._store.networks()
+            if n.subnet and not n.config_only  # a configuration holds no addresses
+        ]
         routes = self._kernel.links.host_routes() if host_routes else []
         own = {net for _, net in mine}
         return mine + [("a host route", r) for r in routes if r not in own]
+
+
+def _taken_from(base: Network, settings: netconfig.Settings) -> netconfig.Settings:
+    """libnetwork's applyConfigurationTo: the configuration's IPAM settings."""
+    return dataclasses.replace(
+        settings,
+        ipam_driver=base.ipam_driver,
+        ipam_options=dict(base.ipam_options),
+        aux_addresses=dict(base.aux_addresses),
+    )
+
+
+def _recorded(settings: netconfig.Settings) -> dict[str, object]:
+    """The record's fields for what `settings` asked (docker's defaults for what it did not)."""
+    return {
+        "attachable": settings.attachable,
+        "scope": settings.scope or netconfig.LOCAL,
+        "ipam_driver": settings.ipam_driver or netconfig.DEFAULT_IPAM,
+        "ipam_options": dict(settings.ipam_options),
+        "aux_addresses": dict(settings.aux_addresses),
+        "config_only": settings.config_only,
+        "config_from": settings.config_from,
+    }
 
 
 def _bridge(network: Network) -> nat.Bridge:

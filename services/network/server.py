@@ -7,6 +7,7 @@ from typing import Any
 
 from dockyard.network.v1 import network_pb2 as pb
 from dockyard.network.v1 import network_pb2_grpc
+from dockyard.services.network import netconfig
 from dockyard.services.network.endpoints import EndpointRequest
 from dockyard.services.network.manager import NetworkView, SandboxRequest, SandboxView
 from dockyard.services.network.service import NetworkService
@@ -62,6 +63,17 @@ class NetworksServicer(network_pb2_grpc.NetworksServicer):
             internal=request.internal,
             options=dict(request.options),
             labels=dict(request.labels),
+            settings=netconfig.Settings(
+                attachable=request.attachable,
+                scope=request.scope,
+                ipam_driver=request.ipam_driver,
+                ipam_options=dict(request.ipam_options),
+                aux_addresses=dict(request.aux_addresses),
+                config_only=request.config_only,
+                config_from=request.config_from,
+                ingress=request.ingress,
+                enable_ipv6=request.enable_ipv6,
+            ),
         )
         return _network(view)
 
@@ -158,7 +170,7 @@ def _network(view: NetworkView) -> pb.Network:
         id=network.id,
         name=network.name,
         driver=network.driver,
-        scope="local",
+        scope=network.scope,
         subnet=network.subnet,
         gateway=network.gateway,
         ip_range=network.ip_range,
@@ -167,6 +179,12 @@ def _network(view: NetworkView) -> pb.Network:
         labels=network.labels,
         interface=network.interface,
         gateway_unstated=network.gateway_unstated,
+        attachable=network.attachable,
+        ipam_driver=network.ipam_driver,
+        ipam_options=network.ipam_options,
+        aux_addresses=network.aux_addresses,
+        config_only=network.config_only,
+        config_from=network.config_from,
     )
     message.created.FromDatetime(network.created)
     for endpoint, name in view.members:

@@ -2,7 +2,9 @@
 
     networks   id, name, driver (bridge | macvlan | host | null), subnet, gateway, ip_range,
                internal, options, labels, created, interface (the Linux bridge),
-               gateway_unstated (a subnet given without its gateway: this service chose it)
+               gateway_unstated (a subnet given without its gateway: this service chose it),
+               settings (docker's other create fields, JSON: attachable, scope, IPAM driver
+               and options, auxiliary addresses, config-only, config-from; netconfig.py)
     endpoints  one per (container, network): address (UNIQUE per network: an address in use is
                never handed out twice), MAC, aliases, interface in the namespace, host veth end,
                ready (0 until its link is made: start-up repair undoes one that never was)
@@ -46,7 +48,8 @@ CREATE TABLE IF NOT EXISTS networks (
     labels TEXT NOT NULL,
     created TEXT NOT NULL,
     interface TEXT NOT NULL,
-    gateway_unstated INTEGER NOT NULL DEFAULT 0
+    gateway_unstated INTEGER NOT NULL DEFAULT 0,
+    settings TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS endpoints (
     container_id TEXT NOT NULL,
@@ -92,6 +95,13 @@ class Network:
     created: datetime
     interface: str
     gateway_unstated: bool = False
+    attachable: bool = False
+    scope: str = "local"
+    ipam_driver: str = "default"
+    ipam_options: dict[str, str] = field(default_factory=dict)
+    aux_addresses: dict[str, str] = field(default_factory=dict)  # name → address
+    config_only: bool = False  # a configuration for others (driver null): nobody joins it
+    config_from: str = ""  # the config-only network this one was made from
 
     @property
     def net(self) -> IPv4Network:
@@ -168,6 +178,8 @@ class Store:
             self.db.execute(
                 "ALTER TABLE networks ADD COLUMN gateway_unstated INTEGER NOT NULL DEFAULT 0"
             )
+        if "settings" not in columns:  # a store from before: docker's defaults
+            self.db.execute("ALTER TABLE networks ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'")
         # opened after the changes of schema: one opened before would compile its statements
         # against the old one (the INSERT of a whole row fails then)
         self._durable = _connect(path, "FULL")  # network records
@@ -207,10 +219,10 @@ class Store:
         row: tuple[Any, ...] = (n.id, n.name, n.driver, n.subnet, n.gateway, n.ip_range)
         row += (int(n.internal),)
         row += (json.dumps(n.options), json.dumps(n.labels), n.created.isoformat(), n.interface)
-        row += (int(n.gateway_unstated),)
+        row += (int(n.gateway_unstated), json.dumps(_settings(n)))
         with self._durable:
             self._durable.execute(
-                "INSERT INTO networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row
+                "INSERT INTO networks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row
             )
 
     def set_interface(self, network_id: str, interface: str) -> None:
@@ -324,7 +336,22 @@ def _network(row: tuple[Any, ...]) -> Network:
     fields[7], fields[8] = json.loads(fields[7]), json.loads(fields[8])
     fields[9] = datetime.fromisoformat(fields[9])
     fields[11] = bool(fields[11])
-    return Network(*fields)
+    return Network(*fields[:12], **json.loads(fields[12]))
+
+
+SETTINGS = (
+    "attachable",
+    "scope",
+    "ipam_driver",
+    "ipam_options",
+    "aux_addresses",
+    "config_only",
+    "config_from",
+)
+
+
+def _settings(n: Network) -> dict[str, Any]:
+    return {name: getattr(n, name) for name in SETTINGS}
 
 
 def _endpoint(row: tuple[Any, ...]) -> Endpoint:

@@ -34,26 +34,32 @@ def network_json(n: Any, containers: bool = True) -> dict[str, Any]:
         "Scope": n.scope or "local",
         "Driver": n.driver,
         "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": None if predefined else {}, "Config": _ipam(n)},
+        "IPAM": {
+            "Driver": n.ipam_driver or "default",
+            "Options": None if predefined else dict(n.ipam_options),
+            "Config": _ipam(n),
+        },
         "Internal": n.internal,
-        "Attachable": False,
+        "Attachable": n.attachable,
         "Ingress": False,
-        "ConfigFrom": {"Network": ""},
-        "ConfigOnly": False,
+        "ConfigFrom": {"Network": n.config_from},
+        "ConfigOnly": n.config_only,
         "Containers": _members(n) if containers else {},
         "Options": _options(n),
         "Labels": dict(n.labels),
     }
 
 
-def _ipam(n: Any) -> list[dict[str, str]]:
+def _ipam(n: Any) -> list[dict[str, Any]]:
     if not n.subnet:
         return []
-    entry = {"Subnet": n.subnet}  # in the order of docker's IPAMConfig fields
+    entry: dict[str, Any] = {"Subnet": n.subnet}  # in the order of docker's IPAMConfig fields
     if n.ip_range and n.ip_range != n.subnet:
         entry["IPRange"] = n.ip_range
     if not n.gateway_unstated:  # docker's names a gateway it chose only for a subnet it chose
         entry["Gateway"] = n.gateway
+    if n.aux_addresses:
+        entry["AuxiliaryAddresses"] = dict(n.aux_addresses)
     return [entry]
 
 

@@ -83,6 +83,15 @@ class NetworkSpec:
     internal: bool = False
     options: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    attachable: bool = False
+    scope: str = ""  # "" = local
+    ipam_driver: str = ""  # "" = default
+    ipam_options: dict[str, str] = field(default_factory=dict)
+    aux_addresses: dict[str, str] = field(default_factory=dict)
+    config_only: bool = False
+    config_from: str = ""
+    ingress: bool = False
+    enable_ipv6: bool = False
 
 
 @dataclass
@@ -110,6 +119,12 @@ class Network:
     interface: str = ""
     containers: list[NetworkContainer] = field(default_factory=list)
     gateway_unstated: bool = False  # a subnet given without its gateway (chosen for it)
+    attachable: bool = False
+    ipam_driver: str = "default"
+    ipam_options: dict[str, str] = field(default_factory=dict)
+    aux_addresses: dict[str, str] = field(default_factory=dict)
+    config_only: bool = False
+    config_from: str = ""
 
 
 class NetworkClient(Protocol):

@@ -463,3 +463,33 @@ def test_pull_all_tags_pulls_every_tag_of_the_repository(
         assert sorted(tags) == ["a1", "b2"]
     finally:
         clients.run("rmi", f"{repository}:a1", f"{repository}:b2")
+
+
+def test_network_create_flags_through_the_api(
+    docker: Docker, cleanup: list[tuple[str, str]]
+) -> None:
+    """docker network create's body (Attachable, Scope, IPAM Driver/Options/AuxiliaryAddresses,
+    ConfigOnly, ConfigFrom) taken and shown as dockerd 20.10's; a swarm's scope refused."""
+    docker.ok(
+        "network", "create", "--config-only", "--subnet", "10.231.9.0/24",
+        "--aux-address", "spare=10.231.9.9", "--ipam-opt", "o=1", "apicfg",
+    )  # fmt: skip
+    cleanup.append(("network", "apicfg"))
+    docker.ok("network", "create", "--attachable", "--config-from", "apicfg", "apinet")
+    cleanup.append(("network", "apinet"))  # removed first
+    info = json.loads(docker.ok("network", "inspect", "apinet"))[0]
+    assert (info["Attachable"], info["Scope"], info["ConfigFrom"]) == (
+        True, "local", {"Network": "apicfg"},
+    )  # fmt: skip
+    assert info["IPAM"] == {
+        "Driver": "default",
+        "Options": {"o": "1"},
+        "Config": [{"Subnet": "10.231.9.0/24", "AuxiliaryAddresses": {"spare": "10.231.9.9"}}],
+    }
+    assert json.loads(docker.ok("network", "inspect", "apicfg"))[0]["ConfigOnly"] is True
+    refused = docker.run("network", "create", "--scope", "swarm", "apiswarm")
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        "Error response from daemon: cannot create a swarm scoped network when swarm is not "
+        "active\n",
+    )

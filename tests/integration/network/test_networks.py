@@ -260,7 +260,7 @@ def test_network_bad_input(engine: Engine, busybox: str, network: Callable[..., 
         (("network", "create", "--subnet", subnet, "overlapping"), "overlaps"),
         (
             ("network", "create", "--subnet", "10.241.0.0/24", "--gateway", "10.242.0.1", "gw"),
-            "not a host address",
+            "no matching subnet for gateway 10.242.0.1",  # docker/cli's consolidateIpam
         ),
         (("network", "create", net), "already exists"),
         (("network", "create", "--subnet", "not-a-subnet", "bad"), "invalid subnet"),

@@ -75,4 +75,14 @@ def test_a_network_from_before_the_gateway_mark_shows_its_gateway(tmp_path: Path
     fresh = new_network(name="new", driver="bridge", subnet="10.9.1.0/24", gateway_unstated=True)
     store.add_network(fresh)
     assert store.get("new") == fresh and store.get("old").gateway == "10.9.0.1"
+    old = store.get("old")  # docker's defaults for what an older store did not record
+    assert (old.attachable, old.scope, old.ipam_driver, old.config_only) == (
+        False, "local", "default", False,
+    )  # fmt: skip
+    made = new_network(
+        name="made", driver="bridge", subnet="10.9.2.0/24", attachable=True,
+        ipam_options={"o": "1"}, aux_addresses={"spare": "10.9.2.9"}, config_from="cfg",
+    )  # fmt: skip
+    store.add_network(made)
+    assert store.get("made") == made
     store.close()

@@ -137,7 +137,7 @@ class ListSandboxesResponse(_message.Message):
     def __init__(self, sandboxes: _Optional[_Iterable[_Union[Sandbox, _Mapping]]] = ...) -> None: ...
 
 class CreateNetworkRequest(_message.Message):
-    __slots__ = ("name", "driver", "subnet", "gateway", "ip_range", "internal", "options", "labels")
+    __slots__ = ("name", "driver", "subnet", "gateway", "ip_range", "internal", "options", "labels", "attachable", "scope", "ipam_driver", "ipam_options", "aux_addresses", "config_only", "config_from", "ingress", "enable_ipv6")
     class OptionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +152,20 @@ class CreateNetworkRequest(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class IpamOptionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AuxAddressesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     DRIVER_FIELD_NUMBER: _ClassVar[int]
     SUBNET_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +174,15 @@ class CreateNetworkRequest(_message.Message):
     INTERNAL_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    ATTACHABLE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    IPAM_DRIVER_FIELD_NUMBER: _ClassVar[int]
+    IPAM_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    AUX_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_ONLY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FROM_FIELD_NUMBER: _ClassVar[int]
+    INGRESS_FIELD_NUMBER: _ClassVar[int]
+    ENABLE_IPV6_FIELD_NUMBER: _ClassVar[int]
     name: str
     driver: str
     subnet: str
@@ -168,7 +191,16 @@ class CreateNetworkRequest(_message.Message):
     internal: bool
     options: _containers.ScalarMap[str, str]
     labels: _containers.ScalarMap[str, str]
-    def __init__(self, name: _Optional[str] = ..., driver: _Optional[str] = ..., subnet: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_range: _Optional[str] = ..., internal: _Optional[bool] = ..., options: _Optional[_Mapping[str, str]] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    attachable: bool
+    scope: str
+    ipam_driver: str
+    ipam_options: _containers.ScalarMap[str, str]
+    aux_addresses: _containers.ScalarMap[str, str]
+    config_only: bool
+    config_from: str
+    ingress: bool
+    enable_ipv6: bool
+    def __init__(self, name: _Optional[str] = ..., driver: _Optional[str] = ..., subnet: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_range: _Optional[str] = ..., internal: _Optional[bool] = ..., options: _Optional[_Mapping[str, str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., attachable: _Optional[bool] = ..., scope: _Optional[str] = ..., ipam_driver: _Optional[str] = ..., ipam_options: _Optional[_Mapping[str, str]] = ..., aux_addresses: _Optional[_Mapping[str, str]] = ..., config_only: _Optional[bool] = ..., config_from: _Optional[str] = ..., ingress: _Optional[bool] = ..., enable_ipv6: _Optional[bool] = ...) -> None: ...
 
 class NetworkRequest(_message.Message):
     __slots__ = ("id",)
@@ -191,7 +223,7 @@ class NetworkContainer(_message.Message):
     def __init__(self, container_id: _Optional[str] = ..., name: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., mac_address: _Optional[str] = ..., ipv4_address: _Optional[str] = ...) -> None: ...
 
 class Network(_message.Message):
-    __slots__ = ("id", "name", "driver", "scope", "subnet", "gateway", "ip_range", "internal", "options", "labels", "created", "interface", "containers", "gateway_unstated")
+    __slots__ = ("id", "name", "driver", "scope", "subnet", "gateway", "ip_range", "internal", "options", "labels", "created", "interface", "containers", "gateway_unstated", "attachable", "ipam_driver", "ipam_options", "aux_addresses", "config_only", "config_from")
     class OptionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -200,6 +232,20 @@ class Network(_message.Message):
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class IpamOptionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AuxAddressesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -220,6 +266,12 @@ class Network(_message.Message):
     INTERFACE_FIELD_NUMBER: _ClassVar[int]
     CONTAINERS_FIELD_NUMBER: _ClassVar[int]
     GATEWAY_UNSTATED_FIELD_NUMBER: _ClassVar[int]
+    ATTACHABLE_FIELD_NUMBER: _ClassVar[int]
+    IPAM_DRIVER_FIELD_NUMBER: _ClassVar[int]
+    IPAM_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    AUX_ADDRESSES_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_ONLY_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FROM_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     driver: str
@@ -234,7 +286,13 @@ class Network(_message.Message):
     interface: str
     containers: _containers.RepeatedCompositeFieldContainer[NetworkContainer]
     gateway_unstated: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., driver: _Optional[str] = ..., scope: _Optional[str] = ..., subnet: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_range: _Optional[str] = ..., internal: _Optional[bool] = ..., options: _Optional[_Mapping[str, str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., interface: _Optional[str] = ..., containers: _Optional[_Iterable[_Union[NetworkContainer, _Mapping]]] = ..., gateway_unstated: _Optional[bool] = ...) -> None: ...
+    attachable: bool
+    ipam_driver: str
+    ipam_options: _containers.ScalarMap[str, str]
+    aux_addresses: _containers.ScalarMap[str, str]
+    config_only: bool
+    config_from: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., driver: _Optional[str] = ..., scope: _Optional[str] = ..., subnet: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_range: _Optional[str] = ..., internal: _Optional[bool] = ..., options: _Optional[_Mapping[str, str]] = ..., labels: _Optional[_Mapping[str, str]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., interface: _Optional[str] = ..., containers: _Optional[_Iterable[_Union[NetworkContainer, _Mapping]]] = ..., gateway_unstated: _Optional[bool] = ..., attachable: _Optional[bool] = ..., ipam_driver: _Optional[str] = ..., ipam_options: _Optional[_Mapping[str, str]] = ..., aux_addresses: _Optional[_Mapping[str, str]] = ..., config_only: _Optional[bool] = ..., config_from: _Optional[str] = ...) -> None: ...
 
 class ListNetworksRequest(_message.Message):
     __slots__ = ()
