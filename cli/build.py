@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from dockyard.cli import buildflags
 from dockyard.cli.engine import Stubs, call, die
 
 CHUNK = 1 << 20
@@ -27,16 +28,45 @@ def build(
     network: str = typer.Option("", "--network", help="RUN's network: default, none, host"),
     rm: bool = typer.Option(True, "--rm", help="(intermediate containers are always removed)"),
     force_rm: bool = typer.Option(False, "--force-rm", help="(always, as --rm)"),
+    add_host: list[str] = buildflags.ADD_HOST,
+    cache_from: list[str] = buildflags.CACHE_FROM,
+    cgroup_parent: str = buildflags.CGROUP_PARENT,
+    cpu_period: int = buildflags.CPU_PERIOD,
+    cpu_quota: int = buildflags.CPU_QUOTA,
+    cpu_shares: int = buildflags.CPU_SHARES,
+    cpuset_cpus: str = buildflags.CPUSET_CPUS,
+    cpuset_mems: str = buildflags.CPUSET_MEMS,
+    memory: str = buildflags.MEMORY,
+    memory_swap: str = buildflags.MEMORY_SWAP,
+    shm_size: str = buildflags.SHM_SIZE,
+    ulimit: list[str] = buildflags.ULIMIT,
+    security_opt: list[str] = buildflags.SECURITY_OPT,
+    isolation: str = buildflags.ISOLATION,
+    platform: str = buildflags.PLATFORM,
+    squash: bool = buildflags.SQUASH,
+    compress: bool = buildflags.COMPRESS,
+    stream: bool = buildflags.STREAM,
+    progress: str = buildflags.PROGRESS,
+    secret: list[str] = buildflags.SECRET,
+    ssh: list[str] = buildflags.SSH,
+    output: list[str] = buildflags.OUTPUT,
 ) -> None:
     """Build an image from a Dockerfile."""
     from dockyard.cli import buildcontext
     from dockyard.cli.render import human_size
     from dockyard.engine.v1 import engine_pb2 as pb
 
+    flags = dict(locals())
+    buildflags.refuse_unsupported(squash)
+    host_config = buildflags.host_config(flags)
+    if stream:
+        sys.stderr.write(buildflags.STREAM_DEPRECATED)
     try:
         prepared = buildcontext.prepare(context, file)
     except buildcontext.ContextError as err:
         die(str(err))
+    if compress:
+        prepared = buildflags.gzipped(prepared)
     options = pb.BuildOptions(
         tags=tags,
         dockerfile=prepared.dockerfile,
@@ -47,6 +77,9 @@ def build(
         labels=_labels(label),
         network_mode=network,
         auths=_auths(),
+        host_config=host_config,
+        cache_from=buildflags.slice_values(cache_from),
+        platform=platform,
     )
     if not quiet and context != "-":
         print(f"Sending build context to Dockyard daemon  {human_size(prepared.size)}", flush=True)

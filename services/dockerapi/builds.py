@@ -9,7 +9,8 @@ find the image by that line), or `{"errorDetail": {"code", "message"}, "error"}`
 failed (the docker CLI exits with that code). A Dockerfile the engine refuses before any step
 ran is a plain error reply, as dockerd's. With `q`, only the image ID is sent (on a failure,
 everything before the error), as dockerd does. Base images are pulled with the credentials the
-client sends for their registries (`X-Registry-Config`).
+client sends for their registries (`X-Registry-Config`). The query's limits, hosts and /dev/shm
+for the RUN steps, `cachefrom`, `platform` and `squash` are read in `buildquery.py`.
 
 Commit's optional body is a container Config; its keys are what the engine's Commit takes as
 Dockerfile changes (`CMD […]`, `ENV k=v`, …), applied before the `changes` parameters.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import platform
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,7 +28,7 @@ from aiohttp import web
 from dockyard.api import errors
 from dockyard.engine.v1 import engine_pb2
 from dockyard.images.v1 import images_pb2
-from dockyard.services.dockerapi import params, replies
+from dockyard.services.dockerapi import buildquery, params, replies
 from dockyard.services.dockerapi.engine import STREAM, UNARY
 from dockyard.services.dockerapi.images import auth_config
 from dockyard.services.dockerapi.router import Routes, engine_of
@@ -36,13 +36,11 @@ from dockyard.services.dockerapi.router import Routes, engine_of
 CHUNK = 1024 * 1024
 LATE_LINES = ("Successfully built ", "Successfully tagged ")
 """The builder's last lines, which docker sends after the image's aux message."""
-UNSUPPORTED = ("memory", "memswap", "cpushares", "cpusetcpus", "cpusetmems", "cpuperiod",
-               "cpuquota", "shmsize", "extrahosts", "remote")  # fmt: skip
+UNSUPPORTED = ("remote",)
 """Build parameters that would change the build and that the engine does not have: refused
 when set to anything but docker's unset value."""
 HUB_HOSTS = ("index.docker.io", "registry-1.docker.io", "docker.io")
 DOCKER_HUB = "https://index.docker.io/v1/"  # Docker Hub's key, as docker's config.json has it
-ARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le"}
 
 
 def register(routes: Routes) -> None:
@@ -65,6 +63,10 @@ def build_options(request: web.Request) -> engine_pb2.BuildOptions:
         labels=_json_map(request, "labels"),
         network_mode="" if network == "default" else network,
         auths=registry_config(request),
+        host_config=buildquery.host_config(request),
+        cache_from=buildquery.cache_from(request),
+        platform=request.query.get("platform", ""),
+        squash=buildquery.squash(request),
     )
 
 
@@ -91,16 +93,10 @@ def _check_unsupported(request: web.Request) -> None:
     for name in UNSUPPORTED:
         if request.query.get(name, "") not in ("", "0"):
             raise errors.InvalidArgument(f"build option {name!r} is not supported by Dockyard")
-    if params.flag(request, "squash"):
-        raise errors.InvalidArgument("build option 'squash' is not supported by Dockyard")
     if request.query.get("version", "1") != "1":
         raise errors.InvalidArgument(
             "BuildKit is not supported by Dockyard: use the classic builder (DOCKER_BUILDKIT=0)"
         )
-    wanted = request.query.get("platform", "")
-    host = f"linux/{ARCH.get(platform.machine(), platform.machine())}"
-    if wanted and not host.startswith(wanted.lower()):
-        raise errors.InvalidArgument(f"building for {wanted} is not supported (only {host})")
 
 
 def _json_map(request: web.Request, name: str) -> dict[str, str]:

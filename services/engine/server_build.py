@@ -16,6 +16,7 @@ from dockyard.services.engine.build.job import BuildOptions, Built, Event, Faile
 from dockyard.services.engine.clients.images import RegistryAuth
 from dockyard.services.engine.convert import from_proto
 from dockyard.services.engine.events import EventBus
+from dockyard.services.engine.model import HostConfig
 
 Context = Any
 
@@ -89,6 +90,10 @@ def _options(message: engine_pb2.BuildOptions) -> BuildOptions:
         labels=dict(message.labels),
         network=message.network_mode,
         auths={k: from_proto(RegistryAuth, v) for k, v in message.auths.items()},
+        host=from_proto(HostConfig, message.host_config),
+        cache_from=list(message.cache_from),
+        platform=message.platform,
+        squash=message.squash,
     )
 
 

@@ -32,7 +32,7 @@ from typing import BinaryIO
 from dockyard.api import errors
 from dockyard.api.tasks import finish
 from dockyard.services.engine.build import context as contexts
-from dockyard.services.engine.build import stages
+from dockyard.services.engine.build import runhost, stages
 from dockyard.services.engine.build.cache import LEASE, BuildCache
 from dockyard.services.engine.build.dockerfile import parse
 from dockyard.services.engine.build.executor import Executor
@@ -99,6 +99,8 @@ class Builder:
     async def _job(
         self, build_id: str, options: BuildOptions, chunks: AsyncIterator[bytes], scratch: Path
     ) -> BuildJob:
+        architecture = ARCH.get(platform.machine(), platform.machine())
+        default_platform = runhost.check(options, architecture)
         spooled = scratch / "context.tar"
         out = await finish(asyncio.to_thread(_spool, spooled))
         try:
@@ -113,7 +115,6 @@ class Builder:
 
         context = await finish(asyncio.to_thread(unpack))  # a cancel waits: see _release
         spooled.unlink()
-        architecture = ARCH.get(platform.machine(), platform.machine())
         automatic = stages.platform_args(architecture)
         plan = stages.plan(parse(context.dockerfile), options.build_args, automatic)
         return BuildJob(
@@ -128,6 +129,7 @@ class Builder:
             cache_mounts=self._dir / "cache-mounts",
             scratch=scratch,
             architecture=architecture,
+            platform=default_platform,
             locks=self._locks,
         )
 

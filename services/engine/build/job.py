@@ -24,7 +24,8 @@ from dockyard.services.engine.build.mounting import Mounter
 from dockyard.services.engine.build.runstep import RunStep
 from dockyard.services.engine.build.stages import Plan
 from dockyard.services.engine.clients import Clients
-from dockyard.services.engine.clients.images import RegistryAuth
+from dockyard.services.engine.clients.images import Platform, RegistryAuth
+from dockyard.services.engine.model import HostConfig
 
 SNAPSHOT_PREFIX = "build-"
 
@@ -40,6 +41,10 @@ class BuildOptions:
     labels: dict[str, str] = field(default_factory=dict)
     network: str = ""  # RUN's network: "" (the default bridge), "none", "host"
     auths: dict[str, RegistryAuth] = field(default_factory=dict)  # by registry (config.json keys)
+    host: HostConfig = field(default_factory=HostConfig)  # every RUN's container's (runhost.py)
+    cache_from: list[str] = field(default_factory=list)  # images that may serve as cache
+    platform: str = ""  # the FROMs' platform when they give none ("" = the host's)
+    squash: bool = False  # refused: it needs dockerd's experimental mode
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,8 @@ class BuildJob:
     cache_mounts: Path  # RUN --mount=type=cache directories (kept between builds)
     scratch: Path  # the build's own files (removed with it)
     architecture: str = "amd64"
+    platform: Platform | None = None  # --platform's: every FROM's that names none
+    cache_sources: list[ImageState] | None = None  # --cache-from's images (None: not read yet)
     stages: dict[int, asyncio.Future[ImageState]] = field(default_factory=dict)
     used_args: set[str] = field(default_factory=set)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)

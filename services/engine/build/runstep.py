@@ -22,6 +22,7 @@ from typing import Any
 
 from dockyard.api import errors
 from dockyard.services.engine import spec
+from dockyard.services.engine.build import runhost
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.networks import SandboxSpec
 from dockyard.services.engine.clients.snapshots import Mount
@@ -42,6 +43,7 @@ class RunRequest:
     workdir: str = "/"
     network: str = "bridge"
     mounts: list[dict[str, Any]] = field(default_factory=list)  # RUN --mount's, OCI-shaped
+    host: HostConfig = field(default_factory=HostConfig)  # the build's (runhost.py)
 
     @property
     def hostname(self) -> str:
@@ -65,10 +67,16 @@ class RunStep:
 
     async def run(self, request: RunRequest, output: Callable[[bytes], None]) -> int:
         """Run the command to its end; its exit code. Its output goes to `output`."""
+        host = runhost.container_host(request.host, request.network)
         async with AsyncExitStack() as undo:
             undo.push_async_callback(self._remove_sandbox, request.task_id)
             sandbox = await self._c.network.create_sandbox(
-                SandboxSpec(request.task_id, request.network, hostname=request.hostname)
+                SandboxSpec(
+                    request.task_id,
+                    request.network,
+                    hostname=request.hostname,
+                    extra_hosts=list(host.extra_hosts),
+                )
             )
             inputs = spec.SpecInputs(
                 hostname=request.hostname,
@@ -79,7 +87,7 @@ class RunStep:
                 hostname_path=sandbox.hostname_path,
                 mounts=list(request.mounts),
             )
-            document = spec.build(_container(request), inputs)
+            document = spec.build(_container(request, host), inputs)
             undo.push_async_callback(self._discard, request.task_id)
             task = NewTask(request.task_id, document, request.rootfs, TaskIO(), self._runtime)
             await self._c.tasks.create(task)
@@ -105,7 +113,7 @@ class RunStep:
             await self._c.network.remove_sandbox(task_id)
 
 
-def _container(request: RunRequest) -> Container:
+def _container(request: RunRequest, host: HostConfig) -> Container:
     """The container record the spec builder takes (never stored: builds have no records)."""
     config = ContainerConfig(
         hostname=request.hostname,
@@ -115,7 +123,6 @@ def _container(request: RunRequest) -> Container:
         entrypoint=[],
         working_dir=request.workdir or "/",
     )
-    host = HostConfig(network_mode=request.network)
     return Container(request.task_id, request.task_id, datetime.now(UTC), "", config, host)
 
 

@@ -28,6 +28,7 @@ from dockyard.api import errors
 from dockyard.api.tasks import finish
 from dockyard.services.engine.build import (
     cache,
+    cachefrom,
     configstep,
     copystep,
     createdby,
@@ -131,9 +132,10 @@ class StageRunner:
         return with_default_path(await self.image_state(image))
 
     def _platform(self, stage: Stage) -> Platform | None:
-        """FROM --platform's (None: none given, any local image of that name will do)."""
+        """FROM --platform's, or build --platform's (None: neither given, any local image of
+        that name will do)."""
         if not stage.platform:
-            return None
+            return self._job.platform
         os_, _, rest = stage.platform.partition("/")
         architecture, _, variant = rest.partition("/")
         if not os_ or not architecture or "/" in variant:
@@ -225,7 +227,7 @@ class StageRunner:
             self._record_chain(state, done.layer)
             return done
 
-        return await self._cached(state, described, out, make)
+        return await self._cached(state, described, out, make, result)
 
     def _declare(self, step: Arg, args: dict[str, str], env: dict[str, str]) -> None:
         given = self._job.options.build_args
@@ -239,11 +241,18 @@ class StageRunner:
                 args[name] = self._job.plan.meta_env[name]
 
     async def _cached(
-        self, state: ImageState, described: dict[str, Any], out: StageOutput, make: Make
+        self,
+        state: ImageState,
+        described: dict[str, Any],
+        out: StageOutput,
+        make: Make,
+        probe: StepResult,
     ) -> ImageState:
+        """The step from the cache (or, with --cache-from, from a source image: `probe` is
+        what its result will look like), else made by `make`."""
         key = cache.key(state.key, described)
         if not self._job.options.no_cache:
-            hit = self._job.cache.get(key)
+            hit = await self._hit(state, key, probe)
             if hit is not None and await self._usable(state, hit):
                 out.text(" ---> Using cache")
                 return await self._commit(state, state.apply(key, hit), True)
@@ -256,6 +265,18 @@ class StageRunner:
         clients = self._job.clients
         image_id = await stepimage.commit(clients, after, before.image_id, cached)
         return replace(after, image_id=image_id)
+
+    async def _hit(self, state: ImageState, key: str, probe: StepResult) -> StepResult | None:
+        if not self._job.options.cache_from:
+            return self._job.cache.get(key)
+        async with self._job.lock("cache sources"):
+            if self._job.cache_sources is None:
+                refs = self._job.options.cache_from
+                images = self._job.clients.images
+                self._job.cache_sources = await cachefrom.sources(
+                    refs, images.get, self.image_state
+                )
+        return cachefrom.match(state, probe, self._job.cache_sources)
 
     async def _usable(self, state: ImageState, hit: StepResult) -> bool:
         """A cached layer is used only while its snapshot is there."""
@@ -292,7 +313,10 @@ class StageRunner:
             "mounts": await plan.mounts.describe(self, out),
             "network": plan.network,
         }
-        return await self._cached(state, described, out, lambda: self._execute(plan, state, out))
+        probe = StepResult(state.config, history(createdby.run(plan.argv, plan.seen), False))
+        return await self._cached(
+            state, described, out, lambda: self._execute(plan, state, out), probe
+        )
 
     async def _execute(self, plan: RunPlan, state: ImageState, out: StageOutput) -> StepResult:
         """The RUN's container on a new snapshot, and its changes made a layer."""
@@ -327,6 +351,7 @@ class StageRunner:
                 plan.workdir,
                 plan.network,
                 oci_mounts,
+                self._job.options.host,
             )
             out.text(f" ---> Running in {request.hostname}")
             code = await self._job.runner.run(request, out.output)
@@ -394,7 +419,10 @@ class StageRunner:
             created_by = prepared.created_by(state.config, described)
             return StepResult(state.config, history(created_by, empty=layer is None), layer)
 
-        return await self._cached(state, described, out, make)
+        probe = StepResult(
+            state.config, history(prepared.created_by(state.config, described), False)
+        )
+        return await self._cached(state, described, out, make, probe)
 
     def _record_chain(self, state: ImageState, layer: Layer | None) -> None:
         """A layer snapshot the build committed, for `builder prune` to find."""

@@ -1116,7 +1116,7 @@ class ChangesResponse(_message.Message):
     def __init__(self, changes: _Optional[_Iterable[_Union[FileChange, _Mapping]]] = ...) -> None: ...
 
 class BuildOptions(_message.Message):
-    __slots__ = ("tags", "dockerfile", "build_args", "target", "no_cache", "pull", "labels", "network_mode", "auths")
+    __slots__ = ("tags", "dockerfile", "build_args", "target", "no_cache", "pull", "labels", "network_mode", "auths", "host_config", "cache_from", "platform", "squash")
     class BuildArgsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -1147,6 +1147,10 @@ class BuildOptions(_message.Message):
     LABELS_FIELD_NUMBER: _ClassVar[int]
     NETWORK_MODE_FIELD_NUMBER: _ClassVar[int]
     AUTHS_FIELD_NUMBER: _ClassVar[int]
+    HOST_CONFIG_FIELD_NUMBER: _ClassVar[int]
+    CACHE_FROM_FIELD_NUMBER: _ClassVar[int]
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    SQUASH_FIELD_NUMBER: _ClassVar[int]
     tags: _containers.RepeatedScalarFieldContainer[str]
     dockerfile: str
     build_args: _containers.ScalarMap[str, str]
@@ -1156,7 +1160,11 @@ class BuildOptions(_message.Message):
     labels: _containers.ScalarMap[str, str]
     network_mode: str
     auths: _containers.MessageMap[str, _images_pb2.RegistryAuth]
-    def __init__(self, tags: _Optional[_Iterable[str]] = ..., dockerfile: _Optional[str] = ..., build_args: _Optional[_Mapping[str, str]] = ..., target: _Optional[str] = ..., no_cache: _Optional[bool] = ..., pull: _Optional[bool] = ..., labels: _Optional[_Mapping[str, str]] = ..., network_mode: _Optional[str] = ..., auths: _Optional[_Mapping[str, _images_pb2.RegistryAuth]] = ...) -> None: ...
+    host_config: HostConfig
+    cache_from: _containers.RepeatedScalarFieldContainer[str]
+    platform: str
+    squash: bool
+    def __init__(self, tags: _Optional[_Iterable[str]] = ..., dockerfile: _Optional[str] = ..., build_args: _Optional[_Mapping[str, str]] = ..., target: _Optional[str] = ..., no_cache: _Optional[bool] = ..., pull: _Optional[bool] = ..., labels: _Optional[_Mapping[str, str]] = ..., network_mode: _Optional[str] = ..., auths: _Optional[_Mapping[str, _images_pb2.RegistryAuth]] = ..., host_config: _Optional[_Union[HostConfig, _Mapping]] = ..., cache_from: _Optional[_Iterable[str]] = ..., platform: _Optional[str] = ..., squash: _Optional[bool] = ...) -> None: ...
 
 class BuildInput(_message.Message):
     __slots__ = ("options", "context")
