@@ -232,12 +232,22 @@ def connect(
     container: str = typer.Argument(..., metavar="CONTAINER"),
     alias: list[str] = typer.Option([], "--alias", help="more DNS names on the network"),
     ip: str = typer.Option("", "--ip", help="IPv4 address"),
+    link: list[str] = typer.Option([], "--link", help="add link to another container"),
+    link_local_ip: list[str] = typer.Option(
+        [], "--link-local-ip", help="add a link-local address for the container"
+    ),
 ) -> None:
     """Connect a container to a network."""
+    from dockyard.cli import runflags
     from dockyard.engine.v1 import engine_pb2 as pb
 
     request = pb.NetworkConnectRequest(
-        network=network, container=container, aliases=alias, ipv4_address=ip
+        network=network,
+        container=container,
+        aliases=alias,
+        ipv4_address=ip,
+        links=runflags.links(link),
+        link_local_ips=link_local_ip,
     )
 
     async def work(stubs: Stubs) -> None:

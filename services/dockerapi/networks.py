@@ -109,6 +109,8 @@ async def connect(request: web.Request) -> web.StreamResponse:
         container=body.text("Container"),
         aliases=settings.texts("Aliases"),
         ipv4_address=settings.obj("IPAMConfig").text("IPv4Address"),
+        links=settings.texts("Links"),
+        link_local_ips=settings.obj("IPAMConfig").texts("LinkLocalIPs"),
     )
     await engine_of(request).networks.Connect(message, **UNARY)
     return web.Response(status=200)

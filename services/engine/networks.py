@@ -77,9 +77,17 @@ class Networks:
                 network=network.name,
                 aliases=list(endpoint.aliases),
                 ipv4_address=endpoint.ipv4_address,
+                links=list(endpoint.links),
+                link_local_ips=list(endpoint.link_local_ips),
             )
             if container.running and not container.state.restarting:
-                wanted = EndpointSpec(network.id, settings.aliases, settings.ipv4_address)
+                wanted = EndpointSpec(
+                    network.id,
+                    settings.aliases,
+                    settings.ipv4_address,
+                    links=settings.links,
+                    link_local_ips=settings.link_local_ips,
+                )
                 sandbox = await self._net.connect(container.id, wanted)
                 _fill(settings, sandbox, network.id)
             container.network_settings.networks.append(settings)

@@ -437,6 +437,8 @@ class NetworksServicer(engine_pb2_grpc.NetworksServicer):
             network=request.network,
             aliases=list(request.aliases),
             ipv4_address=request.ipv4_address,
+            links=list(request.links),
+            link_local_ips=list(request.link_local_ips),
         )
         await self._networks.connect(request.network, request.container, endpoint)
         return EMPTY

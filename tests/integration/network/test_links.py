@@ -229,3 +229,22 @@ def test_links_follow_renames(engine: Engine, busybox: str) -> None:
     assert f"{bridge_ip(engine, 'lk-new')}\to " in hosts and " lk-new\n" in hosts
     assert engine.ok("rm", "-l", "lk-par2/o") == "lk-par2/o\n"
     engine.ok("rm", "-f", "lk-new", "lk-par2")
+
+
+def test_network_connect_link_and_link_local_ip(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    net = network()
+    engine.ok("run", "-d", "--network", net, "--name", "lk-ns", busybox, "sleep", "600")
+    ip = inspect(engine, "lk-ns")["NetworkSettings"]["Networks"][net]["IPAddress"]
+    engine.ok("run", "-d", "--name", "lk-nc", busybox, "sleep", "600")
+    connect = ("network", "connect", "--link", "lk-ns:svc", "--link-local-ip", "169.254.20.20")
+    engine.ok(*connect, net, "lk-nc")
+    assert resolved(engine, "lk-nc", "svc") == [ip]
+    assert "inet 169.254.20.20/16" in engine.ok("exec", "lk-nc", "ip", "-4", "addr", "show", "eth1")
+    doc = inspect(engine, "lk-nc")["NetworkSettings"]["Networks"][net]
+    assert (doc["Links"], doc["IPAMConfig"]) == (["lk-ns:svc"], {"LinkLocalIPs": ["169.254.20.20"]})
+    bad = engine.cli("network", "connect", "--link", "a:b:c", net, "lk-nc")
+    assert bad.returncode == 125
+    assert 'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c' in bad.stderr
+    engine.ok("rm", "-f", "lk-ns", "lk-nc")

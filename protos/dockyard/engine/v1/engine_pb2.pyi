@@ -81,16 +81,20 @@ class ContainerArchiveInput(_message.Message):
     def __init__(self, options: _Optional[_Union[ContainerArchiveOptions, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class NetworkConnectRequest(_message.Message):
-    __slots__ = ("network", "container", "aliases", "ipv4_address")
+    __slots__ = ("network", "container", "aliases", "ipv4_address", "links", "link_local_ips")
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    LINKS_FIELD_NUMBER: _ClassVar[int]
+    LINK_LOCAL_IPS_FIELD_NUMBER: _ClassVar[int]
     network: str
     container: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     ipv4_address: str
-    def __init__(self, network: _Optional[str] = ..., container: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ...) -> None: ...
+    links: _containers.RepeatedScalarFieldContainer[str]
+    link_local_ips: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, network: _Optional[str] = ..., container: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., links: _Optional[_Iterable[str]] = ..., link_local_ips: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class NetworkDisconnectRequest(_message.Message):
     __slots__ = ("network", "container", "force")
