@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from dockyard.api import errors
-from dockyard.services.engine import health
+from dockyard.services.engine import health, links
 from dockyard.services.engine.clients.tasks import (
     ExecSpec,
     ExecStarted,
@@ -137,10 +137,14 @@ class HealthMonitor:
         command = health.argv(check)
         if not command:
             return HealthResult(start, datetime.now(UTC), -1, "no command in the healthcheck")
+        try:  # the links' variables, as dockerd's probe gets them (a failure is its result)
+            linked = links.environment(links.linked(container, self._store.get))
+        except errors.DockyardError as err:
+            return HealthResult(start, datetime.now(UTC), -1, str(err))
         spec = ExecSpec(
             task_id=container.id,
             exec_id=secrets.token_hex(32),
-            process=exec_process(container, ExecOptions(id=container.id, cmd=command)),
+            process=exec_process(container, ExecOptions(id=container.id, cmd=command), linked),
         )
         pids: list[int] = []
         output = bytearray()

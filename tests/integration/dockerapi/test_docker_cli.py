@@ -493,3 +493,23 @@ def test_network_create_flags_through_the_api(
         "Error response from daemon: cannot create a swarm scoped network when swarm is not "
         "active\n",
     )
+
+
+def test_run_link_and_rm_link(docker: Docker, image: str) -> None:
+    """docker run --link (HostConfig.Links) and docker rm --link (DELETE
+    /containers/PARENT/ALIAS?link=1, a slash in the name), with docker's words."""
+    docker.ok("run", "-d", "--name", "dl-db", "-e", "PW=x", image, "sleep", "300")
+    out = docker.ok(
+        "run", "--name", "dl-web", "--link", "dl-db:db", image, "sh", "-c", "echo $DB_ENV_PW; cat /etc/hosts"
+    )  # fmt: skip
+    assert out.startswith("x\n") and "\tdb " in out
+    links = docker.ok("inspect", "-f", "{{json .HostConfig.Links}}", "dl-web").strip()
+    assert links == '["/dl-db:/dl-web/db"]'
+    assert docker.ok("rm", "--link", "dl-web/db") == "dl-web/db\n"
+    assert docker.ok("inspect", "-f", "{{json .HostConfig.Links}}", "dl-web").strip() == "null"
+    gone = docker.run("rm", "-l", "dl-web/db")
+    assert (gone.returncode, gone.stderr) == (
+        1,
+        "Error response from daemon: No such container: dl-web/db\n",
+    )
+    docker.ok("rm", "-f", "dl-db", "dl-web")

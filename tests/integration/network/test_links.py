@@ -9,6 +9,7 @@ linking container only.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 
 import pytest
@@ -248,3 +249,19 @@ def test_network_connect_link_and_link_local_ip(
     assert bad.returncode == 125
     assert 'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c' in bad.stderr
     engine.ok("rm", "-f", "lk-ns", "lk-nc")
+
+
+def test_exec_and_health_probes_get_the_links_variables(engine: Engine, busybox: str) -> None:
+    """dockerd's exec and health probe set up the links' environment as its start does."""
+    engine.ok("run", "-d", "--name", "lk-hdb", busybox, "sleep", "600")
+    engine.ok(
+        "run", "-d", "--name", "lk-hweb", "--link", "lk-hdb:hdb", "--health-cmd",
+        'test "$HDB_NAME" = /lk-hweb/hdb', "--health-interval", "300ms", busybox, "sleep", "600",
+    )  # fmt: skip
+    assert engine.ok("exec", "lk-hweb", "sh", "-c", "echo $HDB_NAME") == "/lk-hweb/hdb\n"
+    deadline = time.monotonic() + 120
+    while inspect(engine, "lk-hweb")["State"]["Health"]["Status"] == "starting":
+        assert time.monotonic() < deadline, "no probe ran"
+        time.sleep(0.2)
+    assert inspect(engine, "lk-hweb")["State"]["Health"]["Status"] == "healthy"
+    engine.ok("rm", "-f", "lk-hdb", "lk-hweb")
