@@ -192,7 +192,7 @@ def test_a_pull_stops_when_its_client_is_killed(engine: Engine, served: Served, 
         stall.set()
         cli.kill()
         cli.wait()
-    assert served.front.sent[path] < GIB
+    assert served.front.sent.get(path, 0) < GIB  # nothing sent when the hang-up came first
     ingest = engine.root / "images/ingest" / f"layer-{images.sha256(blob)}".replace(":", "-")
     assert (ingest / "data").stat().st_size < GIB  # kept to resume from (it was not refused)
     served.front.answers.clear()
