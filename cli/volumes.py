@@ -25,7 +25,7 @@ def create(
     from dockyard.cli import options
     from dockyard.volumes.v1 import volumes_pb2 as pb
 
-    if name and name_option and name != name_option:
+    if name and name_option:  # docker's, even when they agree
         die("conflicting options: either specify --name or provide positional arg, not both")
     request = pb.CreateVolumeRequest(
         name=name or name_option,

@@ -388,3 +388,23 @@ def test_volume_events_create_mount_unmount_destroy(engine: Engine, busybox: str
     attributes = json.loads(mounted)
     assert (attributes["destination"], attributes["read/write"]) == ("/data", "false")
     assert attributes["driver"] == "local" and len(attributes["container"]) == 64
+
+
+def test_volume_create_takes_docker_s_hidden_name_flag(engine: Engine) -> None:
+    assert "--name" not in engine.ok("volume", "create", "--help")  # hidden, as docker's
+    assert engine.ok("volume", "create", "--name", "by-flag", "--label", "via=name") == (
+        "by-flag\n"
+    )
+    try:
+        (doc,) = json.loads(engine.ok("volume", "inspect", "by-flag"))
+        assert (doc["Name"], doc["Labels"]) == ("by-flag", {"via": "name"})
+        for positional in ("by-flag", "other"):  # docker/cli refuses both, even when alike
+            both = engine.cli("volume", "create", "--name", "by-flag", positional)
+            assert (both.returncode, both.stdout, both.stderr) == (
+                1,
+                "",
+                "conflicting options: either specify --name or provide positional arg, not both\n",
+            )
+        assert "other" not in engine.ok("volume", "ls", "-q").split()
+    finally:
+        engine.ok("volume", "rm", "by-flag")
