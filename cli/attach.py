@@ -314,3 +314,37 @@ async def start_attached(stubs: Stubs, name: str) -> int:
         stream.flush()
     reply = await stubs.containers.Wait(pb.WaitContainerRequest(id=name), timeout=None)
     return int(reply.status_code)
+
+
+async def start_interactive(stubs: Stubs, name: str, keys: bytes) -> int:
+    """`start -i`: attach (stdin too) before the start, as docker's start does, then relay
+    until the container ends (or the detach `keys` on a terminal); its exit code."""
+    from dockyard.engine.v1 import engine_pb2 as pb
+
+    found = await stubs.containers.Inspect(pb.InspectContainerRequest(id=name))
+    stdin, tty = found.config.open_stdin, found.config.tty
+    raw = stdin and tty and sys.stdin.isatty()
+    inputs: asyncio.Queue[Any] = asyncio.Queue()
+    options = pb.AttachOptions(id=found.id, stdin=stdin, stdout=True, stderr=True)
+    options.before_start = True
+    inputs.put_nowait(pb.AttachInput(options=options))
+    outputs = stubs.containers.Attach(drain(inputs), timeout=None)
+    await anext(aiter(outputs))  # `attached`: in place before the process runs
+    await stubs.containers.Start(pb.StartContainerRequest(id=found.id))
+    if not tty:
+        _pending = proxy_signals(stubs, found.id)
+    with raw_mode(raw):
+        if stdin:
+            read_stdin(inputs, raw, pb.AttachInput, keys)
+        if raw:
+            width, height = terminal_size()
+            inputs.put_nowait(pb.AttachInput(resize=pb.Resize(width=width, height=height)))
+            watch_size(inputs, pb.AttachInput)
+        async for message in outputs:
+            kind = message.WhichOneof("msg")
+            if kind in ("stdout", "stderr"):
+                stream = sys.stdout.buffer if kind == "stdout" else sys.stderr.buffer
+                stream.write(getattr(message, kind))
+                stream.flush()
+    reply = await stubs.containers.Wait(pb.WaitContainerRequest(id=found.id), timeout=None)
+    return int(reply.status_code)

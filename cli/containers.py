@@ -490,12 +490,22 @@ def start(
     containers: list[str] = typer.Argument(..., metavar="CONTAINER..."),
     attach: bool = typer.Option(False, "-a", "--attach", help="attach to the output and wait"),
     interactive: bool = typer.Option(False, "-i", "--interactive", help="attach stdin"),
+    detach_keys: str = typer.Option("", "--detach-keys", help="keys that detach (ctrl-p,ctrl-q)"),
 ) -> None:
     """Start stopped or created containers."""
-    from dockyard.cli.attach import start_attached
+    from dockyard.cli.attach import start_attached, start_interactive
+    from dockyard.cli.engine import die
+    from dockyard.cli.usage import Refused
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    if attach or interactive:
+    if attach or interactive:  # the daemon's check of the attach's keys, in its words
+        try:
+            keys = runflags.detach_keys(detach_keys or "ctrl-p,ctrl-q")
+        except Refused as err:
+            die(f"Error response from daemon: {err}")
+    if interactive:
+        sys.exit(call("start", lambda stubs: start_interactive(stubs, containers[0], keys)))
+    if attach:
         sys.exit(call("start", lambda stubs: start_attached(stubs, containers[0])))
     each(
         "start",

@@ -106,3 +106,37 @@ def test_exit_of_a_tty_container_ends_the_client_with_its_code(
     term.type(b"typed\r")  # typed ahead, before the container even runs: kept
     term.expect(b"got-typed")
     assert term.process.wait(timeout=20) == 5
+
+
+def test_start_ai_attaches_stdin_with_its_detach_keys(
+    engine: Engine, busybox: str, terminal: list[Terminal]
+) -> None:
+    """docker's start -ai: stdin attached before the start, the terminal's size, and
+    --detach-keys in place of Ctrl-P Ctrl-Q."""
+    engine.ok("create", "-it", "--name", "started-shell", busybox, "sh")
+    term = Terminal(
+        engine, "start", "-ai", "--detach-keys", "ctrl-x,y", "started-shell", rows=21, cols=77
+    )
+    terminal.append(term)
+    term.expect(b"# ")
+    term.type(b"stty size\r")
+    term.expect(b"21 77")
+    term.type(b"\x10\x11")  # Ctrl-P Ctrl-Q: no longer the keys
+    term.type(b"\x15echo $((6*7))\r")  # Ctrl-U first: whatever they did to the line goes
+    term.expect(b"42")
+    assert term.process.poll() is None
+    term.type(b"\x18y")  # Ctrl-X y: detach, the container keeps running
+    assert term.process.wait(timeout=20) == 0
+    assert engine.ok("inspect", "-f", "{{.State.Running}}", "started-shell") == "true\n"
+
+
+def test_start_i_feeds_stdin_without_a_terminal(engine: Engine, busybox: str) -> None:
+    engine.ok("create", "-i", "--name", "started-cat", busybox, "sh", "-c", "cat; exit 3")
+    done = engine.cli("start", "-i", "started-cat", input="piped in\n")
+    assert (done.returncode, done.stdout) == (3, "piped in\n")
+    bad = engine.cli("start", "-a", "--detach-keys", "ctrl-", "started-cat")
+    assert (bad.returncode, bad.stderr) == (
+        1,
+        "Error response from daemon: Invalid detach keys (ctrl-) provided\n",
+    )
+    assert engine.ok("inspect", "-f", "{{.State.Status}}", "started-cat") == "exited\n"
