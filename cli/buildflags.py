@@ -36,25 +36,31 @@ SQUASH_REFUSED = (
 """cmd/docker/docker.go areFlagsSupported: a flag annotated "experimental", no such daemon."""
 
 # The options' declarations, shared by `build` and `image build`/`builder build`.
-ADD_HOST = typer.Option([], "--add-host", help="Add a custom host-to-IP mapping (host:ip)")
-CACHE_FROM = typer.Option([], "--cache-from", help="Images to consider as cache sources")
-CGROUP_PARENT = typer.Option("", "--cgroup-parent", help="Optional parent cgroup for RUN")
-CPU_PERIOD = typer.Option(0, "--cpu-period", help="Limit the CPU CFS period")
-CPU_QUOTA = typer.Option(0, "--cpu-quota", help="Limit the CPU CFS quota")
-CPU_SHARES = typer.Option(0, "-c", "--cpu-shares", help="CPU shares (relative weight)")
-CPUSET_CPUS = typer.Option("", "--cpuset-cpus", help="CPUs in which to allow execution")
-CPUSET_MEMS = typer.Option("", "--cpuset-mems", help="MEMs in which to allow execution")
-MEMORY = typer.Option("", "-m", "--memory", help="Memory limit")
-MEMORY_SWAP = typer.Option("", "--memory-swap", help="Swap limit equal to memory plus swap")
-SHM_SIZE = typer.Option("", "--shm-size", help="Size of /dev/shm")
-ULIMIT = typer.Option([], "--ulimit", help="Ulimit options")
-SECURITY_OPT = typer.Option([], "--security-opt", help="Security options")
-ISOLATION = typer.Option("", "--isolation", help="Container isolation technology")
+ADD_HOST = typer.Option(
+    [], "--add-host", help="add a host-to-IP line to RUN's /etc/hosts (host:ip)"
+)
+CACHE_FROM = typer.Option([], "--cache-from", help="images to consider as cache sources")
+CGROUP_PARENT = typer.Option("", "--cgroup-parent", help="the parent cgroup of RUN's containers")
+CPU_PERIOD = typer.Option(0, "--cpu-period", help="RUN's CPU CFS period (microseconds)")
+CPU_QUOTA = typer.Option(0, "--cpu-quota", help="RUN's CPU CFS quota (microseconds)")
+CPU_SHARES = typer.Option(0, "-c", "--cpu-shares", help="RUN's CPU shares (relative weight)")
+CPUSET_CPUS = typer.Option("", "--cpuset-cpus", help="CPUs RUN may use (0-3, 0,1)")
+CPUSET_MEMS = typer.Option("", "--cpuset-mems", help="memory nodes RUN may use (0-3, 0,1)")
+MEMORY = typer.Option("", "-m", "--memory", help="RUN's memory limit")
+MEMORY_SWAP = typer.Option("", "--memory-swap", help="RUN's memory plus swap (-1: unlimited swap)")
+SHM_SIZE = typer.Option("", "--shm-size", help="the size of RUN's /dev/shm")
+ULIMIT = typer.Option([], "--ulimit", help="RUN's ulimits: name=soft[:hard]")
+SECURITY_OPT = typer.Option(
+    [], "--security-opt", help="(refused: the engine takes none for a build, as dockerd on Linux)"
+)
+ISOLATION = typer.Option(
+    "", "--isolation", help="isolation technology (default, the only one on Linux)"
+)
 PLATFORM = typer.Option(
     "", "--platform", envvar="DOCKER_DEFAULT_PLATFORM", hidden=True, show_envvar=False
 )
 SQUASH = typer.Option(False, "--squash", hidden=True)
-COMPRESS = typer.Option(False, "--compress", help="Compress the build context using gzip")
+COMPRESS = typer.Option(False, "--compress", help="send the context gzipped")
 STREAM = typer.Option(False, "--stream", hidden=True)
 PROGRESS = typer.Option("auto", "--progress", hidden=True)
 SECRET = typer.Option([], "--secret", hidden=True)
