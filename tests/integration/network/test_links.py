@@ -150,18 +150,10 @@ def test_link_on_a_user_network_is_the_linkers_alias(
 
 def test_link_local_ip_is_on_the_interface(engine: Engine, busybox: str) -> None:
     out = engine.ok(
-        "run",
-        "--rm",
-        "--link-local-ip",
-        "169.254.10.10",
-        busybox,
-        "ip",
-        "-4",
-        "addr",
-        "show",
-        "eth0",
-    )
-    assert "inet 169.254.10.10/16" in out
+        "run", "--rm", "--link-local-ip", "169.254.10.10", "--link-local-ip", "fe80::1234",
+        busybox, "ip", "addr", "show", "eth0",
+    )  # fmt: skip
+    assert "inet 169.254.10.10/16" in out and "inet6 fe80::1234/64" in out
     engine.ok("create", "--name", "lk-ll", "--link-local-ip", "169.254.10.11", busybox, "true")
     ipam = inspect(engine, "lk-ll")["NetworkSettings"]["Networks"]["bridge"]["IPAMConfig"]
     assert ipam == {"LinkLocalIPs": ["169.254.10.11"]}
