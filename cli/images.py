@@ -85,27 +85,53 @@ def pull(
 
 def push(
     image: str = typer.Argument(..., metavar="NAME[:TAG]"),
+    all_tags: bool = typer.Option(
+        False, "-a", "--all-tags", help="push all tagged images in the repository"
+    ),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="print only the image name"),
 ) -> None:
-    """Upload an image to a registry."""
+    """Push an image or a repository to a registry."""
     from dockyard.cli.auth import lookup
+    from dockyard.cli.engine import die
     from dockyard.cli.progress import PullPrinter
     from dockyard.images.v1 import images_pb2
 
-    request = images_pb2.PushRequest(ref=image, auth=lookup(image))
-    last = image.rsplit("/", 1)[-1]
-    if ":" not in last and "@" not in image and not quiet:
+    name_only = ":" not in image.rsplit("/", 1)[-1] and "@" not in image
+    if all_tags and not name_only:
+        die("tag can't be used with --all-tags/-a")  # docker/cli's RunPush
+    if name_only and not all_tags and not quiet:
         print("Using default tag: latest", flush=True)
 
     async def work(stubs: Stubs) -> None:
         printer = PullPrinter(sys.stdout)
-        async for progress in stubs.images.Push(request, timeout=None):
-            if not quiet:
-                printer.show(progress)
+        refs = await _local_tags(stubs, image) if all_tags else [image]
+        for ref in refs:  # moby's pushV2Repository: each tag in turn, in lexical order
+            request = images_pb2.PushRequest(ref=ref, auth=lookup(image))
+            async for progress in stubs.images.Push(request, timeout=None):
+                said = progress.status.startswith("The push refers to repository")
+                if not quiet and not (said and ref != refs[0]):  # said once for them all
+                    printer.show(progress)
 
     call("push", work)
     if quiet:
-        print(_full_name(image))
+        print(_full_name(image, tagged=not all_tags))
+
+
+async def _local_tags(stubs: Stubs, repository: str) -> list[str]:
+    """Every tag the repository has here (docker push -a), as full names; NotFound as
+    dockerd's when none."""
+    from dockyard.api.errors import NotFound
+    from dockyard.cli.names import familiar
+    from dockyard.images.v1 import images_pb2
+
+    wanted = familiar(_full_name(repository, tagged=False))
+    reply = await stubs.images.List(images_pb2.ListImagesRequest())
+    tags = sorted(
+        {t for i in reply.images for t in i.repo_tags if familiar(t).rpartition(":")[0] == wanted}
+    )
+    if not tags:
+        raise NotFound(f"An image does not exist locally with the tag: {wanted}")
+    return tags
 
 
 def _full_name(name: str, tagged: bool = True) -> str:

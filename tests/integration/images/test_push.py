@@ -208,3 +208,37 @@ def test_skopeo_pulls_what_dockyard_pushed(engine: Engine, tmp_path: Path) -> No
         config = json.loads((copied / layered.id[7:]).read_text())
         assert config["config"] == {"Cmd": ["sh"]}
         engine.ok("rmi", source, target)
+
+
+def test_push_all_tags_pushes_every_local_tag_of_the_repository(
+    engine: Engine, busybox: str, registry: Registry
+) -> None:
+    """docker 20.10's push -a (moby's pushV2Repository): each local tag of the repository in
+    lexical order, "The push refers to repository" said once; another repository's left."""
+    repository = f"{registry.host}/pushed/alltags"
+    names = [f"{repository}:b2", f"{repository}:a1", f"{repository}-other:c3"]
+    for name in names:
+        engine.ok("tag", busybox, name)
+    try:
+        out = engine.ok("push", "--all-tags", repository)
+        lines = out.splitlines()
+        assert lines[0] == f"The push refers to repository [{repository}]"
+        assert out.count("The push refers to repository") == 1 and "Using default tag" not in out
+        digests = [line.split(":", 1)[0] for line in lines if ": digest: sha256:" in line]
+        assert digests == ["a1", "b2"]
+        manifest = pushed_manifest(registry, "pushed/alltags", "b2")
+        assert manifest == pushed_manifest(registry, "pushed/alltags", "a1")
+        status, _, _ = Client(registry).request("GET", "/v2/pushed/alltags-other/tags/list")
+        assert status == 404  # the other repository's tag was not pushed
+        assert engine.ok("push", "-a", "-q", repository) == f"{repository}\n"
+        tagged = engine.cli("push", "-a", f"{repository}:a1")
+        assert (tagged.returncode, tagged.stdout) == (1, "")
+        assert tagged.stderr == "tag can't be used with --all-tags/-a\n"
+        none = engine.cli("push", "-a", f"{registry.host}/pushed/never-tagged")
+        assert none.returncode == 1
+        assert none.stderr == (
+            "Error response from daemon: An image does not exist locally with the tag: "
+            f"{registry.host}/pushed/never-tagged\n"
+        )
+    finally:
+        engine.cli("rmi", *names)
