@@ -127,6 +127,8 @@ class StageRunner:
         if stage.base.lower() == "scratch":
             if platform is None or platform == Platform("linux", self._job.architecture):
                 return scratch("scratch", self._job.architecture)
+            if platform.os != "linux":  # moby's GetImageAndReleasableLayer: IsOSSupported
+                raise errors.InvalidArgument("operating system is not supported")
             return scratch(f"scratch:{platform.os}/{platform.architecture}", platform.architecture)
         image = await self.image(stage.base, out, platform)
         return with_default_path(await self.image_state(image))

@@ -161,6 +161,9 @@ def test_platform_is_the_platform_of_every_from_that_names_none(
         context.dockerfile("FROM scratch\nLABEL made=yes\n")
         context.ok("-t", "bplatform:scratch", "--platform", "linux/arm64")
         assert engine.ok(*arch, "bplatform:scratch") == "arm64\n"
+        windows = context.build("--platform", "windows/amd64")
+        assert windows.returncode == 1
+        assert windows.stderr.strip().endswith("operating system is not supported")
     finally:
         engine.cli("rmi", *(f"bplatform:{t}" for t in ("arm", "amd", "from", "scratch")), ref)
 
