@@ -82,3 +82,30 @@ def _up_ps_logs(docker: Docker, tmp_path: Path) -> None:
     assert docker.ok("exec", "dyproj_web_1", "cat", "/shared/note") == "reached web\n"
     labels = docker.ok("volume", "inspect", "-f", "{{json .Labels}}", "dyproj_data")
     assert '"com.docker.compose.volume":"data"' in labels
+
+
+LINKS_FILE = """\
+version: "3.8"
+services:
+  web:
+    image: {web}
+  client:
+    image: {client}
+    command: ["sh", "-c", "until wget -q -O - http://www/hostname; do sleep 0.2; done"]
+    links: ["web:www"]
+"""
+
+
+def test_compose_links_are_aliases_on_the_project_network(
+    docker: Docker, web_image: str, image: str, tmp_path: Path
+) -> None:
+    """compose 1.29's `links:` (EndpointsConfig.<project network>.Links): the alias resolves
+    for the linking service's container."""
+    (tmp_path / "docker-compose.yml").write_text(LINKS_FILE.format(web=web_image, client=image))
+    try:
+        run = _compose(docker, tmp_path, "run", "--rm", "client")
+        web_id = docker.ok("ps", "-q", "--filter", "label=com.docker.compose.service=web")
+        assert run.returncode == 0 and web_id.strip()[:12] in run.stdout, run.stderr
+    finally:
+        down = _compose(docker, tmp_path, "down")
+    assert down.returncode == 0, down.stderr
