@@ -236,6 +236,8 @@ def connect(
     link_local_ip: list[str] = typer.Option(
         [], "--link-local-ip", help="add a link-local address for the container"
     ),
+    ip6: str = typer.Option("", "--ip6", help="IPv6 address"),
+    driver_opt: list[str] = typer.Option([], "--driver-opt", help="driver options (key=value)"),
 ) -> None:
     """Connect a container to a network."""
     from dockyard.cli import runflags
@@ -248,12 +250,25 @@ def connect(
         ipv4_address=ip,
         links=runflags.links(link),
         link_local_ips=link_local_ip,
+        ipv6_address=ip6,
+        driver_opts=_driver_opts(driver_opt),
     )
 
     async def work(stubs: Stubs) -> None:
         await stubs.networks.Connect(request)
 
     call("network connect", work)
+
+
+def _driver_opts(values: list[str]) -> dict[str, str]:
+    """docker/cli's convertDriverOpt: comma-separated key=value pairs, spaces trimmed."""
+    opts = {}
+    for value in (v for given in values for v in given.split(",")):
+        key, sep, rest = value.partition("=")
+        if not sep:
+            die("invalid key/value pair format in driver options")
+        opts[key.strip()] = rest.strip()
+    return opts
 
 
 @app.command("disconnect")

@@ -111,6 +111,8 @@ async def connect(request: web.Request) -> web.StreamResponse:
         ipv4_address=settings.obj("IPAMConfig").text("IPv4Address"),
         links=settings.texts("Links"),
         link_local_ips=settings.obj("IPAMConfig").texts("LinkLocalIPs"),
+        ipv6_address=settings.obj("IPAMConfig").text("IPv6Address"),
+        driver_opts=settings.text_map("DriverOpts"),
     )
     await engine_of(request).networks.Connect(message, **UNARY)
     return web.Response(status=200)

@@ -39,7 +39,7 @@ from dockyard.services.engine import (
 from dockyard.services.engine.clients import Clients
 from dockyard.services.engine.clients.images import Image
 from dockyard.services.engine.clients.snapshots import Mount, SnapshotClient
-from dockyard.services.engine.endpoints import parse_port
+from dockyard.services.engine.endpoints import ipv6_refusal, parse_port
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.merge import ImageDefaults, command, merge
 from dockyard.services.engine.model import (
@@ -271,12 +271,7 @@ class Creator:
         if network.config_only:  # libnetwork's CreateEndpoint (dockerd refuses it at start)
             raise errors.FailedPrecondition("cannot create endpoint on configuration-only network")
         if endpoint.ipv6_address:  # dockerd's validateNetworkingConfig: no IPv6 subnet anywhere
-            raise errors.InvalidArgument(
-                "user specified IP address is supported on user defined networks only"
-                if network.name in ("bridge", "host", "none")
-                else "user specified IP address is supported only when connecting to networks "
-                "with user configured subnets"
-            )
+            raise ipv6_refusal(network.name)
         if network.driver in SHARED_NAMESPACE_DRIVERS and not alone:
             raise errors.InvalidArgument(
                 f"container cannot be connected to {network.name} and another network"

@@ -110,6 +110,17 @@ def record_sandbox(container: Container, sandbox: Sandbox) -> None:
     ]
 
 
+def ipv6_refusal(network_name: str) -> errors.InvalidArgument:
+    """dockerd's refusal of an IPv6 address asked for (--ip6) on a network without an IPv6
+    subnet, which every network here is (validateNetworkingConfig, updateNetworkConfig)."""
+    return errors.InvalidArgument(
+        "user specified IP address is supported on user defined networks only"
+        if network_name in ("bridge", "host", "none")
+        else "user specified IP address is supported only when connecting to networks "
+        "with user configured subnets"
+    )
+
+
 def fill_endpoint(settings: EndpointSettings, got: Endpoint) -> None:
     """What the network service gave an endpoint, into the container's settings for it."""
     settings.network_id, settings.endpoint_id = got.network_id, got.endpoint_id

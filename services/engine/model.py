@@ -121,6 +121,7 @@ class EndpointSettings:
     mac_address: str = ""
     links: list[str] = field(default_factory=list)  # "name:alias", on a user network
     link_local_ips: list[str] = field(default_factory=list)  # --link-local-ip
+    driver_opts: dict[str, str] = field(default_factory=dict)  # connect --driver-opt: recorded
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dockyard.services.engine.clients.networks import (
     NetworkSpec,
     Sandbox,
 )
-from dockyard.services.engine.endpoints import fill_endpoint
+from dockyard.services.engine.endpoints import fill_endpoint, ipv6_refusal
 from dockyard.services.engine.events import EventBus
 from dockyard.services.engine.locks import Locks
 from dockyard.services.engine.model import Container, EndpointSettings, network_of
@@ -72,6 +72,8 @@ class Networks:
         container = self._store.get(container_ref)
         async with self._locks(container.id):
             container = self._store.get(container.id)
+            if endpoint.ipv6_address:  # dockerd's updateNetworkConfig, running or not, first
+                raise ipv6_refusal(network.name)
             _check_connectable(container, network)
             settings = EndpointSettings(
                 network=network.name,
@@ -79,6 +81,7 @@ class Networks:
                 ipv4_address=endpoint.ipv4_address,
                 links=list(endpoint.links),
                 link_local_ips=list(endpoint.link_local_ips),
+                driver_opts=dict(endpoint.driver_opts),
             )
             if container.running and not container.state.restarting:
                 wanted = EndpointSpec(

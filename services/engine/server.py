@@ -439,6 +439,8 @@ class NetworksServicer(engine_pb2_grpc.NetworksServicer):
             ipv4_address=request.ipv4_address,
             links=list(request.links),
             link_local_ips=list(request.link_local_ips),
+            ipv6_address=request.ipv6_address,
+            driver_opts=dict(request.driver_opts),
         )
         await self._networks.connect(request.network, request.container, endpoint)
         return EMPTY

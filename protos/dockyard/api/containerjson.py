@@ -433,7 +433,7 @@ def endpoint(c: Any, e: Any, version: tuple[int, int]) -> dict[str, Any]:
         "GlobalIPv6Address": "",
         "GlobalIPv6PrefixLen": 0,
         "MacAddress": e.mac_address,
-        "DriverOpts": None,
+        "DriverOpts": dict(e.driver_opts) or None,
     }
     if version >= (1, 44):
         doc["DNSNames"] = [c.name, c.id[:12], *e.aliases] if user_network else None

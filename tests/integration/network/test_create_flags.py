@@ -142,3 +142,46 @@ def test_a_config_only_network_configures_the_networks_made_from_it(
         engine.cli("network", "rm", made)
         engine.cli("network", "rm", config)
     assert config not in engine.ok("network", "ls", "--format", "{{.Name}}")
+
+
+def test_connect_ip6_is_refused_and_driver_opts_are_recorded(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    """network connect --ip6: refused as dockerd 20.10 refuses it on a network without an IPv6
+    subnet (every network here), running or not; --driver-opt recorded in the endpoint."""
+    net = network("--subnet", free_subnet())
+    engine.ok("run", "-d", "--name", "connected", busybox, "sleep", "60")
+    engine.ok("create", "--name", "connected-later", busybox, "true")
+    for container in ("connected", "connected-later"):
+        refused = engine.cli("network", "connect", "--ip6", "2001:db8::33", net, container)
+        assert (refused.returncode, refused.stderr) == (
+            1,
+            "Error response from daemon: user specified IP address is supported only when "
+            "connecting to networks with user configured subnets\n",
+        )
+        assert (
+            net not in json.loads(engine.ok("inspect", container))[0]["NetworkSettings"]["Networks"]
+        )
+    on_bridge = engine.cli(
+        "network", "connect", "--ip6", "2001:db8::33", "bridge", "connected-later"
+    )
+    assert on_bridge.stderr == (
+        "Error response from daemon: user specified IP address is supported on user defined "
+        "networks only\n"
+    )
+    bad = engine.cli("network", "connect", "--driver-opt", "novalue", net, "connected")
+    assert (bad.returncode, bad.stderr) == (1, "invalid key/value pair format in driver options\n")
+    engine.ok(
+        "network",
+        "connect",
+        "--driver-opt",
+        "a=1, b = two",
+        "--driver-opt",
+        "c=3",
+        net,
+        "connected",
+    )
+    networks = json.loads(engine.ok("inspect", "connected"))[0]["NetworkSettings"]["Networks"]
+    assert networks[net]["DriverOpts"] == {"a": "1", "b": "two", "c": "3"}
+    assert networks["bridge"]["DriverOpts"] is None
+    assert "eth1" in engine.ok("exec", "connected", "ip", "-o", "link")

@@ -81,20 +81,31 @@ class ContainerArchiveInput(_message.Message):
     def __init__(self, options: _Optional[_Union[ContainerArchiveOptions, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class NetworkConnectRequest(_message.Message):
-    __slots__ = ("network", "container", "aliases", "ipv4_address", "links", "link_local_ips")
+    __slots__ = ("network", "container", "aliases", "ipv4_address", "links", "link_local_ips", "ipv6_address", "driver_opts")
+    class DriverOptsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     LINKS_FIELD_NUMBER: _ClassVar[int]
     LINK_LOCAL_IPS_FIELD_NUMBER: _ClassVar[int]
+    IPV6_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    DRIVER_OPTS_FIELD_NUMBER: _ClassVar[int]
     network: str
     container: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     ipv4_address: str
     links: _containers.RepeatedScalarFieldContainer[str]
     link_local_ips: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, network: _Optional[str] = ..., container: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., links: _Optional[_Iterable[str]] = ..., link_local_ips: _Optional[_Iterable[str]] = ...) -> None: ...
+    ipv6_address: str
+    driver_opts: _containers.ScalarMap[str, str]
+    def __init__(self, network: _Optional[str] = ..., container: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., links: _Optional[_Iterable[str]] = ..., link_local_ips: _Optional[_Iterable[str]] = ..., ipv6_address: _Optional[str] = ..., driver_opts: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class NetworkDisconnectRequest(_message.Message):
     __slots__ = ("network", "container", "force")
@@ -481,7 +492,14 @@ class PortBinding(_message.Message):
     def __init__(self, container_port: _Optional[str] = ..., host_ip: _Optional[str] = ..., host_port: _Optional[str] = ...) -> None: ...
 
 class EndpointSettings(_message.Message):
-    __slots__ = ("network", "aliases", "ipv4_address", "network_id", "endpoint_id", "gateway", "ip_address", "ip_prefix_len", "mac_address", "ipv6_address", "links", "link_local_ips")
+    __slots__ = ("network", "aliases", "ipv4_address", "network_id", "endpoint_id", "gateway", "ip_address", "ip_prefix_len", "mac_address", "ipv6_address", "links", "link_local_ips", "driver_opts")
+    class DriverOptsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     IPV4_ADDRESS_FIELD_NUMBER: _ClassVar[int]
@@ -494,6 +512,7 @@ class EndpointSettings(_message.Message):
     IPV6_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     LINKS_FIELD_NUMBER: _ClassVar[int]
     LINK_LOCAL_IPS_FIELD_NUMBER: _ClassVar[int]
+    DRIVER_OPTS_FIELD_NUMBER: _ClassVar[int]
     network: str
     aliases: _containers.RepeatedScalarFieldContainer[str]
     ipv4_address: str
@@ -506,7 +525,8 @@ class EndpointSettings(_message.Message):
     ipv6_address: str
     links: _containers.RepeatedScalarFieldContainer[str]
     link_local_ips: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., network_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_address: _Optional[str] = ..., ip_prefix_len: _Optional[int] = ..., mac_address: _Optional[str] = ..., ipv6_address: _Optional[str] = ..., links: _Optional[_Iterable[str]] = ..., link_local_ips: _Optional[_Iterable[str]] = ...) -> None: ...
+    driver_opts: _containers.ScalarMap[str, str]
+    def __init__(self, network: _Optional[str] = ..., aliases: _Optional[_Iterable[str]] = ..., ipv4_address: _Optional[str] = ..., network_id: _Optional[str] = ..., endpoint_id: _Optional[str] = ..., gateway: _Optional[str] = ..., ip_address: _Optional[str] = ..., ip_prefix_len: _Optional[int] = ..., mac_address: _Optional[str] = ..., ipv6_address: _Optional[str] = ..., links: _Optional[_Iterable[str]] = ..., link_local_ips: _Optional[_Iterable[str]] = ..., driver_opts: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class NetworkSettings(_message.Message):
     __slots__ = ("networks", "ports")
