@@ -213,8 +213,7 @@ def create_request(image: str, command: list[str] | None, **flags: Any) -> Any:
     host.links.extend(runflags.links(flags["link"]))
     request = pb.CreateContainerRequest(name=flags["name"], config=config, host_config=host)
     mode = flags["network"] or "bridge"
-    user_network = mode not in ("default", "bridge", "host", "none") and ":" not in mode
-    endpoint_links = host.links if user_network else []  # docker's CLI: the endpoint's too
+    endpoint_links = runflags.endpoint_links(flags["network"], list(host.links))
     if flags["network_alias"] or flags["ip"] or flags["ip6"] or flags["link_local_ip"]:
         request.networks.add(
             network=mode,

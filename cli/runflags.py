@@ -182,6 +182,18 @@ def links(values: list[str]) -> list[str]:
     return values
 
 
+def endpoint_links(network: str, links: list[str]) -> list[str]:
+    """The links docker's CLI also gives the --network's endpoint (applyContainerOptions): all
+    of them on a user-defined network; with --network naming another, links are refused
+    (parseNetworkAttachmentOpt); without --network they are the default bridge's alone."""
+    predefined = network in ("default", "bridge", "host", "none")
+    if not network or not links:
+        return []
+    if predefined or network.startswith("container:"):
+        raise Refused("links are only supported for user-defined networks")
+    return links
+
+
 def mac_address(value: str) -> str:
     """--mac-address, checked as docker's CLI checks it (opts.ValidateMACAddress)."""
     if value and macaddr.canonical(value) is None:

@@ -98,10 +98,15 @@ def test_link_refusals_in_dockers_words(engine: Engine, busybox: str) -> None:
     code, line = refused("--link", "lk-nosuch:x")
     assert code == 125
     assert "could not get container for lk-nosuch: No such container: lk-nosuch" in line
-    code, line = refused("--network", "host", "--link", "lk-nosuch")
-    assert (
-        code == 125 and "conflicting options: host type networking can't be used with links" in line
-    )
+    for mode in ("host", "bridge"):  # docker's CLI: only a user network's endpoint takes links
+        assert refused("--network", mode, "--link", "lk-nosuch") == (
+            125,
+            "dockyard: links are only supported for user-defined networks.",
+        )
+    body = {"Image": busybox, "HostConfig": {"NetworkMode": "host", "Links": ["lk-nosuch"]}}
+    status, _, payload = call(engine, "POST", "/v1.41/containers/create", body)
+    assert status == 400
+    assert b"conflicting options: host type networking can't be used with links" in payload
     engine.ok("create", "--name", "lk-stopped", busybox, "true")
     code, line = refused("--name", "lk-user", "--link", "lk-stopped:s")
     assert code == 125

@@ -108,3 +108,12 @@ def test_links_checked_as_dockers_validate_link() -> None:
         runflags.links(["a:b:c"])
     with pytest.raises(FlagError, match="empty string specified for links"):
         runflags.links([""])
+
+
+def test_links_go_on_a_user_networks_endpoint_and_nowhere_else() -> None:
+    assert runflags.endpoint_links("appnet", ["db:d"]) == ["db:d"]
+    assert runflags.endpoint_links("", ["db:d"]) == []  # the default bridge's legacy links
+    assert runflags.endpoint_links("bridge", []) == []
+    for network in ("bridge", "default", "host", "none", "container:x"):
+        with pytest.raises(Refused, match=r"^links are only supported for user-defined networks$"):
+            runflags.endpoint_links(network, ["db"])
