@@ -249,7 +249,7 @@ def connect(
         aliases=alias,
         ipv4_address=ip,
         links=runflags.links(link),
-        link_local_ips=link_local_ip,
+        link_local_ips=[ip for value in link_local_ip for ip in value.split(",")],  # a slice flag
         ipv6_address=ip6,
         driver_opts=_driver_opts(driver_opt),
     )

@@ -236,12 +236,20 @@ def test_network_connect_link_and_link_local_ip(
     engine.ok("run", "-d", "--network", net, "--name", "lk-ns", busybox, "sleep", "600")
     ip = inspect(engine, "lk-ns")["NetworkSettings"]["Networks"][net]["IPAddress"]
     engine.ok("run", "-d", "--name", "lk-nc", busybox, "sleep", "600")
-    connect = ("network", "connect", "--link", "lk-ns:svc", "--link-local-ip", "169.254.20.20")
+    connect = (
+        "network",
+        "connect",
+        "--link",
+        "lk-ns:svc",
+        "--link-local-ip",
+        "169.254.20.20,fe80::20",
+    )
     engine.ok(*connect, net, "lk-nc")
     assert resolved(engine, "lk-nc", "svc") == [ip]
     assert "inet 169.254.20.20/16" in engine.ok("exec", "lk-nc", "ip", "-4", "addr", "show", "eth1")
     doc = inspect(engine, "lk-nc")["NetworkSettings"]["Networks"][net]
-    assert (doc["Links"], doc["IPAMConfig"]) == (["lk-ns:svc"], {"LinkLocalIPs": ["169.254.20.20"]})
+    link_local = ["169.254.20.20", "fe80::20"]  # a string-slice flag, as docker's
+    assert (doc["Links"], doc["IPAMConfig"]) == (["lk-ns:svc"], {"LinkLocalIPs": link_local})
     bad = engine.cli("network", "connect", "--link", "a:b:c", net, "lk-nc")
     assert bad.returncode == 125
     assert 'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c' in bad.stderr
