@@ -133,7 +133,7 @@ def check(linked: list[tuple[str, Container]]) -> None:
                 f"Cannot link to /{child.name}, as it does not belong to the default network"
             )
     for full, child in linked:
-        if not child.running or child.state.restarting:
+        if not child.running:  # paused and restarting ones count (dockerd's IsRunning)
             raise errors.FailedPrecondition(
                 f"Cannot link to a non running container: /{child.name} AS {full}"
             )
