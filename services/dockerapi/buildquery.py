@@ -98,6 +98,8 @@ def _json(request: web.Request, name: str, context: str) -> list[Any]:
         value = json.loads(raw) if raw else []
     except ValueError as err:
         raise errors.InvalidArgument(f"{context}: {err}") from None
+    if value is None:  # docker 20.10's CLI sends "null" for no ulimits: Go's nil slice
+        return []
     if not isinstance(value, list):
         raise errors.InvalidArgument(f"{context}: want a JSON array")
     return value

@@ -57,3 +57,11 @@ def test_the_run_steps_host_config_from_the_query() -> None:
 def test_what_is_refused_or_does_not_parse(query: dict[str, str], message: str) -> None:
     with pytest.raises(errors.InvalidArgument, match=message):
         _options(**query)
+
+
+def test_null_lists_as_docker_20_10s_cli_sends_them() -> None:
+    """docker 20.10's build sends `ulimits=null` (and `cachefrom=null`, `outputs=null`) when no
+    flag gives them: dockerd's json.Unmarshal makes that an empty list."""
+    options = _options(ulimits="null", cachefrom="null", outputs="null")
+    assert list(options.host_config.resources.ulimits) == []  # type: ignore[attr-defined]
+    assert list(options.cache_from) == []  # type: ignore[attr-defined]
