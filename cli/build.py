@@ -250,20 +250,37 @@ def _history_row(entry: Any, no_trunc: bool, human: bool) -> dict[str, Any]:
     }
 
 
+PRUNE_WARNINGS = {  # docker/cli 20.10's builder prune asks on one line
+    False: "WARNING! This will remove all dangling build cache. Are you sure you want to continue?",
+    True: "WARNING! This will remove all build cache. Are you sure you want to continue?",
+}
+
+
 def builder_prune(
     all: bool = typer.Option(False, "-a", "--all", help="(the whole cache is pruned either way)"),
     force: bool = typer.Option(False, "-f", "--force", help="do not ask"),
+    filter: list[str] = typer.Option([], "--filter", help="until=DURATION (e.g. 24h), label=…"),
+    keep_storage: str = typer.Option("", "--keep-storage", help="disk space to keep for cache"),
 ) -> None:
     """Remove the build cache."""
+    from dockyard.cli import options
     from dockyard.cli.render import human_size
-    from dockyard.cli.volumes import confirm
     from dockyard.engine.v1 import engine_pb2 as pb
 
-    if not force and not confirm("WARNING! This will remove all dangling build cache."):
-        return
-    request = pb.PruneBuildCacheRequest(all=all)
-    reply = call("builder prune", lambda stubs: stubs.builds.Prune(request, timeout=None))
-    print(f"Total reclaimed space: {human_size(reply.space_reclaimed, 4)}")  # units.HumanSize
+    keep = options.size(keep_storage, "--keep-storage", unlimited=False) if keep_storage else 0
+    reclaimed = 0
+    if force or _confirmed(PRUNE_WARNINGS[all]):
+        request = pb.PruneBuildCacheRequest(all=all, filters=filter, keep_storage=keep)
+        reply = call("builder prune", lambda stubs: stubs.builds.Prune(request, timeout=None))
+        reclaimed = reply.space_reclaimed
+    print(f"Total reclaimed space: {human_size(reclaimed, 4)}")  # units.HumanSize
+
+
+def _confirmed(question: str) -> bool:
+    """docker's PromptForConfirmation: the question and [y/N] on one line; no answer is no."""
+    sys.stdout.write(f"{question} [y/N] ")
+    sys.stdout.flush()
+    return sys.stdin.readline().rstrip("\r\n").lower() == "y"
 
 
 def register(app: typer.Typer) -> None:

@@ -236,11 +236,18 @@ def config_changes(config: params.Fields) -> list[str]:
 
 
 async def prune(request: web.Request) -> web.StreamResponse:
-    """`docker builder prune` (and `system prune`): the engine forgets its whole build cache
-    (it keeps no other kind, so `all` changes nothing); it does not name the records, so
-    CachesDeleted is null. Filters and a space to keep would prune less: refused."""
-    if params.filters(request) or request.query.get("keep-storage", "0") != "0":
-        raise errors.InvalidArgument("build cache prune filters are not supported by Dockyard")
-    message = engine_pb2.PruneBuildCacheRequest(all=params.flag(request, "all"))
+    """`docker builder prune` (and `system prune`): the engine forgets its build cache (it
+    keeps no other kind, so `all` changes nothing), or its oldest part with `until` and
+    `keep-storage`; it does not name the records, so CachesDeleted is null."""
+    filters = [
+        f"{key}={value}" for key, values in params.filters(request).items() for value in values
+    ]
+    try:
+        keep = int(request.query.get("keep-storage", "0") or "0")
+    except ValueError:
+        raise errors.InvalidArgument("keep-storage: want a number of bytes") from None
+    message = engine_pb2.PruneBuildCacheRequest(
+        all=params.flag(request, "all"), filters=filters, keep_storage=keep
+    )
     reply = await engine_of(request).builds.Prune(message, **UNARY)
     return replies.reply({"CachesDeleted": None, "SpaceReclaimed": reply.space_reclaimed})

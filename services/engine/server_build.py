@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from dockyard.api import errors
 from dockyard.engine.v1 import engine_pb2, engine_pb2_grpc
+from dockyard.services.engine.build import cacheprune
 from dockyard.services.engine.build.builder import Builder
 from dockyard.services.engine.build.commits import CommitOptions, Commits
 from dockyard.services.engine.build.job import BuildOptions, Built, Event, Failed, RunOutput, Text
@@ -64,7 +66,9 @@ class BuildsServicer(engine_pb2_grpc.BuildsServicer):
     async def Prune(
         self, request: engine_pb2.PruneBuildCacheRequest, context: Context
     ) -> engine_pb2.PruneBuildCacheResponse:
-        pruned = await self._builder.prune()
+        now = datetime.now(UTC)
+        chosen = cacheprune.selection(list(request.filters), request.keep_storage, now)
+        pruned = await self._builder.prune(chosen)
         return engine_pb2.PruneBuildCacheResponse(
             space_reclaimed=pruned.reclaimed, records=pruned.records
         )

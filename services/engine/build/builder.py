@@ -31,8 +31,8 @@ from typing import BinaryIO
 
 from dockyard.api import errors
 from dockyard.api.tasks import finish
+from dockyard.services.engine.build import cacheprune, runhost, stages
 from dockyard.services.engine.build import context as contexts
-from dockyard.services.engine.build import runhost, stages
 from dockyard.services.engine.build.cache import LEASE, BuildCache
 from dockyard.services.engine.build.dockerfile import parse
 from dockyard.services.engine.build.executor import Executor
@@ -146,16 +146,47 @@ class Builder:
 
     # -- prune ------------------------------------------------------------------------------
 
-    async def prune(self) -> Pruned:
+    async def prune(self, chosen: cacheprune.Selection = cacheprune.WHOLE) -> Pruned:
         """Forget the cache and give back its space: the layer snapshots builds committed that
         no image uses (deepest first; one a container builds on stays), the cache mounts, and
-        the cache's lease on its blobs (the images service collects them at its next sweep)."""
+        the cache's lease on its blobs (the images service collects them at its next sweep).
+        A selection (docker's --filter until=, --keep-storage) takes the oldest part alone."""
         async with self._pruning:
             if self._building:
                 raise errors.FailedPrecondition(
                     "a build is running: prune the build cache once it ends"
                 )
-            return await self._prune()
+            return await (self._prune() if chosen.whole else self._prune_some(chosen))
+
+    async def _prune_some(self, chosen: cacheprune.Selection) -> Pruned:
+        images = await self._c.images.list_images([], all=True)
+        used = {c for i in images for c in chain_ids(i.diff_ids)}
+        aged = [(c, t, d) for c, t, d in self.cache.aged_chains() if c not in used]
+        sizes = {chain: await self._usage(chain) for chain, _, _ in aged}
+        doomed = cacheprune.doomed([(c, t) for c, t, _ in aged], sizes, chosen)
+        depth = {chain: d for chain, _, d in aged}
+        pruned = Pruned()
+        if chosen.before is not None:
+            pruned.records = self.cache.forget_before(cacheprune.sqlite_time(chosen.before))
+        for chain in sorted(doomed, key=lambda c: depth[c], reverse=True):
+            pruned.reclaimed += await self._remove_chain(chain)
+        await self._relet()
+        return pruned
+
+    async def _usage(self, chain: str) -> int:
+        try:
+            return await self._c.snapshots.usage(chain)
+        except errors.NotFound:
+            return 0
+
+    async def _relet(self) -> None:
+        """The cache's lease holds what is left alone: taken anew under another name first, so
+        no collection in between finds any of it unleased."""
+        blobs, chains = self.cache.kept_blobs(), self.cache.chains()
+        await self._c.images.lease(RELET, blobs, chains)
+        await self._c.images.release_lease(LEASE)
+        await self._c.images.lease(LEASE, blobs, chains)
+        await self._c.images.release_lease(RELET)
 
     async def _prune(self) -> Pruned:
         pruned = Pruned(records=self.cache.clear())
@@ -212,6 +243,9 @@ class Builder:
             await asyncio.wait_for(self._c.tasks.wait(task_id), 10.0)
         with contextlib.suppress(errors.NotFound, errors.FailedPrecondition):
             await self._c.tasks.delete(task_id)
+
+
+RELET = f"{LEASE}-relet"  # what a partial prune keeps, while the cache's lease is renewed
 
 
 @dataclass

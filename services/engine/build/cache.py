@@ -13,6 +13,7 @@ whose layer snapshot is nonetheless gone is a miss (the executor checks before u
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE TABLE IF NOT EXISTS chains (
     chain TEXT PRIMARY KEY,  -- a layer snapshot a build committed
-    depth INTEGER NOT NULL   -- its layers, base included: prune removes the deepest first
+    depth INTEGER NOT NULL,  -- its layers, base included: prune removes the deepest first
+    created TEXT NOT NULL DEFAULT ''  -- when ('' = recorded by an older version: old)
 );
 """
 
@@ -48,6 +50,9 @@ class BuildCache:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(chains)")}
+        if "created" not in columns:  # a cache from before ages (its chains count as old)
+            self._db.execute("ALTER TABLE chains ADD COLUMN created TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         self._db.close()
@@ -79,11 +84,38 @@ class BuildCache:
 
     def add_chain(self, chain: str, depth: int) -> None:
         with self._db:
-            self._db.execute("INSERT OR IGNORE INTO chains VALUES (?, ?)", (chain, depth))
+            self._db.execute(
+                "INSERT OR IGNORE INTO chains (chain, depth, created)"
+                " VALUES (?, ?, datetime('now'))",
+                (chain, depth),
+            )
 
     def chains(self) -> list[str]:
         """The layer snapshots builds committed, the deepest first."""
         return [r[0] for r in self._db.execute("SELECT chain FROM chains ORDER BY depth DESC")]
+
+    def aged_chains(self) -> list[tuple[str, str, int]]:
+        """(chain, created as SQLite's UTC "YYYY-MM-DD HH:MM:SS", depth) of each, the oldest
+        first."""
+        rows = self._db.execute(
+            "SELECT chain, created, depth FROM chains ORDER BY created, depth DESC"
+        )
+        return [(chain, created, depth) for chain, created, depth in rows]
+
+    def forget_before(self, moment: str) -> int:
+        """Forget the records made before `moment` (SQLite's UTC form); how many."""
+        with self._db:
+            return self._db.execute("DELETE FROM steps WHERE created < ?", (moment,)).rowcount
+
+    def kept_blobs(self) -> list[str]:
+        """The layer blobs the records left hold."""
+        blobs = []
+        for (text,) in self._db.execute("SELECT result FROM steps"):
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                layer = StepResult.from_json(text).layer
+                if layer is not None:
+                    blobs.append(layer.digest)
+        return blobs
 
     def forget_chain(self, chain: str) -> None:
         with self._db:

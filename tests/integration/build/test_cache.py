@@ -4,6 +4,7 @@ mounts, and records that outlive the engine."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -148,3 +149,80 @@ def test_builder_prune_gives_the_space_back(context: Context, engine: Engine, bu
     assert out.split()[-1].endswith("kB") and float(out.split()[-1][:-2]) >= 300
     assert [hit for _, hit in steps(context.ok())[1:]] == [False, False]
     assert engine.ok("run", "--rm", "kept-over-prune", "cat", "/kept") == "kept\n"
+
+
+def test_builder_prune_until_and_keep_storage_take_the_oldest_part(
+    context: Context, engine: Engine, busybox: str
+) -> None:
+    """docker 20.10's builder prune --filter until= / --keep-storage (BuildKit's KeepDuration
+    and KeepBytes): what was made long enough ago goes, the oldest first until what is left
+    fits; the rest still serves builds."""
+    old, new = context.path / "Dockerfile.old", context.path / "Dockerfile.new"
+    context.write("old.bin", "o" * 200_000)
+    context.write("new.bin", "n" * 200_000)
+    old.write_text(f"FROM {busybox}\nCOPY old.bin /old.bin\nLABEL prune=old\n")
+    new.write_text(f"FROM {busybox}\nCOPY new.bin /new.bin\nLABEL prune=new\n")
+    context.ok("-f", str(old), "-t", "pruned-old")
+    engine.ok("rmi", "pruned-old")  # its layer is the cache's alone now
+    assert engine.ok("builder", "prune", "-f", "--filter", "until=1h") == (
+        "Total reclaimed space: 0B\n"  # nothing is an hour old
+    )
+    time.sleep(6)  # the subject of the test: the old build ages, the new one does not
+    context.ok("-f", str(new), "-t", "pruned-new")
+    engine.ok("rmi", "pruned-new")
+    out = engine.ok("builder", "prune", "-f", "--filter", "until=4s")
+    assert out.split()[-1].endswith("kB") and float(out.split()[-1][:-2]) >= 200, out
+    assert [hit for _, hit in steps(context.ok("-f", str(new), "-t", "pruned-new"))[1:]] == [
+        True,
+        True,
+    ]
+    assert [hit for _, hit in steps(context.ok("-f", str(old), "-t", "pruned-old"))[1:]] == [
+        False,
+        False,
+    ]
+    engine.ok("rmi", "pruned-old", "pruned-new")
+    out = engine.ok("builder", "prune", "-f", "--keep-storage", "1")  # all but a byte: all
+    assert float(out.split()[-1][:-2]) >= 400 and out.split()[-1].endswith("kB"), out
+    again = steps(context.ok("-f", str(new), "-t", "pruned-new"))
+    assert again[1] == ("COPY new.bin /new.bin", False)  # its layer went; LABEL's record,
+    engine.ok("rmi", "pruned-new")  # which holds no space, stays (and still serves)
+
+
+@pytest.mark.parametrize(
+    ("flags", "stderr"),
+    [
+        (["--filter", "colour=red"], "Error response from daemon: Invalid filter 'colour'\n"),
+        (
+            ["--filter", "until=soon"],
+            "Error response from daemon: \"until\" filter expects a duration (e.g., '24h'): "
+            'time: invalid duration "soon"\n',
+        ),
+        (
+            ["--filter", "until=1h", "--filter", "unused-for=2h"],
+            'Error response from daemon: conflicting filters: "until" and "unused-for"\n',
+        ),
+        (
+            ["--filter", "until=1h", "--filter", "until=2h"],
+            "Error response from daemon: filters expect only one value\n",
+        ),
+    ],
+)
+def test_builder_prune_refuses_filters_as_dockerd(
+    engine: Engine, flags: list[str], stderr: str
+) -> None:
+    result = engine.cli("builder", "prune", "-f", *flags)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", stderr)
+
+
+def test_builder_prune_asks_as_docker_and_keep_storage_is_a_size(engine: Engine) -> None:
+    declined = engine.cli("builder", "prune", input="n\n")
+    assert declined.returncode == 0
+    assert declined.stdout == (
+        "WARNING! This will remove all dangling build cache. Are you sure you want to "
+        "continue? [y/N] Total reclaimed space: 0B\n"
+    )
+    bad = engine.cli("builder", "prune", "-f", "--keep-storage", "lots")
+    assert bad.returncode == 125
+    assert bad.stderr.startswith(
+        'invalid argument "lots" for "--keep-storage" flag: invalid size: \'lots\'\n'
+    )

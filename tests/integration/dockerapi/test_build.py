@@ -85,3 +85,13 @@ def test_a_failing_run_is_its_exit_code_and_a_bad_dockerfile_one_line(
     assert bad.returncode == 1
     assert "Error response from daemon: dockerfile parse error" in bad.stderr
     assert "unknown instruction: BOGUS" in bad.stderr
+
+
+def test_builder_prune_filters_through_the_api(docker: Docker) -> None:
+    """POST /build/prune's filters and keep-storage reach the engine, checked in dockerd's words."""
+    assert docker.ok("builder", "prune", "-f", "--filter", "until=87600h").splitlines()[-1] == (
+        "Total reclaimed space: 0B"  # nothing is ten years old
+    )
+    refused = docker.run("builder", "prune", "-f", "--filter", "colour=red")
+    assert refused.returncode == 1  # (after the 28.x client's note on the legacy builder)
+    assert refused.stderr.endswith("\nError response from daemon: Invalid filter 'colour'\n")

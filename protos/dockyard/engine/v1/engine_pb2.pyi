@@ -1265,10 +1265,14 @@ class HistoryResponse(_message.Message):
     def __init__(self, entries: _Optional[_Iterable[_Union[HistoryEntry, _Mapping]]] = ...) -> None: ...
 
 class PruneBuildCacheRequest(_message.Message):
-    __slots__ = ("all",)
+    __slots__ = ("all", "filters", "keep_storage")
     ALL_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_STORAGE_FIELD_NUMBER: _ClassVar[int]
     all: bool
-    def __init__(self, all: _Optional[bool] = ...) -> None: ...
+    filters: _containers.RepeatedScalarFieldContainer[str]
+    keep_storage: int
+    def __init__(self, all: _Optional[bool] = ..., filters: _Optional[_Iterable[str]] = ..., keep_storage: _Optional[int] = ...) -> None: ...
 
 class PruneBuildCacheResponse(_message.Message):
     __slots__ = ("space_reclaimed", "records")
