@@ -103,7 +103,9 @@ async def prune_networks(stubs: Stubs, filters: list[str]) -> list[str]:
     chosen = prunefilters.matcher(filters)
     removed = []
     for n in (await stubs.networks.List(pb.ListNetworksRequest())).networks:
-        if n.name in BUILTIN_NETWORKS or n.containers or not chosen(_time(n), n.labels):
+        if n.name in BUILTIN_NETWORKS or n.config_only or n.containers:
+            continue  # a config-only network too, as dockerd's prune leaves them
+        if not chosen(_time(n), n.labels):
             continue
         try:
             await stubs.networks.Remove(pb.NetworkRequest(id=n.id))

@@ -185,3 +185,16 @@ def test_connect_ip6_is_refused_and_driver_opts_are_recorded(
     assert networks[net]["DriverOpts"] == {"a": "1", "b": "two", "c": "3"}
     assert networks["bridge"]["DriverOpts"] is None
     assert "eth1" in engine.ok("exec", "connected", "ip", "-o", "link")
+
+
+def test_prune_leaves_config_only_networks(engine: Engine) -> None:
+    """dockerd 20.10's network prune skips configuration networks, filtered or not."""
+    name = f"cfgkept{random.randrange(16**6):06x}"
+    engine.ok("network", "create", "--config-only", "--label", "prune=me", name)
+    try:
+        for flags in ([], ["--filter", "label=prune=me"], ["--filter", "until=87600h"]):
+            out = engine.ok("network", "prune", "-f", *flags)
+            assert name not in out
+            assert name in engine.ok("network", "ls", "--format", "{{.Name}}")
+    finally:
+        engine.cli("network", "rm", name)
