@@ -42,10 +42,14 @@ ULIMITS = (
 )
 
 
-KERNEL_MEMORY_DISCARDED = (  # moby v20.10 daemon/daemon_unix.go verifyPlatformContainerResources
+KERNEL_MEMORY_DEPRECATED = (  # moby v20.10 daemon/daemon_unix.go verifyPlatformContainerResources
+    "Specifying a kernel memory limit is deprecated and will be removed in a future release."
+)
+KERNEL_MEMORY_DISCARDED = (
     "Your kernel does not support kernel memory limit capabilities or the cgroup is not mounted. "
     "Limitation discarded."
 )
+KMEM_FILE = Path("/sys/fs/cgroup/memory/memory.kmem.limit_in_bytes")
 BLKIO_WEIGHT_DISCARDED = (
     "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
 )
@@ -56,12 +60,18 @@ BLKIO_WEIGHT_DEVICE_DISCARDED = (
 
 
 def discarded(resources: Resources) -> list[str]:
-    """Drop what docker 20.10 drops with a warning (kernel memory limits: deprecated since
-    Linux 5.4, absent on v2); the warnings, for the create reply."""
+    """Drop what docker 20.10 drops with a warning; the warnings, for the create and update
+    replies. A kernel memory limit is warned about as deprecated (since Linux 5.4), and dropped
+    where the memory cgroup has no kmem file (v2, newer kernels); where it has one, it is kept
+    in the record as dockerd keeps it, and applied by nobody (runc 1.1 ignores it too)."""
     warnings = []
     if resources.kernel_memory > 0:
+        warnings.append(KERNEL_MEMORY_DEPRECATED)
+    if resources.kernel_memory > 0 and not KMEM_FILE.exists():
         resources.kernel_memory = 0
         warnings.append(KERNEL_MEMORY_DISCARDED)
+    if 0 < resources.kernel_memory < MIN_MEMORY:
+        raise InvalidArgument("Minimum kernel memory limit allowed is 6MB")
     if resources.blkio_weight > 0 and not _has_blkio_weight():
         resources.blkio_weight = 0
         warnings.append(BLKIO_WEIGHT_DISCARDED)

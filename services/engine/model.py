@@ -91,7 +91,7 @@ class Resources:
     memory_reservation: int = 0
     memory_swappiness: int | None = None  # None (or -1): the host's
     cpuset_mems: str = ""
-    kernel_memory: int = 0  # discarded at create (`limits.discarded`), as docker 20.10 does
+    kernel_memory: int = 0  # recorded, never applied (`limits.discarded`), as docker 20.10's
     device_read_bps: list[ThrottleDevice] = field(default_factory=list)
     device_write_bps: list[ThrottleDevice] = field(default_factory=list)
     device_read_iops: list[ThrottleDevice] = field(default_factory=list)

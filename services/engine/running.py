@@ -220,6 +220,7 @@ def _merge_resources(current: Resources, wanted: Resources) -> Resources:
         "pids_limit",
         "memory_reservation",
         "blkio_weight",
+        "kernel_memory",
     ):
         if getattr(wanted, name):
             setattr(merged, name, getattr(wanted, name))

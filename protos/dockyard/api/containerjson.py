@@ -4,7 +4,7 @@ document (`docker inspect`, `GET /containers/{id}/json`) and the list entry (`GE
 the same document.
 
 The shape is docker 20.10's (API 1.41): every key its inspect shows, in its order, with its
-defaults where the engine has no such setting (`KernelMemory: 0`, `BlkioWeightDevice: []`,
+defaults where the engine has no such setting (`KernelMemoryTCP: 0`, `BlkioWeightDevice: []`,
 `LogConfig.Config: {}`…); keys docker leaves out when empty (`Init`, `Tmpfs`, `Sysctls`,
 `ExposedPorts`, `Healthcheck`, `State.Health`) are left out alike. A newer `version` (the
 Docker API front passes its client's) gets what later daemons changed: `DNSNames` (1.44),
@@ -309,7 +309,7 @@ def host_config(h: Any, version: tuple[int, int] = DOCKER_20_10) -> dict[str, An
         "DeviceRequests": [device_request(d) for d in h.device_requests] or None,
     }
     if version < (1, 42):
-        doc |= {"KernelMemory": 0, "KernelMemoryTCP": 0}
+        doc |= {"KernelMemory": r.kernel_memory, "KernelMemoryTCP": 0}
     doc |= {
         "MemoryReservation": r.memory_reservation,
         "MemorySwap": r.memory_swap,
