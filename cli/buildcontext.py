@@ -55,9 +55,10 @@ def prepare(context: str, dockerfile: str) -> Prepared:
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(extra), 0o644
             tar.addfile(info, io.BytesIO(extra))
-    size = spool.tell()
-    spool.seek(0)
-    return Prepared(spool, name, size)
+        end = tar.offset + 2 * tarfile.BLOCKSIZE
+    spool.truncate(end)  # the two zero blocks alone, as Go's archive/tar ends a tar; Python's
+    spool.seek(0)  # pads it to a 10 KiB record, which the "Sending build context" size showed
+    return Prepared(spool, name, end)
 
 
 def _dockerfile(root: Path, given: str) -> tuple[bytes | None, str]:
@@ -119,6 +120,7 @@ def _add(tar: tarfile.TarFile, path: str, name: str) -> None:
         return  # a socket
     info.uid = info.gid = 0
     info.uname = info.gname = ""
+    info.mtime = int(info.mtime)  # whole seconds, as docker's archive: no PAX header for it
     if info.isreg():
         try:
             with open(path, "rb") as data:
