@@ -83,10 +83,9 @@ class Images:
 
     async def remove(self, ref: str, force: bool, prune: bool = True) -> Removal:
         image = await self._images.get(ref)
-        if _deletes(ref, image):
-            self._check_unused(ref, force, image)
+        untag_only = _deletes(ref, image) and self._check_unused(ref, force, image)
         in_use = sorted({c.image for c in self._store.list()})
-        removal = await self._images.remove(ref, force, in_use, prune)
+        removal = await self._images.remove(ref, force, in_use, prune, untag_only)
         for name in removal.untagged:
             self._events.publish("image", "untag", name, name=name)
         for deleted in removal.deleted:
@@ -100,22 +99,33 @@ class Images:
         self._events.publish("image", "prune", "", reclaimed=str(pruned.reclaimed))
         return pruned
 
-    def _check_unused(self, ref: str, force: bool, image: Image) -> None:
+    def _check_unused(self, ref: str, force: bool, image: Image) -> bool:
+        """Refuse what dockerd refuses of deleting an image containers use; True where it only
+        takes the name away (forced, by its last name, while a container runs it)."""
         users = self._store.using_image(image.id)
         if not users:
-            return
+            return False
         short = image.id.removeprefix("sha256:")[:12]
+        by_id = image.id.removeprefix("sha256:").startswith(ref.removeprefix("sha256:"))
         running = [c for c in users if c.running]
-        if running:
+        if running and force and not by_id:
+            return True  # dockerd untags, then meets the running container and stops, quietly
+        if running and by_id:  # dockerd's conflictHard
             raise errors.FailedPrecondition(
                 f"conflict: unable to delete {short} (cannot be forced) - image is being used by "
                 f"running container {running[0].short_id}"
             )
-        if not force:
+        if by_id and not force:  # dockerd's conflictSoft
+            raise errors.FailedPrecondition(
+                f"conflict: unable to delete {short} (must be forced) - image is being used by "
+                f"stopped container {users[0].short_id}"
+            )
+        if not force:  # by its last name, which dockerd refuses to take first, running or not
             raise errors.FailedPrecondition(
                 f'conflict: unable to remove repository reference "{ref}" (must force) - '
                 f"container {users[0].short_id} is using its referenced image {short}"
             )
+        return False
 
 
 def _deletes(ref: str, image: Image) -> bool:

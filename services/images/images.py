@@ -131,6 +131,7 @@ class Images:
         force: bool,
         in_use: set[str] = frozenset(),  # type: ignore[assignment]
         prune: bool = True,
+        untag_only: bool = False,
     ) -> Removal:
         """What was untagged and deleted, as `docker rmi` reports it, and the bytes freed: the
         image, then (`prune`) its untagged parents no container uses and nothing else builds
@@ -144,7 +145,7 @@ class Images:
             if name in image.names and len(image.names) > 1:
                 self.store.untag(name)
                 return Removal([name])
-            if self.store.children(image.id):  # docker untags it and keeps it, quietly
+            if self.store.children(image.id) or untag_only:  # docker untags it, keeps it quietly
                 self.store.untag(name)
                 return Removal([name])
         elif self.store.children(image.id):

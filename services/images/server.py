@@ -104,7 +104,11 @@ class ImagesServicer(AuthoringRPCs, images_pb2_grpc.ImagesServicer):
         self, request: pb.RemoveImageRequest, context: Context
     ) -> pb.RemoveImageResponse:
         removal = await self._images.remove(
-            request.ref, request.force, set(request.in_use), not request.no_prune
+            request.ref,
+            request.force,
+            set(request.in_use),
+            not request.no_prune,
+            request.untag_only,
         )
         return pb.RemoveImageResponse(
             untagged=removal.untagged, deleted=removal.deleted, reclaimed=removal.reclaimed

@@ -157,10 +157,15 @@ class ImageClient(Protocol):
         ...
 
     async def remove(
-        self, ref: str, force: bool, in_use: list[str] | None = None, prune: bool = True
+        self,
+        ref: str,
+        force: bool,
+        in_use: list[str] | None = None,
+        prune: bool = True,
+        untag_only: bool = False,
     ) -> Removal:
         """Untag or delete the image, then (`prune`) its untagged parents but those in
-        `in_use`."""
+        `in_use`; `untag_only`: a name is taken away, the image kept."""
         ...
 
     async def read_blob(self, digest: str) -> bytes:

@@ -148,6 +148,40 @@ def test_rmi_of_an_image_a_container_uses_is_refused(engine: Engine, registry: R
     engine.ok("rmi", ref)
 
 
+def test_rmi_conflicts_are_dockerds_by_name_and_by_id(engine: Engine, registry: Registry) -> None:
+    """dockerd 20.10's order: by its last name, any container using it is a "must force"
+    (running or not), and forced, a running one keeps the image (only the name goes); by ID, a
+    running one cannot be forced and a stopped one must be."""
+    ref = f"{registry.host}/library/busybox"
+    engine.ok("pull", ref)
+    image = engine.ok("image", "inspect", "-f", "{{.Id}}", ref).strip().removeprefix("sha256:")
+    running = engine.ok("run", "-d", ref, "sleep", "60").strip()
+    by_name = engine.cli("rmi", ref)
+    assert by_name.stderr == (
+        f'Error response from daemon: conflict: unable to remove repository reference "{ref}" '
+        f"(must force) - container {running[:12]} is using its referenced image {image[:12]}\n"
+    )
+    by_id = engine.cli("rmi", image[:12])
+    assert by_id.stderr == (
+        f"Error response from daemon: conflict: unable to delete {image[:12]} (cannot be "
+        f"forced) - image is being used by running container {running[:12]}\n"
+    )
+    forced = engine.cli("rmi", "-f", ref)  # dockerd takes the name away, keeps the image
+    assert (forced.returncode, forced.stdout) == (0, f"Untagged: {ref}:latest\n"), forced.stderr
+    assert engine.ok("image", "inspect", "-f", "{{.RepoTags}}", image) == "[]\n"
+    assert engine.ok("inspect", "-f", "{{.State.Running}}", running) == "true\n"
+    engine.ok("rm", "-f", running)
+    engine.ok("tag", image, ref)
+    stopped = engine.ok("create", ref, "true").strip()
+    by_id = engine.cli("rmi", image[:12])
+    assert by_id.stderr == (
+        f"Error response from daemon: conflict: unable to delete {image[:12]} (must be "
+        f"forced) - image is being used by stopped container {stopped[:12]}\n"
+    )
+    engine.ok("rm", stopped)
+    engine.ok("rmi", ref)
+
+
 def test_registry_down_is_one_clear_error(engine: Engine) -> None:
     result = engine.cli("pull", "127.0.0.1:1/library/busybox")
     assert result.returncode == 1

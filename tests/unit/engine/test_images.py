@@ -27,8 +27,12 @@ async def test_an_image_a_container_uses_is_not_removed_unless_forced(
 
 async def test_an_image_a_running_container_uses_is_never_removed(rig: Rig, images: Images) -> None:
     await rig.run("user")
+    image = await images.get("busybox")
     with pytest.raises(errors.FailedPrecondition, match="cannot be forced"):
-        await images.remove("busybox", force=True)
+        await images.remove(image.id, force=True)
+    removal = await images.remove("busybox", force=True)  # dockerd's: the name alone goes
+    assert removal.untagged == ["busybox:latest"] and removal.deleted == []
+    assert (await images.get(image.id)).repo_tags == []
 
 
 async def test_untagging_one_of_several_names_is_allowed(rig: Rig, images: Images) -> None:

@@ -134,16 +134,18 @@ class TagImageRequest(_message.Message):
     def __init__(self, source: _Optional[str] = ..., target: _Optional[str] = ...) -> None: ...
 
 class RemoveImageRequest(_message.Message):
-    __slots__ = ("ref", "force", "in_use", "no_prune")
+    __slots__ = ("ref", "force", "in_use", "no_prune", "untag_only")
     REF_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
     IN_USE_FIELD_NUMBER: _ClassVar[int]
     NO_PRUNE_FIELD_NUMBER: _ClassVar[int]
+    UNTAG_ONLY_FIELD_NUMBER: _ClassVar[int]
     ref: str
     force: bool
     in_use: _containers.RepeatedScalarFieldContainer[str]
     no_prune: bool
-    def __init__(self, ref: _Optional[str] = ..., force: _Optional[bool] = ..., in_use: _Optional[_Iterable[str]] = ..., no_prune: _Optional[bool] = ...) -> None: ...
+    untag_only: bool
+    def __init__(self, ref: _Optional[str] = ..., force: _Optional[bool] = ..., in_use: _Optional[_Iterable[str]] = ..., no_prune: _Optional[bool] = ..., untag_only: _Optional[bool] = ...) -> None: ...
 
 class RemoveImageResponse(_message.Message):
     __slots__ = ("untagged", "deleted", "reclaimed")

@@ -124,11 +124,16 @@ class FakeImages:
         return self.add(self._resolve(source), target)
 
     async def remove(
-        self, ref: str, force: bool, in_use: list[str] | None = None, prune: bool = True
+        self,
+        ref: str,
+        force: bool,
+        in_use: list[str] | None = None,
+        prune: bool = True,
+        untag_only: bool = False,
     ) -> Removal:
         self.faults.enter("images.remove", ref)
         image = self._resolve(ref)
-        if _tagged(ref) in image.repo_tags and len(image.repo_tags) > 1:
+        if _tagged(ref) in image.repo_tags and (len(image.repo_tags) > 1 or untag_only):
             image.repo_tags.remove(_tagged(ref))
             return Removal(untagged=[_tagged(ref)])
         if any(i.parent == image.id for i in self.images.values()):

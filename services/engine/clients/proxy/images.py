@@ -80,10 +80,15 @@ class ImageProxy:
         return from_proto(Image, await self._stub.Tag(request, **READY))
 
     async def remove(
-        self, ref: str, force: bool, in_use: list[str] | None = None, prune: bool = True
+        self,
+        ref: str,
+        force: bool,
+        in_use: list[str] | None = None,
+        prune: bool = True,
+        untag_only: bool = False,
     ) -> Removal:
         request = pb.RemoveImageRequest(
-            ref=ref, force=force, in_use=in_use or [], no_prune=not prune
+            ref=ref, force=force, in_use=in_use or [], no_prune=not prune, untag_only=untag_only
         )
         reply = await self._stub.Remove(request, **READY)
         return from_proto(Removal, reply)
