@@ -28,7 +28,7 @@ from pathlib import Path
 
 from dockyard.api.errors import FailedPrecondition, InvalidArgument
 from dockyard.services.network import ipam, nat
-from dockyard.services.network.kernel import Attachment, Links
+from dockyard.services.network.kernel import MTU_OPTION, Attachment, Links
 from dockyard.services.network.names import NameTable
 from dockyard.services.network.sandboxes import Sandbox, Sandboxes
 from dockyard.services.network.store import Endpoint, Network, Store
@@ -117,6 +117,7 @@ class Endpoints:
             mac=endpoint.mac,
             gateway=None if mine or network.internal else IPv4Address(network.gateway),
             link_local=link_local,
+            mtu=int(network.options.get(MTU_OPTION, 0) or 0),
         )
         try:
             self._link(sandbox, network, endpoint, attachment)

@@ -12,6 +12,8 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Interface
 from pathlib import Path
 from typing import Protocol
 
+MTU_OPTION = "com.docker.network.driver.mtu"  # a bridge network's MTU (docker's option)
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -22,6 +24,7 @@ class Attachment:
     mac: str
     gateway: IPv4Address | None  # the default route, for the first network only
     link_local: tuple[IPv4Interface | IPv6Interface, ...] = ()  # --link-local-ip: /16 or /64
+    mtu: int = 0  # a bridge network's com.docker.network.driver.mtu (0: the kernel's 1500)
 
 
 class Links(Protocol):

@@ -116,7 +116,7 @@ def add_veth(netns: Path, bridge: str, host_name: str, attachment: Attachment) -
         raise InvalidArgument(f"bridge {bridge} does not exist")
     delete_link(host_name)  # left by a crash half way: start over
     with rtnl.Route() as route:
-        route.add_veth(host_name, master, attachment.ifname, attachment.mac, netns)
+        route.add_veth(host_name, master, attachment.ifname, attachment.mac, netns, attachment.mtu)
     try:
         in_netns(netns, lambda: _configure(attachment))
     except BaseException:

@@ -22,7 +22,7 @@ from ipaddress import IPv4Address, IPv4Network
 from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from dockyard.services.network import ipam, nat, netconfig
-from dockyard.services.network.kernel import Kernel
+from dockyard.services.network.kernel import MTU_OPTION, Kernel
 from dockyard.services.network.store import Network, Store, new_network
 from dockyard.services.network.tags import Tag
 
@@ -30,8 +30,39 @@ log = logging.getLogger(__name__)
 
 PREDEFINED = ("bridge", "host", "none")
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
-DRIVER_OPTIONS = {"bridge": set[str](), "macvlan": {"parent", "macvlan_mode"}}
+# libnetwork's bridge options that Dockyard's bridges have only at docker's default value
+DEFAULT_ONLY = {
+    "com.docker.network.bridge.enable_icc": "true",
+    "com.docker.network.bridge.enable_ip_masquerade": "true",
+    "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+}
+DRIVER_OPTIONS = {"bridge": {MTU_OPTION, *DEFAULT_ONLY}, "macvlan": {"parent", "macvlan_mode"}}
+TRUE, FALSE = {"1", "t", "T", "TRUE", "true", "True"}, {"0", "f", "F", "FALSE", "false", "False"}
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
+
+
+def _check_bridge_options(options: dict[str, str]) -> None:
+    """The MTU as libnetwork's bridge driver parses it; the others at their default value
+    only (how strconv.ParseBool reads a boolean), anything else refused in a clear line."""
+    mtu = options.get(MTU_OPTION)
+    if mtu is not None and not mtu.lstrip("+-").isdigit():
+        raise InvalidArgument(
+            f"failed to parse {MTU_OPTION} value: {mtu} "
+            f'(strconv.Atoi: parsing "{mtu}": invalid syntax)'
+        )
+    if mtu is not None and not 68 <= int(mtu) <= 65535:
+        raise InvalidArgument(f"invalid MTU number: {int(mtu)}")
+    for key, default in DEFAULT_ONLY.items():
+        value = options.get(key)
+        if value is None:
+            continue
+        if default == "true" and value not in TRUE | FALSE:
+            raise InvalidArgument(
+                f"failed to parse {key} value: {value} "
+                f'(strconv.ParseBool: parsing "{value}": invalid syntax)'
+            )
+        if (value in TRUE) != (default == "true") or (default != "true" and value != default):
+            raise InvalidArgument(f"{key}={value} is not supported by Dockyard (only {default})")
 
 
 class Networks:
@@ -274,6 +305,8 @@ class Networks:
             raise InvalidArgument("a macvlan network needs its parent interface: -o parent=IF")
         if options.get("macvlan_mode", "bridge") not in MACVLAN_MODES:
             raise InvalidArgument(f"invalid macvlan mode {options['macvlan_mode']!r}")
+        if driver == "bridge":
+            _check_bridge_options(options)
 
     def _subnet(
         self, driver: str, subnet: str, gateway: str, ip_range: str

@@ -33,7 +33,7 @@ IFADDR = struct.Struct("=BBBBI")  # struct ifaddrmsg: family, prefixlen, flags, 
 RTMSG = struct.Struct("=BBBBBBBBI")  # struct rtmsg: family, dst_len, src_len, tos, table,
 # protocol, scope, type, flags
 IFF_UP = 0x1
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_LINK, IFLA_MASTER = 1, 3, 5, 10
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER = 1, 3, 4, 5, 10
 IFLA_LINKINFO, IFLA_NET_NS_FD = 18, 28
 IFLA_INFO_KIND, IFLA_INFO_DATA = 1, 2
 VETH_INFO_PEER = 1
@@ -71,15 +71,20 @@ def new_bridge(name: str) -> bytes:
     return ifinfo() + attrs((IFLA_IFNAME, name), linkinfo("bridge"))
 
 
-def new_veth(name: str, master: int, peer: str, peer_mac: str, peer_netns: int) -> bytes:
+def new_veth(
+    name: str, master: int, peer: str, peer_mac: str, peer_netns: int, mtu: int = 0
+) -> bytes:
     """A veth `name`, enslaved to `master` and up, whose peer `peer` is made in the namespace
-    of the fd `peer_netns` (VETH_INFO_PEER: an ifinfomsg and the peer's own attributes)."""
+    of the fd `peer_netns` (VETH_INFO_PEER: an ifinfomsg and the peer's own attributes); both
+    ends of `mtu` bytes when given (the kernel's default, 1500, otherwise)."""
+    sized: list[tuple[int, nlwire.Value]] = [(IFLA_MTU, mtu)] if mtu else []
     peer_attrs = attrs(
-        (IFLA_IFNAME, peer), (IFLA_ADDRESS, mac(peer_mac)), (IFLA_NET_NS_FD, peer_netns)
+        (IFLA_IFNAME, peer), (IFLA_ADDRESS, mac(peer_mac)), (IFLA_NET_NS_FD, peer_netns), *sized
     )
     return ifinfo(up=True) + attrs(
         (IFLA_IFNAME, name),
         (IFLA_MASTER, master),
+        *sized,
         linkinfo("veth", (VETH_INFO_PEER, ifinfo() + peer_attrs)),
     )
 
@@ -167,9 +172,12 @@ class Route:
     def add_bridge(self, name: str) -> None:
         self._nl.request(RTM_NEWLINK, CREATE, new_bridge(name))
 
-    def add_veth(self, name: str, master: int, peer: str, peer_mac: str, netns: Path) -> None:
+    def add_veth(
+        self, name: str, master: int, peer: str, peer_mac: str, netns: Path, mtu: int = 0
+    ) -> None:
         with _opened(netns) as fd:
-            self._nl.request(RTM_NEWLINK, CREATE, new_veth(name, master, peer, peer_mac, fd))
+            message = new_veth(name, master, peer, peer_mac, fd, mtu)
+            self._nl.request(RTM_NEWLINK, CREATE, message)
 
     def add_macvlan(self, name: str, address: str, lower: int, mode: str, netns: Path) -> None:
         with _opened(netns) as fd:

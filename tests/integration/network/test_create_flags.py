@@ -198,3 +198,35 @@ def test_prune_leaves_config_only_networks(engine: Engine) -> None:
             assert name in engine.ok("network", "ls", "--format", "{{.Name}}")
     finally:
         engine.cli("network", "rm", name)
+
+
+def test_bridge_driver_options_mtu_and_dockers_defaults(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    """-o com.docker.network.driver.mtu sizes both ends of every container's veth, as
+    libnetwork's bridge driver does; enable_icc, enable_ip_masquerade and host_binding_ipv4 at
+    docker's defaults are taken as they are (inspect shows them), other values refused."""
+    defaults = [
+        "-o", "com.docker.network.bridge.enable_icc=true",
+        "-o", "com.docker.network.bridge.enable_ip_masquerade=1",
+        "-o", "com.docker.network.bridge.host_binding_ipv4=0.0.0.0",
+    ]  # fmt: skip
+    net = network("-o", "com.docker.network.driver.mtu=1400", *defaults)
+    options = network_doc(engine, net)["Options"]
+    assert options["com.docker.network.driver.mtu"] == "1400"
+    assert options["com.docker.network.bridge.enable_icc"] == "true"
+    cid = engine.ok("run", "-d", "--network", net, busybox, "sleep", "60").strip()
+    assert engine.ok("exec", cid, "cat", "/sys/class/net/eth0/mtu") == "1400\n"
+    plain = engine.ok("run", "--rm", busybox, "cat", "/sys/class/net/eth0/mtu")
+    assert plain == "1500\n"
+    refused = [
+        (("-o", "com.docker.network.driver.mtu=big"), "failed to parse com.docker.network.driver.mtu value: big"),
+        (("-o", "com.docker.network.driver.mtu=20"), "invalid MTU number: 20"),
+        (("-o", "com.docker.network.bridge.enable_icc=false"), "enable_icc=false is not supported by Dockyard"),
+        (("-o", "com.docker.network.bridge.enable_ip_masquerade=maybe"), 'strconv.ParseBool: parsing "maybe"'),
+    ]  # fmt: skip
+    for flags, message in refused:
+        name = f"refused{random.randrange(16**6):06x}"
+        result = engine.cli("network", "create", *flags, name)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert engine.cli("network", "inspect", name).returncode == 1  # nothing made

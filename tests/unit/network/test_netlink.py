@@ -56,6 +56,17 @@ def test_a_veth_request_carries_its_peer_nested() -> None:
     assert nlwire.string(peer_attrs[rtnl.IFLA_IFNAME]) == "eth0"
     assert peer_attrs[rtnl.IFLA_ADDRESS] == bytes([2, 0x42, 10, 0, 0, 2])
     assert nlwire.u32(peer_attrs[rtnl.IFLA_NET_NS_FD]) == 9
+    assert rtnl.IFLA_MTU not in top and rtnl.IFLA_MTU not in peer_attrs  # the kernel's default
+
+
+def test_a_veth_of_a_given_mtu_has_it_on_both_ends() -> None:
+    body = rtnl.new_veth("dv0", 4, "eth0", "02:42:0a:00:00:02", 9, mtu=1400)
+    top = nlwire.parse_attrs(body, 16)
+    info = nlwire.parse_attrs(top[rtnl.IFLA_LINKINFO])
+    peer = nlwire.parse_attrs(
+        nlwire.parse_attrs(info[rtnl.IFLA_INFO_DATA])[rtnl.VETH_INFO_PEER], 16
+    )
+    assert nlwire.u32(top[rtnl.IFLA_MTU]) == nlwire.u32(peer[rtnl.IFLA_MTU]) == 1400
 
 
 def test_a_macvlan_request_names_its_lower_link_mode_and_namespace() -> None:
