@@ -62,8 +62,8 @@ def hosts(container: Container) -> str:
         text += f"{address}\t{host}\n"
     if endpoints:
         names = container.hostname
-        if spec.get("domainname"):
-            names += f".{spec['domainname']}"
+        if spec.get("domainname"):  # the FQDN, then the short name, as libnetwork writes them
+            names = f"{names}.{spec['domainname']} {names}"
         text += f"{endpoints[0][0].address}\t{names}\n"
     return text
 

@@ -44,9 +44,11 @@ def test_quiet_says_nothing_of_the_pull(engine: Engine, registry: Registry) -> N
 def test_domainname_is_the_containers_nis_domain(engine: Engine, busybox: str) -> None:
     shown = engine.ok(
         "run", "--rm", "--domainname", "example.org", "-h", "web", busybox,
-        "sh", "-c", "cat /proc/sys/kernel/domainname; hostname",
+        "sh", "-c", "cat /proc/sys/kernel/domainname; hostname; tail -1 /etc/hosts",
     )  # fmt: skip
-    assert shown == "example.org\nweb\n"
+    domain, hostname, own = shown.splitlines()
+    assert (domain, hostname) == ("example.org", "web")
+    assert own.split("\t")[1] == "web.example.org web"  # libnetwork's: the FQDN, the short name
     assert engine.ok("run", "--rm", busybox, "cat", "/proc/sys/kernel/domainname") == "(none)\n"
     cid = engine.ok("create", "--domainname", "example.org", busybox, "true").strip()
     assert engine.ok("inspect", "-f", "{{.Config.Domainname}}", cid) == "example.org\n"

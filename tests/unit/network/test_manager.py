@@ -105,7 +105,7 @@ def test_files_name_the_container_and_its_dns(world: World) -> None:
     )
     address = view.endpoints[0][0].address
     hosts = view.sandbox.hosts.read_text()
-    assert f"{address}\t{'k' * 12}.lan\n" in hosts
+    assert f"{address}\t{'k' * 12}.lan {'k' * 12}\n" in hosts  # the FQDN, the short name
     assert "10.250.0.7\tdb\n" in hosts and "10.240.5.1\thost\n" in hosts
     assert view.sandbox.resolv_conf.read_text().startswith("nameserver 127.0.0.11\n")
     assert view.sandbox.hostname_file.read_text() == f"{'k' * 12}\n"
