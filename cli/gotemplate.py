@@ -185,6 +185,8 @@ def _pipeline(text: str, offset: _At = _At()) -> list[Any]:
             inner = commands
             commands = stack.pop()
             commands[-1].append(("pipe", inner))
+        elif kind == "chain" and commands[-1] and commands[-1][-1][0] == "pipe":
+            commands[-1][-1] = ("chain", (commands[-1][-1][1], value))
         else:
             commands[-1].append((kind, value))
     if stack:
@@ -204,8 +206,11 @@ def _tokens(text: str, offset: _At = _At()) -> list[tuple[str, str]]:
             raise TemplateError(f"bad character in action: {text[position:].strip()[:20]!r}")
         kind = match.lastgroup or ""
         value: str = match.group(kind)
+        start = match.start(kind)
         if kind == "field":
-            value = _placed(value, offset + match.start(kind))
+            value = _placed(value, offset + start)
+        if kind == "field" and start > 0 and text[start - 1] == ")":
+            kind = "chain"  # (pipeline).Field: Go's chain node, the fields of its value
         out.append((kind, value))
         position = match.end()
     return out
@@ -328,6 +333,12 @@ def _operand(operand: tuple[str, Any], dot: Any, scope: dict[str, Any]) -> Any:
         return float(value) if "." in value else int(value)
     if kind == "pipe":
         return _run(value, dot, scope)
+    if kind == "chain":  # (pipeline).A.B
+        pipeline, path = value
+        current = _run(pipeline, dot, scope)
+        for name in filter(None, path.split(".")):
+            current = _field(current, name, path)
+        return current
     if kind == "var":
         if value not in scope:
             raise TemplateError(f"undefined variable: {value}")

@@ -75,3 +75,33 @@ def test_a_go_map_inside_a_struct_answers_no_value_and_methods_take_arguments() 
     assert render("{{json .}}", row) == '{"Labels":{"a":"1"}}'
     with pytest.raises(TemplateError, match=r"can't evaluate field Nope in type \*x.Row"):
         render("{{.Nope}}", row)
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ('{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}', "8080"),
+        ('{{(index .NetworkSettings.Networks "bridge").IPAddress}}', "10.0.0.2"),
+        (
+            "{{range $p, $c := .NetworkSettings.Ports}}{{$p}}={{(index $c 0).HostPort}}{{end}}",
+            "80/tcp=8080",
+        ),
+        ('{{(index .NetworkSettings.Networks "bridge").IPAddress | printf "%s!"}}', "10.0.0.2!"),
+        ("{{(.NetworkSettings).Networks.bridge.IPAddress}}", "10.0.0.2"),
+    ],
+)
+def test_fields_of_a_parenthesised_pipeline(template: str, expected: str) -> None:
+    """Go's chain node, `(pipeline).Field`: docker's documented way to a published port,
+    `{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}`."""
+    doc = {
+        "NetworkSettings": {
+            "Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]},
+            "Networks": {"bridge": {"IPAddress": "10.0.0.2"}},
+        }
+    }
+    assert render(template, doc) == expected
+
+
+def test_a_field_after_a_space_is_an_argument_as_in_go() -> None:
+    with pytest.raises(TemplateError, match="can't give argument to non-function"):
+        render('{{(index .X "k") .Y}}', {"X": {"k": {"Y": 1}}})
