@@ -102,15 +102,23 @@ def _stream(options: Any, context: Any, quiet: bool) -> str:
             yield pb.BuildInput(context=data)
 
     async def work(stubs: Stubs) -> tuple[str, Any]:
-        image_id, error = "", None
-        async for output in stubs.builds.Build(requests(), timeout=None):
-            kind = output.WhichOneof("msg")
-            if kind in ("stream", "output") and not quiet:
-                _show(output, kind)
-            elif kind == "image_id":
-                image_id = output.image_id
-            elif kind == "error":
-                error = output.error
+        from dockyard.api.errors import ClientError
+
+        image_id, error, started = "", None, False
+        try:
+            async for output in stubs.builds.Build(requests(), timeout=None):
+                kind = output.WhichOneof("msg")
+                started = started or kind in ("stream", "output")
+                if kind in ("stream", "output") and not quiet:
+                    _show(output, kind)
+                elif kind == "image_id":
+                    image_id = output.image_id
+                elif kind == "error":
+                    error = output.error
+        except ClientError as err:
+            if not started:
+                raise  # before any step: dockerd's HTTP error, "Error response from daemon:"
+            error = pb.BuildError(message=err.message, code=1)  # in its stream: the message
         return image_id, error
 
     image_id, error = call("build", work)

@@ -90,3 +90,16 @@ def test_a_missing_context_or_dockerfile(context: Context, busybox: str) -> None
     context.write("Other", f"FROM {busybox}\n")
     result = context.build()
     assert result.returncode == 1 and "Dockerfile" in result.stderr
+
+
+def test_an_error_after_the_first_step_is_the_bare_message(context: Context, busybox: str) -> None:
+    """dockerd writes an error into the build's stream once a step was shown, and docker's
+    client prints it bare; before any step (a parse error) it is the HTTP reply's own error,
+    "Error response from daemon: …"."""
+    context.dockerfile(f"FROM {busybox}\nCOPY missing.txt /x\n")
+    result = context.build("-t", "never-tagged")
+    assert result.returncode == 1 and result.stderr.startswith("COPY failed: "), result.stderr
+    assert "Step 2/2 : COPY missing.txt /x" in result.stdout
+    context.dockerfile(f"FROM {busybox}\nFOO bar\n")
+    early = context.build("-t", "never-tagged")
+    assert early.returncode == 1 and early.stderr.startswith("Error response from daemon: ")
