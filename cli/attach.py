@@ -297,6 +297,19 @@ def raw_mode(enabled: bool) -> Iterator[None]:
         termios.tcsetattr(0, termios.TCSADRAIN, saved)
 
 
+async def relay(outputs: Any) -> int:
+    """Write stdout/stderr as they come; return the `exited` code (0 when there is none)."""
+    async for message in outputs:
+        kind = message.WhichOneof("msg")
+        if kind in ("stdout", "stderr"):
+            stream = sys.stdout.buffer if kind == "stdout" else sys.stderr.buffer
+            stream.write(getattr(message, kind))
+            stream.flush()
+        elif kind == "exited":
+            return int(message.exited.status_code)
+    return 0
+
+
 async def start_attached(stubs: Stubs, name: str) -> int:
     """`start -a`: start, stream the output written since, return the exit code."""
     from dockyard.engine.v1 import engine_pb2 as pb
@@ -340,11 +353,6 @@ async def start_interactive(stubs: Stubs, name: str, keys: bytes) -> int:
             width, height = terminal_size()
             inputs.put_nowait(pb.AttachInput(resize=pb.Resize(width=width, height=height)))
             watch_size(inputs, pb.AttachInput)
-        async for message in outputs:
-            kind = message.WhichOneof("msg")
-            if kind in ("stdout", "stderr"):
-                stream = sys.stdout.buffer if kind == "stdout" else sys.stderr.buffer
-                stream.write(getattr(message, kind))
-                stream.flush()
+        await relay(outputs)
     reply = await stubs.containers.Wait(pb.WaitContainerRequest(id=found.id), timeout=None)
     return int(reply.status_code)

@@ -16,6 +16,7 @@ from dockyard.cli.attach import (
     proxy_signals,
     raw_mode,
     read_stdin,
+    relay,
     terminal_size,
     watch_size,
 )
@@ -71,25 +72,12 @@ def exec_(
             if raw:
                 watch_size(inputs, pb.ExecInput)
             try:
-                return await _relay(stubs.containers.Exec(drain(inputs), timeout=None))
+                return await relay(stubs.containers.Exec(drain(inputs), timeout=None))
             except (CommandNotFound, CommandNotRunnable) as err:
                 print(err, flush=True)  # on stdout, as docker's (it comes on the exec's stream)
                 return 126
 
     sys.exit(call("exec", work))
-
-
-async def _relay(outputs: Any) -> int:
-    """Write stdout/stderr as they come; return the `exited` code (0 when there is none)."""
-    async for message in outputs:
-        kind = message.WhichOneof("msg")
-        if kind in ("stdout", "stderr"):
-            stream = sys.stdout.buffer if kind == "stdout" else sys.stderr.buffer
-            stream.write(getattr(message, kind))
-            stream.flush()
-        elif kind == "exited":
-            return int(message.exited.status_code)
-    return 0
 
 
 def attach(
@@ -122,7 +110,7 @@ def attach(
                 read_stdin(inputs, raw, pb.AttachInput, keys)
             if raw:
                 watch_size(inputs, pb.AttachInput)
-            await _relay(stubs.containers.Attach(drain(inputs), timeout=None))
+            await relay(stubs.containers.Attach(drain(inputs), timeout=None))
         reply = await stubs.containers.Wait(pb.WaitContainerRequest(id=container), timeout=None)
         return int(reply.status_code)
 
