@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import report  # noqa: E402
+from bench.disk import own_filesystem  # noqa: E402
 from bench.engines import Side, docker_engine, docker_installed, dockyard_engine  # noqa: E402
 from bench.images import Pushed, push_all  # noqa: E402
 from bench.scenarios import Samples, groups, run_group  # noqa: E402
@@ -51,6 +52,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default="", help="comma-separated scenario keys")
     parser.add_argument("--no-docker", action="store_true", help="dockyard's figures only")
     parser.add_argument("--cli", default=str(Path(sys.executable).parent / "dockyard"))
+    parser.add_argument(
+        "--host-fs", action="store_true", help="the engines' data on the host's file system"
+    )
     parser.add_argument("--docs", action="store_true", help="rewrite docs/performance.md's table")
     return parser.parse_args(argv)
 
@@ -142,10 +146,18 @@ def main(argv: list[str] | None = None) -> None:
         )
     base = Path(tempfile.mkdtemp(prefix="dockyard-bench-"))
     try:
-        with Registry.start(base) as registry:
+        with (
+            own_filesystem(base, wanted=not args.host_fs) as where,
+            Registry.start(where) as registry,
+        ):
             pushed = push_all(registry)
-            with sides(base, args, pushed) as made:
+            with sides(where, args, pushed) as made:
                 info = meta(made, args)
+                info["machine"] += (
+                    ", the engines' data on the host's file system"
+                    if where == base
+                    else ", the engines' data on an ext4 file system of the run's own"
+                )
                 results = measure(made, args)
                 info["machine"] += f", {os.getloadavg()[0]:.1f} at the end"
         write(results, info, args.docs)
