@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockyard.api.fingerprint import Fingerprint
+from dockyard.api.fingerprint import Watched
 from dockyard.cli import forked, launcher, preload, spare
 
 log = logging.getLogger("cli")
@@ -102,10 +102,10 @@ class CommandServer:
         self.children: dict[int, Connection] = {}  # by pidfd
         self.stopping = False
         self.wakeup_r, self.wakeup_w = socket.socketpair()
-        self.fingerprint = Fingerprint({})
+        self.watched: Watched | None = None  # the preloaded files, once loaded
 
     def serve(self) -> None:
-        self.fingerprint = preload.load()
+        self.watched = Watched(preload.load())
         self.wakeup_w.setblocking(False)
         signal.set_wakeup_fd(self.wakeup_w.fileno())
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -153,7 +153,7 @@ class CommandServer:
             log.warning("refused a client with uid %d", uid)
             sock.close()
             return
-        changed = self.fingerprint.changed()
+        changed = self.watched.changed() if self.watched is not None else ""
         if changed:  # before reading: a newer client may not even speak our protocol
             log.info("%s changed on disk: stopping, the supervisor starts a fresh one", changed)
             sock.close()  # its client runs the command in-process
@@ -323,8 +323,10 @@ class CommandServer:
 
     def close_inherited(self, mine: Connection | None) -> None:
         """In a forked child: close every fd of the server but the child's own connection
-        (others' sockets, pidfds, the spare's, the listener, the wake-up pair)."""
+        (others' sockets, pidfds, the spare's, the listener, the wake-up pair, the watch)."""
         signal.set_wakeup_fd(-1)
+        if self.watched is not None:
+            self.watched.close()
         self.selector.close()
         for connection in list(self.connections.values()):
             if connection is not mine:
