@@ -2,8 +2,9 @@
 
     table ip dockyard_<tag>
       sets      bridges (every bridge of the engine's), internal (of --internal networks),
-                loops ("br" . "br": traffic that stays on one bridge), subnets (of every bridge
-                network), outbound (of the networks that may leave the host)
+                loops ("br" . "br": traffic that stays on one bridge), isolated (the loops of
+                the networks made with enable_icc=false), subnets (of every bridge network),
+                outbound (of the networks that may leave the host)
       maps      ports_any  (proto . host port → container address . port): published on every
                            local address; ports_addr (host address . proto . port → …): on one
       prerouting/output (nat)  traffic to a local address → chain `ports`: one lookup in each
@@ -14,7 +15,11 @@
                                networks (hairpin); other clients keep their address
       forward (filter)         internal networks neither send nor receive beyond their bridge;
                                distinct bridge networks do not reach each other, except
-                               through a published port
+                               through a published port; on an enable_icc=false network its
+                               containers do not reach each other either, except through a
+                               published port (libnetwork's `-i br -o br -j DROP`): traffic
+                               between two ports of a bridge is seen here through
+                               br_netfilter (bridge-nf-call-iptables), as docker's is
       localnet (raw)           a packet for 127.0.0.0/8 arriving from a bridge is dropped before
                                conntrack: route_localnet would otherwise hand it to the host's
                                loopback-only services (CVE-2020-8558, as kube-proxy guards it);
@@ -43,6 +48,7 @@ class Bridge:
     interface: str
     subnet: str
     internal: bool
+    icc: bool = True  # its containers may reach each other (libnetwork's enable_icc)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ table ip {table} {{
   set bridges {{ type ifname; }}
   set internal {{ type ifname; }}
   set loops {{ type ifname . ifname; }}
+  set isolated {{ type ifname . ifname; }}
   set subnets {{ type ipv4_addr; flags interval; }}
   set outbound {{ type ipv4_addr; flags interval; }}
   map ports_any {{ type inet_proto . inet_service : ipv4_addr . inet_service; }}
@@ -89,6 +96,7 @@ table ip {table} {{
     oifname @internal iifname . oifname != @loops drop
     ct status dnat accept
     iifname @bridges oifname @bridges iifname . oifname != @loops drop
+    iifname . oifname @isolated drop
   }}
   chain localnet {{
     type filter hook prerouting priority raw; policy accept;
@@ -139,6 +147,8 @@ def _bridge(b: Bridge) -> list[str]:
         f"subnets {{ {b.subnet} }}",
     ]
     elements.append(f"internal {{ {name} }}" if b.internal else f"outbound {{ {b.subnet} }}")
+    if not b.icc:
+        elements.append(f"isolated {{ {name} . {name} }}")
     return elements
 
 

@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import secrets
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 
 from dockyard.api.config import DaemonConfig
 from dockyard.api.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
@@ -30,20 +31,27 @@ log = logging.getLogger(__name__)
 
 PREDEFINED = ("bridge", "host", "none")
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
 # libnetwork's bridge options that Dockyard's bridges have only at docker's default value
 DEFAULT_ONLY = {
-    "com.docker.network.bridge.enable_icc": "true",
     "com.docker.network.bridge.enable_ip_masquerade": "true",
     "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
 }
-DRIVER_OPTIONS = {"bridge": {MTU_OPTION, *DEFAULT_ONLY}, "macvlan": {"parent", "macvlan_mode"}}
+DRIVER_OPTIONS = {
+    "bridge": {MTU_OPTION, ICC_OPTION, *DEFAULT_ONLY},
+    "macvlan": {"parent", "macvlan_mode"},
+}
+# where the kernel says whether bridged IPv4 traffic passes the IP hooks (br_netfilter)
+BRIDGE_NF_CALL = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
 TRUE, FALSE = {"1", "t", "T", "TRUE", "true", "True"}, {"0", "f", "F", "FALSE", "false", "False"}
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
 
 
 def _check_bridge_options(options: dict[str, str]) -> None:
-    """The MTU as libnetwork's bridge driver parses it; the others at their default value
-    only (how strconv.ParseBool reads a boolean), anything else refused in a clear line."""
+    """The MTU as libnetwork's bridge driver parses it; enable_icc either way (false: its
+    containers reach each other only through published ports, where the kernel shows bridged
+    traffic to the IP hooks); the others at their default value only (how strconv.ParseBool
+    reads a boolean), anything else refused in a clear line."""
     mtu = options.get(MTU_OPTION)
     if mtu is not None and not mtu.lstrip("+-").isdigit():
         raise InvalidArgument(
@@ -52,15 +60,21 @@ def _check_bridge_options(options: dict[str, str]) -> None:
         )
     if mtu is not None and not 68 <= int(mtu) <= 65535:
         raise InvalidArgument(f"invalid MTU number: {int(mtu)}")
+    icc = options.get(ICC_OPTION)
+    if icc is not None:
+        _parse_bool(ICC_OPTION, icc)
+    if icc in FALSE and not _bridged_traffic_filtered():
+        raise InvalidArgument(
+            f"{ICC_OPTION}=false needs the kernel's br_netfilter with"
+            f" {BRIDGE_NF_CALL.name}=1 ({BRIDGE_NF_CALL}), which this host does not have:"
+            " its containers could reach each other all the same"
+        )
     for key, default in DEFAULT_ONLY.items():
         value = options.get(key)
         if value is None:
             continue
-        if default == "true" and value not in TRUE | FALSE:
-            raise InvalidArgument(
-                f"failed to parse {key} value: {value} "
-                f'(strconv.ParseBool: parsing "{value}": invalid syntax)'
-            )
+        if default == "true":
+            _parse_bool(key, value)
         if (value in TRUE) != (default == "true") or (default != "true" and value != default):
             raise InvalidArgument(f"{key}={value} is not supported by Dockyard (only {default})")
 
@@ -98,6 +112,18 @@ class Networks:
             self._store.add_network(self._default_bridge(wanted))
         elif default.interface != wanted:
             self._move_default(default, wanted)
+        self._default_icc()
+
+    def _default_icc(self) -> None:
+        """daemon.json's `icc` on the default bridge, as dockerd's --icc: false keeps its
+        containers apart but for published ports (and its inspect says so)."""
+        default = self._store.get("bridge")
+        options = {k: v for k, v in default.options.items() if k != ICC_OPTION}
+        if not self._config.icc:
+            _check_bridge_options({ICC_OPTION: "false"})
+            options[ICC_OPTION] = "false"
+        if options != default.options:
+            self._store.set_options(default.id, options)
 
     def _default_bridge(self, interface: str) -> Network:
         if self._config.bip:
@@ -367,4 +393,23 @@ def _recorded(settings: netconfig.Settings) -> dict[str, object]:
 
 
 def _bridge(network: Network) -> nat.Bridge:
-    return nat.Bridge(network.interface, network.subnet, network.internal)
+    icc = network.options.get(ICC_OPTION, "true") not in FALSE
+    return nat.Bridge(network.interface, network.subnet, network.internal, icc)
+
+
+def _parse_bool(key: str, value: str) -> bool:
+    """strconv.ParseBool, as libnetwork reads a boolean option, and its error."""
+    if value not in TRUE | FALSE:
+        raise InvalidArgument(
+            f"failed to parse {key} value: {value} "
+            f'(strconv.ParseBool: parsing "{value}": invalid syntax)'
+        )
+    return value in TRUE
+
+
+def _bridged_traffic_filtered() -> bool:
+    """Whether traffic between two ports of a bridge meets the IP family's forward hook."""
+    try:
+        return BRIDGE_NF_CALL.read_text().strip() == "1"
+    except OSError:
+        return False

@@ -231,6 +231,12 @@ class Store:
                 "UPDATE networks SET interface = ? WHERE id = ?", (interface, network_id)
             )
 
+    def set_options(self, network_id: str, options: dict[str, str]) -> None:
+        with self._durable:
+            self._durable.execute(
+                "UPDATE networks SET options = ? WHERE id = ?", (json.dumps(options), network_id)
+            )
+
     def delete_network(self, network_id: str) -> None:
         with self._durable:
             self._durable.execute("DELETE FROM networks WHERE id = ?", (network_id,))

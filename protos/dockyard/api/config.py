@@ -9,6 +9,7 @@
       "bridge": "br0",                # the default `bridge` network's Linux bridge (default:
                                       # the engine's own, dockyard<tag>: engines share nothing)
       "bip": "10.199.0.1/16",         # its gateway/prefix ("" = the first free of 10.199-10.190)
+      "icc": false,                   # its containers apart, but for published ports (true)
       "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}],  # for user networks
       "dns": ["10.0.0.2"],            # containers' nameservers (default: the host's)
       "hosts": ["tcp://0.0.0.0:2376"],  # more Docker API listeners than <state>/docker.sock;
@@ -54,6 +55,7 @@ class DaemonConfig:
     runtimes: dict[str, Runtime] = field(default_factory=dict)
     bridge: str = ""  # "" = the engine's own bridge (the network service names it)
     bip: str = ""
+    icc: bool = True  # containers on the default bridge reach each other (dockerd's --icc)
     dns: tuple[str, ...] = ()  # containers' nameservers instead of the host's
     address_pools: tuple[AddressPool, ...] = (AddressPool("10.200.0.0/13", 24),)
     hosts: tuple[str, ...] = ()  # "unix:///path", "tcp://addr:port" (Docker API listeners)
@@ -94,6 +96,7 @@ class DaemonConfig:
             runtimes=runtimes,
             bridge=_str(raw, "bridge", source) if "bridge" in raw else "",
             bip=_str(raw, "bip", source) if "bip" in raw else "",
+            icc=_bool(raw, "icc", source, default=True),
             dns=tuple(_str_list(raw, "dns", source)),
             address_pools=_pools(raw, source),
             hosts=tuple(_str_list(raw, "hosts", source)),
@@ -112,6 +115,7 @@ _KEYS = {
     "runtimes",
     "bridge",
     "bip",
+    "icc",
     "default-address-pools",
     "dns",
     "hosts",
@@ -157,8 +161,8 @@ def _str_list(raw: dict[str, Any], key: str, source: str) -> list[str]:
     return value
 
 
-def _bool(raw: dict[str, Any], key: str, source: str) -> bool:
-    value = raw.get(key, False)
+def _bool(raw: dict[str, Any], key: str, source: str, default: bool = False) -> bool:
+    value = raw.get(key, default)
     if not isinstance(value, bool):
         raise InvalidArgument(f"{source}: {key!r} must be true or false")
     return value

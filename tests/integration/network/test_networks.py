@@ -611,3 +611,54 @@ def test_distinct_networks_do_not_reach_each_other_except_by_a_published_port(
     assert blocked.returncode != 0 and "isle" not in blocked.stdout
     published = fetch(f"http://{gateway}:{port}/")
     assert engine.ok("run", "--rm", "--network", two, busybox, "sh", "-c", published) == "isle\n"
+
+
+def test_enable_icc_false_keeps_containers_apart_but_for_published_ports(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    """libnetwork's enable_icc=false: containers on the network do not reach each other
+    (`-i br -o br -j DROP`), but still reach the host, and each other's published ports; a
+    network with the default keeps its containers in touch, and the isolation goes with it."""
+    icc = "com.docker.network.bridge.enable_icc"
+    apart, together = network("-o", f"{icc}=false"), network()
+    assert network_options(engine, apart)[icc] == "false"
+    port = free_port()
+    for net, text in ((apart, "apart"), (together, "together")):
+        engine.ok("run", "-d", "--name", f"web-{text}", "--network", net, busybox, *web(text))
+    engine.ok(
+        "run", "-d", "--name", "pub-apart", "--network", apart, "-p", f"{port}:80", busybox,
+        *web("published"),
+    )  # fmt: skip
+    direct = "wget -q -O - http://{}/ & sleep 3; kill $! 2>/dev/null && exit 7; wait $!"
+    ip = inspect(engine, "web-apart")["NetworkSettings"]["Networks"][apart]["IPAddress"]
+    up = engine.ok("exec", "web-apart", "sh", "-c", fetch("http://127.0.0.1/"))
+    assert up == "apart\n"  # it serves: what follows is refused by the network, not by it
+    blocked = engine.cli("run", "--rm", "--network", apart, busybox, "sh", "-c", direct.format(ip))
+    assert blocked.returncode != 0 and "apart" not in blocked.stdout
+    gateway = json.loads(engine.ok("network", "inspect", apart))[0]["IPAM"]["Config"][0]["Gateway"]
+    published = fetch(f"http://{gateway}:{port}/")
+    assert engine.ok("run", "--rm", "--network", apart, busybox, "sh", "-c", published) == (
+        "published\n"
+    )
+    assert http_get(f"http://127.0.0.1:{port}/") == "published\n"
+    ip = inspect(engine, "web-together")["NetworkSettings"]["Networks"][together]["IPAddress"]
+    reached = fetch(f"http://{ip}/")
+    assert engine.ok("run", "--rm", "--network", together, busybox, "sh", "-c", reached) == (
+        "together\n"
+    )
+    engine.ok("rm", "-f", "web-apart", "pub-apart")
+    engine.ok("network", "rm", apart)
+    assert apart_rules(engine) == ""
+
+
+def network_options(engine: Engine, name: str) -> dict[str, str]:
+    return json.loads(engine.ok("network", "inspect", name))[0]["Options"]  # type: ignore[no-any-return]
+
+
+def apart_rules(engine: Engine) -> str:
+    """The elements of the engine's `isolated` set (none once no such network is left)."""
+    listed = subprocess.run(
+        ["nft", "list", "set", "ip", f"dockyard_{engine.network_tag}", "isolated"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return listed.split("elements = ", 1)[1] if "elements = " in listed else ""

@@ -1,6 +1,7 @@
 """Engines of the tests' own: what a stopped engine leaves of its networking (everything while
 containers run: live restore; nothing once `daemon stop --stop-containers` has stopped them
-all), and engines side by side that share nothing."""
+all), engines side by side that share nothing, and one whose daemon.json keeps the default
+bridge's containers apart ("icc": false)."""
 
 from __future__ import annotations
 
@@ -106,3 +107,29 @@ def test_engines_side_by_side_each_have_a_default_bridge_of_their_own(
     mine.ok("rm", "-f", "here")
     mine.stop()  # nothing runs on it: the engine's own bridge goes with it
     assert not Path(f"/sys/class/net/{name}").exists()
+
+
+def test_icc_false_in_daemon_json_keeps_the_default_bridges_containers_apart(
+    own_engine: Callable[..., Engine],
+) -> None:
+    """dockerd's --icc=false: on the default bridge, containers reach each other only through
+    published ports; inspect says enable_icc false; user networks keep their default."""
+    engine = own_engine(icc=False)
+    bridge = json.loads(engine.ok("network", "inspect", "bridge"))[0]
+    assert bridge["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+    port = free_port()
+    engine.ok("run", "-d", "--name", "web", "-p", f"{port}:80", "busybox", *web("kept apart"))
+    assert http_get(f"http://127.0.0.1:{port}/") == "kept apart\n"  # it serves
+    ip = json.loads(engine.ok("inspect", "web"))[0]["NetworkSettings"]["IPAddress"]
+    direct = f"wget -q -O - http://{ip}/ & sleep 3; kill $! 2>/dev/null && exit 7; wait $!"
+    blocked = engine.cli("run", "--rm", "busybox", "sh", "-c", direct)
+    assert blocked.returncode != 0 and "kept apart" not in blocked.stdout
+    engine.ok("network", "create", "together")
+    engine.ok("run", "-d", "--name", "peer", "--network", "together", "busybox", *web("peer"))
+    peer = json.loads(engine.ok("inspect", "peer"))[0]["NetworkSettings"]["Networks"]
+    got = engine.ok(
+        "run", "--rm", "--network", "together", "busybox", "sh", "-c",
+        f"for i in $(seq 50); do wget -q -O - http://{peer['together']['IPAddress']}/ && exit 0;"
+        " sleep 0.1; done; exit 1",
+    )  # fmt: skip
+    assert got == "peer\n"

@@ -92,3 +92,16 @@ def test_a_failed_change_rewrites_the_table_from_the_records() -> None:
     assert len(nft.scripts) == 2
     rules.delete()
     assert "t" not in nft.tables
+
+
+def test_a_network_without_icc_drops_what_stays_on_its_bridge_but_published_ports() -> None:
+    apart = nat.Bridge("br2", "10.0.2.0/24", internal=False, icc=False)
+    script = nat.render("t", [BR0, apart], [])
+    assert "iifname . oifname @isolated drop" in script
+    assert script.index("ct status dnat accept") < script.index("@isolated drop")
+    assert 'add element ip t isolated { "br2" . "br2" }' in script
+    assert 'isolated { "br0"' not in script
+    nft = FakeNft()
+    nft(script)
+    nft(nat.remove_bridge("t", apart))
+    assert nft.elements("t", "isolated") == {}

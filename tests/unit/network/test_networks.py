@@ -134,3 +134,24 @@ def test_link_local_addresses_as_libnetwork_takes_them() -> None:
         link_local_addresses(["169.254.1.2", "10.0.0.1"])
     with pytest.raises(InvalidArgument, match=r"^Invalid link-local IP address: \[nope 1.2\]$"):
         link_local_addresses(["nope", "1.2"])
+
+
+def test_enable_icc_false_is_refused_where_bridged_traffic_skips_the_ip_hooks(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without br_netfilter's bridge-nf-call-iptables, the drop rule would see nothing."""
+    from dockyard.services.network import networks as module
+
+    icc = {"com.docker.network.bridge.enable_icc": "false"}
+    switch = tmp_path / "bridge-nf-call-iptables"
+    monkeypatch.setattr(module, "BRIDGE_NF_CALL", switch)
+    for state in ("", "0\n"):
+        if state:
+            switch.write_text(state)
+        with pytest.raises(InvalidArgument, match="needs the kernel's br_netfilter"):
+            world.manager.networks.create("apart", "", options=icc)
+        with pytest.raises(NotFound):
+            world.manager.networks.get("apart")  # nothing was made
+    switch.write_text("1\n")
+    made = world.manager.networks.create("apart", "", options=icc)
+    assert made.options == icc
