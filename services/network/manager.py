@@ -19,6 +19,7 @@ Start-up repair and the release at a clean stop are repair.py's.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +29,7 @@ from dockyard.services.network import etcfiles, nat, ports
 from dockyard.services.network.endpoints import BUILTIN, EndpointRequest, Endpoints
 from dockyard.services.network.kernel import Kernel
 from dockyard.services.network.names import NameTable
-from dockyard.services.network.networks import Networks
+from dockyard.services.network.networks import Networks, binding_address
 from dockyard.services.network.ports import Ports
 from dockyard.services.network.sandboxes import Sandbox, Sandboxes, write_files
 from dockyard.services.network.store import Endpoint, Network, Port, Store
@@ -110,6 +111,7 @@ class Manager:
         shared, networks = self._resolve(request)
         wanted_ports = request.ports if networks else []
         ports.check(wanted_ports)
+        wanted_ports = _bound(wanted_ports, networks)
         sandbox = self.sandboxes.create(
             request.container_id, request.mode, request.hostname, _spec(request), shared
         )
@@ -291,3 +293,13 @@ def _spec(request: SandboxRequest) -> dict[str, object]:
         "extra_hosts": request.extra_hosts,
         "domainname": request.domainname,
     }
+
+
+def _bound(wanted: list[Port], networks: list[tuple[Network, EndpointRequest]]) -> list[Port]:
+    """Ports published without a host address get the host_binding_ipv4 of the network they
+    are published through (the first bridge network), as libnetwork's DefaultBindingIP."""
+    through = next((n for n, _ in networks if n.bridged), None)
+    address = binding_address(through) if through is not None else ""
+    if not address:
+        return wanted
+    return [p if p.host_ip else dataclasses.replace(p, host_ip=address) for p in wanted]

@@ -4,7 +4,8 @@
       sets      bridges (every bridge of the engine's), internal (of --internal networks),
                 loops ("br" . "br": traffic that stays on one bridge), isolated (the loops of
                 the networks made with enable_icc=false), subnets (of every bridge network),
-                outbound (of the networks that may leave the host)
+                outbound (of the networks whose traffic leaving the host is masqueraded:
+                not --internal, nor enable_ip_masquerade=false)
       maps      ports_any  (proto . host port → container address . port): published on every
                            local address; ports_addr (host address . proto . port → …): on one
       prerouting/output (nat)  traffic to a local address → chain `ports`: one lookup in each
@@ -49,6 +50,7 @@ class Bridge:
     subnet: str
     internal: bool
     icc: bool = True  # its containers may reach each other (libnetwork's enable_icc)
+    masquerade: bool = True  # what leaves the host takes the host's address (enable_ip_masquerade)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,10 @@ def _bridge(b: Bridge) -> list[str]:
         f"loops {{ {name} . {name} }}",
         f"subnets {{ {b.subnet} }}",
     ]
-    elements.append(f"internal {{ {name} }}" if b.internal else f"outbound {{ {b.subnet} }}")
+    if b.internal:
+        elements.append(f"internal {{ {name} }}")
+    elif b.masquerade:
+        elements.append(f"outbound {{ {b.subnet} }}")
     if not b.icc:
         elements.append(f"isolated {{ {name} . {name} }}")
     return elements

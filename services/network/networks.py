@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
 
 from dockyard.api.config import DaemonConfig
@@ -32,13 +32,10 @@ log = logging.getLogger(__name__)
 PREDEFINED = ("bridge", "host", "none")
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
-# libnetwork's bridge options that Dockyard's bridges have only at docker's default value
-DEFAULT_ONLY = {
-    "com.docker.network.bridge.enable_ip_masquerade": "true",
-    "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
-}
+MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
+BINDING_OPTION = "com.docker.network.bridge.host_binding_ipv4"
 DRIVER_OPTIONS = {
-    "bridge": {MTU_OPTION, ICC_OPTION, *DEFAULT_ONLY},
+    "bridge": {MTU_OPTION, ICC_OPTION, MASQUERADE_OPTION, BINDING_OPTION},
     "macvlan": {"parent", "macvlan_mode"},
 }
 # where the kernel says whether bridged IPv4 traffic passes the IP hooks (br_netfilter)
@@ -48,10 +45,11 @@ MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
 
 
 def _check_bridge_options(options: dict[str, str]) -> None:
-    """The MTU as libnetwork's bridge driver parses it; enable_icc either way (false: its
-    containers reach each other only through published ports, where the kernel shows bridged
-    traffic to the IP hooks); the others at their default value only (how strconv.ParseBool
-    reads a boolean), anything else refused in a clear line."""
+    """libnetwork's bridge options, parsed as its bridge driver parses them and refused in its
+    words: the MTU; enable_icc (false: its containers reach each other only through published
+    ports, where the kernel shows bridged traffic to the IP hooks); enable_ip_masquerade (false:
+    what leaves the host keeps its container's address); host_binding_ipv4 (the host address a
+    port published without one is bound to)."""
     mtu = options.get(MTU_OPTION)
     if mtu is not None and not mtu.lstrip("+-").isdigit():
         raise InvalidArgument(
@@ -60,23 +58,37 @@ def _check_bridge_options(options: dict[str, str]) -> None:
         )
     if mtu is not None and not 68 <= int(mtu) <= 65535:
         raise InvalidArgument(f"invalid MTU number: {int(mtu)}")
-    icc = options.get(ICC_OPTION)
-    if icc is not None:
-        _parse_bool(ICC_OPTION, icc)
-    if icc in FALSE and not _bridged_traffic_filtered():
+    for key in (ICC_OPTION, MASQUERADE_OPTION):
+        if key in options:
+            _parse_bool(key, options[key])
+    if options.get(ICC_OPTION) in FALSE and not _bridged_traffic_filtered():
         raise InvalidArgument(
             f"{ICC_OPTION}=false needs the kernel's br_netfilter with"
             f" {BRIDGE_NF_CALL.name}=1 ({BRIDGE_NF_CALL}), which this host does not have:"
             " its containers could reach each other all the same"
         )
-    for key, default in DEFAULT_ONLY.items():
-        value = options.get(key)
-        if value is None:
-            continue
-        if default == "true":
-            _parse_bool(key, value)
-        if (value in TRUE) != (default == "true") or (default != "true" and value != default):
-            raise InvalidArgument(f"{key}={value} is not supported by Dockyard (only {default})")
+    if BINDING_OPTION in options:
+        _binding_address(options[BINDING_OPTION])
+
+
+def _binding_address(value: str) -> str:
+    """host_binding_ipv4 as net.ParseIP reads it ("" for 0.0.0.0: every host address)."""
+    try:
+        address = ip_address(value)
+    except ValueError:
+        raise InvalidArgument(f"failed to parse {BINDING_OPTION} value: {value} (nil ip)") from None
+    if address.version != 4:
+        raise InvalidArgument(
+            f"{BINDING_OPTION}={value}: containers get no IPv6 from this engine, so their ports"
+            " are published on IPv4 host addresses only"
+        )
+    return "" if address.is_unspecified else str(address)
+
+
+def binding_address(network: Network) -> str:
+    """The host address ports published without one are bound to, for `network` ("": all)."""
+    value = network.options.get(BINDING_OPTION, "")
+    return _binding_address(value) if value else ""
 
 
 class Networks:
@@ -112,16 +124,21 @@ class Networks:
             self._store.add_network(self._default_bridge(wanted))
         elif default.interface != wanted:
             self._move_default(default, wanted)
-        self._default_icc()
+        self._default_options()
 
-    def _default_icc(self) -> None:
-        """daemon.json's `icc` on the default bridge, as dockerd's --icc: false keeps its
-        containers apart but for published ports (and its inspect says so)."""
+    def _default_options(self) -> None:
+        """daemon.json's `icc`, `ip-masq` and `ip` on the default bridge, as dockerd's --icc,
+        --ip-masq and --ip become docker0's options (and its inspect shows them)."""
         default = self._store.get("bridge")
-        options = {k: v for k, v in default.options.items() if k != ICC_OPTION}
+        ours = (ICC_OPTION, MASQUERADE_OPTION, BINDING_OPTION)
+        options = {k: v for k, v in default.options.items() if k not in ours}
         if not self._config.icc:
-            _check_bridge_options({ICC_OPTION: "false"})
             options[ICC_OPTION] = "false"
+        if not self._config.ip_masq:
+            options[MASQUERADE_OPTION] = "false"
+        if self._config.ip:
+            options[BINDING_OPTION] = self._config.ip
+        _check_bridge_options(options)
         if options != default.options:
             self._store.set_options(default.id, options)
 
@@ -394,7 +411,8 @@ def _recorded(settings: netconfig.Settings) -> dict[str, object]:
 
 def _bridge(network: Network) -> nat.Bridge:
     icc = network.options.get(ICC_OPTION, "true") not in FALSE
-    return nat.Bridge(network.interface, network.subnet, network.internal, icc)
+    masquerade = network.options.get(MASQUERADE_OPTION, "true") not in FALSE
+    return nat.Bridge(network.interface, network.subnet, network.internal, icc, masquerade)
 
 
 def _parse_bool(key: str, value: str) -> bool:

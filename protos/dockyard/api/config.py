@@ -10,6 +10,8 @@
                                       # the engine's own, dockyard<tag>: engines share nothing)
       "bip": "10.199.0.1/16",         # its gateway/prefix ("" = the first free of 10.199-10.190)
       "icc": false,                   # its containers apart, but for published ports (true)
+      "ip-masq": false,               # its outgoing traffic keeps container addresses (true)
+      "ip": "127.0.0.1",              # ports published there without an address (0.0.0.0)
       "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}],  # for user networks
       "dns": ["10.0.0.2"],            # containers' nameservers (default: the host's)
       "hosts": ["tcp://0.0.0.0:2376"],  # more Docker API listeners than <state>/docker.sock;
@@ -56,6 +58,8 @@ class DaemonConfig:
     bridge: str = ""  # "" = the engine's own bridge (the network service names it)
     bip: str = ""
     icc: bool = True  # containers on the default bridge reach each other (dockerd's --icc)
+    ip_masq: bool = True  # the default bridge's outgoing traffic masqueraded (--ip-masq)
+    ip: str = ""  # the host address ports are published on by default there (--ip)
     dns: tuple[str, ...] = ()  # containers' nameservers instead of the host's
     address_pools: tuple[AddressPool, ...] = (AddressPool("10.200.0.0/13", 24),)
     hosts: tuple[str, ...] = ()  # "unix:///path", "tcp://addr:port" (Docker API listeners)
@@ -97,6 +101,8 @@ class DaemonConfig:
             bridge=_str(raw, "bridge", source) if "bridge" in raw else "",
             bip=_str(raw, "bip", source) if "bip" in raw else "",
             icc=_bool(raw, "icc", source, default=True),
+            ip_masq=_bool(raw, "ip-masq", source, default=True),
+            ip=_optional_str(raw, "ip", source),
             dns=tuple(_str_list(raw, "dns", source)),
             address_pools=_pools(raw, source),
             hosts=tuple(_str_list(raw, "hosts", source)),
@@ -116,6 +122,8 @@ _KEYS = {
     "bridge",
     "bip",
     "icc",
+    "ip-masq",
+    "ip",
     "default-address-pools",
     "dns",
     "hosts",

@@ -223,7 +223,8 @@ def test_bridge_driver_options_mtu_and_dockers_defaults(
         (("-o", "com.docker.network.driver.mtu=big"), "failed to parse com.docker.network.driver.mtu value: big"),
         (("-o", "com.docker.network.driver.mtu=20"), "invalid MTU number: 20"),
         (("-o", "com.docker.network.bridge.enable_icc=no"), 'strconv.ParseBool: parsing "no"'),
-        (("-o", "com.docker.network.bridge.enable_ip_masquerade=false"), "enable_ip_masquerade=false is not supported by Dockyard"),
+        (("-o", "com.docker.network.bridge.host_binding_ipv4=localhost"), "host_binding_ipv4 value: localhost (nil ip)"),
+        (("-o", "com.docker.network.bridge.host_binding_ipv4=::1"), "containers get no IPv6"),
         (("-o", "com.docker.network.bridge.enable_ip_masquerade=maybe"), 'strconv.ParseBool: parsing "maybe"'),
     ]  # fmt: skip
     for flags, message in refused:

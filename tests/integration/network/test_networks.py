@@ -662,3 +662,32 @@ def apart_rules(engine: Engine) -> str:
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return listed.split("elements = ", 1)[1] if "elements = " in listed else ""
+
+
+def test_host_binding_ipv4_and_enable_ip_masquerade_false(
+    engine: Engine, busybox: str, network: Callable[..., str]
+) -> None:
+    """libnetwork's host_binding_ipv4: a port published without a host address is bound to
+    that one (inspect and `port` say so; the gateway of another network is not it); with
+    enable_ip_masquerade=false what leaves the host keeps the container's address: the
+    network's subnet is not among those the table masquerades."""
+    local = network(
+        "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1",
+        "-o", "com.docker.network.bridge.enable_ip_masquerade=false",
+    )  # fmt: skip
+    port = free_port()
+    engine.ok("run", "-d", "--name", "local", "--network", local, "-p", f"{port}:80", busybox,
+              *web("local only"))  # fmt: skip
+    assert http_get(f"http://127.0.0.1:{port}/") == "local only\n"
+    assert engine.ok("port", "local") == f"80/tcp -> 127.0.0.1:{port}\n"
+    ports = inspect(engine, "local")["NetworkSettings"]["Ports"]
+    assert ports == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    gateway = bridge_subnet(engine).network_address + 1
+    other = engine.cli("run", "--rm", busybox, "sh", "-c", fetch(f"http://{gateway}:{port}/"))
+    assert other.returncode == 1  # bound to 127.0.0.1 only: not on the default bridge's gateway
+    subnet = json.loads(engine.ok("network", "inspect", local))[0]["IPAM"]["Config"][0]["Subnet"]
+    table = f"dockyard_{engine.network_tag}"
+    outbound = subprocess.run(
+        ["nft", "list", "set", "ip", table, "outbound"], capture_output=True, text=True, check=True
+    ).stdout
+    assert subnet not in outbound and str(bridge_subnet(engine)) in outbound

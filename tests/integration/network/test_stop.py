@@ -109,17 +109,21 @@ def test_engines_side_by_side_each_have_a_default_bridge_of_their_own(
     assert not Path(f"/sys/class/net/{name}").exists()
 
 
-def test_icc_false_in_daemon_json_keeps_the_default_bridges_containers_apart(
+def test_icc_ip_and_ip_masq_in_daemon_json_are_the_default_bridges_options(
     own_engine: Callable[..., Engine],
 ) -> None:
-    """dockerd's --icc=false: on the default bridge, containers reach each other only through
-    published ports; inspect says enable_icc false; user networks keep their default."""
-    engine = own_engine(icc=False)
-    bridge = json.loads(engine.ok("network", "inspect", "bridge"))[0]
-    assert bridge["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+    """dockerd's --icc=false, --ip and --ip-masq=false: on the default bridge, containers reach
+    each other only through published ports, which are bound to 127.0.0.1 when they name no
+    address; inspect says so; user networks keep docker's defaults."""
+    engine = own_engine(icc=False, ip="127.0.0.1", **{"ip-masq": False})
+    options = json.loads(engine.ok("network", "inspect", "bridge"))[0]["Options"]
+    assert options["com.docker.network.bridge.enable_icc"] == "false"
+    assert options["com.docker.network.bridge.enable_ip_masquerade"] == "false"
+    assert options["com.docker.network.bridge.host_binding_ipv4"] == "127.0.0.1"
     port = free_port()
     engine.ok("run", "-d", "--name", "web", "-p", f"{port}:80", "busybox", *web("kept apart"))
     assert http_get(f"http://127.0.0.1:{port}/") == "kept apart\n"  # it serves
+    assert engine.ok("port", "web") == f"80/tcp -> 127.0.0.1:{port}\n"  # "ip": 127.0.0.1
     ip = json.loads(engine.ok("inspect", "web"))[0]["NetworkSettings"]["IPAddress"]
     direct = f"wget -q -O - http://{ip}/ & sleep 3; kill $! 2>/dev/null && exit 7; wait $!"
     blocked = engine.cli("run", "--rm", "busybox", "sh", "-c", direct)

@@ -105,3 +105,10 @@ def test_a_network_without_icc_drops_what_stays_on_its_bridge_but_published_port
     nft(script)
     nft(nat.remove_bridge("t", apart))
     assert nft.elements("t", "isolated") == {}
+
+
+def test_a_network_without_masquerade_is_not_outbound() -> None:
+    plain = nat.Bridge("br3", "10.0.3.0/24", internal=False, masquerade=False)
+    script = nat.render("t", [BR0, plain], [])
+    assert "add element ip t outbound { 10.0.3.0/24 }" not in script
+    assert 'add element ip t bridges { "br3" }' in script
