@@ -82,6 +82,8 @@ CPU_QUOTA = typer.Option(0, "--cpu-quota", help="CFS quota (microseconds)")
 CPUSET = typer.Option("", "--cpuset-cpus", help="CPUs allowed (0-3, 0,1)")
 PIDS_LIMIT = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)")
 KERNEL_MEMORY = typer.Option("", "--kernel-memory", help="kernel memory limit (discarded)")
+CPU_RT_PERIOD = typer.Option(0, "--cpu-rt-period", help="CPU real-time period (microseconds)")
+CPU_RT_RUNTIME = typer.Option(0, "--cpu-rt-runtime", help="CPU real-time runtime (microseconds)")
 BLKIO_WEIGHT = typer.Option(0, "--blkio-weight", help="block IO weight, 10 to 1000 (0: none)")
 BLKIO_WEIGHT_DEVICE = typer.Option([], "--blkio-weight-device", help="a device's: PATH:WEIGHT")
 READ_BPS = typer.Option([], "--device-read-bps", help="read rate from a device: PATH:RATE")
@@ -334,6 +336,8 @@ def create(
     pids_limit: int = PIDS_LIMIT,
     cpuset_mems: str = CPUSET_MEMS,
     kernel_memory: str = KERNEL_MEMORY,
+    cpu_rt_period: int = CPU_RT_PERIOD,
+    cpu_rt_runtime: int = CPU_RT_RUNTIME,
     blkio_weight: int = BLKIO_WEIGHT,
     blkio_weight_device: list[str] = BLKIO_WEIGHT_DEVICE,
     device_read_bps: list[str] = READ_BPS,

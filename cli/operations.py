@@ -187,6 +187,8 @@ def update(
     pids_limit: int = typer.Option(0, "--pids-limit", help="max processes (-1: unlimited)"),
     memory_reservation: str = typer.Option("", "--memory-reservation", help="memory soft limit"),
     kernel_memory: str = flags.KERNEL_MEMORY,
+    cpu_rt_period: int = flags.CPU_RT_PERIOD,
+    cpu_rt_runtime: int = flags.CPU_RT_RUNTIME,
     cpuset_mems: str = typer.Option("", "--cpuset-mems", help="memory nodes allowed (0-3, 0,1)"),
     blkio_weight: int = typer.Option(0, "--blkio-weight", help="block IO weight, 10 to 1000"),
     blkio_weight_device: list[str] = flags.BLKIO_WEIGHT_DEVICE,

@@ -65,8 +65,9 @@ THROTTLES = ("device_read_bps", "device_write_bps", "device_read_iops", "device_
 
 
 def block_io(resources: Any, flags: dict[str, Any]) -> None:
-    """--blkio-weight(-device), the --device-*-bps/iops throttles and --kernel-memory, into
-    `resources`: run, create and update take them alike."""
+    """--blkio-weight(-device), the --device-*-bps/iops throttles, --kernel-memory and
+    --cpu-rt-period/--cpu-rt-runtime, into `resources`: run, create and update take them
+    alike."""
     from dockyard.cli import options
 
     resources.blkio_weight = options.integer(flags["blkio_weight"], "--blkio-weight", (0, 65535))
@@ -79,6 +80,8 @@ def block_io(resources: Any, flags: dict[str, Any]) -> None:
             getattr(resources, name).add(path=path, rate=rate)
     if flags["kernel_memory"]:
         resources.kernel_memory = options.size(flags["kernel_memory"], "--kernel-memory", False)
+    resources.cpu_realtime_period = options.integer(flags["cpu_rt_period"], "--cpu-rt-period")
+    resources.cpu_realtime_runtime = options.integer(flags["cpu_rt_runtime"], "--cpu-rt-runtime")
 
 
 def throttle(value: str, name: str) -> tuple[str, int]:

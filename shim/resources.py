@@ -82,6 +82,7 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
         _write(cpu_dir, "cpu.cfs_period_us", cpu["period"])
     if "quota" in cpu:
         _write(cpu_dir, "cpu.cfs_quota_us", cpu["quota"] if cpu["quota"] > 0 else -1)
+    _realtime(cpu_dir, cpu.get("realtimePeriod", 0), cpu.get("realtimeRuntime", 0))
     if cpu.get("cpus"):
         _write(group.controller_dir("cpuset"), "cpuset.cpus", cpu["cpus"])
     if cpu.get("mems"):
@@ -101,6 +102,24 @@ def _apply_v1(group: Cgroup, resources: dict[str, Any]) -> None:
             _write(group.controller_dir("blkio"), f"blkio.throttle.{name}", line)
     if "devices" in resources:
         _devices_v1(group.controller_dir("devices"), resources["devices"])
+
+
+def _realtime(cpu_dir: Path | None, period: int, runtime: int) -> None:
+    """cpu.rt_period_us and cpu.rt_runtime_us hang together (the runtime fits in the period,
+    and the children's runtimes in the parent's): a period the kernel refuses before the new
+    runtime is in place is written again after it."""
+    again = False
+    if period:
+        try:
+            _write(cpu_dir, "cpu.rt_period_us", period)
+        except ResourceError:
+            if not runtime:
+                raise
+            again = True
+    if runtime:
+        _write(cpu_dir, "cpu.rt_runtime_us", runtime)
+        if again:
+            _write(cpu_dir, "cpu.rt_period_us", period)
 
 
 def _devices_v1(directory: Path | None, rules: list[dict[str, Any]]) -> None:

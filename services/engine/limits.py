@@ -21,6 +21,8 @@ from dockyard.api.errors import InvalidArgument
 from dockyard.services.engine.model import Resources, ThrottleDevice, Ulimit
 
 MIN_MEMORY = 6 * 1024 * 1024
+# the cgroup v1 cpu controller's real-time budget (none on cgroup v2, as dockerd finds)
+REALTIME_FILE = Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us")
 CFS_PERIOD = 100_000  # microseconds
 ULIMITS = (
     "core",
@@ -111,6 +113,7 @@ def validate(resources: Resources) -> None:
         _check_cpuset(resources.cpuset_cpus, cpus)
     if resources.cpuset_mems:
         _check_mems(resources.cpuset_mems)
+    _check_realtime(resources)
     _check_memory_extras(resources)
     if resources.blkio_weight and not 10 <= resources.blkio_weight <= 1000:
         raise InvalidArgument("Range of blkio weight is from 10 to 1000")
@@ -162,6 +165,19 @@ def _check_ceiling(ulimit: Ulimit) -> None:
 
 def _amount(limit: int) -> float:
     return math.inf if limit == -1 else limit
+
+
+def _check_realtime(resources: Resources) -> None:
+    """moby v20.10's checks of --cpu-rt-period and --cpu-rt-runtime (verifyPlatformContainer-
+    Resources). The cgroup's real-time budget comes from its parent's: where the parent has
+    none (the host's default below the root), the kernel refuses the runtime at start, as
+    runc's write is refused under dockerd without --cpu-rt-runtime."""
+    period, runtime = resources.cpu_realtime_period, resources.cpu_realtime_runtime
+    if (period > 0 or runtime > 0) and not REALTIME_FILE.exists():
+        what = "period" if period > 0 else "runtime"
+        raise InvalidArgument(f"Your kernel does not support cgroup cpu real-time {what}")
+    if period and runtime and runtime > period:
+        raise InvalidArgument("cpu real-time runtime cannot be higher than cpu real-time period")
 
 
 def _check_cpuset(text: str, cpus: int) -> None:
@@ -239,6 +255,10 @@ def oci_resources(resources: Resources) -> dict[str, Any]:
         cpu["cpus"] = resources.cpuset_cpus
     if resources.cpuset_mems:
         cpu["mems"] = resources.cpuset_mems
+    if resources.cpu_realtime_period:
+        cpu["realtimePeriod"] = resources.cpu_realtime_period
+    if resources.cpu_realtime_runtime:
+        cpu["realtimeRuntime"] = resources.cpu_realtime_runtime
     if cpu:
         out["cpu"] = cpu
     block_io = _block_io(resources)

@@ -98,6 +98,8 @@ class Resources:
     device_write_iops: list[ThrottleDevice] = field(default_factory=list)
     blkio_weight: int = 0
     blkio_weight_device: list[ThrottleDevice] = field(default_factory=list)  # rate = weight
+    cpu_realtime_period: int = 0  # microseconds (v1 cpu.rt_period_us)
+    cpu_realtime_runtime: int = 0  # microseconds of real-time scheduling per period
 
 
 @dataclass

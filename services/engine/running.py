@@ -221,6 +221,8 @@ def _merge_resources(current: Resources, wanted: Resources) -> Resources:
         "memory_reservation",
         "blkio_weight",
         "kernel_memory",
+        "cpu_realtime_period",
+        "cpu_realtime_runtime",
     ):
         if getattr(wanted, name):
             setattr(merged, name, getattr(wanted, name))

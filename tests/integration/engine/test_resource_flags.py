@@ -263,3 +263,42 @@ def test_update_takes_dockers_flags_and_prints_the_engines_warnings(
         1,
         "you must provide one or more flags when using this command\n",
     )
+
+
+def test_cpu_real_time_limits_are_the_cgroups_within_the_parents_budget(
+    engine: Engine, busybox: str
+) -> None:
+    """--cpu-rt-period/--cpu-rt-runtime as dockerd 20.10 takes them: checked in its words,
+    written to cpu.rt_period_us and cpu.rt_runtime_us, which the kernel refuses while the
+    parent cgroup has no real-time budget (the host's default below the root: the run fails,
+    exit 125, as runc's write fails under dockerd), and takes once the host gave it one."""
+    if not Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists():
+        pytest.skip("no cgroup v1 cpu controller with real-time scheduling on this host")
+    engine.ok("run", "--rm", busybox, "true")  # the engine's cgroup parent exists
+    parts = Path(engine.cgroup_parent.strip("/")).parts  # each level needs its budget
+    chain = [Path("/sys/fs/cgroup/cpu", *parts[:n]) for n in range(1, len(parts) + 1)]
+    refused = engine.cli("run", "--rm", "--cpu-rt-runtime", "1000", busybox, "true")
+    assert refused.returncode == 125 and "cpu.rt_runtime_us" in refused.stderr, refused.stderr
+    higher = engine.cli(
+        "run", "--rm", "--cpu-rt-period", "1000", "--cpu-rt-runtime", "2000", busybox, "true"
+    )
+    assert higher.returncode == 125
+    assert "cpu real-time runtime cannot be higher than cpu real-time period" in higher.stderr
+    try:
+        for directory in chain:  # the host gives the engine's cgroups a budget
+            (directory / "cpu.rt_runtime_us").write_text("10000")
+        cid = engine.ok(
+            "run", "-d", "--cpu-rt-period", "500000", "--cpu-rt-runtime", "1000", busybox, *SLEEP
+        ).strip()
+        assert cgroup(engine, "cpu", cid, "cpu.rt_period_us").read_text() == "500000\n"
+        assert cgroup(engine, "cpu", cid, "cpu.rt_runtime_us").read_text() == "1000\n"
+        shown = "{{.HostConfig.CpuRealtimePeriod}} {{.HostConfig.CpuRealtimeRuntime}}"
+        assert inspect(engine, shown, cid) == "500000 1000"
+        engine.ok("update", "--cpu-rt-runtime", "500", cid)
+        assert cgroup(engine, "cpu", cid, "cpu.rt_runtime_us").read_text() == "500\n"
+        assert inspect(engine, shown, cid) == "500000 500"
+        engine.ok("rm", "-f", cid)
+    finally:
+        engine.remove_all_containers()
+        for directory in reversed(chain):
+            (directory / "cpu.rt_runtime_us").write_text("0")

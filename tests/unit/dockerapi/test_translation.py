@@ -116,8 +116,8 @@ def test_an_empty_entrypoint_clears_the_images() -> None:
 def test_settings_the_engine_lacks_are_refused_not_dropped() -> None:
     # a volume driver is carried to the engine, which refuses one it lacks (defaultsonly)
     assert _create(HostConfig={"VolumeDriver": "flocker"}).host_config.volume_driver == "flocker"
-    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CpuRealtimePeriod"):
-        _create(HostConfig={"CpuRealtimePeriod": 500})
+    with pytest.raises(errors.InvalidArgument, match=r"HostConfig\.CpuCount"):
+        _create(HostConfig={"CpuCount": 2})
     # a cgroup parent is the container's own (spec.cgroups_path): carried, as dockerd takes it
     assert _create(HostConfig={"CgroupParent": "/elsewhere"}).host_config.cgroup_parent == (
         "/elsewhere"
@@ -277,3 +277,11 @@ def test_wrong_types_are_one_clear_line(body: dict[str, Any], message: str) -> N
     with pytest.raises(errors.InvalidArgument) as failed:
         _create(**body)
     assert message in str(failed.value)
+
+
+def test_real_time_cpu_limits_are_carried() -> None:
+    host = _create(
+        HostConfig={"CpuRealtimePeriod": 1000000, "CpuRealtimeRuntime": 5000}
+    ).host_config
+    assert host.resources.cpu_realtime_period == 1000000
+    assert host.resources.cpu_realtime_runtime == 5000

@@ -224,7 +224,7 @@ class Ulimit(_message.Message):
     def __init__(self, name: _Optional[str] = ..., soft: _Optional[int] = ..., hard: _Optional[int] = ...) -> None: ...
 
 class Resources(_message.Message):
-    __slots__ = ("memory", "memory_swap", "nano_cpus", "cpu_shares", "cpu_period", "cpu_quota", "cpuset_cpus", "pids_limit", "ulimits", "oom_kill_disable", "oom_score_adj", "memory_reservation", "memory_swappiness", "cpuset_mems", "kernel_memory", "device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops", "blkio_weight", "blkio_weight_device")
+    __slots__ = ("memory", "memory_swap", "nano_cpus", "cpu_shares", "cpu_period", "cpu_quota", "cpuset_cpus", "pids_limit", "ulimits", "oom_kill_disable", "oom_score_adj", "memory_reservation", "memory_swappiness", "cpuset_mems", "kernel_memory", "device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops", "blkio_weight", "blkio_weight_device", "cpu_realtime_period", "cpu_realtime_runtime")
     MEMORY_FIELD_NUMBER: _ClassVar[int]
     MEMORY_SWAP_FIELD_NUMBER: _ClassVar[int]
     NANO_CPUS_FIELD_NUMBER: _ClassVar[int]
@@ -246,6 +246,8 @@ class Resources(_message.Message):
     DEVICE_WRITE_IOPS_FIELD_NUMBER: _ClassVar[int]
     BLKIO_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     BLKIO_WEIGHT_DEVICE_FIELD_NUMBER: _ClassVar[int]
+    CPU_REALTIME_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    CPU_REALTIME_RUNTIME_FIELD_NUMBER: _ClassVar[int]
     memory: int
     memory_swap: int
     nano_cpus: int
@@ -267,7 +269,9 @@ class Resources(_message.Message):
     device_write_iops: _containers.RepeatedCompositeFieldContainer[ThrottleDevice]
     blkio_weight: int
     blkio_weight_device: _containers.RepeatedCompositeFieldContainer[ThrottleDevice]
-    def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ..., oom_kill_disable: _Optional[bool] = ..., oom_score_adj: _Optional[int] = ..., memory_reservation: _Optional[int] = ..., memory_swappiness: _Optional[int] = ..., cpuset_mems: _Optional[str] = ..., kernel_memory: _Optional[int] = ..., device_read_bps: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_write_bps: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_read_iops: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_write_iops: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., blkio_weight: _Optional[int] = ..., blkio_weight_device: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ...) -> None: ...
+    cpu_realtime_period: int
+    cpu_realtime_runtime: int
+    def __init__(self, memory: _Optional[int] = ..., memory_swap: _Optional[int] = ..., nano_cpus: _Optional[int] = ..., cpu_shares: _Optional[int] = ..., cpu_period: _Optional[int] = ..., cpu_quota: _Optional[int] = ..., cpuset_cpus: _Optional[str] = ..., pids_limit: _Optional[int] = ..., ulimits: _Optional[_Iterable[_Union[Ulimit, _Mapping]]] = ..., oom_kill_disable: _Optional[bool] = ..., oom_score_adj: _Optional[int] = ..., memory_reservation: _Optional[int] = ..., memory_swappiness: _Optional[int] = ..., cpuset_mems: _Optional[str] = ..., kernel_memory: _Optional[int] = ..., device_read_bps: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_write_bps: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_read_iops: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., device_write_iops: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., blkio_weight: _Optional[int] = ..., blkio_weight_device: _Optional[_Iterable[_Union[ThrottleDevice, _Mapping]]] = ..., cpu_realtime_period: _Optional[int] = ..., cpu_realtime_runtime: _Optional[int] = ...) -> None: ...
 
 class ThrottleDevice(_message.Message):
     __slots__ = ("path", "rate")
