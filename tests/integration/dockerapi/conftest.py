@@ -2,9 +2,11 @@
 test engine's `docker.sock`, images from the tests' own registry, a pseudo-terminal for -it.
 
 The docker CLI is the machine's (`docker` on PATH or /usr/local/bin/docker, any 20.10+ client);
-`deploy/install.sh --dev` provides one, so without one the tests that need it fail. The
-`clients` fixture runs a test with every docker CLI the machine has (here the 28.x one in
-/usr/local/bin and Debian's 20.10 in /usr/bin): the wire differs between them.
+`deploy/install.sh --dev` provides one where there is none (Debian's 20.10 client, to
+/usr/local/bin), so without one the tests that need it fail. The `clients` fixture runs a test
+with every docker CLI the machine has (a 28.x client in /usr/local/bin and Debian's 20.10 in
+/usr/bin on some machines): the wire and some error texts differ between them, and the tests
+take either client's words.
 """
 
 from __future__ import annotations
