@@ -12,6 +12,7 @@ from dockyard.api.config import DaemonConfig
 from dockyard.runtime.shim.v1 import shim_pb2
 from dockyard.runtime.v1 import runtime_pb2 as pb
 from dockyard.runtime.v1 import runtime_pb2_grpc
+from dockyard.services.runtime import realtime
 from dockyard.services.runtime.runtimes import oci_runtime
 from dockyard.services.runtime.shim_client import Stream
 from dockyard.services.runtime.tasks import Exit, Task, Tasks
@@ -49,6 +50,7 @@ class TasksServicer(runtime_pb2_grpc.TasksServicer):
             width=io.console_size.width,
             height=io.console_size.height,
         )
+        realtime.give_budget(request.spec, self._config)
         task = await self._tasks.create(request.id, request.spec, create, request.runtime, argv)
         return pb.CreateTaskResponse(pid=task.pid)
 

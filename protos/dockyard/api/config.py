@@ -12,6 +12,8 @@
       "icc": false,                   # its containers apart, but for published ports (true)
       "ip-masq": false,               # its outgoing traffic keeps container addresses (true)
       "ip": "127.0.0.1",              # ports published there without an address (0.0.0.0)
+      "cpu-rt-runtime": 950000,       # µs of real-time budget given to the cgroups above a
+      "cpu-rt-period": 1000000,       # container that asks for some (0: left as they are)
       "default-address-pools": [{"base": "10.200.0.0/13", "size": 24}],  # for user networks
       "dns": ["10.0.0.2"],            # containers' nameservers (default: the host's)
       "hosts": ["tcp://0.0.0.0:2376"],  # more Docker API listeners than <state>/docker.sock;
@@ -60,6 +62,8 @@ class DaemonConfig:
     icc: bool = True  # containers on the default bridge reach each other (dockerd's --icc)
     ip_masq: bool = True  # the default bridge's outgoing traffic masqueraded (--ip-masq)
     ip: str = ""  # the host address ports are published on by default there (--ip)
+    cpu_rt_period: int = 0  # µs: the real-time period of a real-time container's parents
+    cpu_rt_runtime: int = 0  # µs: their real-time budget (0: the host's, as it is)
     dns: tuple[str, ...] = ()  # containers' nameservers instead of the host's
     address_pools: tuple[AddressPool, ...] = (AddressPool("10.200.0.0/13", 24),)
     hosts: tuple[str, ...] = ()  # "unix:///path", "tcp://addr:port" (Docker API listeners)
@@ -103,6 +107,8 @@ class DaemonConfig:
             icc=_bool(raw, "icc", source, default=True),
             ip_masq=_bool(raw, "ip-masq", source, default=True),
             ip=_optional_str(raw, "ip", source),
+            cpu_rt_period=_int(raw, "cpu-rt-period", source),
+            cpu_rt_runtime=_int(raw, "cpu-rt-runtime", source),
             dns=tuple(_str_list(raw, "dns", source)),
             address_pools=_pools(raw, source),
             hosts=tuple(_str_list(raw, "hosts", source)),
@@ -124,6 +130,8 @@ _KEYS = {
     "icc",
     "ip-masq",
     "ip",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
     "default-address-pools",
     "dns",
     "hosts",
@@ -173,6 +181,13 @@ def _bool(raw: dict[str, Any], key: str, source: str, default: bool = False) -> 
     value = raw.get(key, default)
     if not isinstance(value, bool):
         raise InvalidArgument(f"{source}: {key!r} must be true or false")
+    return value
+
+
+def _int(raw: dict[str, Any], key: str, source: str) -> int:
+    value = raw.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{source}: {key!r} must be an integer")
     return value
 
 

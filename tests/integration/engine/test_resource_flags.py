@@ -302,3 +302,30 @@ def test_cpu_real_time_limits_are_the_cgroups_within_the_parents_budget(
         engine.remove_all_containers()
         for directory in reversed(chain):
             (directory / "cpu.rt_runtime_us").write_text("0")
+
+
+def test_daemon_cpu_rt_runtime_gives_the_parents_their_budget(
+    tmp_path: Path, busybox_tar: Path
+) -> None:
+    """daemon.json's cpu-rt-runtime (dockerd's --cpu-rt-runtime): a container asking for
+    real-time runtime gets it without the host's help, its parent cgroup holding the budget;
+    a container that asks for none leaves the parent as it was."""
+    if not Path("/sys/fs/cgroup/cpu/cpu.rt_runtime_us").exists():
+        pytest.skip("no cgroup v1 cpu controller with real-time scheduling on this host")
+    (tmp_path / "rt").mkdir()
+    engine = Engine.start(tmp_path / "rt", {"cpu-rt-runtime": 20000})
+    try:
+        engine.ok("import", str(busybox_tar), "busybox:latest")
+        parent = Path("/sys/fs/cgroup/cpu", engine.cgroup_parent.strip("/"))
+        engine.ok("run", "--rm", "busybox", "true")
+        assert (parent / "cpu.rt_runtime_us").read_text() == "0\n"  # nobody asked
+        cid = engine.ok("run", "-d", "--cpu-rt-runtime", "1000", "busybox", *SLEEP).strip()
+        assert (parent / "cpu.rt_runtime_us").read_text() == "20000\n"
+        assert cgroup(engine, "cpu", cid, "cpu.rt_runtime_us").read_text() == "1000\n"
+        engine.remove_all_containers()
+    finally:
+        engine.stop()
+        leaks = engine.leaks()
+        engine.remove_cgroup_parent()
+        engine.remove_network_leftovers()
+    assert not leaks, f"the engine left behind: {leaks}"
