@@ -322,10 +322,6 @@ def test_daemon_cpu_rt_runtime_gives_the_parents_their_budget(
         cid = engine.ok("run", "-d", "--cpu-rt-runtime", "1000", "busybox", *SLEEP).strip()
         assert (parent / "cpu.rt_runtime_us").read_text() == "20000\n"
         assert cgroup(engine, "cpu", cid, "cpu.rt_runtime_us").read_text() == "1000\n"
-        engine.remove_all_containers()
     finally:
-        engine.stop()
-        leaks = engine.leaks()
-        engine.remove_cgroup_parent()
-        engine.remove_network_leftovers()
+        leaks = engine.shut_down()
     assert not leaks, f"the engine left behind: {leaks}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -81,3 +83,16 @@ def wait_network_service(engine: Engine, old: int) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"the network service did not come back:\n{engine.log_tail()}")
+
+
+def network_doc(engine: Engine, name: str) -> dict[str, Any]:
+    return json.loads(engine.ok("network", "inspect", name))[0]  # type: ignore[no-any-return]
+
+
+def nft_set(engine: Engine, name: str) -> str:
+    """The elements of one set of the engine's nft table ("" when it has none)."""
+    listed = subprocess.run(
+        ["nft", "list", "set", "ip", f"dockyard_{engine.network_tag}", name],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return listed.split("elements = ", 1)[1] if "elements = " in listed else ""

@@ -9,18 +9,13 @@ import ipaddress
 import json
 import random
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
-from tests.integration.network.conftest import free_subnet
+from tests.integration.network.conftest import free_subnet, network_doc
 from tests.support.engine import Engine
 
 pytestmark = pytest.mark.integration
-
-
-def network_doc(engine: Engine, name: str) -> dict[str, Any]:
-    return json.loads(engine.ok("network", "inspect", name))[0]  # type: ignore[no-any-return]
 
 
 def address_on(engine: Engine, container: str, net: str) -> str:

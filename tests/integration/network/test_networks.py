@@ -20,6 +20,8 @@ from tests.integration.network.conftest import (
     free_subnet,
     http_get,
     kill_network_service,
+    network_doc,
+    nft_set,
     web,
 )
 from tests.support import images
@@ -621,7 +623,7 @@ def test_enable_icc_false_keeps_containers_apart_but_for_published_ports(
     network with the default keeps its containers in touch, and the isolation goes with it."""
     icc = "com.docker.network.bridge.enable_icc"
     apart, together = network("-o", f"{icc}=false"), network()
-    assert network_options(engine, apart)[icc] == "false"
+    assert network_doc(engine, apart)["Options"][icc] == "false"
     port = free_port()
     for net, text in ((apart, "apart"), (together, "together")):
         engine.ok("run", "-d", "--name", f"web-{text}", "--network", net, busybox, *web(text))
@@ -648,20 +650,7 @@ def test_enable_icc_false_keeps_containers_apart_but_for_published_ports(
     )
     engine.ok("rm", "-f", "web-apart", "pub-apart")
     engine.ok("network", "rm", apart)
-    assert apart_rules(engine) == ""
-
-
-def network_options(engine: Engine, name: str) -> dict[str, str]:
-    return json.loads(engine.ok("network", "inspect", name))[0]["Options"]  # type: ignore[no-any-return]
-
-
-def apart_rules(engine: Engine) -> str:
-    """The elements of the engine's `isolated` set (none once no such network is left)."""
-    listed = subprocess.run(
-        ["nft", "list", "set", "ip", f"dockyard_{engine.network_tag}", "isolated"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return listed.split("elements = ", 1)[1] if "elements = " in listed else ""
+    assert nft_set(engine, "isolated") == ""  # its element went with it
 
 
 def test_host_binding_ipv4_and_enable_ip_masquerade_false(
@@ -686,8 +675,5 @@ def test_host_binding_ipv4_and_enable_ip_masquerade_false(
     other = engine.cli("run", "--rm", busybox, "sh", "-c", fetch(f"http://{gateway}:{port}/"))
     assert other.returncode == 1  # bound to 127.0.0.1 only: not on the default bridge's gateway
     subnet = json.loads(engine.ok("network", "inspect", local))[0]["IPAM"]["Config"][0]["Subnet"]
-    table = f"dockyard_{engine.network_tag}"
-    outbound = subprocess.run(
-        ["nft", "list", "set", "ip", table, "outbound"], capture_output=True, text=True, check=True
-    ).stdout
+    outbound = nft_set(engine, "outbound")
     assert subnet not in outbound and str(bridge_subnet(engine)) in outbound
